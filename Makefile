@@ -1,0 +1,36 @@
+# convgrade: every target creates the virtual environment it needs on the way.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+SUBMISSION ?= submissions/examples/fast_strided.py
+SANDBOX ?= process
+FORMAT ?= json
+OUT ?=
+
+.PHONY: venv test grade bench image clean-containers clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: venv
+	$(PY) -m pytest
+
+grade: venv
+	$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)')
+
+bench: venv
+	$(PY) bench/bench_reference.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis
+
+# The sandbox image convgrade:<context hash> (+ :latest); a no-op when up to date.
+# Falls back to a local Debian base (docker/build-base.sh) when python:3.11-slim cannot be had.
+image: venv
+	$(PY) -m grader.sandbox.image

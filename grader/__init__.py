@@ -1,0 +1,7 @@
+"""convgrade: a sandboxed autograder for numpy convolution layers.
+
+Nothing is imported here on purpose: ``grader.harness`` runs inside the sandbox with
+numpy and the standard library only, and importing it must not pull in the host side.
+"""
+
+__version__ = "0.1.0"

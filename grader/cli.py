@@ -1,0 +1,125 @@
+"""Command line: a thin layer over the library (``grader.grade``, ``grader.batch``).
+
+Exit codes: 0 graded (whatever the score), 1 the grader itself failed (not gradable),
+2 usage error. The JSON goes to standard output or ``--out``; a short human summary
+goes to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from grader.config import GradingConfig
+from grader.errors import ConvgradeError, GraderError, UsageError
+from grader.gradescope import to_gradescope
+from grader.result import GradeResult
+from grader.sandbox import BACKENDS, get_sandbox
+
+EXIT_GRADER_FAILED = 1
+EXIT_USAGE = 2
+
+
+def sandbox_option(function):
+    return click.option("--sandbox", type=click.Choice(BACKENDS), default="process", show_default=True,
+                        help="Where student code runs: a locked-down local process or a Docker container.")(function)
+
+
+def config_option(function):
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="JSON file overriding the rubric, limits or timing budget.")(function)
+
+
+def format_option(function):
+    return click.option("--format", "output_format", type=click.Choice(["json", "gradescope"]), default="json",
+                        show_default=True, help="The result as convgrade JSON or as Gradescope's results.json.")(function)
+
+
+def summary_line(result: GradeResult) -> str:
+    parts = [f"{result.submission.id}: {result.score:g}/{result.max_score:g}"]
+    if not result.gradable:
+        parts.append("NOT GRADABLE")
+    for timing in result.timing:
+        if timing.measured:
+            parts.append(f"{timing.function} {timing.speedup_vs_reference:.3g}x "
+                         f"[{timing.ci_low:.3g}, {timing.ci_high:.3g}]")
+        else:
+            parts.append(f"{timing.function} not timed")
+    return ", ".join(parts)
+
+
+def print_summary(result: GradeResult) -> None:
+    click.echo(summary_line(result), err=True)
+    if result.failure:
+        click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
+    failed = [c for c in result.checks if c.status.value == "failed"]
+    for check in failed[:5]:
+        click.echo(f"  FAILED {check.name}: {check.message.splitlines()[0][:300]}", err=True)
+    if len(failed) > 5:
+        click.echo(f"  ... and {len(failed) - 5} more failed checks", err=True)
+
+
+def render(result: GradeResult, output_format: str) -> str:
+    document = to_gradescope(result) if output_format == "gradescope" else result.model_dump(mode="json")
+    return json.dumps(document, indent=2) + "\n"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="convgrade")
+def cli() -> None:
+    """convgrade: grade numpy convolution layers (CS231n API) in a sandbox, with honest timing."""
+
+
+@cli.command()
+@click.argument("submission", type=click.Path(exists=True, path_type=Path))
+@sandbox_option
+@format_option
+@config_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the result here, not stdout.")
+@click.option("--seed", type=int, help="Seed of the hidden cases (default: fresh, recorded in the result).")
+@click.option("--cpu", type=int, help="Core to run (and time) on; default: the last allowed core.")
+def grade(submission: Path, sandbox: str, output_format: str, config_path: Path | None, out: Path | None,
+          seed: int | None, cpu: int | None) -> None:
+    """Grade one SUBMISSION: a .py file, a folder, a .zip or an .ipynb."""
+    from grader.grade import grade_submission
+
+    config = GradingConfig.load(config_path)
+    result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, cpu=cpu)
+    print_summary(result)
+    # A not-gradable result is still written as convgrade JSON (it says so); Gradescope
+    # has no such state, so there the run fails visibly rather than record a zero.
+    if result.gradable or output_format == "json":
+        write_output(render(result, output_format), out)
+    if not result.gradable:
+        raise GraderError(result.failure.message if result.failure else "not gradable")
+
+
+def write_output(text: str, out: Path | None) -> None:
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except GraderError as exc:
+        click.echo(f"grader failure (not the submission's fault): {exc}", err=True)
+        sys.exit(EXIT_GRADER_FAILED)
+    except ConvgradeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_GRADER_FAILED)

@@ -1,0 +1,162 @@
+"""Grade one submission: load it, run the sandbox, score the report, build the result.
+
+Whose fault a failure is decides the result: a submission that cannot be loaded or
+imported is graded (all checks fail with the reason, the score counts); a grader
+failure (sandbox unavailable, harness crash, deadline) is marked not gradable and
+carries no score a gradebook should use.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jsonschema
+
+from grader import __version__
+from grader.config import GradingConfig
+from grader.errors import GraderError, SubmissionError
+from grader.harness import conv2d
+from grader.load import LoadedSubmission, import_hints, load_submission
+from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
+from grader.sandbox.base import Sandbox, SandboxJob
+from grader.scoring import score_checks, speed_checks
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _untimed(reason: str) -> list[FunctionTiming]:
+    return [FunctionTiming(function=fn, measured=False, reason=reason, case=conv2d.SPEED_CASE_NAME)
+            for fn in ("forward", "backward")]
+
+
+def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
+    return [{**identity, "passed": False, "message": message} for identity in conv2d.check_plan(config.hidden_cases)]
+
+
+def grade_submission(
+    path: Path,
+    sandbox: Sandbox,
+    config: GradingConfig | None = None,
+    *,
+    seed: int | None = None,
+    cpu: int | None = None,
+    slot: int = 0,
+    hide_paths: tuple[Path, ...] = (),
+) -> GradeResult:
+    config = config or GradingConfig()
+    seed = secrets.randbelow(2**62) if seed is None else seed
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
+        try:
+            loaded = load_submission(Path(path), Path(staging))
+        except SubmissionError as exc:
+            return _unloadable(Path(path), exc, config, seed, started)
+        job = SandboxJob(
+            submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
+            deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot,
+            hide_paths=tuple(hide_paths) + (Path(staging), Path(path).resolve()),
+        )
+        try:
+            run = sandbox.run(job)
+        except GraderError as exc:
+            return _not_gradable(loaded, exc, config, seed, started, sandbox.name)
+    return _from_report(loaded, run.report, config, seed, started, sandbox.name)
+
+
+def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
+    return SubmissionInfo(id=loaded.submission_id, source_name=loaded.source_name, kind=loaded.kind,
+                          sha256=loaded.sha256, entry=loaded.entry)
+
+
+def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str) -> GradeResult:
+    imported = report["import"]
+    message = imported.get("message") or ""
+    hint = import_hints(message) if message else None
+    if hint:
+        message = f"{message}\nHint: {hint}"
+        for raw in report["checks"]:
+            if not raw["passed"] and raw["message"].startswith("importing"):
+                raw["message"] = message
+    timing = [FunctionTiming(**t) for t in report["timing"]]
+    checks = score_checks(report["checks"], config) + speed_checks(timing, config)
+    missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
+    failure = None
+    if not imported["ok"]:
+        failure = Failure(kind=FailureKind.STUDENT, message=message)
+    elif missing:
+        failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
+    notes = list(loaded.notes) + [f"sandbox: {n}" for n in report["sandboxing"].get("notes", [])]
+    return _finish(GradeResult(
+        grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
+        submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
+        score=round(sum(c.score for c in checks), 6), max_score=round(sum(c.max_score for c in checks), 6),
+        checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
+        environment=Environment(**report["environment"], sandbox=backend),
+        wall_time_s=round(time.monotonic() - started, 3),
+    ))
+
+
+def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
+    message = str(error)
+    checks = score_checks(_failed_plan(config, message), config)
+    kind = "folder" if path.is_dir() else {".zip": "zip", ".ipynb": "ipynb"}.get(path.suffix.lower(), "py")
+    digest = _file_digest(path)
+    return _finish(GradeResult(
+        grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
+        submission=SubmissionInfo(id=_id_from_name(path), source_name=path.name, kind=kind, sha256=digest),
+        seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
+        score=0.0, max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
+        timing=_untimed("not timed: the submission could not be loaded"),
+        wall_time_s=round(time.monotonic() - started, 3),
+    ))
+
+
+def _not_gradable(loaded, error: GraderError, config, seed: int, started: float, backend: str) -> GradeResult:
+    message = f"not gradable (the grader failed, not the submission): {error}"
+    checks = score_checks(_failed_plan(config, message), config)
+    for check in checks:  # nothing was judged: no check is the student's failure
+        object.__setattr__(check, "score", 0.0)
+    return _finish(GradeResult(
+        grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
+        submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=False,
+        failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
+        max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
+        timing=_untimed("not timed: the grader failed"), wall_time_s=round(time.monotonic() - started, 3),
+    ))
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(path.name.encode()).hexdigest()
+
+
+def _id_from_name(path: Path) -> str:
+    import re
+
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-") or "submission"
+
+
+def _finish(result: GradeResult) -> GradeResult:
+    """Every result leaves through the published schema."""
+    jsonschema.validate(result.model_dump(mode="json"), result_schema())
+    return result
+
+
+_SCHEMA: dict | None = None
+
+
+def result_schema() -> dict:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = GradeResult.model_json_schema()
+    return _SCHEMA

@@ -1,0 +1,54 @@
+"""Gradescope's ``results.json`` from a grading result.
+
+Shape (Gradescope autograder specification): top-level score, execution_time,
+output, tests (score, max_score, status, name, output, visibility) and
+leaderboard entries. A result the grader failed to produce has no Gradescope form:
+writing one would record a zero the student did not earn, so it is refused and the
+autograder run fails visibly instead.
+"""
+
+from __future__ import annotations
+
+from grader.errors import GraderError
+from grader.result import GradeResult
+
+LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
+
+
+def to_gradescope(result: GradeResult) -> dict:
+    if not result.gradable:
+        raise GraderError(result.failure.message if result.failure else "not gradable")
+    tests = [
+        {
+            "name": check.name,
+            "number": str(number),
+            "score": check.score,
+            "max_score": check.max_score,
+            "status": check.status.value,
+            "output": check.message,
+            "visibility": check.visibility,
+        }
+        for number, check in enumerate(result.checks, start=1)
+    ]
+    leaderboard = [
+        {"name": LEADERBOARD_NAMES[t.function], "value": round(t.speedup_vs_reference, 4) if t.measured else 0,
+         "order": "desc"}
+        for t in result.timing
+    ]
+    summary = [f"Score {result.score:g} / {result.max_score:g}."]
+    if result.failure:
+        summary.append(result.failure.message)
+    for t in result.timing:
+        summary.append(f"{t.function}: " + (
+            f"{t.speedup_vs_reference:.3g}x the reference's speed (95% CI {t.ci_low:.3g} to {t.ci_high:.3g}, "
+            f"{t.trials} trials)" if t.measured else (t.reason or "not timed")))
+    summary += result.notes
+    if result.student_output:
+        summary.append("Your code printed:\n" + result.student_output)
+    return {
+        "score": result.score,
+        "execution_time": max(1, round(result.wall_time_s)),
+        "output": "\n".join(summary),
+        "tests": tests,
+        "leaderboard": leaderboard,
+    }

@@ -1,0 +1,12 @@
+"""The trusted harness: runs inside the sandbox with numpy and the standard library only.
+
+    __main__   reads the job, prints the one JSON report
+    run        the grading: workers, checks, timing, report
+    conv2d     everything specific to the convolution assignment
+    workers    the harness's side of a worker process (start, call, deadline, kill)
+    worker     the worker itself (runs the untrusted module; believed in nothing)
+    protocol   framing and the shared-memory arena, used by both sides
+    checks     output checks in a fixed order (None, type, shape, dtype, finite, values)
+    timing     the one clock, medians, confidence intervals, trial budget
+    lockdown   namespaces, resource limits, private uids
+"""

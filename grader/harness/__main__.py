@@ -1,0 +1,32 @@
+"""Entry point of the trusted harness: ``python -m grader.harness``.
+
+Reads the job as JSON from the CONVGRADE_JOB environment variable (Docker backend)
+or standard input (process backend), runs it, and prints ONE JSON report on
+standard output. Nothing else is ever written to standard output: the workers'
+output is captured through their own pipes and travels inside the report.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+
+def main() -> int:
+    raw = os.environ.pop("CONVGRADE_JOB", None) or sys.stdin.read()
+    try:
+        job = json.loads(raw)
+        from .run import Run
+
+        report = Run(job).execute()
+        code = 0
+    except Exception as exc:  # the grader's own failure: reported, never scored
+        report = {"harness_error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-8000:]}
+        code = 1
+    sys.stdout.write(json.dumps(report, allow_nan=False) + "\n")
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

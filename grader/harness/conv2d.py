@@ -1,0 +1,209 @@
+"""Everything specific to the CS231n convolution assignment, declared in one place:
+the functions' names, how they are called, the notebook's cases, the hidden case
+generator, the speed-cell size, the reference, and the default rubric.
+
+A second assignment (max pooling, say) is another module of this shape; the
+harness, sandbox, timing, scoring and leaderboard code do not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NAME = "cs231n-conv"
+STUDENT_FUNCTIONS = {"forward": "conv_forward_naive", "backward": "conv_backward_naive"}
+REFERENCE_FUNCTIONS = {"forward": "conv_forward", "backward": "conv_backward"}
+REFERENCE_ENTRY = "reference/strided.py"  # the yardstick students are timed against
+FORWARD_RESULTS = ["out", "@cache"]  # '@': kept inside the worker, never sent
+BACKWARD_RESULTS = ["dx", "dw", "db"]
+
+# Points per rubric group (split equally among the group's checks), tolerance and
+# optional speed points. The host validates and may override these (grader.config).
+DEFAULT_RUBRIC = {
+    "points": {
+        "forward_notebook": 10,
+        "forward_hidden": 30,
+        "backward_notebook": 10,
+        "backward_hidden": 40,
+        "inputs_unchanged": 10,
+    },
+    # Elementwise-relative errors of correct float64 code reach about 1e-9 on elements
+    # near zero; float32 work gives 1e-6 and above.
+    "tolerance": 1e-7,
+    "speed": {"enabled": False, "points": 0, "thresholds": []},
+}
+
+# The notebook's forward check, and its published output rounded to 8 decimals
+# (so a perfect answer shows rel_error 2.2e-08 against it).
+NOTEBOOK_FORWARD_OUT = np.array([
+    [[[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
+     [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
+     [[0.50813986, 0.54309974], [0.64082444, 0.67101435]]],
+    [[[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
+     [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
+     [[2.36270298, 2.36904306], [2.38090835, 2.38247847]]],
+])
+
+
+@dataclass
+class Case:
+    id: str
+    group: str  # "notebook" | "hidden" | "speed"
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    dout: np.ndarray
+    conv_param: dict
+    graded: tuple[str, ...] = ("forward", "backward")  # which functions this case scores
+
+    @property
+    def where(self) -> str:
+        p = self.conv_param
+        return f"at pad {p['pad']}, stride {p['stride']} (x {self.x.shape}, w {self.w.shape})"
+
+    # How the functions are called; the worker resolves the names to arena arrays.
+    def forward_call(self) -> tuple[list[dict], dict[str, np.ndarray]]:
+        args = [{"array": "x"}, {"array": "w"}, {"array": "b"}, {"value": self.conv_param}]
+        return args, {"x": self.x, "w": self.w, "b": self.b}
+
+    def backward_call(self, kept_cache: str | None) -> tuple[list[dict], dict[str, np.ndarray]]:
+        if kept_cache is not None:
+            return [{"array": "dout"}, {"kept": kept_cache}], {"dout": self.dout}
+        # The template's cache, for when the student's forward gave none we can use.
+        template = {"tuple": [{"array": "x"}, {"array": "w"}, {"array": "b"}, {"value": self.conv_param}]}
+        return [{"array": "dout"}, template], {"dout": self.dout, "x": self.x, "w": self.w, "b": self.b}
+
+
+def check_identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
+    """id, name, function and rubric group of one check: the harness records checks under
+    these, and the host builds the same list when a submission cannot even be loaded."""
+    name = STUDENT_FUNCTIONS[function]
+    return {
+        "id": f"{function}/{case_id}" + (f"/{label}" if function == "backward" else ""),
+        "name": f"{name} {label}, {case_id.replace('-', ' ')} case",
+        "function": function,
+        "group": f"{function}_{case_group}",
+    }
+
+
+INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
+                "group": "inputs_unchanged"}
+
+
+def check_plan(hidden_count: int) -> list[dict[str, str]]:
+    """Every check a grading reports, in order."""
+    plan = []
+    cases = [("notebook-forward", "notebook", ("forward",)), ("notebook-backward", "notebook", ("backward",))]
+    cases += [(f"hidden-{i + 1}", "hidden", ("forward", "backward")) for i in range(hidden_count)]
+    for case_id, group, graded in cases:
+        if "forward" in graded:
+            plan.append(check_identity(case_id, group, "forward", "out"))
+        if "backward" in graded:
+            plan += [check_identity(case_id, group, "backward", label) for label in BACKWARD_RESULTS]
+    return plan + [INPUTS_CHECK]
+
+
+def output_shape(x_shape, w_shape, conv_param) -> tuple[int, int, int, int]:
+    n, _, h, w = x_shape
+    f, _, hh, ww = w_shape
+    pad, stride = conv_param["pad"], conv_param["stride"]
+    return n, f, 1 + (h + 2 * pad - hh) // stride, 1 + (w + 2 * pad - ww) // stride
+
+
+def notebook_cases() -> list[Case]:
+    x_shape, w_shape = (2, 3, 4, 4), (3, 3, 4, 4)
+    x = np.linspace(-0.1, 0.5, num=int(np.prod(x_shape))).reshape(x_shape)
+    w = np.linspace(-0.2, 0.3, num=int(np.prod(w_shape))).reshape(w_shape)
+    b = np.linspace(-0.1, 0.2, num=3)
+    forward_param = {"stride": 2, "pad": 1}
+    dout_forward = np.linspace(-1, 1, num=2 * 3 * 2 * 2).reshape(2, 3, 2, 2)
+    rng = np.random.RandomState(231)  # the notebook's np.random.seed(231) then randn calls
+    bx, bw, bb = rng.randn(4, 3, 5, 5), rng.randn(2, 3, 3, 3), rng.randn(2)
+    bdout = rng.randn(4, 2, 5, 5)
+    return [
+        Case("notebook-forward", "notebook", x, w, b, dout_forward, forward_param, graded=("forward",)),
+        # The forward still runs here, untested, to give backward the student's own cache.
+        Case("notebook-backward", "notebook", bx, bw, bb, bdout, {"stride": 1, "pad": 1}, graded=("backward",)),
+    ]
+
+
+# (pad, stride, HH, WW, square output?, N=C=F=1?): each shape catches a real bug:
+# pad 0 (dx sliced with pad:-pad), pad != 1 (hard-coded pad), non-square kernels
+# and outputs (HH used for WW, H' used for W'), pad != (HH-1)/2 (negative indices),
+# 1x1 kernels, and a kernel as large as the padded input.
+HIDDEN_SHAPES = [
+    (0, 1, 3, 3, False, False),
+    (0, 2, 2, 3, False, False),
+    (2, 1, 5, 3, False, False),
+    (3, 3, 3, 3, True, False),
+    (1, 2, 3, 3, False, False),
+    (0, 1, 1, 1, False, True),
+    (1, 1, 4, 6, True, False),
+    (2, 2, 4, 4, False, False),
+]
+LARGEST_KERNEL_SHAPE = 6  # index of the shape whose kernel fills the padded input
+
+
+def hidden_cases(seed: int, count: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for index in range(count):
+        shape_index = index % len(HIDDEN_SHAPES)
+        pad, stride, hh, ww, square, ones = HIDDEN_SHAPES[shape_index]
+        n, c, f = (1, 1, 1) if ones else (int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5)))
+        if shape_index == LARGEST_KERNEL_SHAPE:
+            h_out = w_out = 1
+        else:
+            h_out = int(rng.integers(2, 5))
+            w_out = h_out if square else int(rng.choice([v for v in range(2, 6) if v != h_out]))
+        h = max((h_out - 1) * stride + hh - 2 * pad, 1)
+        w_in = max((w_out - 1) * stride + ww - 2 * pad, 1)
+        # Keep the division exact: grow the image until it is.
+        while (h + 2 * pad - hh) % stride:
+            h += 1
+        while (w_in + 2 * pad - ww) % stride:
+            w_in += 1
+        x = rng.standard_normal((n, c, h, w_in))
+        wts = rng.standard_normal((f, c, hh, ww))
+        b = rng.standard_normal(f)
+        param = {"stride": stride, "pad": pad}
+        dout = rng.standard_normal(output_shape(x.shape, wts.shape, param))
+        cases.append(Case(f"hidden-{index + 1}", "hidden", x, wts, b, dout, param))
+    return cases
+
+
+SPEED_SHAPES = {"x": (100, 3, 31, 31), "w": (25, 3, 3, 3), "conv_param": {"stride": 2, "pad": 1}}
+SPEED_CASE_NAME = "x (100, 3, 31, 31), w (25, 3, 3, 3), stride 2, pad 1 (the notebook's speed cell)"
+
+
+def speed_case(rng: np.random.Generator, trial: int) -> Case:
+    """Fresh random inputs at the notebook's speed-cell size, one set per timed trial."""
+    x = rng.standard_normal(SPEED_SHAPES["x"])
+    w = rng.standard_normal(SPEED_SHAPES["w"])
+    b = rng.standard_normal(SPEED_SHAPES["w"][0])
+    param = dict(SPEED_SHAPES["conv_param"])
+    dout = rng.standard_normal(output_shape(x.shape, w.shape, param))
+    return Case(f"speed-{trial}", "speed", x, w, b, dout, param)
+
+
+def arena_sizes() -> tuple[int, int]:
+    """(request, response) bytes: room for the speed cell's inputs and twice its outputs,
+    so an honest answer always fits and a student's huge array is refused, not copied."""
+    n, c, h, w = SPEED_SHAPES["x"]
+    f, _, hh, ww = SPEED_SHAPES["w"]
+    out = output_shape(SPEED_SHAPES["x"], SPEED_SHAPES["w"], SPEED_SHAPES["conv_param"])
+    x_bytes, w_bytes, out_bytes = 8 * n * c * h * w, 8 * f * c * hh * ww, 8 * int(np.prod(out))
+    request = x_bytes + w_bytes + 8 * f + out_bytes + 4096
+    response = 2 * max(out_bytes, x_bytes + w_bytes + 8 * f) + 4096
+    return request, response
+
+
+def expected_outputs(case: Case) -> dict[str, np.ndarray]:
+    """The right answers, computed by the trusted reference inside the harness process."""
+    from reference import strided
+
+    out, cache = strided.conv_forward(case.x, case.w, case.b, case.conv_param)
+    dx, dw, db = strided.conv_backward(case.dout, cache)
+    return {"out": out, "dx": dx, "dw": dw, "db": db}

@@ -1,0 +1,131 @@
+"""Operating-system locks for the processes that run untrusted code (Linux only).
+
+Two layers, each used where the platform allows it:
+
+- ``isolate_namespaces``: a private mount and network namespace for the whole harness
+  tree (process backend, as root). In it the harness mounts a size-capped tmpfs as
+  its scratch space and empty read-only tmpfs over the paths the student must not see
+  (the grader's source and references, other students' files, results). The network
+  namespace has no interfaces but a down loopback. Under Docker the container already
+  provides all of this and the step is skipped.
+- ``WorkerLimits.preexec``: in each worker, between fork and exec: resource limits,
+  a private user id (so the worker cannot signal, trace or read the harness, nor the
+  other worker), one CPU core, no new privileges, and death with the harness.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+from dataclasses import dataclass
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    _check(
+        _libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                    data.encode() if data else None),
+        f"mount {fstype or source} on {target}",
+    )
+
+
+def isolate_namespaces() -> None:
+    """Enter new mount and network namespaces; mounts made afterwards stay private to this tree."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+
+
+def mount_scratch(path: str, size_bytes: int) -> None:
+    """A size-capped tmpfs at ``path``: the student cannot fill the host's disk through it."""
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0711")
+
+
+def hide_path(path: str) -> None:
+    """Cover ``path`` with an empty, read-only, unreadable tmpfs."""
+    _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0")
+
+
+def expose_path(path: str, holding_dir: str) -> None:
+    """Make every directory on the way to ``path`` traversable by other users, in this
+    mount namespace only: a closed parent (``/root`` holding a pyenv Python, say) is
+    covered by a traversable empty tmpfs and only the child on the way is bound back,
+    so the worker can run the interpreter but sees nothing else of that parent."""
+    current = "/"
+    for index, part in enumerate(os.path.realpath(path).split("/")[1:]):
+        child = os.path.join(current, part)
+        if not os.stat(current).st_mode & 0o001:
+            hold = os.path.join(holding_dir, f"hold-{index}")
+            os.makedirs(hold, exist_ok=True)
+            _mount(child, hold, None, MS_BIND | MS_REC, None)
+            _mount("tmpfs", current, "tmpfs", MS_NOSUID | MS_NODEV, "size=4096,mode=0755")
+            os.mkdir(child)
+            _mount(hold, child, None, MS_BIND | MS_REC, None)
+            # Read-only: nothing in this namespace can change the real files through it.
+            _mount("none", child, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
+        current = child
+
+
+def can_isolate_namespaces() -> bool:
+    """Probe in a throw-away child whether namespaces can be entered here."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            isolate_namespaces()
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    address_space_bytes: int
+    file_size_bytes: int
+    open_files: int
+    cpu_seconds: int
+    uid: int | None = None  # a private uid per worker; None when not running as root
+    tasks: int | None = None  # RLIMIT_NPROC: only meaningful with a private uid
+    cpu: int | None = None
+
+    def preexec(self) -> None:
+        """Runs in the child between fork and exec: order matters (limits, then identity)."""
+        limits = [
+            (resource.RLIMIT_AS, self.address_space_bytes),
+            (resource.RLIMIT_FSIZE, self.file_size_bytes),
+            (resource.RLIMIT_NOFILE, self.open_files),
+            (resource.RLIMIT_CPU, self.cpu_seconds),
+            (resource.RLIMIT_CORE, 0),
+        ]
+        if self.tasks is not None:
+            limits.append((resource.RLIMIT_NPROC, self.tasks))
+        for which, value in limits:
+            resource.setrlimit(which, (value, value))
+        if self.cpu is not None:
+            os.sched_setaffinity(0, {self.cpu})
+        # First in line for the OOM killer: a container's memory limit must kill the
+        # worker that overran it, never the harness that would report it.
+        with open("/proc/self/oom_score_adj", "w") as oom:
+            oom.write("1000")
+        if self.uid is not None:
+            os.setgroups([])
+            os.setgid(self.uid)
+            os.setuid(self.uid)
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+        # Set after the uid change, which clears it: the worker dies with the harness.
+        _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")

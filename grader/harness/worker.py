@@ -1,0 +1,201 @@
+"""The worker: imports one module and serves calls to its functions.
+
+This file runs in the UNTRUSTED process. Once the student's module is imported,
+the student can change anything here (patch these functions, forge replies), so
+nothing this process says is believed: the harness validates every reply, copies
+arrays out of the arena itself, keeps its own copies of the inputs, and measures
+time on its own clock. What this file does is help an honest student get precise
+messages (what was returned, which exception, which line).
+
+The same file serves the reference implementation in a second worker process, so
+both sides of a timing comparison go through identical code.
+
+Usage: python -s -B worker.py '<json config>' (see ``grader.harness.workers`` for the keys).
+"""
+
+import importlib
+import json
+import os
+import sys
+import traceback
+
+import numpy as np
+
+from protocol import TRANSFERABLE_DTYPES, Arena, encode_message, read_message, write_all
+
+MAX_TEXT = 4000
+MAX_TRACEBACK_FRAMES = 12
+
+
+def _limit_blas_threads() -> None:
+    # The environment already asks for one thread; threadpoolctl enforces it where present.
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    name = getattr(kind, "__qualname__", kind.__name__)
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+def _same(value, original) -> bool:
+    try:
+        return bool(value == original)
+    except Exception:  # a dict holding arrays cannot be compared plainly: it was changed
+        return False
+
+
+def describe_exception(exc: BaseException) -> dict:
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-MAX_TRACEBACK_FRAMES)
+    error = {"type": _type_name(exc), "message": _clip(str(exc)), "traceback": _clip("".join(frames), 12000)}
+    if isinstance(exc, SyntaxError):
+        error.update(filename=os.path.basename(exc.filename or ""), lineno=exc.lineno, text=(exc.text or "").strip())
+    return error
+
+
+def module_name_for(root: str, entry: str) -> tuple[str, str]:
+    """(sys.path entry, dotted module name) for the entry file, honouring packages.
+
+    ``cs231n/layers.py`` inside a folder with ``cs231n/__init__.py`` is imported as
+    ``cs231n.layers`` so that its relative imports work; a lone file by its stem.
+    """
+    parts = entry.split("/")
+    parts[-1] = parts[-1][: -len(".py")]
+    package_depth = 0
+    while package_depth < len(parts) - 1:
+        package_dir = os.path.join(root, *parts[: len(parts) - 1 - package_depth])
+        if not os.path.isfile(os.path.join(package_dir, "__init__.py")):
+            break
+        package_depth += 1
+    base = os.path.join(root, *parts[: len(parts) - 1 - package_depth])
+    return base, ".".join(parts[len(parts) - 1 - package_depth :])
+
+
+class Worker:
+    def __init__(self, config: dict):
+        self.request_fd = config["request_fd"]
+        self.reply_fd = config["reply_fd"]
+        self.arena = Arena(config["arena_fd"], config["arena_size"], config["request_bytes"])
+        self.kept: dict[str, object] = {}
+        self.functions: dict[str, object] = {}
+
+    def send(self, message: dict) -> None:
+        write_all(self.reply_fd, encode_message(message))
+
+    def import_module(self, root: str, entry: str, names: list[str]) -> dict:
+        path_entry, module_name = module_name_for(root, entry)
+        # Every folder from the module's up to the root, deepest first: a student's
+        # `from cs231n.im2col import *` works with or without cs231n/__init__.py.
+        folders = [path_entry]
+        while os.path.abspath(folders[-1]) != os.path.abspath(root):
+            folders.append(os.path.dirname(folders[-1]))
+        sys.path[:0] = folders
+        try:
+            module = importlib.import_module(module_name)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
+            return {"op": "ready", "ok": False, "error": describe_exception(exc), "functions": {}}
+        for name in names:
+            candidate = getattr(module, name, None)
+            if callable(candidate):
+                self.functions[name] = candidate
+        return {"op": "ready", "ok": True, "functions": {name: name in self.functions for name in names}}
+
+    # -- arguments and results -------------------------------------------------
+
+    def build_argument(self, spec: dict):
+        if "array" in spec:
+            return self.arena.view(spec["array"])
+        if "value" in spec:
+            return json.loads(json.dumps(spec["value"]))  # a fresh copy for every call
+        if "kept" in spec:
+            return self.kept[spec["kept"]]
+        if "tuple" in spec:
+            return tuple(self.build_argument(item) for item in spec["tuple"])
+        raise ValueError(f"unknown argument spec {sorted(spec)}")
+
+    def describe_result(self, value, offset: int) -> tuple[dict, int]:
+        """Describe a returned value; copy it into the response region if it is a plain float array."""
+        if value is None:
+            return {"kind": "none"}, offset
+        if type(value) is not np.ndarray:
+            return {"kind": "other", "type": _clip(_type_name(value), 200)}, offset
+        description = {"kind": "array", "dtype": value.dtype.str, "dtype_name": value.dtype.name,
+                       "shape": list(value.shape), "offset": None}
+        offset = (offset + 63) // 64 * 64
+        if value.dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
+            description["offset"] = offset
+            np.copyto(self.arena.view(description), value)
+            offset += value.nbytes
+        elif value.dtype.str in TRANSFERABLE_DTYPES:
+            description["too_large"] = True
+        return description, offset
+
+    def unpack(self, result, labels: list[str]):
+        if len(labels) == 1:
+            return [result], None
+        if not isinstance(result, (tuple, list)) or len(result) != len(labels):
+            count = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+            expected = ", ".join(label.lstrip("@") for label in labels)
+            return None, f"returned {_type_name(result)}{count}, expected a tuple ({expected})"
+        return list(result), None
+
+    def call(self, request: dict) -> dict:
+        function = self.functions.get(request["function"])
+        if function is None:
+            return {"ok": False, "error": {"type": "NameError", "message": f"{request['function']} is not defined"}}
+        arguments = [self.build_argument(spec) for spec in request["args"]]
+        originals = [spec.get("value") for spec in request["args"]]
+        try:
+            result = function(*arguments)
+        except BaseException as exc:  # the student's sys.exit() fails this call only
+            return {"ok": False, "error": describe_exception(exc)}
+        changed = [i for i, (spec, arg) in enumerate(zip(request["args"], arguments))
+                   if "value" in spec and not _same(arg, originals[i])]
+        values, unpack_error = self.unpack(result, request["results"])
+        if unpack_error:
+            return {"ok": True, "unpack_error": unpack_error, "results": {}, "changed_args": changed}
+        described, offset = {}, self.arena.request_bytes
+        for label, value in zip(request["results"], values):
+            if label.startswith("@"):  # kept in this process (e.g. the cache), never sent
+                self.kept[request["keep_as"]] = value
+                continue
+            described[label], offset = self.describe_result(value, offset)
+        return {"ok": True, "results": described, "changed_args": changed}
+
+    def serve(self) -> None:
+        while True:
+            request = read_message(self.request_fd)
+            op = request.get("op")
+            if op == "call":
+                self.send(self.call(request))
+            elif op == "forget":
+                for slot in request.get("slots", []):
+                    self.kept.pop(slot, None)
+                self.send({"ok": True})
+            elif op == "exit":
+                return
+            else:
+                self.send({"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}})
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    _limit_blas_threads()
+    # The worker's own folder must not shadow the student's modules.
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]
+    worker = Worker(config)
+    worker.send(worker.import_module(config["root"], config["entry"], config["functions"]))
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""The harness's side of a worker process: start it locked down, call it with a
+deadline on the harness's own clock, capture what it prints, kill it when needed.
+
+A call's outcome is a value (``CallOutcome``), never an exception: a timeout, a crash,
+a protocol violation or the student's exception all come back the same way, so the
+checks can report each as a failed check and go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .lockdown import WorkerLimits
+from .protocol import HEADER, MAX_MESSAGE_BYTES, Arena, ProtocolError, decode_body, encode_message, write_all
+from .timing import clock_ns
+
+SIGNAL_MEANINGS = {
+    signal.SIGKILL: "killed (SIGKILL)",
+    signal.SIGSEGV: "crashed with a segmentation fault (SIGSEGV)",
+    signal.SIGBUS: "crashed with a bus error (SIGBUS)",
+    signal.SIGABRT: "aborted (SIGABRT)",
+    signal.SIGFPE: "crashed with a floating-point exception (SIGFPE)",
+    signal.SIGXCPU: "exceeded its CPU time limit (SIGXCPU)",
+    signal.SIGXFSZ: "wrote a file larger than the file size limit (SIGXFSZ)",
+}
+
+
+class OutputCapture:
+    """Keeps the first ``limit`` bytes of a stream and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> None:
+        room = self.limit - len(self.kept)
+        self.kept += data[:room]
+        self.dropped += max(0, len(data) - room)
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        return text + (f"\n[... {self.dropped} more bytes not shown]" if self.dropped else "")
+
+
+@dataclass
+class Returned:
+    """One value a student function returned, as the harness sees it."""
+
+    kind: str  # "none" | "other" | "array"
+    type_name: str = ""
+    dtype_name: str = ""
+    shape: tuple[int, ...] = ()
+    array: np.ndarray | None = None  # a private copy; only for plain float arrays
+    too_large: bool = False
+
+
+@dataclass
+class CallOutcome:
+    status: str  # "ok" | "raised" | "bad_return" | "timeout" | "died" | "protocol"
+    elapsed_s: float
+    results: dict[str, Returned] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    message: str = ""
+    changed_args: list[int] = field(default_factory=list)
+    inputs_changed: list[str] = field(default_factory=list)
+    ready: dict[str, Any] = field(default_factory=dict)  # the worker's "ready" message, from start()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    role: str  # "student" | "reference"
+    worker_dir: str  # folder with worker.py and protocol.py, readable by the worker's uid
+    root: str  # folder holding the module
+    entry: str  # module file, relative to root
+    functions: tuple[str, ...]
+    workdir: str  # the worker's private writable folder (cwd, HOME, TMPDIR)
+    limits: WorkerLimits
+    request_bytes: int
+    response_bytes: int
+    output_limit: int = 64 * 1024
+
+
+def worker_environment(workdir: str) -> dict[str, str]:
+    """A scrubbed environment: nothing of the harness's, one BLAS thread, fixed malloc."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # Glibc returns big temporaries to the kernel after every call by default, which
+        # makes timings depend on history; both thresholds are needed (TIMING_FACTS).
+        "MALLOC_MMAP_THRESHOLD_": "1073741824",
+        "MALLOC_TRIM_THRESHOLD_": "1073741824",
+    }
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env[name] = "1"
+    return env
+
+
+class WorkerProcess:
+    def __init__(self, spec: WorkerSpec):
+        self.spec = spec
+        self.stdout = OutputCapture(spec.output_limit)
+        self.stderr = OutputCapture(spec.output_limit)
+        self.process: subprocess.Popen | None = None
+        self.arena: Arena | None = None
+        # (slot, end of its inputs in the request region, {name: (descriptor, original)})
+        self.kept: list[tuple[str, int, dict[str, tuple[dict, np.ndarray]]]] = []
+
+    # -- life cycle --------------------------------------------------------------
+
+    def start(self, timeout_s: float) -> CallOutcome:
+        """Start the worker and wait for it to import its module."""
+        self.arena = Arena.create(self.spec.request_bytes, self.spec.response_bytes)
+        request_read, self.request_fd = os.pipe()
+        self.reply_fd, reply_write = os.pipe()
+        config = {
+            "request_fd": request_read, "reply_fd": reply_write, "arena_fd": self.arena.fd,
+            "arena_size": self.arena.size, "request_bytes": self.arena.request_bytes,
+            "root": self.spec.root, "entry": self.spec.entry, "functions": list(self.spec.functions),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "worker.py"), json.dumps(config)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=self.spec.workdir, env=worker_environment(self.spec.workdir),
+            pass_fds=(request_read, reply_write, self.arena.fd),
+            start_new_session=True, preexec_fn=self.spec.limits.preexec,
+        )
+        os.close(request_read)
+        os.close(reply_write)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.reply_fd, selectors.EVENT_READ, "reply")
+        self.selector.register(self.process.stdout.fileno(), selectors.EVENT_READ, self.stdout)
+        self.selector.register(self.process.stderr.fileno(), selectors.EVENT_READ, self.stderr)
+        started = clock_ns()
+        return self._await(time.monotonic() + timeout_s, started)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the worker's whole session and release everything; safe to call twice."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._reap()
+        self._drain_output()
+        for fd in (self.request_fd, self.reply_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.selector.close()
+        self.process.stdout.close()
+        self.process.stderr.close()
+        self.arena.close()
+        self.process = None
+        self.kept = []
+
+    def _reap(self) -> int | None:
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
+            return None
+
+    def _drain_output(self) -> None:
+        for stream, capture in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+            os.set_blocking(stream.fileno(), False)
+            try:
+                while data := os.read(stream.fileno(), 1 << 16):
+                    capture.feed(data)
+            except (BlockingIOError, OSError):
+                pass
+
+    # -- calls ---------------------------------------------------------------------
+
+    def call(self, function: str, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
+             timeout_s: float, keep_as: str | None = None) -> CallOutcome:
+        """Call ``function`` in the worker; the clock runs from before the inputs are
+        written until every output has been copied out of the arena.
+
+        The request region is a stack: the inputs of a call whose result is kept (a
+        forward's cache may hold views of x) stay in place until ``forget``, and later
+        requests go above them."""
+        started = clock_ns()
+        base = self.kept[-1][1] if self.kept else 0
+        descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)
+        request = {"op": "call", "function": function, "args": [self._resolve(a, descriptors) for a in args],
+                   "results": results, "keep_as": keep_as}
+        try:
+            write_all(self.request_fd, encode_message(request))
+        except BrokenPipeError:
+            return self._died(started)
+        outcome = self._await(time.monotonic() + timeout_s, started)
+        placed = {name: (descriptors[name], array) for name, array in inputs.items()}
+        outcome.inputs_changed = self._changed(placed) + [
+            f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)]
+        if keep_as is not None and outcome.ok:
+            top = max((d["offset"] + a.nbytes for d, a in placed.values()), default=base)
+            self.kept.append((keep_as, top, placed))
+        return outcome
+
+    def _changed(self, placed: dict[str, tuple[dict, np.ndarray]]) -> list[str]:
+        if not self.alive:
+            return []  # the arena is closed with a dead worker; nothing to compare against
+        return [name for name, (descriptor, original) in placed.items()
+                if not np.array_equal(self.arena.view(descriptor), original)]
+
+    def forget(self, slots: list[str], timeout_s: float = 5.0) -> None:
+        self.kept = [entry for entry in self.kept if entry[0] not in slots]
+        if self.alive:
+            write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
+            self._await(time.monotonic() + timeout_s, clock_ns())
+
+    def _resolve(self, spec: dict, descriptors: dict[str, dict]) -> dict:
+        if "array" in spec:
+            return {"array": descriptors[spec["array"]]}
+        if "tuple" in spec:
+            return {"tuple": [self._resolve(item, descriptors) for item in spec["tuple"]]}
+        return spec
+
+    def _await(self, deadline: float, started: int) -> CallOutcome:
+        """Wait for one reply while draining the worker's output; parse and copy it out."""
+        buffer = bytearray()
+        while True:
+            if len(buffer) >= HEADER.size:
+                (size,) = HEADER.unpack_from(buffer)
+                if size > MAX_MESSAGE_BYTES:
+                    return self._violation(started, f"sent a {size}-byte message, over the cap")
+                if len(buffer) >= HEADER.size + size:
+                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._timed_out(started)
+            for key, _ in self.selector.select(remaining):
+                data = os.read(key.fd, 1 << 16)
+                if key.data == "reply":
+                    if not data:
+                        return self._died(started)
+                    buffer += data
+                elif data:
+                    key.data.feed(data)
+                else:
+                    self.selector.unregister(key.fd)
+
+    def _parse_reply(self, body: bytes, started: int) -> CallOutcome:
+        try:
+            reply = decode_body(body)
+            if reply.get("op") == "ready":
+                error = reply.get("error")
+                return CallOutcome("ok" if reply.get("ok") else "raised", self._elapsed(started), ready=reply,
+                                   error=error if isinstance(error, dict) and not reply.get("ok") else None)
+            if not reply.get("ok"):
+                error = reply.get("error")
+                return CallOutcome("raised", self._elapsed(started), error=error if isinstance(error, dict) else {})
+            if reply.get("unpack_error"):
+                return CallOutcome("bad_return", self._elapsed(started), message=str(reply["unpack_error"])[:500])
+            results = {label: self._returned(label, value) for label, value in (reply.get("results") or {}).items()}
+            elapsed = self._elapsed(started)  # stops only once every output is in private memory
+            changed = reply.get("changed_args") or []
+            return CallOutcome("ok", elapsed, results=results,
+                               changed_args=[i for i in changed if type(i) is int][:16])
+        except (ProtocolError, AttributeError, TypeError, ValueError) as exc:
+            return self._violation(started, f"sent a malformed reply ({exc})")
+
+    def _returned(self, label: str, value: Any) -> Returned:
+        if not isinstance(value, dict):
+            raise ProtocolError(f"{label}: not an object")
+        kind = value.get("kind")
+        if kind == "none":
+            return Returned("none")
+        if kind == "other":
+            return Returned("other", type_name=str(value.get("type"))[:200])
+        if kind != "array":
+            raise ProtocolError(f"{label}: unknown kind {kind!r}")
+        shape = value.get("shape")
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            raise ProtocolError(f"{label}: bad shape")
+        returned = Returned("array", dtype_name=str(value.get("dtype_name"))[:40], shape=tuple(shape[:32]),
+                            too_large=bool(value.get("too_large")))
+        if value.get("offset") is not None:
+            returned.array = self.arena.fetch_response(value, label)
+            returned.dtype_name = returned.array.dtype.name
+        return returned
+
+    @staticmethod
+    def _elapsed(started: int) -> float:
+        return (clock_ns() - started) / 1e9
+
+    def _timed_out(self, started: int) -> CallOutcome:
+        elapsed = self._elapsed(started)
+        self.stop()
+        return CallOutcome("timeout", elapsed, message=f"did not finish within {elapsed:.1f} s")
+
+    def _violation(self, started: int, message: str) -> CallOutcome:
+        elapsed = self._elapsed(started)
+        self.stop()
+        return CallOutcome("protocol", elapsed, message=f"the worker {message}")
+
+    def _died(self, started: int) -> CallOutcome:
+        elapsed = self._elapsed(started)
+        code = self._reap()
+        self.stop()
+        if code is not None and code < 0:
+            meaning = SIGNAL_MEANINGS.get(-code, f"killed by signal {-code}")
+            return CallOutcome("died", elapsed, message=meaning)
+        return CallOutcome("died", elapsed, message=f"exited with code {code} (sys.exit or os._exit in student code?)")

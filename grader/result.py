@@ -1,0 +1,105 @@
+"""The grading result: the one document a grading produces, and its published schema.
+
+``schemas/result.schema.json`` is generated from ``GradeResult`` (``python -m grader.schemas``);
+a test fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RESULT_SCHEMA_VERSION = "1.0"
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FailureKind(str, Enum):
+    """Whose fault a failure is decides whether the score counts."""
+
+    STUDENT = "student"  # the submission is at fault: the score counts (often 0)
+    GRADER = "grader"  # the grader is at fault: not gradable, never a zero
+
+
+class Failure(Strict):
+    kind: FailureKind
+    message: str
+
+
+class CheckStatus(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class Check(Strict):
+    id: str = Field(description="Stable identifier, e.g. 'backward/hidden-3/dx'.")
+    name: str = Field(description="Human-readable name shown to the student.")
+    function: Literal["forward", "backward", "both"]
+    group: str = Field(description="Rubric group the check's points come from.")
+    status: CheckStatus
+    score: float
+    max_score: float
+    message: str
+    visibility: Visibility = "visible"
+
+
+class FunctionTiming(Strict):
+    """Timing of one function against the fast reference, measured by the harness."""
+
+    function: Literal["forward", "backward"]
+    measured: bool
+    reason: str | None = Field(None, description="Why no figure was measured, when measured is false.")
+    case: str = Field(description="The input size that was timed.")
+    trials: int = 0
+    student_median_s: float | None = None
+    reference_median_s: float | None = None
+    speedup_vs_reference: float | None = Field(
+        None, description="Median over trials of reference time / student time (>1: faster than the reference)."
+    )
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float | None = Field(None, description="Coverage of [ci_low, ci_high] for the median ratio.")
+    student_times_s: list[float] = Field(default_factory=list)
+    reference_times_s: list[float] = Field(default_factory=list)
+
+
+class Environment(Strict):
+    python: str
+    numpy: str
+    blas: str
+    cpu_model: str
+    sandbox: str
+
+
+class SubmissionInfo(Strict):
+    id: str
+    source_name: str
+    kind: Literal["py", "folder", "zip", "ipynb"]
+    sha256: str
+    entry: str | None = None
+
+
+class GradeResult(Strict):
+    schema_version: Literal["1.0"] = RESULT_SCHEMA_VERSION
+    grader_version: str
+    assignment: str
+    config_hash: str = Field(description="Hash of the rubric and grading configuration used.")
+    submission: SubmissionInfo
+    seed: int
+    graded_at: str = Field(description="UTC time, ISO 8601.")
+    gradable: bool = Field(description="False when the grader (not the student) failed; score is then not a grade.")
+    failure: Failure | None = None
+    score: float
+    max_score: float
+    checks: list[Check]
+    timing: list[FunctionTiming]
+    notes: list[str] = Field(default_factory=list, description="Things the student should know that are not checks.")
+    student_output: str = Field("", description="What the student's code printed, truncated.")
+    environment: Environment | None = None
+    wall_time_s: float

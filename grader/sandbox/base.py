@@ -1,0 +1,85 @@
+"""The sandbox interface: one way in (a job), one way out (the harness's JSON report).
+
+A backend starts the trusted harness (``python -m grader.harness``) somewhere isolated,
+hands it the job as JSON on its standard input, and returns the single JSON document
+the harness printed on its standard output. Nothing the student wrote reaches the
+host by any other path: the student's own output is captured by the harness and
+comes back as a (truncated) string field inside that document.
+
+Backends: ``process`` (a locked-down local process tree, the embedded default) and
+``docker`` (one fresh, hardened container per submission).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.errors import HarnessProtocolError
+
+# The harness report is small (checks, messages, timings and a capped output excerpt);
+# anything larger means something is wrong, and we refuse to parse it.
+MAX_REPORT_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SandboxJob:
+    """Everything a backend needs to run the harness on one submission."""
+
+    submission_root: Path
+    """Staged copy of the student's files; the sandbox exposes it read-only."""
+    entry: str
+    """Path of the module defining the functions, relative to ``submission_root``."""
+    harness_config: dict[str, Any]
+    """JSON-ready config for the harness (seed, cases, limits, timing budget)."""
+    deadline_s: float
+    """Wall-clock limit for the whole run; past it the sandbox is killed."""
+    cpu: int | None = None
+    """Core to pin the run to (timing must not share a core); None lets the backend choose."""
+    slot: int = 0
+    """Index of this run among concurrent ones: it selects private uids and container names."""
+    hide_paths: tuple[Path, ...] = field(default_factory=tuple)
+    """Host paths the student must not see (other submissions, results, the grader's source)."""
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """What came back: the harness report, plus diagnostics for the grader's own errors."""
+
+    report: dict[str, Any]
+    wall_time_s: float
+    backend: str
+    diagnostics: str = ""
+
+
+class Sandbox(Protocol):
+    name: str
+
+    def run(self, job: SandboxJob) -> SandboxRun:
+        """Run the harness on ``job``.
+
+        Raises a ``grader.errors.GraderError`` subclass when the grader (not the student)
+        failed: the backend is unavailable, the harness crashed, the deadline passed
+        before the harness answered, or its report was malformed.
+        """
+        ...
+
+
+def parse_report(stdout: bytes, *, backend: str) -> dict[str, Any]:
+    """Parse the harness's stdout into its report, refusing oversized or malformed output."""
+    if len(stdout) > MAX_REPORT_BYTES:
+        raise HarnessProtocolError(
+            f"{backend}: harness report is {len(stdout)} bytes, over the {MAX_REPORT_BYTES}-byte cap"
+        )
+    text = stdout.decode("utf-8", errors="replace").strip()
+    if not text:
+        raise HarnessProtocolError(f"{backend}: harness printed no report")
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessProtocolError(f"{backend}: harness report is not JSON ({exc})") from exc
+    if not isinstance(report, dict):
+        raise HarnessProtocolError(f"{backend}: harness report is not a JSON object")
+    return report

@@ -1,0 +1,92 @@
+"""The process backend: the harness as a local process tree, locked down by the OS.
+
+As root, the harness gets private mount and network namespaces, a size-capped tmpfs
+for scratch, the grader's own folders hidden, and each worker a private uid, one
+task, one core and resource limits. Without root it still gets the resource limits,
+one core and a scrubbed environment, but the student runs under the caller's uid
+(see the README's security model). The Docker backend is the stronger boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.errors import HarnessProtocolError, SandboxTimeout
+from grader.sandbox.base import SandboxJob, SandboxRun, parse_report
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Folders of a source checkout the student must not see (references, tests, examples).
+PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", "schemas", ".git")
+# Private uids, a pair per run: student, reference. The kernel counts processes per
+# uid across every container and process tree on the host (RLIMIT_NPROC), so two runs
+# must never share a pair: each takes a random pair from a range no account uses.
+UID_RANGE = (100_000, 160_000)
+
+
+def private_uid_pair() -> int:
+    return UID_RANGE[0] + 2 * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // 2)
+
+
+def harness_environment() -> dict[str, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = "1"
+    return env
+
+
+class ProcessSandbox:
+    name = "process"
+
+    def run(self, job: SandboxJob) -> SandboxRun:
+        scratch_parent = tempfile.mkdtemp(prefix="convgrade-run-")
+        os.chmod(scratch_parent, 0o711)
+        hide = [str(PROJECT_ROOT / d) for d in PRIVATE_PROJECT_DIRS if (PROJECT_ROOT / d).is_dir()]
+        config = {
+            **job.harness_config,
+            "submission_root": str(job.submission_root),
+            "entry": job.entry,
+            "cpu": job.cpu,
+            "uid_base": private_uid_pair(),
+            "isolate_namespaces": True,
+            "hide_paths": hide + [str(p) for p in job.hide_paths],
+            "scratch_parent": scratch_parent,
+        }
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-s", "-m", "grader.harness"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=scratch_parent, env=harness_environment(), start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(json.dumps(config).encode(), timeout=job.deadline_s)
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxTimeout(f"process: the harness gave no report within {job.deadline_s:g} s") from exc
+        finally:
+            _kill_session(process)
+            # Safe: the harness's mounts lived in its own namespace, gone with it.
+            shutil.rmtree(scratch_parent, ignore_errors=True)
+        wall = time.monotonic() - started
+        diagnostics = stderr.decode("utf-8", errors="replace")[-4000:]
+        report = parse_report(stdout, backend=self.name)
+        if "harness_error" in report:
+            raise HarnessProtocolError(f"process: harness failed: {report['harness_error']}\n{report.get('traceback', '')}")
+        if process.returncode != 0:
+            raise HarnessProtocolError(f"process: harness exited with {process.returncode}: {diagnostics}")
+        return SandboxRun(report=report, wall_time_s=wall, backend=self.name, diagnostics=diagnostics)
+
+
+def _kill_session(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()

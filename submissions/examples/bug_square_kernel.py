@@ -1,0 +1,48 @@
+"""Bug: only square kernels handled: HH is used for the kernel width too (W' and the window)."""
+import numpy as np
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, _ = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - HH) // stride
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    hs, ws = i * stride, j * stride
+                    out[n, f, i, j] = np.sum(x_pad[n, :, hs:hs + HH, ws:ws + HH] * w[f]) + b[f]
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+
+def conv_backward_naive(dout, cache):
+    dx, dw, db = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, _ = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    db = np.zeros_like(b)
+    for n in range(N):
+        for f in range(F):
+            db[f] += np.sum(dout[n, f])
+            for i in range(H_out):
+                for j in range(W_out):
+                    hs, ws = i * stride, j * stride
+                    dw[f] += x_pad[n, :, hs:hs + HH, ws:ws + HH] * dout[n, f, i, j]
+                    dx_pad[n, :, hs:hs + HH, ws:ws + HH] += w[f] * dout[n, f, i, j]
+    dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dw, db

@@ -1,0 +1,43 @@
+"""Shared fixtures.
+
+Docker: tests marked ``@pytest.mark.docker`` get the ``docker_client`` fixture
+automatically. With no reachable engine they are skipped, with the reason, unless
+``CI`` is set: then they fail loudly, since a CI run that silently skipped the
+sandbox would prove nothing about it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A docker SDK client for a reachable engine (skip, or fail under CI, without one)."""
+    client, reason = None, ""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except Exception as exc:  # ImportError, DockerException, connection errors
+        reason = f"no Docker engine reachable: {type(exc).__name__}: {exc}"
+    if reason:
+        if _ci():
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(f"{reason} (set CI=1 to make this a failure)")
+    yield client
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _docker_marker_needs_engine(request):
+    """Every ``docker``-marked test skips (or fails under CI) without an engine."""
+    if request.node.get_closest_marker("docker") is not None:
+        request.getfixturevalue("docker_client")

@@ -1,0 +1,141 @@
+"""The sandbox image: context hash, pins, build-once, and the app dir hidden from students."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import image
+
+STUDENT = "20001:20001"
+
+
+def _fake_repo(root: Path) -> Path:
+    """A minimal repo: the real Dockerfile, a harness and a reference we can edit."""
+    (root / "grader" / "harness").mkdir(parents=True)
+    (root / "reference").mkdir()
+    shutil.copy2(image.REPO_ROOT / "Dockerfile", root / "Dockerfile")
+    (root / "grader" / "__init__.py").write_text('__version__ = "0"\n')
+    (root / "grader" / "harness" / "__init__.py").write_text("")
+    (root / "grader" / "harness" / "__main__.py").write_text("print('harness')\n")
+    (root / "reference" / "naive.py").write_text("def f(): pass\n")
+    return root
+
+
+@pytest.fixture
+def fake_wheel(tmp_path: Path) -> Path:
+    whl = tmp_path / "wheelcache" / "numpy-0-cp311-cp311-manylinux_2_28_x86_64.whl"
+    whl.parent.mkdir()
+    whl.write_bytes(b"not really a wheel")
+    return whl
+
+
+def _hash(repo: Path, ctx: Path, wheels: list[Path]) -> str:
+    return image.context_hash(image.build_context(ctx, repo_root=repo, wheels=wheels, log=None))
+
+
+def test_context_hash_is_stable_and_tracks_harness_changes(tmp_path, fake_wheel):
+    repo = _fake_repo(tmp_path / "repo")
+    ctx = tmp_path / "ctx"
+    first = _hash(repo, ctx, [fake_wheel])
+    assert len(first) == 64
+    assert _hash(repo, ctx, [fake_wheel]) == first, "same sources, same hash"
+
+    # Bytecode and mtimes are not content: they must not force a rebuild.
+    cache = repo / "grader" / "harness" / "__pycache__"
+    cache.mkdir()
+    (cache / "__main__.cpython-311.pyc").write_bytes(b"\x00junk")
+    os.utime(repo / "grader" / "harness" / "__main__.py", (1, 1))
+    assert _hash(repo, ctx, [fake_wheel]) == first
+    assert not (ctx / "grader" / "harness" / "__pycache__").exists()
+
+    # A changed harness file is a new image.
+    (repo / "grader" / "harness" / "__main__.py").write_text("print('harness v2')\n")
+    changed = _hash(repo, ctx, [fake_wheel])
+    assert changed != first
+
+    # So is a new reference file, and a different wheel.
+    (repo / "reference" / "strided.py").write_text("def g(): pass\n")
+    assert _hash(repo, ctx, [fake_wheel]) != changed
+
+
+def test_context_copes_with_a_missing_harness(tmp_path, fake_wheel):
+    repo = _fake_repo(tmp_path / "repo")
+    shutil.rmtree(repo / "grader" / "harness")
+    ctx = image.build_context(tmp_path / "ctx", repo_root=repo, wheels=[fake_wheel], log=None)
+    assert (ctx / "grader" / "harness").is_dir()  # empty, so the Dockerfile's COPY still works
+
+
+def test_dockerfile_pins_match_the_venv():
+    pins = image.pinned_requirements()
+    for dist in ("numpy", "threadpoolctl"):
+        assert pins[dist] == importlib.metadata.version(dist), (
+            f"Dockerfile pins {dist}=={pins[dist]} but the venv has {importlib.metadata.version(dist)}"
+        )
+
+
+@pytest.fixture(scope="module")
+def frozen_repo(tmp_path_factory) -> Path:
+    """A snapshot of the image's sources, so edits made meanwhile cannot change the hash."""
+    root = tmp_path_factory.mktemp("frozen")
+    shutil.copy2(image.REPO_ROOT / "Dockerfile", root / "Dockerfile")
+    (root / "grader").mkdir()
+    shutil.copy2(image.REPO_ROOT / "grader" / "__init__.py", root / "grader" / "__init__.py")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for rel in image.CONTEXT_DIRS:
+        if (image.REPO_ROOT / rel).is_dir():
+            shutil.copytree(image.REPO_ROOT / rel, root / rel, ignore=ignore)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_image(docker_client, frozen_repo, tmp_path_factory) -> str:
+    ctx = tmp_path_factory.mktemp("ctx") / "docker-context"
+    return image.ensure_image(client=docker_client, repo_root=frozen_repo, context_dir=ctx, log=None)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_ensure_image_is_a_noop_the_second_time(docker_client, frozen_repo, built_image, tmp_path):
+    before = docker_client.images.get(built_image).id
+    messages: list[str] = []
+    builds: list[object] = []
+    real_build = image._build
+    image._build = lambda *a, **k: builds.append(a)  # must not be reached
+    try:
+        tag = image.ensure_image(client=docker_client, repo_root=frozen_repo,
+                                 context_dir=tmp_path / "docker-context", log=messages.append)
+    finally:
+        image._build = real_build
+    assert tag == built_image
+    assert builds == []
+    assert messages == [f"image {tag} is up to date"]
+    assert docker_client.images.get(tag).id == before
+    assert docker_client.images.get("convgrade:latest").id == before
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_app_dir_is_unreadable_to_the_student_uid(docker_client, built_image):
+    script = (
+        "ls /opt/convgrade/app >/dev/null 2>&1; echo ls=$?; "
+        "cat /opt/convgrade/app/grader/__init__.py >/dev/null 2>&1; echo cat=$?; "
+        "cd /tmp && python3 -c 'import numpy, threadpoolctl; print(\"np=\" + numpy.__version__)'"
+    )
+    out = docker_client.containers.run(
+        built_image, ["sh", "-c", script], user=STUDENT, network_mode="none", remove=True,
+    ).decode()
+    assert "ls=0" not in out and "ls=" in out, out
+    assert "cat=0" not in out and "cat=" in out, out
+    # ...while numpy (site-packages) stays world-readable for the student worker.
+    assert f"np={image.pinned_requirements()['numpy']}" in out, out
+
+    # The harness itself, as root, can read it.
+    root_out = docker_client.containers.run(
+        built_image, ["sh", "-c", "ls /opt/convgrade/app"], network_mode="none", remove=True,
+    ).decode()
+    assert "grader" in root_out and "reference" in root_out, root_out

@@ -1,0 +1,628 @@
+"""The leaderboard: who is ranked, in what order, ties, anonymity, and the four renderings."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.errors import UsageError
+from grader.leaderboard import (
+    Leaderboard,
+    build_leaderboard,
+    leaderboard_html,
+    leaderboard_markdown,
+    pseudonym,
+    scores_csv,
+)
+from grader.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "leaderboard.schema.json"
+GENERATED_AT = "2025-03-01T12:00:00+00:00"
+HOSTILE_NAME = "<script>alert(1)</script>"
+
+# (speedup, ci_low, ci_high) of one function; None: the timing was not measured.
+Speed = tuple[float, float, float] | None
+
+
+# ------------------------------------------------------------------------- factory
+
+
+def make_result(
+    student_id: str,
+    *,
+    score: float = 10.0,
+    max_score: float = 10.0,
+    forward: Speed = (2.0, 1.9, 2.1),
+    backward: Speed = (2.0, 1.9, 2.1),
+    correct: bool = True,
+    speed_check_passed: bool = True,
+    gradable: bool = True,
+    assignment: str = "conv-layers",
+) -> GradeResult:
+    """A valid GradeResult: one correctness check, one speed check, two timings."""
+    checks = [
+        Check(
+            id="forward/visible-1/out",
+            name="forward output on a small case",
+            function="forward",
+            group="correctness",
+            status=CheckStatus.PASSED if correct else CheckStatus.FAILED,
+            score=6.0 if correct else 0.0,
+            max_score=6.0,
+            message="ok" if correct else "3 of 96 elements differ",
+        ),
+        Check(
+            id="speed/forward",
+            name="forward speed",
+            function="forward",
+            group="speed",
+            status=CheckStatus.PASSED if speed_check_passed else CheckStatus.FAILED,
+            score=4.0 if speed_check_passed else 0.0,
+            max_score=4.0,
+            message="ok" if speed_check_passed else "slower than 0.5x the reference",
+        ),
+    ]
+    timing = [_timing("forward", forward), _timing("backward", backward)]
+    return GradeResult(
+        grader_version="0.1.0",
+        assignment=assignment,
+        config_hash="c0ffee",
+        submission=SubmissionInfo(id=student_id, source_name=f"{student_id}.py", kind="py", sha256="ab" * 32),
+        seed=1,
+        graded_at="2025-03-01T10:00:00+00:00",
+        gradable=gradable,
+        failure=None if gradable else Failure(kind=FailureKind.GRADER, message="Docker not reachable"),
+        score=score,
+        max_score=max_score,
+        checks=checks,
+        timing=timing,
+        wall_time_s=1.5,
+    )
+
+
+def _timing(function: str, speed: Speed) -> FunctionTiming:
+    if speed is None:
+        return FunctionTiming(function=function, measured=False, reason="timing budget exhausted", case="large")
+    speedup, low, high = speed
+    return FunctionTiming(
+        function=function,
+        measured=True,
+        case="large",
+        trials=21,
+        student_median_s=0.01 / speedup,
+        reference_median_s=0.01,
+        speedup_vs_reference=speedup,
+        ci_low=low,
+        ci_high=high,
+        ci_level=0.95,
+    )
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def board_of(results: list[GradeResult], **options) -> Leaderboard:
+    options.setdefault("generated_at", GENERATED_AT)
+    return build_leaderboard(results, **options)
+
+
+def standings(board: Leaderboard) -> list[tuple[int | None, str, str]]:
+    return [(entry.rank, entry.student, entry.status) for entry in board.entries]
+
+
+# ------------------------------------------------------------------------- ranking
+
+
+def test_ranked_by_score_then_by_geometric_mean_speed():
+    results = [
+        make_result("slow-full", score=10, forward=(1.0, 0.98, 1.02), backward=(1.0, 0.98, 1.02)),
+        make_result("low-score-fast", score=8, forward=(9.0, 8.9, 9.1), backward=(9.0, 8.9, 9.1)),
+        # geomean(4, 1) = 2.0 beats geomean(1.5, 1.5) = 1.5, although backward is slower.
+        make_result("fast-forward", score=10, forward=(4.0, 3.9, 4.1), backward=(1.0, 0.99, 1.01)),
+        make_result("balanced", score=10, forward=(1.5, 1.45, 1.55), backward=(1.5, 1.45, 1.55)),
+    ]
+    board = board_of(results)
+    assert standings(board) == [
+        (1, "fast-forward", "ranked"),
+        (2, "balanced", "ranked"),
+        (3, "slow-full", "ranked"),
+        (4, "low-score-fast", "ranked"),
+    ]
+
+
+def test_overlapping_intervals_share_a_rank_competition_style():
+    results = [
+        make_result("a", forward=(3.0, 2.5, 3.5), backward=(3.0, 2.5, 3.5)),
+        make_result("b", forward=(2.8, 2.4, 3.2), backward=(2.8, 2.4, 3.2)),  # overlaps a
+        make_result("c", forward=(1.5, 1.4, 1.6), backward=(1.5, 1.4, 1.6)),  # overlaps nobody
+    ]
+    assert [(rank, name) for rank, name, _ in standings(board_of(results))] == [(1, "a"), (1, "b"), (3, "c")]
+
+
+def test_separate_intervals_do_not_tie():
+    results = [
+        make_result("a", forward=(3.0, 2.9, 3.1), backward=(3.0, 2.9, 3.1)),
+        make_result("b", forward=(2.0, 1.9, 2.1), backward=(2.0, 1.9, 2.1)),
+    ]
+    assert [entry.rank for entry in board_of(results).entries] == [1, 2]
+
+
+def test_overlap_is_judged_on_the_combined_interval():
+    # Forward intervals overlap ([2.8, 3.2] vs [1.0, 3.0]) but the combined ones,
+    # a: [geomean(2.8, 2.8), geomean(3.2, 3.2)] = [2.8, 3.2] and
+    # b: [geomean(1.0, 1.0), geomean(3.0, 1.2)] = [1.0, 1.897...], do not.
+    results = [
+        make_result("a", forward=(3.0, 2.8, 3.2), backward=(3.0, 2.8, 3.2)),
+        make_result("b", forward=(2.0, 1.0, 3.0), backward=(1.1, 1.0, 1.2)),
+    ]
+    assert [entry.rank for entry in board_of(results).entries] == [1, 2]
+
+
+def test_ties_chain_between_neighbours_only():
+    # a overlaps b, b overlaps c, a does not overlap c: all three share rank 1; d is 4th.
+    results = [
+        make_result("a", forward=(3.0, 2.6, 3.4), backward=(3.0, 2.6, 3.4)),
+        make_result("b", forward=(2.5, 2.1, 2.9), backward=(2.5, 2.1, 2.9)),
+        make_result("c", forward=(2.0, 1.6, 2.4), backward=(2.0, 1.6, 2.4)),
+        make_result("d", forward=(1.0, 0.9, 1.1), backward=(1.0, 0.9, 1.1)),
+    ]
+    assert [(entry.student, entry.rank) for entry in board_of(results).entries] == [
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+        ("d", 4),
+    ]
+
+
+def test_different_scores_never_tie_even_when_speeds_overlap():
+    results = [
+        make_result("a", score=10, forward=(2.0, 1.0, 3.0), backward=(2.0, 1.0, 3.0)),
+        make_result("b", score=9, forward=(2.0, 1.0, 3.0), backward=(2.0, 1.0, 3.0)),
+    ]
+    assert [entry.rank for entry in board_of(results).entries] == [1, 2]
+
+
+def test_scores_differing_only_by_float_noise_are_equal():
+    results = [
+        make_result("a", score=0.1 + 0.2, forward=(1.0, 0.9, 1.1), backward=(1.0, 0.9, 1.1)),
+        make_result("b", score=0.3, forward=(3.0, 2.9, 3.1), backward=(3.0, 2.9, 3.1)),
+    ]
+    assert [entry.student for entry in board_of(results).entries] == ["b", "a"]
+
+
+def test_order_does_not_depend_on_input_order_and_equal_keys_go_by_id():
+    results = [make_result(student_id) for student_id in ("carol", "alice", "bob")]
+    forwards = board_of(results)
+    backwards = board_of(list(reversed(results)))
+    assert standings(forwards) == standings(backwards) == [
+        (1, "alice", "ranked"),
+        (1, "bob", "ranked"),
+        (1, "carol", "ranked"),
+    ]
+
+
+def test_unranked_groups_follow_the_ranked_ones_in_a_fixed_order():
+    results = [
+        make_result("broken-grader", gradable=False, score=0),
+        make_result("wrong-low", correct=False, score=2),
+        make_result("untimed", backward=None, score=10),
+        make_result("ranked-one", score=4),
+        make_result("wrong-high", correct=False, score=7),
+        make_result("another-broken", gradable=False, score=0),
+    ]
+    board = board_of(results)
+    assert standings(board) == [
+        (1, "ranked-one", "ranked"),
+        (None, "untimed", "not_timed"),
+        (None, "wrong-high", "failed_correctness"),
+        (None, "wrong-low", "failed_correctness"),
+        (None, "another-broken", "not_gradable"),
+        (None, "broken-grader", "not_gradable"),
+    ]
+    assert board.counts.model_dump() == {"ranked": 1, "not_timed": 1, "failed_correctness": 2, "not_gradable": 2}
+
+
+def test_failed_speed_check_still_ranks_but_failed_correctness_does_not():
+    results = [
+        make_result("slow-but-right", speed_check_passed=False, score=6),
+        make_result("fast-but-wrong", correct=False, score=4, forward=(5.0, 4.9, 5.1)),
+    ]
+    board = board_of(results)
+    assert standings(board) == [
+        (1, "slow-but-right", "ranked"),
+        (None, "fast-but-wrong", "failed_correctness"),
+    ]
+    # A failed student's measured speed is still reported, just not ranked.
+    assert board.entries[1].forward.model_dump() == {"speedup_vs_reference": 5.0, "ci_low": 4.9, "ci_high": 5.1}
+
+
+def test_entry_carries_result_fields_and_submission_time():
+    board = board_of(
+        [make_result("alice", score=7.5, forward=(2.0, 1.8, 2.2), backward=None)],
+        submitted_at={"alice": "2025-02-28T23:59:00+00:00"},
+    )
+    assert board.model_dump(mode="json") == {
+        "schema_version": "1.0",
+        "assignment": "conv-layers",
+        "generated_at": GENERATED_AT,
+        "grader_version": "0.1.0",
+        "entries": [
+            {
+                "rank": None,
+                "student": "alice",
+                "student_id": "alice",
+                "score": 7.5,
+                "max_score": 10.0,
+                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2},
+                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None},
+                "submitted_at": "2025-02-28T23:59:00+00:00",
+                "graded_at": "2025-03-01T10:00:00+00:00",
+                "grader_version": "0.1.0",
+                "status": "not_timed",
+            }
+        ],
+        "counts": {"ranked": 0, "not_timed": 1, "failed_correctness": 0, "not_gradable": 0},
+    }
+
+
+def test_generated_at_defaults_to_now_in_utc():
+    board = build_leaderboard([make_result("alice")])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", board.generated_at)
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        pytest.param([], "no results", id="empty"),
+        pytest.param(
+            [make_result("a"), make_result("b", assignment="max-pool")],
+            "'b' is for 'max-pool', 'a' is for 'conv-layers'",
+            id="mixed-assignments",
+        ),
+        pytest.param([make_result("a"), make_result("a")], "two results for submission 'a'", id="duplicate"),
+    ],
+)
+def test_invalid_result_sets_are_refused(results, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        build_leaderboard(results)
+
+
+# ---------------------------------------------------------------- names, anonymity
+
+
+def test_roster_names_are_shown_and_missing_ones_fall_back_to_the_id():
+    board = board_of([make_result("s1"), make_result("s2")], roster={"s1": "Ada Lovelace"})
+    assert [(entry.student, entry.student_id) for entry in board.entries] == [("Ada Lovelace", "s1"), ("s2", "s2")]
+
+
+def test_pseudonym_is_sha256_of_salt_and_id():
+    # printf 'peppers1' | sha256sum  ->  788ea681fe14...
+    assert pseudonym("s1", "pepper") == "student-788ea681"
+    assert pseudonym("s1", "pepper") == pseudonym("s1", "pepper")
+    assert pseudonym("s1", "salt") != pseudonym("s1", "pepper")
+
+
+def test_anonymized_board_hides_ids_and_names_everywhere(schema):
+    results = [make_result("s1-secret-id"), make_result("s2-secret-id", correct=False, score=3)]
+    roster = {"s1-secret-id": "Ada Lovelace", "s2-secret-id": "Alan Turing"}
+    board = board_of(results, roster=roster, anonymize=True, anonymize_salt="pepper")
+
+    assert [entry.student for entry in board.entries] == [
+        pseudonym("s1-secret-id", "pepper"),
+        pseudonym("s2-secret-id", "pepper"),
+    ]
+    assert all(entry.student_id is None for entry in board.entries)
+    outputs = {
+        "json": board.model_dump_json(),
+        "markdown": leaderboard_markdown(board),
+        "html": leaderboard_html(board),
+    }
+    for kind, text in outputs.items():
+        for secret in ("secret", "Ada", "Lovelace", "Alan", "Turing"):
+            assert secret not in text, f"{secret!r} leaks into the {kind} output"
+    jsonschema.validate(board.model_dump(mode="json"), schema)
+
+
+def test_anonymized_board_is_stable_across_runs():
+    results = [make_result("s1"), make_result("s2")]
+    first = board_of(results, anonymize=True, anonymize_salt="pepper")
+    second = board_of(list(reversed(results)), anonymize=True, anonymize_salt="pepper")
+    assert first == second
+
+
+def test_anonymize_without_salt_is_refused():
+    with pytest.raises(UsageError, match="needs a secret anonymize_salt"):
+        build_leaderboard([make_result("s1")], anonymize=True)
+
+
+def test_pseudonym_collision_is_refused():
+    # Find two ids whose 32-bit pseudonyms collide (a birthday search: ~100k hashes).
+    seen: dict[str, str] = {}
+    for number in range(1_000_000):
+        student_id = f"s{number}"
+        name = pseudonym(student_id, "pepper")
+        if name in seen:
+            colliding = [seen[name], student_id]
+            break
+        seen[name] = student_id
+    with pytest.raises(UsageError, match="same pseudonym"):
+        build_leaderboard([make_result(i) for i in colliding], anonymize=True, anonymize_salt="pepper")
+
+
+# ------------------------------------------------------------------------- schema
+
+
+def _varied_boards() -> list[Leaderboard]:
+    results = [
+        make_result("a", forward=(3.0, 2.5, 3.5), backward=(3.0, 2.5, 3.5)),
+        make_result("b", forward=(2.8, 2.4, 3.2), backward=(2.8, 2.4, 3.2)),
+        make_result("c", backward=None),
+        make_result("d", correct=False, score=1),
+        make_result("e", gradable=False, score=0),
+    ]
+    return [
+        board_of(results),
+        board_of(results, roster={"a": HOSTILE_NAME}, submitted_at={"a": "2025-02-28T10:00:00Z"}),
+        board_of(results, anonymize=True, anonymize_salt="pepper"),
+        board_of([make_result("only-failed", correct=False, score=0)]),
+    ]
+
+
+@pytest.mark.parametrize("board", _varied_boards(), ids=["plain", "roster", "anonymized", "none-ranked"])
+def test_every_board_validates_against_the_published_schema(board, schema):
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(board.model_dump_json()), schema, cls=jsonschema.Draft202012Validator)
+    assert Leaderboard.model_validate_json(board.model_dump_json()) == board
+
+
+# ----------------------------------------------------------------------- markdown
+
+
+def test_markdown_table_exact():
+    results = [
+        make_result("a", forward=(3.0, 2.5, 3.5), backward=(2.0, 1.8, 2.2)),
+        make_result("b", score=7.5, forward=(0.0123, 0.012, 0.0126), backward=(1.0, 0.9, 1.1)),
+        make_result("c", correct=False, score=3),
+        make_result("d", gradable=False, score=0),
+    ]
+    markdown = leaderboard_markdown(board_of(results, roster={"a": "Ada | <b>Love*lace</b>"}))
+    assert markdown == (
+        "# Leaderboard: conv-layers\n"
+        "\n"
+        "Generated 2025-03-01T12:00:00+00:00 by convgrade 0.1.0. Speedup is the median over trials of "
+        "reference time / student time: above 1× is faster than the reference. Brackets hold its confidence "
+        "interval. Students with the same score whose speed intervals overlap share a rank.\n"
+        "\n"
+        "| Rank | Student | Score | Forward speedup [CI] | Backward speedup [CI] |\n"
+        "|---:|---|---:|---:|---:|\n"
+        "| 1 | Ada \\| \\<b\\>Love\\*lace\\</b\\> | 10 / 10 | 3× [2.5, 3.5] | 2× [1.8, 2.2] |\n"
+        "| 2 | b | 7.5 / 10 | 0.0123× [0.012, 0.0126] | 1× [0.9, 1.1] |\n"
+        "\n"
+        "## Not ranked\n"
+        "\n"
+        "| Student | Score | Why |\n"
+        "|---|---:|---|\n"
+        "| c | 3 / 10 | failed a correctness check |\n"
+        "| d | — | not gradable (a grader error, not a grade) |\n"
+    )
+
+
+def test_markdown_without_ranked_students_says_so():
+    markdown = leaderboard_markdown(board_of([make_result("c", correct=False, score=3)]))
+    assert "No submission is ranked yet.\n\n## Not ranked" in markdown
+    assert "| Rank |" not in markdown
+
+
+def test_markdown_keeps_a_multiline_name_on_one_row():
+    markdown = leaderboard_markdown(board_of([make_result("a")], roster={"a": "Ada\n| 0 | forged |"}))
+    assert "| 1 | Ada \\| 0 \\| forged \\| | 10 / 10 |" in markdown
+
+
+# --------------------------------------------------------------------------- html
+
+
+class _PageDigest(HTMLParser):
+    """What a test asks of the page: elements by id, rows, circles, scripts, external references."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.open_tables: list[str] = []
+        self.rows: dict[str, list[dict[str, str]]] = {}
+        self.circles: list[dict[str, str]] = []
+        self.tags: list[str] = []
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        self.tags.append(tag)
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+        if tag == "table":
+            self.open_tables.append(attributes.get("id", ""))
+        if tag == "tr" and self.open_tables and "data-student" in attributes:
+            self.rows.setdefault(self.open_tables[-1], []).append(attributes)
+        if tag == "circle":
+            self.circles.append(attributes)
+        self.references += [attributes[name] for name in ("src", "href") if name in attributes]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self.open_tables:
+            self.open_tables.pop()
+
+
+def digest(page: str) -> _PageDigest:
+    parser = _PageDigest()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def _sample_board() -> Leaderboard:
+    results = [
+        make_result("a", forward=(3.0, 2.5, 3.5), backward=(2.0, 1.8, 2.2)),
+        make_result("b", forward=(0.05, 0.045, 0.055), backward=(0.2, 0.18, 0.22)),
+        make_result("c", score=8, forward=(1.2, 1.1, 1.3), backward=(0.9, 0.85, 0.95)),
+        make_result("d", correct=False, score=3),
+        make_result("e", gradable=False, score=0),
+    ]
+    return board_of(results, roster={"a": HOSTILE_NAME, "b": "Bea \"quoted\" & co"})
+
+
+def test_html_has_the_table_and_one_circle_per_ranked_student_and_function():
+    page = digest(leaderboard_html(_sample_board()))
+    assert {"ranking", "unranked", "speedup-plot", "reference-line"} <= page.ids
+    assert [row["data-student"] for row in page.rows["ranking"]] == [HOSTILE_NAME, 'Bea "quoted" & co', "c"]
+    assert [row["data-rank"] for row in page.rows["ranking"]] == ["1", "2", "3"]
+    assert [row["data-student"] for row in page.rows["unranked"]] == ["d", "e"]
+    assert sorted((c["data-function"], c["data-student"], c["data-speedup"]) for c in page.circles) == sorted(
+        [
+            ("forward", HOSTILE_NAME, "3.0"),
+            ("backward", HOSTILE_NAME, "2.0"),
+            ("forward", 'Bea "quoted" & co', "0.05"),
+            ("backward", 'Bea "quoted" & co', "0.2"),
+            ("forward", "c", "1.2"),
+            ("backward", "c", "0.9"),
+        ]
+    )
+
+
+def test_html_escapes_student_supplied_text_and_loads_nothing():
+    page_text = leaderboard_html(_sample_board())
+    assert HOSTILE_NAME not in page_text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_text
+    page = digest(page_text)
+    assert "script" not in page.tags
+    assert page.references == []  # no external stylesheet, image, font or script
+    assert 'content="default-src \'none\'; style-src \'unsafe-inline\'"' in page_text
+
+
+def test_html_plot_places_dots_on_a_log_axis_around_the_reference():
+    page_text = leaderboard_html(_sample_board())
+    page = digest(page_text)
+    x = {(c["data-student"], c["data-function"]): float(c["cx"]) for c in page.circles}
+    reference = float(re.search(r'id="reference-line" class="reference" x1="([\d.]+)"', page_text)[1])
+    assert x[("c", "backward")] < reference < x[("c", "forward")]  # 0.9x left of 1x, 1.2x right of it
+    # Log axis: distance is log10 of the ratio. Backward 0.2 -> 2.0 is one decade;
+    # 0.2 -> 1.0 (the reference) is log10(5) = 0.699 of it.
+    decade = x[(HOSTILE_NAME, "backward")] - x[('Bea "quoted" & co', "backward")]
+    assert reference - x[('Bea "quoted" & co', "backward")] == pytest.approx(0.69897 * decade, abs=0.2)
+
+
+def test_html_without_ranked_students_still_has_the_plot_and_table():
+    page_text = leaderboard_html(board_of([make_result("d", correct=False, score=3)]))
+    page = digest(page_text)
+    assert {"ranking", "speedup-plot", "unranked"} <= page.ids
+    assert page.circles == []
+    assert "No ranked submission yet." in page_text
+
+
+# ---------------------------------------------------------------------------- csv
+
+
+def test_scores_csv_exact_from_results_including_failed_and_not_gradable():
+    results = [
+        make_result("s2", score=0.1 + 0.2, max_score=10),
+        make_result("s1", score=7.5),
+        make_result("s3", correct=False, score=0),
+        make_result("s4", gradable=False, score=0),
+        make_result("=HYPERLINK(1)", score=1),
+    ]
+    assert scores_csv(results) == (
+        "student_id,score,max_score\n"
+        "'=HYPERLINK(1),1,10\n"
+        "s1,7.5,10\n"
+        "s2,0.3,10\n"
+        "s3,0,10\n"
+        "s4,,10\n"
+    )
+
+
+def test_scores_csv_quotes_ids_that_need_it():
+    assert scores_csv([make_result('smith, "jo"', score=4)]) == 'student_id,score,max_score\n"smith, ""jo""",4,10\n'
+
+
+# ------------------------------------------------------------------------ browser
+
+
+def _chromium() -> str:
+    """The chromium binary; CI installs Debian's `chromium`, so there its absence is a failure."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed but CI is set: install the Debian package `chromium`")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
+    return binary
+
+
+def _headless(binary: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            binary,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",  # CI runs as root in a container, where chromium's own sandbox cannot start
+            f"--user-data-dir={profile}",  # a private profile: no shared state, no lock with other runs
+            "--no-first-run",
+            "--enable-logging=stderr",  # page console messages (CSP refusals, errors) go to stderr
+            "--v=0",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _console_messages(stderr: str) -> list[str]:
+    """Lines chromium logs for the page's console (errors, CSP refusals), e.g. ``INFO:CONSOLE:1] "..."``."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+@pytest.mark.browser
+def test_page_renders_in_headless_chromium(tmp_path):
+    binary = _chromium()
+    page_path = tmp_path / "leaderboard.html"
+    page_path.write_text(leaderboard_html(_sample_board()), encoding="utf-8")
+    url = page_path.as_uri()
+
+    dumped = _headless(binary, tmp_path / "profile-dom", "--dump-dom", url)
+    assert dumped.returncode == 0, dumped.stderr
+    dom = digest(dumped.stdout)
+    # The DOM after the browser parsed the page: the hostile name is text, not a script.
+    assert "script" not in dom.tags
+    assert [row["data-student"] for row in dom.rows["ranking"]] == [HOSTILE_NAME, 'Bea "quoted" & co', "c"]
+    assert [row["data-student"] for row in dom.rows["unranked"]] == ["d", "e"]
+    assert "speedup-plot" in dom.ids
+    assert len(dom.circles) == 6
+    assert _console_messages(dumped.stderr) == []
+
+    screenshot = tmp_path / "leaderboard.png"
+    shot = _headless(binary, tmp_path / "profile-shot", f"--screenshot={screenshot}", "--window-size=1000,900", url)
+    assert shot.returncode == 0, shot.stderr
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.browser
+def test_console_capture_sees_what_the_page_policy_blocks(tmp_path):
+    """The 'no console messages' assertion above can fail: a blocked resource is reported."""
+    binary = _chromium()
+    page_path = tmp_path / "blocked.html"
+    page = leaderboard_html(_sample_board()).replace("<h1>", '<img src="https://example.invalid/x.png"><h1>', 1)
+    page_path.write_text(page, encoding="utf-8")
+
+    dumped = _headless(binary, tmp_path / "profile", "--dump-dom", page_path.as_uri())
+    assert dumped.returncode == 0, dumped.stderr
+    messages = _console_messages(dumped.stderr)
+    assert len(messages) == 1 and "Content Security Policy" in messages[0], dumped.stderr
