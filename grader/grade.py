@@ -8,6 +8,7 @@ carries no score a gradebook should use.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import tempfile
 import time
@@ -18,9 +19,9 @@ import jsonschema
 
 from grader import __version__
 from grader.config import GradingConfig
-from grader.errors import GraderError, SubmissionError
+from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness import conv2d
-from grader.load import LoadedSubmission, import_hints, load_submission
+from grader.load import LoadedSubmission, import_hints, kind_of, load_submission, submission_id_for
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 from grader.sandbox.base import Sandbox, SandboxJob
 from grader.scoring import score_checks, speed_checks
@@ -105,11 +106,14 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
 def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
     message = str(error)
     checks = score_checks(_failed_plan(config, message), config)
-    kind = "folder" if path.is_dir() else {".zip": "zip", ".ipynb": "ipynb"}.get(path.suffix.lower(), "py")
+    try:
+        kind = kind_of(path)
+    except (SubmissionError, UsageError):
+        kind = "py"  # an unknown extension: reported in the message, recorded as a file
     digest = _file_digest(path)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=SubmissionInfo(id=_id_from_name(path), source_name=path.name, kind=kind, sha256=digest),
+        submission=SubmissionInfo(id=submission_id_for(path.stem if path.is_file() else path.name), source_name=path.name, kind=kind, sha256=digest),
         seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
         score=0.0, max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
         timing=_untimed("not timed: the submission could not be loaded"),
@@ -132,18 +136,9 @@ def _not_gradable(loaded, error: GraderError, config, seed: int, started: float,
 
 
 def _file_digest(path: Path) -> str:
-    import hashlib
-
-    if path.is_file():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    return hashlib.sha256(path.name.encode()).hexdigest()
-
-
-def _id_from_name(path: Path) -> str:
-    import re
-
-    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
-    return re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-") or "submission"
+    """The submission's bytes when it is one file; for a folder that failed to load, its name."""
+    source = path.read_bytes() if path.is_file() else path.name.encode()
+    return hashlib.sha256(source).hexdigest()
 
 
 def _finish(result: GradeResult) -> GradeResult:

@@ -114,8 +114,8 @@ def load_submission(
     # the caller gave it. A symlink given as the submission itself is the caller's choice;
     # only links inside a submission are the student's and refused.
     source_name = Path(os.path.abspath(path)).name
-    kind = _kind_of(path)
-    submission_id = _submission_id(source_name if kind == "folder" else Path(source_name).stem)
+    kind = kind_of(path)
+    submission_id = submission_id_for(source_name if kind == "folder" else Path(source_name).stem)
 
     staging_dir = Path(os.path.abspath(staging_dir))  # the sandbox mounts root by absolute path
     staging_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def load_submission(
     )
 
 
-def _kind_of(path: Path) -> Literal["py", "folder", "zip", "ipynb"]:
+def kind_of(path: Path) -> Literal["py", "folder", "zip", "ipynb"]:
     if path.is_dir():
         return "folder"
     if not path.is_file():
@@ -150,7 +150,7 @@ def _kind_of(path: Path) -> Literal["py", "folder", "zip", "ipynb"]:
     raise SubmissionError(f"expected a .py file, a folder, a .zip or an .ipynb, got {got}")
 
 
-def _submission_id(stem: str) -> str:
+def submission_id_for(stem: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", stem.lower())
 
 

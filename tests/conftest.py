@@ -41,3 +41,19 @@ def _docker_marker_needs_engine(request):
     """Every ``docker``-marked test skips (or fails under CI) without an engine."""
     if request.node.get_closest_marker("docker") is not None:
         request.getfixturevalue("docker_client")
+
+
+@pytest.fixture(scope="session")
+def quick_config():
+    """A grading configuration for tests: every check, but a short timing phase
+    (three trials, no warm-up budget), so a grading takes a few seconds."""
+    from grader.config import GradingConfig, TimingSettings
+
+    return GradingConfig(timing=TimingSettings(budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0))
+
+
+@pytest.fixture(scope="session")
+def examples_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "submissions" / "examples"

@@ -13,6 +13,7 @@ Backends: ``process`` (a locked-down local process tree, the embedded default) a
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +23,17 @@ from grader.errors import HarnessProtocolError
 # The harness report is small (checks, messages, timings and a capped output excerpt);
 # anything larger means something is wrong, and we refuse to parse it.
 MAX_REPORT_BYTES = 4 * 1024 * 1024
+
+
+# Private uids, a pair per run: student, reference. The kernel counts processes per
+# uid across every container and process tree on the host (RLIMIT_NPROC), so two runs
+# must never share a pair: each takes a random pair from a range no account uses.
+UID_RANGE = (100_000, 160_000)
+
+
+def private_uid_pair() -> int:
+    """The student's uid; the reference worker gets the next one."""
+    return UID_RANGE[0] + 2 * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // 2)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -21,19 +20,11 @@ import time
 from pathlib import Path
 
 from grader.errors import HarnessProtocolError, SandboxTimeout
-from grader.sandbox.base import SandboxJob, SandboxRun, parse_report
+from grader.sandbox.base import SandboxJob, SandboxRun, parse_report, private_uid_pair
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Folders of a source checkout the student must not see (references, tests, examples).
 PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", "schemas", ".git")
-# Private uids, a pair per run: student, reference. The kernel counts processes per
-# uid across every container and process tree on the host (RLIMIT_NPROC), so two runs
-# must never share a pair: each takes a random pair from a range no account uses.
-UID_RANGE = (100_000, 160_000)
-
-
-def private_uid_pair() -> int:
-    return UID_RANGE[0] + 2 * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // 2)
 
 
 def harness_environment() -> dict[str, str]:
