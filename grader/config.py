@@ -75,6 +75,8 @@ class Limits(Strict):
 
 class TimingSettings(Strict):
     enabled: bool = True
+    size: Literal["speed-cell", "small"] = Field(
+        "speed-cell", description="Timed input size: the notebook's speed cell, or a small one for quick tests.")
     budget_s: float = Field(6.0, gt=0, description="Time spent in timed trials, past the minimum count.")
     min_trials: int = Field(3, ge=1)
     max_trials: int = Field(41, ge=1)

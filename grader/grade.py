@@ -31,9 +31,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _untimed(reason: str) -> list[FunctionTiming]:
-    return [FunctionTiming(function=fn, measured=False, reason=reason, case=conv2d.SPEED_CASE_NAME)
-            for fn in ("forward", "backward")]
+def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
+    case = conv2d.speed_case_name(config.timing.size)
+    return [FunctionTiming(function=fn, measured=False, reason=reason, case=case) for fn in ("forward", "backward")]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -116,7 +116,7 @@ def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: 
         submission=SubmissionInfo(id=submission_id_for(path.stem if path.is_file() else path.name), source_name=path.name, kind=kind, sha256=digest),
         seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
         score=0.0, max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
-        timing=_untimed("not timed: the submission could not be loaded"),
+        timing=_untimed("not timed: the submission could not be loaded", config),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
 
@@ -131,7 +131,7 @@ def _not_gradable(loaded, error: GraderError, config, seed: int, started: float,
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=False,
         failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
         max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
-        timing=_untimed("not timed: the grader failed"), wall_time_s=round(time.monotonic() - started, 3),
+        timing=_untimed("not timed: the grader failed", config), wall_time_s=round(time.monotonic() - started, 3),
     ))
 
 

@@ -45,11 +45,12 @@ def _docker_marker_needs_engine(request):
 
 @pytest.fixture(scope="session")
 def quick_config():
-    """A grading configuration for tests: every check, but a short timing phase
-    (three trials, no warm-up budget), so a grading takes a few seconds."""
+    """A grading configuration for tests: every check, but a short timing phase on a
+    small input (three trials, no warm-up budget), so a grading takes a second or two
+    even for loop solutions."""
     from grader.config import GradingConfig, TimingSettings
 
-    return GradingConfig(timing=TimingSettings(budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0))
+    return GradingConfig(timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0))
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +58,7 @@ def examples_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[1] / "submissions" / "examples"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*.json from this run")

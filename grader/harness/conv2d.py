@@ -174,16 +174,28 @@ def hidden_cases(seed: int, count: int) -> list[Case]:
     return cases
 
 
-SPEED_SHAPES = {"x": (100, 3, 31, 31), "w": (25, 3, 3, 3), "conv_param": {"stride": 2, "pad": 1}}
-SPEED_CASE_NAME = "x (100, 3, 31, 31), w (25, 3, 3, 3), stride 2, pad 1 (the notebook's speed cell)"
+# The timed input sizes: the notebook's speed cell is what the class competes on;
+# "small" keeps test suites quick where the figure itself is not the point.
+SPEED_SIZES = {
+    "speed-cell": {"x": (100, 3, 31, 31), "w": (25, 3, 3, 3), "conv_param": {"stride": 2, "pad": 1}},
+    "small": {"x": (4, 3, 12, 12), "w": (4, 3, 3, 3), "conv_param": {"stride": 1, "pad": 1}},
+}
 
 
-def speed_case(rng: np.random.Generator, trial: int) -> Case:
-    """Fresh random inputs at the notebook's speed-cell size, one set per timed trial."""
-    x = rng.standard_normal(SPEED_SHAPES["x"])
-    w = rng.standard_normal(SPEED_SHAPES["w"])
-    b = rng.standard_normal(SPEED_SHAPES["w"][0])
-    param = dict(SPEED_SHAPES["conv_param"])
+def speed_case_name(size: str) -> str:
+    shapes = SPEED_SIZES[size]
+    p = shapes["conv_param"]
+    suffix = " (the notebook's speed cell)" if size == "speed-cell" else " (a small development size)"
+    return f"x {shapes['x']}, w {shapes['w']}, stride {p['stride']}, pad {p['pad']}{suffix}"
+
+
+def speed_case(rng: np.random.Generator, trial: int, size: str) -> Case:
+    """Fresh random inputs at the timed size, one set per timed trial."""
+    shapes = SPEED_SIZES[size]
+    x = rng.standard_normal(shapes["x"])
+    w = rng.standard_normal(shapes["w"])
+    b = rng.standard_normal(shapes["w"][0])
+    param = dict(shapes["conv_param"])
     dout = rng.standard_normal(output_shape(x.shape, w.shape, param))
     return Case(f"speed-{trial}", "speed", x, w, b, dout, param)
 
@@ -191,9 +203,10 @@ def speed_case(rng: np.random.Generator, trial: int) -> Case:
 def arena_sizes() -> tuple[int, int]:
     """(request, response) bytes: room for the speed cell's inputs and twice its outputs,
     so an honest answer always fits and a student's huge array is refused, not copied."""
-    n, c, h, w = SPEED_SHAPES["x"]
-    f, _, hh, ww = SPEED_SHAPES["w"]
-    out = output_shape(SPEED_SHAPES["x"], SPEED_SHAPES["w"], SPEED_SHAPES["conv_param"])
+    largest = SPEED_SIZES["speed-cell"]
+    n, c, h, w = largest["x"]
+    f, _, hh, ww = largest["w"]
+    out = output_shape(largest["x"], largest["w"], largest["conv_param"])
     x_bytes, w_bytes, out_bytes = 8 * n * c * h * w, 8 * f * c * hh * ww, 8 * int(np.prod(out))
     request = x_bytes + w_bytes + 8 * f + out_bytes + 4096
     response = 2 * max(out_bytes, x_bytes + w_bytes + 8 * f) + 4096

@@ -283,7 +283,8 @@ class Run:
 
     def time_functions(self, cpu: int, seed: int) -> list[dict]:
         passed = {fn: all(c.passed for c in self.checks if c.function == fn) for fn in ("forward", "backward")}
-        results = {fn: {"function": fn, "measured": False, "case": assignment.SPEED_CASE_NAME} for fn in passed}
+        case_name = assignment.speed_case_name(self.job["timing"]["size"])
+        results = {fn: {"function": fn, "measured": False, "case": case_name} for fn in passed}
         if not self.job["timing"]["enabled"]:
             for fn in results:
                 results[fn]["reason"] = "timing is disabled in this grading's configuration"
@@ -337,7 +338,7 @@ class Run:
                 self.check_case(case, cpu)
             self.inputs_check()
             timing = self.time_functions(cpu, seed) if not self.import_error else [
-                {"function": fn, "measured": False, "case": assignment.SPEED_CASE_NAME,
+                {"function": fn, "measured": False, "case": assignment.speed_case_name(self.job["timing"]["size"]),
                  "reason": "not timed: the module could not be imported"} for fn in ("forward", "backward")]
         finally:
             for worker in (self.student, self.reference):
@@ -416,18 +417,18 @@ class TrialRunner:
     def run(self, rng: np.random.Generator, settings: dict) -> str:
         """Warm up both sides, then time trials under the budget; returns a failure reason or ''."""
         allowance = self.run_.limits["call_allowance_s"]
-        warm_ref_s = self._warm_up("reference", rng, allowance, settings["warmup_s"])
+        warm_ref_s = self._warm_up("reference", rng, allowance, settings)
         if isinstance(warm_ref_s, str):
             raise RuntimeError(f"the reference failed while warming up: {warm_ref_s}")
         timeout = self.run_.call_timeout(warm_ref_s)
-        warm_student = self._warm_up("student", rng, timeout, settings["warmup_s"])
+        warm_student = self._warm_up("student", rng, timeout, settings)
         if isinstance(warm_student, str):
             return f"not timed: {warm_student}"
         budget = TrialBudget(settings["budget_s"], settings["min_trials"], settings["max_trials"])
         trials, spent = 0, 0.0
         while budget.wants_more(trials, spent):
             started = clock_ns()
-            case = assignment.speed_case(rng, trials)
+            case = assignment.speed_case(rng, trials, settings["size"])
             order = ("student", "reference") if trials % 2 == 0 else ("reference", "student")
             results = {}
             for role in order:
@@ -447,11 +448,11 @@ class TrialRunner:
             spent += (clock_ns() - started) / 1e9
         return ""
 
-    def _warm_up(self, role: str, rng, timeout: float, warmup_s: float) -> float | str:
+    def _warm_up(self, role: str, rng, timeout: float, settings: dict) -> float | str:
         """Calls until ``warmup_s`` has passed (at least one); returns the last call's total time."""
         spent, calls, last = 0.0, 0, 0.0
-        while calls == 0 or (spent < warmup_s and calls < 20):
-            case = assignment.speed_case(rng, -1 - calls)
+        while calls == 0 or (spent < settings["warmup_s"] and calls < 20):
+            case = assignment.speed_case(rng, -1 - calls, settings["size"])
             times, _, failure = self.one_call_pair(role, case, timeout)
             if failure:
                 return failure

@@ -54,9 +54,18 @@ def _same(value, original) -> bool:
         return False
 
 
-def describe_exception(exc: BaseException) -> dict:
-    frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-MAX_TRACEBACK_FRAMES)
-    error = {"type": _type_name(exc), "message": _clip(str(exc)), "traceback": _clip("".join(frames), 12000)}
+def describe_exception(exc: BaseException, root: str) -> dict:
+    """Type, message and a traceback of the student's own frames only, with paths
+    relative to the submission (no grader or scratch paths: they mean nothing to a
+    student and would differ on every run)."""
+    prefix = os.path.join(os.path.abspath(root), "")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(prefix)]
+    for frame in frames:
+        frame.filename = frame.filename[len(prefix):]
+    lines = traceback.format_list(frames[-MAX_TRACEBACK_FRAMES:])
+    lines += traceback.format_exception_only(type(exc), exc)
+    error = {"type": _type_name(exc), "message": _clip(str(exc)),
+             "traceback": _clip("Traceback (your code):\n" + "".join(lines), 12000)}
     if isinstance(exc, SyntaxError):
         error.update(filename=os.path.basename(exc.filename or ""), lineno=exc.lineno, text=(exc.text or "").strip())
     return error
@@ -87,11 +96,13 @@ class Worker:
         self.arena = Arena(config["arena_fd"], config["arena_size"], config["request_bytes"])
         self.kept: dict[str, object] = {}
         self.functions: dict[str, object] = {}
+        self.root = config["root"]
 
     def send(self, message: dict) -> None:
         write_all(self.reply_fd, encode_message(message))
 
     def import_module(self, root: str, entry: str, names: list[str]) -> dict:
+        self.root = root
         path_entry, module_name = module_name_for(root, entry)
         # Every folder from the module's up to the root, deepest first: a student's
         # `from cs231n.im2col import *` works with or without cs231n/__init__.py.
@@ -102,7 +113,7 @@ class Worker:
         try:
             module = importlib.import_module(module_name)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the student's too
-            return {"op": "ready", "ok": False, "error": describe_exception(exc), "functions": {}}
+            return {"op": "ready", "ok": False, "error": describe_exception(exc, self.root), "functions": {}}
         for name in names:
             candidate = getattr(module, name, None)
             if callable(candidate):
@@ -157,7 +168,7 @@ class Worker:
         try:
             result = function(*arguments)
         except BaseException as exc:  # the student's sys.exit() fails this call only
-            return {"ok": False, "error": describe_exception(exc)}
+            return {"ok": False, "error": describe_exception(exc, self.root)}
         changed = [i for i, (spec, arg) in enumerate(zip(request["args"], arguments))
                    if "value" in spec and not _same(arg, originals[i])]
         values, unpack_error = self.unpack(result, request["results"])

@@ -43,21 +43,21 @@ def notebook_backward():
     return Case((4, 3, 5, 5), (2, 3, 3, 3), 1, 1), notebook_backward_arrays()
 
 
-def random(case: Case):
+def seeded(case: Case):
     return lambda: (case, case.arrays(seed=7))
 
 
 CASES = {
     "notebook-forward": notebook_forward,
     "notebook-backward": notebook_backward,
-    "pad0-stride1": random(Case((2, 3, 6, 6), (2, 3, 3, 3), 1, 0)),
-    "pad0-stride2-nonsquare": random(Case((2, 3, 7, 9), (2, 3, 3, 3), 2, 0)),
-    "pad2-stride1": random(Case((2, 3, 5, 5), (2, 3, 3, 3), 1, 2)),
-    "wide-output": random(Case((2, 3, 5, 7), (2, 3, 3, 3), 1, 1)),  # H' x W' = 5 x 7
-    "tall-output": random(Case((2, 3, 7, 5), (2, 3, 3, 3), 1, 1)),  # 7 x 5
-    "kernel-3x1": random(Case((2, 3, 5, 5), (2, 3, 3, 1), 1, 1)),
-    "kernel-3x5-pad2": random(Case((2, 3, 6, 6), (2, 3, 3, 5), 1, 2)),
-    "stride3-wider-than-kernel": random(Case((2, 3, 8, 4), (2, 3, 3, 2), 3, 2)),
+    "pad0-stride1": seeded(Case((2, 3, 6, 6), (2, 3, 3, 3), 1, 0)),
+    "pad0-stride2-nonsquare": seeded(Case((2, 3, 7, 9), (2, 3, 3, 3), 2, 0)),
+    "pad2-stride1": seeded(Case((2, 3, 5, 5), (2, 3, 3, 3), 1, 2)),
+    "wide-output": seeded(Case((2, 3, 5, 7), (2, 3, 3, 3), 1, 1)),  # H' x W' = 5 x 7
+    "tall-output": seeded(Case((2, 3, 7, 5), (2, 3, 3, 3), 1, 1)),  # 7 x 5
+    "kernel-3x1": seeded(Case((2, 3, 5, 5), (2, 3, 3, 1), 1, 1)),
+    "kernel-3x5-pad2": seeded(Case((2, 3, 6, 6), (2, 3, 3, 5), 1, 2)),
+    "stride3-wider-than-kernel": seeded(Case((2, 3, 8, 4), (2, 3, 3, 2), 3, 2)),
 }
 
 
