@@ -8,7 +8,7 @@ SANDBOX ?= process
 FORMAT ?= json
 OUT ?=
 
-.PHONY: venv test grade bench image clean-containers clean
+.PHONY: venv test grade bench bench-grader image clean-containers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ grade: venv
 
 bench: venv
 	$(PY) bench/bench_reference.py
+
+REPEATS ?= 5
+bench-grader: venv
+	$(PY) bench/bench_grader.py --sandbox $(SANDBOX) --repeats $(REPEATS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -91,6 +91,8 @@ class Run:
         self.reference: WorkerProcess | None = None
         self.scratch = ""
         self.made_mounts = False
+        self.import_error = ""  # set when the student's module cannot be imported
+        self.functions: dict[str, bool] = {}  # which student functions the module defines
 
     # -- setting up ------------------------------------------------------------------
 
@@ -322,8 +324,6 @@ class Run:
         sandboxing = self.prepare()
         cpu = sandboxing.cpu
         seed = int(self.job["seed"])
-        self.import_error = ""
-        self.functions: dict[str, bool] = {}
         try:
             self.student, ready = self.start_worker("student", cpu)
             if ready.ok:
