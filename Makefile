@@ -8,7 +8,7 @@ SANDBOX ?= process
 FORMAT ?= json
 OUT ?=
 
-.PHONY: venv test grade bench bench-grader image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-sandbox image clean-containers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: venv
 grade: venv
 	$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)')
 
+# Grade a whole class into OUT (default out/ here; `make grade` takes an empty OUT as stdout).
+SUBMISSIONS ?= submissions/examples
+grade-all: venv
+	$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS))
+
+# Whole-class throughput with --jobs 1 and 2, and the fast examples' speed figures side by side.
+bench-batch: venv
+	$(PY) bench/bench_batch.py --sandbox $(SANDBOX)
+
 bench: venv
 	$(PY) bench/bench_reference.py
 
@@ -38,3 +47,11 @@ clean:
 # Falls back to a local Debian base (docker/build-base.sh) when python:3.11-slim cannot be had.
 image: venv
 	$(PY) -m grader.sandbox.image
+
+# Force-remove leftover sandbox containers (label convgrade=1); also ends running gradings.
+clean-containers: venv
+	$(PY) -m grader clean-containers
+
+# Process vs docker backend: end-to-end wall time and where the docker time goes.
+bench-sandbox: venv
+	$(PY) bench/bench_sandbox.py --repeats $(REPEATS)

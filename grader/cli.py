@@ -97,6 +97,67 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
         raise GraderError(result.failure.message if result.failure else "not gradable")
 
 
+@cli.command("grade-all")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: results/<id>.json, leaderboard.{json,md,html}, scores.csv, summary.json.")
+@sandbox_option
+@click.option("--jobs", type=int, help="Students graded at once, each on its own core (default: all usable cores).")
+@click.option("--force", is_flag=True, help="Regrade everyone, even students whose stored result is up to date.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with columns id,name: display names on the leaderboard.")
+@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+@click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
+              help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
+@format_option
+@config_option
+@click.option("--seed", type=int, help="Seed of the hidden cases for every student (default: a fresh one each).")
+def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
+                      roster: Path | None, anonymize: bool, salt: str, output_format: str,
+                      config_path: Path | None, seed: int | None) -> None:
+    """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
+
+    Re-running skips students whose submission, grader version and configuration are
+    unchanged; an interrupted run (Ctrl-C) keeps what it finished and resumes there.
+    Exit codes: 0 done, 1 some student was not gradable (a grader failure), 2 usage
+    error, 130 interrupted.
+    """
+    from grader.batch import BatchInterrupted, grade_all
+
+    config = GradingConfig.load(config_path)
+    try:
+        summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
+                            roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
+                            seed=seed)
+    except BatchInterrupted as exc:
+        counts = exc.summary.counts
+        click.echo(f"interrupted: {counts['graded'] + counts['not_gradable']} graded this run, {counts['skipped']} "
+                   f"unchanged, {counts['interrupted'] + counts['not_started']} left; re-run to resume "
+                   f"({out / 'summary.json'})", err=True)
+        sys.exit(130)
+    counts = summary.counts
+    click.echo(f"{counts['students']} students: {counts['graded']} graded, {counts['skipped']} unchanged, "
+               f"{counts['not_gradable']} not gradable; {summary.wall_time_s:.1f} s. Leaderboard: "
+               f"{out / 'leaderboard.md'}", err=True)
+    if counts["not_gradable"]:
+        ids = [s.id for s in summary.students if s.status == "not_gradable"]
+        raise GraderError(f"not gradable (re-run to retry them): {', '.join(ids)}")
+
+
+@cli.command("clean-containers")
+def clean_containers() -> None:
+    """Force-remove leftover sandbox containers (label convgrade=1) from the Docker engine.
+
+    Every grading removes its own container; this sweeps what a killed grader or an
+    engine hiccup left behind. It also ends gradings still running on this engine.
+    """
+    from grader.sandbox.docker import sweep_containers
+    from grader.sandbox.image import docker_client
+
+    removed = sweep_containers(docker_client(timeout=60))
+    click.echo(f"removed {removed} convgrade container{'s' if removed != 1 else ''}", err=True)
+
+
 def write_output(text: str, out: Path | None) -> None:
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -77,13 +77,10 @@ def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
 
 def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str) -> GradeResult:
     imported = report["import"]
-    message = imported.get("message") or ""
-    hint = import_hints(message) if message else None
-    if hint:
-        message = f"{message}\nHint: {hint}"
-        for raw in report["checks"]:
-            if not raw["passed"] and raw["message"].startswith("importing"):
-                raw["message"] = message
+    message = _with_hint(imported.get("message") or "")
+    for raw in report["checks"]:
+        if not raw["passed"]:  # np.int or xrange fail at import or inside a call alike
+            raw["message"] = _with_hint(raw["message"])
     timing = [FunctionTiming(**t) for t in report["timing"]]
     checks = score_checks(report["checks"], config) + speed_checks(timing, config)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
@@ -103,17 +100,58 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     ))
 
 
-def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
-    message = str(error)
+def submission_sha256(path: Path) -> str | None:
+    """The ``submission.sha256`` that grading ``path`` records, found without grading it.
+
+    Only loads (nothing of the student's runs). None when the recorded hash would not
+    follow the content: a folder that cannot be loaded is recorded by its name.
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="convgrade-hash-") as staging:
+        try:
+            return load_submission(path, Path(staging)).sha256
+        except SubmissionError:
+            return _file_digest(path) if path.is_file() else None
+
+
+def grader_failure_result(path: Path, message: str, config: GradingConfig, seed: int,
+                          wall_time_s: float = 0.0) -> GradeResult:
+    """A not-gradable result for ``path`` when grading it failed before any sandbox answer
+    (an unexpected error in the grader itself): recorded, never a zero for the student."""
+    message = f"not gradable (the grader failed, not the submission): {message}"
     checks = score_checks(_failed_plan(config, message), config)
+    for check in checks:
+        object.__setattr__(check, "score", 0.0)
+    return _finish(GradeResult(
+        grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
+        submission=_path_info(Path(path)), seed=seed, graded_at=_now(), gradable=False,
+        failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
+        max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
+        timing=_untimed("not timed: the grader failed", config), wall_time_s=round(wall_time_s, 3),
+    ))
+
+
+def _path_info(path: Path) -> SubmissionInfo:
+    """What can be said of a submission that was not loaded: its id, name, kind and file hash."""
     try:
         kind = kind_of(path)
     except (SubmissionError, UsageError):
         kind = "py"  # an unknown extension: reported in the message, recorded as a file
-    digest = _file_digest(path)
+    return SubmissionInfo(id=submission_id_for(path.stem if path.is_file() else path.name), source_name=path.name,
+                          kind=kind, sha256=_file_digest(path))
+
+
+def _with_hint(message: str) -> str:
+    hint = import_hints(message) if message else None
+    return f"{message}\nHint: {hint}" if hint else message
+
+
+def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
+    message = str(error)
+    checks = score_checks(_failed_plan(config, message), config)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=SubmissionInfo(id=submission_id_for(path.stem if path.is_file() else path.name), source_name=path.name, kind=kind, sha256=digest),
+        submission=_path_info(path),
         seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
         score=0.0, max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
         timing=_untimed("not timed: the submission could not be loaded", config),

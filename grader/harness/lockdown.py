@@ -25,6 +25,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
@@ -45,9 +46,45 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def isolate_namespaces() -> None:
-    """Enter new mount and network namespaces; mounts made afterwards stay private to this tree."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    """Enter new mount, network and IPC namespaces; mounts made afterwards stay private to
+    this tree, and System V shared memory or message queues a worker creates vanish with
+    it instead of outliving the run in the host's memory."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+
+
+# Folders any user may write to: a worker could leave files there for later runs (or
+# another student) to find, or fill the host's memory through /dev/shm.
+SHARED_WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+
+
+def cover_shared_dirs(keep: str) -> None:
+    """Cover every world-writable folder of SHARED_WRITABLE_DIRS with an empty read-only
+    tmpfs. ``keep`` (the scratch folder, usually under /tmp) is bound back at its path
+    from a descriptor opened before its parent was covered."""
+    keep = os.path.realpath(keep)
+    fd = os.open(keep, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        covered: set[str] = set()
+        for path in SHARED_WRITABLE_DIRS:
+            real = os.path.realpath(path)
+            if real in covered or not os.path.isdir(real) or not os.stat(real).st_mode & 0o002:
+                continue
+            covered.add(real)
+            _mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
+            if keep.startswith(real + "/"):
+                os.makedirs(keep)
+                _mount(f"/proc/self/fd/{fd}", keep, None, MS_BIND | MS_REC, None)
+            _mount("none", real, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    finally:
+        os.close(fd)
+
+
+def private_proc() -> None:
+    """A /proc of our own (a separate instance since Linux 5.8) that shows a worker only
+    its own process: no command lines (``convgrade grade --seed N``) or other details of
+    the host's processes. Root (the harness) still sees every process."""
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
 
 
 def mount_scratch(path: str, size_bytes: int) -> None:
@@ -56,7 +93,12 @@ def mount_scratch(path: str, size_bytes: int) -> None:
 
 
 def hide_path(path: str) -> None:
-    """Cover ``path`` with an empty, read-only, unreadable tmpfs."""
+    """Cover ``path`` with an empty, read-only, unreadable tmpfs; a file (the submission
+    itself, say) with a read-only bind of /dev/null: it reads as empty, cannot be written."""
+    if not os.path.isdir(path):
+        _mount("/dev/null", path, None, MS_BIND, None)
+        _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, None)
+        return
     _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0")
 
 

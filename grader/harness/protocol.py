@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import mmap
 import os
 import struct
@@ -47,8 +48,8 @@ def encode_message(message: dict) -> bytes:
 def decode_body(body: bytes) -> dict:
     try:
         message = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"message is not JSON: {exc}") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
+        raise ProtocolError(f"message is not JSON: {str(exc)[:200]}") from exc
     if not isinstance(message, dict):
         raise ProtocolError("message is not a JSON object")
     return message
@@ -139,7 +140,7 @@ class Arena:
             raise ProtocolError(f"{label}: bad shape {shape!r}")
         if type(offset) is not int or offset % ALIGNMENT:
             raise ProtocolError(f"{label}: bad offset {offset!r}")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize  # Python ints: no overflow to wrap around
         if offset < self.request_bytes or offset + nbytes > self.size:
             raise ProtocolError(f"{label}: {nbytes} bytes at offset {offset} fall outside the response region")
         return self.view({"dtype": dtype, "shape": shape, "offset": offset}).copy()

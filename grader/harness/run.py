@@ -18,8 +18,8 @@ import numpy as np
 
 from . import conv2d as assignment
 from .checks import compare
-from .lockdown import (WorkerLimits, can_isolate_namespaces, expose_path, hide_path, isolate_namespaces,
-                       mount_scratch)
+from .lockdown import (WorkerLimits, can_isolate_namespaces, cover_shared_dirs, expose_path, hide_path,
+                       isolate_namespaces, mount_scratch, private_proc)
 from .timing import TrialBudget, clock_ns, summarize_pairs
 from .workers import CallOutcome, WorkerProcess, WorkerSpec
 
@@ -140,6 +140,8 @@ class Run:
             for path in self.job.get("hide_paths", []):
                 if os.path.exists(path):
                     hide_path(path)
+            cover_shared_dirs(self.scratch)
+            private_proc()
         notes = []
         if uid_base is None:
             notes.append("not root: the student worker runs under the grader's own user id")
@@ -188,8 +190,8 @@ class Run:
         """Restart the student worker after a crash or timeout, so one failure fails one check."""
         if self.student is not None and self.student.alive:
             return True
-        if self.restarts >= MAX_WORKER_RESTARTS:
-            return False
+        if self.import_error or self.restarts >= MAX_WORKER_RESTARTS:
+            return False  # a module that hung or crashed at import would only do it again
         self.restarts += 1
         if self.student is not None:
             self.student.stop()
@@ -391,7 +393,14 @@ class TrialRunner:
         self.times = {role: {fn: [] for fn in timed} for role in ("student", "reference")}
 
     def one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
-        """Forward then backward on one worker; returns (times, outputs, failure message)."""
+        """Forward then backward on one worker; returns (times, outputs, failure message).
+        The student worker is held stopped while the reference is timed (see ``paused``)."""
+        if role == "reference" and self.run_.student is not None:
+            with self.run_.student.paused():
+                return self._one_call_pair(role, case, timeout)
+        return self._one_call_pair(role, case, timeout)
+
+    def _one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.run_.student if role == "student" else self.run_.reference
         names = self.run_.names if role == "student" else assignment.REFERENCE_FUNCTIONS
         times, outputs = {}, {}

@@ -99,6 +99,13 @@ class Worker:
         self.root = config["root"]
 
     def send(self, message: dict) -> None:
+        # What the student printed goes out first: stdout is a pipe, block-buffered, and a
+        # worker is stopped with SIGKILL, which would lose whatever is still buffered.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # a closed or replaced stream is the student's business
+                pass
         write_all(self.reply_fd, encode_message(message))
 
     def import_module(self, root: str, entry: str, names: list[str]) -> dict:

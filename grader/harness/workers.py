@@ -8,6 +8,7 @@ checks can report each as a failed check and go on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -79,6 +80,30 @@ class CallOutcome:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def _wait_stopped(pid: int, limit_s: float = 2.0) -> None:
+    """Until /proc says ``pid`` is stopped (T), gone or a zombie, or ``limit_s`` passed."""
+    give_up = time.monotonic() + limit_s
+    while time.monotonic() < give_up:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                state = stat.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state in (b"T", b"t", b"Z", b"X"):
+            return
+        time.sleep(0.0001)
+
+
+def _clean_error(error: Any) -> dict[str, Any]:
+    """A worker's error report with only the expected fields, as short strings (lineno an int)."""
+    error = error if isinstance(error, dict) else {}
+    clean = {key: str(error[key])[:limit] for key, limit in (("type", 200), ("message", 4000), ("traceback", 12000),
+                                                               ("filename", 200), ("text", 500)) if key in error}
+    if type(error.get("lineno")) is int:
+        clean["lineno"] = error["lineno"]
+    return clean
 
 
 @dataclass(frozen=True)
@@ -153,6 +178,27 @@ class WorkerProcess:
         started = clock_ns()
         return self._await(time.monotonic() + timeout_s, started)
 
+    @contextlib.contextmanager
+    def paused(self):
+        """Hold the worker stopped (SIGSTOP) for the block: while the other side is timed,
+        a student's signal handler (setitimer) must not run on the shared core and slow
+        the reference down. Blocks until the kernel reports the process stopped."""
+        pid = self.process.pid if self.alive else None
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+                _wait_stopped(pid)
+            except ProcessLookupError:
+                pid = None
+        try:
+            yield
+        finally:
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -213,7 +259,7 @@ class WorkerProcess:
             write_all(self.request_fd, encode_message(request))
         except BrokenPipeError:
             return self._died(started)
-        outcome = self._await(time.monotonic() + timeout_s, started)
+        outcome = self._await(time.monotonic() + timeout_s, started, [r for r in results if not r.startswith("@")])
         placed = {name: (descriptors[name], array) for name, array in inputs.items()}
         outcome.inputs_changed = self._changed(placed) + [
             f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)]
@@ -241,8 +287,9 @@ class WorkerProcess:
             return {"tuple": [self._resolve(item, descriptors) for item in spec["tuple"]]}
         return spec
 
-    def _await(self, deadline: float, started: int) -> CallOutcome:
-        """Wait for one reply while draining the worker's output; parse and copy it out."""
+    def _await(self, deadline: float, started: int, labels: list[str] | None = None) -> CallOutcome:
+        """Wait for one reply while draining the worker's output; parse and copy it out.
+        ``labels``: the results asked for; a reply naming others is a protocol violation."""
         buffer = bytearray()
         while True:
             if len(buffer) >= HEADER.size:
@@ -250,7 +297,7 @@ class WorkerProcess:
                 if size > MAX_MESSAGE_BYTES:
                     return self._violation(started, f"sent a {size}-byte message, over the cap")
                 if len(buffer) >= HEADER.size + size:
-                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started)
+                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started, labels or [])
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._timed_out(started)
@@ -265,25 +312,33 @@ class WorkerProcess:
                 else:
                     self.selector.unregister(key.fd)
 
-    def _parse_reply(self, body: bytes, started: int) -> CallOutcome:
+    def _parse_reply(self, body: bytes, started: int, labels: list[str]) -> CallOutcome:
+        # Everything in the reply is the student's to forge (see worker.py): only plain,
+        # size-capped values of the expected types get past here, so no reply can crash
+        # the harness or bloat its report.
         try:
             reply = decode_body(body)
             if reply.get("op") == "ready":
-                error = reply.get("error")
-                return CallOutcome("ok" if reply.get("ok") else "raised", self._elapsed(started), ready=reply,
-                                   error=error if isinstance(error, dict) and not reply.get("ok") else None)
+                functions = reply.get("functions")
+                functions = functions if isinstance(functions, dict) else {}
+                ready = {"op": "ready", "ok": bool(reply.get("ok")),
+                         "functions": {name: functions.get(name) is True for name in self.spec.functions}}
+                return CallOutcome("ok" if ready["ok"] else "raised", self._elapsed(started), ready=ready,
+                                   error=None if ready["ok"] else _clean_error(reply.get("error")))
             if not reply.get("ok"):
-                error = reply.get("error")
-                return CallOutcome("raised", self._elapsed(started), error=error if isinstance(error, dict) else {})
+                return CallOutcome("raised", self._elapsed(started), error=_clean_error(reply.get("error")))
             if reply.get("unpack_error"):
                 return CallOutcome("bad_return", self._elapsed(started), message=str(reply["unpack_error"])[:500])
-            results = {label: self._returned(label, value) for label, value in (reply.get("results") or {}).items()}
+            sent = reply.get("results") or {}
+            if not isinstance(sent, dict) or set(sent) - set(labels):
+                raise ProtocolError(f"results other than {labels}")
+            results = {label: self._returned(label, value) for label, value in sent.items()}
             elapsed = self._elapsed(started)  # stops only once every output is in private memory
             changed = reply.get("changed_args") or []
             return CallOutcome("ok", elapsed, results=results,
                                changed_args=[i for i in changed if type(i) is int][:16])
-        except (ProtocolError, AttributeError, TypeError, ValueError) as exc:
-            return self._violation(started, f"sent a malformed reply ({exc})")
+        except (ProtocolError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            return self._violation(started, f"sent a malformed reply ({str(exc)[:200]})")
 
     def _returned(self, label: str, value: Any) -> Returned:
         if not isinstance(value, dict):

@@ -111,6 +111,8 @@ class DockerSandbox:
         self._client = client
         self._image = image
         self._lock = threading.Lock()
+        self.last_run_id = ""
+        """The run id (label convgrade.run, name convgrade-<id>) of the latest run."""
         self.last_phases: dict[str, float] = {}
         """Seconds per phase of the latest run (image, create, start, harness, logs, remove),
         for benchmarks; with concurrent runs, whichever finished last."""
@@ -192,6 +194,7 @@ class DockerSandbox:
         client, image, image_s = self._ready()
         engine_errors = _engine_errors()
         run_id = secrets.token_hex(6)
+        self.last_run_id = run_id
         phases: dict[str, float] = {"image": image_s}
         started = time.monotonic()
         deadline = started + job.deadline_s
@@ -209,16 +212,20 @@ class DockerSandbox:
             mark = time.monotonic()
             exit_code = self._wait(container, deadline, job.deadline_s)
             phases["harness"] = time.monotonic() - mark
-            wall = time.monotonic() - started
             mark = time.monotonic()
             try:
                 stdout = _read_logs(container, stdout=True, cap=MAX_REPORT_BYTES + 1)
                 stderr = _read_logs(container, stdout=False, cap=1 << 20)
                 container.reload()
-                oom_killed = bool(container.attrs.get("State", {}).get("OOMKilled"))
+                state = container.attrs.get("State", {})
+                oom_killed = bool(state.get("OOMKilled"))
             except engine_errors as exc:
                 raise SandboxUnavailable(f"docker: cannot read the sandbox's output: {exc}") from exc
             phases["logs"] = time.monotonic() - mark
+            wall = time.monotonic() - started
+            lifetime = _lifetime(state)
+            if lifetime is not None:
+                phases["container_lifetime"] = lifetime
         finally:
             if container is not None:
                 mark = time.monotonic()
@@ -278,6 +285,21 @@ def _read_logs(container: Any, *, stdout: bool, cap: int) -> bytes:
     return bytes(data[:cap])
 
 
+def _lifetime(state: dict[str, Any]) -> float | None:
+    """Seconds from the container's process start to its exit, by the engine's clock."""
+    from datetime import datetime
+
+    def parse(stamp: str) -> datetime:
+        # '2026-11-24T10:14:08.123456789Z': fromisoformat takes at most 6 fraction digits
+        head, _, frac = stamp.rstrip("Z").partition(".")
+        return datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}+00:00")
+
+    try:
+        return (parse(state["FinishedAt"]) - parse(state["StartedAt"])).total_seconds()
+    except (KeyError, ValueError):
+        return None
+
+
 def _remove(container: Any) -> None:
     """Force-remove; errors are swallowed (the sweep by label catches what is left)."""
     try:
@@ -290,15 +312,17 @@ def _remove(container: Any) -> None:
                   "`convgrade clean-containers` removes leftovers", file=sys.stderr)
 
 
-def sweep_containers(client: Any) -> int:
-    """Force-remove every container labelled convgrade=1 (running ones too); return how many.
+def sweep_containers(client: Any, *, run_id: str | None = None) -> int:
+    """Force-remove every container labelled convgrade=1 (running ones too), or only
+    run ``run_id``'s; return how many were removed.
 
-    Meant for leftovers: do not run it while gradings are in progress on this engine.
+    Meant for leftovers: a sweep of all also ends gradings in progress on this engine.
     """
     import docker.errors
 
+    labels = [f"{LABEL}=1"] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    for container in client.containers.list(all=True, filters={"label": labels}):
         try:
             container.remove(force=True)
             removed += 1

@@ -1,0 +1,117 @@
+"""Batch benchmark (not a test): whole-class throughput and what parallel grading does to the speed figures.
+
+Grades every example in submissions/examples with ``grade_all`` twice, --jobs 1 then
+--jobs 2 (default configuration, --force, a fresh output folder each), and prints:
+
+- submissions per minute for each run;
+- for the fast correct examples (full marks, both functions timed, forward at least
+  MIN_FAST_SPEEDUP of the reference), the forward and backward speedups with their
+  confidence intervals under jobs 1 and jobs 2 side by side, and whether each run's
+  figure lies inside the other run's interval.
+
+With two jobs each grading is pinned to its own core, so the figures should agree;
+if they do not, a grading is disturbed by its neighbour (shared caches, memory
+bandwidth, the host's own work) and the default --jobs should be revisited.
+
+    make bench-batch [SANDBOX=process|docker]
+    python bench/bench_batch.py [--sandbox process] [--sandbox docker] [--jobs 1 --jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.batch import choose_cores, grade_all, load_results
+from grader.config import GradingConfig
+from grader.result import GradeResult
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
+MIN_FAST_SPEEDUP = 0.05
+
+
+def run(sandbox: str, jobs: int, config: GradingConfig, workdir: Path) -> tuple[float, dict[str, GradeResult]]:
+    out = workdir / f"{sandbox}-jobs{jobs}"
+    summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False)
+    if summary.counts["not_gradable"]:
+        raise SystemExit(f"{sandbox} jobs {jobs}: {summary.counts['not_gradable']} not gradable; see {out}")
+    results = {result.submission.id: result for result in load_results(out / "results")}
+    per_minute = summary.counts["students"] / summary.wall_time_s * 60
+    print(f"{sandbox:8} jobs {summary.jobs} (cores {summary.cores}): {summary.counts['students']} submissions "
+          f"in {summary.wall_time_s:6.1f} s = {per_minute:5.1f} submissions/min")
+    return per_minute, results
+
+
+def is_fast_and_correct(result: GradeResult) -> bool:
+    timings = {t.function: t for t in result.timing}
+    return (result.gradable and result.score == result.max_score
+            and all(t.measured for t in timings.values())
+            and timings["forward"].speedup_vs_reference >= MIN_FAST_SPEEDUP)
+
+
+def figure(result: GradeResult, function: str):
+    return next(t for t in result.timing if t.function == function)
+
+
+def compare(sandbox: str, runs: dict[int, dict[str, GradeResult]]) -> bool:
+    (jobs_a, a), (jobs_b, b) = sorted(runs.items())
+    fast = sorted(i for i in a if i in b and is_fast_and_correct(a[i]) and is_fast_and_correct(b[i]))
+    print(f"\n{sandbox}: speedup vs reference [95% CI] (trials), jobs {jobs_a} vs jobs {jobs_b}")
+    header = (f"{'submission':18} {'function':9} {f'jobs {jobs_a}':>30} {f'jobs {jobs_b}':>30}  "
+              f"{f'j{jobs_b} in j{jobs_a} CI':>11} {f'j{jobs_a} in j{jobs_b} CI':>11}")
+    print(header)
+    print("-" * len(header))
+    agree = True
+    for student_id in fast:
+        for function in ("forward", "backward"):
+            x, y = figure(a[student_id], function), figure(b[student_id], function)
+            y_in_x = x.ci_low <= y.speedup_vs_reference <= x.ci_high
+            x_in_y = y.ci_low <= x.speedup_vs_reference <= y.ci_high
+            agree &= y_in_x and x_in_y
+            print(f"{student_id:18} {function:9} {cell(x):>30} {cell(y):>30}  {yes(y_in_x):>11} {yes(x_in_y):>11}")
+    return agree
+
+
+def cell(t) -> str:
+    return f"{t.speedup_vs_reference:.3f} [{t.ci_low:.3f}, {t.ci_high:.3f}] ({t.trials})"
+
+
+def yes(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sandbox", action="append", choices=("process", "docker"),
+                        help="backend to benchmark; repeat for both (default: process)")
+    parser.add_argument("--jobs", action="append", type=int, help="two job counts to compare (default: 1 and 2)")
+    args = parser.parse_args()
+    sandboxes = args.sandbox or ["process"]
+    job_counts = args.jobs or [1, 2]
+    if len(job_counts) != 2:
+        parser.error("give exactly two --jobs values to compare")
+    usable = len(choose_cores(None)[0])
+    if max(job_counts) > usable:
+        print(f"note: only {usable} usable cores; --jobs above that is lowered", file=sys.stderr)
+    config = GradingConfig()
+    print(f"{len([p for p in EXAMPLES.iterdir() if not p.name.startswith('.')])} examples from {EXAMPLES}, "
+          f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
+    all_agree = True
+    with tempfile.TemporaryDirectory(prefix="convgrade-bench-batch-") as workdir:
+        for sandbox in sandboxes:
+            runs = {}
+            rates = {}
+            for jobs in job_counts:
+                rates[jobs], runs[jobs] = run(sandbox, jobs, config, Path(workdir))
+            low, high = sorted(job_counts)
+            print(f"{sandbox}: jobs {high} grades {rates[high] / rates[low]:.2f}x as many submissions per minute "
+                  f"as jobs {low}")
+            all_agree &= compare(sandbox, runs)
+    print(f"\nspeed figures under both job counts inside each other's intervals: {yes(all_agree)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

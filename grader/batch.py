@@ -1,0 +1,664 @@
+"""Grade a whole class: every entry of a folder is one student.
+
+    grade_all(submissions_dir, out_dir, sandbox_name=..., config=...) -> BatchSummary
+
+    OUT/results/<id>.json            one GradeResult per student, written atomically as it finishes
+    OUT/summary.json                 this run: counts, wall time, each student's status
+    OUT/leaderboard.{json,md,html}   built from every result in OUT/results (skipped ones too)
+    OUT/scores.csv                   the gradebook import (real ids, even on an anonymized board)
+    OUT/gradescope/<id>/results.json with output_format="gradescope", for each gradable result
+
+Students: each entry of the folder (a .py, a folder, a .zip or an .ipynb) is one
+student, whose id is ``grader.load.submission_id_for`` of its name. Hidden entries
+(.DS_Store), tool debris (__MACOSX) and files of other kinds (a roster.csv) are
+ignored and listed in the summary. Two entries with the same id are refused.
+
+Resuming: a student is skipped when the stored result has the same submission sha256
+(found by loading, which runs nothing), grader version and config hash, and the same
+seed when one is given. A stored not-gradable result is always retried: the grader,
+not the student, failed.
+
+Parallelism: ``jobs`` worker slots, each pinned to its own core for the whole grading
+(``cpu=`` and ``slot=`` of ``grade_submission``), so a timing never shares a core with
+another grading. ``jobs`` is never more than the usable cores.
+
+Interruption (Ctrl-C, SIGTERM): nothing new is started, running gradings are killed
+(the process backend's harness sessions; the docker backend's containers, swept by
+label), what they half did is dropped, the results already written are kept, the
+summary is written, and ``BatchInterrupted`` (a KeyboardInterrupt) is raised; the CLI
+exits 130. A re-run resumes where the batch stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import queue
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import jsonschema
+
+import grader
+from grader import __version__
+from grader.config import GradingConfig
+from grader.errors import SubmissionError, UsageError
+from grader.gradescope import to_gradescope
+from grader.grade import grade_submission, grader_failure_result, submission_sha256
+from grader.leaderboard import build_leaderboard, leaderboard_html, leaderboard_markdown, scores_csv
+from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
+from grader.result import GradeResult
+from grader.sandbox import get_sandbox
+from grader.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
+
+OUTPUT_FORMATS = ("json", "gradescope")
+RESULTS_DIR = "results"
+GRADESCOPE_DIR = "gradescope"
+# After an interruption, how long to keep killing gradings before giving up on them.
+STOP_DEADLINE_S = 60.0
+
+StudentStatus = Literal["graded", "not_gradable", "skipped", "interrupted", "not_started"]
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted; ``summary`` (also written to OUT/summary.json) says what is done."""
+
+    def __init__(self, summary: "BatchSummary"):
+        super().__init__("batch interrupted")
+        self.summary = summary
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    path: Path
+
+
+@dataclass
+class StudentOutcome:
+    id: str
+    source_name: str
+    status: StudentStatus
+    score: float | None = None
+    max_score: float | None = None
+    gradable: bool | None = None
+    wall_time_s: float | None = None
+    result: str | None = None
+    """Path of the stored result, relative to the output folder."""
+    message: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    out_dir: str
+    submissions_dir: str
+    sandbox: str
+    jobs: int
+    cores: list[int]
+    config_hash: str
+    started_at: str
+    grader_version: str = __version__
+    finished_at: str | None = None
+    wall_time_s: float = 0.0
+    interrupted: bool = False
+    students: list[StudentOutcome] = field(default_factory=list)
+    ignored_entries: list[dict[str, str]] = field(default_factory=list)
+    orphan_results: list[str] = field(default_factory=list)
+    """Ids with a stored result but no submission in the folder any more (still on the board)."""
+    notes: list[str] = field(default_factory=list)
+    leaderboard_counts: dict[str, int] | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in ("graded", "not_gradable", "skipped", "interrupted", "not_started")}
+        for student in self.students:
+            counts[student.status] += 1
+        return {"students": len(self.students), **counts}
+
+    def outcome(self, student_id: str) -> StudentOutcome:
+        return next(student for student in self.students if student.id == student_id)
+
+    def to_json(self) -> dict:
+        document = asdict(self)
+        document["counts"] = self.counts
+        return document
+
+
+# ----------------------------------------------------------------------- the batch
+
+
+def grade_all(
+    submissions_dir: Path,
+    out_dir: Path,
+    *,
+    sandbox_name: str,
+    config: GradingConfig,
+    jobs: int | None = None,
+    force: bool = False,
+    roster: Path | dict[str, str] | None = None,
+    anonymize: bool = False,
+    anonymize_salt: str = "",
+    output_format: str = "json",
+    progress: bool = True,
+    seed: int | None = None,
+) -> BatchSummary:
+    """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc)."""
+    started = time.monotonic()
+    submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    if output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if anonymize and not anonymize_salt:
+        raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
+                         "can hash the ids and recover who is who")
+    names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
+    cores, notes = choose_cores(jobs)
+    students, ignored = discover_submissions(submissions_dir)
+    sandbox = get_sandbox(sandbox_name)
+
+    results_dir = out_dir / RESULTS_DIR
+    results_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in results_dir.glob(".*.tmp"):  # a write cut short by a kill; never a result
+        leftover.unlink(missing_ok=True)
+
+    summary = BatchSummary(
+        out_dir=str(out_dir), submissions_dir=str(submissions_dir), sandbox=sandbox_name, jobs=len(cores),
+        cores=cores, config_hash=config.config_hash(), started_at=_now(),
+        ignored_entries=[{"name": name, "reason": reason} for name, reason in ignored], notes=notes,
+    )
+    log = _Log(progress)
+    for name, reason in ignored:
+        log.message(f"ignoring {name}: {reason}")
+    for note in notes:
+        log.message(note)
+    unknown = sorted(set(names) - {student.id for student in students})
+    if unknown:
+        log.message(f"roster ids without a submission: {', '.join(unknown)}")
+
+    run = _Run(students, results_dir, sandbox, sandbox_name, config, cores, seed,
+               hide_paths=_hideable((submissions_dir, out_dir)), log=log)
+    with _signals_raise_keyboard_interrupt():
+        try:
+            if sandbox_name == "docker":
+                _sweep_docker(sandbox, log)  # containers a killed batch left behind
+            run.plan(force)
+            run.grade()
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            log.message("interrupted: running gradings were stopped; the results written are kept")
+        finally:
+            log.close()
+            if sandbox_name == "docker":
+                _sweep_docker(sandbox, log)
+        summary.students = [run.outcomes.get(s.id) or StudentOutcome(s.id, s.path.name, "not_started")
+                            for s in students]
+        if summary.interrupted:
+            _finish_summary(summary, out_dir, started)
+            raise BatchInterrupted(summary)
+
+        _publish(summary, out_dir, results_dir, {s.id for s in students}, names, anonymize, anonymize_salt,
+                 output_format, log)
+        _finish_summary(summary, out_dir, started)
+    return summary
+
+
+def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> None:
+    summary.finished_at = _now()
+    summary.wall_time_s = round(time.monotonic() - started, 3)
+    summary.outputs.append("summary.json")
+    write_atomic(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
+
+
+class _Run:
+    """The grading part of a batch: what to grade, the worker slots, and stopping."""
+
+    def __init__(self, students, results_dir, sandbox, sandbox_name, config, cores, seed, hide_paths, log):
+        self.students: list[Student] = students
+        self.results_dir: Path = results_dir
+        self.sandbox = sandbox
+        self.sandbox_name: str = sandbox_name
+        self.config: GradingConfig = config
+        self.cores: list[int] = cores
+        self.seed: int | None = seed
+        self.hide_paths: tuple[Path, ...] = hide_paths
+        self.log: _Log = log
+        self.outcomes: dict[str, StudentOutcome] = {}
+        self.to_grade: list[Student] = []
+        self.stop = threading.Event()
+        self.free_slots: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+        for slot, core in enumerate(cores):
+            self.free_slots.put((slot, core))
+
+    def plan(self, force: bool) -> None:
+        for student in self.students:
+            stored = None if force else self._stored(student)
+            try:
+                unchanged = stored is not None and self._up_to_date(stored, student)
+            except Exception as exc:  # e.g. the file went away: grading it will record why
+                self.log.message(f"{student.id}: cannot tell whether it changed ({type(exc).__name__}: {exc}); "
+                                 "regrading")
+                unchanged = False
+            if unchanged:
+                self.outcomes[student.id] = _outcome(student, stored, "skipped")
+            else:
+                self.to_grade.append(student)
+        skipped = len(self.students) - len(self.to_grade)
+        if skipped:
+            self.log.message(f"skipping {skipped} unchanged submission{'s' * (skipped != 1)} (already graded; "
+                             "--force regrades)")
+
+    def _stored(self, student: Student) -> GradeResult | None:
+        path = self.results_dir / f"{student.id}.json"
+        try:
+            return GradeResult.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            self.log.message(f"{path} is unreadable ({type(exc).__name__}); regrading {student.id}")
+            return None
+
+    def _up_to_date(self, stored: GradeResult, student: Student) -> bool:
+        if not stored.gradable or stored.grader_version != __version__:
+            return False
+        if stored.config_hash != self.config.config_hash():
+            return False
+        if self.seed is not None and stored.seed != self.seed:
+            return False
+        digest = submission_sha256(student.path)
+        return digest is not None and digest == stored.submission.sha256
+
+    def grade(self) -> None:
+        if not self.to_grade:
+            return
+        self.log.start(len(self.to_grade))
+        executor = ThreadPoolExecutor(max_workers=len(self.cores), thread_name_prefix="convgrade-slot")
+        futures: dict[Future, Student] = {}
+        try:
+            futures = {executor.submit(self._grade_one, student): student for student in self.to_grade}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._collect(futures[future], future)
+        except BaseException:
+            self.stop.set()
+            for future in futures:
+                future.cancel()
+            self._stop_running(futures)
+            for future, student in futures.items():
+                if student.id not in self.outcomes and future.done() and not future.cancelled():
+                    with contextlib.suppress(BaseException):
+                        self._collect(student, future)
+            raise
+        finally:
+            executor.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
+
+    def _collect(self, student: Student, future: Future) -> None:
+        """Record a finished grading; re-raises what the grading raised (a KeyboardInterrupt)."""
+        if student.id in self.outcomes:
+            return
+        try:
+            outcome, result = future.result()
+        except KeyboardInterrupt:
+            self.outcomes[student.id] = StudentOutcome(student.id, student.path.name, "interrupted")
+            raise
+        self.outcomes[student.id] = outcome
+        self.log.finished(student, outcome, result)
+
+    def _grade_one(self, student: Student) -> tuple[StudentOutcome, GradeResult | None]:
+        """One grading on a free core; an unexpected error becomes a not-gradable result."""
+        if self.stop.is_set():
+            return StudentOutcome(student.id, student.path.name, "not_started"), None
+        slot, core = self.free_slots.get()
+        try:
+            seed = self.seed if self.seed is not None else secrets.randbelow(2**62)
+            started = time.monotonic()
+            try:
+                result = grade_submission(student.path, self.sandbox, self.config, seed=seed, cpu=core, slot=slot,
+                                          hide_paths=self.hide_paths)
+            except Exception as exc:  # a grader bug must not lose the other students
+                self.log.message(f"{student.id}: unexpected grader error:\n{traceback.format_exc().rstrip()}")
+                result = grader_failure_result(student.path, f"unexpected error: {type(exc).__name__}: {exc}",
+                                               self.config, seed, time.monotonic() - started)
+            if self.stop.is_set() and not result.gradable:
+                # Killed by the interruption: not the grader's verdict, not worth keeping.
+                return StudentOutcome(student.id, student.path.name, "interrupted"), None
+            write_atomic(self.results_dir / f"{student.id}.json", result.model_dump_json(indent=2) + "\n")
+            return _outcome(student, result, "graded" if result.gradable else "not_gradable"), result
+        finally:
+            self.free_slots.put((slot, core))
+
+    def _stop_running(self, futures: dict[Future, Student]) -> None:
+        """Kill the gradings still running, until every worker has returned."""
+        deadline = time.monotonic() + STOP_DEADLINE_S
+        interval = 1.0 if self.sandbox_name == "docker" else 0.1
+        while any(not future.done() for future in futures):
+            try:
+                if self.sandbox_name == "docker":
+                    _sweep_docker(self.sandbox, self.log)
+                else:
+                    kill_harness_children()
+                wait([f for f in futures if not f.done()], timeout=interval)
+            except KeyboardInterrupt:
+                continue  # another Ctrl-C: we are already stopping
+            if time.monotonic() > deadline:
+                self.log.message(f"gave up waiting for running gradings after {STOP_DEADLINE_S:g} s")
+                return
+
+
+def _outcome(student: Student, result: GradeResult, status: StudentStatus) -> StudentOutcome:
+    return StudentOutcome(
+        id=student.id, source_name=student.path.name, status=status, score=result.score,
+        max_score=result.max_score, gradable=result.gradable, wall_time_s=result.wall_time_s,
+        result=f"{RESULTS_DIR}/{student.id}.json",
+        message=result.failure.message.splitlines()[0] if result.failure else None,
+    )
+
+
+# -------------------------------------------------------------------- the outputs
+
+
+def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_ids: set[str],
+             names: dict[str, str], anonymize: bool, salt: str, output_format: str, log: "_Log") -> None:
+    """The leaderboard, CSV and Gradescope files, from every result in OUT/results."""
+    results = load_results(results_dir, log)
+    summary.orphan_results = sorted({r.submission.id for r in results} - current_ids)
+    if summary.orphan_results:
+        log.message(f"{len(summary.orphan_results)} stored result(s) have no submission in the folder any more "
+                    f"and stay on the board: {', '.join(summary.orphan_results)}")
+    board = build_leaderboard(results, roster=names, anonymize=anonymize, anonymize_salt=salt)
+    document = board.model_dump(mode="json")
+    jsonschema.validate(document, leaderboard_schema())
+    outputs = {
+        "leaderboard.json": json.dumps(document, indent=2) + "\n",
+        "leaderboard.md": leaderboard_markdown(board),
+        "leaderboard.html": leaderboard_html(board),
+        "scores.csv": scores_csv(results),
+    }
+    if output_format == "gradescope":
+        for result in results:
+            rel = f"{GRADESCOPE_DIR}/{result.submission.id}/results.json"
+            if result.gradable:
+                outputs[rel] = json.dumps(to_gradescope(result), indent=2) + "\n"
+            else:  # never leave an older file to be uploaded for a result the grader failed
+                (out_dir / rel).unlink(missing_ok=True)
+    for rel, text in outputs.items():
+        write_atomic(out_dir / rel, text)
+    summary.outputs = list(outputs)
+    summary.leaderboard_counts = board.counts.model_dump()
+
+
+def load_results(results_dir: Path, log: "_Log | None" = None) -> list[GradeResult]:
+    """Every stored result, by id; unreadable files are reported and left out."""
+    results = []
+    for path in sorted(results_dir.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        try:
+            results.append(GradeResult.model_validate_json(path.read_bytes()))
+        except (OSError, ValueError) as exc:
+            if log:
+                log.message(f"leaving {path} off the board: unreadable ({type(exc).__name__})")
+    return results
+
+
+_LEADERBOARD_SCHEMA: dict | None = None
+
+
+def leaderboard_schema() -> dict:
+    """The published schema file (the model's own schema when running from a wheel without it)."""
+    global _LEADERBOARD_SCHEMA
+    if _LEADERBOARD_SCHEMA is None:
+        path = SCHEMA_DIRECTORY / "leaderboard.schema.json"
+        if path.is_file():
+            _LEADERBOARD_SCHEMA = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            from grader.leaderboard import Leaderboard
+
+            _LEADERBOARD_SCHEMA = Leaderboard.model_json_schema()
+    return _LEADERBOARD_SCHEMA
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``path`` so that it is either the old file or the complete new one, even
+    if the process is killed: a temp file in the same folder, fsync, rename, fsync folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+# -------------------------------------------------------------- inputs and choices
+
+
+def discover_submissions(folder: Path) -> tuple[list[Student], list[tuple[str, str]]]:
+    """The students in ``folder``, by id, and the entries ignored with the reason."""
+    if not folder.is_dir():
+        raise UsageError(f"submissions folder not found: {folder}")
+    students: dict[str, Student] = {}
+    ignored: list[tuple[str, str]] = []
+    for entry in sorted(folder.iterdir(), key=lambda path: path.name):
+        if entry.name.startswith("."):
+            ignored.append((entry.name, "hidden entry"))
+            continue
+        if entry.name in SKIPPED_DIRS:
+            ignored.append((entry.name, "tool or OS debris"))
+            continue
+        try:
+            kind = kind_of(entry)
+        except (SubmissionError, UsageError) as exc:
+            ignored.append((entry.name, f"not a submission: {exc}"))
+            continue
+        student_id = submission_id_for(entry.name if kind == "folder" else entry.stem)
+        if student_id in students:
+            raise UsageError(f"{students[student_id].path.name} and {entry.name} both give the student id "
+                             f"{student_id!r}: rename one of them")
+        students[student_id] = Student(student_id, entry)
+    if not students:
+        raise UsageError(f"no submissions in {folder} (expected .py files, folders, .zip or .ipynb files)")
+    return sorted(students.values(), key=lambda student: student.id), ignored
+
+
+def load_roster(path: Path) -> dict[str, str]:
+    """A CSV with columns id,name (any others ignored); ids are normalized like submission ids."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: spreadsheets write a BOM
+    except OSError as exc:
+        raise UsageError(f"cannot read roster {path}: {exc.strerror}") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    if "id" not in columns or "name" not in columns:
+        raise UsageError(f"roster {path} needs the columns id,name; it has {', '.join(reader.fieldnames or []) or 'none'}")
+    names: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        raw_id = (row.get(columns["id"]) or "").strip()
+        if not raw_id:
+            continue
+        student_id = submission_id_for(raw_id)
+        if student_id in names:
+            raise UsageError(f"roster {path} line {line}: id {raw_id!r} is listed twice")
+        names[student_id] = (row.get(columns["name"]) or "").strip() or student_id
+    return names
+
+
+def choose_cores(jobs: int | None) -> tuple[list[int], list[str]]:
+    """The cores the worker slots are pinned to, one each: the last ``jobs`` usable ones."""
+    usable = sorted(os.sched_getaffinity(0))
+    notes = []
+    if jobs is None:
+        jobs = len(usable)
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, got {jobs}")
+    if jobs > len(usable):
+        notes.append(f"--jobs {jobs} lowered to {len(usable)}, the usable cores: two gradings never share a core")
+        jobs = len(usable)
+    return usable[-jobs:], notes
+
+
+def _hideable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The paths the student must not see, except any that hold what the sandbox itself runs."""
+    needed = [Path(os.path.realpath(p)) for p in (sys.executable, sys.prefix, sys.base_prefix,
+                                                   os.path.dirname(grader.__file__), tempfile.gettempdir())]
+    kept = []
+    for path in paths:
+        resolved = path.resolve()
+        if not any(n == resolved or resolved in n.parents for n in needed):
+            kept.append(resolved)
+    return tuple(kept)
+
+
+# ---------------------------------------------------------- stopping what runs
+
+
+def kill_harness_children() -> list[int]:
+    """SIGKILL the process group of every harness this process started (the process
+    backend runs each in its own session; its workers die with it, PR_SET_PDEATHSIG)."""
+    killed = []
+    me = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat_file:
+                fields = stat_file.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
+                argv = cmdline_file.read().split(b"\0")
+        except OSError:
+            continue
+        ppid, pgid = int(fields[1]), int(fields[2])
+        if ppid == me and pgid == pid and b"grader.harness" in argv:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+                killed.append(pid)
+    return killed
+
+
+def _sweep_docker(sandbox, log: "_Log") -> None:
+    """Remove the batch's containers by label (grader.sandbox.docker.sweep_containers)."""
+    try:
+        from grader.sandbox.docker import sweep_containers
+
+        client = getattr(sandbox, "_client", None)
+        if client is None:
+            from grader.sandbox.image import docker_client
+
+            client = docker_client()
+        sweep_containers(client)
+    except Exception as exc:  # cleanup must not hide what the batch did
+        log.message(f"could not sweep convgrade containers: {type(exc).__name__}: {exc}")
+
+
+@contextlib.contextmanager
+def _signals_raise_keyboard_interrupt():
+    """SIGTERM stops the batch like Ctrl-C (only the main thread can set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# ------------------------------------------------------------------------ progress
+
+
+class _Log:
+    """A tqdm bar on a terminal; one plain line per finished student otherwise."""
+
+    def __init__(self, enabled: bool, stream=None):
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.total = 0
+        self.done = 0
+        self.failed = 0
+        self.not_gradable = 0
+        self.lock = threading.Lock()
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if self.enabled and _isatty(self.stream):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=self.stream, unit="student", dynamic_ncols=True)
+            self.bar.set_postfix(failed=0, not_gradable=0)
+        else:
+            self.message(f"grading {total} submission{'s' * (total != 1)}")
+
+    def message(self, text: str) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            if self.bar is not None:
+                self.bar.write(text, file=self.stream)
+            else:
+                print(text, file=self.stream, flush=True)
+
+    def finished(self, student: Student, outcome: StudentOutcome, result: GradeResult | None) -> None:
+        from grader.cli import summary_line
+
+        self.done += 1
+        if outcome.status == "not_gradable":
+            self.not_gradable += 1
+        elif result is not None and result.score < result.max_score:
+            self.failed += 1
+        if self.bar is not None:
+            with self.lock:
+                self.bar.update(1)
+                self.bar.set_postfix(failed=self.failed, not_gradable=self.not_gradable)
+            if outcome.status == "not_gradable":
+                self.message(f"{student.id}: NOT GRADABLE: {outcome.message}")
+        elif result is not None:
+            self.message(f"[{self.done}/{self.total}] {summary_line(result)} ({result.wall_time_s:.1f} s)")
+        else:
+            self.message(f"[{self.done}/{self.total}] {student.id}: {outcome.status}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
