@@ -20,6 +20,7 @@ bandwidth, the host's own work) and the default --jobs should be revisited.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -34,13 +35,15 @@ MIN_FAST_SPEEDUP = 0.05
 
 def run(sandbox: str, jobs: int, config: GradingConfig, workdir: Path) -> tuple[float, dict[str, GradeResult]]:
     out = workdir / f"{sandbox}-jobs{jobs}"
+    load_before = os.getloadavg()[0]
     summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False)
     if summary.counts["not_gradable"]:
         raise SystemExit(f"{sandbox} jobs {jobs}: {summary.counts['not_gradable']} not gradable; see {out}")
     results = {result.submission.id: result for result in load_results(out / "results")}
     per_minute = summary.counts["students"] / summary.wall_time_s * 60
     print(f"{sandbox:8} jobs {summary.jobs} (cores {summary.cores}): {summary.counts['students']} submissions "
-          f"in {summary.wall_time_s:6.1f} s = {per_minute:5.1f} submissions/min")
+          f"in {summary.wall_time_s:6.1f} s = {per_minute:5.1f} submissions/min "
+          f"(1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
     return per_minute, results
 
 

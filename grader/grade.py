@@ -89,13 +89,14 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         failure = Failure(kind=FailureKind.STUDENT, message=message)
     elif missing:
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
-    notes = list(loaded.notes) + [f"sandbox: {n}" for n in report["sandboxing"].get("notes", [])]
+    notes = list(loaded.notes)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
         score=round(sum(c.score for c in checks), 6), max_score=round(sum(c.max_score for c in checks), 6),
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
-        environment=Environment(**report["environment"], sandbox=backend),
+        environment=Environment(**report["environment"], sandbox=backend,
+                                isolation=report["sandboxing"].get("notes", [])),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
 

@@ -75,6 +75,7 @@ class Environment(Strict):
     blas: str
     cpu_model: str
     sandbox: str
+    isolation: list[str] = Field(default_factory=list, description="Protections this run lacked, if any.")
 
 
 class SubmissionInfo(Strict):

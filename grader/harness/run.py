@@ -60,7 +60,10 @@ def _describe_failure(outcome: CallOutcome, function_name: str, memory_bytes: in
                     f"({kind}: {text[:300]})")
         if kind == "SystemExit":
             return f"{function_name} called sys.exit({text}); return the results instead"
-        return f"{function_name} raised {kind}: {text[:500]}\n{_tail(error.get('traceback', ''))}"
+        hint = ""
+        if "can't start new thread" in text or kind == "BlockingIOError":
+            hint = " (the grader runs your code as one process: threads and child processes are refused)"
+        return f"{function_name} raised {kind}: {text[:500]}{hint}\n{_tail(error.get('traceback', ''))}"
     if outcome.status == "timeout":
         return f"{function_name} {outcome.message} (time limit); is there an infinite loop?"
     if outcome.status == "died":

@@ -119,8 +119,9 @@ class DockerSandbox:
 
     # -- the engine and the image -------------------------------------------------------
 
-    def _ready(self) -> tuple[Any, str, float]:
-        """(client, image tag, seconds spent getting them): once per instance."""
+    def ready(self) -> tuple[Any, str, float]:
+        """(client, image tag, seconds this call took): the engine is reached and the image
+        ensured once per instance (again after a failure); later calls return at once."""
         with self._lock:
             started = time.monotonic()
             if self._client is None:
@@ -191,7 +192,7 @@ class DockerSandbox:
         )
 
     def run(self, job: SandboxJob) -> SandboxRun:
-        client, image, image_s = self._ready()
+        client, image, image_s = self.ready()
         engine_errors = _engine_errors()
         run_id = secrets.token_hex(6)
         self.last_run_id = run_id

@@ -23,8 +23,10 @@ from grader.errors import HarnessProtocolError, SandboxTimeout
 from grader.sandbox.base import SandboxJob, SandboxRun, parse_report, private_uid_pair
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# Folders of a source checkout the student must not see (references, tests, examples).
-PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", "schemas", ".git")
+# Folders of a source checkout the student must not see (references, tests, examples;
+# build/ holds the Docker build context, a full copy of the reference; out/ results).
+PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", "schemas", ".git", "build", "out",
+                        "docker", ".ci", ".pytest_cache", ".hypothesis")
 
 
 def harness_environment() -> dict[str, str]:

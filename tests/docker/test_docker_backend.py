@@ -34,7 +34,7 @@ SEED = 4242
 @pytest.fixture(scope="module")
 def sandbox(docker_client) -> DockerSandbox:
     box = DockerSandbox()
-    box._ready()  # build or find the image once, outside any test's timing
+    box.ready()  # build or find the image once, outside any test's timing
     return box
 
 
@@ -155,7 +155,7 @@ def test_container_is_hardened_even_for_root(tmp_path, sandbox, hostile_config, 
     (tmp_path / "sub" / "student.py").write_text("x = 1\n")
     job = SandboxJob(submission_root=tmp_path / "sub", entry="student.py",
                      harness_config=hostile_config.harness_job(SEED), deadline_s=60, cpu=0)
-    client, image, _ = sandbox._ready()
+    client, image, _ = sandbox.ready()
     run_id = "hardening" + format(id(job) % 10**6, "06d")
     config = sandbox.container_config(job, image, run_id)
     config["command"] = ["python3", "-c", ROOT_PROBE]
@@ -349,7 +349,7 @@ def test_unreachable_engine_is_not_gradable(monkeypatch, examples_dir, quick_con
 
 def test_sweep_removes_leftovers_by_label(sandbox, docker_client):
     run_id = "sweeptest" + format(id(sandbox) % 10**6, "06d")
-    client, image, _ = sandbox._ready()
+    client, image, _ = sandbox.ready()
     client.containers.create(image, ["sleep", "300"], labels={LABEL: "1", RUN_LABEL: run_id},
                              name=f"convgrade-{run_id}", network_mode="none").start()
     assert sweep_containers(docker_client, run_id=run_id) == 1
