@@ -61,7 +61,8 @@ class Rubric(Strict):
 
 class Limits(Strict):
     memory_bytes: int = Field(GiB, ge=64 * MiB, description="Memory the student's code may allocate.")
-    address_space_overhead_bytes: int = Field(GiB, description="Python, numpy and BLAS mappings on top.")
+    # Python + numpy + OpenBLAS map about 110 MB of address space in a worker (measured).
+    address_space_overhead_bytes: int = Field(256 * MiB, description="Python, numpy and BLAS mappings on top.")
     file_size_bytes: int = Field(16 * MiB, ge=0)
     open_files: int = Field(64, ge=16)
     cpu_seconds: int = Field(600, ge=1)
