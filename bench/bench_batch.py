@@ -1,13 +1,14 @@
 """Batch benchmark (not a test): whole-class throughput and what parallel grading does to the speed figures.
 
-Grades every example in submissions/examples with ``grade_all`` twice, --jobs 1 then
---jobs 2 (default configuration, --force, a fresh output folder each), and prints:
+Grades every example in submissions/examples with ``grade_all``: --jobs 1, --jobs 2,
+then --jobs 1 again (default configuration, a fresh output folder each), and prints:
 
 - submissions per minute for each run;
 - for the fast correct examples (full marks, both functions timed, forward at least
   MIN_FAST_SPEEDUP of the reference), the forward and backward speedups with their
-  confidence intervals under jobs 1 and jobs 2 side by side, and whether each run's
-  figure lies inside the other run's interval.
+  confidence intervals under each run side by side, and whether each later run's
+  figure lies inside the first run's interval and the other way round. The second
+  jobs-1 run is the baseline: how far two runs differ when nothing changed.
 
 With two jobs each grading is pinned to its own core, so the figures should agree;
 if they do not, a grading is disturbed by its neighbour (shared caches, memory
@@ -33,8 +34,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MIN_FAST_SPEEDUP = 0.05
 
 
-def run(sandbox: str, jobs: int, config: GradingConfig, workdir: Path) -> tuple[float, dict[str, GradeResult]]:
-    out = workdir / f"{sandbox}-jobs{jobs}"
+def run(sandbox: str, jobs: int, config: GradingConfig, out: Path) -> tuple[float, dict[str, GradeResult]]:
     load_before = os.getloadavg()[0]
     summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False)
     if summary.counts["not_gradable"]:
@@ -58,22 +58,30 @@ def figure(result: GradeResult, function: str):
     return next(t for t in result.timing if t.function == function)
 
 
-def compare(sandbox: str, runs: dict[int, dict[str, GradeResult]]) -> bool:
-    (jobs_a, a), (jobs_b, b) = sorted(runs.items())
-    fast = sorted(i for i in a if i in b and is_fast_and_correct(a[i]) and is_fast_and_correct(b[i]))
-    print(f"\n{sandbox}: speedup vs reference [95% CI] (trials), jobs {jobs_a} vs jobs {jobs_b}")
-    header = (f"{'submission':18} {'function':9} {f'jobs {jobs_a}':>30} {f'jobs {jobs_b}':>30}  "
-              f"{f'j{jobs_b} in j{jobs_a} CI':>11} {f'j{jobs_a} in j{jobs_b} CI':>11}")
+def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dict[str, bool]:
+    """The side-by-side table; each later run's figure is checked against the first run's
+    interval and the other way round. Returns, per later run, whether all figures agreed."""
+    (label_a, a), later = runs[0], runs[1:]
+    fast = sorted(i for i in a if is_fast_and_correct(a[i]) and all(i in r and is_fast_and_correct(r[i])
+                                                                      for _, r in later))
+    print(f"\n{sandbox}: speedup vs reference [95% CI] (trials); 'in': inside the {label_a} interval / "
+          f"{label_a} inside its interval")
+    header = f"{'submission':18} {'function':9} {label_a:>30}" + "".join(
+        f" {label:>30} {'in ' + label_a + ' / ' + label_a + ' in':>16}" for label, _ in later)
     print(header)
     print("-" * len(header))
-    agree = True
+    agree = {label: True for label, _ in later}
     for student_id in fast:
         for function in ("forward", "backward"):
-            x, y = figure(a[student_id], function), figure(b[student_id], function)
-            y_in_x = x.ci_low <= y.speedup_vs_reference <= x.ci_high
-            x_in_y = y.ci_low <= x.speedup_vs_reference <= y.ci_high
-            agree &= y_in_x and x_in_y
-            print(f"{student_id:18} {function:9} {cell(x):>30} {cell(y):>30}  {yes(y_in_x):>11} {yes(x_in_y):>11}")
+            x = figure(a[student_id], function)
+            line = f"{student_id:18} {function:9} {cell(x):>30}"
+            for label, other in later:
+                y = figure(other[student_id], function)
+                y_in_x = x.ci_low <= y.speedup_vs_reference <= x.ci_high
+                x_in_y = y.ci_low <= x.speedup_vs_reference <= y.ci_high
+                agree[label] &= y_in_x and x_in_y
+                line += f" {cell(y):>30} {yes(y_in_x) + ' / ' + yes(x_in_y):>16}"
+            print(line)
     return agree
 
 
@@ -90,6 +98,8 @@ def main() -> int:
     parser.add_argument("--sandbox", action="append", choices=("process", "docker"),
                         help="backend to benchmark; repeat for both (default: process)")
     parser.add_argument("--jobs", action="append", type=int, help="two job counts to compare (default: 1 and 2)")
+    parser.add_argument("--no-repeat", dest="repeat", action="store_false",
+                        help="skip the second run of the lower job count (the run-to-run baseline)")
     args = parser.parse_args()
     sandboxes = args.sandbox or ["process"]
     job_counts = args.jobs or [1, 2]
@@ -101,18 +111,20 @@ def main() -> int:
     config = GradingConfig()
     print(f"{len([p for p in EXAMPLES.iterdir() if not p.name.startswith('.')])} examples from {EXAMPLES}, "
           f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
-    all_agree = True
     with tempfile.TemporaryDirectory(prefix="convgrade-bench-batch-") as workdir:
         for sandbox in sandboxes:
-            runs = {}
-            rates = {}
-            for jobs in job_counts:
-                rates[jobs], runs[jobs] = run(sandbox, jobs, config, Path(workdir))
             low, high = sorted(job_counts)
-            print(f"{sandbox}: jobs {high} grades {rates[high] / rates[low]:.2f}x as many submissions per minute "
-                  f"as jobs {low}")
-            all_agree &= compare(sandbox, runs)
-    print(f"\nspeed figures under both job counts inside each other's intervals: {yes(all_agree)}")
+            # low, high, low again: the repeat shows how far two runs differ with nothing changed.
+            plan = [(f"jobs {low}", low), (f"jobs {high}", high)] + ([(f"jobs {low} again", low)] if args.repeat else [])
+            rates, runs = {}, []
+            for label, jobs in plan:
+                rates[label], results = run(sandbox, jobs, config, Path(workdir) / label.replace(" ", "-"))
+                runs.append((label, results))
+            print(f"{sandbox}: jobs {high} grades {rates[f'jobs {high}'] / rates[f'jobs {low}']:.2f}x as many "
+                  f"submissions per minute as jobs {low}")
+            agree = compare(sandbox, runs)
+            for label, flag in agree.items():
+                print(f"{sandbox}: every figure of '{label}' and 'jobs {low}' inside each other's interval: {yes(flag)}")
     return 0
 
 

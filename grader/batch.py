@@ -24,9 +24,12 @@ another grading. ``jobs`` is never more than the usable cores.
 
 Interruption (Ctrl-C, SIGTERM): nothing new is started, running gradings are killed
 (the process backend's harness sessions; the docker backend's containers, swept by
-label), what they half did is dropped, the results already written are kept, the
-summary is written, and ``BatchInterrupted`` (a KeyboardInterrupt) is raised; the CLI
-exits 130. A re-run resumes where the batch stopped.
+their run label, one sandbox per slot),
+what they half did is dropped, the results already written are kept, the summary is
+written, and ``BatchInterrupted`` (a KeyboardInterrupt) is raised; the CLI exits 130.
+A re-run resumes where the batch stopped. Leftovers of a batch killed with SIGKILL:
+``convgrade clean-containers`` (docker); the process backend's harnesses finish their
+grading and exit, their report having nowhere to go.
 """
 
 from __future__ import annotations
@@ -167,7 +170,9 @@ def grade_all(
     names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
     cores, notes = choose_cores(jobs)
     students, ignored = discover_submissions(submissions_dir)
-    sandbox = get_sandbox(sandbox_name)
+    # One sandbox per slot: a docker sandbox's last_run_id then names the container its
+    # slot runs, so an interruption removes this batch's containers and nobody else's.
+    sandboxes = [get_sandbox(sandbox_name) for _ in cores]
 
     results_dir = out_dir / RESULTS_DIR
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -188,12 +193,11 @@ def grade_all(
     if unknown:
         log.message(f"roster ids without a submission: {', '.join(unknown)}")
 
-    run = _Run(students, results_dir, sandbox, sandbox_name, config, cores, seed,
-               hide_paths=_hideable((submissions_dir, out_dir)), log=log)
+    run = _Run(students, results_dir, sandboxes, sandbox_name, config, cores, seed,
+               hide_paths=_hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
+                                                                   else ())), log=log)
     with _signals_raise_keyboard_interrupt():
         try:
-            if sandbox_name == "docker":
-                _sweep_docker(sandbox, log)  # containers a killed batch left behind
             run.plan(force)
             run.grade()
         except KeyboardInterrupt:
@@ -201,8 +205,6 @@ def grade_all(
             log.message("interrupted: running gradings were stopped; the results written are kept")
         finally:
             log.close()
-            if sandbox_name == "docker":
-                _sweep_docker(sandbox, log)
         summary.students = [run.outcomes.get(s.id) or StudentOutcome(s.id, s.path.name, "not_started")
                             for s in students]
         if summary.interrupted:
@@ -225,10 +227,10 @@ def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> Non
 class _Run:
     """The grading part of a batch: what to grade, the worker slots, and stopping."""
 
-    def __init__(self, students, results_dir, sandbox, sandbox_name, config, cores, seed, hide_paths, log):
+    def __init__(self, students, results_dir, sandboxes, sandbox_name, config, cores, seed, hide_paths, log):
         self.students: list[Student] = students
         self.results_dir: Path = results_dir
-        self.sandbox = sandbox
+        self.sandboxes = sandboxes
         self.sandbox_name: str = sandbox_name
         self.config: GradingConfig = config
         self.cores: list[int] = cores
@@ -327,7 +329,7 @@ class _Run:
             seed = self.seed if self.seed is not None else secrets.randbelow(2**62)
             started = time.monotonic()
             try:
-                result = grade_submission(student.path, self.sandbox, self.config, seed=seed, cpu=core, slot=slot,
+                result = grade_submission(student.path, self.sandboxes[slot], self.config, seed=seed, cpu=core, slot=slot,
                                           hide_paths=self.hide_paths)
             except Exception as exc:  # a grader bug must not lose the other students
                 self.log.message(f"{student.id}: unexpected grader error:\n{traceback.format_exc().rstrip()}")
@@ -348,7 +350,8 @@ class _Run:
         while any(not future.done() for future in futures):
             try:
                 if self.sandbox_name == "docker":
-                    _sweep_docker(self.sandbox, self.log)
+                    for sandbox in self.sandboxes:
+                        _sweep_docker(sandbox, self.log)
                 else:
                     kill_harness_children()
                 wait([f for f in futures if not f.done()], timeout=interval)
@@ -562,16 +565,16 @@ def kill_harness_children() -> list[int]:
 
 
 def _sweep_docker(sandbox, log: "_Log") -> None:
-    """Remove the batch's containers by label (grader.sandbox.docker.sweep_containers)."""
+    """Remove the container of the sandbox's latest run, by its run label
+    (grader.sandbox.docker.sweep_containers); a finished run's is already gone."""
+    run_id = getattr(sandbox, "last_run_id", "")
+    if not run_id:
+        return
     try:
         from grader.sandbox.docker import sweep_containers
 
-        client = getattr(sandbox, "_client", None)
-        if client is None:
-            from grader.sandbox.image import docker_client
-
-            client = docker_client()
-        sweep_containers(client)
+        client, _, _ = sandbox.ready()
+        sweep_containers(client, run_id=run_id)
     except Exception as exc:  # cleanup must not hide what the batch did
         log.message(f"could not sweep convgrade containers: {type(exc).__name__}: {exc}")
 
@@ -629,8 +632,6 @@ class _Log:
                 print(text, file=self.stream, flush=True)
 
     def finished(self, student: Student, outcome: StudentOutcome, result: GradeResult | None) -> None:
-        from grader.cli import summary_line
-
         self.done += 1
         if outcome.status == "not_gradable":
             self.not_gradable += 1
@@ -643,7 +644,7 @@ class _Log:
             if outcome.status == "not_gradable":
                 self.message(f"{student.id}: NOT GRADABLE: {outcome.message}")
         elif result is not None:
-            self.message(f"[{self.done}/{self.total}] {summary_line(result)} ({result.wall_time_s:.1f} s)")
+            self.message(f"[{self.done}/{self.total}] {result.summary_line()} ({result.wall_time_s:.1f} s)")
         else:
             self.message(f"[{self.done}/{self.total}] {student.id}: {outcome.status}")
 

@@ -38,21 +38,8 @@ def format_option(function):
                         show_default=True, help="The result as convgrade JSON or as Gradescope's results.json.")(function)
 
 
-def summary_line(result: GradeResult) -> str:
-    parts = [f"{result.submission.id}: {result.score:g}/{result.max_score:g}"]
-    if not result.gradable:
-        parts.append("NOT GRADABLE")
-    for timing in result.timing:
-        if timing.measured:
-            parts.append(f"{timing.function} {timing.speedup_vs_reference:.3g}x "
-                         f"[{timing.ci_low:.3g}, {timing.ci_high:.3g}]")
-        else:
-            parts.append(f"{timing.function} not timed")
-    return ", ".join(parts)
-
-
 def print_summary(result: GradeResult) -> None:
-    click.echo(summary_line(result), err=True)
+    click.echo(result.summary_line(), err=True)
     if result.failure:
         click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
     failed = [c for c in result.checks if c.status.value == "failed"]

@@ -104,3 +104,16 @@ class GradeResult(Strict):
     student_output: str = Field("", description="What the student's code printed, truncated.")
     environment: Environment | None = None
     wall_time_s: float
+
+    def summary_line(self) -> str:
+        """One line for people: id, score, and each function's speedup or why it has none."""
+        parts = [f"{self.submission.id}: {self.score:g}/{self.max_score:g}"]
+        if not self.gradable:
+            parts.append("NOT GRADABLE")
+        for timing in self.timing:
+            if timing.measured:
+                parts.append(f"{timing.function} {timing.speedup_vs_reference:.3g}x "
+                             f"[{timing.ci_low:.3g}, {timing.ci_high:.3g}]")
+            else:
+                parts.append(f"{timing.function} not timed")
+        return ", ".join(parts)

@@ -30,6 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
 EXAMPLES = ROOT / "submissions" / "examples"
 BROKEN_SOURCE = "import numpy as np\n\ndef conv_forward_naive(x, w, b, conv_param):\n    return (\n"
+# Sleeps at import: its grading runs until the import timeout, long enough to interrupt.
+SLEEPER = ("import time\ntime.sleep(120)\n\n"
+           "def conv_forward_naive(x, w, b, conv_param):\n    pass\n\n"
+           "def conv_backward_naive(dout, cache):\n    pass\n")
 # The ids of the class folder below; distinctive, so a leak in an output is easy to spot.
 CLASS_IDS = ["bug_pad_slice", "fast_strided", "student_syntax_error", "unfinished_none", "zipped_layers"]
 
@@ -389,10 +393,7 @@ def test_cli_grade_all_end_to_end(tmp_path, quick_config):
 
 @pytest.mark.parametrize("signum", [pytest.param(signal.SIGINT, id="ctrl-c"), pytest.param(signal.SIGTERM, id="sigterm")])
 def test_an_interrupted_cli_kills_its_gradings_and_exits_130(tmp_path, quick_config, signum):
-    slow = ("import time\ntime.sleep(120)  # at import: the harness waits for it up to import_timeout_s\n\n"
-            "def conv_forward_naive(x, w, b, conv_param):\n    pass\n\n"
-            "def conv_backward_naive(dout, cache):\n    pass\n")
-    folder = small_class(tmp_path / "subs", a="fast", b=slow, c=slow, d=slow)
+    folder = small_class(tmp_path / "subs", a="fast", b=SLEEPER, c=SLEEPER, d=SLEEPER)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "grade-all", str(folder), "--out", str(out), "--jobs", "2",
                "--config", str(quick_config_file(tmp_path / "c.json", quick_config))]
@@ -444,6 +445,46 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != b"Z"
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores for two slots")
+def test_docker_interruption_removes_this_batchs_containers(tmp_path, monkeypatch, quick_config, docker_client):
+    from grader.sandbox.docker import LABEL, RUN_LABEL
+
+    folder = small_class(tmp_path / "subs", a_sleeper=SLEEPER, b_trigger="broken")
+    boxes = []
+
+    def recording_get_sandbox(name):
+        boxes.append(get_sandbox(name))
+        return boxes[-1]
+
+    def containers(run_id: str, **filters):
+        return docker_client.containers.list(all=True, filters={"label": [f"{LABEL}=1", f"{RUN_LABEL}={run_id}"],
+                                                                **filters})
+
+    running: list[str] = []
+
+    def interrupt_once_the_sleeper_runs(path, sandbox, config=None, **kwargs):
+        if Path(path).name != "b_trigger.py":
+            return real_grade_submission(path, sandbox, config, **kwargs)
+        deadline = time.monotonic() + 300  # the first docker grading may build the image
+        while not running and time.monotonic() < deadline:
+            running.extend(box.last_run_id for box in boxes
+                           if box.last_run_id and containers(box.last_run_id, status="running"))
+            time.sleep(0.2)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "get_sandbox", recording_get_sandbox)
+    monkeypatch.setattr(batch, "grade_submission", interrupt_once_the_sleeper_runs)
+    started = time.monotonic()
+    with pytest.raises(BatchInterrupted) as caught:
+        grade_all(folder, tmp_path / "out", sandbox_name="docker", config=quick_config, jobs=2, progress=False)
+    assert running, "the sleeper's container never ran"
+    assert time.monotonic() - started < 200
+    assert all(containers(run_id) == [] for run_id in running)
+    assert {s.id: s.status for s in caught.value.summary.students}["a_sleeper"] == "interrupted"
+    assert not (tmp_path / "out" / "results" / "a_sleeper.json").exists()
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))

@@ -61,7 +61,7 @@ def _describe_failure(outcome: CallOutcome, function_name: str, memory_bytes: in
         if kind == "SystemExit":
             return f"{function_name} called sys.exit({text}); return the results instead"
         hint = ""
-        if "can't start new thread" in text or kind == "BlockingIOError":
+        if "can't start new thread" in text or kind == "BlockingIOError" or "multiprocessing" in error.get("traceback", ""):
             hint = " (the grader runs your code as one process: threads and child processes are refused)"
         return f"{function_name} raised {kind}: {text[:500]}{hint}\n{_tail(error.get('traceback', ''))}"
     if outcome.status == "timeout":

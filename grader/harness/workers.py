@@ -265,7 +265,9 @@ class WorkerProcess:
             f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)]
         if keep_as is not None and outcome.ok:
             top = max((d["offset"] + a.nbytes for d, a in placed.values()), default=base)
-            self.kept.append((keep_as, top, placed))
+            # Later calls are checked against the inputs as this call left them: a change
+            # made here is this call's, reported once above, not again under the next call.
+            self.kept.append((keep_as, top, {name: (d, self.arena.view(d).copy()) for name, (d, _) in placed.items()}))
         return outcome
 
     def _changed(self, placed: dict[str, tuple[dict, np.ndarray]]) -> list[str]:

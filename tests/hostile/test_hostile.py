@@ -1,0 +1,650 @@
+"""Hostile submissions, end to end: each one attacks or tries to break the grader, and
+the table says EXACTLY what the grader must make of it.
+
+Every case (tests/hostile/submissions/<case>.py, or an archive built below) is graded
+through ``grade_submission`` on the process backend, and on the docker backend too when
+``grader.sandbox.docker`` exists (those runs are marked ``docker``). For each grading:
+
+- the expected score, computed from the check plan and the default rubric (each group's
+  points split equally among its checks), which checks fail and a substring of their
+  messages, whether each function was timed (or why not), and an upper bound on the
+  grading's wall time;
+- the result is gradable (a hostile submission never makes the grader fail) and valid
+  against schemas/result.schema.json;
+- afterwards: no process of the run's private uid pair is left, the run left no
+  convgrade-* folder in the temporary directory (redirected to a private one, so that
+  concurrent gradings elsewhere on the machine do not matter), no hostile-canary-* file and
+  no new results.json appeared in /tmp, /var/tmp, /dev/shm, the project, $HOME, ..., no
+  socket and no System V IPC object of the private uid range exists on the host.
+
+Escape attempts are written so that success is distinguishable: a module that reads what
+it should not falls through to honest code (score 100, prints "LEAKED"), one that is
+blocked raises ImportError("blocked: ...") (score 0). "LEAKED" must never appear.
+
+Run: ``.venv/bin/python -m pytest tests/hostile -m "not docker"`` (as root, Linux).
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import os
+import shutil
+import site
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.config import GradingConfig, Limits, TimingSettings
+from grader.grade import grade_submission
+from grader.harness import conv2d
+from grader.sandbox import get_sandbox
+from grader.sandbox.base import UID_RANGE
+
+HERE = Path(__file__).resolve().parent
+SUBMISSIONS = HERE / "submissions"
+PROJECT = HERE.parents[1]
+SCHEMA = json.loads((PROJECT / "schemas" / "result.schema.json").read_text())
+HONEST = (SUBMISSIONS / "honest_control.py").read_text()
+
+SEED = 7316485529  # also in submissions/snoop_seed.py
+OTHERS_DIR = Path("/opt/convgrade-hostile-others")  # also in submissions/read_other_students.py
+LISTEN_PORT = 47231  # the test listens here on the host's loopback (submissions/network.py)
+LEFT_LISTENING_PORT = 47232  # the submission listens here (in its own network namespace)
+MiB = 1 << 20
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0,
+    reason="the hostile suite needs Linux and root (private uids, namespaces, uid-based leftover checks)",
+)
+
+HAVE_DOCKER_BACKEND = importlib.util.find_spec("grader.sandbox.docker") is not None
+BACKENDS = [pytest.param("process", id="process")]
+if HAVE_DOCKER_BACKEND:
+    BACKENDS.append(pytest.param("docker", id="docker", marks=pytest.mark.docker))
+
+
+# -- expectations --------------------------------------------------------------------
+
+# Parts of the check list an expectation can name (joined with '+').
+PARTS = {
+    "forward": lambda cid: cid.startswith("forward/"),
+    "backward": lambda cid: cid.startswith("backward/"),
+    "inputs": lambda cid: cid == "inputs-unchanged",
+    "dw": lambda cid: cid.startswith("backward/") and cid.endswith("/dw"),
+    "notebook-forward": lambda cid: cid == "forward/notebook-forward",
+}
+FUNCTION_PARTS = {"forward": ("forward", "notebook-forward"), "backward": ("backward", "dw")}
+
+
+@dataclass(frozen=True)
+class Expect:
+    fails: str = "none"
+    """Checks that fail: "none", "all", or parts of PARTS joined with '+'."""
+    message: str | dict[str, str] = ""
+    """A substring of every failing check's message; a dict gives one per part."""
+    timing: tuple[str, str] | None = None
+    """(forward, backward): "measured" or a substring of the reason; None: follows from ``fails``."""
+    max_speedup: float | None = None
+    """Both functions must be measured at most this fast (timing tricks must not pay)."""
+    output: str = ""
+    """A substring of the captured student output."""
+    loaded: bool = True
+    """False when the loader refuses the submission (no sandbox run)."""
+    max_s: float = 20.0
+    """Bound on the whole grading's wall time."""
+    checks: tuple = field(default_factory=tuple)
+    """Names of extra checks (functions in EXTRA_CHECKS) to run on the result."""
+
+    def failing(self, check_id: str) -> bool:
+        if self.fails == "all":
+            return True
+        if self.fails == "none":
+            return False
+        return any(PARTS[part](check_id) for part in self.fails.split("+"))
+
+    def message_for(self, check_id: str) -> str:
+        if isinstance(self.message, str):
+            return self.message
+        return next(text for part, text in self.message.items() if PARTS[part](check_id))
+
+    def timing_for(self, function: str) -> str:
+        if self.timing is not None:
+            return self.timing[0 if function == "forward" else 1]
+        if not self.loaded:
+            return "could not be loaded"
+        if self.fails == "all":
+            return "could not be imported"
+        parts = set(self.fails.split("+"))
+        return "failed a correctness check" if parts & set(FUNCTION_PARTS[function]) else "measured"
+
+
+def expected_score(config: GradingConfig, expect: Expect) -> float:
+    """The rubric's score when exactly the checks ``expect`` names fail."""
+    plan = conv2d.check_plan(config.hidden_cases)
+    sizes: dict[str, int] = {}
+    for check in plan:
+        sizes[check["group"]] = sizes.get(check["group"], 0) + 1
+    return sum(config.rubric.points[c["group"]] / sizes[c["group"]] for c in plan if not expect.failing(c["id"]))
+
+
+IMPORT_BLOCKED = "blocked"
+NOT_A_NDARRAY = "expected a numpy.ndarray"
+LOOP = "is there an infinite loop?"
+
+CASES = [
+    # -- control
+    ("honest_control", Expect()),
+    # -- time
+    ("loop_at_import", Expect(fails="all", message="infinite loop at module level", max_s=15)),
+    ("loop_in_forward", Expect(fails="forward", message=LOOP, max_s=30)),
+    ("signals_ignored_loop", Expect(fails="forward", message=LOOP, max_s=30)),
+    ("sleep_past_deadline", Expect(fails="backward", message="did not finish within", max_s=30)),
+    ("thread_at_import", Expect(fails="all", message="can't start new thread")),
+    ("thread_early_answer", Expect(fails="forward", message="can't start new thread (the grader runs your code as one "
+                                                            "process: threads and child processes are refused)")),
+    # -- resources
+    ("fork_bomb", Expect(fails="forward", message="BlockingIOError: [Errno 11] Resource temporarily unavailable "
+                                                  "(the grader runs your code as one process")),
+    ("memory_forward", Expect(fails="forward", message="memory limit of 0.25 GiB exceeded in conv_forward_naive")),
+    ("memory_backward_gradual", Expect(fails="backward",
+                                       message="memory limit of 0.25 GiB exceeded in conv_backward_naive")),
+    ("disk_fill", Expect(fails="notebook-forward", message="No space left on device")),
+    ("flood_output", Expect(output="more bytes not shown", checks=("output_capped",))),
+    ("many_files", Expect(fails="forward", message="Too many open files")),
+    ("segfault", Expect(fails="forward", message="crashed with a segmentation fault (SIGSEGV)")),
+    ("os_exit_at_import", Expect(fails="all", message="the process exited with code 0")),
+    ("sys_exit_at_import", Expect(fails="all", message="SystemExit: 0")),
+    ("os_exit_in_call", Expect(fails="forward", message="exited with code 0")),
+    ("sys_exit_in_call", Expect(fails="backward", message="conv_backward_naive called sys.exit(3)")),
+    ("sysv_shared_memory", Expect(output="shmget -> ")),
+    ("raise_limits", Expect(fails="all", message=IMPORT_BLOCKED)),
+    # -- escape and snooping
+    ("network", Expect(fails="all", message=IMPORT_BLOCKED, checks=("listener_untouched",))),
+    ("snoop_seed", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("snoop_files", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("import_reference", Expect(fails="all", message="blocked: reference not importable")),
+    ("steal_reference_copies", Expect(fails="all", message="blocked: no copy of the reference")),
+    ("read_other_students", Expect(fails="all", message="blocked: alice.py not readable")),
+    ("write_grader_dirs", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("signal_harness", Expect(fails="all", message=IMPORT_BLOCKED)),
+    # -- forgery
+    ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
+    ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
+    ("ndarray_subclass", Expect(fails="forward", message=NOT_A_NDARRAY)),
+    ("lying_object", Expect(fails="forward", message=NOT_A_NDARRAY)),
+    ("returns_list", Expect(fails="forward", message="out is a list, expected a numpy.ndarray")),
+    ("returns_none", Expect(fails="forward", message="out is None")),
+    ("returns_nan", Expect(fails="forward", message="out has 1 NaN and 0 infinite values")),
+    ("returns_inf", Expect(fails="dw", message="dw has 0 NaN and 1 infinite values")),
+    ("object_array", Expect(fails="forward", message="out has dtype object, expected float64")),
+    ("complex_array", Expect(fails="forward", message="out has dtype complex128, expected float64")),
+    ("wrong_shape", Expect(fails="forward", message="out has shape (")),
+    ("huge_array", Expect(fails="forward", message="out has shape (10000, 10000), expected")),
+    ("byteswapped_array", Expect(fails="forward", message="out could not be transferred")),
+    ("tuple_too_long", Expect(fails="forward", message="returned tuple of length 3, expected a tuple (out, cache)")),
+    ("backward_tuple_short", Expect(fails="backward",
+                                    message="returned tuple of length 2, expected a tuple (dx, dw, db)")),
+    # -- timing tricks
+    ("patch_clocks", Expect(max_speedup=0.05)),
+    ("memoize_answers", Expect(max_speedup=0.05)),
+    ("multiprocessing_pool", Expect(fails="forward", message="conv_forward_naive raised")),
+    ("steal_reference_cpu", Expect()),  # its speed: test_stealing_cpu_from_the_reference_does_not_pay
+    ("steal_reference_cpu_twin", Expect()),
+    # -- tampering
+    ("patch_numpy_compare", Expect(fails="forward+backward+inputs",
+                                   message={"forward": "is wrong", "backward": "is wrong",
+                                            "inputs": "conv_forward_naive changed its input x"})),
+    ("mutate_x", Expect(fails="inputs", message="conv_forward_naive changed its input x at",
+                        checks=("blames_forward_only",))),
+    ("mutate_conv_param", Expect(fails="inputs", message="conv_forward_naive changed its input conv_param")),
+    ("mutate_dout", Expect(fails="inputs", message="conv_backward_naive changed its input dout")),
+    # -- forged protocol messages (the worker is the student's to patch)
+    ("forge_reply_shape_overflow", Expect(fails="forward", message="the worker sent a malformed reply")),
+    ("forge_reply_error_fields", Expect(fails="forward", message="conv_forward_naive raised",
+                                        checks=("messages_bounded",))),
+    ("forge_reply_extra_labels", Expect(fails="forward", message="the worker sent a malformed reply (results other")),
+    ("forge_reply_deep_json", Expect(fails="forward", message="the worker sent a malformed reply (message is not JSON")),
+    ("forge_ready_message", Expect(fails="forward+backward", message="is not defined in forge_ready_message.py")),
+    # -- archives and notebooks (built by ARCHIVES below)
+    ("zip_traversal", Expect(fails="all", loaded=False, message="has a '..' component")),
+    ("zip_absolute_path", Expect(fails="all", loaded=False, message="has an absolute path")),
+    ("zip_symlink", Expect(fails="all", loaded=False, message="symlinks are not allowed: notes/passwd -> /etc/passwd")),
+    ("zip_bomb", Expect(fails="all", loaded=False, message="over the compression ratio limit")),
+    ("zip_bad_utf8_name", Expect(fails="all", loaded=False, message="not a valid zip archive")),
+    ("zip_cp437_name", Expect()),
+    ("notebook_shell_cells", Expect(checks=("notebook_canary_survives",))),
+]
+
+
+# -- archives --------------------------------------------------------------------------
+
+
+def _zip(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+    return path
+
+
+def _patched(path: Path, old: bytes, new: bytes) -> Path:
+    """Replace a member name's bytes everywhere (local header and central directory)."""
+    assert len(old) == len(new)
+    raw = path.read_bytes()
+    assert raw.count(old) == 2, "the name should appear in the local header and the central directory"
+    path.write_bytes(raw.replace(old, new))
+    return path
+
+
+def _symlink_member(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # Unix, so external_attr carries the mode
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info, target.encode()
+
+
+NOTEBOOK_CANARY = "hostile-notebook-canary"  # a file the notebook's shell cells try to delete
+
+
+def _notebook(path: Path, canary_dir: Path) -> Path:
+    def cell(source: str) -> dict:
+        return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Convolution"},
+        cell(HONEST.split('"""', 2)[2]),
+        cell(f"!rm -rf ~ {canary_dir}"),
+        cell(f"%system rm -rf {canary_dir}"),
+        cell(f"%%bash\nrm -rf {canary_dir}\ntouch /tmp/hostile-canary-notebook-bash"),
+        cell(f"import os\nos.system('rm -rf {canary_dir}; touch /tmp/hostile-canary-notebook-os')"),
+        cell(f"import subprocess\nsubprocess.run(['touch', '/tmp/hostile-canary-notebook-subprocess'])"),
+        cell(f"get_ipython().system('rm -rf {canary_dir}')"),
+        cell("files = !ls /\nprint(files)"),
+    ]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def build_archive(case: str, folder: Path) -> Path:
+    honest = HONEST.encode()
+    if case == "zip_traversal":
+        return _zip(folder / "traversal.zip", [("layers.py", honest), ("../hostile-canary-zip.py", b"x = 1\n")])
+    if case == "zip_absolute_path":
+        return _zip(folder / "absolute.zip", [("layers.py", honest),
+                                              (zipfile.ZipInfo("/tmp/hostile-canary-zip-absolute.py"), b"x = 1\n")])
+    if case == "zip_symlink":
+        return _zip(folder / "symlink.zip", [("layers.py", honest), _symlink_member("notes/passwd", "/etc/passwd")])
+    if case == "zip_bomb":
+        return _zip(folder / "bomb.zip", [("layers.py", honest), ("data.npy", bytes(20 * MiB))])
+    if case == "zip_bad_utf8_name":
+        # A member flagged UTF-8 (non-ASCII name) whose name bytes are not UTF-8.
+        path = _zip(folder / "bad_utf8.zip", [("layers.py", honest), ("caf\u00e9.py", b"x = 1\n")])
+        return _patched(path, "caf\u00e9.py".encode(), b"caf\xff\xfe.py")
+    if case == "zip_cp437_name":
+        path = _zip(folder / "cp437.zip", [("layers.py", honest), ("notes/cafX.txt", b"notes\n")])
+        return _patched(path, b"cafX.txt", b"caf\x82.txt")  # no UTF-8 flag: cp437, an e-acute
+    if case == "notebook_shell_cells":
+        canary_dir = folder / "canary"  # anyone may delete it: only not running the cells keeps it
+        canary_dir.mkdir(mode=0o777)
+        os.chmod(canary_dir, 0o777)
+        (canary_dir / NOTEBOOK_CANARY).write_text("still here\n")
+        return _notebook(folder / "notebook_shell_cells.ipynb", canary_dir)
+    raise KeyError(case)
+
+
+ARCHIVES = {"zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name", "zip_cp437_name",
+            "notebook_shell_cells"}
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def hostile_config(quick_config) -> GradingConfig:
+    """quick_config's short timing phase on the small size; three hidden cases; tight limits:
+    256 MiB of memory, 32 MiB of scratch, 5 s to import, about 1.2 s per call."""
+    return GradingConfig(
+        hidden_cases=3,
+        timing=quick_config.timing,
+        limits=Limits(memory_bytes=256 * MiB, scratch_bytes=32 * MiB, import_timeout_s=5, call_allowance_s=1.0,
+                      call_time_factor=500, deadline_s=90),
+    )
+
+
+@pytest.fixture(scope="session")
+def private_tmp():
+    """The temporary directory the grader uses in these tests (traversable by the workers'
+    uids, as /tmp is): every convgrade-* folder of our gradings lands here, so leftovers are
+    ours alone."""
+    path = Path(tempfile.mkdtemp(prefix="hostile-run-", dir="/tmp"))
+    os.chmod(path, 0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def seed_decoy():
+    """A process with the seed on its command line, as `convgrade grade --seed N` has."""
+    decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "--seed", str(SEED)])
+    yield decoy
+    decoy.kill()
+    decoy.wait()
+
+
+@pytest.fixture(scope="session")
+def loopback_listener():
+    """A TCP listener on the host's 127.0.0.1:LISTEN_PORT (None if the port is taken)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", LISTEN_PORT))
+    except OSError:
+        listener.close()
+        yield None
+        return
+    listener.listen()
+    listener.setblocking(False)
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(scope="session")
+def other_students():
+    """Another student's world-readable solution, in a folder the grading hides (as a batch does)."""
+    OTHERS_DIR.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(OTHERS_DIR, 0o755)
+    alice = OTHERS_DIR / "alice.py"
+    alice.write_text(HONEST)
+    os.chmod(alice, 0o644)
+    yield OTHERS_DIR
+    shutil.rmtree(OTHERS_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sandboxes():
+    made = {}
+
+    def get(name: str):
+        if name not in made:
+            made[name] = get_sandbox(name)
+            ready = getattr(made[name], "ready", None)
+            if callable(ready):
+                ready()  # build or find the docker image once, outside any case's time bound
+        return made[name]
+
+    return get
+
+
+@pytest.fixture
+def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_students):
+    """Redirect the grader's temporary files and record the private uid pairs it picks."""
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    picked: list[int] = []
+    for module_name in ("grader.sandbox.process", "grader.sandbox.docker"):
+        if module_name.endswith("docker") and not HAVE_DOCKER_BACKEND:
+            continue
+        module = importlib.import_module(module_name)
+        if hasattr(module, "private_uid_pair"):
+            original = module.private_uid_pair
+
+            def recording(original=original):
+                uid = original()
+                picked.append(uid)
+                return uid
+
+            monkeypatch.setattr(module, "private_uid_pair", recording)
+    return {"tmp": private_tmp, "uids": picked, "listener": loopback_listener}
+
+
+# -- what must hold after every grading ----------------------------------------------------
+
+
+def watched_dirs(private_tmp: Path) -> list[Path]:
+    dirs = [Path(p) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/work", "/etc", "/opt")]
+    dirs += [PROJECT, PROJECT / "out", PROJECT / "grader", PROJECT / "grader" / "harness", PROJECT / "reference",
+             PROJECT / "tests", Path.home(), Path.cwd(), private_tmp, private_tmp.parent]
+    dirs += [Path(p) for p in site.getsitepackages()]
+    return [d for d in dict.fromkeys(dirs) if d.is_dir()]
+
+
+def traces(private_tmp: Path) -> set[str]:
+    """Files an attack may have left: canaries, forged results, disk fillers."""
+    found = set()
+    for folder in watched_dirs(private_tmp):
+        for pattern in ("hostile-canary*", "results.json", "hostile-fill-*"):
+            found.update(glob.glob(str(folder / pattern)))
+    return found
+
+
+def processes_of(uids: set[int]) -> list[str]:
+    left = []
+    for status in glob.glob("/proc/[0-9]*/status"):
+        try:
+            with open(status) as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) in uids:
+                            left.append(status.split("/")[2])
+                        break
+        except (OSError, ValueError):
+            pass
+    return left
+
+
+def in_uid_range(uid: int) -> bool:
+    return UID_RANGE[0] <= uid < UID_RANGE[1] + 2
+
+
+def sockets_in_uid_range() -> list[str]:
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 7 and in_uid_range(int(fields[7])):
+                found.append(f"{table}: {line.strip()}")
+    return found
+
+
+def ipc_in_uid_range() -> list[str]:
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        header = lines[0].split()
+        for line in lines[1:]:
+            fields = line.split()
+            owners = {int(fields[header.index(name)]) for name in ("uid", "cuid") if name in header}
+            if any(in_uid_range(uid) for uid in owners):
+                found.append(f"{kind}: {line.strip()}")
+    return found
+
+
+def port_listening_on_host(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def assert_nothing_left(env, before: set[str]) -> None:
+    pairs = {uid + i for uid in env["uids"] for i in (0, 1)}  # empty when no sandbox ran (unloadable)
+    give_up = time.monotonic() + 5
+    while (left := processes_of(pairs)) and time.monotonic() < give_up:
+        time.sleep(0.1)  # a container's teardown may still be under way
+    assert not left, f"processes of the private uids {sorted(pairs)} left: {left}"
+    runs = [p.name for p in env["tmp"].iterdir() if p.name.startswith("convgrade-")]
+    assert not runs, f"temporary folders left behind: {runs}"
+    appeared = traces(env["tmp"]) - before
+    assert not appeared, f"files written outside the sandbox's scratch: {sorted(appeared)}"
+    assert not sockets_in_uid_range(), f"sockets of the private uid range: {sockets_in_uid_range()}"
+    assert not ipc_in_uid_range(), f"System V IPC objects of the private uid range: {ipc_in_uid_range()}"
+    assert not port_listening_on_host(LEFT_LISTENING_PORT), f"port {LEFT_LISTENING_PORT} listens on the host"
+
+
+# -- extra checks named by expectations --------------------------------------------------------
+
+
+def _output_capped(result, env, config):
+    limit = config.limits.output_bytes
+    assert len(result.student_output.encode()) < 2 * limit + 1024, len(result.student_output)
+
+
+def _listener_untouched(result, env, config):
+    listener = env["listener"]
+    if listener is None:
+        pytest.skip(f"port {LISTEN_PORT} was taken on the host; the loopback part was not tested")
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+
+
+def _messages_bounded(result, env, config):
+    longest = max(len(c.message) for c in result.checks)
+    assert longest < 20_000, f"a check message of {longest} characters"
+
+
+def _notebook_canary_survives(result, env, config):
+    canaries = glob.glob(str(env["tmp"] / "*" / "canary" / NOTEBOOK_CANARY))
+    assert canaries, "the notebook's canary file was deleted"
+
+
+def _blames_forward_only(result, env, config):
+    message = next(c.message for c in result.checks if c.id == "inputs-unchanged")
+    assert "conv_backward_naive" not in message, f"backward blamed for forward's change: {message[:400]}"
+
+
+EXTRA_CHECKS = {"blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
+                "messages_bounded": _messages_bounded, "notebook_canary_survives": _notebook_canary_survives}
+
+
+# -- the tests ---------------------------------------------------------------------------------
+
+
+def stage(case: str, folder: Path) -> Path:
+    """The submission as a grader finds it: a file outside the project (so the grading
+    itself hides it), named after the case."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if case in ARCHIVES:
+        return build_archive(case, folder)
+    path = folder / f"{case}.py"
+    shutil.copy(SUBMISSIONS / f"{case}.py", path)
+    return path
+
+
+def grade(case: str, backend: str, config: GradingConfig, env, sandboxes, *, folder: Path | None = None):
+    path = stage(case, folder or env["tmp"] / f"case-{case}-{backend}")
+    before = traces(env["tmp"])
+    started = time.monotonic()
+    result = grade_submission(path, sandboxes(backend), config, seed=SEED, hide_paths=(OTHERS_DIR,))
+    elapsed = time.monotonic() - started
+    document = result.model_dump(mode="json")
+    jsonschema.validate(document, SCHEMA)
+    assert result.gradable, f"a hostile submission made the grader fail: {result.failure}"
+    assert "LEAKED" not in json.dumps(document), "the submission escaped: " + result.student_output[:2000]
+    assert_nothing_left(env, before)
+    return result, elapsed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("case", "expect"), [pytest.param(c, e, id=c) for c, e in CASES])
+def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, sandboxes):
+    result, elapsed = grade(case, backend, hostile_config, hostile_env, sandboxes)
+    if expect.loaded:
+        assert hostile_env["uids"], "no private uid pair was recorded: the leftover-process check would prove nothing"
+    failed = {c.id: c.message for c in result.checks if c.status.value == "failed"}
+    expected_failures = {c.id for c in result.checks if expect.failing(c.id)}
+    assert set(failed) == expected_failures, (
+        f"failed checks differ: unexpected {sorted(set(failed) - expected_failures)}, "
+        f"expected to fail {sorted(expected_failures - set(failed))}; messages: "
+        + "; ".join(f"{k}: {v[:200]}" for k, v in list(failed.items())[:3]))
+    for check_id, message in failed.items():
+        assert expect.message_for(check_id) in message, f"{check_id}: {message[:600]}"
+    assert result.score == pytest.approx(expected_score(hostile_config, expect), abs=1e-6), result.score
+    assert result.max_score == pytest.approx(100.0)
+    if not expect.loaded or expect.fails == "all":
+        assert result.failure is not None and result.failure.kind.value == "student"
+    for timing in result.timing:
+        wanted = expect.timing_for(timing.function)
+        if wanted == "measured":
+            assert timing.measured, f"{timing.function} not timed: {timing.reason}"
+            if expect.max_speedup is not None:
+                assert timing.speedup_vs_reference < expect.max_speedup, (timing.function, timing.speedup_vs_reference)
+        else:
+            assert not timing.measured and wanted in (timing.reason or ""), (timing.function, timing.reason)
+    if expect.output:
+        assert expect.output in result.student_output, result.student_output[:1000]
+    for name in expect.checks:
+        EXTRA_CHECKS[name](result, hostile_env, hostile_config)
+    assert elapsed < expect.max_s, f"grading took {elapsed:.1f} s (bound {expect.max_s} s)"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stealing_cpu_from_the_reference_does_not_pay(backend, hostile_config, hostile_env, sandboxes):
+    """steal_reference_cpu.py burns the shared core whenever it idles, i.e. while the reference
+    is timed; without countermeasure that slows the reference about twice. Timed on the
+    notebook's speed cell, alternately with the same code without the trick, it must come out
+    no faster than the twin (the harness stops the student worker while timing the reference)."""
+    config = GradingConfig(
+        hidden_cases=1,
+        timing=TimingSettings(size="speed-cell", budget_s=0.5, min_trials=9, max_trials=9, warmup_s=0.0),
+        limits=hostile_config.limits,
+    )
+    speedups = {"steal_reference_cpu": [], "steal_reference_cpu_twin": []}
+    for case in ("steal_reference_cpu", "steal_reference_cpu_twin", "steal_reference_cpu_twin", "steal_reference_cpu"):
+        result, _ = grade(case, backend, config, hostile_env, sandboxes,
+                          folder=hostile_env["tmp"] / f"steal-{backend}-{len(speedups[case])}")
+        assert result.score == pytest.approx(100.0)
+        assert all(t.measured for t in result.timing), [t.reason for t in result.timing]
+        speedups[case].append({t.function: t.speedup_vs_reference for t in result.timing})
+    for function in ("forward", "backward"):
+        attack = sum(s[function] for s in speedups["steal_reference_cpu"]) / 2
+        twin = sum(s[function] for s in speedups["steal_reference_cpu_twin"]) / 2
+        assert attack < 1.2 * twin, f"{function}: the trick measured {attack:.3g}x, the same code without it {twin:.3g}x"
+
+
+def test_seed_decoy_is_readable_outside_the_sandbox(seed_decoy):
+    """Control for snoop_seed: on the host, any user can read the decoy's command line, so
+    only the sandbox's private /proc keeps the seed from the student."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            with open(f"/proc/{seed_decoy.pid}/cmdline", "rb") as f:
+                os._exit(0 if str(SEED).encode() in f.read() else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_other_students_file_is_readable_on_the_host(other_students):
+    """Control for read_other_students: only the grading's hide_paths keep alice.py from the student."""
+    mode = (other_students / "alice.py").stat().st_mode
+    assert mode & stat.S_IROTH and other_students.stat().st_mode & stat.S_IXOTH
+
+
+def test_every_submission_is_in_the_table_and_documented():
+    names = {p.stem for p in SUBMISSIONS.glob("*.py")}
+    table = {case for case, _ in CASES}
+    assert names - table == set(), f"submissions without an expectation: {sorted(names - table)}"
+    assert table - names - ARCHIVES == set(), f"table entries without a file: {sorted(table - names - ARCHIVES)}"
+    for path in SUBMISSIONS.glob("*.py"):
+        text = path.read_text()
+        assert text.startswith('"""') and "Expected" in text.split('"""')[1], f"{path.name}: no docstring with 'Expected'"
