@@ -61,7 +61,8 @@ from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
 from grader.gradescope import to_gradescope
 from grader.grade import grade_submission, grader_failure_result, submission_sha256
-from grader.leaderboard import build_leaderboard, leaderboard_html, leaderboard_markdown, scores_csv
+from grader.leaderboard import build_leaderboard
+from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
 from grader.result import GradeResult
 from grader.sandbox import get_sandbox

@@ -14,14 +14,8 @@ import jsonschema
 import pytest
 
 from grader.errors import UsageError
-from grader.leaderboard import (
-    Leaderboard,
-    build_leaderboard,
-    leaderboard_html,
-    leaderboard_markdown,
-    pseudonym,
-    scores_csv,
-)
+from grader.leaderboard import Leaderboard, build_leaderboard, pseudonym
+from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
 from grader.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "leaderboard.schema.json"
