@@ -146,14 +146,17 @@ class Worker:
             return {"kind": "none"}, offset
         if type(value) is not np.ndarray:
             return {"kind": "other", "type": _clip(_type_name(value), 200)}, offset
-        description = {"kind": "array", "dtype": value.dtype.str, "dtype_name": value.dtype.name,
+        # A big-endian float64 is still a float64 answer: it travels little-endian
+        # (np.copyto converts), and only the byte order the harness reads changes.
+        dtype = value.dtype.newbyteorder("<") if value.dtype.kind == "f" else value.dtype
+        description = {"kind": "array", "dtype": dtype.str, "dtype_name": dtype.name,
                        "shape": list(value.shape), "offset": None}
         offset = (offset + 63) // 64 * 64
-        if value.dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
+        if dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
             description["offset"] = offset
             np.copyto(self.arena.view(description), value)
             offset += value.nbytes
-        elif value.dtype.str in TRANSFERABLE_DTYPES:
+        elif dtype.str in TRANSFERABLE_DTYPES:
             description["too_large"] = True
         return description, offset
 

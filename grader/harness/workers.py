@@ -250,6 +250,9 @@ class WorkerProcess:
         The request region is a stack: the inputs of a call whose result is kept (a
         forward's cache may hold views of x) stay in place until ``forget``, and later
         requests go above them."""
+        if self.process is None:  # stopped since, e.g. it did not acknowledge a ``forget`` in time
+            return CallOutcome("died", 0.0, message="had been stopped after its previous call (it died, or did "
+                                                    "not answer the harness in time)")
         started = clock_ns()
         base = self.kept[-1][1] if self.kept else 0
         descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)
@@ -279,7 +282,11 @@ class WorkerProcess:
     def forget(self, slots: list[str], timeout_s: float = 5.0) -> None:
         self.kept = [entry for entry in self.kept if entry[0] not in slots]
         if self.alive:
-            write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
+            try:
+                write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
+            except BrokenPipeError:  # it died after its reply; the next call reports it
+                self.stop()
+                return
             self._await(time.monotonic() + timeout_s, clock_ns())
 
     def _resolve(self, spec: dict, descriptors: dict[str, dict]) -> dict:
@@ -332,13 +339,13 @@ class WorkerProcess:
             if reply.get("unpack_error"):
                 return CallOutcome("bad_return", self._elapsed(started), message=str(reply["unpack_error"])[:500])
             sent = reply.get("results") or {}
-            if not isinstance(sent, dict) or set(sent) - set(labels):
-                raise ProtocolError(f"results other than {labels}")
+            if not isinstance(sent, dict) or set(sent) != set(labels):
+                raise ProtocolError(f"results {sorted(sent)[:4]} instead of {labels}")
             results = {label: self._returned(label, value) for label, value in sent.items()}
             elapsed = self._elapsed(started)  # stops only once every output is in private memory
             changed = reply.get("changed_args") or []
             return CallOutcome("ok", elapsed, results=results,
-                               changed_args=[i for i in changed if type(i) is int][:16])
+                               changed_args=[i for i in changed if type(i) is int and 0 <= i < 16][:16])
         except (ProtocolError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             return self._violation(started, f"sent a malformed reply ({str(exc)[:200]})")
 

@@ -59,7 +59,7 @@ HONEST = (SUBMISSIONS / "honest_control.py").read_text()
 
 SEED = 7316485529  # also in submissions/snoop_seed.py
 OTHERS_DIR = Path("/opt/convgrade-hostile-others")  # also in submissions/read_other_students.py
-LISTEN_PORT = 47231  # the test listens here on the host's loopback (submissions/network.py)
+LISTEN_PORTS = range(47231, 47236)  # the test listens on the first free one on the host's loopback (network.py)
 LEFT_LISTENING_PORT = 47232  # the submission listens here (in its own network namespace)
 MiB = 1 << 20
 
@@ -191,7 +191,7 @@ CASES = [
     ("complex_array", Expect(fails="forward", message="out has dtype complex128, expected float64")),
     ("wrong_shape", Expect(fails="forward", message="out has shape (")),
     ("huge_array", Expect(fails="forward", message="out has shape (10000, 10000), expected")),
-    ("byteswapped_array", Expect(fails="forward", message="out could not be transferred")),
+    ("byteswapped_array", Expect()),
     ("tuple_too_long", Expect(fails="forward", message="returned tuple of length 3, expected a tuple (out, cache)")),
     ("backward_tuple_short", Expect(fails="backward",
                                     message="returned tuple of length 2, expected a tuple (dx, dw, db)")),
@@ -213,8 +213,12 @@ CASES = [
     ("forge_reply_shape_overflow", Expect(fails="forward", message="the worker sent a malformed reply")),
     ("forge_reply_error_fields", Expect(fails="forward", message="conv_forward_naive raised",
                                         checks=("messages_bounded",))),
-    ("forge_reply_extra_labels", Expect(fails="forward", message="the worker sent a malformed reply (results other")),
+    ("forge_reply_extra_labels", Expect(fails="forward", message="the worker sent a malformed reply (results ['extra0'")),
+    ("forge_reply_missing_label", Expect(timing=("sent a malformed reply (results [] instead of ['out'])",) * 2)),
+    ("forge_reply_changed_args", Expect()),
     ("forge_reply_deep_json", Expect(fails="forward", message="the worker sent a malformed reply (message is not JSON")),
+    ("exit_after_reply", Expect(timing=("not timed: in timed trial 1, the process running conv_forward_naive",) * 2)),
+    ("hang_on_forget", Expect(timing=("had been stopped", "had been stopped"), max_s=30)),
     ("forge_ready_message", Expect(fails="forward+backward", message="is not defined in forge_ready_message.py")),
     # -- archives and notebooks (built by ARCHIVES below)
     ("zip_traversal", Expect(fails="all", loaded=False, message="has a '..' component")),
@@ -267,7 +271,7 @@ def _notebook(path: Path, canary_dir: Path) -> Path:
         cell(f"%system rm -rf {canary_dir}"),
         cell(f"%%bash\nrm -rf {canary_dir}\ntouch /tmp/hostile-canary-notebook-bash"),
         cell(f"import os\nos.system('rm -rf {canary_dir}; touch /tmp/hostile-canary-notebook-os')"),
-        cell(f"import subprocess\nsubprocess.run(['touch', '/tmp/hostile-canary-notebook-subprocess'])"),
+        cell("import subprocess\nsubprocess.run(['touch', '/tmp/hostile-canary-notebook-subprocess'])"),
         cell(f"get_ipython().system('rm -rf {canary_dir}')"),
         cell("files = !ls /\nprint(files)"),
     ]
@@ -344,13 +348,18 @@ def seed_decoy():
 
 @pytest.fixture(scope="session")
 def loopback_listener():
-    """A TCP listener on the host's 127.0.0.1:LISTEN_PORT (None if the port is taken)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(("127.0.0.1", LISTEN_PORT))
-    except OSError:
-        listener.close()
+    """A TCP listener on the host's 127.0.0.1, on the first free port of LISTEN_PORTS (None if all are taken)."""
+    for port in LISTEN_PORTS:
+        if port == LEFT_LISTENING_PORT:
+            continue
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            listener.close()
+    else:
         yield None
         return
     listener.listen()
@@ -508,7 +517,7 @@ def _output_capped(result, env, config):
 def _listener_untouched(result, env, config):
     listener = env["listener"]
     if listener is None:
-        pytest.skip(f"port {LISTEN_PORT} was taken on the host; the loopback part was not tested")
+        pytest.skip(f"ports {LISTEN_PORTS} were all taken on the host; the loopback part was not tested")
     with pytest.raises(BlockingIOError):
         listener.accept()
 

@@ -1,6 +1,6 @@
 """conv_forward_naive returns the right values as a big-endian float64 array.
-Expected: only little-endian floats cross to the harness: "out could not be transferred":
-score 60.
+Expected: a big-endian float64 is still the right answer; the worker hands it over in
+little-endian order (only plain floats cross to the harness): full score.
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np

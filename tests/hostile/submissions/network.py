@@ -1,5 +1,5 @@
-"""Attack: reach the network at import: TCP to a listener the test opens on 127.0.0.1:47231
-(and [::1]), TCP to 10.255.255.1:80, UDP to 8.8.8.8:53, a DNS lookup; and leave a socket
+"""Attack: reach the network at import: TCP to a listener the test opens on one of
+127.0.0.1:47231-47235 (and [::1]:47231), TCP to 10.255.255.1:80, UDP to 8.8.8.8:53, a DNS lookup; and leave a socket
 listening on 0.0.0.0:47232.
 Expected: no connection is made and no name resolves (private network namespace, loopback
 down), so the module raises ImportError("blocked: ..."): score 0. Any success makes it honest
@@ -54,8 +54,9 @@ def _backward(dout, cache):
 import socket
 
 _tried, _leaks = [], []
-for _family, _address in ((socket.AF_INET, ("127.0.0.1", 47231)), (socket.AF_INET6, ("::1", 47231)),
-                          (socket.AF_INET, ("10.255.255.1", 80))):
+_targets = [(socket.AF_INET, ("127.0.0.1", port)) for port in range(47231, 47236)]  # the test listens on one
+_targets += [(socket.AF_INET6, ("::1", 47231)), (socket.AF_INET, ("10.255.255.1", 80))]
+for _family, _address in _targets:
     try:
         with socket.socket(_family, socket.SOCK_STREAM) as _s:
             _s.settimeout(1.0)

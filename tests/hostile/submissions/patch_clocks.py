@@ -1,4 +1,4 @@
-"""Timing trick: a slow (20 ms per call) but correct submission that patches
+"""Timing trick: a slow (50 ms per call) but correct submission that patches
 time.perf_counter, perf_counter_ns, monotonic, monotonic_ns, time, time_ns, process_time
 and timeit.default_timer to return constants.
 Expected: time is measured by the harness in its own process: score 100, both functions
@@ -55,7 +55,7 @@ _real_sleep = time.sleep
 
 
 def _slow(result):
-    _real_sleep(0.02)  # honest but slow: about 100 times the reference on the timed size
+    _real_sleep(0.05)  # honest but slow: hundreds of times the reference on the timed size
     return result
 
 import timeit
