@@ -197,7 +197,8 @@ def grade_all(
     run = _Run(students, results_dir, sandboxes, sandbox_name, config, cores, seed,
                hide_paths=_hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
                                                                    else ())), log=log)
-    with _signals_raise_keyboard_interrupt():
+    with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores)) as lock:
+        run.timing_lock = lock
         try:
             run.plan(force)
             run.grade()
@@ -225,6 +226,17 @@ def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> Non
     write_atomic(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
 
 
+@contextlib.contextmanager
+def _timing_lock(jobs: int):
+    """With parallel gradings, a lock file that keeps every timing phase apart from any
+    other grading's work (see grader.harness.timing.TimingLock); None for one job."""
+    if jobs < 2:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="convgrade-lock-") as folder:  # 0700: the host's own
+        yield Path(folder)
+
+
 class _Run:
     """The grading part of a batch: what to grade, the worker slots, and stopping."""
 
@@ -238,6 +250,7 @@ class _Run:
         self.seed: int | None = seed
         self.hide_paths: tuple[Path, ...] = hide_paths
         self.log: _Log = log
+        self.timing_lock: Path | None = None
         self.outcomes: dict[str, StudentOutcome] = {}
         self.to_grade: list[Student] = []
         self.stop = threading.Event()
@@ -331,7 +344,7 @@ class _Run:
             started = time.monotonic()
             try:
                 result = grade_submission(student.path, self.sandboxes[slot], self.config, seed=seed, cpu=core, slot=slot,
-                                          hide_paths=self.hide_paths)
+                                          hide_paths=self.hide_paths, timing_lock=self.timing_lock)
             except Exception as exc:  # a grader bug must not lose the other students
                 self.log.message(f"{student.id}: unexpected grader error:\n{traceback.format_exc().rstrip()}")
                 result = grader_failure_result(student.path, f"unexpected error: {type(exc).__name__}: {exc}",

@@ -49,6 +49,7 @@ def grade_submission(
     cpu: int | None = None,
     slot: int = 0,
     hide_paths: tuple[Path, ...] = (),
+    timing_lock: Path | None = None,
 ) -> GradeResult:
     config = config or GradingConfig()
     seed = secrets.randbelow(2**62) if seed is None else seed
@@ -60,7 +61,7 @@ def grade_submission(
             return _unloadable(Path(path), exc, config, seed, started)
         job = SandboxJob(
             submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
-            deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot,
+            deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
             hide_paths=tuple(hide_paths) + (Path(staging), Path(path).resolve()),
         )
         try:

@@ -404,9 +404,13 @@ def test_an_interrupted_cli_kills_its_gradings_and_exits_130(tmp_path, quick_con
         while not (out / "results" / "a.json").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert (out / "results" / "a.json").exists(), "the fast student was never graded"
-        harnesses = children(process.pid, b"grader.harness")
+        # A harness may wait on the batch's timing lock before it starts its workers.
+        harnesses, workers = [], []
+        while not workers and time.monotonic() < deadline:
+            harnesses = children(process.pid, b"grader.harness")
+            workers = [pid for harness in harnesses for pid in children(harness)]
+            time.sleep(0.1)
         assert harnesses, "expected gradings in progress"
-        workers = [pid for harness in harnesses for pid in children(harness)]
         assert workers, "expected the harnesses' workers to be running"
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=30)

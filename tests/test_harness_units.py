@@ -10,7 +10,7 @@ import pytest
 
 from grader.harness.checks import compare, rel_error
 from grader.harness.protocol import Arena, ProtocolError
-from grader.harness.timing import TrialBudget, median_ci, summarize_pairs
+from grader.harness.timing import TimingLock, TrialBudget, median_ci, summarize_pairs
 from grader.harness.workers import Returned
 
 
@@ -110,3 +110,33 @@ def test_compare_hints_float32_precision():
 def test_compare_passes_exact_answers_and_rel_error_matches_the_notebook():
     assert compare("out", array(EXPECTED.copy()), EXPECTED, 1e-7, WHERE).passed
     assert rel_error(np.array([1.0]), np.array([1.0 + 2e-8])) == pytest.approx(1e-8, rel=1e-6)
+
+
+def test_timing_lock_keeps_timing_apart_from_any_other_work(tmp_path):
+    mine, other = TimingLock(str(tmp_path)), TimingLock(str(tmp_path))  # two gradings of one batch
+    readers_writer = other.fds[0]
+    with mine.shared():
+        with other.shared():  # correctness cases run side by side
+            pass
+        with pytest.raises(BlockingIOError):  # a timing waits for the case to finish
+            fcntl.flock(readers_writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with mine.exclusive():
+        with pytest.raises(BlockingIOError):  # and nothing else runs beside a timing
+            fcntl.flock(readers_writer, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    with other.exclusive():  # released afterwards
+        pass
+
+
+def test_a_waiting_timing_goes_before_new_cases(tmp_path):
+    """The turnstile: while a timing waits, a new case cannot slip in ahead of it."""
+    timing, case = TimingLock(str(tmp_path)), TimingLock(str(tmp_path))
+    fcntl.flock(timing.fds[1], fcntl.LOCK_EX)  # the timing has entered the turnstile and waits
+    with pytest.raises(BlockingIOError):
+        fcntl.flock(case.fds[1], fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(timing.fds[1], fcntl.LOCK_UN)
+
+
+def test_timing_lock_without_a_folder_does_nothing():
+    lock = TimingLock(None)
+    with lock.shared(), lock.exclusive():
+        assert lock.fds is None

@@ -20,7 +20,7 @@ from . import conv2d as assignment
 from .checks import compare
 from .lockdown import (WorkerLimits, can_isolate_namespaces, cover_shared_dirs, expose_path, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
-from .timing import TrialBudget, clock_ns, summarize_pairs
+from .timing import TimingLock, TrialBudget, clock_ns, summarize_pairs
 from .workers import CallOutcome, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -100,6 +100,7 @@ class Run:
     # -- setting up ------------------------------------------------------------------
 
     def prepare(self) -> Sandboxing:
+        self.timing_lock = TimingLock(self.job.get("timing_lock"))
         is_root = os.geteuid() == 0
         cpu = self.job.get("cpu")
         if cpu is None:
@@ -330,21 +331,14 @@ class Run:
         cpu = sandboxing.cpu
         seed = int(self.job["seed"])
         try:
-            self.student, ready = self.start_worker("student", cpu)
-            if ready.ok:
-                self.functions = dict(ready.ready.get("functions") or {})
+            self.check_all(cpu, seed)
+            if self.import_error:
+                timing = [{"function": fn, "measured": False,
+                           "case": assignment.speed_case_name(self.job["timing"]["size"]),
+                           "reason": "not timed: the module could not be imported"} for fn in ("forward", "backward")]
             else:
-                self.import_error = self._import_message(ready)
-            self.reference, reference_ready = self.start_worker("reference", cpu)
-            if not reference_ready.ok:
-                raise RuntimeError(f"the reference worker failed to start: {reference_ready.error or reference_ready.message}")
-            cases = assignment.notebook_cases() + assignment.hidden_cases(seed, int(self.job["hidden_cases"]))
-            for case in cases:
-                self.check_case(case, cpu)
-            self.inputs_check()
-            timing = self.time_functions(cpu, seed) if not self.import_error else [
-                {"function": fn, "measured": False, "case": assignment.speed_case_name(self.job["timing"]["size"]),
-                 "reason": "not timed: the module could not be imported"} for fn in ("forward", "backward")]
+                with self.timing_lock.exclusive():
+                    timing = self.time_functions(cpu, seed)
         finally:
             for worker in (self.student, self.reference):
                 if worker is not None:
@@ -366,6 +360,21 @@ class Run:
             "sandboxing": sandboxing.__dict__,
             "environment": environment(),
         }
+
+    def check_all(self, cpu: int, seed: int) -> None:
+        """Start both workers and run every correctness check."""
+        self.student, ready = self.start_worker("student", cpu)
+        if ready.ok:
+            self.functions = dict(ready.ready.get("functions") or {})
+        else:
+            self.import_error = self._import_message(ready)
+        self.reference, reference_ready = self.start_worker("reference", cpu)
+        if not reference_ready.ok:
+            raise RuntimeError(f"the reference worker failed to start: {reference_ready.error or reference_ready.message}")
+        for case in assignment.notebook_cases() + assignment.hidden_cases(seed, int(self.job["hidden_cases"])):
+            with self.timing_lock.shared():  # per case: another grading's timing waits one case at most
+                self.check_case(case, cpu)
+        self.inputs_check()
 
     def _import_message(self, ready: CallOutcome) -> str:
         if ready.status == "raised":

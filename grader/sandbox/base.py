@@ -52,6 +52,9 @@ class SandboxJob:
     """Core to pin the run to (timing must not share a core); None lets the backend choose."""
     slot: int = 0
     """Index of this run among concurrent ones: it selects private uids and container names."""
+    timing_lock: Path | None = None
+    """A folder only the host's user can reach, shared by a batch's gradings for their
+    readers-writer lock: timing phases take it exclusively (harness.timing.TimingLock)."""
     hide_paths: tuple[Path, ...] = field(default_factory=tuple)
     """Host paths the student must not see (other submissions, results, the grader's source)."""
 

@@ -42,6 +42,7 @@ from grader.sandbox.process import harness_environment
 MiB = 1 << 20
 LABEL = "convgrade"
 RUN_LABEL = "convgrade.run"
+TIMING_LOCK_MOUNT = "/run/convgrade-timing"
 SUBMISSION_MOUNT = "/submission"
 HARNESS_COMMAND = ["python3", "-s", "-m", "grader.harness"]
 
@@ -154,6 +155,7 @@ class DockerSandbox:
             "cpu": None,  # the cpuset pins the container; the harness takes its one core
             "uid_base": private_uid_pair(),  # uids are host-global without a user namespace
             "isolate_namespaces": False,  # the container is the namespace
+            "timing_lock": TIMING_LOCK_MOUNT if job.timing_lock else None,
         }
         memory = container_memory_bytes(limits)
         ulimits = [
@@ -171,7 +173,10 @@ class DockerSandbox:
             labels={LABEL: "1", RUN_LABEL: run_id, "convgrade.slot": str(job.slot)},
             environment={**harness_environment(), "CONVGRADE_JOB": json.dumps(config)},
             mounts=[docker.types.Mount(target=SUBMISSION_MOUNT, source=str(job.submission_root.resolve()),
-                                       type="bind", read_only=True)],
+                                       type="bind", read_only=True)]
+            # The batch's timing lock folder (the host's, 0700: the worker's uid cannot enter it).
+            + ([docker.types.Mount(target=TIMING_LOCK_MOUNT, source=str(job.timing_lock.resolve()), type="bind")]
+               if job.timing_lock else []),
             detach=True,
             init=True,  # docker-init as pid 1: reaps, forwards signals
             network_mode="none",

@@ -52,6 +52,7 @@ class ProcessSandbox:
             "isolate_namespaces": True,
             "hide_paths": hide + [str(p) for p in job.hide_paths],
             "scratch_parent": scratch_parent,
+            "timing_lock": str(job.timing_lock) if job.timing_lock else None,
         }
         started = time.monotonic()
         process = subprocess.Popen(
