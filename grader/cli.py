@@ -99,9 +99,11 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
 @format_option
 @config_option
 @click.option("--seed", type=int, help="Seed of the hidden cases for every student (default: a fresh one each).")
+@click.option("--exclusive-timing", is_flag=True,
+              help="Pause every other grading while one is timed (strictest figures; about as slow as --jobs 1).")
 def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
                       roster: Path | None, anonymize: bool, salt: str, output_format: str,
-                      config_path: Path | None, seed: int | None) -> None:
+                      config_path: Path | None, seed: int | None, exclusive_timing: bool) -> None:
     """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
 
     Re-running skips students whose submission, grader version and configuration are
@@ -115,7 +117,7 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
-                            seed=seed)
+                            seed=seed, exclusive_timing=exclusive_timing)
     except BatchInterrupted as exc:
         counts = exc.summary.counts
         click.echo(f"interrupted: {counts['graded'] + counts['not_gradable']} graded this run, {counts['skipped']} "

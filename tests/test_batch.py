@@ -362,6 +362,31 @@ def test_each_grading_has_a_core_of_its_own(tmp_path, monkeypatch, quick_config)
         grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=0, progress=False)
 
 
+@pytest.mark.parametrize("exclusive", [pytest.param(False, id="default"), pytest.param(True, id="exclusive")])
+def test_exclusive_timing_shares_one_lock_folder_across_the_batch(tmp_path, quick_config, monkeypatch, exclusive):
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two usable cores for two jobs")
+    folder = small_class(tmp_path / "subs", a="fast", b="fast")
+    locks = []
+    real_grade_submission = batch.grade_submission
+
+    def recording(path, sandbox, config=None, **kwargs):
+        locks.append(kwargs["timing_lock"])
+        if kwargs["timing_lock"] is not None:
+            assert kwargs["timing_lock"].is_dir() and kwargs["timing_lock"].stat().st_mode & 0o077 == 0
+        return real_grade_submission(path, sandbox, config, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_submission", recording)
+    summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=2,
+                        progress=False, exclusive_timing=exclusive)
+    assert summary.counts["graded"] == 2
+    if exclusive:
+        assert len(set(locks)) == 1 and locks[0] is not None
+        assert not locks[0].exists()  # removed with the batch
+    else:
+        assert locks == [None, None]
+
+
 # ----------------------------------------------------------------------- CLI
 
 
