@@ -58,12 +58,18 @@ def isolate_namespaces() -> None:
 SHARED_WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
 
 
-def cover_shared_dirs(keep: str) -> None:
+def cover_shared_dirs(scratch: str, runtime: list[str]) -> None:
     """Cover every world-writable folder of SHARED_WRITABLE_DIRS with an empty read-only
-    tmpfs. ``keep`` (the scratch folder, usually under /tmp) is bound back at its path
-    from a descriptor opened before its parent was covered."""
-    keep = os.path.realpath(keep)
-    fd = os.open(keep, os.O_RDONLY | os.O_DIRECTORY)
+    tmpfs. What must stay reachable below one is bound back at its path, from a
+    descriptor opened before its parent was covered: ``scratch`` (writable) and the
+    ``runtime`` folders the workers run from (read-only), e.g. a virtual environment in
+    a checkout under /tmp."""
+    keep = {os.path.realpath(scratch): False}
+    for path in runtime:
+        keep.setdefault(os.path.realpath(path), True)
+    # A folder inside another kept one comes back with it.
+    keep = {path: ro for path, ro in keep.items() if not any(path.startswith(other + "/") for other in keep)}
+    fds = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in keep}
     try:
         covered: set[str] = set()
         for path in SHARED_WRITABLE_DIRS:
@@ -72,12 +78,16 @@ def cover_shared_dirs(keep: str) -> None:
                 continue
             covered.add(real)
             _mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
-            if keep.startswith(real + "/"):
-                os.makedirs(keep)
-                _mount(f"/proc/self/fd/{fd}", keep, None, MS_BIND | MS_REC, None)
+            for kept, read_only in keep.items():
+                if kept.startswith(real + "/"):
+                    os.makedirs(kept)
+                    _mount(f"/proc/self/fd/{fds[kept]}", kept, None, MS_BIND | MS_REC, None)
+                    if read_only:
+                        _mount("none", kept, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
             _mount("none", real, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     finally:
-        os.close(fd)
+        for fd in fds.values():
+            os.close(fd)
 
 
 def private_proc() -> None:

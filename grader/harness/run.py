@@ -144,7 +144,7 @@ class Run:
             for path in self.job.get("hide_paths", []):
                 if os.path.exists(path):
                     hide_path(path)
-            cover_shared_dirs(self.scratch)
+            cover_shared_dirs(self.scratch, runtime=[sys.prefix, sys.base_prefix, os.path.dirname(np.__file__)])
             private_proc()
         notes = []
         if uid_base is None:

@@ -66,8 +66,7 @@ class ProcessSandbox:
             raise SandboxTimeout(f"process: the harness gave no report within {job.deadline_s:g} s") from exc
         finally:
             _kill_session(process)
-            # Safe: the harness's mounts lived in its own namespace, gone with it.
-            shutil.rmtree(scratch_parent, ignore_errors=True)
+            remove_unless_mounted(scratch_parent)
         wall = time.monotonic() - started
         diagnostics = stderr.decode("utf-8", errors="replace")[-4000:]
         report = parse_report(stdout, backend=self.name)
@@ -76,6 +75,19 @@ class ProcessSandbox:
         if process.returncode != 0:
             raise HarnessProtocolError(f"process: harness exited with {process.returncode}: {diagnostics}")
         return SandboxRun(report=report, wall_time_s=wall, backend=self.name, diagnostics=diagnostics)
+
+
+def remove_unless_mounted(path: str) -> None:
+    """Delete ``path`` recursively, unless anything is mounted under it.
+
+    The harness's mounts (among them a bind of the interpreter's folder) live in its own
+    namespace, gone with it, so here there should be none. If that ever stopped being
+    true, rmtree would delete through a bind mount into the real files, so we check."""
+    prefix = os.path.join(os.path.realpath(path), "")
+    with open("/proc/self/mountinfo") as mounts:
+        if any((line.split()[4] + "/").startswith(prefix) for line in mounts):
+            return
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_session(process: subprocess.Popen) -> None:
