@@ -112,26 +112,6 @@ def hide_path(path: str) -> None:
     _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0")
 
 
-def expose_path(path: str, holding_dir: str) -> None:
-    """Make every directory on the way to ``path`` traversable by other users, in this
-    mount namespace only: a closed parent (``/root`` holding a pyenv Python, say) is
-    covered by a traversable empty tmpfs and only the child on the way is bound back,
-    so the worker can run the interpreter but sees nothing else of that parent."""
-    current = "/"
-    for index, part in enumerate(os.path.realpath(path).split("/")[1:]):
-        child = os.path.join(current, part)
-        if not os.stat(current).st_mode & 0o001:
-            hold = os.path.join(holding_dir, f"hold-{index}")
-            os.makedirs(hold, exist_ok=True)
-            _mount(child, hold, None, MS_BIND | MS_REC, None)
-            _mount("tmpfs", current, "tmpfs", MS_NOSUID | MS_NODEV, "size=4096,mode=0755")
-            os.mkdir(child)
-            _mount(hold, child, None, MS_BIND | MS_REC, None)
-            # Read-only: nothing in this namespace can change the real files through it.
-            _mount("none", child, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
-        current = child
-
-
 def can_isolate_namespaces() -> bool:
     """Probe in a throw-away child whether namespaces can be entered here."""
     pid = os.fork()
@@ -145,6 +125,45 @@ def can_isolate_namespaces() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
+# What a worker's root holds besides its own folders: the system's programs and
+# libraries (read-only). Anything else on the machine (other checkouts of the grader,
+# other users' files, /tmp) is simply not there: an allow-list, not a deny-list.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
+
+
+def build_worker_root(new_root: str, read_only: list[str], writable: list[str]) -> None:
+    """The filesystem a worker is chrooted into: an empty tmpfs with the system folders,
+    ``read_only`` (the Python runtime, the worker's code) and ``writable`` (its home)
+    bound in at their own paths, a few devices, and a /proc that shows only its own
+    process. Mounts made here stay in our private namespace."""
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    binds = [(path, True) for path in (*SYSTEM_DIRS, *read_only)] + [(path, False) for path in writable]
+    for source, read_only_bind in binds:
+        if not os.path.lexists(source):
+            continue
+        target = new_root + source
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.islink(source):  # merged /usr: /bin -> usr/bin stays a link
+            if not os.path.lexists(target):
+                os.symlink(os.readlink(source), target)
+            continue
+        if os.path.isdir(target) and os.listdir(target):
+            continue  # already inside an earlier bind (a runtime folder under /usr, say)
+        os.makedirs(target, exist_ok=True)
+        _mount(source, target, None, MS_BIND | MS_REC, None)
+        if read_only_bind:
+            _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
+    for device in DEVICES:
+        target = new_root + device
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+        _mount(device, target, None, MS_BIND, None)
+    os.makedirs(new_root + "/proc")
+    _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
+    _mount("none", new_root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
 @dataclass(frozen=True)
 class WorkerLimits:
     address_space_bytes: int
@@ -154,6 +173,8 @@ class WorkerLimits:
     uid: int | None = None  # a private uid per worker; None when not running as root
     tasks: int | None = None  # RLIMIT_NPROC: only meaningful with a private uid
     cpu: int | None = None
+    root: str | None = None  # chroot into this allow-list root (build_worker_root); needs root
+    workdir: str | None = None  # the cwd again, inside the new root
 
     def preexec(self) -> None:
         """Runs in the child between fork and exec: order matters (limits, then identity)."""
@@ -174,6 +195,9 @@ class WorkerLimits:
         # worker that overran it, never the harness that would report it.
         with open("/proc/self/oom_score_adj", "w") as oom:
             oom.write("1000")
+        if self.root is not None:  # before dropping privileges; chdir so no cwd stays outside
+            os.chroot(self.root)
+            os.chdir(self.workdir or "/")
         if self.uid is not None:
             os.setgroups([])
             os.setgid(self.uid)

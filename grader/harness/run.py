@@ -18,7 +18,7 @@ import numpy as np
 
 from . import conv2d as assignment
 from .checks import compare
-from .lockdown import (WorkerLimits, can_isolate_namespaces, cover_shared_dirs, expose_path, hide_path,
+from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .timing import TimingLock, TrialBudget, clock_ns, summarize_pairs
 from .workers import CallOutcome, WorkerProcess, WorkerSpec
@@ -94,6 +94,7 @@ class Run:
         self.reference: WorkerProcess | None = None
         self.scratch = ""
         self.made_mounts = False
+        self.worker_root: str | None = None  # the allow-list root workers are chrooted into
         self.import_error = ""  # set when the student's module cannot be imported
         self.functions: dict[str, bool] = {}  # which student functions the module defines
 
@@ -136,10 +137,12 @@ class Run:
         for home, uid in ((self.student_home, self.student_uid), (self.reference_home, self.reference_uid)):
             if uid is not None:
                 _chown_tree(home, uid)
+        self.worker_root = None
         if namespaces and uid_base is not None:
-            holding = self._make_dir("held", 0o700)
-            for path in (sys.executable, np.__file__, os.__file__):
-                expose_path(os.path.dirname(os.path.realpath(path)), holding)
+            self.worker_root = self._make_dir("root", 0o755)
+            runtime = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(np.__file__)), worker_dir]
+            build_worker_root(self.worker_root, read_only=[os.path.realpath(p) for p in runtime] + runtime,
+                              writable=[self.student_home, self.reference_home])
         if namespaces:
             for path in self.job.get("hide_paths", []):
                 if os.path.exists(path):
@@ -159,7 +162,7 @@ class Run:
         os.chmod(path, mode)
         return path
 
-    def _limits(self, uid: int | None, cpu: int) -> WorkerLimits:
+    def _limits(self, uid: int | None, cpu: int, home: str) -> WorkerLimits:
         lim = self.limits
         request, response = assignment.arena_sizes()
         return WorkerLimits(
@@ -172,6 +175,8 @@ class Run:
             # another core or while the harness is not looking. Needs a private uid.
             tasks=1 if uid is not None else None,
             cpu=cpu,
+            root=self.worker_root,
+            workdir=home,
         )
 
     def _spec(self, role: str, cpu: int) -> WorkerSpec:
@@ -183,7 +188,7 @@ class Run:
             root, entry = self.reference_root, assignment.REFERENCE_ENTRY
             functions, uid, home = tuple(assignment.REFERENCE_FUNCTIONS.values()), self.reference_uid, self.reference_home
         return WorkerSpec(role=role, worker_dir=self.worker_dir, root=root, entry=entry, functions=functions,
-                          workdir=home, limits=self._limits(uid, cpu), request_bytes=request,
+                          workdir=home, limits=self._limits(uid, cpu, home), request_bytes=request,
                           response_bytes=response, output_limit=self.limits["output_bytes"])
 
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:
