@@ -61,6 +61,7 @@ from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
 from grader.gradescope import to_gradescope
 from grader.grade import grade_submission, grader_failure_result, submission_sha256
+from grader.harness.timing import TimingLock
 from grader.leaderboard import build_leaderboard
 from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
@@ -239,6 +240,7 @@ def _timing_lock(jobs: int):
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="convgrade-lock-") as folder:  # 0700: the host's own
+        TimingLock.create_files(folder)
         yield Path(folder)
 
 

@@ -19,7 +19,7 @@ import jsonschema
 
 from grader import __version__
 from grader.config import GradingConfig
-from grader.errors import GraderError, SubmissionError, UsageError
+from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
 from grader.harness import conv2d
 from grader.load import LoadedSubmission, import_hints, kind_of, load_submission, submission_id_for
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
@@ -66,9 +66,25 @@ def grade_submission(
         )
         try:
             run = sandbox.run(job)
+            check_report_shape(run.report, config)
+            return _from_report(loaded, run.report, config, seed, started, sandbox.name)
         except GraderError as exc:
-            return _not_gradable(loaded, exc, config, seed, started, sandbox.name)
-    return _from_report(loaded, run.report, config, seed, started, sandbox.name)
+            return _not_gradable(loaded, exc, config, seed, started)
+
+
+def check_report_shape(report: dict, config: GradingConfig) -> None:
+    """The host trusts one document, and only once it has the shape of a whole grading:
+    every planned check, in order, and the blocks scoring reads. Anything else is the
+    grader's failure (not gradable), never a smaller max_score or a traceback."""
+    try:
+        ids = [check["id"] for check in report["checks"]]
+        report["import"]["ok"], report["sandboxing"], report["environment"]
+        FunctionTiming(**report["timing"][0]), FunctionTiming(**report["timing"][1])
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
+    planned = [identity["id"] for identity in conv2d.check_plan(config.hidden_cases)]
+    if ids != planned:
+        raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
 
 
 def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
@@ -120,13 +136,17 @@ def grader_failure_result(path: Path, message: str, config: GradingConfig, seed:
                           wall_time_s: float = 0.0) -> GradeResult:
     """A not-gradable result for ``path`` when grading it failed before any sandbox answer
     (an unexpected error in the grader itself): recorded, never a zero for the student."""
+    return _grader_failed(_path_info(Path(path)), message, config, seed, wall_time_s)
+
+
+def _grader_failed(submission: SubmissionInfo, message: str, config: GradingConfig, seed: int,
+                   wall_time_s: float) -> GradeResult:
+    """Every check failed with the reason, scored 0, and the result marked not gradable."""
     message = f"not gradable (the grader failed, not the submission): {message}"
     checks = score_checks(_failed_plan(config, message), config)
-    for check in checks:
-        object.__setattr__(check, "score", 0.0)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=_path_info(Path(path)), seed=seed, graded_at=_now(), gradable=False,
+        submission=submission, seed=seed, graded_at=_now(), gradable=False,
         failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
         max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
         timing=_untimed("not timed: the grader failed", config), wall_time_s=round(wall_time_s, 3),
@@ -161,18 +181,8 @@ def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: 
     ))
 
 
-def _not_gradable(loaded, error: GraderError, config, seed: int, started: float, backend: str) -> GradeResult:
-    message = f"not gradable (the grader failed, not the submission): {error}"
-    checks = score_checks(_failed_plan(config, message), config)
-    for check in checks:  # nothing was judged: no check is the student's failure
-        object.__setattr__(check, "score", 0.0)
-    return _finish(GradeResult(
-        grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=False,
-        failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
-        max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
-        timing=_untimed("not timed: the grader failed", config), wall_time_s=round(time.monotonic() - started, 3),
-    ))
+def _not_gradable(loaded, error: GraderError, config, seed: int, started: float) -> GradeResult:
+    return _grader_failed(_submission_info(loaded), str(error), config, seed, time.monotonic() - started)
 
 
 def _file_digest(path: Path) -> str:

@@ -116,3 +116,26 @@ def test_every_command_has_help():
         assert result.exit_code == 0, name
         assert command.help, f"command {name} has no help text"
         assert "Usage:" in result.output
+
+
+class TruncatedReportSandbox:
+    """A sandbox whose harness report lacks most checks: the grader's failure, not a smaller max_score."""
+    name = "process"
+
+    def run(self, job):
+        from grader.sandbox.base import SandboxRun
+
+        report = {"import": {"ok": True, "message": "", "functions": {}}, "sandboxing": {}, "environment": {},
+                  "checks": [{"id": "forward/notebook-forward", "name": "x", "function": "forward",
+                              "group": "forward_notebook", "passed": True, "message": ""}],
+                  "timing": [{"function": "forward", "measured": False, "case": "c"},
+                             {"function": "backward", "measured": False, "case": "c"}]}
+        return SandboxRun(report=report, wall_time_s=0.1, backend="process")
+
+
+def test_an_incomplete_report_is_not_gradable(examples_dir):
+    from grader.grade import grade_submission
+
+    result = grade_submission(examples_dir / "fast_strided.py", TruncatedReportSandbox())
+    assert not result.gradable and result.failure.kind.value == "grader"
+    assert "has 1 checks, not the 37 planned" in result.failure.message

@@ -48,7 +48,7 @@ def test_trial_budget(done, spent, wants):
 def test_arena_round_trip_and_sealing():
     arena = Arena.create(1024, 1024)
     try:
-        descriptors = arena.put_requests({"x": np.arange(6.0).reshape(2, 3)})
+        descriptors = arena.put({"x": np.arange(6.0).reshape(2, 3)}, start=0, end=arena.request_bytes)
         assert np.array_equal(arena.view(descriptors["x"]), np.arange(6.0).reshape(2, 3))
         with pytest.raises(PermissionError):  # sealed: a worker cannot shrink it under the harness
             os.ftruncate(arena.fd, 0)
@@ -113,6 +113,7 @@ def test_compare_passes_exact_answers_and_rel_error_matches_the_notebook():
 
 
 def test_timing_lock_keeps_timing_apart_from_any_other_work(tmp_path):
+    TimingLock.create_files(str(tmp_path))
     mine, other = TimingLock(str(tmp_path)), TimingLock(str(tmp_path))  # two gradings of one batch
     readers_writer = other.fds[0]
     with mine.shared():
@@ -129,6 +130,7 @@ def test_timing_lock_keeps_timing_apart_from_any_other_work(tmp_path):
 
 def test_a_waiting_timing_goes_before_new_cases(tmp_path):
     """The turnstile: while a timing waits, a new case cannot slip in ahead of it."""
+    TimingLock.create_files(str(tmp_path))
     timing, case = TimingLock(str(tmp_path)), TimingLock(str(tmp_path))
     fcntl.flock(timing.fds[1], fcntl.LOCK_EX)  # the timing has entered the turnstile and waits
     with pytest.raises(BlockingIOError):

@@ -1,16 +1,18 @@
 """Operating-system locks for the processes that run untrusted code (Linux only).
 
-Two layers, each used where the platform allows it:
+Three layers, each used where the platform allows it:
 
-- ``isolate_namespaces``: a private mount and network namespace for the whole harness
-  tree (process backend, as root). In it the harness mounts a size-capped tmpfs as
-  its scratch space and empty read-only tmpfs over the paths the student must not see
-  (the grader's source and references, other students' files, results). The network
-  namespace has no interfaces but a down loopback. Under Docker the container already
-  provides all of this and the step is skipped.
+- ``isolate_namespaces``: private mount, network and IPC namespaces for the whole
+  harness tree (process backend, as root). In them the harness mounts a size-capped
+  tmpfs as its scratch space, covers the shared writable folders, and hides the
+  grader's folders and other students' files. The network namespace has only a
+  loopback that is down. Under Docker the container provides all of this.
+- ``build_worker_root``: the allow-list filesystem each worker is chrooted into: the
+  system folders, the Python runtime, its code and its home, nothing else.
 - ``WorkerLimits.preexec``: in each worker, between fork and exec: resource limits,
-  a private user id (so the worker cannot signal, trace or read the harness, nor the
-  other worker), one CPU core, no new privileges, and death with the harness.
+  the chroot, a private user id (so the worker cannot signal, trace or read the
+  harness, nor the other worker), one CPU core, no new privileges, and death with the
+  harness.
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ class WorkerLimits:
     uid: int | None = None  # a private uid per worker; None when not running as root
     tasks: int | None = None  # RLIMIT_NPROC: only meaningful with a private uid
     cpu: int | None = None
+    oom_score_adj: int = 1000
     root: str | None = None  # chroot into this allow-list root (build_worker_root); needs root
     workdir: str | None = None  # the cwd again, inside the new root
 
@@ -191,10 +194,10 @@ class WorkerLimits:
             resource.setrlimit(which, (value, value))
         if self.cpu is not None:
             os.sched_setaffinity(0, {self.cpu})
-        # First in line for the OOM killer: a container's memory limit must kill the
-        # worker that overran it, never the harness that would report it.
+        # Ahead of the harness for the OOM killer: a container's memory limit must kill
+        # the worker that overran it, never the harness that would report it.
         with open("/proc/self/oom_score_adj", "w") as oom:
-            oom.write("1000")
+            oom.write(str(self.oom_score_adj))
         if self.root is not None:  # before dropping privileges; chdir so no cwd stays outside
             os.chroot(self.root)
             os.chdir(self.workdir or "/")

@@ -126,9 +126,6 @@ class Arena:
             offset = _align(offset + array.nbytes)
         return descriptors
 
-    def put_requests(self, arrays: dict[str, np.ndarray]) -> dict[str, dict]:
-        return self.put(arrays, start=0, end=self.request_bytes)
-
     def fetch_response(self, descriptor: object, label: str) -> np.ndarray:
         """Validate an untrusted response descriptor and copy its array out (harness side)."""
         if not isinstance(descriptor, dict):

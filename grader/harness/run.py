@@ -21,7 +21,7 @@ from .checks import compare
 from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .timing import TimingLock, TrialBudget, clock_ns, summarize_pairs
-from .workers import CallOutcome, WorkerProcess, WorkerSpec
+from .workers import CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_WORKER_RESTARTS = 12
@@ -95,6 +95,8 @@ class Run:
         self.scratch = ""
         self.made_mounts = False
         self.worker_root: str | None = None  # the allow-list root workers are chrooted into
+        # Shared by every student worker of this run, restarts included.
+        self.student_output = (OutputCapture(self.limits["output_bytes"]), OutputCapture(self.limits["output_bytes"]))
         self.import_error = ""  # set when the student's module cannot be imported
         self.functions: dict[str, bool] = {}  # which student functions the module defines
 
@@ -105,7 +107,7 @@ class Run:
         is_root = os.geteuid() == 0
         cpu = self.job.get("cpu")
         if cpu is None:
-            cpu = min(os.sched_getaffinity(0))
+            cpu = max(os.sched_getaffinity(0))  # the last allowed core, as the CLI says
         os.sched_setaffinity(0, {cpu})  # harness and both workers share one core (see workers)
         namespaces = bool(self.job.get("isolate_namespaces")) and is_root and can_isolate_namespaces()
         if namespaces:
@@ -175,6 +177,8 @@ class Run:
             # another core or while the harness is not looking. Needs a private uid.
             tasks=1 if uid is not None else None,
             cpu=cpu,
+            # The student's worker before the reference's, should a container's memory run out.
+            oom_score_adj=1000 if uid == self.student_uid else 500,
             root=self.worker_root,
             workdir=home,
         )
@@ -192,7 +196,8 @@ class Run:
                           response_bytes=response, output_limit=self.limits["output_bytes"])
 
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:
-        worker = WorkerProcess(self._spec(role, cpu))
+        captures = self.student_output if role == "student" else (None, None)
+        worker = WorkerProcess(self._spec(role, cpu), *captures)
         return worker, worker.start(self.limits["import_timeout_s"])
 
     def ensure_student(self, cpu: int) -> bool:
@@ -239,7 +244,9 @@ class Run:
                           "cache (x, w, b, conv_param))")
         backward = None
         if self.ensure_student(cpu) and self.functions.get(backward_name):
-            args, inputs = case.backward_call(slot if have_cache and self.student.alive else None)
+            # A worker restarted since the forward no longer holds its cache.
+            still_kept = have_cache and any(kept[0] == slot for kept in self.student.kept)
+            args, inputs = case.backward_call(slot if still_kept else None)
             backward = self.student.call(backward_name, args, assignment.BACKWARD_RESULTS, inputs, timeout)
             self._note_changes(backward, backward_name, case, args)
         for label in assignment.BACKWARD_RESULTS:
@@ -394,9 +401,7 @@ class Run:
         return f"importing {self.job['entry']} failed: the process {ready.message}"
 
     def _student_output(self) -> str:
-        if self.student is None:
-            return ""
-        parts = [("stdout", self.student.stdout.text()), ("stderr", self.student.stderr.text())]
+        parts = [("stdout", self.student_output[0].text()), ("stderr", self.student_output[1].text())]
         return "\n".join(f"--- {name} ---\n{text}" for name, text in parts if text)
 
 

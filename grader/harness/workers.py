@@ -141,10 +141,12 @@ def worker_environment(workdir: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    def __init__(self, spec: WorkerSpec):
+    def __init__(self, spec: WorkerSpec, stdout: OutputCapture | None = None, stderr: OutputCapture | None = None):
         self.spec = spec
-        self.stdout = OutputCapture(spec.output_limit)
-        self.stderr = OutputCapture(spec.output_limit)
+        # A restarted worker keeps writing into its predecessor's captures: what the
+        # student printed before a crash is part of the story.
+        self.stdout = stdout or OutputCapture(spec.output_limit)
+        self.stderr = stderr or OutputCapture(spec.output_limit)
         self.process: subprocess.Popen | None = None
         self.arena: Arena | None = None
         # (slot, end of its inputs in the request region, {name: (descriptor, original)})
@@ -176,7 +178,7 @@ class WorkerProcess:
         self.selector.register(self.process.stdout.fileno(), selectors.EVENT_READ, self.stdout)
         self.selector.register(self.process.stderr.fileno(), selectors.EVENT_READ, self.stderr)
         started = clock_ns()
-        return self._await(time.monotonic() + timeout_s, started)
+        return self._await(time.monotonic() + timeout_s, started, expect_ready=True)
 
     @contextlib.contextmanager
     def paused(self):
@@ -186,7 +188,7 @@ class WorkerProcess:
         pid = self.process.pid if self.alive else None
         if pid is not None:
             try:
-                os.kill(pid, signal.SIGSTOP)
+                os.killpg(pid, signal.SIGSTOP)  # its whole session: helpers too, where they may exist
                 _wait_stopped(pid)
             except ProcessLookupError:
                 pid = None
@@ -195,7 +197,7 @@ class WorkerProcess:
         finally:
             if pid is not None:
                 try:
-                    os.kill(pid, signal.SIGCONT)
+                    os.killpg(pid, signal.SIGCONT)
                 except ProcessLookupError:
                     pass
 
@@ -296,9 +298,11 @@ class WorkerProcess:
             return {"tuple": [self._resolve(item, descriptors) for item in spec["tuple"]]}
         return spec
 
-    def _await(self, deadline: float, started: int, labels: list[str] | None = None) -> CallOutcome:
+    def _await(self, deadline: float, started: int, labels: list[str] | None = None,
+               expect_ready: bool = False) -> CallOutcome:
         """Wait for one reply while draining the worker's output; parse and copy it out.
-        ``labels``: the results asked for; a reply naming others is a protocol violation."""
+        ``labels``: the results asked for; a reply naming others is a protocol violation.
+        ``expect_ready``: only the start-up reply may (and must) be a "ready" message."""
         buffer = bytearray()
         while True:
             if len(buffer) >= HEADER.size:
@@ -306,7 +310,8 @@ class WorkerProcess:
                 if size > MAX_MESSAGE_BYTES:
                     return self._violation(started, f"sent a {size}-byte message, over the cap")
                 if len(buffer) >= HEADER.size + size:
-                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started, labels or [])
+                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started, labels or [],
+                                             expect_ready)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._timed_out(started)
@@ -321,13 +326,16 @@ class WorkerProcess:
                 else:
                     self.selector.unregister(key.fd)
 
-    def _parse_reply(self, body: bytes, started: int, labels: list[str]) -> CallOutcome:
+    def _parse_reply(self, body: bytes, started: int, labels: list[str], expect_ready: bool) -> CallOutcome:
         # Everything in the reply is the student's to forge (see worker.py): only plain,
         # size-capped values of the expected types get past here, so no reply can crash
         # the harness or bloat its report.
         try:
             reply = decode_body(body)
-            if reply.get("op") == "ready":
+            if (reply.get("op") == "ready") != expect_ready:
+                return self._violation(started, "sent a 'ready' message out of turn" if not expect_ready
+                                       else "did not start with a 'ready' message")
+            if expect_ready:
                 functions = reply.get("functions")
                 functions = functions if isinstance(functions, dict) else {}
                 ready = {"op": "ready", "ok": bool(reply.get("ok")),

@@ -26,14 +26,19 @@ MAX_REPORT_BYTES = 4 * 1024 * 1024
 
 
 # Private uids, a pair per run: student, reference. The kernel counts processes per
-# uid across every container and process tree on the host (RLIMIT_NPROC), so two runs
-# must never share a pair: each takes a random pair from a range no account uses.
+# uid across every container and process tree on the host (RLIMIT_NPROC), so two
+# concurrent runs must never share a pair. Within one grader process, runs at once
+# differ by slot; across processes, each takes a random base in a range no account uses.
 UID_RANGE = (100_000, 160_000)
+MAX_SLOTS = 1024
+_PROCESS_UID_BASE = UID_RANGE[0] + 2 * MAX_SLOTS * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // (2 * MAX_SLOTS))
 
 
-def private_uid_pair() -> int:
-    """The student's uid; the reference worker gets the next one."""
-    return UID_RANGE[0] + 2 * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // 2)
+def private_uid_pair(slot: int = 0) -> int:
+    """The student's uid for a run in ``slot``; the reference worker gets the next one."""
+    if not 0 <= slot < MAX_SLOTS:
+        raise ValueError(f"slot {slot} is outside 0..{MAX_SLOTS - 1}")
+    return _PROCESS_UID_BASE + 2 * slot
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class SandboxJob:
     cpu: int | None = None
     """Core to pin the run to (timing must not share a core); None lets the backend choose."""
     slot: int = 0
-    """Index of this run among concurrent ones: it selects private uids and container names."""
+    """Index of this run among concurrent ones in this process: it selects the private uids."""
     timing_lock: Path | None = None
     """A folder only the host's user can reach, shared by a batch's gradings for their
     readers-writer lock: timing phases take it exclusively (harness.timing.TimingLock)."""

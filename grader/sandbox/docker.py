@@ -153,7 +153,7 @@ class DockerSandbox:
             "submission_root": SUBMISSION_MOUNT,
             "entry": job.entry,
             "cpu": None,  # the cpuset pins the container; the harness takes its one core
-            "uid_base": private_uid_pair(),  # uids are host-global without a user namespace
+            "uid_base": private_uid_pair(job.slot),  # uids are host-global without a user namespace
             "isolate_namespaces": False,  # the container is the namespace
             "timing_lock": TIMING_LOCK_MOUNT if job.timing_lock else None,
         }

@@ -48,7 +48,7 @@ class ProcessSandbox:
             "submission_root": str(job.submission_root),
             "entry": job.entry,
             "cpu": job.cpu,
-            "uid_base": private_uid_pair(),
+            "uid_base": private_uid_pair(job.slot),
             "isolate_namespaces": True,
             "hide_paths": hide + [str(p) for p in job.hide_paths],
             "scratch_parent": scratch_parent,

@@ -220,6 +220,7 @@ CASES = [
     ("exit_after_reply", Expect(timing=("not timed: in timed trial 1, the process running conv_forward_naive",) * 2)),
     ("hang_on_forget", Expect(timing=("had been stopped", "had been stopped"), max_s=30)),
     ("forge_ready_message", Expect(fails="forward+backward", message="is not defined in forge_ready_message.py")),
+    ("forge_ready_in_call", Expect(timing=("sent a 'ready' message out of turn",) * 2)),
     # -- archives and notebooks (built by ARCHIVES below)
     ("zip_traversal", Expect(fails="all", loaded=False, message="has a '..' component")),
     ("zip_absolute_path", Expect(fails="all", loaded=False, message="has an absolute path")),
@@ -407,8 +408,8 @@ def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_s
         if hasattr(module, "private_uid_pair"):
             original = module.private_uid_pair
 
-            def recording(original=original):
-                uid = original()
+            def recording(slot=0, original=original):
+                uid = original(slot)
                 picked.append(uid)
                 return uid
 
