@@ -125,3 +125,19 @@ def test_invalid_notebook_json_scores_zero(tmp_path, quick_config):
     result = grade(path, quick_config)
     assert result.score == 0
     assert result.failure.message.startswith("notebook is not valid JSON")
+
+
+def test_a_slow_submission_runs_out_of_total_time_without_becoming_not_gradable():
+    """Right answers, 2 s per forward call, a 14 s budget: the harness keeps its own
+    budget inside the host's deadline, fails what it could not run, and stays gradable."""
+    from grader.config import GradingConfig, Limits, TimingSettings
+
+    config = GradingConfig(limits=Limits(deadline_s=14, call_allowance_s=5),
+                           timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0))
+    result = grade(Path(__file__).parent / "submissions" / "slow_but_right.py", config)
+    messages = failed(result)
+    assert result.wall_time_s < 14
+    assert 0 < result.score < 100
+    assert any("this grading's total time limit (14 s) was reached" in m for m in messages)
+    assert all("total time limit" in m for m in messages), messages
+    assert all("template's cache" not in m for m in messages if m.startswith("not run"))

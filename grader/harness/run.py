@@ -12,6 +12,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,6 +85,11 @@ class Run:
     def __init__(self, job: dict):
         self.job = job
         self.limits = job["limits"]
+        # Our own budget, a little inside the host's deadline, so that a slow submission
+        # fails its remaining checks ("total time limit") instead of the host killing us
+        # and the grading becoming not gradable.
+        deadline = float(self.limits["deadline_s"])
+        self.ends_at = time.monotonic() + deadline - max(2.0, 0.05 * deadline)
         self.tolerance = float(job["tolerance"])
         self.names = assignment.STUDENT_FUNCTIONS
         self.checks: list[CheckRecord] = []
@@ -198,13 +204,13 @@ class Run:
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:
         captures = self.student_output if role == "student" else (None, None)
         worker = WorkerProcess(self._spec(role, cpu), *captures)
-        return worker, worker.start(self.limits["import_timeout_s"])
+        return worker, worker.start(max(1.0, min(self.limits["import_timeout_s"], self.time_left())))
 
     def ensure_student(self, cpu: int) -> bool:
         """Restart the student worker after a crash or timeout, so one failure fails one check."""
         if self.student is not None and self.student.alive:
             return True
-        if self.import_error or self.restarts >= MAX_WORKER_RESTARTS:
+        if self.import_error or self.restarts >= MAX_WORKER_RESTARTS or self.time_left() <= 0:
             return False  # a module that hung or crashed at import would only do it again
         self.restarts += 1
         if self.student is not None:
@@ -215,8 +221,15 @@ class Run:
 
     # -- checks ------------------------------------------------------------------------
 
+    def time_left(self) -> float:
+        return self.ends_at - time.monotonic()
+
     def call_timeout(self, reference_s: float) -> float:
-        return self.limits["call_allowance_s"] + self.limits["call_time_factor"] * reference_s
+        own = self.limits["call_allowance_s"] + self.limits["call_time_factor"] * reference_s
+        return max(0.0, min(own, self.time_left()))
+
+    def total_time_reached(self) -> str:
+        return f"this grading's total time limit ({self.limits['deadline_s']:g} s) was reached"
 
     def check_case(self, case: assignment.Case, cpu: int) -> None:
         started = clock_ns()
@@ -227,7 +240,7 @@ class Run:
         slot = f"cache-{case.id}"
 
         forward = None
-        if self.ensure_student(cpu) and self.functions.get(forward_name):
+        if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(forward_name):
             args, inputs = case.forward_call()
             forward = self.student.call(forward_name, args, assignment.FORWARD_RESULTS, inputs, timeout, slot)
             self._note_changes(forward, forward_name, case, args)
@@ -243,14 +256,15 @@ class Run:
             cache_note = (" (your forward gave no usable cache here, so backward got the template's "
                           "cache (x, w, b, conv_param))")
         backward = None
-        if self.ensure_student(cpu) and self.functions.get(backward_name):
+        if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(backward_name):
             # A worker restarted since the forward no longer holds its cache.
             still_kept = have_cache and any(kept[0] == slot for kept in self.student.kept)
             args, inputs = case.backward_call(slot if still_kept else None)
             backward = self.student.call(backward_name, args, assignment.BACKWARD_RESULTS, inputs, timeout)
             self._note_changes(backward, backward_name, case, args)
         for label in assignment.BACKWARD_RESULTS:
-            self._record(case, "backward", label, backward, expected[label], backward_name, cache_note)
+            self._record(case, "backward", label, backward, expected[label], backward_name,
+                         cache_note if backward is not None else "")
         self._forget(slot)
 
     def _forget(self, slot: str) -> None:
@@ -278,9 +292,13 @@ class Run:
                 message += f"; the notebook prints 'difference: {diff:.2e}' (about 2e-08 expected)"
         else:
             passed, message = False, _describe_failure(outcome, function_name, self.limits["memory_bytes"])
+            if outcome.status == "timeout" and self.time_left() <= 0:
+                message = f"{function_name} was stopped: {self.total_time_reached()}"
         self.checks.append(CheckRecord(**identity, passed=passed, message=message + (suffix if not passed else "")))
 
     def _unavailable_message(self, function_name: str) -> str:
+        if self.time_left() <= 0:
+            return f"not run: {self.total_time_reached()}"
         if self.import_error:
             return self.import_error
         if not self.functions.get(function_name):
@@ -314,6 +332,10 @@ class Run:
                 results[fn]["reason"] = "not timed: the function failed a correctness check"
         timed = [fn for fn, ok in passed.items() if ok]
         if not timed:
+            return list(results.values())
+        if self.time_left() <= 0:
+            for fn in timed:
+                results[fn]["reason"] = f"not timed: {self.total_time_reached()}"
             return list(results.values())
         if not self.ensure_student(cpu):
             for fn in timed:
@@ -458,6 +480,10 @@ class TrialRunner:
         budget = TrialBudget(settings["budget_s"], settings["min_trials"], settings["max_trials"])
         trials, spent = 0, 0.0
         while budget.wants_more(trials, spent):
+            if trials and self.run_.time_left() < 2 * spent / trials:
+                if trials < settings["min_trials"]:
+                    return f"not timed: {self.run_.total_time_reached()}"
+                break
             started = clock_ns()
             case = assignment.speed_case(rng, trials, settings["size"])
             order = ("student", "reference") if trials % 2 == 0 else ("reference", "student")

@@ -325,14 +325,32 @@ def test_sleeping_past_the_call_limit_fails_that_check_only(tmp_path, sandbox, h
     assert result.wall_time_s < 60
 
 
-def test_whole_grading_deadline_kills_the_container(tmp_path, sandbox, hostile_config, docker_client):
+def test_a_sleeping_submission_runs_out_of_total_time_and_is_still_graded(tmp_path, sandbox, hostile_config,
+                                                                         docker_client):
+    """The harness keeps its own budget inside the host's deadline: the student's sleep
+    costs the student the checks it blocked, not the grading."""
     config = hostile_config.model_copy(update={"limits": hostile_config.limits.model_copy(
-        update={"deadline_s": 4.0, "call_allowance_s": 300.0})})
+        update={"deadline_s": 6.0, "call_allowance_s": 300.0})})
     result = grade_docker(hostile_submission(tmp_path, "time.sleep(3600)"), sandbox, config, docker_client)
-    assert not result.gradable
-    assert result.failure.kind == FailureKind.GRADER
-    assert "within 4 s" in result.failure.message
+    assert result.gradable
+    messages = [c.message for c in result.checks if c.status.value == "failed"]
+    assert any("this grading's total time limit (6 s) was reached" in m for m in messages)
     assert result.wall_time_s < 30
+
+
+def test_the_host_deadline_kills_a_container_that_gives_no_report(tmp_path, sandbox, hostile_config, docker_client):
+    """A harness that cannot answer in time (here: the deadline passes before the
+    container has even started Python) is the grader's failure; nothing is left behind."""
+    from grader.errors import SandboxTimeout
+    from grader.sandbox.base import SandboxJob
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.py").write_text("def conv_forward_naive(x, w, b, p):\n    pass\n")
+    job = SandboxJob(submission_root=tmp_path / "sub", entry="x.py", harness_config=hostile_config.harness_job(1),
+                     deadline_s=0.05)
+    with pytest.raises(SandboxTimeout, match="within 0.05 s"):
+        sandbox.run(job)
+    assert_no_container_left(docker_client, sandbox.last_run_id)
 
 
 # ---------------------------------------------------------------- the grader's own failures, cleanup
