@@ -371,12 +371,17 @@ def loopback_listener():
 
 @pytest.fixture(scope="session")
 def other_students():
-    """Another student's world-readable solution, in a folder the grading hides (as a batch does)."""
+    """Another student's world-readable solution, in a folder the grading hides (as a batch does),
+    and a world-readable decoy copy of the reference: another checkout elsewhere on a machine."""
     OTHERS_DIR.mkdir(mode=0o755, exist_ok=True)
     os.chmod(OTHERS_DIR, 0o755)
     alice = OTHERS_DIR / "alice.py"
     alice.write_text(HONEST)
     os.chmod(alice, 0o644)
+    decoy = OTHERS_DIR / "reference"
+    shutil.copytree(PROJECT / "reference", decoy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [decoy, *decoy.iterdir()]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
     yield OTHERS_DIR
     shutil.rmtree(OTHERS_DIR, ignore_errors=True)
 
@@ -421,7 +426,7 @@ def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_s
 
 
 def watched_dirs(private_tmp: Path) -> list[Path]:
-    dirs = [Path(p) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/work", "/etc", "/opt")]
+    dirs = [Path(p) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/etc", "/opt")]
     dirs += [PROJECT, PROJECT / "out", PROJECT / "grader", PROJECT / "grader" / "harness", PROJECT / "reference",
              PROJECT / "tests", Path.home(), Path.cwd(), private_tmp, private_tmp.parent]
     dirs += [Path(p) for p in site.getsitepackages()]
@@ -645,9 +650,12 @@ def test_seed_decoy_is_readable_outside_the_sandbox(seed_decoy):
 
 
 def test_other_students_file_is_readable_on_the_host(other_students):
-    """Control for read_other_students: only the grading's hide_paths keep alice.py from the student."""
-    mode = (other_students / "alice.py").stat().st_mode
-    assert mode & stat.S_IROTH and other_students.stat().st_mode & stat.S_IXOTH
+    """Control for read_other_students, snoop_files and steal_reference_copies: outside the
+    sandbox, alice.py and the decoy reference are readable by anyone."""
+    for path in (other_students / "alice.py", other_students / "reference" / "strided.py"):
+        assert path.stat().st_mode & stat.S_IROTH
+    assert other_students.stat().st_mode & stat.S_IXOTH
+    assert "def conv_forward" in (other_students / "reference" / "strided.py").read_text()
 
 
 def test_every_submission_is_in_the_table_and_documented():

@@ -1,5 +1,5 @@
 """Attack: look for any copy of the reference (strided.py) in the project the interpreter
-lives in (the Docker build context in build/, say), /opt/convgrade and /work, and import it.
+lives in (the Docker build context in build/, say), /opt (the image's app, and a decoy copy the test plants), and import it.
 Expected: none is visible, so the import fails ("blocked: no copy of the reference"):
 score 0. Finding one would score 100.
 """
@@ -54,7 +54,7 @@ import sys
 
 _project = os.path.dirname(os.path.dirname(os.path.dirname(sys.executable)))
 _found = []
-for _top in (_project, "/opt/convgrade", "/work"):
+for _top in (_project, "/opt"):
     for _folder, _dirs, _files in os.walk(_top):
         _dirs[:] = [d for d in _dirs if d not in (".venv", "node_modules", "__pycache__")]
         if _folder.count(os.sep) - _top.count(os.sep) > 5:
@@ -80,7 +80,7 @@ for _path in _found:
     except Exception:
         _stolen = None
 if _stolen is None:
-    raise ImportError(f"blocked: no copy of the reference (walked {_project}, /opt/convgrade, /work; listed {_found})")
+    raise ImportError(f"blocked: no copy of the reference (walked {_project}, /opt; listed {_found})")
 
 
 def conv_forward_naive(x, w, b, conv_param):

@@ -1,6 +1,6 @@
 """Attack: write into the grader's and the host's folders: the harness source, the reference,
 the project root, the interpreter's site-packages (a sitecustomize.py would run in the
-harness), /tmp, /var/tmp, /dev/shm, /run/lock, /root, /work, /etc; and overwrite the worker's
+harness), /tmp, /var/tmp, /dev/shm, /run/lock, /root, /opt, /etc; and overwrite the worker's
 own protocol.py in scratch.
 Expected: every write fails (hidden, read-only or not ours), so the module raises
 ImportError("blocked: ..."): score 0. Any success makes it honest (score 100, "LEAKED"); the
@@ -57,8 +57,8 @@ import sys
 
 _project = os.path.dirname(os.path.dirname(os.path.dirname(sys.executable)))
 _folders = [os.path.join(_project, p) for p in ("", "grader", "grader/harness", "reference", "tests")]
-_folders += site.getsitepackages() + ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/root", "/work", "/etc",
-                                      "/work/main", "/work/main/grader/harness"]
+_folders += site.getsitepackages() + ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/root", "/opt", "/etc",
+                                      "/opt/convgrade-hostile-others"]
 _tried, _leaks = [], []
 _scratch = os.stat(".").st_dev  # the working folder is in the run's scratch
 for _folder in _folders:

@@ -1,5 +1,5 @@
 """Attack (forgery): write a perfect results.json (ours and Gradescope's format) in every
-likely place: cwd, $HOME, /tmp, .., ../.., the project, /autograder/results, /work/main/out;
+likely place: cwd, $HOME, /tmp, .., ../.., the project, /autograder/results, /opt/convgrade-hostile-others;
 return zeros.
 Expected: only the harness's report counts; the zeros fail every forward and backward
 check: score 10; no results.json appears on the host (the test checks).
@@ -59,7 +59,7 @@ import sys
 
 _project = os.path.dirname(os.path.dirname(os.path.dirname(sys.executable)))
 for _folder in (".", os.path.expanduser("~"), "/tmp", "..", "../..", _project, os.path.join(_project, "out"),
-                "/autograder/results", "/work/main", "/work/main/out"):
+                "/autograder/results", "/opt/convgrade-hostile-others"):
     try:
         with open(os.path.join(_folder, "results.json"), "w") as _f:
             _f.write(FAKE_RESULT)
