@@ -213,6 +213,13 @@ def arena_sizes() -> tuple[int, int]:
     return request, response
 
 
+def worker_address_space_bytes(limits: dict) -> int:
+    """A worker's RLIMIT_AS: the student's memory limit, the arena it maps, and the
+    address space Python, numpy and BLAS take on top."""
+    request, response = arena_sizes()
+    return limits["memory_bytes"] + request + response + limits["address_space_overhead_bytes"]
+
+
 def expected_outputs(case: Case) -> dict[str, np.ndarray]:
     """The right answers, computed by the trusted reference inside the harness process."""
     from reference import strided

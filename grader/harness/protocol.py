@@ -81,7 +81,7 @@ def read_message(fd: int) -> dict:
     return decode_body(read_exact(fd, size))
 
 
-def _align(offset: int) -> int:
+def align(offset: int) -> int:
     return (offset + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
@@ -96,8 +96,8 @@ class Arena:
 
     @classmethod
     def create(cls, request_bytes: int, response_bytes: int) -> "Arena":
-        request_bytes = _align(request_bytes)
-        size = request_bytes + _align(response_bytes)
+        request_bytes = align(request_bytes)
+        size = request_bytes + align(response_bytes)
         fd = os.memfd_create("convgrade-arena", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         os.ftruncate(fd, size)
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
@@ -115,7 +115,7 @@ class Arena:
 
     def put(self, arrays: dict[str, np.ndarray], *, start: int, end: int) -> dict[str, dict]:
         """Copy arrays into [start, end) and return their descriptors."""
-        descriptors, offset = {}, _align(start)
+        descriptors, offset = {}, align(start)
         for name, array in arrays.items():
             array = np.asarray(array)
             if offset + array.nbytes > end:
@@ -123,7 +123,7 @@ class Arena:
             descriptor = {"offset": offset, "dtype": array.dtype.str, "shape": list(array.shape)}
             np.copyto(self.view(descriptor), array, casting="no")
             descriptors[name] = descriptor
-            offset = _align(offset + array.nbytes)
+            offset = align(offset + array.nbytes)
         return descriptors
 
     def fetch_response(self, descriptor: object, label: str) -> np.ndarray:

@@ -172,9 +172,8 @@ class Run:
 
     def _limits(self, uid: int | None, cpu: int, home: str) -> WorkerLimits:
         lim = self.limits
-        request, response = assignment.arena_sizes()
         return WorkerLimits(
-            address_space_bytes=lim["memory_bytes"] + request + response + lim["address_space_overhead_bytes"],
+            address_space_bytes=assignment.worker_address_space_bytes(lim),
             file_size_bytes=lim["file_size_bytes"],
             open_files=lim["open_files"],
             cpu_seconds=lim["cpu_seconds"],
@@ -319,10 +318,14 @@ class Run:
 
     # -- timing ------------------------------------------------------------------------
 
+    def untimed(self, reason: str | None) -> list[dict]:
+        """A timing row per function with no figure (the reason may be filled in later)."""
+        case = assignment.speed_case_name(self.job["timing"]["size"])
+        return [{"function": fn, "measured": False, "case": case, "reason": reason} for fn in ("forward", "backward")]
+
     def time_functions(self, cpu: int, seed: int) -> list[dict]:
         passed = {fn: all(c.passed for c in self.checks if c.function == fn) for fn in ("forward", "backward")}
-        case_name = assignment.speed_case_name(self.job["timing"]["size"])
-        results = {fn: {"function": fn, "measured": False, "case": case_name} for fn in passed}
+        results = {row["function"]: row for row in self.untimed(None)}
         if not self.job["timing"]["enabled"]:
             for fn in results:
                 results[fn]["reason"] = "timing is disabled in this grading's configuration"
@@ -367,9 +370,7 @@ class Run:
         try:
             self.check_all(cpu, seed)
             if self.import_error:
-                timing = [{"function": fn, "measured": False,
-                           "case": assignment.speed_case_name(self.job["timing"]["size"]),
-                           "reason": "not timed: the module could not be imported"} for fn in ("forward", "backward")]
+                timing = self.untimed("not timed: the module could not be imported")
             else:
                 with self.timing_lock.exclusive():
                     timing = self.time_functions(cpu, seed)

@@ -21,7 +21,7 @@ import traceback
 
 import numpy as np
 
-from protocol import TRANSFERABLE_DTYPES, Arena, encode_message, read_message, write_all
+from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all
 
 MAX_TEXT = 4000
 MAX_TRACEBACK_FRAMES = 12
@@ -151,7 +151,7 @@ class Worker:
         dtype = value.dtype.newbyteorder("<") if value.dtype.kind == "f" else value.dtype
         description = {"kind": "array", "dtype": dtype.str, "dtype_name": dtype.name,
                        "shape": list(value.shape), "offset": None}
-        offset = (offset + 63) // 64 * 64
+        offset = align(offset)
         if dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
             description["offset"] = offset
             np.copyto(self.arena.view(description), value)

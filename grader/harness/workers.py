@@ -120,6 +120,11 @@ class WorkerSpec:
     output_limit: int = 64 * 1024
 
 
+# Every threading library numpy may load reads one of these: one thread each.
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
 def worker_environment(workdir: str) -> dict[str, str]:
     """A scrubbed environment: nothing of the harness's, one BLAS thread, fixed malloc."""
     env = {
@@ -133,10 +138,8 @@ def worker_environment(workdir: str) -> dict[str, str]:
         # makes timings depend on history; both thresholds are needed (TIMING_FACTS).
         "MALLOC_MMAP_THRESHOLD_": "1073741824",
         "MALLOC_TRIM_THRESHOLD_": "1073741824",
+        **ONE_THREAD,
     }
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        env[name] = "1"
     return env
 
 

@@ -77,7 +77,7 @@ def container_memory_bytes(limits: dict[str, Any]) -> int:
     """The container's memory (and memory+swap) limit, from the grading's limits.
 
     - the student worker: at most its RLIMIT_AS, i.e. ``memory_bytes`` + the arena +
-      ``address_space_overhead_bytes`` (the same sum ``run.Run._limits`` sets), so its
+      ``address_space_overhead_bytes`` (``conv2d.worker_address_space_bytes``), so its
       own limit (a MemoryError, reported as "memory limit of ... exceeded") comes first;
     - ``scratch_bytes``: tmpfs pages in /tmp are charged to the container's cgroup;
     - the harness and the reference worker: ``HARNESS_AND_REFERENCE_BYTES``.
@@ -85,9 +85,7 @@ def container_memory_bytes(limits: dict[str, Any]) -> int:
     If the sum is reached anyway (the student touches pages slowly under RLIMIT_AS but
     the others grew), the OOM killer takes a worker (oom_score_adj 1000), never the harness.
     """
-    request, response = conv2d.arena_sizes()
-    student = limits["memory_bytes"] + limits["address_space_overhead_bytes"] + request + response
-    return student + limits["scratch_bytes"] + HARNESS_AND_REFERENCE_BYTES
+    return conv2d.worker_address_space_bytes(limits) + limits["scratch_bytes"] + HARNESS_AND_REFERENCE_BYTES
 
 
 def _quiet_log(message: str) -> None:

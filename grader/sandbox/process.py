@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from grader.errors import HarnessProtocolError, SandboxTimeout
+from grader.harness.workers import ONE_THREAD
 from grader.sandbox.base import SandboxJob, SandboxRun, parse_report, private_uid_pair
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,10 +31,7 @@ PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", 
 
 
 def harness_environment() -> dict[str, str]:
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = "1"
-    return env
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **ONE_THREAD}
 
 
 class ProcessSandbox:
