@@ -66,7 +66,8 @@ def cli() -> None:
 @format_option
 @config_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the result here, not stdout.")
-@click.option("--seed", type=int, help="Seed of the hidden cases (default: fresh, recorded in the result).")
+@click.option("--seed", type=int, help="Seed of the hidden cases (default: derived from the submission's content "
+                                       "and the course secret, so a regrade gives the same cases; recorded).")
 @click.option("--cpu", type=int, help="Core to run (and time) on; default: the last allowed core.")
 def grade(submission: Path, sandbox: str, output_format: str, config_path: Path | None, out: Path | None,
           seed: int | None, cpu: int | None) -> None:
@@ -74,6 +75,7 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
     from grader.grade import grade_submission
 
     config = GradingConfig.load(config_path)
+    warn_without_secret(config, seed)
     result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, cpu=cpu)
     print_summary(result)
     # A not-gradable result is still written as convgrade JSON (it says so); Gradescope
@@ -98,7 +100,8 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
               help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
 @format_option
 @config_option
-@click.option("--seed", type=int, help="Seed of the hidden cases for every student (default: a fresh one each).")
+@click.option("--seed", type=int, help="Seed of the hidden cases for every student (default: each derived from "
+                                       "the submission's content and the course secret).")
 @click.option("--exclusive-timing", is_flag=True,
               help="Pause every other grading while one is timed (strictest figures; about as slow as --jobs 1).")
 def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
@@ -114,6 +117,7 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
     from grader.batch import BatchInterrupted, grade_all
 
     config = GradingConfig.load(config_path)
+    warn_without_secret(config, seed)
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
@@ -145,6 +149,13 @@ def clean_containers() -> None:
 
     removed = sweep_containers(docker_client(timeout=60))
     click.echo(f"removed {removed} convgrade container{'s' if removed != 1 else ''}", err=True)
+
+
+def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
+    from grader.seeds import NO_SECRET_WARNING, course_secret
+
+    if seed is None and course_secret(config.seed_secret) is None:
+        click.echo(f"warning: {NO_SECRET_WARNING}", err=True)
 
 
 def write_output(text: str, out: Path | None) -> None:

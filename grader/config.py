@@ -78,10 +78,13 @@ class TimingSettings(Strict):
     enabled: bool = True
     size: Literal["speed-cell", "small"] = Field(
         "speed-cell", description="Timed input size: the notebook's speed cell, or a small one for quick tests.")
-    budget_s: float = Field(6.0, gt=0, description="Time spent in timed trials, past the minimum count.")
-    min_trials: int = Field(3, ge=1)
-    max_trials: int = Field(41, ge=1)
-    warmup_s: float = Field(0.3, ge=0)
+    budget_s: float = Field(6.0, gt=0, description="Time spent in timed trials, past the minimum count (all pairs).")
+    min_trials: int = Field(3, ge=1, description="Timed trials per worker pair, at least.")
+    max_trials: int = Field(41, ge=1, description="Timed trials in all, at most (shared among the pairs).")
+    warmup_s: float = Field(0.1, ge=0, description="Warm-up of each side in each worker pair.")
+    pairs: int = Field(4, ge=1, le=16, description=(
+        "Fresh student and reference worker pairs the timing is spread over; the interval is a t-interval "
+        "over their figures (one pair: an interval over its trials only)."))
 
     @model_validator(mode="after")
     def _order(self) -> "TimingSettings":
@@ -96,6 +99,9 @@ class GradingConfig(Strict):
     hidden_cases: int = Field(len(conv2d.HIDDEN_SHAPES), ge=1, le=64)
     limits: Limits = Field(default_factory=Limits)
     timing: TimingSettings = Field(default_factory=TimingSettings)
+    seed_secret: str | None = Field(None, exclude=True, repr=False, description=(
+        "Course secret the hidden cases' seed is derived from (with the submission's hash); the environment "
+        "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
 
     def config_hash(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -9,7 +9,6 @@ carries no score a gradebook should use.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from grader.load import LoadedSubmission, import_hints, kind_of, load_submission
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 from grader.sandbox.base import Sandbox, SandboxJob
 from grader.scoring import score_checks, speed_checks
+from grader.seeds import GIVEN, course_secret, derive_seed
 
 
 def _now() -> str:
@@ -52,13 +52,17 @@ def grade_submission(
     timing_lock: Path | None = None,
 ) -> GradeResult:
     config = config or GradingConfig()
-    seed = secrets.randbelow(2**62) if seed is None else seed
+    derivation = GIVEN
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
             loaded = load_submission(Path(path), Path(staging))
         except SubmissionError as exc:
-            return _unloadable(Path(path), exc, config, seed, started)
+            if seed is None:
+                seed, derivation = content_seed(_file_digest(Path(path)), config)
+            return _with_derivation(_unloadable(Path(path), exc, config, seed, started), derivation)
+        if seed is None:  # the same file gets the same hidden cases on every regrade
+            seed, derivation = content_seed(loaded.sha256, config)
         job = SandboxJob(
             submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
             deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
@@ -67,9 +71,19 @@ def grade_submission(
         try:
             run = sandbox.run(job)
             check_report_shape(run.report, config)
-            return _from_report(loaded, run.report, config, seed, started, sandbox.name)
+            result = _from_report(loaded, run.report, config, seed, started, sandbox.name)
         except GraderError as exc:
-            return _not_gradable(loaded, exc, config, seed, started)
+            result = _not_gradable(loaded, exc, config, seed, started)
+        return _with_derivation(result, derivation)
+
+
+def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
+    """The default seed of a submission with this content hash (``grader.seeds``)."""
+    return derive_seed(sha256, config.assignment, course_secret(config.seed_secret))
+
+
+def _with_derivation(result: GradeResult, derivation: str) -> GradeResult:
+    return result.model_copy(update={"seed_derivation": derivation})
 
 
 def check_report_shape(report: dict, config: GradingConfig) -> None:
@@ -132,11 +146,15 @@ def submission_sha256(path: Path) -> str | None:
             return _file_digest(path) if path.is_file() else None
 
 
-def grader_failure_result(path: Path, message: str, config: GradingConfig, seed: int,
+def grader_failure_result(path: Path, message: str, config: GradingConfig, seed: int | None,
                           wall_time_s: float = 0.0) -> GradeResult:
     """A not-gradable result for ``path`` when grading it failed before any sandbox answer
     (an unexpected error in the grader itself): recorded, never a zero for the student."""
-    return _grader_failed(_path_info(Path(path)), message, config, seed, wall_time_s)
+    info = _path_info(Path(path))
+    derivation = GIVEN
+    if seed is None:
+        seed, derivation = content_seed(info.sha256, config)
+    return _with_derivation(_grader_failed(info, message, config, seed, wall_time_s), derivation)
 
 
 def _grader_failed(submission: SubmissionInfo, message: str, config: GradingConfig, seed: int,

@@ -60,11 +60,16 @@ class FunctionTiming(Strict):
     student_median_s: float | None = None
     reference_median_s: float | None = None
     speedup_vs_reference: float | None = Field(
-        None, description="Median over trials of reference time / student time (>1: faster than the reference)."
+        None, description=("Reference time / student time (>1: faster than the reference): the geometric mean over "
+                           "worker pairs of each pair's median per-trial ratio.")
     )
     ci_low: float | None = None
     ci_high: float | None = None
-    ci_level: float | None = Field(None, description="Coverage of [ci_low, ci_high] for the median ratio.")
+    ci_level: float | None = Field(None, description="Nominal coverage of [ci_low, ci_high] (see ci_method).")
+    ci_method: str | None = Field(None, description="How the interval was built, e.g. 't-interval over 4 worker pairs'.")
+    pairs: int = Field(0, ge=0, description="Fresh student and reference worker pairs the trials were spread over.")
+    pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's median ratio.")
+    clock: str | None = Field(None, description="What a time is: the worker process's CPU time for the call.")
     student_times_s: list[float] = Field(default_factory=list)
     reference_times_s: list[float] = Field(default_factory=list)
 
@@ -93,6 +98,10 @@ class GradeResult(Strict):
     config_hash: str = Field(description="Hash of the rubric and grading configuration used.")
     submission: SubmissionInfo
     seed: int
+    seed_derivation: Literal["given", "content+course_secret", "content+default_secret"] | None = Field(
+        None, description=("Where the seed came from: given (--seed); content+course_secret: HMAC-SHA256 of the "
+                           "submission's sha256 under the course's secret; content+default_secret: the same under "
+                           "a public per-assignment default (predictable). The secret itself is never recorded."))
     graded_at: str = Field(description="UTC time, ISO 8601.")
     gradable: bool = Field(description="False when the grader (not the student) failed; score is then not a grade.")
     failure: Failure | None = None

@@ -97,6 +97,9 @@ class Worker:
         self.kept: dict[str, object] = {}
         self.functions: dict[str, object] = {}
         self.root = config["root"]
+        # Outputs the harness reads straight from this process's memory, kept alive
+        # until the next request (the harness reads them while this process is stopped).
+        self.sent: list[np.ndarray] = []
 
     def send(self, message: dict) -> None:
         # What the student printed goes out first: stdout is a pipe, block-buffered, and a
@@ -140,8 +143,11 @@ class Worker:
             return tuple(self.build_argument(item) for item in spec["tuple"])
         raise ValueError(f"unknown argument spec {sorted(spec)}")
 
-    def describe_result(self, value, offset: int) -> tuple[dict, int]:
-        """Describe a returned value; copy it into the response region if it is a plain float array."""
+    def describe_result(self, value, offset: int, direct: bool = False) -> tuple[dict, int]:
+        """Describe a returned value. A plain float array is made C-contiguous and
+        little-endian (here, so on this process's clock) and then either named by its
+        address, for the harness to read it from this process's memory (``direct``), or
+        copied into the response region."""
         if value is None:
             return {"kind": "none"}, offset
         if type(value) is not np.ndarray:
@@ -151,6 +157,14 @@ class Worker:
         dtype = value.dtype.newbyteorder("<") if value.dtype.kind == "f" else value.dtype
         description = {"kind": "array", "dtype": dtype.str, "dtype_name": dtype.name,
                        "shape": list(value.shape), "offset": None}
+        if direct and dtype.str in TRANSFERABLE_DTYPES:
+            if value.nbytes > self.arena.size - self.arena.request_bytes:
+                description["too_large"] = True
+                return description, offset
+            contiguous = np.ascontiguousarray(value, dtype=dtype)
+            self.sent.append(contiguous)
+            description["address"] = contiguous.ctypes.data if contiguous.nbytes else 1
+            return description, offset
         offset = align(offset)
         if dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
             description["offset"] = offset
@@ -189,12 +203,13 @@ class Worker:
             if label.startswith("@"):  # kept in this process (e.g. the cache), never sent
                 self.kept[request["keep_as"]] = value
                 continue
-            described[label], offset = self.describe_result(value, offset)
+            described[label], offset = self.describe_result(value, offset, bool(request.get("direct")))
         return {"ok": True, "results": described, "changed_args": changed}
 
     def serve(self) -> None:
         while True:
             request = read_message(self.request_fd)
+            self.sent = []
             op = request.get("op")
             if op == "call":
                 self.send(self.call(request))

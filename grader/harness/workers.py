@@ -4,12 +4,27 @@ deadline on the harness's own clock, capture what it prints, kill it when needed
 A call's outcome is a value (``CallOutcome``), never an exception: a timeout, a crash,
 a protocol violation or the student's exception all come back the same way, so the
 checks can report each as a failed check and go on.
+
+Between calls a worker is held stopped (SIGSTOP): it computes only while a call is in
+flight, so nothing can be prepared, and no core burnt, while the other side is timed.
+A call's CPU time is read from the kernel while the worker is stopped, before the
+request and after the reply (``timing.worker_cpu_ns``). Outputs are then read by the
+harness straight out of the worker's memory (process_vm_readv), from the address the
+worker names: the worker copies nothing, so there is no copy a student could skip
+(building its output inside the shared region) that the reference still pays, and no
+layout trick that makes the harness's copy do work (it reads contiguous bytes only;
+anything else is the worker's to make contiguous, on its own CPU clock). Where the
+kernel refuses that read (no CAP_SYS_PTRACE over another uid), the worker copies its
+outputs into the arena instead, and ``direct_reads`` says so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import json
+import math
 import os
 import selectors
 import signal
@@ -22,8 +37,34 @@ from typing import Any
 import numpy as np
 
 from .lockdown import WorkerLimits
-from .protocol import HEADER, MAX_MESSAGE_BYTES, Arena, ProtocolError, decode_body, encode_message, write_all
-from .timing import clock_ns
+from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body,
+                       encode_message, write_all)
+from .timing import clock_ns, worker_cpu_ns
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.process_vm_readv.restype = ctypes.c_ssize_t
+_libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
+                                   ctypes.c_ulong]
+
+
+class _IOVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+
+
+def read_process_memory(pid: int, address: int, target: np.ndarray) -> int:
+    """Copy ``target.nbytes`` bytes at ``address`` in process ``pid`` into ``target``
+    (C-contiguous); returns the bytes read, or -errno."""
+    local = _IOVec(target.ctypes.data, target.nbytes)
+    remote = _IOVec(address, target.nbytes)
+    done = _libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    return done if done >= 0 else -ctypes.get_errno()
+
+
+def can_read_memory_of(pid: int) -> bool:
+    """Whether the kernel lets us read ``pid``'s memory: a one-byte read at address 0
+    fails with EFAULT once the permission check has passed, EPERM before."""
+    probe = np.zeros(1, dtype=np.uint8)
+    return read_process_memory(pid, 0, probe) == -errno.EFAULT
 
 SIGNAL_MEANINGS = {
     signal.SIGKILL: "killed (SIGKILL)",
@@ -69,7 +110,8 @@ class Returned:
 @dataclass
 class CallOutcome:
     status: str  # "ok" | "raised" | "bad_return" | "timeout" | "died" | "protocol"
-    elapsed_s: float
+    elapsed_s: float  # wall time on the harness's clock (the deadline's measure)
+    cpu_s: float | None = None  # the worker's CPU time for the call (what speed figures use)
     results: dict[str, Returned] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     message: str = ""
@@ -154,6 +196,9 @@ class WorkerProcess:
         self.arena: Arena | None = None
         # (slot, end of its inputs in the request region, {name: (descriptor, original)})
         self.kept: list[tuple[str, int, dict[str, tuple[dict, np.ndarray]]]] = []
+        self.direct_reads = False  # outputs read from the worker's memory (see the module doc)
+        self.held = False  # stopped by us, between calls
+        self._cpu_started: int | None = None
 
     # -- life cycle --------------------------------------------------------------
 
@@ -181,28 +226,34 @@ class WorkerProcess:
         self.selector.register(self.process.stdout.fileno(), selectors.EVENT_READ, self.stdout)
         self.selector.register(self.process.stderr.fileno(), selectors.EVENT_READ, self.stderr)
         started = clock_ns()
-        return self._await(time.monotonic() + timeout_s, started, expect_ready=True)
+        outcome = self._await(time.monotonic() + timeout_s, started, expect_ready=True)
+        if self.process is not None and self.held:
+            self.direct_reads = can_read_memory_of(self.process.pid)
+        return outcome
 
-    @contextlib.contextmanager
-    def paused(self):
-        """Hold the worker stopped (SIGSTOP) for the block: while the other side is timed,
-        a student's signal handler (setitimer) must not run on the shared core and slow
-        the reference down. Blocks until the kernel reports the process stopped."""
-        pid = self.process.pid if self.alive else None
-        if pid is not None:
-            try:
-                os.killpg(pid, signal.SIGSTOP)  # its whole session: helpers too, where they may exist
-                _wait_stopped(pid)
-            except ProcessLookupError:
-                pid = None
+    def _hold(self) -> None:
+        """Stop the worker (its whole session: helpers too, where they may exist) and wait
+        until the kernel reports it stopped: from here until ``_resume`` it runs nothing,
+        not even a signal handler, and its CPU clock stands still."""
         try:
-            yield
-        finally:
-            if pid is not None:
-                try:
-                    os.killpg(pid, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
+            os.killpg(self.process.pid, signal.SIGSTOP)
+        except (ProcessLookupError, PermissionError):
+            return
+        _wait_stopped(self.process.pid)
+        self.held = True
+
+    def _resume(self) -> None:
+        self.held = False
+        try:
+            os.killpg(self.process.pid, signal.SIGCONT)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _cpu_now(self) -> int | None:
+        try:
+            return worker_cpu_ns(self.process.pid)
+        except OSError:
+            return None
 
     @property
     def alive(self) -> bool:
@@ -258,13 +309,16 @@ class WorkerProcess:
         if self.process is None:  # stopped since, e.g. it did not acknowledge a ``forget`` in time
             return CallOutcome("died", 0.0, message="had been stopped after its previous call (it died, or did "
                                                     "not answer the harness in time)")
-        started = clock_ns()
         base = self.kept[-1][1] if self.kept else 0
-        descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)
+        descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)  # before any clock
         request = {"op": "call", "function": function, "args": [self._resolve(a, descriptors) for a in args],
-                   "results": results, "keep_as": keep_as}
+                   "results": results, "keep_as": keep_as, "direct": self.direct_reads}
+        message = encode_message(request)
+        started = clock_ns()
+        self._cpu_started = self._cpu_now()  # the worker is stopped: its clock stands still
+        self._resume()
         try:
-            write_all(self.request_fd, encode_message(request))
+            write_all(self.request_fd, message)
         except BrokenPipeError:
             return self._died(started)
         outcome = self._await(time.monotonic() + timeout_s, started, [r for r in results if not r.startswith("@")])
@@ -287,6 +341,8 @@ class WorkerProcess:
     def forget(self, slots: list[str], timeout_s: float = 5.0) -> None:
         self.kept = [entry for entry in self.kept if entry[0] not in slots]
         if self.alive:
+            self._cpu_started = None
+            self._resume()
             try:
                 write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
             except BrokenPipeError:  # it died after its reply; the next call reports it
@@ -313,8 +369,18 @@ class WorkerProcess:
                 if size > MAX_MESSAGE_BYTES:
                     return self._violation(started, f"sent a {size}-byte message, over the cap")
                 if len(buffer) >= HEADER.size + size:
-                    return self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started, labels or [],
-                                             expect_ready)
+                    # Stopped before anything is read out of it: the outputs cannot change
+                    # any more, and the CPU clock covers everything the worker did.
+                    self._hold()
+                    cpu_s = None
+                    if self._cpu_started is not None:
+                        ended = self._cpu_now()
+                        cpu_s = None if ended is None else (ended - self._cpu_started) / 1e9
+                    self._cpu_started = None
+                    outcome = self._parse_reply(bytes(buffer[HEADER.size : HEADER.size + size]), started,
+                                                labels or [], expect_ready)
+                    outcome.cpu_s = cpu_s if outcome.ok else None
+                    return outcome
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._timed_out(started)
@@ -375,10 +441,31 @@ class WorkerProcess:
             raise ProtocolError(f"{label}: bad shape")
         returned = Returned("array", dtype_name=str(value.get("dtype_name"))[:40], shape=tuple(shape[:32]),
                             too_large=bool(value.get("too_large")))
-        if value.get("offset") is not None:
+        if value.get("address") is not None and self.direct_reads:
+            returned.array = self._read_direct(value, label)
+            returned.dtype_name = returned.array.dtype.name
+        elif value.get("offset") is not None:
             returned.array = self.arena.fetch_response(value, label)
             returned.dtype_name = returned.array.dtype.name
         return returned
+
+    def _read_direct(self, descriptor: dict, label: str) -> np.ndarray:
+        """Read an output from the worker's own memory (validated like an arena descriptor:
+        allow-listed dtype, integer shape, a size within the response region's)."""
+        dtype, shape, address = descriptor.get("dtype"), descriptor.get("shape"), descriptor.get("address")
+        if dtype not in TRANSFERABLE_DTYPES:
+            raise ProtocolError(f"{label}: dtype {dtype!r} is not transferable")
+        if not isinstance(shape, list) or len(shape) > 8 or not all(type(n) is int and n >= 0 for n in shape):
+            raise ProtocolError(f"{label}: bad shape {shape!r}")
+        if type(address) is not int or not 0 < address < 2**64:
+            raise ProtocolError(f"{label}: bad address {address!r}")
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if nbytes > self.arena.size - self.arena.request_bytes:
+            raise ProtocolError(f"{label}: {nbytes} bytes is more than any answer needs")
+        array = np.empty(shape, dtype=np.dtype(dtype))
+        if nbytes and read_process_memory(self.process.pid, address, array) != nbytes:
+            raise ProtocolError(f"{label}: {nbytes} bytes at {address:#x} could not be read")
+        return array
 
     @staticmethod
     def _elapsed(started: int) -> float:
