@@ -54,7 +54,9 @@ class SpeedFigure(Strict):
 
 
 class LeaderboardEntry(Strict):
-    rank: int | None = Field(ge=1, description="Competition rank (1, 1, 3); None when not ranked.")
+    rank: int | None = Field(ge=1, description=(
+        "1 + students with a higher score or the same score and a speed interval entirely above this one's "
+        "(made non-decreasing down the board); None when not ranked."))
     student: str = Field(description="Display name, or a pseudonym on an anonymized board.")
     student_id: str | None = Field(description="Submission id; None on an anonymized board.")
     score: float
@@ -137,14 +139,25 @@ def build_leaderboard(
     decimals are equal), then by speed: the geometric mean of the forward and
     backward speedups, so a 2x gain in either function counts the same.
 
-    Ties (standard competition ranking, 1, 1, 3): a student shares the rank of the
-    student just above when both have the same score and their speed intervals
-    overlap. The speed interval is [geomean(ci_low_f, ci_low_b),
-    geomean(ci_high_f, ci_high_b)]. Ties chain along the sorted list: if A overlaps B
-    and B overlaps C, all three share A's rank even when A and C do not overlap. We
-    chose this over comparing every pair because each shared rank then has one
-    reason a student can check ("we cannot tell you apart from the student just
-    above you"), and a tie group is always a run of neighbours in speed order.
+    Ranks (no transitive tie chains): a student's raw rank is 1 + the number of
+    students clearly ahead: a higher score, or the same score and a speed they can be
+    told apart by. Two speeds cannot be told apart when, reading each interval as a 95%
+    normal interval on a log scale, the chance that the faster-looking one is really
+    faster is under 55% (their log speeds differ by less than Z_TIE = 0.1257 standard
+    errors of the difference). The speed is the geometric mean of the forward and
+    backward speedups and its interval [geomean(ci_low_f, ci_low_b),
+    geomean(ci_high_f, ci_high_b)]. Students with disjoint intervals are always told
+    apart, and the one above has strictly fewer students ahead, so they never share a
+    rank; ties never chain, since each student's rank counts the students ahead of it
+    directly. The published rank is the running maximum of raw ranks down the board
+    (sorted by score, then speed), so a higher figure never gets a worse rank even
+    when intervals differ in width; that keeps disjoint pairs apart, as anyone told
+    apart from a student ahead of you is told apart from you.
+
+    Why 55% and not "intervals overlap": with intervals of +-3% and a class spread
+    over three decades, a student's interval overlaps two or three neighbours on
+    each side; sharing a rank on overlap leaves about half the class tied, although
+    most of those neighbours are more likely than not in the order shown.
 
     The other groups are sorted by score (descending) then display name; not
     gradable ones by display name. The student id breaks any remaining tie, so
@@ -276,19 +289,34 @@ def _ordered_unranked(standings: list[_Standing], names: dict[str, str]) -> list
     return ordered
 
 
+# Two students "cannot be told apart" when, read as normal errors on a log scale, the
+# chance that the faster-looking one is really faster is below 55%: their log figures
+# differ by less than Z_TIE standard errors of the difference (Phi(0.1257) = 0.55).
+Z_TIE = 0.1257
+Z_INTERVAL = 1.96  # the published intervals are 95% intervals
+
+
+def _log_standard_error(interval: tuple[float, float]) -> float:
+    return (math.log(interval[1]) - math.log(interval[0])) / (2 * Z_INTERVAL)
+
+
+def _clearly_ahead(other: _Standing, standing: _Standing) -> bool:
+    """``other`` has a higher score, or the same score and a speed it is told apart by."""
+    if other.score_key != standing.score_key:
+        return other.score_key > standing.score_key
+    difference = math.log(other.speed) - math.log(standing.speed)
+    spread = math.hypot(_log_standard_error(other.interval), _log_standard_error(standing.interval))
+    return difference > Z_TIE * spread
+
+
 def _competition_ranks(ordered: list[_Standing]) -> list[int]:
-    ranks: list[int] = []
-    for position, standing in enumerate(ordered):
-        above = ordered[position - 1] if position else None
-        if above is not None and above.score_key == standing.score_key and _overlap(above.interval, standing.interval):
-            ranks.append(ranks[-1])
-        else:
-            ranks.append(position + 1)
+    """Ranks for ``ordered`` (by score, then speed, descending); see build_leaderboard."""
+    ranks, highest = [], 0
+    for standing in ordered:
+        raw = 1 + sum(1 for other in ordered if _clearly_ahead(other, standing))
+        highest = max(highest, raw)  # down the board a rank never improves
+        ranks.append(highest)
     return ranks
-
-
-def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
 
 
 def _entry(

@@ -27,9 +27,9 @@ UNRANKED_REASONS: dict[str, str] = {
 }
 
 SPEED_EXPLANATION = (
-    "Speedup is the median over trials of reference time / student time: above 1× is faster "
-    "than the reference. Brackets hold its confidence interval. Students with the same score "
-    "whose speed intervals overlap share a rank."
+    "Speedup is reference time / student time (CPU time of each call, over several worker pairs): "
+    "above 1× is faster than the reference. Brackets hold its 95% confidence interval. Rank is 1 + "
+    "the students with a higher score, or the same score and an interval entirely above yours."
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -134,13 +135,23 @@ def test_ranked_by_score_then_by_geometric_mean_speed():
     ]
 
 
-def test_overlapping_intervals_share_a_rank_competition_style():
+def test_figures_that_cannot_be_told_apart_share_a_rank_competition_style():
     results = [
         make_result("a", forward=(3.0, 2.5, 3.5), backward=(3.0, 2.5, 3.5)),
-        make_result("b", forward=(2.8, 2.4, 3.2), backward=(2.8, 2.4, 3.2)),  # overlaps a
+        make_result("b", forward=(2.98, 2.4, 3.2), backward=(2.98, 2.4, 3.2)),  # a coin flip from a
         make_result("c", forward=(1.5, 1.4, 1.6), backward=(1.5, 1.4, 1.6)),  # overlaps nobody
     ]
     assert [(rank, name) for rank, name, _ in standings(board_of(results))] == [(1, "a"), (1, "b"), (3, "c")]
+
+
+def test_overlapping_intervals_are_still_ordered_when_one_is_likely_faster():
+    # The intervals overlap, but 3.0 against 2.8 with these widths is far more than a
+    # coin flip (the old rule tied them).
+    results = [
+        make_result("a", forward=(3.0, 2.5, 3.5), backward=(3.0, 2.5, 3.5)),
+        make_result("b", forward=(2.8, 2.4, 3.2), backward=(2.8, 2.4, 3.2)),
+    ]
+    assert [entry.rank for entry in board_of(results).entries] == [1, 2]
 
 
 def test_separate_intervals_do_not_tie():
@@ -162,20 +173,66 @@ def test_overlap_is_judged_on_the_combined_interval():
     assert [entry.rank for entry in board_of(results).entries] == [1, 2]
 
 
-def test_ties_chain_between_neighbours_only():
-    # a overlaps b, b overlaps c, a does not overlap c: all three share rank 1; d is 4th.
+def test_ties_do_not_chain():
+    # a cannot be told from b, b cannot be told from c, but a can be told from c: a
+    # neighbour rule would tie all three; here c is behind a (rank 2) and b is level
+    # with both.
     results = [
-        make_result("a", forward=(3.0, 2.6, 3.4), backward=(3.0, 2.6, 3.4)),
-        make_result("b", forward=(2.5, 2.1, 2.9), backward=(2.5, 2.1, 2.9)),
-        make_result("c", forward=(2.0, 1.6, 2.4), backward=(2.0, 1.6, 2.4)),
-        make_result("d", forward=(1.0, 0.9, 1.1), backward=(1.0, 0.9, 1.1)),
+        make_result("a", forward=(1.0, 0.9, 1.1), backward=(1.0, 0.9, 1.1)),
+        make_result("b", forward=(0.995, 0.895, 1.095), backward=(0.995, 0.895, 1.095)),
+        make_result("c", forward=(0.99, 0.89, 1.09), backward=(0.99, 0.89, 1.09)),
+        make_result("d", forward=(0.5, 0.45, 0.55), backward=(0.5, 0.45, 0.55)),
     ]
     assert [(entry.student, entry.rank) for entry in board_of(results).entries] == [
         ("a", 1),
         ("b", 1),
-        ("c", 1),
+        ("c", 2),
         ("d", 4),
     ]
+
+
+def test_a_higher_figure_never_gets_a_worse_rank_even_with_a_narrow_interval():
+    # b (2.0, narrow) is told apart from a; c (1.99, an enormous interval) cannot be told
+    # from a or b. Raw ranks would be a 1, b 2, c 1: an inversion. The running maximum
+    # gives c rank 2.
+    results = [
+        make_result("a", forward=(2.2, 2.15, 2.25), backward=(2.2, 2.15, 2.25)),
+        make_result("b", forward=(2.0, 1.98, 2.02), backward=(2.0, 1.98, 2.02)),
+        make_result("c", forward=(1.99, 0.1, 40.0), backward=(1.99, 0.1, 40.0)),
+    ]
+    assert [(entry.student, entry.rank) for entry in board_of(results).entries] == [("a", 1), ("b", 2), ("c", 2)]
+
+
+def class_of_300(seed: int = 9, half_width: float = 0.03) -> list[GradeResult]:
+    """300 correct students, speedups log-uniform over 0.001-1.5, intervals of +-3%."""
+    import random
+
+    rng = random.Random(seed)
+    results = []
+    for index in range(300):
+        speed = math.exp(rng.uniform(math.log(0.001), math.log(1.5)))
+        figure = (speed, speed * (1 - half_width), speed * (1 + half_width))
+        results.append(make_result(f"s{index:03d}", forward=figure, backward=figure))
+    return results
+
+
+@pytest.mark.parametrize("seed", [9, 10, 11])
+def test_a_class_of_300_is_separated_without_inversions(seed):
+    board = board_of(class_of_300(seed))
+    ranked = [entry for entry in board.entries if entry.status == "ranked"]
+    assert len(ranked) == 300
+    speeds = [math.sqrt(e.forward.speedup_vs_reference * e.backward.speedup_vs_reference) for e in ranked]
+    intervals = [(math.sqrt(e.forward.ci_low * e.backward.ci_low), math.sqrt(e.forward.ci_high * e.backward.ci_high))
+                 for e in ranked]
+    ranks = [entry.rank for entry in ranked]
+    assert len(set(ranks)) >= 250, f"only {len(set(ranks))} distinct ranks"
+    for i in range(300):
+        for j in range(300):
+            if speeds[i] > speeds[j]:
+                assert ranks[i] <= ranks[j], f"inversion: {speeds[i]} ranked {ranks[i]}, {speeds[j]} ranked {ranks[j]}"
+            disjoint = intervals[i][1] < intervals[j][0] or intervals[j][1] < intervals[i][0]
+            if disjoint and i != j:
+                assert ranks[i] != ranks[j], f"disjoint intervals share rank {ranks[i]}"
 
 
 def test_different_scores_never_tie_even_when_speeds_overlap():
@@ -393,9 +450,10 @@ def test_markdown_table_exact():
     assert markdown == (
         "# Leaderboard: conv-layers\n"
         "\n"
-        "Generated 2025-03-01T12:00:00+00:00 by convgrade 0.1.0. Speedup is the median over trials of "
-        "reference time / student time: above 1× is faster than the reference. Brackets hold its confidence "
-        "interval. Students with the same score whose speed intervals overlap share a rank.\n"
+        "Generated 2025-03-01T12:00:00+00:00 by convgrade 0.1.0. Speedup is reference time / student time "
+        "(CPU time of each call, over several worker pairs): above 1× is faster than the reference. Brackets "
+        "hold its 95% confidence interval. Rank is 1 + the students with a higher score, or the same score and "
+        "an interval entirely above yours.\n"
         "\n"
         "| Rank | Student | Score | Forward speedup [CI] | Backward speedup [CI] |\n"
         "|---:|---|---:|---:|---:|\n"
