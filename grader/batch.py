@@ -427,6 +427,34 @@ def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_id
     summary.leaderboard_counts = board.counts.model_dump()
 
 
+def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict[str, str] | None = None,
+                        anonymize: bool = False, anonymize_salt: str = "", output_format: str = "json",
+                        progress: bool = True) -> BatchSummary:
+    """Every leaderboard output of ``grade_all`` (leaderboard.json/md/html, scores.csv, and
+    gradescope/ with output_format="gradescope"), rebuilt into ``out_dir`` from stored
+    results alone: ``results_dir`` is a batch's output folder or its results/ folder.
+    Nothing is graded; nothing in results_dir is changed."""
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    if (results_dir / RESULTS_DIR).is_dir():
+        results_dir = results_dir / RESULTS_DIR
+    if not results_dir.is_dir():
+        raise UsageError(f"results folder not found: {results_dir}")
+    if output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if anonymize and not anonymize_salt:
+        raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
+                         "can hash the ids and recover who is who")
+    names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
+    log = _Log(progress)
+    results = load_results(results_dir, log)
+    summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
+                           config_hash="", started_at=_now())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _publish(summary, out_dir, results_dir, {r.submission.id for r in results}, names, anonymize, anonymize_salt,
+             output_format, log)
+    return summary
+
+
 def load_results(results_dir: Path, log: "_Log | None" = None) -> list[GradeResult]:
     """Every stored result, by id; unreadable files are reported and left out."""
     results = []

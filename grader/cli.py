@@ -137,6 +137,30 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
         raise GraderError(f"not gradable (re-run to retry them): {', '.join(ids)}")
 
 
+@cli.command("leaderboard")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: leaderboard.{json,md,html}, scores.csv (and gradescope/ with --format gradescope).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with columns id,name: display names on the leaderboard.")
+@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+@click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
+              help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
+@format_option
+def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool, salt: str,
+                        output_format: str) -> None:
+    """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
+    output folder, or its results/ folder), without grading anything: after a regrade,
+    or with another roster or anonymization. --out may be RESULTS_DIR itself."""
+    from grader.batch import rebuild_leaderboard
+
+    summary = rebuild_leaderboard(results_dir, out, roster=roster, anonymize=anonymize, anonymize_salt=salt,
+                                  output_format=output_format)
+    counts = summary.leaderboard_counts or {}
+    click.echo(f"{sum(counts.values())} results: {counts.get('ranked', 0)} ranked. Leaderboard: "
+               f"{out / 'leaderboard.md'}", err=True)
+
+
 @cli.command("clean-containers")
 def clean_containers() -> None:
     """Force-remove leftover sandbox containers (label convgrade=1) from the Docker engine.
