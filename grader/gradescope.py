@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from grader.errors import GraderError
 from grader.result import GradeResult
+from grader.scoring import interval_label
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
 
@@ -40,8 +41,8 @@ def to_gradescope(result: GradeResult) -> dict:
         summary.append(result.failure.message)
     for t in result.timing:
         summary.append(f"{t.function}: " + (
-            f"{t.speedup_vs_reference:.3g}x the reference's speed (95% CI {t.ci_low:.3g} to {t.ci_high:.3g}, "
-            f"{t.trials} trials)" if t.measured else (t.reason or "not timed")))
+            f"{t.speedup_vs_reference:.3g}x the reference's speed ({interval_label(t)} {t.ci_low:.3g} to "
+            f"{t.ci_high:.3g}, {t.trials} trials)" if t.measured else (t.reason or "not timed")))
     summary += result.notes
     if result.student_output:
         summary.append("Your code printed:\n" + result.student_output)

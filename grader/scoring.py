@@ -10,6 +10,12 @@ from grader.config import GradingConfig
 from grader.result import Check, CheckStatus, FunctionTiming
 
 
+def interval_label(timing: FunctionTiming) -> str:
+    """'95% CI', or the interval's real level when it is another (97.25% over 9 trials, say)."""
+    level = timing.ci_level if timing.ci_level is not None else 0.95
+    return f"{level * 100:.4g}% CI"
+
+
 def _share(config: GradingConfig, group: str, group_sizes: dict[str, int]) -> float:
     return config.rubric.points.get(group, 0.0) / group_sizes[group]
 
@@ -44,7 +50,7 @@ def speed_checks(timings: list[FunctionTiming], config: GradingConfig) -> list[C
             reached = [f for threshold, f in speed.thresholds if timing.speedup_vs_reference >= threshold]
             fraction = max(reached, default=0.0)
             message = (f"speedup vs the reference {timing.speedup_vs_reference:.3g}x "
-                       f"(95% CI {timing.ci_low:.3g} to {timing.ci_high:.3g}); earns {fraction:.0%} of the speed points")
+                       f"({interval_label(timing)} {timing.ci_low:.3g} to {timing.ci_high:.3g}); earns {fraction:.0%} of the speed points")
         checks.append(Check(
             id=f"speed/{timing.function}", name=f"{timing.function} speed", function=timing.function,
             group=f"speed_{timing.function}",

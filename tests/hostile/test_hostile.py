@@ -199,8 +199,15 @@ CASES = [
     ("patch_clocks", Expect(max_speedup=0.05)),
     ("memoize_answers", Expect(max_speedup=0.05)),
     ("multiprocessing_pool", Expect(fails="forward", message="conv_forward_naive raised")),
-    ("steal_reference_cpu", Expect()),  # its speed: test_stealing_cpu_from_the_reference_does_not_pay
+    ("steal_reference_cpu", Expect()),  # its speed, and the others': test_timing_tricks_do_not_pay
     ("steal_reference_cpu_twin", Expect()),
+    ("output_in_arena", Expect()),
+    ("output_in_arena_twin", Expect()),
+    ("copy_out_does_work", Expect()),
+    ("copy_out_does_work_twin", Expect()),
+    ("output_after_reply", Expect(fails="forward", message="out is wrong")),
+    ("sleep_in_call", Expect()),
+    ("io_uring_sqpoll", Expect(output="io_uring_setup -> ")),
     # -- tampering
     ("patch_numpy_compare", Expect(fails="forward+backward+inputs",
                                    message={"forward": "is wrong", "backward": "is wrong",
@@ -608,28 +615,48 @@ def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, 
     assert elapsed < expect.max_s, f"grading took {elapsed:.1f} s (bound {expect.max_s} s)"
 
 
+# (trick, the same code without the trick): timed alternately on the notebook's speed cell,
+# the trick must not come out more than TRICK_MARGIN faster than its twin.
+TIMING_TRICKS = [
+    # burns the shared core from a signal handler while the reference is timed (the
+    # worker is held stopped between its calls)
+    ("steal_reference_cpu", "steal_reference_cpu_twin"),
+    # builds its outputs in the shared region, skipping a copy (the harness reads them
+    # from the worker's memory: nobody copies)
+    ("output_in_arena", "output_in_arena_twin"),
+    # leaves a transpose and a byte swap to the copy-out (made on the worker's clock)
+    ("copy_out_does_work", "copy_out_does_work_twin"),
+    # sleeps in every call (CPU time: blocking is neither charged nor a gain)
+    ("sleep_in_call", "honest_control"),
+    # an io_uring kernel polling thread (refused, or charged to the student)
+    ("io_uring_sqpoll", "honest_control"),
+]
+TRICK_MARGIN = 1.1
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_stealing_cpu_from_the_reference_does_not_pay(backend, hostile_config, hostile_env, sandboxes):
-    """steal_reference_cpu.py burns the shared core whenever it idles, i.e. while the reference
-    is timed; without countermeasure that slows the reference about twice. Timed on the
-    notebook's speed cell, alternately with the same code without the trick, it must come out
-    no faster than the twin (the harness stops the student worker while timing the reference)."""
+@pytest.mark.parametrize(("trick", "twin"), [pytest.param(t, w, id=t) for t, w in TIMING_TRICKS])
+def test_timing_tricks_do_not_pay(trick, twin, backend, hostile_config, hostile_env, sandboxes):
+    """Each trick, timed on the notebook's speed cell alternately with the same code without
+    it (A B B A), must come out no more than 10% faster than the twin; the issue's target
+    (at most 5%, on a quiet machine) is measured by ``make bench-tricks``."""
     config = GradingConfig(
         hidden_cases=1,
-        timing=TimingSettings(size="speed-cell", budget_s=0.5, min_trials=9, max_trials=9, warmup_s=0.0),
+        timing=TimingSettings(size="speed-cell", budget_s=0.5, min_trials=5, max_trials=10, warmup_s=0.0, pairs=2),
         limits=hostile_config.limits,
     )
-    speedups = {"steal_reference_cpu": [], "steal_reference_cpu_twin": []}
-    for case in ("steal_reference_cpu", "steal_reference_cpu_twin", "steal_reference_cpu_twin", "steal_reference_cpu"):
+    speedups = {trick: [], twin: []}
+    for case in (trick, twin, twin, trick):
         result, _ = grade(case, backend, config, hostile_env, sandboxes,
-                          folder=hostile_env["tmp"] / f"steal-{backend}-{len(speedups[case])}")
+                          folder=hostile_env["tmp"] / f"trick-{backend}-{case}-{len(speedups[case])}")
         assert result.score == pytest.approx(100.0)
         assert all(t.measured for t in result.timing), [t.reason for t in result.timing]
         speedups[case].append({t.function: t.speedup_vs_reference for t in result.timing})
     for function in ("forward", "backward"):
-        attack = sum(s[function] for s in speedups["steal_reference_cpu"]) / 2
-        twin = sum(s[function] for s in speedups["steal_reference_cpu_twin"]) / 2
-        assert attack < 1.2 * twin, f"{function}: the trick measured {attack:.3g}x, the same code without it {twin:.3g}x"
+        attack = sum(s[function] for s in speedups[trick]) / 2
+        honest = sum(s[function] for s in speedups[twin]) / 2
+        assert attack < TRICK_MARGIN * honest, (
+            f"{function}: the trick measured {attack:.3g}x, the same code without it {honest:.3g}x")
 
 
 def test_seed_decoy_is_readable_outside_the_sandbox(seed_decoy):

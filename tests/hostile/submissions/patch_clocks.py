@@ -1,4 +1,4 @@
-"""Timing trick: a slow (50 ms per call) but correct submission that patches
+"""Timing trick: a slow (50 ms of computing per call) but correct submission that patches
 time.perf_counter, perf_counter_ns, monotonic, monotonic_ns, time, time_ns, process_time
 and timeit.default_timer to return constants.
 Expected: time is measured by the harness in its own process: score 100, both functions
@@ -51,11 +51,15 @@ def _backward(dout, cache):
 
 import time
 
-_real_sleep = time.sleep
+_real_clock = time.perf_counter
 
 
 def _slow(result):
-    _real_sleep(0.05)  # honest but slow: hundreds of times the reference on the timed size
+    # Honest but slow: hundreds of times the reference on the timed size. It computes
+    # (a sleep would not count: the grader times CPU work, see sleep_in_call.py).
+    give_up = _real_clock() + 0.05
+    while _real_clock() < give_up:
+        pass
     return result
 
 import timeit
