@@ -46,11 +46,12 @@ def _docker_marker_needs_engine(request):
 @pytest.fixture(scope="session")
 def quick_config():
     """A grading configuration for tests: every check, but a short timing phase on a
-    small input (three trials, no warm-up budget), so a grading takes a second or two
-    even for loop solutions."""
+    small input (two worker pairs of three trials, no warm-up budget), so a grading takes
+    a second or two even for loop solutions."""
     from grader.config import GradingConfig, TimingSettings
 
-    return GradingConfig(timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0))
+    return GradingConfig(timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0,
+                                               pairs=2))
 
 
 @pytest.fixture(scope="session")

@@ -165,7 +165,7 @@ def test_first_run_writes_every_output_and_they_validate(first_run):
     assert [s["id"] for s in document["students"]] == CLASS_IDS
     assert document["leaderboard_counts"]["ranked"] == 2
     assert summary.counts == document["counts"]
-    # A fresh seed per student, recorded in the result.
+    # A seed per student, derived from its content, recorded in the result.
     assert len({result.seed for result in results.values()}) == len(CLASS_IDS)
 
 
