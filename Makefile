@@ -8,7 +8,7 @@ SANDBOX ?= process
 FORMAT ?= json
 OUT ?=
 
-.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-sandbox image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-tricks bench-sandbox image clean-containers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: venv
 REPEATS ?= 5
 bench-grader: venv
 	$(PY) bench/bench_grader.py --sandbox $(SANDBOX) --repeats $(REPEATS)
+
+ROUNDS ?= 2
+bench-tricks: venv
+	$(PY) bench/bench_tricks.py --sandbox $(SANDBOX) --rounds $(ROUNDS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis
