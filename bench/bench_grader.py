@@ -50,18 +50,20 @@ sys.path.insert(0, sys.argv[1])
 from reference import strided
 from grader.harness import conv2d
 rng = np.random.default_rng(5)
-times = {"forward": [], "backward": []}
+times = {f"{fn} {clock}": [] for fn in ("forward", "backward") for clock in ("wall", "cpu")}
 for trial in range(-5, 30):
     case = conv2d.speed_case(rng, trial, "speed-cell")
-    started = time.perf_counter()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     out, cache = strided.conv_forward(case.x, case.w, case.b, case.conv_param)
-    middle = time.perf_counter()
+    wall1, cpu1 = time.perf_counter(), time.process_time()
     strided.conv_backward(case.dout, cache)
-    ended = time.perf_counter()
+    wall2, cpu2 = time.perf_counter(), time.process_time()
     if trial >= 0:
-        times["forward"].append(middle - started)
-        times["backward"].append(ended - middle)
-print(json.dumps({fn: sorted(t)[len(t) // 2] for fn, t in times.items()}))
+        times["forward wall"].append(wall1 - wall0)
+        times["forward cpu"].append(cpu1 - cpu0)
+        times["backward wall"].append(wall2 - wall1)
+        times["backward cpu"].append(cpu2 - cpu1)
+print(json.dumps({key: sorted(t)[len(t) // 2] for key, t in times.items()}))
 """
 
 NEIGHBOUR = r"""
@@ -94,11 +96,14 @@ def part_overhead(sandbox, config) -> bool:
     after = in_process_reference(cpu)
     ok = True
     for timing in result.timing:
-        alone = (before[timing.function] + after[timing.function]) / 2
-        ratio = timing.reference_median_s / alone
+        # Against the smaller of the two in-process figures (perf_counter and the process's
+        # own CPU clock): on a loaded machine the wall figure includes preemption.
+        alone = {clock: (before[f"{timing.function} {clock}"] + after[f"{timing.function} {clock}"]) / 2
+                 for clock in ("wall", "cpu")}
+        ratio = timing.reference_median_s / min(alone.values())
         ok &= ratio <= OVERHEAD_TARGET
         print(f"   {timing.function:9} grader {timing.reference_median_s * 1e3:7.3f} ms   in-process "
-              f"{alone * 1e3:7.3f} ms   ratio {ratio:.3f}")
+              f"{alone['wall'] * 1e3:7.3f} ms wall, {alone['cpu'] * 1e3:7.3f} ms cpu   ratio {ratio:.3f}")
     print(f"   -> {'PASS' if ok else 'FAIL'}")
     return ok
 

@@ -85,6 +85,9 @@ class TimingSettings(Strict):
     pairs: int = Field(4, ge=1, le=16, description=(
         "Fresh student and reference worker pairs the timing is spread over; the interval is a t-interval "
         "over their figures (one pair: an interval over its trials only)."))
+    between_gradings_cv: float = Field(0.015, ge=0, le=0.5, description=(
+        "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
+        "in quadrature to the interval of several pairs."))
 
     @model_validator(mode="after")
     def _order(self) -> "TimingSettings":

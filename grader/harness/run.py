@@ -369,7 +369,7 @@ class Run:
                 continue
             student = [runner.times["student"][fn] for runner in blocks]
             reference = [runner.times["reference"][fn] for runner in blocks]
-            summary = summarize_blocks(student, reference)
+            summary = summarize_blocks(student, reference, float(settings.get("between_gradings_cv", 0.0)))
             results[fn].update(
                 measured=True, trials=summary.trials, student_median_s=summary.student_median_s,
                 reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,

@@ -127,10 +127,14 @@ class BlockSummary:
     pair_speedups: list[float]
 
 
-def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]]) -> BlockSummary:
+def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]],
+                     between_gradings_cv: float = 0.0) -> BlockSummary:
     """Combine per-pair timings: each pair's figure is the median of its per-trial ratios;
     the grading's figure is their geometric mean, with a 95% t-interval over the logs
     of the pair figures, so the interval covers the spread between fresh worker pairs.
+    ``between_gradings_cv`` adds, in quadrature, the spread between gradings that no
+    single grading can observe (what else the machine was doing: a memory-heavy
+    neighbour shifts a memory-bound submission's ratio for a whole grading).
     With one pair only the trials' spread is known: the distribution-free interval of
     the median over trials, with its true coverage."""
     blocks = [(s, r) for s, r in zip(student_s, reference_s) if s]
@@ -146,7 +150,8 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
                             pair_speedups)
     logs = [math.log(value) for value in pair_speedups]
     centre = statistics.fmean(logs)
-    half = t_quantile_975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    half = math.hypot(t_quantile_975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs)),
+                      1.96 * math.log1p(between_gradings_cv))
     return BlockSummary(
         trials=len(all_student),
         student_median_s=statistics.median(all_student),
@@ -155,7 +160,8 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
         ci_low=math.exp(centre - half),
         ci_high=math.exp(centre + half),
         ci_level=T_LEVEL,
-        ci_method=f"t-interval over {len(logs)} worker pairs",
+        ci_method=f"t-interval over {len(logs)} worker pairs" + (
+            f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else ""),
         pair_speedups=pair_speedups,
     )
 
