@@ -70,6 +70,9 @@ class FunctionTiming(Strict):
     pairs: int = Field(0, ge=0, description="Fresh student and reference worker pairs the trials were spread over.")
     pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's median ratio.")
     clock: str | None = Field(None, description="What a time is: the worker process's CPU time for the call.")
+    call_overhead_s: float | None = Field(None, description=(
+        "The fixed CPU cost of a call in a worker (request, arguments, reply), calibrated by null calls on the "
+        "reference worker and subtracted from every time of both sides (median over the pairs)."))
     student_times_s: list[float] = Field(default_factory=list)
     reference_times_s: list[float] = Field(default_factory=list)
 

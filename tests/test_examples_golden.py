@@ -22,7 +22,7 @@ SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "result.schema.json
 SEED = 20261124
 MASK = "<masked>"
 MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
-                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups")
+                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s")
 
 
 def masked(result: dict) -> dict:

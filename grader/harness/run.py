@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -375,6 +376,7 @@ class Run:
                 reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,
                 ci_low=summary.ci_low, ci_high=summary.ci_high, ci_level=summary.ci_level,
                 ci_method=summary.ci_method, pairs=len(blocks), pair_speedups=summary.pair_speedups,
+                call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
@@ -395,7 +397,8 @@ class Run:
         return ready.ok
 
     def clock_description(self) -> str:
-        how = "the worker process's CPU time (kernel accounting, read by the harness while the worker is stopped)"
+        how = ("the worker process's CPU time (kernel accounting, read by the harness while the worker is "
+               "stopped), less the fixed cost of a call (call_overhead_s)")
         if not (self.student and self.student.direct_reads and self.reference and self.reference.direct_reads):
             how += "; outputs copied into shared memory by the worker, on its clock"
         return how
@@ -476,6 +479,9 @@ class TrialRunner:
         self.cpu = cpu
         self.times = {role: {fn: [] for fn in timed} for role in ("student", "reference")}
         self.spent_s = 0.0  # wall time of the timed trials
+        # The fixed CPU cost of a call in a worker (reading the request, building the
+        # arguments, replying, being stopped and continued), subtracted from both sides.
+        self.overhead_s = {"forward": 0.0, "backward": 0.0}
 
     def one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
         """Forward then backward on one worker; returns (times, outputs, failure message).
@@ -496,7 +502,7 @@ class TrialRunner:
                 return times, outputs, _describe_failure(outcome, names["forward"], self.run_.limits["memory_bytes"])
             if outcome.inputs_changed:
                 return times, outputs, f"{names['forward']} changed its input {outcome.inputs_changed[0]}"
-            times["forward"], outputs["out"] = _timed(outcome), outcome.results["out"]
+            times["forward"], outputs["out"] = self._net(outcome, "forward"), outcome.results["out"]
         if role == "reference" or "backward" in self.timed:
             args, inputs = case.backward_call(slot if use_forward else None)
             outcome = worker.call(names["backward"], args, assignment.BACKWARD_RESULTS, inputs, timeout)
@@ -504,7 +510,7 @@ class TrialRunner:
                 return times, outputs, _describe_failure(outcome, names["backward"], self.run_.limits["memory_bytes"])
             if outcome.inputs_changed:
                 return times, outputs, f"{names['backward']} changed its input {outcome.inputs_changed[0]}"
-            times["backward"] = _timed(outcome)
+            times["backward"] = self._net(outcome, "backward")
             outputs.update(outcome.results)
         if use_forward:
             worker.forget([slot])
@@ -520,6 +526,7 @@ class TrialRunner:
         warm_student = self._warm_up("student", rng, timeout, settings)
         if isinstance(warm_student, str):
             return f"not timed: {warm_student}"
+        self.calibrate(rng, settings)
         budget = TrialBudget(settings["budget_s"], settings["min_trials"], settings["max_trials"])
         trials, spent = 0, 0.0
         while budget.wants_more(trials, spent):
@@ -548,6 +555,27 @@ class TrialRunner:
             spent += (clock_ns() - started) / 1e9
             self.spent_s = spent
         return ""
+
+    def _net(self, outcome: CallOutcome, function: str) -> float:
+        """A call's CPU time less the calibrated fixed cost (never below half of it: at the
+        small development size the fixed cost is most of a call)."""
+        measured = _timed(outcome)
+        return max(measured - self.overhead_s[function], measured / 2)
+
+    def calibrate(self, rng, settings: dict, calls: int = 7) -> None:
+        """The fixed cost of a call: null calls (the same request and arguments, no call)
+        on the reference worker, whose code is ours. Measured on the student's worker, a
+        student could inflate it; any student's fixed cost is its own to shrink either way."""
+        case = assignment.speed_case(rng, -100, settings["size"])
+        reference = self.run_.reference
+        for function, (args, inputs) in (("forward", case.forward_call()), ("backward", case.backward_call(None))):
+            costs = []
+            for _ in range(calls):
+                outcome = reference.call(None, args, [], inputs, self.run_.limits["call_allowance_s"], op="null")
+                if not outcome.ok or outcome.cpu_s is None:
+                    raise RuntimeError(f"the reference worker failed a null call: {outcome.message or outcome.error}")
+                costs.append(outcome.cpu_s)
+            self.overhead_s[function] = sorted(costs)[len(costs) // 2]
 
     def _warm_up(self, role: str, rng, timeout: float, settings: dict) -> float | str:
         """Calls until ``warmup_s`` has passed (at least one); returns the last call's total time."""

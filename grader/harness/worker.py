@@ -163,7 +163,7 @@ class Worker:
                 return description, offset
             contiguous = np.ascontiguousarray(value, dtype=dtype)
             self.sent.append(contiguous)
-            description["address"] = contiguous.ctypes.data if contiguous.nbytes else 1
+            description["address"] = contiguous.__array_interface__["data"][0] if contiguous.nbytes else 1
             return description, offset
         offset = align(offset)
         if dtype.str in TRANSFERABLE_DTYPES and offset + value.nbytes <= self.arena.size:
@@ -213,6 +213,10 @@ class Worker:
             op = request.get("op")
             if op == "call":
                 self.send(self.call(request))
+            elif op == "null":  # the same parsing and argument building as a call, and no call:
+                for spec in request.get("args", []):  # the harness calibrates a call's fixed cost
+                    self.build_argument(spec)
+                self.send({"ok": True, "results": {}, "changed_args": []})
             elif op == "forget":
                 for slot in request.get("slots", []):
                     self.kept.pop(slot, None)

@@ -298,20 +298,21 @@ class WorkerProcess:
 
     # -- calls ---------------------------------------------------------------------
 
-    def call(self, function: str, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
-             timeout_s: float, keep_as: str | None = None) -> CallOutcome:
+    def call(self, function: str | None, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
+             timeout_s: float, keep_as: str | None = None, op: str = "call") -> CallOutcome:
         """Call ``function`` in the worker; the clock runs from before the inputs are
         written until every output has been copied out of the arena.
 
         The request region is a stack: the inputs of a call whose result is kept (a
         forward's cache may hold views of x) stay in place until ``forget``, and later
-        requests go above them."""
+        requests go above them. ``op="null"``: the same request, parsed and its arguments
+        built, but no call (the fixed cost of a call, see TrialRunner.calibrate)."""
         if self.process is None:  # stopped since, e.g. it did not acknowledge a ``forget`` in time
             return CallOutcome("died", 0.0, message="had been stopped after its previous call (it died, or did "
                                                     "not answer the harness in time)")
         base = self.kept[-1][1] if self.kept else 0
         descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)  # before any clock
-        request = {"op": "call", "function": function, "args": [self._resolve(a, descriptors) for a in args],
+        request = {"op": op, "function": function, "args": [self._resolve(a, descriptors) for a in args],
                    "results": results, "keep_as": keep_as, "direct": self.direct_reads}
         message = encode_message(request)
         started = clock_ns()
