@@ -47,6 +47,10 @@ _libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong
                                    ctypes.c_ulong]
 
 
+class _WorkerGone(Exception):
+    """The worker exited between its reply and the harness reading its outputs."""
+
+
 class _IOVec(ctypes.Structure):
     _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
 
@@ -424,6 +428,8 @@ class WorkerProcess:
             changed = reply.get("changed_args") or []
             return CallOutcome("ok", elapsed, results=results,
                                changed_args=[i for i in changed if type(i) is int and 0 <= i < 16][:16])
+        except _WorkerGone:  # it replied, then died before its outputs could be read
+            return self._died(started)
         except (ProtocolError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             return self._violation(started, f"sent a malformed reply ({str(exc)[:200]})")
 
@@ -465,6 +471,8 @@ class WorkerProcess:
             raise ProtocolError(f"{label}: {nbytes} bytes is more than any answer needs")
         array = np.empty(shape, dtype=np.dtype(dtype))
         if nbytes and read_process_memory(self.process.pid, address, array) != nbytes:
+            if self.process.poll() is not None:
+                raise _WorkerGone(label)
             raise ProtocolError(f"{label}: {nbytes} bytes at {address:#x} could not be read")
         return array
 

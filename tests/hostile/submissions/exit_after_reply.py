@@ -1,8 +1,9 @@
 """Protocol attack: exit (os._exit) right after sending each backward reply, so the
 harness's next message to the worker (releasing the forward's cache) meets a closed pipe.
-Expected: the answers were complete, so every check passes (score 100); the worker is
-restarted for the next case; timing stops ("had been stopped" or "exited"), and the grader
-never crashes on the broken pipe (gradable).
+Expected: the harness reads a call's outputs from the worker's memory after its reply, so
+a worker that is gone by then gave no answer: every backward check fails with "exited
+with code 0" (score 50); the worker is restarted for the next case, forward passes and is
+timed, and the grader never crashes on the broken pipe (gradable).
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np

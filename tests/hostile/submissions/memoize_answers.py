@@ -1,5 +1,5 @@
-"""Timing trick: memoize answers keyed by a hash of the input bytes: slow (50 ms) on a miss,
-instant on a hit.
+"""Timing trick: memoize answers keyed by a hash of the input bytes: slow (50 ms of
+computing) on a miss, instant on a hit.
 Expected: each timed trial has fresh random inputs, so every call misses: score 100, both
 timed, speedup_vs_reference below 0.05.
 """
@@ -50,11 +50,15 @@ def _backward(dout, cache):
 
 import time
 
-_real_sleep = time.sleep
+_real_clock = time.perf_counter
 
 
 def _slow(result):
-    _real_sleep(0.05)  # honest but slow: hundreds of times the reference on the timed size
+    # Slow: hundreds of times the reference on the timed size. It computes (a sleep would
+    # not count: the grader times CPU work).
+    give_up = _real_clock() + 0.05
+    while _real_clock() < give_up:
+        pass
     return result
 
 import hashlib
