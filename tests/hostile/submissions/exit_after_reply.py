@@ -1,9 +1,10 @@
-"""Protocol attack: exit (os._exit) right after sending each backward reply, so the
-harness's next message to the worker (releasing the forward's cache) meets a closed pipe.
-Expected: the harness reads a call's outputs from the worker's memory after its reply, so
-a worker that is gone by then gave no answer: every backward check fails with "exited
-with code 0" (score 50); the worker is restarted for the next case, forward passes and is
-timed, and the grader never crashes on the broken pipe (gradable).
+"""Protocol attack: exit (os._exit) as soon as the message after each backward reply
+arrives, so the harness's next message to the worker (releasing the forward's cache)
+meets a worker that dies instead of answering.
+Expected: the answers were complete (the harness read them while the worker was stopped,
+before it could exit), so every check passes (score 100); the worker is restarted for
+the next case; timing stops ("had been stopped"), and the grader never crashes on the
+dead worker (gradable).
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np
@@ -56,15 +57,25 @@ import __main__  # the worker (worker.py runs as __main__): the student can patc
 
 _Worker = __main__.Worker
 _real_send = _Worker.send
+_real_read = __main__.read_message
+_exit_next = [False]
 
 
-def _send_then_exit(self, message):
+def _send_then_arm(self, message):
     _real_send(self, message)
     if "dx" in (message.get("results") or {}):
+        _exit_next[0] = True
+
+
+def _read_then_maybe_exit(fd):
+    message = _real_read(fd)
+    if _exit_next[0]:
         os._exit(0)
+    return message
 
 
-_Worker.send = _send_then_exit
+_Worker.send = _send_then_arm
+__main__.read_message = _read_then_maybe_exit
 
 
 def conv_forward_naive(x, w, b, conv_param):
