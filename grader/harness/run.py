@@ -578,15 +578,15 @@ class TrialRunner:
             self.overhead_s[function] = sorted(costs)[len(costs) // 2]
 
     def _warm_up(self, role: str, rng, timeout: float, settings: dict) -> float | str:
-        """Calls until ``warmup_s`` has passed (at least one); returns the last call's total time."""
-        spent, calls, last = 0.0, 0, 0.0
-        while calls == 0 or (spent < settings["warmup_s"] and calls < 20):
+        """Calls until ``warmup_s`` of wall time has passed (at least one); returns the last
+        call pair's total timed (CPU) time."""
+        started, calls, last = clock_ns(), 0, 0.0
+        while calls == 0 or ((clock_ns() - started) / 1e9 < settings["warmup_s"] and calls < 20):
             case = assignment.speed_case(rng, -1 - calls, settings["size"])
             times, _, failure = self.one_call_pair(role, case, timeout)
             if failure:
                 return failure
             last = sum(times.values())
-            spent += last
             calls += 1
         return last
 
