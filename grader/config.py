@@ -80,8 +80,10 @@ class TimingSettings(Strict):
         "speed-cell", description="Timed input size: the notebook's speed cell, or a small one for quick tests.")
     budget_s: float = Field(6.0, gt=0, description="Time spent in timed trials, past the minimum count (all pairs).")
     min_trials: int = Field(3, ge=1, description="Timed trials per worker pair, at least.")
-    max_trials: int = Field(41, ge=1, description="Timed trials in all, at most (shared among the pairs).")
-    warmup_s: float = Field(0.1, ge=0, description="Warm-up of each side in each worker pair.")
+    # 8 per pair by default: the spread between pairs, not more trials in one, is what
+    # a figure's uncertainty is made of (and the grading costs about what one pair of 41 did).
+    max_trials: int = Field(32, ge=1, description="Timed trials in all, at most (shared among the pairs).")
+    warmup_s: float = Field(0.05, ge=0, description="Warm-up of each side in each worker pair (at least one call).")
     pairs: int = Field(4, ge=1, le=16, description=(
         "Fresh student and reference worker pairs the timing is spread over; the interval is a t-interval "
         "over their figures (one pair: an interval over its trials only)."))

@@ -562,7 +562,7 @@ class TrialRunner:
         measured = _timed(outcome)
         return max(measured - self.overhead_s[function], measured / 2)
 
-    def calibrate(self, rng, settings: dict, calls: int = 7) -> None:
+    def calibrate(self, rng, settings: dict, calls: int = 5) -> None:
         """The fixed cost of a call: null calls (the same request and arguments, no call)
         on the reference worker, whose code is ours. Measured on the student's worker, a
         student could inflate it; any student's fixed cost is its own to shrink either way."""
