@@ -142,8 +142,8 @@ report['limits'] = {n: resource.getrlimit(getattr(resource, 'RLIMIT_' + n.upper(
 report['job_env'] = 'CONVGRADE_JOB' in os.environ
 print(json.dumps(report))
 """
-# CHOWN 0, DAC_READ_SEARCH 2, KILL 5, SETGID 6, SETUID 7 (linux/capability.h)
-HARNESS_CAPS = (1 << 0) | (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7)
+# CHOWN 0, DAC_READ_SEARCH 2, KILL 5, SETGID 6, SETUID 7, SYS_PTRACE 19 (linux/capability.h)
+HARNESS_CAPS = (1 << 0) | (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 19)
 
 
 def test_container_is_hardened_even_for_root(tmp_path, sandbox, hostile_config, docker_client):
