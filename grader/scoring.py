@@ -11,7 +11,7 @@ from grader.result import Check, CheckStatus, FunctionTiming
 
 
 def interval_label(timing: FunctionTiming) -> str:
-    """'95% CI', or the interval's real level when it is another (97.25% over 9 trials, say)."""
+    """'95% CI', or the interval's real level when it is another (96.09% over 9 trials, say)."""
     level = timing.ci_level if timing.ci_level is not None else 0.95
     return f"{level * 100:.4g}% CI"
 
