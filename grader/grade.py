@@ -20,10 +20,11 @@ from grader import __version__
 from grader.config import GradingConfig
 from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
 from grader.harness import conv2d
+from grader.notebook import relocator
 from grader.load import LoadedSubmission, import_hints, kind_of, load_submission, submission_id_for
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 from grader.sandbox.base import Sandbox, SandboxJob
-from grader.scoring import score_checks, speed_checks
+from grader.scoring import score_checks, speed_checks, total
 from grader.seeds import GIVEN, course_secret, derive_seed
 
 
@@ -108,10 +109,11 @@ def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
 
 def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str) -> GradeResult:
     imported = report["import"]
-    message = _with_hint(imported.get("message") or "")
+    to_cells = relocator(loaded.root / loaded.entry, loaded.entry)  # a converted notebook's lines -> its cells
+    message = _with_hint(to_cells(imported.get("message") or ""))
     for raw in report["checks"]:
         if not raw["passed"]:  # np.int or xrange fail at import or inside a call alike
-            raw["message"] = _with_hint(raw["message"])
+            raw["message"] = _with_hint(to_cells(raw["message"]))
     timing = [FunctionTiming(**t) for t in report["timing"]]
     checks = score_checks(report["checks"], config) + speed_checks(timing, config)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
@@ -124,7 +126,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
-        score=round(sum(c.score for c in checks), 6), max_score=round(sum(c.max_score for c in checks), 6),
+        score=total(c.score for c in checks), max_score=total(c.max_score for c in checks),
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
         environment=Environment(**report["environment"], sandbox=backend,
                                 isolation=report["sandboxing"].get("notes", [])),
@@ -166,7 +168,7 @@ def _grader_failed(submission: SubmissionInfo, message: str, config: GradingConf
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=submission, seed=seed, graded_at=_now(), gradable=False,
         failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
-        max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
+        max_score=total(c.max_score for c in checks), checks=checks,
         timing=_untimed("not timed: the grader failed", config), wall_time_s=round(wall_time_s, 3),
     ))
 
@@ -193,7 +195,7 @@ def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: 
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_path_info(path),
         seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
-        score=0.0, max_score=round(sum(c.max_score for c in checks), 6), checks=checks,
+        score=0.0, max_score=total(c.max_score for c in checks), checks=checks,
         timing=_untimed("not timed: the submission could not be loaded", config),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
