@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from grader.errors import GraderError
 from grader.result import GradeResult
-from grader.scoring import interval_label
+from grader.speed_words import describe_speed
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
 
@@ -41,8 +41,7 @@ def to_gradescope(result: GradeResult) -> dict:
         summary.append(result.failure.message)
     for t in result.timing:
         summary.append(f"{t.function}: " + (
-            f"{t.speedup_vs_reference:.3g}x the reference's speed ({interval_label(t)} {t.ci_low:.3g} to "
-            f"{t.ci_high:.3g}, {t.trials} trials)" if t.measured else (t.reason or "not timed")))
+            f"{describe_speed(t)}, {t.trials} trials" if t.measured else (t.reason or "not timed")))
     summary += result.notes
     if result.student_output:
         summary.append("Your code printed:\n" + result.student_output)

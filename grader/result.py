@@ -118,14 +118,12 @@ class GradeResult(Strict):
     wall_time_s: float
 
     def summary_line(self) -> str:
-        """One line for people: id, score, and each function's speedup or why it has none."""
+        """One line for people: id, score, and each function's speed against the reference or why it has none."""
+        from grader.speed_words import describe_speed  # it imports this module
+
         parts = [f"{self.submission.id}: {self.score:g}/{self.max_score:g}"]
         if not self.gradable:
             parts.append("NOT GRADABLE")
         for timing in self.timing:
-            if timing.measured:
-                parts.append(f"{timing.function} {timing.speedup_vs_reference:.3g}x "
-                             f"[{timing.ci_low:.3g}, {timing.ci_high:.3g}]")
-            else:
-                parts.append(f"{timing.function} not timed")
+            parts.append(f"{timing.function} {describe_speed(timing) if timing.measured else 'not timed'}")
         return ", ".join(parts)

@@ -1,23 +1,54 @@
 """Points: the harness says which checks passed; the rubric says what each is worth.
 
-A rubric group's points are split equally among its checks. Speed points, when the
-rubric enables them, come from the measured ``speedup_vs_reference``.
+- A rubric group's points are split equally among its checks.
+- A *property* group (the pack's ``PROPERTY_GROUPS``, e.g. "inputs unchanged") earns its
+  points only when at least one call it covers returned a correct output. Code that
+  crashes on every call, returns garbage or does nothing leaves its inputs unchanged
+  too; it earns nothing for that. The check then fails with a message that says why.
+- Speed points, when the rubric enables them, come from the measured ``speedup_vs_reference``.
+
+Points stay exact: a check's score is the nearest float to its exact share (40/12 ->
+3.3333333333333335), and every total is summed exactly and rounded once, at the edge
+(``total``), so twelve thirds of 40 add up to 40, never 40.00000000000001.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from fractions import Fraction
+
 from grader.config import GradingConfig
+from grader.harness import conv2d
 from grader.result import Check, CheckStatus, FunctionTiming
+from grader.speed_words import describe_speed
+
+SCORE_DECIMALS = 6
 
 
-def interval_label(timing: FunctionTiming) -> str:
-    """'95% CI', or the interval's real level when it is another (96.09% over 9 trials, say)."""
-    level = timing.ci_level if timing.ci_level is not None else 0.95
-    return f"{level * 100:.4g}% CI"
+def total(values: Iterable[float]) -> float:
+    """The sum of check scores, exact, rounded once to SCORE_DECIMALS decimals.
+
+    ``math.fsum`` is the correctly rounded sum of the floats (no error builds up over the
+    checks), so its distance to the rubric's exact total is a few units in the last place,
+    which the rounding removes."""
+    return round(math.fsum(values), SCORE_DECIMALS) + 0.0  # + 0.0: never -0.0
 
 
-def _share(config: GradingConfig, group: str, group_sizes: dict[str, int]) -> float:
-    return config.rubric.points.get(group, 0.0) / group_sizes[group]
+def _exact(value: float) -> Fraction:
+    """A configured number as the decimal the course wrote (0.1 is 1/10, not its binary neighbour)."""
+    return Fraction(repr(float(value)))
+
+
+def _covered_calls_correct(raw_checks: list[dict], functions: tuple[str, ...]) -> bool:
+    return any(raw["passed"] for raw in raw_checks
+               if raw["function"] in functions and raw["group"] not in conv2d.PROPERTY_GROUPS)
+
+
+def _unearned_property_message(raw: dict, functions: tuple[str, ...]) -> str:
+    names = " or ".join(conv2d.STUDENT_FUNCTIONS[fn] for fn in functions)
+    return (f"{raw['message']}; but no call of {names} returned a correct output, and this check earns its points "
+            "only alongside at least one correct answer (code that crashes or returns nothing changes no input either)")
 
 
 def score_checks(raw_checks: list[dict], config: GradingConfig) -> list[Check]:
@@ -27,13 +58,16 @@ def score_checks(raw_checks: list[dict], config: GradingConfig) -> list[Check]:
         group_sizes[raw["group"]] = group_sizes.get(raw["group"], 0) + 1
     checks = []
     for raw in raw_checks:
-        share = _share(config, raw["group"], group_sizes)
-        passed = bool(raw["passed"])
+        share = float(_exact(config.rubric.points.get(raw["group"], 0.0)) / group_sizes[raw["group"]])
+        passed, message = bool(raw["passed"]), raw["message"]
+        covered = conv2d.PROPERTY_GROUPS.get(raw["group"])
+        if passed and covered is not None and not _covered_calls_correct(raw_checks, covered):
+            passed, message = False, _unearned_property_message(raw, covered)
         hidden = raw["id"].split("/")[1].startswith("hidden") if "/" in raw["id"] else False
         checks.append(Check(
             id=raw["id"], name=raw["name"], function=raw["function"], group=raw["group"],
             status=CheckStatus.PASSED if passed else CheckStatus.FAILED,
-            score=share if passed else 0.0, max_score=share, message=raw["message"],
+            score=share if passed else 0.0, max_score=share, message=message,
             visibility=config.rubric.hidden_visibility if hidden else "visible",
         ))
     return checks
@@ -49,12 +83,11 @@ def speed_checks(timings: list[FunctionTiming], config: GradingConfig) -> list[C
         if timing.measured and timing.speedup_vs_reference is not None:
             reached = [f for threshold, f in speed.thresholds if timing.speedup_vs_reference >= threshold]
             fraction = max(reached, default=0.0)
-            message = (f"speedup vs the reference {timing.speedup_vs_reference:.3g}x "
-                       f"({interval_label(timing)} {timing.ci_low:.3g} to {timing.ci_high:.3g}); earns {fraction:.0%} of the speed points")
+            message = f"{describe_speed(timing)}; earns {fraction:.0%} of the speed points"
         checks.append(Check(
             id=f"speed/{timing.function}", name=f"{timing.function} speed", function=timing.function,
             group=f"speed_{timing.function}",
             status=CheckStatus.PASSED if fraction > 0 else CheckStatus.FAILED,
-            score=speed.points * fraction, max_score=speed.points, message=message,
+            score=float(_exact(speed.points) * _exact(fraction)), max_score=float(speed.points), message=message,
         ))
     return checks

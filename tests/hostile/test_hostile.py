@@ -129,13 +129,30 @@ class Expect:
         return "failed a correctness check" if parts & set(FUNCTION_PARTS[function]) else "measured"
 
 
-def expected_score(config: GradingConfig, expect: Expect) -> float:
-    """The rubric's score when exactly the checks ``expect`` names fail."""
+UNEARNED_PROPERTY = "returned a correct output"
+
+
+def unearned_properties(config: GradingConfig, expect: Expect) -> set[str]:
+    """Property checks (inputs unchanged) that fail although the harness saw nothing wrong:
+    they earn points only when a call they cover returned a correct output."""
     plan = conv2d.check_plan(config.hidden_cases)
+    unearned = set()
+    for group, functions in conv2d.PROPERTY_GROUPS.items():
+        covered = [c["id"] for c in plan if c["function"] in functions and c["group"] not in conv2d.PROPERTY_GROUPS]
+        if all(expect.failing(check_id) for check_id in covered):
+            unearned |= {c["id"] for c in plan if c["group"] == group and not expect.failing(c["id"])}
+    return unearned
+
+
+def expected_score(config: GradingConfig, expect: Expect) -> float:
+    """The rubric's score when exactly the checks ``expect`` names fail (and the unearned properties)."""
+    plan = conv2d.check_plan(config.hidden_cases)
+    unearned = unearned_properties(config, expect)
     sizes: dict[str, int] = {}
     for check in plan:
         sizes[check["group"]] = sizes.get(check["group"], 0) + 1
-    return sum(config.rubric.points[c["group"]] / sizes[c["group"]] for c in plan if not expect.failing(c["id"]))
+    return sum(config.rubric.points[c["group"]] / sizes[c["group"]] for c in plan
+               if not expect.failing(c["id"]) and c["id"] not in unearned)
 
 
 IMPORT_BLOCKED = "blocked"
@@ -591,13 +608,15 @@ def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, 
     if expect.loaded:
         assert hostile_env["uids"], "no private uid pair was recorded: the leftover-process check would prove nothing"
     failed = {c.id: c.message for c in result.checks if c.status.value == "failed"}
-    expected_failures = {c.id for c in result.checks if expect.failing(c.id)}
+    unearned = unearned_properties(hostile_config, expect)
+    expected_failures = {c.id for c in result.checks if expect.failing(c.id)} | unearned
     assert set(failed) == expected_failures, (
         f"failed checks differ: unexpected {sorted(set(failed) - expected_failures)}, "
         f"expected to fail {sorted(expected_failures - set(failed))}; messages: "
         + "; ".join(f"{k}: {v[:200]}" for k, v in list(failed.items())[:3]))
     for check_id, message in failed.items():
-        assert expect.message_for(check_id) in message, f"{check_id}: {message[:600]}"
+        wanted = UNEARNED_PROPERTY if check_id in unearned else expect.message_for(check_id)
+        assert wanted in message, f"{check_id}: {message[:600]}"
     assert result.score == pytest.approx(expected_score(hostile_config, expect), abs=1e-6), result.score
     assert result.max_score == pytest.approx(100.0)
     if not expect.loaded or expect.fails == "all":
