@@ -7,27 +7,32 @@ SUBMISSION ?= submissions/examples/fast_strided.py
 SANDBOX ?= process
 FORMAT ?= json
 OUT ?=
+CONFIG ?=
 
 .PHONY: venv test grade grade-all bench-batch bench bench-grader bench-tricks bench-sandbox image clean-containers clean
 
+# Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
+# even on the first run that creates the environment.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "creating $(VENV) and installing convgrade (about a minute)" >&2
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(PY) -m pip install --quiet --upgrade pip >&2
+	@$(PY) -m pip install --quiet -e '.[test]' >&2
+	@touch $@
 
 venv: $(VENV)/.installed
 
 test: venv
 	$(PY) -m pytest
 
+# '@': make must not echo the command onto stdout, where the JSON goes.
 grade: venv
-	$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)')
+	@$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)') $(if $(CONFIG),--config '$(CONFIG)')
 
 # Grade a whole class into OUT (default out/ here; `make grade` takes an empty OUT as stdout).
 SUBMISSIONS ?= submissions/examples
 grade-all: venv
-	$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS))
+	@$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(CONFIG),--config '$(CONFIG)')
 
 # Whole-class throughput with --jobs 1 and 2, and the fast examples' speed figures side by side.
 bench-batch: venv

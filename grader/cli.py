@@ -1,8 +1,8 @@
 """Command line: a thin layer over the library (``grader.grade``, ``grader.batch``).
 
 Exit codes: 0 graded (whatever the score), 1 the grader itself failed (not gradable),
-2 usage error. The JSON goes to standard output or ``--out``; a short human summary
-goes to standard error.
+2 usage error. The JSON goes to ``--out`` or to standard output (not when that is a
+terminal: 18 KB of JSON helps nobody there); a human summary goes to standard error.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from pathlib import Path
 
 import click
 
+from grader.class_folder import CLASS_AT, WARN_AT, submission_like_entries
 from grader.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
 from grader.gradescope import to_gradescope
+from grader.harness import conv2d
 from grader.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
+from grader.scoring import total
 
 EXIT_GRADER_FAILED = 1
 EXIT_USAGE = 2
@@ -39,14 +42,57 @@ def format_option(function):
 
 
 def print_summary(result: GradeResult) -> None:
-    click.echo(result.summary_line(), err=True)
+    """What a person reads on the terminal: the score, each group's points, the speed in
+    words, the first failed checks, and every note the loader left."""
+    from grader.speed_words import describe_speed
+
+    click.echo(f"{result.submission.id}: {result.score:g}/{result.max_score:g}"
+               + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
     if result.failure:
         click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
+    groups: dict[str, list[float]] = {}
+    for check in result.checks:
+        earned = groups.setdefault(check.group, [0.0, 0.0])
+        earned[0] += check.score
+        earned[1] += check.max_score
+    order = list(conv2d.DEFAULT_RUBRIC["points"])  # the rubric's order, then speed
+    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
+               err=True)
+    for timing in result.timing:
+        click.echo(f"  {timing.function}: {describe_speed(timing)}", err=True)
     failed = [c for c in result.checks if c.status.value == "failed"]
     for check in failed[:5]:
         click.echo(f"  FAILED {check.name}: {check.message.splitlines()[0][:300]}", err=True)
     if len(failed) > 5:
         click.echo(f"  ... and {len(failed) - 5} more failed checks", err=True)
+    for note in result.notes:
+        click.echo(f"  note: {note}", err=True)
+
+
+def refuse_a_class(submission: Path, one_student: bool) -> None:
+    """A folder whose entries each look like a submission is a class: grade-all grades it."""
+    if not submission.is_dir():
+        return
+    entries = submission_like_entries(submission)
+    shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+    if len(entries) >= CLASS_AT and not one_student:
+        raise UsageError(
+            f"{submission} looks like a class, not one student: {len(entries)} of its entries each hold a "
+            f"submission ({shown}). Grade them with `convgrade grade-all {submission} --out OUT` "
+            f"(or `make grade-all SUBMISSIONS={submission}`); pass --one-student if it is one student's work.")
+    if len(entries) >= WARN_AT:
+        click.echo(f"warning: {len(entries)} entries of {submission} each hold a submission ({shown}); grading "
+                   "them as ONE student (see the notes below). For one grade per student, use grade-all.", err=True)
+
+
+def print_config_warnings(config: GradingConfig) -> None:
+    for warning in config.warnings():
+        click.echo(f"warning: config: {warning}", err=True)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def render(result: GradeResult, output_format: str) -> str:
@@ -69,19 +115,31 @@ def cli() -> None:
 @click.option("--seed", type=int, help="Seed of the hidden cases (default: derived from the submission's content "
                                        "and the course secret, so a regrade gives the same cases; recorded).")
 @click.option("--cpu", type=int, help="Core to run (and time) on; default: the last allowed core.")
+@click.option("--one-student", is_flag=True,
+              help="Grade a folder as one student even when its entries look like several students' submissions.")
 def grade(submission: Path, sandbox: str, output_format: str, config_path: Path | None, out: Path | None,
-          seed: int | None, cpu: int | None) -> None:
-    """Grade one SUBMISSION: a .py file, a folder, a .zip or an .ipynb."""
+          seed: int | None, cpu: int | None, one_student: bool) -> None:
+    """Grade one SUBMISSION: a .py file, a folder, a .zip or an .ipynb.
+
+    The result goes to --out, or to standard output when that is a file or a pipe
+    (`> result.json`); on a terminal only the summary is shown.
+    """
     from grader.grade import grade_submission
 
     config = GradingConfig.load(config_path)
     warn_without_secret(config, seed)
+    print_config_warnings(config)
+    refuse_a_class(submission, one_student)
     result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, cpu=cpu)
     print_summary(result)
     # A not-gradable result is still written as convgrade JSON (it says so); Gradescope
     # has no such state, so there the run fails visibly rather than record a zero.
     if result.gradable or output_format == "json":
-        write_output(render(result, output_format), out)
+        if out is None and stdout_is_terminal():
+            click.echo(f"  (the {output_format} result is not printed on a terminal: add --out result.json, "
+                       "or redirect: > result.json)", err=True)
+        else:
+            write_output(render(result, output_format), out)
     if not result.gradable:
         raise GraderError(result.failure.message if result.failure else "not gradable")
 
@@ -118,6 +176,7 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
 
     config = GradingConfig.load(config_path)
     warn_without_secret(config, seed)
+    print_config_warnings(config)
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,

@@ -7,6 +7,7 @@ result, so a batch knows when a regrade is needed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -54,8 +55,9 @@ class Rubric(Strict):
         unknown = set(points) - set(conv2d.DEFAULT_RUBRIC["points"])
         if unknown:
             raise ValueError(f"unknown rubric groups {sorted(unknown)}; known: {sorted(conv2d.DEFAULT_RUBRIC['points'])}")
-        if any(value < 0 for value in points.values()):
-            raise ValueError("points must be >= 0")
+        negative = [f"{group} is {value:g}" for group, value in points.items() if value < 0]
+        if negative:
+            raise ValueError(f"{', '.join(negative)}: points must be >= 0")
         return {**conv2d.DEFAULT_RUBRIC["points"], **points}
 
 
@@ -123,13 +125,100 @@ class GradingConfig(Strict):
             "limits": self.limits.model_dump(),
         }
 
+    def warnings(self) -> list[str]:
+        """Settings that are valid but almost certainly not what the course meant."""
+        speed = self.rubric.speed
+        found = []
+        if speed.enabled and speed.points == 0:
+            found.append("rubric.speed.enabled is true but rubric.speed.points is 0: speed earns nothing")
+        elif speed.enabled and not speed.thresholds:
+            found.append(f"rubric.speed.thresholds is empty: no speed earns any of the {speed.points:g} speed points")
+        elif not speed.enabled and speed.points > 0:
+            found.append(f"rubric.speed.points is {speed.points:g} but rubric.speed.enabled is false: speed earns nothing")
+        groups = sum(self.rubric.points.values())
+        maximum = self.max_score()
+        if maximum != groups:
+            found.append(f"the maximum score is {maximum:g}, not the {groups:g} the rubric groups add up to: "
+                         f"speed adds {speed.points:g} points for each of forward and backward")
+        return found
+
+    def max_score(self) -> float:
+        """What a perfect, timed submission scores: the groups' points plus the speed points."""
+        speed = 2 * self.rubric.speed.points if self.rubric.speed.enabled else 0
+        return round(sum(self.rubric.points.values()) + speed, 6)
+
     @classmethod
     def load(cls, path: Path | None) -> "GradingConfig":
+        """The defaults overridden by the JSON file at ``path``.
+
+        Raises UsageError listing every problem, one line each: the option's path, what
+        is wrong, and for an unknown name the closest known one."""
         if path is None:
             return cls()
         try:
-            return cls.model_validate_json(Path(path).read_text())
+            raw = json.loads(Path(path).read_text())
         except FileNotFoundError as exc:
             raise UsageError(f"config file {path} does not exist") from exc
+        except OSError as exc:
+            raise UsageError(f"config file {path} cannot be read: {exc.strerror}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            raise UsageError(f"config file {path} is not valid JSON{where}: "
+                             f"{getattr(exc, 'msg', None) or exc.reason}") from exc
+        problems: list[str] = []
+        known = _without_unknown_keys(raw, cls, "", problems)
+        try:
+            config = cls.model_validate(known)
         except ValidationError as exc:
-            raise UsageError(f"config file {path} is invalid:\n{exc}") from exc
+            problems += [_one_line(error) for error in exc.errors()]
+        if problems:
+            count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+            raise UsageError(f"config file {path} has {count}:\n" + "\n".join(f"  {p}" for p in problems))
+        return config
+
+
+def _path(prefix: str, key) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} (known: {', '.join(known)})"
+
+
+def _without_unknown_keys(raw, model: type[BaseModel], prefix: str, problems: list[str]):
+    """``raw`` without the keys ``model`` does not know (each reported in ``problems``), so
+    that validation reports what is wrong with the known ones, not the same key twice."""
+    if not isinstance(raw, dict):
+        if not prefix:
+            problems.append(f"the file must hold a JSON object, not {type(raw).__name__}")
+        return raw
+    kept = {}
+    for key, value in raw.items():
+        where = _path(prefix, key)
+        field = model.model_fields.get(key)
+        if field is None:
+            problems.append(f"{where}: unknown option{_did_you_mean(key, list(model.model_fields))}")
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            value = _without_unknown_keys(value, annotation, where, problems)
+        elif model is Rubric and key == "points" and isinstance(value, dict):
+            groups = list(conv2d.DEFAULT_RUBRIC["points"])
+            for group in [g for g in value if g not in groups]:
+                problems.append(f"{_path(where, group)}: unknown rubric group{_did_you_mean(group, groups)}")
+            value = {g: v for g, v in value.items() if g in groups}
+        kept[key] = value
+    return kept
+
+
+def _one_line(error: dict) -> str:
+    where = "".join(_path("x", key)[1:] if isinstance(key, int) else "." + str(key) for key in error["loc"])
+    where = where.lstrip(".") or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or error["type"] in ("missing", "value_error") else f" (got {got!r})"
+    return f"{where}: {message}{shown}"
