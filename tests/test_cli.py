@@ -53,6 +53,10 @@ def test_grade_gradescope_format(examples_dir, quick_config_file):
     assert [entry["name"] for entry in document["leaderboard"]] == ["forward speedup", "backward speedup"]
     assert all(entry["value"] > 0 and entry["order"] == "desc" for entry in document["leaderboard"])
     assert isinstance(document["execution_time"], int)
+    # The interval is labelled with its real level, not a fixed "95% CI" (issue 14).
+    assert "95% CI" not in document["output"]
+    assert re.search(r"forward: [\d.]+x the reference's speed \(\d+% interval [\d.]+-[\d.]+\), 3 trials",
+                     document["output"]), document["output"][:500]
 
 
 @pytest.mark.parametrize("args, message", [

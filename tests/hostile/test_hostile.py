@@ -255,6 +255,8 @@ CASES = [
     ("zip_bad_utf8_name", Expect(fails="all", loaded=False, message="not a valid zip archive")),
     ("zip_cp437_name", Expect()),
     ("notebook_shell_cells", Expect(checks=("notebook_canary_survives",))),
+    # a class body that runs code at import (issue 15, item 13): the class is dropped, nothing runs
+    ("notebook_class_body_exec", Expect(checks=("notebook_class_body_not_run",))),
 ]
 
 
@@ -331,10 +333,20 @@ def build_archive(case: str, folder: Path) -> Path:
         os.chmod(canary_dir, 0o777)
         (canary_dir / NOTEBOOK_CANARY).write_text("still here\n")
         return _notebook(folder / "notebook_shell_cells.ipynb", canary_dir)
+    if case == "notebook_class_body_exec":
+        class_body = "class Recorder:\n    exec(\"print('RAN AT IMPORT')\")\n    def record(self):\n        pass\n"
+        notebook = {"cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Convolution"},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "source": HONEST.split('"""', 2)[2]},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "source": class_body},
+        ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        path = folder / "notebook_class_body_exec.ipynb"
+        path.write_text(json.dumps(notebook))
+        return path
     raise KeyError(case)
 
 
-ARCHIVES = {"zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name", "zip_cp437_name",
+ARCHIVES = {"notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name", "zip_cp437_name",
             "notebook_shell_cells"}
 
 
@@ -569,7 +581,13 @@ def _blames_forward_only(result, env, config):
     assert "conv_backward_naive" not in message, f"backward blamed for forward's change: {message[:400]}"
 
 
-EXTRA_CHECKS = {"blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
+def _notebook_class_body_not_run(result, env, config):
+    assert "RAN AT IMPORT" not in result.student_output, result.student_output[:500]
+    assert any(note.startswith("notebook: dropped cell 3, line 1, `class Recorder:`: line 2 of its body: runs code "
+                               "at import (exec(") for note in result.notes), result.notes
+
+
+EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
                 "messages_bounded": _messages_bounded, "notebook_canary_survives": _notebook_canary_survives}
 
 
