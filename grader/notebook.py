@@ -527,6 +527,8 @@ def _bound_names(node: ast.stmt) -> set[str]:
     targets: list[ast.expr] = []
     if isinstance(node, ast.Assign):
         targets = node.targets
+    elif isinstance(node, ast.AnnAssign) and node.value is None:
+        targets = []  # `x: int` only annotates; x stays unbound
     elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
         targets = [node.target]
     elif isinstance(node, (ast.With, ast.AsyncWith)):

@@ -127,6 +127,7 @@ def test_invalid_notebook_json_scores_zero(tmp_path, quick_config):
     assert result.failure.message.startswith("notebook is not valid JSON")
 
 
+@pytest.mark.slow  # about 12 s: it waits for the total time limit
 def test_a_slow_submission_runs_out_of_total_time_without_becoming_not_gradable():
     """Right answers, 2 s per forward call, a 14 s budget: the harness keeps its own
     budget inside the host's deadline, fails what it could not run, and stays gradable."""

@@ -63,10 +63,13 @@ LISTEN_PORTS = range(47231, 47236)  # the test listens on the first free one on 
 LEFT_LISTENING_PORT = 47232  # the submission listens here (in its own network namespace)
 MiB = 1 << 20
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0,
-    reason="the hostile suite needs Linux and root (private uids, namespaces, uid-based leftover checks)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux") or os.geteuid() != 0,
+        reason="the hostile suite needs Linux and root (private uids, namespaces, uid-based leftover checks)",
+    ),
+    pytest.mark.slow,  # about 70 gradings per backend: minutes, so not in the quick subset
+]
 
 HAVE_DOCKER_BACKEND = importlib.util.find_spec("grader.sandbox.docker") is not None
 BACKENDS = [pytest.param("process", id="process")]
