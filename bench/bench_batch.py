@@ -29,6 +29,7 @@ from pathlib import Path
 from grader.batch import choose_cores, grade_all, load_results
 from grader.config import GradingConfig
 from grader.result import GradeResult
+from grader.speed_words import interval_label
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MIN_FAST_SPEEDUP = 0.05
@@ -64,7 +65,7 @@ def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dic
     (label_a, a), later = runs[0], runs[1:]
     fast = sorted(i for i in a if is_fast_and_correct(a[i]) and all(i in r and is_fast_and_correct(r[i])
                                                                       for _, r in later))
-    print(f"\n{sandbox}: speedup vs reference [95% CI] (trials); 'in': inside the {label_a} interval / "
+    print(f"\n{sandbox}: speedup vs reference [interval] level (trials); 'in': inside the {label_a} interval / "
           f"{label_a} inside its interval")
     header = f"{'submission':18} {'function':9} {label_a:>30}" + "".join(
         f" {label:>30} {'in ' + label_a + ' / ' + label_a + ' in':>16}" for label, _ in later)
@@ -86,7 +87,8 @@ def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dic
 
 
 def cell(t) -> str:
-    return f"{t.speedup_vs_reference:.3f} [{t.ci_low:.3f}, {t.ci_high:.3f}] ({t.trials})"
+    level = interval_label(t.ci_level).split()[0]  # the interval's own level, not an assumed 95%
+    return f"{t.speedup_vs_reference:.3f} [{t.ci_low:.3f}, {t.ci_high:.3f}] {level} ({t.trials})"
 
 
 def yes(flag: bool) -> str:
