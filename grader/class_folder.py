@@ -31,7 +31,11 @@ _MAX_FILES_LOOKED_AT = 2000
 def submission_like_entries(folder: Path, required: tuple[str, ...] = CONV_FUNCTIONS) -> list[str]:
     """Names of the top-level entries of ``folder`` that each look like a whole submission."""
     found = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []  # the loader reports an unreadable folder in its own words
+    for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIPPED_DIRS or entry.is_symlink():
             continue
         path = Path(entry.path)

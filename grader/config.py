@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -135,7 +136,7 @@ class GradingConfig(Strict):
             found.append(f"rubric.speed.thresholds is empty: no speed earns any of the {speed.points:g} speed points")
         elif not speed.enabled and speed.points > 0:
             found.append(f"rubric.speed.points is {speed.points:g} but rubric.speed.enabled is false: speed earns nothing")
-        groups = sum(self.rubric.points.values())
+        groups = round(math.fsum(self.rubric.points.values()), 6)
         maximum = self.max_score()
         if maximum != groups:
             found.append(f"the maximum score is {maximum:g}, not the {groups:g} the rubric groups add up to: "
@@ -145,7 +146,7 @@ class GradingConfig(Strict):
     def max_score(self) -> float:
         """What a perfect, timed submission scores: the groups' points plus the speed points."""
         speed = 2 * self.rubric.speed.points if self.rubric.speed.enabled else 0
-        return round(sum(self.rubric.points.values()) + speed, 6)
+        return round(math.fsum([*self.rubric.points.values(), speed]), 6)
 
     @classmethod
     def load(cls, path: Path | None) -> "GradingConfig":

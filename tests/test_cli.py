@@ -342,3 +342,12 @@ def test_the_readme_documents_every_config_option():
 
     missing = [option for option in options(GradingConfig) if f"`{option}`" not in section]
     assert not missing, f"undocumented config options: {missing}"
+
+
+def test_no_config_warning_for_decimal_points_or_the_defaults():
+    from grader.config import GradingConfig, Rubric
+
+    points = {"forward_notebook": 0.1, "forward_hidden": 0.2, "backward_notebook": 0.3, "backward_hidden": 0.7,
+              "inputs_unchanged": 0.1}
+    assert GradingConfig(rubric=Rubric(points=points)).warnings() == []
+    assert GradingConfig().warnings() == []
