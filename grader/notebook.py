@@ -38,6 +38,8 @@ import codecs
 import importlib.util
 import json
 import re
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +63,8 @@ _SAFE_DECORATORS = frozenset({
 # Methods Python calls while *defining* a subclass or subscripting a class: student code at import.
 _CALLED_AT_DEFINITION = frozenset({"__init_subclass__", "__class_getitem__", "__set_name__", "__mro_entries__"})
 _BUILTINS = frozenset(dir(builtins))
+_MISSING = object()
+_GRADER_DEPENDENCIES = frozenset({"numpy", "math"})
 _BUILTIN_TYPES = frozenset(name for name in _BUILTINS if isinstance(getattr(builtins, name), type))
 
 def host_has_module(top_level_name: str) -> bool:
@@ -220,7 +224,33 @@ class _Conversion:
         culprit = _first_active(expression)
         if culprit is not None:
             return f"it runs code at import ({_what(culprit)})"
-        return self._unbound_problem(_names_evaluated(expression), bound)
+        return self._unbound_problem(_names_evaluated(expression), bound) or self._missing_attribute(expression)
+
+    def _missing_attribute(self, expression: ast.expr) -> str | None:
+        """An attribute of a library that does not exist here (``np.float`` in NumPy 2), which
+        would fail the whole import. Only libraries the grader itself depends on or has
+        already imported are looked at: this reads attributes of trusted code, nothing else."""
+        # A lambda's body is read only when it is called.
+        in_bodies = {id(inner) for node in ast.walk(expression) if isinstance(node, ast.Lambda)
+                     for inner in ast.walk(node.body)}
+        for node in ast.walk(expression):
+            if not isinstance(node, ast.Attribute) or id(node) in in_bodies:
+                continue
+            dotted = _dotted_origin(node, self.bound, self.origins)
+            if dotted is None or dotted.startswith("builtins."):
+                continue
+            module_name, *attributes = dotted.split(".")
+            if module_name in _GRADER_DEPENDENCIES:
+                importlib.import_module(module_name)  # the grader's own dependency: same answer in any process
+            value = sys.modules.get(module_name)
+            while value is not None and attributes and isinstance(value, types.ModuleType):
+                name = attributes.pop(0)
+                submodule = sys.modules.get(f"{value.__name__}.{name}")
+                value = submodule if submodule is not None else getattr(value, name, _MISSING)
+                if value is _MISSING:
+                    return (f"{ast.unparse(node)} does not exist in the grader's {module_name} "
+                            f"(AttributeError at import)")
+        return None
 
     def _unbound_problem(self, names: set[str], bound: set[str]) -> str | None:
         if self.star_import:

@@ -857,6 +857,14 @@ IGNORED_IN_CELL_1 = ("notebook: ignored {} top-level statement{} in cell 1 (call
             id="lambdas-and-tables-of-them-are-kept",
         ),
         pytest.param(
+            "import numpy as np\ndtype = np.float\nDTYPE = np.float64\nas_float = lambda x: np.float(x)\n",
+            "\n# notebook cell 1, line 1\nimport numpy as np\n\n# notebook cell 1, line 3\nDTYPE = np.float64\n"
+            "\n# notebook cell 1, line 4\nas_float = lambda x: np.float(x)\n",
+            ["notebook: dropped cell 1, line 2, `dtype = np.float`: np.float does not exist in the grader's numpy "
+             "(AttributeError at import)"],
+            id="a-removed-numpy-alias-would-fail-the-import",
+        ),
+        pytest.param(
             "import numpy as np\nx = np.random.randn(2, 3)\nshift = x + 1\ndef f(a, eps=shift):\n    return a\n",
             "\n# notebook cell 1, line 1\nimport numpy as np\n",
             ["notebook: dropped cell 1, line 2, `x = np.random.randn(2, 3)`: it runs code at import (a call: "
