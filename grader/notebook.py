@@ -19,7 +19,8 @@ the module) can call no code the student wrote. Precisely, the kept statements a
 values, arithmetic on them, and lambdas (a lambda's body runs only when called). No call,
 subscript, comprehension or f-string. Annotations are never evaluated (the module starts
 with ``from __future__ import annotations``). A kept statement that refers at import to a
-name nothing kept before it defines is dropped too, since it would fail the whole import.
+name nothing kept before it defines, or to a numpy attribute the grader's numpy lacks
+(``np.float``), is dropped too, since it would fail the whole import.
 
 Every dropped statement that binds a name is reported with its cell and line (and the
 kept functions that use the name); the rest (calls, loops, prints, plots) are counted.
