@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError
+from grader.import_effects import (BUILTINS, bound_names, describe, dotted_origin, first_active, names_evaluated,
+                                   names_used_when_called, short)
 
 # Line-level IPython syntax that is not Python: `%magic`, `!shell`, `x = !cmd`, `x = %cmd`.
 _IPYTHON_LINE = re.compile(r"^\s*(?:[%!]|[\w.,\s]+=\s*[%!])")
@@ -63,10 +65,9 @@ _SAFE_DECORATORS = frozenset({
 })
 # Methods Python calls while *defining* a subclass or subscripting a class: student code at import.
 _CALLED_AT_DEFINITION = frozenset({"__init_subclass__", "__class_getitem__", "__set_name__", "__mro_entries__"})
-_BUILTINS = frozenset(dir(builtins))
 _MISSING = object()
 _GRADER_DEPENDENCIES = frozenset({"numpy", "math"})
-_BUILTIN_TYPES = frozenset(name for name in _BUILTINS if isinstance(getattr(builtins, name), type))
+_BUILTIN_TYPES = frozenset(name for name in BUILTINS if isinstance(getattr(builtins, name), type))
 
 def host_has_module(top_level_name: str) -> bool:
     """True when ``import top_level_name`` can be resolved here, without importing it.
@@ -181,7 +182,7 @@ class _Conversion:
             return None  # a blanked magic, a bare string: nothing the student meant to run
         reason = self._why_not_kept(node)
         if reason is None:
-            names = _bound_names(node)
+            names = bound_names(node)
             self.bound |= names
             for name in names:
                 self.origins.pop(name, None)  # no longer what an import made it
@@ -189,9 +190,9 @@ class _Conversion:
                 self.classes.add(node.name)
             else:
                 self.classes -= names
-            self.used_later |= _names_used_when_called(node)
+            self.used_later |= names_used_when_called(node)
             return _original_text(source, tree, node)
-        names = tuple(sorted(_bound_names(node)))
+        names = tuple(sorted(bound_names(node)))
         if names:
             first_line = source.split("\n")[node.lineno - 1].strip()  # a def's own line, not its decorator's
             defines = isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef,
@@ -222,10 +223,10 @@ class _Conversion:
         return self._expression_problem(node.value, bound)
 
     def _expression_problem(self, expression: ast.expr, bound: set[str]) -> str | None:
-        culprit = _first_active(expression)
+        culprit = first_active(expression)
         if culprit is not None:
-            return f"it runs code at import ({_what(culprit)})"
-        return self._unbound_problem(_names_evaluated(expression), bound) or self._missing_attribute(expression)
+            return f"it runs code at import ({describe(culprit)})"
+        return self._unbound_problem(names_evaluated(expression), bound) or self._missing_attribute(expression)
 
     def _missing_attribute(self, expression: ast.expr) -> str | None:
         """An attribute of a library that does not exist here (``np.float`` in NumPy 2), which
@@ -237,7 +238,7 @@ class _Conversion:
         for node in ast.walk(expression):
             if not isinstance(node, ast.Attribute) or id(node) in in_bodies:
                 continue
-            dotted = _dotted_origin(node, self.bound, self.origins)
+            dotted = dotted_origin(node, self.bound, self.origins)
             if dotted is None or dotted.startswith("builtins."):
                 continue
             module_name, *attributes = dotted.split(".")
@@ -256,7 +257,7 @@ class _Conversion:
     def _unbound_problem(self, names: set[str], bound: set[str]) -> str | None:
         if self.star_import:
             return None  # `from m import *` may have bound anything
-        missing = sorted(name for name in names if name not in bound and name not in _BUILTINS)
+        missing = sorted(name for name in names if name not in bound and name not in BUILTINS)
         if missing:
             return f"it uses {', '.join(missing)}, which no kept statement before it defines"
         return None
@@ -281,7 +282,7 @@ class _Conversion:
                 and decorator.value.id in properties and decorator.attr in ("setter", "getter", "deleter")):
             return True
         origins = {name: origin for name, origin in self.origins.items() if name not in local}
-        return _dotted_origin(decorator, bound, origins) in _SAFE_DECORATORS
+        return dotted_origin(decorator, bound, origins) in _SAFE_DECORATORS
 
     def _class_problem(self, node: ast.ClassDef, bound: set[str]) -> str | None:
         if node.keywords:
@@ -304,17 +305,17 @@ class _Conversion:
                     return f"it defines {statement.name}, which Python calls while defining classes"
                 problem = self._definition_problem(statement, scope, properties, frozenset(local))
                 if any(self._safe_decorator(d, scope, set(), frozenset(local))
-                       and _dotted_origin(d, scope, self.origins) == "builtins.property" for d in statement.decorator_list):
+                       and dotted_origin(d, scope, self.origins) == "builtins.property" for d in statement.decorator_list):
                     properties.add(statement.name)
             elif isinstance(statement, ast.ClassDef):
                 problem = self._class_problem(statement, scope)
             elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 problem = self._assignment_problem(statement, scope)
             else:
-                problem = f"it runs code at import ({_short(ast.unparse(statement).splitlines()[0], 50)})"
+                problem = f"it runs code at import ({short(ast.unparse(statement).splitlines()[0], 50)})"
             if problem:
                 return f"line {statement.lineno} of its body: {problem.replace('it ', '', 1)}"
-            local |= _bound_names(statement)
+            local |= bound_names(statement)
         return None
 
     # -- imports -----------------------------------------------------------------------
@@ -347,7 +348,7 @@ class _Conversion:
                 continue
             consequence = (f"; your functions use {', '.join(lost)}, which will then be undefined (NameError)"
                            if lost else "")
-            notes.append(f"notebook: dropped cell {dropped.cell}, line {dropped.line}, `{_short(dropped.text)}`: "
+            notes.append(f"notebook: dropped cell {dropped.cell}, line {dropped.line}, `{short(dropped.text)}`: "
                          f"{dropped.reason}{consequence}")
         ignored = sum(ignored_cells.values())
         if ignored:
@@ -489,125 +490,6 @@ def _original_text(source: str, tree: ast.Module, node: ast.stmt) -> str:
 
 def _plural(count: int, word: str) -> str:
     return word if count == 1 else word + "s"
-
-
-def _short(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# -- what an expression does when evaluated ---------------------------------------------
-
-_INERT = (ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp,
-          ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda, ast.Load, ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
-          ast.arguments, ast.arg)
-
-
-def _first_active(expression: ast.expr) -> ast.AST | None:
-    """The first part of ``expression`` that may run code when it is evaluated (a call, a
-    subscript, a comprehension, ...), or None when it is inert. Lambda bodies are not
-    evaluated, only their defaults."""
-    pending: list[ast.AST] = [expression]
-    while pending:
-        node = pending.pop()
-        if not isinstance(node, _INERT) or isinstance(node, ast.Starred):
-            return node
-        if isinstance(node, ast.Dict) and any(key is None for key in node.keys):
-            return node  # {**other}: unpacking calls keys() and __getitem__
-        if isinstance(node, ast.Lambda):
-            pending += node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
-            continue
-        if isinstance(node, ast.arguments):
-            continue
-        pending += list(ast.iter_child_nodes(node))
-    return None
-
-
-def _what(node: ast.AST) -> str:
-    kinds = {ast.Call: "a call", ast.Subscript: "a subscript", ast.JoinedStr: "an f-string",
-             ast.NamedExpr: "an assignment expression", ast.Await: "await", ast.Starred: "unpacking",
-             ast.Dict: "dict unpacking"}
-    for kind, words in kinds.items():
-        if isinstance(node, kind):
-            return f"{words}: {_short(ast.unparse(node), 50)}"
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return f"a comprehension: {_short(ast.unparse(node), 50)}"
-    return _short(ast.unparse(node), 50)
-
-
-def _names_evaluated(expression: ast.expr) -> set[str]:
-    """The names an inert expression looks up when evaluated (not those inside lambda bodies)."""
-    names: set[str] = set()
-    pending: list[ast.AST] = [expression]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Lambda):
-            pending += node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
-        else:
-            pending += list(ast.iter_child_nodes(node))
-    return names
-
-
-def _bound_names(node: ast.stmt) -> set[str]:
-    """The module-level names a statement binds."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
-    targets: list[ast.expr] = []
-    if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, ast.AnnAssign) and node.value is None:
-        targets = []  # `x: int` only annotates; x stays unbound
-    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-        targets = [node.target]
-    elif isinstance(node, (ast.With, ast.AsyncWith)):
-        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
-    names = {n.id for target in targets for n in ast.walk(target)
-             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}  # not `net` of net.params[...] = 0
-    if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):  # definitions inside blocks
-        for child in ast.walk(node):
-            if isinstance(child, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)) and child is not node:
-                names |= _bound_names(child)
-            elif isinstance(child, ast.Assign):
-                names |= {n.id for t in child.targets for n in ast.walk(t)
-                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return names
-
-
-def _names_used_when_called(node: ast.AST) -> set[str]:
-    """The global names a kept statement reads, including inside function and lambda bodies
-    (roughly: a function's parameters and the names it assigns are its own)."""
-    own: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.arg):
-            own.add(child.arg)
-        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-            own.add(child.id)
-    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.ClassDef)):
-        own -= _bound_names(node)  # what the statement itself binds is global
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - own
-
-
-def _dotted_origin(expression: ast.expr, student_bound: set[str], origins: dict[str, str]) -> str | None:
-    """Where a decorator comes from: ``functools.lru_cache`` for ``@lru_cache`` imported from
-    functools, ``builtins.property`` for an unshadowed ``@property``; None for anything the
-    student defined or anything more than a dotted name."""
-    parts: list[str] = []
-    while isinstance(expression, ast.Attribute):
-        parts.insert(0, expression.attr)
-        expression = expression.value
-    if not isinstance(expression, ast.Name):
-        return None
-    name = expression.id
-    if name in origins:
-        base = origins[name]
-    elif name in student_bound or name not in _BUILTINS:
-        return None
-    else:
-        base = f"builtins.{name}"
-    return ".".join([base, *parts])
 
 
 # -- tracebacks back to the notebook -------------------------------------------------------
