@@ -55,7 +55,7 @@ def test_grade_gradescope_format(examples_dir, quick_config_file):
     assert isinstance(document["execution_time"], int)
     # The interval is labelled with its real level, not a fixed "95% CI" (issue 14).
     assert "95% CI" not in document["output"]
-    assert re.search(r"forward: [\d.]+x the reference's speed \(\d+% interval [\d.]+-[\d.]+\), 3 trials",
+    assert re.search(r"forward: [\d.]+x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\), \d+ trials",
                      document["output"]), document["output"][:500]
 
 
@@ -199,11 +199,11 @@ def test_on_a_terminal_a_readable_summary_replaces_the_json(quick_config_file, e
     assert code == 0, stderr
     assert "{" not in stdout and len(stdout) < 200, stdout[:500]
     lines = stderr.splitlines()
-    assert lines[0] == "fast_strided: 100/100"
+    assert "fast_strided: 100/100" in lines
     assert ("  points: forward_notebook 10/10, forward_hidden 30/30, backward_notebook 10/10, backward_hidden 40/40, "
             "inputs_unchanged 10/10") in lines
-    assert any(re.fullmatch(r"  forward: \d[\d.]*x the reference's speed \(\d\d% interval [\d.]+-[\d.]+\)"
-                            r"|  forward: \d+x slower than the reference \(\d\d% interval \d+-\d+x slower\)", line)
+    assert any(re.fullmatch(r"  forward: \d[\d.]*x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\)"
+                            r"|  forward: \d+x slower than the reference \([\d.]+% interval [\d.]+-[\d.]+x slower\)", line)
                for line in lines), lines
     assert "not printed on a terminal: add --out result.json, or redirect: > result.json" in stderr
 
@@ -211,10 +211,10 @@ def test_on_a_terminal_a_readable_summary_replaces_the_json(quick_config_file, e
 def test_the_summary_line_says_what_the_speed_is_against(tmp_path, examples_dir, quick_config_file):
     done = run_cli("grade", str(examples_dir / "naive_loops.py"), "--config", str(quick_config_file),
                    "--out", str(tmp_path / "r.json"))
-    first = done.stderr.splitlines()[0]
-    assert first == "naive_loops: 100/100", done.stderr
-    assert re.search(r"forward: .*(the reference's speed|slower than the reference) \(\d+% interval ", done.stderr)
-    assert "[" not in done.stderr.split("\n")[1]
+    lines = done.stderr.splitlines()
+    assert "naive_loops: 100/100" in lines, done.stderr
+    assert re.search(r"forward: .*(the reference's speed|slower than the reference) \([\d.]+% interval ", done.stderr)
+    assert "[" not in lines[lines.index("naive_loops: 100/100") + 1]
 
 
 def make_class(folder: Path, students: list[str]) -> Path:
@@ -323,7 +323,7 @@ def test_config_warnings(tmp_path, speed, warning, quick_config):
     done = run_cli("grade", "submissions/examples/unfinished_none.py", "--config", str(path),
                    "--out", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stderr
-    assert done.stderr.startswith(f"warning: config: {warning}\n")
+    assert f"warning: config: {warning}" in done.stderr.splitlines()
 
 
 def test_the_readme_documents_every_config_option():

@@ -100,20 +100,20 @@ def timing(speedup: float, low: float, high: float, level: float | None) -> Func
 
 
 @pytest.mark.parametrize("figure, words", [
-    pytest.param(timing(0.838, 0.76, 0.899, 0.9725), "0.84x the reference's speed (97% interval 0.76-0.90)",
+    pytest.param(timing(0.838, 0.76, 0.899, 0.9609), "0.84x the reference's speed (96.09% interval 0.76-0.90)",
                  id="a-bit-slower"),
-    pytest.param(timing(1 / 470, 1 / 510, 1 / 440, 0.9725), "470x slower than the reference "
-                 "(97% interval 440-510x slower)", id="much-slower"),
+    pytest.param(timing(1 / 470, 1 / 510, 1 / 440, 0.95), "470x slower than the reference "
+                 "(95% interval 440-510x slower)", id="much-slower"),
     pytest.param(timing(2.5, 2.26, 2.61, 0.95), "2.5x the reference's speed (95% interval 2.3-2.6)", id="faster"),
-    pytest.param(timing(0.05, 0.04, 0.06, 0.998), "20x slower than the reference (99% interval 17-25x slower)",
-                 id="label-never-rounds-up"),
+    pytest.param(timing(0.05, 0.04, 0.06, 0.99804), "20x slower than the reference (99.8% interval 17-25x slower)",
+                 id="real-level-to-four-digits"),
     pytest.param(timing(0.5, 0.4, 0.6, None), "0.50x the reference's speed (interval 0.40-0.60)", id="no-level"),
 ])
 def test_speed_is_described_against_the_reference(figure, words):
     assert describe_speed(figure) == words
 
 
-@pytest.mark.parametrize("level, label", [(0.9725, "97% interval"), (0.95, "95% interval"), (0.99, "99% interval"),
+@pytest.mark.parametrize("level, label", [(0.9725, "97.25% interval"), (0.9609, "96.09% interval"), (0.95, "95% interval"),
                                           (0.5, "50% interval"), (None, "interval"), (1.0, "interval")])
 def test_interval_label_follows_the_stored_level(level, label):
     assert interval_label(level) == label
