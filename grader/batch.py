@@ -361,7 +361,14 @@ class _Run:
             if self.stop.is_set() and not result.gradable:
                 # Killed by the interruption: not the grader's verdict, not worth keeping.
                 return StudentOutcome(student.id, student.path.name, "interrupted"), None
-            write_atomic(self.results_dir / f"{student.id}.json", result.model_dump_json(indent=2) + "\n")
+            try:
+                document = result.model_dump_json(indent=2) + "\n"
+            except Exception as exc:  # the same guard: one unwritable result must not end the batch
+                self.log.message(f"{student.id}: result not serialisable:\n{traceback.format_exc().rstrip()}")
+                result = grader_failure_result(student.path, f"unexpected error: the result could not be written "
+                                               f"({type(exc).__name__})", self.config, seed, time.monotonic() - started)
+                document = result.model_dump_json(indent=2) + "\n"
+            write_atomic(self.results_dir / f"{student.id}.json", document)
             return _outcome(student, result, "graded" if result.gradable else "not_gradable"), result
         finally:
             self.free_slots.put((slot, core))

@@ -17,6 +17,7 @@ only, readable by an unprivileged user (files 0o644, folders 0o755).
 from __future__ import annotations
 
 import ast
+import errno
 import hashlib
 import json
 import os
@@ -33,7 +34,10 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from grader.errors import SubmissionError, UsageError
+from grader.harness.text import clean
 from grader.notebook import notebook_to_module
+
+MAX_NAME_BYTES = 255  # per path component, as Linux file systems allow
 
 MiB = 1024 * 1024
 
@@ -440,17 +444,22 @@ class _StagingArea:
 
     def _create(self, rel: str, origin: str) -> BinaryIO:
         folder = self.root
-        for part in rel.split("/")[:-1]:
-            folder = folder / part
-            if not folder.is_dir():
-                os.mkdir(folder)
-                os.chmod(folder, 0o755)  # mkdir's mode is masked by the umask
         # O_EXCL|O_NOFOLLOW: never write through something already there, link or not.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
+            # A name the file system refuses (a 300-character folder, say) is the
+            # submission's fault, reported as such, whatever step refuses it.
+            if any(len(part.encode("utf-8", errors="surrogatepass")) > MAX_NAME_BYTES for part in rel.split("/")):
+                raise OSError(errno.ENAMETOOLONG, f"a name in it is over {MAX_NAME_BYTES} bytes")
+            for part in rel.split("/")[:-1]:
+                folder = folder / part
+                if not folder.is_dir():
+                    os.mkdir(folder)
+                    os.chmod(folder, 0o755)  # mkdir's mode is masked by the umask
             descriptor = os.open(self.root / rel, flags, 0o644)
-        except OSError as exc:
-            raise SubmissionError(f"cannot stage {origin}: {exc.strerror}") from exc
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise SubmissionError(f"cannot stage {clean(origin)[:300]}: {reason}") from exc
         os.fchmod(descriptor, 0o644)
         return os.fdopen(descriptor, "wb")
 

@@ -8,5 +8,7 @@
     protocol   framing and the shared-memory arena, used by both sides
     checks     output checks in a fixed order (None, type, shape, dtype, finite, values)
     timing     the one clock, medians, confidence intervals, trial budget
-    lockdown   namespaces, resource limits, private uids
+    lockdown   namespaces, resource limits, private uids, session keyring
+    seccomp    the workers' system-call deny list (classic BPF, installed before exec)
+    text       student text made safe: valid Unicode, control characters escaped, byte caps
 """

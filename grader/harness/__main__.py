@@ -16,7 +16,11 @@ def main() -> int:
     raw = os.environ.pop("CONVGRADE_JOB", None) or sys.stdin.read()
     try:
         job = json.loads(raw)
+        from .lockdown import enter_pid_namespace
         from .run import Run
+
+        if job.get("isolate_namespaces") and os.geteuid() == 0:
+            enter_pid_namespace()  # Run reports whether it is process 1 of a namespace
 
         report = Run(job).execute()
         code = 0

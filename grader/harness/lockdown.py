@@ -12,7 +12,7 @@ Three layers, each used where the platform allows it:
 - ``WorkerLimits.preexec``: in each worker, between fork and exec: resource limits,
   the chroot, a private user id (so the worker cannot signal, trace or read the
   harness, nor the other worker), one CPU core, no new privileges, and death with the
-  harness.
+  harness; then a fresh session keyring and the seccomp filter (``seccomp``).
 """
 
 from __future__ import annotations
@@ -23,14 +23,19 @@ import resource
 import signal
 from dataclasses import dataclass
 
+from . import seccomp
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+KEYCTL_JOIN_SESSION_KEYRING = 1
+_KEYCTL = seccomp.SYSCALLS.get(seccomp.machine(), {}).get("keyctl", -1)
 
 
 def _check(result: int, what: str) -> None:
@@ -53,6 +58,28 @@ def isolate_namespaces() -> None:
     it instead of outliving the run in the host's memory."""
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+
+
+def enter_pid_namespace() -> bool:
+    """Continue as process 1 of a new PID namespace; False (and nothing changed) where
+    that is not allowed (not root, or a container without CAP_SYS_ADMIN).
+
+    The calling process stays outside and only waits: it forks, the child goes on, and
+    the parent exits with the child's status. As process 1, the harness takes every
+    process it started down with it when it exits or is killed, whatever session a
+    worker put itself in, and no worker can see or signal a process of another
+    grading, even one that happens to share its uid."""
+    if _libc.unshare(CLONE_NEWPID) != 0:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        return True
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+        os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
 
 # Folders any user may write to: a worker could leave files there for later runs (or
@@ -178,6 +205,7 @@ class WorkerLimits:
     oom_score_adj: int = 1000
     root: str | None = None  # chroot into this allow-list root (build_worker_root); needs root
     workdir: str | None = None  # the cwd again, inside the new root
+    syscall_filter: seccomp.Filter | None = None  # built in the parent; installed last
 
     def preexec(self) -> None:
         """Runs in the child between fork and exec: order matters (limits, then identity)."""
@@ -201,6 +229,10 @@ class WorkerLimits:
         if self.root is not None:  # before dropping privileges; chdir so no cwd stays outside
             os.chroot(self.root)
             os.chdir(self.workdir or "/")
+        # A new anonymous session keyring: the one inherited from whoever started the
+        # grader (and any key a previous student left under this uid) is out of reach.
+        # Docker's own profile refuses keyctl (EPERM), which is as good.
+        _libc.syscall(_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None, 0, 0, 0)
         if self.uid is not None:
             os.setgroups([])
             os.setgid(self.uid)
@@ -208,3 +240,5 @@ class WorkerLimits:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
         # Set after the uid change, which clears it: the worker dies with the harness.
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+        if self.syscall_filter is not None:  # last: it denies clearing PDEATHSIG, among others
+            self.syscall_filter.install()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import conv2d as assignment
+from . import seccomp
+from .text import ReportBudget
 from .checks import compare
 from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
@@ -27,6 +29,10 @@ from .workers import CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_WORKER_RESTARTS = 12
+# Everything a student can put into the report (messages, output, reasons), in JSON
+# bytes: well inside the host's 4 MiB report cap whatever the text is made of.
+STUDENT_TEXT_BUDGET = 2 * 1024 * 1024
+MESSAGE_BYTES = 16 * 1024
 
 
 @dataclass
@@ -49,6 +55,8 @@ class Sandboxing:
     private_uids: bool
     namespaces: bool
     cpu: int | None
+    pid_namespace: bool = False  # the harness is process 1 of its own PID namespace (or a container's)
+    seccomp: str = ""  # what the workers' system-call filter denies ("" when none)
     notes: list[str] = field(default_factory=list)
 
 
@@ -158,12 +166,20 @@ class Run:
                     hide_path(path)
             cover_shared_dirs(self.scratch, runtime=[sys.prefix, sys.base_prefix, os.path.dirname(np.__file__)])
             private_proc()
+        self.syscall_filter = seccomp.Filter() if seccomp.supported() else None
         notes = []
+        if self.syscall_filter is None:
+            notes.append(seccomp.description())
+        pid_namespace = os.getpid() == 1 or not self.job.get("isolate_namespaces")  # else: a container's
+        if not pid_namespace:
+            notes.append("no PID namespace: a worker that leaves its session could outlive the harness")
         if uid_base is None:
             notes.append("not root: the student worker runs under the grader's own user id")
         if not namespaces:
             notes.append("no private namespaces: network and file visibility come from the sandbox around the harness")
-        return Sandboxing(private_uids=uid_base is not None, namespaces=namespaces, cpu=cpu, notes=notes)
+        return Sandboxing(private_uids=uid_base is not None, namespaces=namespaces, cpu=cpu,
+                          pid_namespace=pid_namespace,
+                          seccomp=seccomp.description() if self.syscall_filter else "", notes=notes)
 
     def _make_dir(self, name: str, mode: int) -> str:
         path = os.path.join(self.scratch, name)
@@ -187,6 +203,7 @@ class Run:
             oom_score_adj=1000 if uid == self.student_uid else 500,
             root=self.worker_root,
             workdir=home,
+            syscall_filter=self.syscall_filter,
         )
 
     def _spec(self, role: str, cpu: int) -> WorkerSpec:
@@ -217,6 +234,8 @@ class Run:
             self.student.stop()
             self.events.append("student worker restarted")
         self.student, outcome = self.start_worker("student", cpu)
+        if not outcome.ok and outcome.message.startswith("could not be started"):
+            self.events.append(f"student worker {outcome.message}")
         return outcome.ok
 
     # -- checks ------------------------------------------------------------------------
@@ -426,13 +445,19 @@ class Run:
             # the empty parent. Without mounts, deleting is safe.
             if self.scratch and not self.made_mounts:
                 shutil.rmtree(self.scratch, ignore_errors=True)
+        budget = ReportBudget(STUDENT_TEXT_BUDGET)
+        checks = [dict(c.as_json(), message=budget.take(c.message, MESSAGE_BYTES)) for c in self.checks]
+        for row in timing:
+            if row.get("reason"):
+                row["reason"] = budget.take(row["reason"], MESSAGE_BYTES)
         return {
             "assignment": assignment.NAME,
             "seed": seed,
-            "import": {"ok": not self.import_error, "message": self.import_error, "functions": self.functions},
-            "checks": [c.as_json() for c in self.checks],
+            "import": {"ok": not self.import_error, "message": budget.take(self.import_error, MESSAGE_BYTES),
+                       "functions": self.functions},
+            "checks": checks,
             "timing": timing,
-            "student_output": self._student_output(),
+            "student_output": budget.take(self._student_output(), STUDENT_TEXT_BUDGET),
             "events": self.events,
             "sandboxing": sandboxing.__dict__,
             "environment": environment(),

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .lockdown import WorkerLimits
+from . import text as student_text
 from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body,
                        encode_message, write_all)
 from .timing import clock_ns, worker_cpu_ns
@@ -94,7 +95,7 @@ class OutputCapture:
         self.dropped += max(0, len(data) - room)
 
     def text(self) -> str:
-        text = self.kept.decode("utf-8", errors="replace")
+        text = student_text.clean(self.kept.decode("utf-8", errors="replace"))
         return text + (f"\n[... {self.dropped} more bytes not shown]" if self.dropped else "")
 
 
@@ -142,9 +143,10 @@ def _wait_child_stopped(pid: int, limit_s: float = 2.0) -> None:
 
 
 def _clean_error(error: Any) -> dict[str, Any]:
-    """A worker's error report with only the expected fields, as short strings (lineno an int)."""
+    """A worker's error report with only the expected fields, as short, clean strings
+    (capped in bytes; lineno an int)."""
     error = error if isinstance(error, dict) else {}
-    clean = {key: str(error[key])[:limit] for key, limit in (("type", 200), ("message", 4000), ("traceback", 12000),
+    clean = {key: student_text.clip(str(error[key]), limit) for key, limit in (("type", 200), ("message", 4000), ("traceback", 12000),
                                                                ("filename", 200), ("text", 500)) if key in error}
     if type(error.get("lineno")) is int:
         clean["lineno"] = error["lineno"]
@@ -215,13 +217,22 @@ class WorkerProcess:
             "arena_size": self.arena.size, "request_bytes": self.arena.request_bytes,
             "root": self.spec.root, "entry": self.spec.entry, "functions": list(self.spec.functions),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "worker.py"), json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self.spec.workdir, env=worker_environment(self.spec.workdir),
-            pass_fds=(request_read, reply_write, self.arena.fd),
-            start_new_session=True, preexec_fn=self.spec.limits.preexec,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "worker.py"), json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=self.spec.workdir, env=worker_environment(self.spec.workdir),
+                pass_fds=(request_read, reply_write, self.arena.fd),
+                start_new_session=True, preexec_fn=self.spec.limits.preexec,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            # E.g. setuid failing with EAGAIN: the uid's task limit is still taken by a
+            # process the student left. That is this start's failure, not the grader's.
+            for fd in (request_read, reply_write, self.request_fd, self.reply_fd):
+                os.close(fd)
+            self.arena.close()
+            self.process = None
+            return CallOutcome("died", 0.0, message=f"could not be started ({str(exc)[:200]})")
         os.close(request_read)
         os.close(reply_write)
         self.selector = selectors.DefaultSelector()
@@ -260,7 +271,22 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """Running (not exited, not stopped by a tracer). A worker found in a ptrace stop
+        is hung, not finished: it is killed and reaped here (Popen.poll would take the
+        stop for an exit and leave a zombie holding the uid's only task)."""
+        if self.process is None or self.process.returncode is not None:
+            return False
+        try:
+            pid, status = os.waitpid(self.process.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+        if os.WIFSTOPPED(status) or os.WIFCONTINUED(status):
+            self.stop()
+            return False
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        return False
 
     def stop(self) -> None:
         """Kill the worker's whole session and release everything; safe to call twice."""
@@ -285,10 +311,25 @@ class WorkerProcess:
         self.kept = []
 
     def _reap(self) -> int | None:
-        try:
-            return self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
-            return None
+        """Wait (at most 5 s) for the worker's exit and return its code. A stop is not an
+        exit (a tracer is told of its tracee's stops): the worker is killed and waited for."""
+        process = self.process
+        give_up = time.monotonic() + 5
+        while process.returncode is None:
+            try:
+                pid, status = os.waitpid(process.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already
+                return None
+            if pid == 0:
+                if time.monotonic() > give_up:
+                    return None
+                time.sleep(0.001)
+            elif os.WIFSTOPPED(status) or os.WIFCONTINUED(status):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGKILL)
+            else:
+                process.returncode = os.waitstatus_to_exitcode(status)
+        return process.returncode
 
     def _drain_output(self) -> None:
         for stream, capture in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
@@ -418,7 +459,8 @@ class WorkerProcess:
             if not reply.get("ok"):
                 return CallOutcome("raised", self._elapsed(started), error=_clean_error(reply.get("error")))
             if reply.get("unpack_error"):
-                return CallOutcome("bad_return", self._elapsed(started), message=str(reply["unpack_error"])[:500])
+                return CallOutcome("bad_return", self._elapsed(started),
+                                   message=student_text.clip(str(reply["unpack_error"]), 500))
             sent = reply.get("results") or {}
             if not isinstance(sent, dict) or set(sent) != set(labels):
                 raise ProtocolError(f"results {sorted(sent)[:4]} instead of {labels}")
@@ -439,13 +481,13 @@ class WorkerProcess:
         if kind == "none":
             return Returned("none")
         if kind == "other":
-            return Returned("other", type_name=str(value.get("type"))[:200])
+            return Returned("other", type_name=student_text.clip(str(value.get("type")), 200))
         if kind != "array":
             raise ProtocolError(f"{label}: unknown kind {kind!r}")
         shape = value.get("shape")
         if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
             raise ProtocolError(f"{label}: bad shape")
-        returned = Returned("array", dtype_name=str(value.get("dtype_name"))[:40], shape=tuple(shape[:32]),
+        returned = Returned("array", dtype_name=student_text.clip(str(value.get("dtype_name")), 40), shape=tuple(shape[:32]),
                             too_large=bool(value.get("too_large")))
         if value.get("address") is not None and self.direct_reads:
             returned.array = self._read_direct(value, label)

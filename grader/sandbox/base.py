@@ -12,13 +12,17 @@ Backends: ``process`` (a locked-down local process tree, the embedded default) a
 
 from __future__ import annotations
 
+import fcntl
 import json
-import secrets
+import os
+import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from grader.errors import HarnessProtocolError
+from grader.harness.text import clean_tree
 
 # The harness report is small (checks, messages, timings and a capped output excerpt);
 # anything larger means something is wrong, and we refuse to parse it.
@@ -26,19 +30,46 @@ MAX_REPORT_BYTES = 4 * 1024 * 1024
 
 
 # Private uids, a pair per run: student, reference. The kernel counts processes per
-# uid across every container and process tree on the host (RLIMIT_NPROC), so two
+# uid across every container and process tree on the host (RLIMIT_NPROC), and a uid
+# shared by two gradings lets one student's worker signal or read the other's, so two
 # concurrent runs must never share a pair. Within one grader process, runs at once
-# differ by slot; across processes, each takes a random base in a range no account uses.
+# differ by slot; across processes, each claims a base of its own in a range no account
+# uses, by holding an exclusive lock on that base's file until it exits.
 UID_RANGE = (100_000, 160_000)
 MAX_SLOTS = 1024
-_PROCESS_UID_BASE = UID_RANGE[0] + 2 * MAX_SLOTS * secrets.randbelow((UID_RANGE[1] - UID_RANGE[0]) // (2 * MAX_SLOTS))
+UID_LOCK_DIRS = ("/run/lock", "/var/lock", "/tmp")
+_claimed: list = []  # [(base, open lock file)] once claimed: held for the process's life
+
+
+def _lock_dir() -> str:
+    return next((d for d in UID_LOCK_DIRS if os.path.isdir(d) and os.access(d, os.W_OK)), "/tmp")
+
+
+def _claim_uid_base() -> int:
+    """A uid base no other grader process on this host holds (see above)."""
+    if _claimed:
+        return _claimed[0][0]
+    bases = [UID_RANGE[0] + 2 * MAX_SLOTS * i for i in range((UID_RANGE[1] - UID_RANGE[0]) // (2 * MAX_SLOTS))]
+    random.SystemRandom().shuffle(bases)
+    while True:  # every base taken: wait for one to be free rather than share it
+        for base in bases:
+            path = os.path.join(_lock_dir(), f"convgrade-uids-{base}.lock")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            _claimed.append((base, fd))
+            return base
+        time.sleep(0.2)
 
 
 def private_uid_pair(slot: int = 0) -> int:
     """The student's uid for a run in ``slot``; the reference worker gets the next one."""
     if not 0 <= slot < MAX_SLOTS:
         raise ValueError(f"slot {slot} is outside 0..{MAX_SLOTS - 1}")
-    return _PROCESS_UID_BASE + 2 * slot
+    return _claim_uid_base() + 2 * slot
 
 
 @dataclass(frozen=True)
@@ -102,4 +133,7 @@ def parse_report(stdout: bytes, *, backend: str) -> dict[str, Any]:
         raise HarnessProtocolError(f"{backend}: harness report is not JSON ({exc})") from exc
     if not isinstance(report, dict):
         raise HarnessProtocolError(f"{backend}: harness report is not a JSON object")
-    return report
+    # JSON may carry lone surrogates ("\ud800") and control characters: neither may reach
+    # a result file or a terminal (grader.harness.text). The harness cleans what it takes
+    # from the student; this is the boundary's own guarantee.
+    return clean_tree(report)

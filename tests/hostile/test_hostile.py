@@ -26,6 +26,7 @@ Run: ``.venv/bin/python -m pytest tests/hostile -m "not docker"`` (as root, Linu
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import importlib.util
 import json
@@ -188,6 +189,9 @@ CASES = [
     ("os_exit_in_call", Expect(fails="forward", message="exited with code 0")),
     ("sys_exit_in_call", Expect(fails="backward", message="conv_backward_naive called sys.exit(3)")),
     ("sysv_shared_memory", Expect(output="shmget -> ")),
+    ("sysv_shm_fill", Expect(output="shmget refused")),
+    ("emoji_flood_messages", Expect(fails="forward+backward", message="FloodError", checks=("messages_bounded",))),
+    ("orphan_worker", Expect(fails="forward", message=LOOP, output="PDEATHSIG refused", max_s=30)),
     ("raise_limits", Expect(fails="all", message=IMPORT_BLOCKED)),
     # -- escape and snooping
     ("network", Expect(fails="all", message=IMPORT_BLOCKED, checks=("listener_untouched",))),
@@ -198,6 +202,10 @@ CASES = [
     ("read_other_students", Expect(fails="all", message="blocked: alice.py not readable")),
     ("write_grader_dirs", Expect(fails="all", message=IMPORT_BLOCKED)),
     ("signal_harness", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("ptrace_self", Expect(output="ptrace(TRACEME) refused")),
+    ("session_keyring", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("dumpable_worker", Expect(output="dumpable=0 set=-1")),
+    ("user_namespace", Expect(output="user namespace refused")),
     # -- forgery
     ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
     ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
@@ -228,6 +236,7 @@ CASES = [
     ("output_after_reply", Expect(fails="forward", message="out is wrong")),
     ("sleep_in_call", Expect()),
     ("io_uring_sqpoll", Expect(output="io_uring_setup -> ")),
+    ("move_to_other_core", Expect(output="sched_setaffinity refused")),
     # -- tampering
     ("patch_numpy_compare", Expect(fails="forward+backward+inputs",
                                    message={"forward": "is wrong", "backward": "is wrong",
@@ -250,6 +259,11 @@ CASES = [
     ("hang_on_forget", Expect(timing=("had been stopped", "had been stopped"), max_s=30)),
     ("forge_ready_message", Expect(fails="forward+backward", message="is not defined in forge_ready_message.py")),
     ("forge_ready_in_call", Expect(timing=("sent a 'ready' message out of turn",) * 2)),
+    # -- text that is not safe to store or show
+    ("lone_surrogate_message", Expect(fails="forward", message="raised ValueError: broken \ufffd",
+                                      checks=("serialisable",))),
+    ("escape_codes", Expect(fails="forward", message="ValueError: \\x1b[1A\\x1b[2K\\x0descape_codes",
+                            output="\\x1b[2J\\x1b[Hescape_codes: 100/100\\x0d", checks=("no_control_characters",))),
     # -- archives and notebooks (built by ARCHIVES below)
     ("zip_traversal", Expect(fails="all", loaded=False, message="has a '..' component")),
     ("zip_absolute_path", Expect(fails="all", loaded=False, message="has an absolute path")),
@@ -257,6 +271,7 @@ CASES = [
     ("zip_bomb", Expect(fails="all", loaded=False, message="over the compression ratio limit")),
     ("zip_bad_utf8_name", Expect(fails="all", loaded=False, message="not a valid zip archive")),
     ("zip_cp437_name", Expect()),
+    ("zip_long_folder_name", Expect(fails="all", loaded=False, message="is over 255 bytes")),
     ("notebook_shell_cells", Expect(checks=("notebook_canary_survives",))),
     # a class body that runs code at import (issue 15, item 13): the class is dropped, nothing runs
     ("notebook_class_body_exec", Expect(checks=("notebook_class_body_not_run",))),
@@ -330,6 +345,8 @@ def build_archive(case: str, folder: Path) -> Path:
     if case == "zip_cp437_name":
         path = _zip(folder / "cp437.zip", [("layers.py", honest), ("notes/cafX.txt", b"notes\n")])
         return _patched(path, b"cafX.txt", b"caf\x82.txt")  # no UTF-8 flag: cp437, an e-acute
+    if case == "zip_long_folder_name":  # one folder name past the file system's 255 bytes
+        return _zip(folder / "long_name.zip", [("layers.py", honest), ("d" * 300 + "/notes.txt", b"notes\n")])
     if case == "notebook_shell_cells":
         canary_dir = folder / "canary"  # anyone may delete it: only not running the cells keeps it
         canary_dir.mkdir(mode=0o777)
@@ -349,8 +366,8 @@ def build_archive(case: str, folder: Path) -> Path:
     raise KeyError(case)
 
 
-ARCHIVES = {"notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name", "zip_cp437_name",
-            "notebook_shell_cells"}
+ARCHIVES = {"notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
+            "zip_cp437_name", "zip_long_folder_name", "notebook_shell_cells"}
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -442,8 +459,26 @@ def sandboxes():
     return get
 
 
+OPERATOR_KEY = "convgrade-hostile-secret"  # also in submissions/session_keyring.py
+
+
+@pytest.fixture(scope="session")
+def operator_key():
+    """A key in a session keyring of this test process, as an operator's login session has
+    one: a worker must not inherit it across setuid (session_keyring.py reads it)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    keyctl, add_key = 250, 248  # x86-64; elsewhere the case only loses its planted key
+    libc.syscall(keyctl, 1, b"convgrade-hostile-session")  # KEYCTL_JOIN_SESSION_KEYRING
+    key = libc.syscall(add_key, b"user", OPERATOR_KEY.encode(), b"LEAKED operator secret", 22, -3)
+    yield key
+    if key > 0:
+        libc.syscall(keyctl, 21, key)  # KEYCTL_INVALIDATE
+
+
 @pytest.fixture
-def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_students):
+def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_students, operator_key):
     """Redirect the grader's temporary files and record the private uid pairs it picks."""
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     picked: list[int] = []
@@ -590,7 +625,21 @@ def _notebook_class_body_not_run(result, env, config):
                                "at import (exec(") for note in result.notes), result.notes
 
 
-EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
+def _serialisable(result, env, config):
+    """The result writes as UTF-8 (a lone surrogate would raise here, as it crashed grade-all)."""
+    document = result.model_dump_json()
+    document.encode("utf-8")
+
+
+def _no_control_characters(result, env, config):
+    """Nothing in the result can move a terminal's cursor or clear its screen."""
+    document = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+    for char in ("\x1b", "\r", "\x07"):
+        assert char not in document, f"{char!r} in the result"
+
+
+EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "serialisable": _serialisable, "no_control_characters": _no_control_characters,
+                "blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
                 "messages_bounded": _messages_bounded, "notebook_canary_survives": _notebook_canary_survives}
 
 
@@ -735,3 +784,92 @@ def test_every_submission_is_in_the_table_and_documented():
     for path in SUBMISSIONS.glob("*.py"):
         text = path.read_text()
         assert text.startswith('"""') and "Expected" in text.split('"""')[1], f"{path.name}: no docstring with 'Expected'"
+
+
+def test_orphans_die_with_the_harness(hostile_config, hostile_env, sandboxes, monkeypatch):
+    """orphan_worker.py clears its parent-death signal and spins in forward. The host then
+    kills the harness (a host deadline shorter than the harness's own): every worker must
+    die with it, whatever session it is in (the harness is process 1 of a PID namespace)."""
+    sandbox = sandboxes("process")
+    real_run = sandbox.run
+    monkeypatch.setattr(sandbox, "run", lambda job: real_run(dataclasses.replace(job, deadline_s=4.0)))
+    path = stage("orphan_worker", hostile_env["tmp"] / "orphan")
+    result = grade_submission(path, sandbox, hostile_config, seed=SEED, hide_paths=(OTHERS_DIR,))
+    assert not result.gradable and "no report within 4" in result.failure.message, result.failure
+    pairs = {uid + i for uid in hostile_env["uids"] for i in (0, 1)}
+    assert pairs
+    give_up = time.monotonic() + 5
+    while (left := processes_of(pairs)) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    assert not left, f"workers outlived the killed harness: {left}"
+
+
+def _lines_within(processes, seconds: float) -> dict:
+    """{process: int of the line it printed} for those that printed one within ``seconds``."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    for process in processes:
+        selector.register(process.stdout, selectors.EVENT_READ, process)
+    printed, give_up = {}, time.monotonic() + seconds
+    while len(printed) < len(processes) and (left := give_up - time.monotonic()) > 0:
+        for key, _ in selector.select(min(left, 1.0)):
+            printed[key.data] = int(key.data.stdout.readline())
+            selector.unregister(key.fileobj)
+        if printed and not selector.select(3.0):
+            break  # the rest are waiting for a base
+    selector.close()
+    return printed
+
+
+def test_uid_bases_are_claimed_host_wide():
+    """Concurrent grader processes never share a private uid base: as many processes as
+    there are bases each hold a different one, and one more waits for a base to be free."""
+    from grader.sandbox import base
+
+    count = (base.UID_RANGE[1] - base.UID_RANGE[0]) // (2 * base.MAX_SLOTS)
+    claim = ("import sys; from grader.sandbox.base import private_uid_pair; "
+             "print(private_uid_pair(0), flush=True); sys.stdin.read()")
+    holders = [subprocess.Popen([sys.executable, "-c", claim], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                cwd=PROJECT, text=True) for _ in range(count + 1)]
+    try:
+        claimed = _lines_within(holders, 15.0)
+        # Other graders on this machine may hold bases too: then more of ours wait. What
+        # must never happen is two live processes printing the same base.
+        assert len(set(claimed.values())) == len(claimed), sorted(claimed.values())
+        waiting = [h for h in holders if h not in claimed]
+        assert waiting, "more processes than uid bases, and none waits"
+        first = next(iter(claimed))
+        first.stdin.close()  # it exits; its base is free again, for exactly one waiting process
+        first.wait(timeout=10)
+        freed = _lines_within(waiting, 10.0)
+        assert list(freed.values()) == [claimed[first]], freed
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+
+
+def test_a_lone_surrogate_does_not_break_grade_all(tmp_path, hostile_config):
+    """In grade-all, the student whose messages hold lone surrogates is graded and written
+    like any other; the students after it are graded and the leaderboard is written."""
+    from click.testing import CliRunner
+
+    from grader.cli import cli
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SUBMISSIONS / "lone_surrogate_message.py", folder / "aaa_surrogate.py")
+    shutil.copy(SUBMISSIONS / "honest_control.py", folder / "zzz_honest.py")
+    config = tmp_path / "config.json"
+    config.write_text(GradingConfig(hidden_cases=1, timing=TimingSettings(enabled=False),
+                                    limits=hostile_config.limits).model_dump_json())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["grade-all", str(folder), "--out", str(out), "--config", str(config),
+                                      "--jobs", "1", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "2 students: 2 graded" in result.output, result.output
+    surrogate = json.loads((out / "results" / "aaa_surrogate.json").read_text())
+    assert surrogate["gradable"] and "broken \ufffd" in json.dumps(surrogate, ensure_ascii=False)
+    assert json.loads((out / "results" / "zzz_honest.json").read_text())["score"] == pytest.approx(100.0)
+    assert (out / "leaderboard.json").is_file()
