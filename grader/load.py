@@ -38,6 +38,7 @@ from grader.harness.text import clean
 from grader.notebook import notebook_to_module
 
 MAX_NAME_BYTES = 255  # per path component, as Linux file systems allow
+MAX_DEPTH = 32  # folders; a course's layout (cs231n/classifiers/...) is a handful
 
 MiB = 1024 * 1024
 
@@ -451,6 +452,10 @@ class _StagingArea:
             # submission's fault, reported as such, whatever step refuses it.
             if any(len(part.encode("utf-8", errors="surrogatepass")) > MAX_NAME_BYTES for part in rel.split("/")):
                 raise OSError(errno.ENAMETOOLONG, f"a name in it is over {MAX_NAME_BYTES} bytes")
+            # Thousands of nested folders overflow path lengths and every recursive walk
+            # (copying, deleting) of the staged tree, long after staging.
+            if rel.count("/") >= MAX_DEPTH:
+                raise OSError(errno.ENAMETOOLONG, f"it is more than {MAX_DEPTH} folders deep")
             for part in rel.split("/")[:-1]:
                 folder = folder / part
                 if not folder.is_dir():

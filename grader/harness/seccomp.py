@@ -66,6 +66,8 @@ DENIED = {
     "perf_event_open": "hardware counters of other processes",
     "bpf": "kernel programs",
     "userfaultfd": "stalling the kernel on page faults",
+    "memfd_create": "memory files grown by write() escape the address-space limit",
+    "pidfd_getfd": "taking another process's open files",
 }
 
 SYSCALLS = {
@@ -74,14 +76,14 @@ SYSCALLS = {
         "request_key": 249, "keyctl": 250, "shmget": 29, "msgget": 68, "semget": 64, "sched_setaffinity": 203,
         "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "unshare": 272, "setns": 308,
         "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "perf_event_open": 298, "bpf": 321,
-        "userfaultfd": 323, "socket": 41, "prctl": 157, "clone": 56, "clone3": 435,
+        "userfaultfd": 323, "memfd_create": 319, "pidfd_getfd": 438, "socket": 41, "prctl": 157, "clone": 56, "clone3": 435,
     },
     "aarch64": {
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272, "add_key": 217,
         "request_key": 218, "keyctl": 219, "shmget": 194, "msgget": 186, "semget": 190, "sched_setaffinity": 122,
         "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "unshare": 97, "setns": 268,
         "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "perf_event_open": 241, "bpf": 280,
-        "userfaultfd": 282, "socket": 198, "prctl": 167, "clone": 220, "clone3": 435,
+        "userfaultfd": 282, "memfd_create": 279, "pidfd_getfd": 438, "socket": 198, "prctl": 167, "clone": 220, "clone3": 435,
     },
 }
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}

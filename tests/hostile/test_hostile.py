@@ -190,6 +190,8 @@ CASES = [
     ("sys_exit_in_call", Expect(fails="backward", message="conv_backward_naive called sys.exit(3)")),
     ("sysv_shared_memory", Expect(output="shmget -> ")),
     ("sysv_shm_fill", Expect(output="shmget refused")),
+    ("memfd_fill", Expect(output="memfd refused after 0 MiB")),
+    ("raise_priority", Expect(output="priority refused")),
     ("emoji_flood_messages", Expect(fails="forward+backward", message="FloodError", checks=("messages_bounded",))),
     ("orphan_worker", Expect(fails="forward", message=LOOP, output="PDEATHSIG refused", max_s=30)),
     ("raise_limits", Expect(fails="all", message=IMPORT_BLOCKED)),
@@ -206,6 +208,8 @@ CASES = [
     ("session_keyring", Expect(fails="all", message=IMPORT_BLOCKED)),
     ("dumpable_worker", Expect(output="dumpable=0 set=-1")),
     ("user_namespace", Expect(output="user namespace refused")),
+    ("abstract_socket", Expect(fails="all", message=IMPORT_BLOCKED)),
+    ("pidfd_steal_fds", Expect(fails="all", message=IMPORT_BLOCKED)),
     # -- forgery
     ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
     ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
@@ -264,6 +268,7 @@ CASES = [
                                       checks=("serialisable",))),
     ("escape_codes", Expect(fails="forward", message="ValueError: \\x1b[1A\\x1b[2K\\x0descape_codes",
                             output="\\x1b[2J\\x1b[Hescape_codes: 100/100\\x0d", checks=("no_control_characters",))),
+    ("raw_bytes_output", Expect(output="a\\x00b\ufffd\\x1b[2Jc", checks=("no_control_characters",))),
     # -- archives and notebooks (built by ARCHIVES below)
     ("zip_traversal", Expect(fails="all", loaded=False, message="has a '..' component")),
     ("zip_absolute_path", Expect(fails="all", loaded=False, message="has an absolute path")),
@@ -272,6 +277,8 @@ CASES = [
     ("zip_bad_utf8_name", Expect(fails="all", loaded=False, message="not a valid zip archive")),
     ("zip_cp437_name", Expect()),
     ("zip_long_folder_name", Expect(fails="all", loaded=False, message="is over 255 bytes")),
+    ("zip_deep_folders", Expect(fails="all", loaded=False, message="more than 32 folders deep")),
+    ("zip_shadow_worker_modules", Expect()),
     ("notebook_shell_cells", Expect(checks=("notebook_canary_survives",))),
     # a class body that runs code at import (issue 15, item 13): the class is dropped, nothing runs
     ("notebook_class_body_exec", Expect(checks=("notebook_class_body_not_run",))),
@@ -347,6 +354,15 @@ def build_archive(case: str, folder: Path) -> Path:
         return _patched(path, b"cafX.txt", b"caf\x82.txt")  # no UTF-8 flag: cp437, an e-acute
     if case == "zip_long_folder_name":  # one folder name past the file system's 255 bytes
         return _zip(folder / "long_name.zip", [("layers.py", honest), ("d" * 300 + "/notes.txt", b"notes\n")])
+    if case == "zip_deep_folders":  # own hunt: 1990 nested folders crashed the cleanup (RecursionError)
+        return _zip(folder / "deep.zip", [("layers.py", honest), ("d/" * 1990 + "notes.txt", b"notes\n")])
+    if case == "zip_shadow_worker_modules":
+        # Own hunt: modules named like the ones the worker itself uses, next to the
+        # student's. The worker imported its own before the student's folder joined
+        # sys.path, so these are never run: score 100, no "LEAKED".
+        shadows = [(f"{name}.py", f"print('LEAKED: the worker imported the submission\\'s {name}.py')\n".encode())
+                   for name in ("protocol", "json", "traceback", "importlib", "worker")]
+        return _zip(folder / "shadow.zip", [("layers.py", honest), *shadows])
     if case == "notebook_shell_cells":
         canary_dir = folder / "canary"  # anyone may delete it: only not running the cells keeps it
         canary_dir.mkdir(mode=0o777)
@@ -367,7 +383,8 @@ def build_archive(case: str, folder: Path) -> Path:
 
 
 ARCHIVES = {"notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
-            "zip_cp437_name", "zip_long_folder_name", "notebook_shell_cells"}
+            "zip_cp437_name", "zip_long_folder_name", "zip_deep_folders", "zip_shadow_worker_modules",
+            "notebook_shell_cells"}
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -477,8 +494,24 @@ def operator_key():
         libc.syscall(keyctl, 21, key)  # KEYCTL_INVALIDATE
 
 
+@pytest.fixture(scope="session")
+def abstract_listener():
+    """An abstract AF_UNIX socket on the host (abstract_socket.py tries to reach it)."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind("\0convgrade-hostile-rendezvous")
+    except OSError:  # another run of this suite holds it: the case still tests the same
+        listener.close()
+        yield None
+        return
+    listener.listen()
+    yield listener
+    listener.close()
+
+
 @pytest.fixture
-def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_students, operator_key):
+def hostile_env(monkeypatch, private_tmp, seed_decoy, loopback_listener, other_students, operator_key,
+                abstract_listener):
     """Redirect the grader's temporary files and record the private uid pairs it picks."""
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     picked: list[int] = []
@@ -873,3 +906,17 @@ def test_a_lone_surrogate_does_not_break_grade_all(tmp_path, hostile_config):
     assert surrogate["gradable"] and "broken \ufffd" in json.dumps(surrogate, ensure_ascii=False)
     assert json.loads((out / "results" / "zzz_honest.json").read_text())["score"] == pytest.approx(100.0)
     assert (out / "leaderboard.json").is_file()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_multibyte_messages_stay_inside_the_report_cap(backend, hostile_config, hostile_env, sandboxes):
+    """emoji_flood_messages.py, graded with ten hidden cases: every check's message is as
+    long as the harness lets a student make it, in characters that take 12 bytes each in
+    the report. Caps that counted characters let the report outgrow the host's 4 MiB cap
+    (NOT GRADABLE); one byte budget keeps it gradable and every message bounded."""
+    config = GradingConfig(hidden_cases=10, timing=TimingSettings(enabled=False), limits=hostile_config.limits)
+    result, _ = grade("emoji_flood_messages", backend, config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / f"emoji-ten-{backend}")
+    failed = [c for c in result.checks if c.status.value == "failed"]
+    assert failed and all("FloodError" in c.message for c in failed)
+    assert len(result.model_dump_json().encode()) < 3 * MiB
