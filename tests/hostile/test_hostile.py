@@ -241,6 +241,8 @@ CASES = [
     ("sleep_in_call", Expect()),
     ("io_uring_sqpoll", Expect(output="io_uring_setup -> ")),
     ("move_to_other_core", Expect(output="sched_setaffinity refused")),
+    ("evict_caches_after_reply", Expect()),  # its speed: test_timing_tricks_do_not_pay
+    ("float32_at_timing_size", Expect(timing=("the output of timed trial 1 was wrong",) * 2)),
     # -- tampering
     ("patch_numpy_compare", Expect(fails="forward+backward+inputs",
                                    message={"forward": "is wrong", "backward": "is wrong",
@@ -754,6 +756,8 @@ TIMING_TRICKS = [
     ("sleep_in_call", "honest_control"),
     # an io_uring kernel polling thread (refused, or charged to the student)
     ("io_uring_sqpoll", "honest_control"),
+    # thrashes the caches between its reply and its next request, before the reference runs
+    ("evict_caches_after_reply", "steal_reference_cpu_twin"),
 ]
 TRICK_MARGIN = 1.1
 

@@ -1,0 +1,80 @@
+"""Timing trick (contained, keep it so): evict the caches before the reference runs. After
+each reply the worker writes through a 64 MiB buffer until its next request arrives, so
+the reference, timed next on the same core, would start from cold caches. The code does
+the work twice, like steal_reference_cpu_twin.py, so that any gain shows against it.
+Expected: the student worker is held stopped from its reply to its next request: score
+100, and the speedup is no better than the twin's
+(test_timing_tricks_do_not_pay).
+"""
+# ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def _columns(x, HH, WW, stride, pad, H_out, W_out):
+    N, C = x.shape[:2]
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    sN, sC, sH, sW = x_pad.strides
+    windows = as_strided(x_pad, shape=(C, HH, WW, N, H_out, W_out),
+                         strides=(sC, sH, sW, sN, stride * sH, stride * sW))
+    return np.ascontiguousarray(windows).reshape(C * HH * WW, N * H_out * W_out)
+
+
+def _forward(x, w, b, conv_param):
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_cols = _columns(x, HH, WW, stride, pad, H_out, W_out)
+    res = w.reshape(F, -1) @ x_cols + b.reshape(-1, 1)
+    out = np.ascontiguousarray(res.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3))
+    return out, (x, w, b, conv_param)
+
+
+def _backward(dout, cache):
+    x, w, b, conv_param = cache[:4]
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_cols = _columns(x, HH, WW, stride, pad, H_out, W_out)
+    db = dout.sum(axis=(0, 2, 3))
+    dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, -1)
+    dw = (dout_mat @ x_cols.T).reshape(w.shape)
+    dcols = (w.reshape(F, -1).T @ dout_mat).reshape(C, HH, WW, N, H_out, W_out)
+    dx_pad = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
+    for k in range(HH):
+        for l in range(WW):
+            dx_pad[:, :, k:k + stride * H_out:stride, l:l + stride * W_out:stride] += \
+                dcols[:, k, l].transpose(1, 0, 2, 3)
+    return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, db
+# ---- end of the honest part ----
+
+import select
+import time
+
+import __main__  # the worker (worker.py runs as __main__): the student can patch it at import
+
+_buffer = np.zeros(8 << 20)  # 64 MiB
+_real_send = __main__.Worker.send
+
+
+def _send_then_evict(self, message):
+    _real_send(self, message)
+    give_up = time.perf_counter() + 0.05
+    while time.perf_counter() < give_up and not select.select([self.request_fd], [], [], 0)[0]:
+        _buffer[::8] += 1.0  # one write per cache line
+
+
+__main__.Worker.send = _send_then_evict
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    _forward(x, w, b, conv_param)
+    return _forward(x, w, b, conv_param)
+
+
+def conv_backward_naive(dout, cache):
+    _backward(dout, cache)
+    return _backward(dout, cache)
