@@ -600,7 +600,8 @@ def _hideable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
 
 def kill_harness_children() -> list[int]:
     """SIGKILL the process group of every harness this process started (the process
-    backend runs each in its own session; its workers die with it, PR_SET_PDEATHSIG)."""
+    backend runs each in its own session; its workers die with it: the harness is process 1
+    of their PID namespace, and they have PR_SET_PDEATHSIG)."""
     killed = []
     me = os.getpid()
     for entry in os.scandir("/proc"):

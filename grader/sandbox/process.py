@@ -1,8 +1,9 @@
 """The process backend: the harness as a local process tree, locked down by the OS.
 
-As root, the harness gets private mount and network namespaces, a size-capped tmpfs
-for scratch, the grader's own folders hidden, and each worker a private uid, one
-task, one core and resource limits. Without root it still gets the resource limits,
+As root, the harness gets private mount, network, IPC and PID namespaces (it is
+process 1 of the last: its workers die with it), a size-capped tmpfs for scratch, the
+grader's own folders hidden, and each worker a private uid (a base claimed host-wide),
+one task, one core, resource limits and the seccomp filter. Without root it still gets the resource limits,
 one core and a scrubbed environment, but the student runs under the caller's uid
 (see the README's security model). The Docker backend is the stronger boundary.
 """
