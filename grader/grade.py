@@ -20,8 +20,9 @@ from grader import __version__
 from grader.config import GradingConfig
 from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
 from grader.harness import conv2d
-from grader.notebook import relocator
+from grader.harness.text import clean_tree
 from grader.load import LoadedSubmission, import_hints, kind_of, load_submission, submission_id_for
+from grader.notebook import relocator
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 from grader.sandbox.base import Sandbox, SandboxJob
 from grader.scoring import score_checks, speed_checks, total
@@ -212,9 +213,11 @@ def _file_digest(path: Path) -> str:
 
 
 def _finish(result: GradeResult) -> GradeResult:
-    """Every result leaves through the published schema."""
-    jsonschema.validate(result.model_dump(mode="json"), result_schema())
-    return result
+    """Every result leaves through the published schema, with every string safe to write
+    and to show (file names and loader messages too: grader.harness.text)."""
+    document = clean_tree(result.model_dump(mode="json"))
+    jsonschema.validate(document, result_schema())
+    return GradeResult.model_validate(document)
 
 
 _SCHEMA: dict | None = None
