@@ -41,7 +41,9 @@ def _spec(tmp_path: Path, source: str) -> WorkerSpec:
     root = tmp_path / "submission"
     root.mkdir()
     (root / "tracee.py").write_text(source)
-    limits = WorkerLimits(address_space_bytes=4 << 30, file_size_bytes=1 << 20, open_files=64, cpu_seconds=30)
+    # No address-space cap to speak of: set after fork, a cap below what this (test) process
+    # has mapped already would fail the start itself.
+    limits = WorkerLimits(address_space_bytes=1 << 44, file_size_bytes=1 << 20, open_files=64, cpu_seconds=30)
     return WorkerSpec(role="student", worker_dir=str(worker_dir), root=str(root), entry="tracee.py",
                       functions=("conv_forward_naive",), workdir=str(tmp_path), limits=limits,
                       request_bytes=1 << 16, response_bytes=1 << 16)
