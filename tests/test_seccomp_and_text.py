@@ -127,7 +127,8 @@ def test_clip_counts_bytes_of_the_report_not_characters():
 def test_one_budget_for_everything_a_student_writes():
     budget = ReportBudget(1000)
     texts = [budget.take("\U0001F600" * 500, 800) for _ in range(10)]
-    assert sum(json_size(t) for t in texts) < 1000 + 10 * 40
+    assert sum(json_size(t) for t in texts) < 1000 + 10 * (ReportBudget.FLOOR_BYTES + 40)
+    assert all(t.startswith("\U0001F600") for t in texts)  # every string keeps its head
 
 
 def test_clean_tree_cleans_keys_and_values_and_leaves_numbers():

@@ -64,8 +64,12 @@ class ReportBudget:
     def __init__(self, total_bytes: int):
         self.left = total_bytes
 
+    # Even with the budget spent, each string keeps its head (which check, which
+    # exception); a report has a bounded number of strings, so the total stays bounded.
+    FLOOR_BYTES = 512
+
     def take(self, text: str, max_bytes: int) -> str:
-        text = clip(text, max(0, min(max_bytes, self.left)))
+        text = clip(text, min(max_bytes, max(self.FLOOR_BYTES, self.left)))
         self.left = max(0, self.left - json_size(text))
         return text
 
