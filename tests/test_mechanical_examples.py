@@ -27,7 +27,7 @@ SCHEMA = json.loads((ROOT / "schemas" / "result.schema.json").read_text())
 SEED = 20261128
 MASK = "<masked>"
 MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
-                 "ci_level", "student_times_s", "reference_times_s")
+                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s")
 
 # (example, message the first failure must hold, hint it must hold, hand-repaired copies (one per variant),
 #  rules the what-if must list)
