@@ -50,6 +50,9 @@ def print_summary(result: GradeResult) -> None:
                + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
     if result.failure:
         click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
+        for line in result.failure.message.splitlines()[1:]:
+            if line.startswith("Hint:"):  # said once here, not once per check
+                click.echo(f"  {line}", err=True)
     groups: dict[str, list[float]] = {}
     for check in result.checks:
         earned = groups.setdefault(check.group, [0.0, 0.0])
@@ -61,11 +64,19 @@ def print_summary(result: GradeResult) -> None:
                err=True)
     for timing in result.timing:
         click.echo(f"  {timing.function}: {describe_speed(timing)}", err=True)
+    if result.what_if is not None:
+        click.echo(f"  what-if (not scored): {result.what_if.summary}", err=True)
     failed = [c for c in result.checks if c.status.value == "failed"]
+    not_run = 0
+    if failed and failed[0].id == "load":  # the others only point to it: count them
+        not_run = sum(c.message.startswith("not run: ") for c in failed[1:])
+        failed = failed[:1] + [c for c in failed[1:] if not c.message.startswith("not run: ")]
     for check in failed[:5]:
         click.echo(f"  FAILED {check.name}: {check.message.splitlines()[0][:300]}", err=True)
     if len(failed) > 5:
         click.echo(f"  ... and {len(failed) - 5} more failed checks", err=True)
+    if not_run:
+        click.echo(f"  ... and {not_run} checks not run", err=True)
     for note in result.notes:
         click.echo(f"  note: {note}", err=True)
 

@@ -101,6 +101,16 @@ class TimingSettings(Strict):
         return self
 
 
+class WhatIfSettings(Strict):
+    """What-if feedback: when the first error is mechanical (Python 2, removed NumPy names,
+    mixed tabs, an unused missing import, merge-conflict markers), a repaired copy is
+    graded too and reported beside the score, never in it."""
+
+    enabled: bool = True
+    deadline_s: float = Field(60, gt=0, description="Wall-clock limit of each repaired copy's grading "
+                                                     "(correctness checks only, never timed).")
+
+
 class GradingConfig(Strict):
     assignment: Literal["cs231n-conv"] = conv2d.NAME
     rubric: Rubric = Field(default_factory=Rubric)
@@ -110,6 +120,7 @@ class GradingConfig(Strict):
     seed_secret: str | None = Field(None, exclude=True, repr=False, description=(
         "Course secret the hidden cases' seed is derived from (with the submission's hash); the environment "
         "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
+    what_if: WhatIfSettings = Field(default_factory=WhatIfSettings)
 
     def config_hash(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

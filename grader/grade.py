@@ -16,12 +16,13 @@ from pathlib import Path
 
 import jsonschema
 
-from grader import __version__
+from grader import __version__, whatif
 from grader.config import GradingConfig
 from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
 from grader.harness import conv2d
 from grader.harness.text import clean_tree
-from grader.load import LoadedSubmission, import_hints, kind_of, load_submission, submission_id_for
+from grader.hints import SourceContext, hint_for
+from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
 from grader.notebook import relocator
 from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 from grader.sandbox.base import Sandbox, SandboxJob
@@ -42,6 +43,17 @@ def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
     return [{**identity, "passed": False, "message": message} for identity in conv2d.check_plan(config.hidden_cases)]
 
 
+# A submission that cannot be loaded or imported fails one check, which says why, once;
+# every planned check then scores zero with a pointer to it, instead of repeating the
+# same message (and hint) 37 times. The check carries no points of its own.
+LOAD_CHECK = {"id": "load", "name": "the submission loads", "function": "both", "group": "load"}
+
+
+def _load_failed_plan(config: GradingConfig, message: str, what: str) -> list[dict]:
+    pointer = f"not run: {what} (see the check '{LOAD_CHECK['name']}')"
+    return [{**LOAD_CHECK, "passed": False, "message": message}] + _failed_plan(config, pointer)
+
+
 def grade_submission(
     path: Path,
     sandbox: Sandbox,
@@ -56,27 +68,43 @@ def grade_submission(
     config = config or GradingConfig()
     derivation = GIVEN
     started = time.monotonic()
+    hide_paths = tuple(hide_paths) + (Path(path).resolve(),)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
             loaded = load_submission(Path(path), Path(staging))
         except SubmissionError as exc:
             if seed is None:
                 seed, derivation = content_seed(_file_digest(Path(path)), config)
-            return _with_derivation(_unloadable(Path(path), exc, config, seed, started), derivation)
-        if seed is None:  # the same file gets the same hidden cases on every regrade
-            seed, derivation = content_seed(loaded.sha256, config)
-        job = SandboxJob(
-            submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
-            deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
-            hide_paths=tuple(hide_paths) + (Path(staging), Path(path).resolve()),
-        )
-        try:
-            run = sandbox.run(job)
-            check_report_shape(run.report, config)
-            result = _from_report(loaded, run.report, config, seed, started, sandbox.name)
-        except GraderError as exc:
-            result = _not_gradable(loaded, exc, config, seed, started)
-        return _with_derivation(result, derivation)
+            result = _with_derivation(_unloadable(Path(path), exc, config, seed, started), derivation)
+            first = whatif.first_error_of_load(exc, Path(path))
+        else:
+            if seed is None:  # the same file gets the same hidden cases on every regrade
+                seed, derivation = content_seed(loaded.sha256, config)
+            job = SandboxJob(
+                submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
+                deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
+                hide_paths=hide_paths + (Path(staging),),
+            )
+            try:
+                run = sandbox.run(job)
+                check_report_shape(run.report, config)
+                result = _with_derivation(_from_report(loaded, run.report, config, seed, started, sandbox.name),
+                                          derivation)
+            except GraderError as exc:
+                return _with_derivation(_not_gradable(loaded, exc, config, seed, started), derivation)
+            first = whatif.first_error_of_report(run.report, loaded)
+    if first is None or not config.what_if.enabled:
+        return result
+    # Feedback only: the score, the checks and the timing above are final.
+    try:
+        what = whatif.what_if(first, Path(path), sandbox, config, seed=seed, cpu=cpu, slot=slot,
+                              hide_paths=hide_paths, timing_lock=timing_lock)
+    except Exception as exc:  # a bug in optional feedback must not cost the student their grade
+        note = f"what-if feedback could not be produced (a grader error, not your code): {type(exc).__name__}: {exc}"
+        return _finish(result.model_copy(update={"notes": [*result.notes, note]}))
+    if what is None:
+        return result
+    return _finish(result.model_copy(update={"what_if": what, "wall_time_s": round(time.monotonic() - started, 3)}))
 
 
 def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
@@ -111,12 +139,17 @@ def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
 def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str) -> GradeResult:
     imported = report["import"]
     to_cells = relocator(loaded.root / loaded.entry, loaded.entry)  # a converted notebook's lines -> its cells
-    message = _with_hint(to_cells(imported.get("message") or ""))
-    for raw in report["checks"]:
-        if not raw["passed"]:  # np.int or xrange fail at import or inside a call alike
-            raw["message"] = _with_hint(to_cells(raw["message"]))
+    context = whatif.source_context(loaded, (report.get("environment") or {}).get("numpy"))
+    message = _with_hint(to_cells(imported.get("message") or ""), context)
+    if imported["ok"]:
+        raw_checks = report["checks"]
+        for raw in raw_checks:
+            if not raw["passed"]:  # np.int or xrange fail inside a call as at import
+                raw["message"] = _with_hint(to_cells(raw["message"]), context)
+    else:
+        raw_checks = _load_failed_plan(config, message, f"{loaded.entry} could not be imported")
     timing = [FunctionTiming(**t) for t in report["timing"]]
-    checks = score_checks(report["checks"], config) + speed_checks(timing, config)
+    checks = score_checks(raw_checks, config) + speed_checks(timing, config)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
     failure = None
     if not imported["ok"]:
@@ -184,14 +217,14 @@ def _path_info(path: Path) -> SubmissionInfo:
                           kind=kind, sha256=_file_digest(path))
 
 
-def _with_hint(message: str) -> str:
-    hint = import_hints(message) if message else None
+def _with_hint(message: str, context: SourceContext | None = None) -> str:
+    hint = hint_for(message, context) if message else None
     return f"{message}\nHint: {hint}" if hint else message
 
 
 def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
     message = str(error)
-    checks = score_checks(_failed_plan(config, message), config)
+    checks = score_checks(_load_failed_plan(config, message, "the submission could not be loaded"), config)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_path_info(path),

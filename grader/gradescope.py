@@ -12,6 +12,7 @@ from __future__ import annotations
 from grader.errors import GraderError
 from grader.result import GradeResult
 from grader.speed_words import describe_speed
+from grader.whatif import describe as describe_what_if
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
 
@@ -37,12 +38,17 @@ def to_gradescope(result: GradeResult) -> dict:
         for t in result.timing
     ]
     summary = [f"Score {result.score:g} / {result.max_score:g}."]
-    if result.failure:
+    if result.failure and any(check.id == "load" for check in result.checks):
+        # The whole message (and its hint) is the load test's output: say it once.
+        summary.append("Your submission could not be loaded or imported: the test 'the submission loads' says why.")
+    elif result.failure:
         summary.append(result.failure.message)
     for t in result.timing:
         summary.append(f"{t.function}: " + (
             f"{describe_speed(t)}, {t.trials} trials" if t.measured else (t.reason or "not timed")))
     summary += result.notes
+    if result.what_if is not None:
+        summary.append(describe_what_if(result.what_if))
     if result.student_output:
         summary.append("Your code printed:\n" + result.student_output)
     return {

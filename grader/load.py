@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -35,7 +36,9 @@ from typing import BinaryIO, Literal
 
 from grader.errors import SubmissionError, UsageError
 from grader.harness.text import clean
+from grader.hints import hint_for
 from grader.notebook import notebook_to_module
+from grader.repair import conflict_marker_lines, conflicts, line_ranges, tab_indented_lines
 
 MAX_NAME_BYTES = 255  # per path component, as Linux file systems allow
 MAX_DEPTH = 32  # folders; a course's layout (cs231n/classifiers/...) is a handful
@@ -106,8 +109,12 @@ def load_submission(
     *,
     required: tuple[str, ...] = CONV_FUNCTIONS,
     limits: LoadLimits = LoadLimits(),
+    rewrite: dict[str, bytes] | None = None,
 ) -> LoadedSubmission:
     """Stage ``path`` (a .py, folder, .zip or .ipynb) into a fresh folder under ``staging_dir``.
+
+    ``rewrite`` maps staged paths (relative, POSIX; a notebook's generated module too) to
+    the bytes to stage there instead of the student's: a what-if copy (grader.whatif).
 
     Raises ``UsageError`` when ``path`` does not exist, ``SubmissionError`` when the
     submission is unusable (the student's fault); nothing is left in ``staging_dir`` then.
@@ -127,7 +134,7 @@ def load_submission(
     root = Path(tempfile.mkdtemp(prefix=f"{submission_id}-", dir=staging_dir))
     try:
         os.chmod(root, 0o755)
-        loaded = _LOADERS[kind](path, root, required, limits)
+        loaded = _LOADERS[kind](path, root, required, limits, rewrite or {})
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -162,8 +169,9 @@ def submission_id_for(stem: str) -> str:
 # --- the four kinds ---------------------------------------------------------------
 
 
-def _load_py(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits) -> _Loaded:
-    staging = _StagingArea(root, limits)
+def _load_py(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits,
+             rewrite: dict[str, bytes]) -> _Loaded:
+    staging = _StagingArea(root, limits, rewrite)
     name = path.name
     _check_size(path, limits.max_file_bytes, origin=name, limit="per-file limit")
     with _open_source(path) as stream:
@@ -174,8 +182,9 @@ def _load_py(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimi
     return _Loaded(staging.digest_of(name), name, found, _partial_note(name, found, required))
 
 
-def _load_notebook(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits) -> _Loaded:
-    staging = _StagingArea(root, limits)
+def _load_notebook(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits,
+                   rewrite: dict[str, bytes]) -> _Loaded:
+    staging = _StagingArea(root, limits, rewrite)
     origin = f"notebook {path.name}"
     _check_size(path, limits.max_notebook_bytes, origin=origin, limit="limit")
     with _open_source(path) as stream:
@@ -189,16 +198,18 @@ def _load_notebook(path: Path, root: Path, required: tuple[str, ...], limits: Lo
     return _Loaded(hashlib.sha256(raw).hexdigest(), entry, found, notes + _partial_note(entry, found, required))
 
 
-def _load_folder(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits) -> _Loaded:
+def _load_folder(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits,
+                 rewrite: dict[str, bytes]) -> _Loaded:
     files, notes = _scan_folder(path, limits)
-    staging = _StagingArea(root, limits)
+    staging = _StagingArea(root, limits, rewrite)
     for rel, source in files:
         with _open_source(source) as stream:
             staging.write(rel, stream, origin=f"file {rel}")
     return _choose_entry(staging, required, notes)
 
 
-def _load_zip(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits) -> _Loaded:
+def _load_zip(path: Path, root: Path, required: tuple[str, ...], limits: LoadLimits,
+              rewrite: dict[str, bytes]) -> _Loaded:
     try:
         archive = zipfile.ZipFile(path)
     except OSError as exc:
@@ -209,7 +220,7 @@ def _load_zip(path: Path, root: Path, required: tuple[str, ...], limits: LoadLim
         raise SubmissionError(f"not a valid zip archive: {exc}", hint) from exc
     with archive:
         members = _validated_members(archive, limits)
-        staging = _StagingArea(root, limits)
+        staging = _StagingArea(root, limits, rewrite)
         for rel, info in members:
             try:
                 with archive.open(info) as stream:
@@ -396,14 +407,17 @@ def _file_cap(rel: str, limits: LoadLimits) -> int:
 class _StagingArea:
     """Writes files under ``root`` (0o644, folders 0o755), enforcing the caps on bytes read."""
 
-    def __init__(self, root: Path, limits: LoadLimits):
+    def __init__(self, root: Path, limits: LoadLimits, rewrite: dict[str, bytes] | None = None):
         self.root = root
         self.limits = limits
+        self.rewrite = rewrite or {}
         self.total_bytes = 0
         self.digests: dict[str, str] = {}
 
     def write(self, rel: str, stream: BinaryIO, *, origin: str) -> None:
         """Copy ``stream`` to ``root/rel``, counting what is read rather than trusting any header."""
+        if rel in self.rewrite:
+            stream = io.BytesIO(self.rewrite[rel])
         file_cap = _file_cap(rel, self.limits)
         digest = hashlib.sha256()
         size = 0
@@ -427,7 +441,7 @@ class _StagingArea:
     def write_generated(self, rel: str, text: str) -> None:
         """Write a file the grader made (a converted notebook); it is not part of the hash."""
         with self._create(rel, origin=rel) as out:
-            out.write(text.encode("utf-8"))
+            out.write(self.rewrite.get(rel, text.encode("utf-8")))
 
     def read(self, rel: str) -> bytes:
         return (self.root / rel).read_bytes()
@@ -650,11 +664,42 @@ _PYTHON2_MESSAGES = ("Missing parentheses in call to", "leading zeros in decimal
 _PYTHON2_HINT = "this looks like Python 2 code; the grader runs Python 3"
 
 
+class EntrySyntaxError(SubmissionError):
+    """The module to grade does not compile. Carries what a what-if repair needs:
+    the file (relative to the submission, or a notebook cell), its text, and the cause."""
+
+    def __init__(self, message: str, hint: str | None, *, where: str, source: str, cause: str):
+        super().__init__(message, hint)
+        self.where = where
+        self.source = source
+        self.cause = cause
+        """merge_conflict, tabs, python2_syntax or syntax (anything else)."""
+
+
 def syntax_error(where: str, source: str | bytes, exc: BaseException) -> SubmissionError:
-    """A SubmissionError for a file (or notebook cell) that does not compile, with a Python 2 hint."""
+    """A SubmissionError for a file (or notebook cell) that does not compile, naming the cause
+    when it is mechanical: merge-conflict markers, mixed tabs and spaces, Python 2 syntax."""
+    text = source.decode("utf-8", errors="replace") if isinstance(source, bytes) else source
+    markers = conflict_marker_lines(text)
+    if markers:
+        blocks = conflicts(text)
+        spans = line_ranges([n for b in blocks for n in range(b.start, b.end + 1)] if blocks else markers)
+        return EntrySyntaxError(
+            f"{where} still holds unresolved git merge-conflict markers (lines {spans})",
+            "keep the side you want of each conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
+            where=where, source=text, cause="merge_conflict")
+    if isinstance(exc, TabError):
+        tabbed = tab_indented_lines(text)
+        return EntrySyntaxError(
+            f"{where} mixes tabs and spaces in its indentation (first refused at line {exc.lineno}; "
+            f"tab-indented lines: {line_ranges(tabbed)})",
+            "indent with spaces only (most editors can convert the indentation to spaces)",
+            where=where, source=text, cause="tabs")
     line = exc.lineno if isinstance(exc, SyntaxError) else None
     location = f"{where} line {line}" if line else where
-    return SubmissionError(f"syntax error in {location}: {_error_text(exc)}", python2_hint(source, exc))
+    hint = python2_hint(source, exc)
+    return EntrySyntaxError(f"syntax error in {location}: {_error_text(exc)}", hint, where=where, source=text,
+                            cause="python2_syntax" if hint else "syntax")
 
 
 def python2_hint(source: str | bytes, exc: BaseException) -> str | None:
@@ -687,51 +732,9 @@ def describe_parse_error(exc: BaseException) -> str:
     return f"line {line}: {_error_text(exc)}" if line else _error_text(exc)
 
 
-# --- hints for import-time failures in the sandbox --------------------------------
-
-_REMOVED_NUMPY_ALIASES = {
-    "int": "`int` or `np.int64`",
-    "float": "`float` or `np.float64`",
-    "bool": "`bool` or `np.bool_`",
-    "object": "`object` or `np.object_`",
-    "complex": "`complex` or `np.complex128`",
-    "str": "`str` or `np.str_`",
-    "long": "`int` or `np.int64`",
-    "unicode": "`str` or `np.str_`",
-}
-_PYTHON2_BUILTINS = {
-    "xrange": "range",
-    "raw_input": "input",
-    "unicode": "str",
-    "basestring": "str",
-    "long": "int",
-    "unichr": "chr",
-}
-_ARRAYPAD = re.compile(r"No module named '?numpy\.lib\.arraypad|module 'numpy\.lib' has no attribute 'pad'")
-_NUMPY_ALIAS = re.compile(r"module 'numpy' has no attribute '(\w+)'")
-_MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
-_UNDEFINED_NAME = re.compile(r"NameError: name '(\w+)' is not defined")
+# --- hints for failures in the sandbox ---------------------------------------------
 
 
 def import_hints(error_text: str) -> str | None:
-    """A hint for a known cause of an import-time failure (the sandbox's traceback text), or None."""
-    if _ARRAYPAD.search(error_text):
-        return "`numpy.lib.arraypad` / `np.lib.pad` no longer exist in NumPy 2: use `np.pad`"
-    alias = _NUMPY_ALIAS.search(error_text)
-    if alias and alias.group(1) in _REMOVED_NUMPY_ALIASES:
-        name = alias.group(1)
-        return f"`np.{name}` was removed from NumPy (use {_REMOVED_NUMPY_ALIASES[name]})"
-    module = _MISSING_MODULE.search(error_text)
-    if module:
-        top = module.group(1).split(".")[0]
-        if top in ("past", "future"):
-            return (
-                f"`{module.group(1)}` is part of a Python 2 compatibility package that is not installed in the "
-                "grader; remove the import (the grader runs Python 3)"
-            )
-        if top == "cs231n":
-            return "the grader only has your submission's files; include the module or remove the import"
-    name = _UNDEFINED_NAME.search(error_text)
-    if name and name.group(1) in _PYTHON2_BUILTINS:
-        return f"`{name.group(1)}` is Python 2; use `{_PYTHON2_BUILTINS[name.group(1)]}` (the grader runs Python 3)"
-    return None
+    """A hint for a known cause of a failure seen in the sandbox, without the source (see grader.hints)."""
+    return hint_for(error_text)

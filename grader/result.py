@@ -94,6 +94,45 @@ class SubmissionInfo(Strict):
     entry: str | None = None
 
 
+class Repair(Strict):
+    """One mechanical repair of the student's file, at its line, so the student can make it."""
+
+    file: str
+    line: int
+    end_line: int | None = Field(None, description="Last line, when the repair spans several (a merge conflict).")
+    rule: Literal["merge_conflict", "python2_print", "tabs", "xrange", "numpy_alias", "python2_division",
+                  "unused_missing_import"]
+    before: str
+    after: str
+
+
+class WhatIfCheck(Strict):
+    id: str
+    passed: bool
+    message: str
+
+
+class WhatIfVariant(Strict):
+    """The checks a repaired copy passed (for a merge conflict, one variant per side)."""
+
+    label: str = Field(description="Which copy: 'with these fixes', or which side of the conflicts was kept.")
+    repairs: list[Repair]
+    passed: int
+    total: int
+    verdict: str = Field(description="Per function: right, or wrong with the first failing case.")
+    error: str | None = Field(None, description="Why the repaired copy still failed before any check, if it did.")
+    checks: list[WhatIfCheck] = Field(default_factory=list)
+
+
+class WhatIf(Strict):
+    """What a mechanically repaired copy of the submission would pass. Feedback only:
+    it never changes the score, the checks or the leaderboard."""
+
+    first_error: str = Field(description="The mechanical class of the first error (e.g. python2_division).")
+    summary: str
+    variants: list[WhatIfVariant]
+
+
 class GradeResult(Strict):
     schema_version: Literal["1.0"] = RESULT_SCHEMA_VERSION
     grader_version: str
@@ -115,6 +154,8 @@ class GradeResult(Strict):
     notes: list[str] = Field(default_factory=list, description="Things the student should know that are not checks.")
     student_output: str = Field("", description="What the student's code printed, truncated.")
     environment: Environment | None = None
+    what_if: WhatIf | None = Field(
+        None, description="When the first error was mechanical: what a repaired copy would pass (never a score).")
     wall_time_s: float
 
     def summary_line(self) -> str:

@@ -37,15 +37,41 @@ def group_score(result, *groups: str) -> float:
     pytest.param("from numpy.lib.arraypad import pad\n" + FAST, "use `np.pad`", id="arraypad-at-import"),
     pytest.param("from past.builtins import xrange\n" + FAST, "Python 2 compatibility package", id="past-builtins"),
 ])
-def test_import_failures_fail_every_check_with_a_hint(tmp_path, quick_config, source, hint):
+def test_import_failures_fail_one_load_check_with_the_hint_once(tmp_path, quick_config, source, hint):
     path = tmp_path / "layers.py"
     path.write_text(source)
     result = grade(path, quick_config)
     assert result.score == 0
+    assert result.max_score == pytest.approx(100)
     assert result.failure.kind.value == "student"
     assert hint in result.failure.message
-    assert all(hint in message for message in failed(result))
+    load, *others = result.checks
+    assert (load.id, load.status.value, load.max_score) == ("load", "failed", 0)
+    assert sum(hint in message for message in failed(result)) == 1 and hint in load.message
+    assert {c.message for c in others} == {
+        "not run: layers.py could not be imported (see the check 'the submission loads')"}
     assert [t.reason for t in result.timing] == ["not timed: the module could not be imported"] * 2
+
+
+@pytest.mark.parametrize("source, message", [
+    pytest.param("", "no file defines conv_forward_naive or conv_backward_naive", id="empty-file"),
+    pytest.param(FAST + "\ndef broken(:\n    pass\n", "syntax error in layers.py line", id="syntax-error"),
+])
+def test_load_failures_are_one_check_plus_zeros_in_json_and_gradescope(tmp_path, quick_config, source, message):
+    from grader.gradescope import to_gradescope
+
+    path = tmp_path / "layers.py"
+    path.write_text(source)
+    result = grade(path, quick_config)
+    load, *others = result.checks
+    assert load.id == "load" and message in load.message
+    assert len(others) == 37 and all(c.score == 0 and c.message.startswith("not run: the submission could not be "
+                                                                            "loaded") for c in others)
+    assert (result.score, result.max_score) == (0, pytest.approx(100))
+    gradescope = to_gradescope(result)
+    assert [t["name"] for t in gradescope["tests"]][0] == "the submission loads"
+    outputs = [t["output"] for t in gradescope["tests"]] + [gradescope["output"]]
+    assert sum(load.message in text for text in outputs) == 1
 
 
 def test_removed_numpy_name_inside_forward_fails_forward_only(tmp_path, quick_config):

@@ -1129,7 +1129,20 @@ def test_unknown_extension_is_refused(tmp_path, name, message):
             id="cs231n",
         ),
         pytest.param("AttributeError: module 'numpy' has no attribute 'foo'", None, id="unknown-numpy-name"),
-        pytest.param("ModuleNotFoundError: No module named 'torch'", None, id="other-module"),
+        pytest.param("ModuleNotFoundError: No module named 'torch'",
+                     "torch is not installed in the grading environment; remove the import, or ask staff to add it",
+                     id="other-module"),
+        pytest.param("TypeError: 'float' object cannot be interpreted as an integer",
+                     "Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float); look "
+                     "for a `/` in the sizes or indices computed before the failing line", id="float-size"),
+        pytest.param("ModuleNotFoundError: No module named 'numpy.testing._private.nosetester'",
+                     "`numpy.testing._private.nosetester` is not in the grading environment's NumPy (a removed or "
+                     "private module; editors add such imports on their own); remove the import",
+                     id="private-numpy-module"),
+        pytest.param("ModuleNotFoundError: No module named 'im2col'",
+                     "importing `im2col` inside the cs231n package is a Python 2 implicit relative import of "
+                     "cs231n/im2col.py, which is not in your submission; write `from .im2col import ...` and include "
+                     "im2col.py", id="implicit-relative-import"),
         pytest.param("NameError: name 'conv_helper' is not defined", None, id="ordinary-name-error"),
         pytest.param("", None, id="empty"),
     ],

@@ -60,30 +60,39 @@ class Sandboxing:
     notes: list[str] = field(default_factory=list)
 
 
-def _describe_failure(outcome: CallOutcome, function_name: str, memory_bytes: int) -> str:
-    """A message for a call that produced no usable result."""
+def _describe_failure(outcome: CallOutcome, function_name: str, memory_bytes: int, where: str = "") -> str:
+    """A message for a call that produced no usable result.
+
+    ``where`` names the case ('at pad 0, stride 1 (x (...), w (...))'): a call that
+    raised or crashed is as much tied to its shapes as a wrong answer is, and the
+    shapes are what tells a student which bug it is (an empty dx at pad 0 raises
+    "could not broadcast ... (3,0,0)" in the next line of their code).
+    """
+    at = f" {where}" if where else ""
     if outcome.status == "raised":
         error = outcome.error or {}
         kind, text = error.get("type", "Exception"), error.get("message", "")
         if kind == "MemoryError" or "Unable to allocate" in text:
-            return (f"memory limit of {memory_bytes / 2**30:g} GiB exceeded in {function_name} "
+            return (f"memory limit of {memory_bytes / 2**30:g} GiB exceeded in {function_name}{at} "
                     f"({kind}: {text[:300]})")
         if kind == "SystemExit":
-            return f"{function_name} called sys.exit({text}); return the results instead"
+            return f"{function_name} called sys.exit({text}){at}; return the results instead"
         hint = ""
         if "can't start new thread" in text or kind == "BlockingIOError" or "multiprocessing" in error.get("traceback", ""):
             hint = " (the grader runs your code as one process: threads and child processes are refused)"
-        return f"{function_name} raised {kind}: {text[:500]}{hint}\n{_tail(error.get('traceback', ''))}"
+        first_line, newline, rest = text[:500].partition("\n")  # the case ends the message's first line
+        return (f"{function_name} raised {kind}: {first_line}{hint}{at}{newline}{rest}\n"
+                f"{_tail(error.get('traceback', ''))}")
     if outcome.status == "timeout":
-        return f"{function_name} {outcome.message} (time limit); is there an infinite loop?"
+        return f"{function_name} {outcome.message} (time limit){at}; is there an infinite loop?"
     if outcome.status == "died":
         suffix = ""
         if "SIGKILL" in outcome.message:
             suffix = f"; most often this is the memory limit of {memory_bytes / 2**30:g} GiB"
-        return f"the process running {function_name} {outcome.message}{suffix}"
+        return f"the process running {function_name} {outcome.message}{at}{suffix}"
     if outcome.status == "bad_return":
-        return f"{function_name} {outcome.message}"
-    return f"{function_name}: {outcome.message}"
+        return f"{function_name} {outcome.message}{at}"
+    return f"{function_name}: {outcome.message}{at}"
 
 
 def _tail(traceback_text: str, lines: int = 8) -> str:
@@ -310,10 +319,13 @@ class Run:
                 diff = float(np.max(np.abs(got - published) / np.maximum(1e-8, np.abs(got) + np.abs(published))))
                 message += f"; the notebook prints 'difference: {diff:.2e}' (about 2e-08 expected)"
         else:
-            passed, message = False, _describe_failure(outcome, function_name, self.limits["memory_bytes"])
+            passed, message = False, _describe_failure(outcome, function_name, self.limits["memory_bytes"], case.where)
             if outcome.status == "timeout" and self.time_left() <= 0:
                 message = f"{function_name} was stopped: {self.total_time_reached()}"
-        self.checks.append(CheckRecord(**identity, passed=passed, message=message + (suffix if not passed else "")))
+        if suffix and not passed:  # on the first line, before any traceback
+            first_line, newline, rest = message.partition("\n")
+            message = first_line + suffix + newline + rest
+        self.checks.append(CheckRecord(**identity, passed=passed, message=message))
 
     def _unavailable_message(self, function_name: str) -> str:
         if self.time_left() <= 0:
@@ -524,7 +536,8 @@ class TrialRunner:
             args, inputs = case.forward_call()
             outcome = worker.call(names["forward"], args, assignment.FORWARD_RESULTS, inputs, timeout, slot)
             if not outcome.ok:
-                return times, outputs, _describe_failure(outcome, names["forward"], self.run_.limits["memory_bytes"])
+                memory = self.run_.limits["memory_bytes"]
+                return times, outputs, _describe_failure(outcome, names["forward"], memory, case.where)
             if outcome.inputs_changed:
                 return times, outputs, f"{names['forward']} changed its input {outcome.inputs_changed[0]}"
             times["forward"], outputs["out"] = self._net(outcome, "forward"), outcome.results["out"]
@@ -532,7 +545,8 @@ class TrialRunner:
             args, inputs = case.backward_call(slot if use_forward else None)
             outcome = worker.call(names["backward"], args, assignment.BACKWARD_RESULTS, inputs, timeout)
             if not outcome.ok:
-                return times, outputs, _describe_failure(outcome, names["backward"], self.run_.limits["memory_bytes"])
+                memory = self.run_.limits["memory_bytes"]
+                return times, outputs, _describe_failure(outcome, names["backward"], memory, case.where)
             if outcome.inputs_changed:
                 return times, outputs, f"{names['backward']} changed its input {outcome.inputs_changed[0]}"
             times["backward"] = self._net(outcome, "backward")

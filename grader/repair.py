@@ -1,0 +1,701 @@
+"""Mechanical repairs of a student's source, for what-if feedback only (never for a score).
+
+Some submissions fail at their first line of Python 2, old NumPy, a file saved with
+mixed tabs, an import of a module the grader does not have, or an unresolved merge,
+and their convolution is never run. Repairing those mechanically lets the grader tell
+the student what the convolution itself does (``grader.whatif``). The score is always
+what the file as submitted earns.
+
+Every rule is conservative: it changes only what fails in Python 3 or the current
+NumPy, and only where the new code means exactly what the old code meant when it ran
+(in Python 2, in old NumPy, or with the tabs as Python 2 read them). A change whose
+meaning is uncertain (``/`` on something that may be a float, a print statement
+Python 3 cannot express simply, a tab width that changes the blocks) is not made, and
+the what-if copy then fails the way the submission does. Each repair is recorded with
+its line in the file as submitted, so the student can make it.
+
+    conflicts(text)                      -> the merge-conflict blocks, with their lines
+    repair_source(text, ...)             -> Repaired(text, repairs, error)
+    python2_divisions(text)              -> the lines where `/` divides two integers
+    unused_imports(text, modules)        -> imports of those modules that nothing uses
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import warnings
+from dataclasses import dataclass, field
+
+# The rules, in the order they run; the names are what results record.
+RULES = ("merge_conflict", "python2_print", "tabs", "xrange", "numpy_alias", "python2_division",
+         "unused_missing_import")
+
+# NumPy aliases of builtins, removed in NumPy 1.24 (np.bool came back in 2.0 as np.bool_,
+# a different type, so it is not touched). Until their removal, `np.int is int` was True:
+# writing the builtin is the very object the student's code used.
+REMOVED_NUMPY_ALIASES = ("int", "float", "object", "complex", "str")
+
+_CONFLICT_START = re.compile(r"^<{7}(?:\s|$)")
+_CONFLICT_BASE = re.compile(r"^\|{7}(?:\s|$)")
+_CONFLICT_MIDDLE = re.compile(r"^={7}\s*$")
+_CONFLICT_END = re.compile(r"^>{7}(?:\s|$)")
+_PRINT_STATEMENT = re.compile(r"^(?P<indent>[ \t]*)print[ \t]+(?P<rest>[^\s(=.,>\[].*?)\s*$")
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One `<<<<<<< ... ======= ... >>>>>>>` block, as 1-based line numbers."""
+
+    start: int
+    middle: int
+    end: int
+    base: int | None = None  # diff3's `|||||||` line, when present
+    first_label: str = ""  # what follows <<<<<<< (often HEAD)
+    second_label: str = ""  # what follows >>>>>>> (a branch or commit)
+
+
+@dataclass(frozen=True)
+class Repair:
+    line: int
+    """1-based line in the file as submitted (the first line, for a block)."""
+    rule: str
+    before: str
+    after: str
+    end_line: int | None = None
+    """Last line of a block (a merge conflict), when the repair spans several."""
+
+
+@dataclass
+class Repaired:
+    text: str
+    repairs: list[Repair] = field(default_factory=list)
+    error: str | None = None
+    """Why the repaired text still does not compile, when it does not."""
+    python2: bool = False
+    """Whether Python 2 was recognised (given, or shown by a print statement or xrange)."""
+
+
+def conflicts(text: str) -> list[Conflict]:
+    """The complete merge-conflict blocks of ``text`` (git's markers at the start of a line)."""
+    found, start, base, middle = [], None, None, None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _CONFLICT_START.match(line):
+            start, base, middle = number, None, None
+        elif start is not None and middle is None and _CONFLICT_BASE.match(line):
+            base = number
+        elif start is not None and _CONFLICT_MIDDLE.match(line):
+            middle = number
+        elif start is not None and middle is not None and _CONFLICT_END.match(line):
+            lines = text.splitlines()
+            found.append(Conflict(start, middle, number, base, lines[start - 1][7:].strip(), line[7:].strip()))
+            start = base = middle = None
+    return found
+
+
+def conflict_marker_lines(text: str) -> list[int]:
+    """Lines holding any conflict marker, complete block or not."""
+    patterns = (_CONFLICT_START, _CONFLICT_MIDDLE, _CONFLICT_END)
+    return [n for n, line in enumerate(text.splitlines(), start=1) if any(p.match(line) for p in patterns)]
+
+
+def line_ranges(numbers: list[int], limit: int = 6) -> str:
+    """'3-7, 12, 20-21' for [3, 4, 5, 6, 7, 12, 20, 21]; at most ``limit`` ranges, then 'and N more'."""
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    shown = [f"{a}-{b}" if a != b else f"{a}" for a, b in ranges[:limit]]
+    more = f" and {len(ranges) - limit} more" if len(ranges) > limit else ""
+    return ", ".join(shown) + more
+
+
+def tab_indented_lines(text: str) -> list[int]:
+    """Lines whose indentation holds a tab (for a TabError message)."""
+    return [n for n, line in enumerate(text.splitlines(), start=1)
+            if "\t" in line[: len(line) - len(line.lstrip(" \t"))] and line.strip()]
+
+
+class _Source:
+    """The text being repaired, line by line, with each line's number in the original."""
+
+    def __init__(self, text: str):
+        self.original = text.split("\n")
+        self.lines = list(self.original)
+        self.origin = list(range(1, len(self.lines) + 1))
+        self.repairs: list[Repair] = []
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def replace_line(self, index: int, new: str, rule: str) -> None:
+        self.lines[index] = new
+        self.repairs.append(Repair(self.origin[index], rule, self.original[self.origin[index] - 1].strip(), ""))
+
+    def finish(self) -> list[Repair]:
+        """The repairs, each with its line's final text, in line order."""
+        final = {origin: line for origin, line in zip(self.origin, self.lines)}
+        done = []
+        for repair in self.repairs:
+            after = repair.after if repair.rule == "merge_conflict" else final.get(repair.line, "").strip()
+            done.append(Repair(repair.line, repair.rule, repair.before, after, repair.end_line))
+        unique = {(r.line, r.rule): r for r in done}
+        return _tab_blocks(sorted(unique.values(), key=lambda r: (r.line, RULES.index(r.rule))))
+
+
+def _tab_blocks(repairs: list[Repair]) -> list[Repair]:
+    """One repair per run of consecutive re-indented lines: the text itself does not change."""
+    merged: list[Repair] = []
+    for repair in repairs:
+        if repair.rule == "tabs":
+            last = next((r for r in reversed(merged) if r.rule == "tabs"), None)
+            if last is not None and (last.end_line or last.line) == repair.line - 1:
+                merged[merged.index(last)] = Repair(last.line, "tabs", last.before, last.after, repair.line)
+                continue
+            repair = Repair(repair.line, "tabs", "indented with tabs",
+                            "indented with spaces, a tab as 8 columns (as Python 2 read it)", repair.line)
+        merged.append(repair)
+    return merged
+
+
+def repair_source(text: str, *, python2: bool = False, missing_modules: frozenset[str] = frozenset(),
+                  conflict_side: int | None = None) -> Repaired:
+    """Apply every rule that applies; ``conflict_side`` 0 keeps the first side of each
+    merge conflict, 1 the second. ``python2``: the code is known to be Python 2 (its
+    first error said so), which is what makes `/` between integers a floor division."""
+    source = _Source(text)
+    if conflict_side is not None:
+        _keep_conflict_side(source, conflict_side)
+    python2 = _python2_prints(source) or python2
+    _expand_tabs(source)
+    tree, error = _parse(source.text)
+    if tree is not None:
+        python2 = _ast_rules(source, tree, python2, missing_modules) or python2
+        error = _compile_error(source.text)
+    return Repaired(source.text, source.finish(), error, python2)
+
+
+# --- text rules (they run on files that do not parse) ------------------------------
+
+
+def _keep_conflict_side(source: _Source, side: int) -> None:
+    """Keep one side of every merge-conflict block, dropping the markers and the other side.
+
+    Safe because it invents nothing: each side is code the student (or a collaborator)
+    wrote and meant to run; which one they meant is theirs to say, so both are tried.
+    """
+    blocks = conflicts(source.text)
+    keep = [True] * len(source.lines)
+    for block in blocks:
+        # Line numbers are 1-based: the first side lies between <<<<<<< and ======= (or
+        # diff3's ||||||| base section, which belongs to neither side), the second between
+        # ======= and >>>>>>>. Every line of the block, markers included, goes but the side kept.
+        first_side = range(block.start + 1, block.base or block.middle)
+        second_side = range(block.middle + 1, block.end)
+        kept = first_side if side == 0 else second_side
+        for number in range(block.start, block.end + 1):
+            keep[number - 1] = number in kept
+        label = block.first_label if side == 0 else block.second_label
+        which = "first" if side == 0 else "second"
+        note = f"kept the {which} side" + (f" ({label})" if label else "")
+        source.repairs.append(Repair(source.origin[block.start - 1], "merge_conflict",
+                                     f"<<<<<<< {block.first_label} ... ======= ... >>>>>>> {block.second_label}"
+                                     .replace("  ", " ").strip(),
+                                     note, source.origin[block.end - 1]))
+    source.lines = [line for line, kept in zip(source.lines, keep) if kept]
+    source.origin = [origin for origin, kept in zip(source.origin, keep) if kept]
+
+
+def _python2_prints(source: _Source) -> bool:
+    """`print x, y` -> `print(x, y)`; `print x,` -> `print(x, end=" ")`.
+
+    Only when the file does not parse, and only lines whose rest is one expression list
+    on the line itself (a `print >>f` or a statement continued on the next line is left
+    alone). Safe for the grade: print only writes to the student's output, which the
+    grader shows and never reads, and these calls print the same text Python 2 did.
+    """
+    if _parse(source.text)[0] is not None:
+        return False
+    changed = False
+    for index, line in enumerate(source.lines):
+        match = _PRINT_STATEMENT.match(line)
+        if not match:
+            continue
+        call = _print_call(match.group("rest"))
+        if call is not None:
+            source.replace_line(index, match.group("indent") + call, "python2_print")
+            changed = True
+    if changed:
+        _undo_inside_strings(source, "python2_print")
+    return changed
+
+
+def _print_call(rest: str) -> str | None:
+    cuts = [len(rest)] + [i for i, char in enumerate(rest) if char == "#"]
+    for cut in cuts:
+        expression, comment = rest[:cut].rstrip(), rest[cut:]
+        end = ""
+        if expression.endswith(","):  # Python 2's "no newline"
+            expression, end = expression[:-1].rstrip(), ', end=" "'
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(f"print({expression}{end})", mode="eval")
+        except _PARSE_ERRORS:
+            continue
+        return f"print({expression}{end})" + (f"  {comment}" if comment else "")
+    return None
+
+
+def _expand_tabs(source: _Source) -> None:
+    """Expand the tabs of the indentation to the next multiple of 8 columns.
+
+    Only when Python 3 refuses the indentation (TabError). Python 2 read a tab in the
+    indentation exactly so, which is how this code ran for its author. It is done only
+    when the blocks come out the same at a tab width of 4 too (or 4 does not compile):
+    then the meaning does not hang on what width the author's editor showed.
+    """
+    if not isinstance(_compile_exception(source.text), TabError):
+        return
+    indexes = [i for i, line in enumerate(source.lines) if "\t" in _indentation(line)]
+    if not indexes:
+        return
+    by_width = {}
+    for width in (8, 4):
+        lines = list(source.lines)
+        for index in indexes:
+            indentation = _indentation(lines[index])
+            lines[index] = indentation.expandtabs(width) + lines[index][len(indentation):]
+        tree, _ = _parse("\n".join(lines))
+        by_width[width] = (lines, ast.dump(tree) if tree is not None else None)
+    eight, four = by_width[8], by_width[4]
+    if four[1] is not None and four[1] != eight[1]:
+        return  # the blocks depend on the tab width: no repair
+    for index in indexes:
+        source.replace_line(index, eight[0][index], "tabs")
+    _undo_inside_strings(source, "tabs")
+
+
+def _indentation(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _undo_inside_strings(source: _Source, rule: str) -> None:
+    """Undo this rule's changes on lines that turn out to be inside a multi-line string
+    (a docstring quoting `print x`): their text is data, not code."""
+    tree, _ = _parse(source.text)
+    if tree is None:
+        return
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and node.end_lineno:
+            inside.update(range(node.lineno + 1, node.end_lineno + 1))
+    if not inside:
+        return
+    kept = []
+    for repair in source.repairs:
+        index = source.origin.index(repair.line) if repair.line in source.origin else -1
+        if repair.rule == rule and index >= 0 and index + 1 in inside:
+            source.lines[index] = source.original[repair.line - 1]
+        else:
+            kept.append(repair)
+    source.repairs = kept
+
+
+# --- rules on the syntax tree -------------------------------------------------------
+
+
+@dataclass
+class _Edit:
+    line: int  # 0-based index into source.lines
+    start: int  # character offsets in that line
+    end: int
+    text: str
+    rule: str
+
+
+def _ast_rules(source: _Source, tree: ast.Module, python2: bool, missing_modules: frozenset[str]) -> bool:
+    edits: list[_Edit] = []
+    bound = _bound_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "xrange" and isinstance(node.ctx, ast.Load) \
+                and "xrange" not in bound:
+            # Python 3's range is Python 2's xrange (lazy, same values): same loop, same len.
+            edits.append(_edit(source, node, "range", "xrange"))
+    python2 = python2 or bool(edits)
+    numpy_names = _numpy_aliases(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in numpy_names \
+                and node.attr in REMOVED_NUMPY_ALIASES and node.lineno == node.end_lineno:
+            # np.int was the builtin int itself (see REMOVED_NUMPY_ALIASES).
+            edits.append(_edit(source, node, node.attr, "numpy_alias"))
+    if python2:
+        for line, column in _integer_divisions(tree, source.lines):
+            # In Python 2, `/` between two ints is floor division: `//` is what ran. Only
+            # where the result is a size or an index (see _size_arithmetic): elsewhere the
+            # author of Python 3 code may have meant the true division it gives today.
+            edits.append(_Edit(line - 1, column, column + 1, "//", "python2_division"))
+    for statement in unused_imports(tree, missing_modules):
+        # An import nothing uses changes nothing but whether the module loads.
+        for number in range(statement.lineno, (statement.end_lineno or statement.lineno) + 1):
+            edits.append(_Edit(number - 1, 0, len(source.lines[number - 1]), "", "unused_missing_import"))
+    edits = [e for e in edits if e is not None]
+    for edit in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
+        line = source.lines[edit.line]
+        source.replace_line(edit.line, line[:edit.start] + edit.text + line[edit.end:], edit.rule)
+    return python2
+
+
+def _edit(source: _Source, node: ast.expr, text: str, rule: str) -> _Edit | None:
+    """Replace a one-line node's text; ast offsets are UTF-8 bytes, lines are str."""
+    if node.lineno != node.end_lineno:
+        return None
+    line = source.lines[node.lineno - 1].encode("utf-8")
+    start = len(line[: node.col_offset].decode("utf-8", errors="replace"))
+    end = len(line[: node.end_col_offset].decode("utf-8", errors="replace"))
+    return _Edit(node.lineno - 1, start, end, text, rule)
+
+
+def _numpy_aliases(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name for alias in node.names if alias.name == "numpy")
+    return names
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name the file binds anywhere (assignment, def, import, parameter, loop target...)."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+    return bound
+
+
+# --- imports ---------------------------------------------------------------------------
+
+_DYNAMIC_LOOKUPS = {"eval", "exec", "globals", "locals", "vars", "__import__", "getattr"}
+
+
+def unused_imports(tree: ast.Module, modules: frozenset[str] | set[str]) -> list[ast.stmt]:
+    """Top-level imports of ``modules`` (dotted names; a module's submodules count too)
+    whose names nothing in the file uses.
+
+    A star import counts as unused only when every name the file uses is bound in the
+    file or a builtin; a file that looks names up dynamically (eval, globals()...) keeps
+    all its imports.
+    """
+    if not modules:
+        return []
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if loaded & _DYNAMIC_LOOKUPS:
+        return []
+    unused = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names = statement.names
+            if not all(_one_of(a.name, modules) for a in names):
+                continue
+            if all((a.asname or a.name.split(".")[0]) not in loaded for a in names):
+                unused.append(statement)
+        elif isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module \
+                and _one_of(statement.module, modules):
+            if any(a.name == "*" for a in statement.names):
+                free = loaded - _bound_names(tree) - set(dir(builtins))
+                if not free:
+                    unused.append(statement)
+            elif all((a.asname or a.name) not in loaded for a in statement.names):
+                unused.append(statement)
+    return [s for s in unused if _alone_on_its_lines(tree, s)]
+
+
+def _one_of(module: str, modules: frozenset[str] | set[str]) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in modules)
+
+
+def _alone_on_its_lines(tree: ast.Module, statement: ast.stmt) -> bool:
+    last = statement.end_lineno or statement.lineno
+    return not any(other is not statement and other.lineno <= last and (other.end_lineno or other.lineno)
+                   >= statement.lineno for other in tree.body)
+
+
+def import_lines(tree: ast.Module, module: str) -> list[int]:
+    """Lines of the imports of ``module`` (a dotted name, its submodules included) anywhere in the file."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(_one_of(a.name, {module}) for a in node.names):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and _one_of(node.module or "", {module}):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+# --- Python 2 division -----------------------------------------------------------------
+
+# Dict keys of the assignment's parameters (conv_param, pool_param): integers by its API.
+_INTEGER_PARAMETERS = {"stride", "pad", "pool_height", "pool_width"}
+
+
+def python2_divisions(text: str) -> list[int]:
+    """Lines where `/` divides two integers (shapes, strides, pads, int literals) into a
+    size or an index: the ones a Python 2 author meant as floor division. Empty when the
+    text does not parse."""
+    tree, _ = _parse(text)
+    if tree is None:
+        return []
+    return sorted({line for line, _ in _integer_divisions(tree, text.split("\n"))})
+
+
+def _integer_divisions(tree: ast.Module, lines: list[str]) -> list[tuple[int, int]]:
+    """(line, column of the `/`) of every division of two integers that computes a size or an index."""
+    found: list[tuple[int, int]] = []
+    _scope_divisions(tree.body, [], set(), lines, found)
+    return found
+
+
+def _scope_divisions(body: list[ast.stmt], params: list[str], outer: set[str], lines: list[str],
+                     found: list[tuple[int, int]]) -> None:
+    nodes = list(_scope_nodes(body))
+    integers = _integer_names(nodes, params, outer)
+    sized = _size_arithmetic(nodes)
+    for node in nodes:
+        if id(node) not in sized:
+            pass
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) \
+                and _is_integer(node.left, integers) and _is_integer(node.right, integers):
+            position = _operator_position(lines, node.left, node.right)
+            if position:
+                found.append(position)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Div) \
+                and isinstance(node.target, ast.Name) and node.target.id in integers \
+                and _is_integer(node.value, integers):
+            position = _operator_position(lines, node.target, node.value)
+            if position:
+                found.append(position)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+            arguments += [a.arg for a in (node.args.vararg, node.args.kwarg) if a]
+            _scope_divisions(node.body, arguments, integers, lines, found)
+
+
+# Calls whose arguments are sizes: a float there is the TypeError Python 2 code meets.
+_SIZE_FUNCTIONS = {"range", "xrange", "zeros", "ones", "empty", "full", "reshape", "arange"}
+
+
+def _size_arithmetic(nodes: list[ast.AST]) -> set[int]:
+    """ids of the nodes that compute a size or an index in this scope: everything inside
+    a slice or an index, the arguments of range() and of np.zeros()-like calls, and the
+    values assigned to the names used there (followed back through assignments)."""
+    contexts: list[ast.AST] = []
+    for node in nodes:
+        if isinstance(node, ast.Subscript):
+            contexts.append(node.slice)
+        elif isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else \
+                node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name in _SIZE_FUNCTIONS:
+                contexts += node.args
+    names = {n.id for context in contexts for n in ast.walk(context) if isinstance(n, ast.Name)}
+    assignments = [(target, node) for node in nodes if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                   for target in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    followed: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, node in assignments:
+            if node.value is not None and id(node) not in followed and set(_target_names(target)) & names:
+                followed.add(id(node))
+                contexts.append(node)
+                names |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                changed = True
+    return {id(n) for context in contexts for n in ast.walk(context)}
+
+
+def _scope_nodes(body: list[ast.stmt]):
+    """Every node of a scope, not descending into nested functions, lambdas or classes
+    (the nested function itself is yielded, its body is its own scope)."""
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def _integer_names(nodes: list[ast.AST], params: list[str], outer: set[str]) -> set[str]:
+    """Names that hold an int at every assignment in this scope, found by a fixpoint:
+    start from every assigned name, drop any with an assignment that is not surely an int."""
+    facts: list[tuple[str, ast.expr | None]] = [(name, None) for name in params]
+    for node in nodes:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                facts += _assignment_facts(target, node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            facts.append((node.target.id, ast.BinOp(node.target, node.op, node.value)))
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            iterator = node.iter
+            is_range = isinstance(iterator, ast.Call) and isinstance(iterator.func, ast.Name) \
+                and iterator.func.id in ("range", "xrange")
+            for name in _target_names(node.target):
+                facts.append((name, ast.Constant(0) if is_range and isinstance(node.target, ast.Name) else None))
+        elif isinstance(node, ast.NamedExpr):
+            facts.append((node.target.id, node.value))
+        elif isinstance(node, (ast.With, ast.ExceptHandler, ast.Import, ast.ImportFrom, ast.FunctionDef,
+                               ast.ClassDef, ast.Global, ast.Nonlocal, ast.Delete)):
+            for name in _names_bound_by(node):
+                facts.append((name, None))
+    assigned = {name for name, _ in facts}
+    integers = assigned | (outer - assigned)
+    changed = True
+    while changed:
+        changed = False
+        for name, value in facts:
+            if name in integers and (value is None or not _is_integer(value, integers)):
+                integers.discard(name)
+                changed = True
+    return integers
+
+
+def _assignment_facts(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr | None]]:
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            return [fact for t, v in zip(target.elts, value.elts) for fact in _assignment_facts(t, v)]
+        if _is_shape(value):  # N, C, H, W = x.shape
+            return [(name, ast.Constant(0)) for name in _target_names(target)]
+        return [(name, None) for name in _target_names(target)]
+    return []
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _names_bound_by(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.With):
+        return [name for item in node.items if item.optional_vars for name in _target_names(item.optional_vars)]
+    if isinstance(node, ast.ExceptHandler):
+        return [node.name] if node.name else []
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, ast.Delete):
+        return [name for target in node.targets for name in _target_names(target)]
+    return []
+
+
+def _is_shape(node: ast.expr) -> bool:
+    """`x.shape` or a slice of it."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "shape"
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and _is_shape(node.value)
+
+
+def _is_integer(node: ast.expr, integers: set[str]) -> bool:
+    """Whether ``node`` surely evaluates to an int (with Python 2's `/` between ints)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in integers
+    if isinstance(node, ast.BinOp):
+        integral = _is_integer(node.left, integers) and _is_integer(node.right, integers)
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Div)):
+            return integral
+        if isinstance(node.op, ast.Pow):
+            return integral and isinstance(node.right, ast.Constant) and node.right.value >= 0
+        return False
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, (ast.USub, ast.UAdd)) and _is_integer(node.operand, integers)
+    if isinstance(node, ast.IfExp):
+        return _is_integer(node.body, integers) and _is_integer(node.orelse, integers)
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("ndim", "size")
+    if isinstance(node, ast.Subscript):
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+            return not isinstance(node.slice, ast.Slice)
+        return isinstance(node.value, ast.Name) and node.value.id.endswith("_param") \
+            and isinstance(node.slice, ast.Constant) and node.slice.value in _INTEGER_PARAMETERS
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in ("int", "len"):
+            return True
+        if node.func.id in ("max", "min", "abs") and node.args and not node.keywords:
+            return all(_is_integer(arg, integers) for arg in node.args)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
+            and isinstance(node.func.value, ast.Name) and node.func.value.id.endswith("_param") and node.args \
+            and isinstance(node.args[0], ast.Constant) and node.args[0].value in _INTEGER_PARAMETERS:
+        return all(_is_integer(arg, integers) for arg in node.args[1:])
+    return False
+
+
+def _operator_position(lines: list[str], left: ast.expr, right: ast.expr) -> tuple[int, int] | None:
+    """(line, column) of the single `/` between two operands, skipping parentheses and comments."""
+    row, column = left.end_lineno, _char_offset(lines, left.end_lineno, left.end_col_offset)
+    stop = (right.lineno, _char_offset(lines, right.lineno, right.col_offset))
+    while (row, column) < stop:
+        line = lines[row - 1]
+        if column >= len(line) or line[column] == "#":
+            row, column = row + 1, 0
+            continue
+        if line[column] == "/":
+            return (row, column) if line[column + 1: column + 2] not in ("/",) else None
+        column += 1
+    return None
+
+
+def _char_offset(lines: list[str], row: int, byte_offset: int) -> int:
+    return len(lines[row - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+
+
+# --- parsing --------------------------------------------------------------------------
+
+
+def _parse(text: str) -> tuple[ast.Module | None, str | None]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text), None
+    except _PARSE_ERRORS as exc:
+        return None, _describe(exc)
+
+
+def _compile_exception(text: str) -> BaseException | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<submission>", "exec", dont_inherit=True)
+    except _PARSE_ERRORS as exc:
+        return exc
+    return None
+
+
+def _compile_error(text: str) -> str | None:
+    exc = _compile_exception(text)
+    return _describe(exc) if exc is not None else None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"line {exc.lineno}: {exc.msg}" if exc.lineno else exc.msg
+    return type(exc).__name__

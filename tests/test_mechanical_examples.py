@@ -1,0 +1,287 @@
+"""Submissions whose first error is mechanical (submissions/mechanical/), end to end.
+
+Each gets its precise first-error message, and a what-if section whose verdict, check
+by check, is the verdict of the hand-repaired copy in submissions/mechanical/repaired/
+graded normally. The score is what the file as submitted earns, with or without the
+what-if grading. The whole results are also compared with golden JSON (timing masked).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.config import GradingConfig, WhatIfSettings
+from grader.grade import grade_submission
+from grader.gradescope import to_gradescope
+from grader.sandbox import get_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+MECHANICAL = ROOT / "submissions" / "mechanical"
+REPAIRED = MECHANICAL / "repaired"
+GOLDEN_DIR = Path(__file__).parent / "golden" / "mechanical"
+SCHEMA = json.loads((ROOT / "schemas" / "result.schema.json").read_text())
+SEED = 20261128
+MASK = "<masked>"
+MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
+                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s")
+
+# (example, message the first failure must hold, hint it must hold, hand-repaired copies (one per variant),
+#  rules the what-if must list)
+EXAMPLES = [
+    pytest.param(
+        "py2_division.py", "conv_forward_naive raised TypeError: 'float' object cannot be interpreted as an integer "
+        "at pad 1, stride 2 (x (2, 3, 4, 4), w (3, 3, 4, 4))",
+        "Hint: Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float): py2_division.py "
+        "line 13: `H_out = 1 + (H + 2 * pad - HH) / stride`; line 14:", ["py2_division.py"], {"python2_division"},
+        id="py2_division"),
+    pytest.param(
+        "py2_print_xrange.py", "syntax error in py2_print_xrange.py line 13: Missing parentheses in call to 'print'",
+        "this looks like Python 2 code", ["py2_print_xrange.py"], {"python2_print", "xrange", "python2_division"},
+        id="py2_print_xrange"),
+    pytest.param(
+        "numpy_alias.py", "conv_forward_naive raised AttributeError: module 'numpy' has no attribute 'int'. at pad 1, "
+        "stride 2",
+        "`np.int` was removed from NumPy (use `int` or `np.int64`)", ["numpy_alias.py"], {"numpy_alias"},
+        id="numpy_alias"),
+    pytest.param(
+        "private_numpy_import.py", "No module named 'numpy.testing._private.nosetester'",
+        "`numpy.testing._private.nosetester` is not in the grading environment's NumPy",
+        ["private_numpy_import.py"], {"unused_missing_import"}, id="private_numpy_import"),
+    pytest.param(
+        "unused_matplotlib.py", "No module named 'matplotlib'",
+        "matplotlib is not installed in the grading environment; remove the unused import (unused_matplotlib.py "
+        "line 5), or ask staff to add it", ["unused_matplotlib.py"], {"unused_missing_import"},
+        id="unused_matplotlib"),
+    pytest.param(
+        "merge_conflict.py", "merge_conflict.py still holds unresolved git merge-conflict markers (lines 37-42)",
+        "delete the <<<<<<<, ======= and >>>>>>> lines",
+        ["merge_conflict_first_side.py", "merge_conflict_second_side.py"], {"merge_conflict"}, id="merge_conflict"),
+    pytest.param(
+        "tabs_mixed.py", "tabs_mixed.py mixes tabs and spaces in its indentation (first refused at line 17; "
+        "tab-indented lines: 17-18, 33-37)", "indent with spaces only", ["tabs_mixed.py"], {"tabs"},
+        id="tabs_mixed"),
+    pytest.param(
+        "implicit_relative_import", "No module named 'im2col'",
+        "importing `im2col` inside the cs231n package is a Python 2 implicit relative import of cs231n/im2col.py, "
+        "which is not in your submission; remove the unused import (cs231n/layers.py line 3)",
+        ["implicit_relative_import"], {"unused_missing_import"}, id="implicit_relative_import"),
+    pytest.param(
+        "xrange_loops.py", "conv_forward_naive raised NameError: name 'xrange' is not defined at pad 1, stride 2",
+        "`xrange` is Python 2; use `range` (the grader runs Python 3)", ["xrange_loops.py"], {"xrange"},
+        id="xrange_loops"),
+    pytest.param(
+        "cs231n_import.py", "No module named 'cs231n'",
+        "the grader only has your submission's files; remove the unused import (cs231n_import.py line 1)",
+        ["cs231n_import.py"], {"unused_missing_import"}, id="cs231n_import"),
+]
+
+
+def grade(path: Path, config: GradingConfig):
+    result = grade_submission(path, get_sandbox("process"), config, seed=SEED)
+    assert result.gradable
+    return result
+
+
+def verdicts(result) -> dict[str, bool]:
+    return {c.id: c.status.value == "passed" for c in result.checks if c.id != "load" and c.group != "speed"}
+
+
+def masked(document: dict) -> dict:
+    document = dict(document, graded_at=MASK, wall_time_s=MASK, environment=MASK)
+    document["timing"] = [{k: (MASK if k in MASKED_TIMING else v) for k, v in t.items()} for t in document["timing"]]
+    return document
+
+
+@pytest.mark.parametrize("example, message, hint, repaired, rules", EXAMPLES)
+def test_mechanical_example(example, message, hint, repaired, rules, quick_config, request):
+    result = grade(MECHANICAL / example, quick_config)
+    document = result.model_dump(mode="json")
+    jsonschema.validate(document, SCHEMA)
+
+    failed = [c.message for c in result.checks if c.status.value == "failed"]
+    first = result.failure.message if result.failure else failed[0]
+    assert message in first
+    assert hint in first
+
+    # The what-if verdict is the hand-repaired copy's, check by check, for every variant.
+    what = result.what_if
+    assert what is not None
+    assert len(what.variants) == len(repaired)
+    for variant, copy in zip(what.variants, repaired):
+        expected = verdicts(grade(REPAIRED / copy, quick_config))
+        assert {c.id: c.passed for c in variant.checks} == expected, variant.verdict
+        assert variant.passed == sum(expected.values()) and variant.total == len(expected)
+        assert {r.rule for r in variant.repairs} == rules
+        assert all(r.line > 0 and r.before for r in variant.repairs)
+    assert what.summary.startswith(("With these", "With this", "Keeping the first side"))
+
+    # Feedback only: the score is the same without the what-if grading.
+    without = grade(MECHANICAL / example, quick_config.model_copy(update={"what_if": WhatIfSettings(enabled=False)}))
+    assert without.what_if is None
+    assert without.score == result.score
+    assert [c.status for c in without.checks] == [c.status for c in result.checks]
+
+    # Gradescope: the section is in the output text, never a test or a score.
+    gradescope = to_gradescope(result)
+    assert "What-if feedback (not part of your score): " + what.summary in gradescope["output"]
+    assert gradescope["score"] == result.score
+    assert all("what-if" not in test["name"].lower() for test in gradescope["tests"])
+
+    golden = GOLDEN_DIR / f"{example.removesuffix('.py')}.json"
+    actual = json.dumps(masked(document), indent=2, sort_keys=True) + "\n"
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(actual)
+    assert golden.exists(), f"no golden file {golden.name}: run pytest with --update-golden"
+    assert actual == golden.read_text(), f"{example} differs from {golden.name} (if intended: --update-golden)"
+
+
+def test_wrong_behind_the_first_error_is_told(quick_config):
+    """Python 2 on top of the pad:-pad bug: the what-if says backward is wrong at pad 0."""
+    result = grade(MECHANICAL / "py2_print_xrange.py", quick_config)
+    assert result.score == 0
+    assert result.what_if.variants[0].passed < result.what_if.variants[0].total
+    assert "forward right, backward wrong in 3 of 27 checks (dx has shape" in result.what_if.summary
+    assert "at pad 0" in result.what_if.summary
+
+
+def test_merge_conflict_sides_are_told_apart(quick_config):
+    result = grade(MECHANICAL / "merge_conflict.py", quick_config)
+    first, second = result.what_if.variants
+    assert first.label == "keeping the first side of each conflict" and "at pad 0" in first.verdict
+    assert second.passed == second.total and second.verdict == "forward right, backward right"
+    assert first.repairs[0].after == "kept the first side (HEAD)"
+    assert second.repairs[0].after == "kept the second side (fix-pad-zero)"
+    assert (first.repairs[0].line, first.repairs[0].end_line) == (37, 42)
+
+
+def test_a_correct_submission_gets_no_what_if(quick_config, examples_dir):
+    assert grade(examples_dir / "naive_loops.py", quick_config).what_if is None
+
+
+def test_a_wrong_answer_is_not_mechanical(quick_config, examples_dir):
+    assert grade(examples_dir / "bug_pad_slice.py", quick_config).what_if is None
+
+
+def test_what_if_is_untimed_and_bounded(quick_config, monkeypatch):
+    """The repaired copy runs the correctness checks only, under the what-if deadline."""
+    from grader.sandbox.process import ProcessSandbox
+
+    jobs = []
+    original = ProcessSandbox.run
+
+    def spy(self, job):
+        jobs.append(job)
+        return original(self, job)
+
+    monkeypatch.setattr(ProcessSandbox, "run", spy)
+    config = quick_config.model_copy(update={"what_if": WhatIfSettings(deadline_s=25)})
+    result = grade_submission(MECHANICAL / "numpy_alias.py", ProcessSandbox(), config, seed=SEED)
+    assert result.what_if is not None
+    graded, repaired = jobs
+    assert graded.harness_config["timing"]["enabled"] is True
+    assert repaired.harness_config["timing"]["enabled"] is False
+    assert 20 < repaired.deadline_s <= 25 and repaired.harness_config["limits"]["deadline_s"] == repaired.deadline_s
+    assert repaired.harness_config["seed"] == graded.harness_config["seed"]
+
+
+def test_the_cli_says_the_hint_and_the_what_if_once(tmp_path, quick_config):
+    import subprocess
+    import sys
+
+    config = tmp_path / "quick.json"
+    config.write_text(quick_config.model_dump_json())
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(MECHANICAL / "unused_matplotlib.py"),
+                           "--config", str(config), "--seed", str(SEED), "--out", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("matplotlib is not installed in the grading environment") == 1
+    assert "  ... and 37 checks not run" in done.stderr and "FAILED" in done.stderr
+    assert done.stderr.count("FAILED") == 1
+    assert done.stderr.count("what-if (not scored): With these 2 mechanical fixes, your convolution would pass "
+                             "31 of 37 checks") == 1
+
+
+def test_a_course_turns_what_if_off_in_its_config(tmp_path):
+    path = tmp_path / "course.json"
+    path.write_text('{"what_if": {"enabled": false}}')
+    config = GradingConfig.load(path)
+    assert config.what_if.enabled is False
+    assert config.config_hash() != GradingConfig().config_hash()
+    path.write_text('{"what_if": {"deadline_s": 0}}')
+    with pytest.raises(Exception, match="deadline_s"):
+        GradingConfig.load(path)
+
+
+def test_a_what_if_bug_never_costs_the_grade(quick_config, monkeypatch):
+    from grader import whatif
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(whatif, "what_if", broken)
+    result = grade(MECHANICAL / "py2_division.py", quick_config)
+    without = grade(MECHANICAL / "py2_division.py",
+                    quick_config.model_copy(update={"what_if": WhatIfSettings(enabled=False)}))
+    assert result.what_if is None and result.score == without.score
+    assert result.notes[-1] == ("what-if feedback could not be produced (a grader error, not your code): "
+                                "RuntimeError: boom")
+
+
+def test_every_copy_shares_one_what_if_budget(quick_config, monkeypatch):
+    """Both sides of a conflict and every round share what_if.deadline_s: a copy that would
+    start with less than MIN_COPY_S left is reported as not graded, not run."""
+    from grader import whatif
+
+    monkeypatch.setattr(whatif, "MIN_COPY_S", 29.9)  # the first copy starts with 30 s, the second with less
+    config = quick_config.model_copy(update={"what_if": WhatIfSettings(deadline_s=30)})
+    result = grade(MECHANICAL / "merge_conflict.py", config)
+    first, second = result.what_if.variants
+    assert first.checks and first.error is None
+    assert second.checks == [] and second.error.startswith("the copy was not graded: the what-if time limit (30 s)")
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("example", ["unused_matplotlib.py", "merge_conflict.py"])
+def test_docker_gives_the_same_what_if(example, quick_config):
+    """The repaired copy runs in the submission's own backend: a fresh container."""
+    process = grade(MECHANICAL / example, quick_config)
+    docker = grade_submission(MECHANICAL / example, get_sandbox("docker"), quick_config, seed=SEED)
+    assert docker.gradable and docker.score == process.score
+    assert docker.what_if.model_dump() == process.what_if.model_dump()
+
+
+def test_a_repair_that_would_change_the_code_is_not_made(quick_config):
+    """arraypad_used.py calls numpy.lib.arraypad's pad(): the hint says to use np.pad,
+    but renaming calls is the student's change to make; there is no what-if."""
+    result = grade(MECHANICAL / "arraypad_used.py", quick_config)
+    assert "Hint: `numpy.lib.arraypad` / `np.lib.pad` no longer exist in NumPy 2: use `np.pad`" in \
+        result.failure.message
+    assert result.what_if is None
+
+
+def test_the_leaderboard_is_the_same_with_or_without_what_if(quick_config, examples_dir):
+    from grader.leaderboard import build_leaderboard
+
+    results = [grade(examples_dir / "fast_strided.py", quick_config)]
+    results += [grade(MECHANICAL / name, quick_config) for name in ("py2_division.py", "merge_conflict.py")]
+    assert [r.what_if is not None for r in results] == [False, True, True]
+    stripped = [r.model_copy(update={"what_if": None}) for r in results]
+    with_what_if = build_leaderboard(results, generated_at="2026-11-28T00:00:00+00:00")
+    without = build_leaderboard(stripped, generated_at="2026-11-28T00:00:00+00:00")
+    assert with_what_if.model_dump() == without.model_dump()
+
+
+def test_a_notebook_gets_the_hint_but_no_what_if(tmp_path, quick_config):
+    """A notebook's module is generated: its lines are not the student's, so no repair is listed."""
+    source = (MECHANICAL / "numpy_alias.py").read_text()
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    path = tmp_path / "ConvolutionalNetworks.ipynb"
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    result = grade(path, quick_config)
+    assert any("`np.int` was removed from NumPy" in c.message for c in result.checks)
+    assert result.what_if is None
