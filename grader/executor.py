@@ -219,17 +219,59 @@ def stop_batch(batch: str, dask_worker=None) -> int:
     return 1
 
 
-def slot_worker_specs(cores: list[int], sandbox_name: str, *, host_name: str = HOST) -> dict[str, dict]:
-    """SpecCluster worker specs: one single-threaded worker per core, each owning one slot."""
+def slot_worker_specs(slots: list[Slot], *, host_name: str = HOST) -> dict[str, dict]:
+    """Dask worker specs: one single-threaded worker per slot, owning it (resource slot=1)."""
     from distributed import Worker
 
     return {
-        f"{host_name}/core{core}": {"cls": Worker, "options": {
-            "nthreads": 1, "resources": {SLOT_RESOURCE: 1}, "name": f"{host_name}/core{core}",
-            "plugins": {_slot_plugin(Slot(index, core, sandbox_name))}, "memory_limit": 0,
-            "dashboard": False}}
-        for index, core in enumerate(cores)
+        f"{host_name}/core{slot.core}": {"cls": Worker, "options": {
+            "nthreads": 1, "resources": {SLOT_RESOURCE: 1}, "name": f"{host_name}/core{slot.core}",
+            "plugins": {_slot_plugin(slot)}, "memory_limit": 0, "dashboard": False}}
+        for slot in slots
     }
+
+
+def serve_slots(address: str, cores: list[int], sandbox_name: str, log) -> None:
+    """``convgrade worker``: one Dask worker per core of this host, joined to ``address``,
+    until SIGINT or SIGTERM. The sandbox is made ready first (the docker image built or
+    checked), so no grading waits on it. When the scheduler goes away, the gradings it can
+    no longer receive are killed and the workers wait for it to come back."""
+    import asyncio
+
+    import dask
+
+    slots = [Slot(index, core, sandbox_name) for index, core in enumerate(cores)]
+    if sandbox_name == "docker":
+        _, image, _ = slots[0].sandbox.ready()
+        log(f"sandbox image {image} is ready")
+    _quiet_dask_logs()
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        stop_wait = asyncio.ensure_future(stopping.wait())
+        while not stopping.is_set():
+            workers = [spec["cls"](address, **spec["options"]) for spec in slot_worker_specs(slots).values()]
+            started = asyncio.ensure_future(asyncio.gather(*workers))
+            await asyncio.wait([started, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+            if started.done() and started.exception() is None:
+                log(f"{len(workers)} slot(s) on {HOST} (cores {', '.join(map(str, cores))}, {sandbox_name} sandbox) "
+                    f"joined {address}")
+                finished = asyncio.ensure_future(asyncio.gather(*(w.finished() for w in workers)))
+                await asyncio.wait([finished, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+            for slot in slots:  # nobody can receive what they would finish now
+                with contextlib.suppress(Exception):
+                    slot.kill()
+            await asyncio.gather(*(w.close(timeout=10) for w in workers), return_exceptions=True)
+            if not stopping.is_set():
+                log(f"lost the scheduler at {address}; waiting for it to come back")
+                await asyncio.wait([stop_wait], timeout=1.0)
+        log("worker stopped")
+
+    with dask.config.set(_DASK_SETTINGS):
+        asyncio.run(serve())
 
 
 # ------------------------------------------------------------------- the client side
@@ -268,12 +310,13 @@ class Executor:
             cluster = SpecCluster(
                 scheduler={"cls": Scheduler, "options": {"dashboard": False, "dashboard_address": None,
                                                           "protocol": "inproc://"}},
-                workers=slot_worker_specs(cores, sandbox_name), silence_logs=logging.WARNING)
+                workers=slot_worker_specs([Slot(index, core, sandbox_name) for index, core in enumerate(cores)]),
+                silence_logs=logging.WARNING)
             client = Client(cluster, set_as_default=False)
         return cls(client, cluster=cluster)
 
     @classmethod
-    def remote(cls, address: str, *, timeout_s: float = 30.0) -> "Executor":
+    def remote(cls, address: str, *, timeout_s: float = 10.0) -> "Executor":
         import dask
         from distributed import Client
 
@@ -340,9 +383,17 @@ class Executor:
         return f"lost the connection to the scheduler at {self.address}"
 
     def reconnect(self, timeout_s: float = RECONNECT_TIMEOUT_S) -> bool:
-        """Wait until the scheduler answers again and has a worker slot; False on timeout."""
+        """Wait until the scheduler answers again and has a worker slot; False on timeout.
+        (The Dask client retries for a while by itself, then closes: then a new one is made.)"""
+        from distributed import Client
+
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            if self.client.status in ("closed", "closing", "failed") and self.cluster is None:
+                with contextlib.suppress(Exception):
+                    self.client.close(timeout=5)
+                with contextlib.suppress(Exception):
+                    self.client = Client(self.address, timeout="5s", set_as_default=False)
             if self.client.status == "running" and self._scheduler_alive():
                 with contextlib.suppress(Exception):
                     if self.slots() > 0:
