@@ -34,9 +34,10 @@ SUBMISSIONS ?= submissions/examples
 grade-all: venv
 	@$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(CONFIG),--config '$(CONFIG)')
 
-# Whole-class throughput with --jobs 1 and 2, and the fast examples' speed figures side by side.
+# Whole-class throughput with --jobs 1 and 2 (the in-process Dask cluster) and on a scheduler
+# plus one `convgrade worker` per core (separate processes); the fast examples' speed figures side by side.
 bench-batch: venv
-	$(PY) bench/bench_batch.py --sandbox $(SANDBOX)
+	$(PY) bench/bench_batch.py --sandbox $(SANDBOX) --cluster
 
 bench: venv
 	$(PY) bench/bench_reference.py

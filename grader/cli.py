@@ -230,12 +230,22 @@ def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anony
 @click.option("--cores", metavar="LIST", help="Pin the slots to these cores, e.g. 2,3 (default: the last --slots "
               "usable cores); for hosts shared with other work.")
 @sandbox_option
-def worker_command(scheduler_address: str, slots: int | None, cores: str | None, sandbox: str) -> None:
+@click.option("--name", "worker_name", help="Name prefix of this host's workers (default: the hostname).")
+@click.option("--nthreads", type=int, hidden=True, help="dask-jobqueue's name for --slots.")
+@click.option("--memory-limit", hidden=True, help="Accepted from dask-jobqueue and ignored: the sandbox limits memory.")
+@click.option("--death-timeout", hidden=True, help="Accepted from dask-jobqueue and ignored: the worker waits for "
+              "its scheduler as long as it runs.")
+@click.option("--local-directory", hidden=True, help="Accepted from dask-jobqueue and ignored.")
+def worker_command(scheduler_address: str, slots: int | None, cores: str | None, sandbox: str,
+                   worker_name: str | None, nthreads: int | None, memory_limit: str | None,
+                   death_timeout: str | None, local_directory: str | None) -> None:
     """Grade for the Dask scheduler at SCHEDULER_ADDRESS (tcp://HOST:PORT) on this host.
 
     One slot per core, each grading pinned to its own core; the sandbox is made ready
     (the docker image built or checked) before any work is taken. Runs until Ctrl-C or
-    SIGTERM; when the scheduler restarts, the worker joins it again.
+    SIGTERM; when the scheduler restarts, the worker joins it again. It also takes the
+    command line dask-jobqueue writes (worker_command="grader worker"; --nthreads sets
+    the slots).
     """
     from grader.batch import choose_cores
     from grader.executor import serve_slots
@@ -250,11 +260,11 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
                              f"({', '.join(map(str, sorted(os.sched_getaffinity(0))))})")
         notes = []
     else:
-        chosen, notes = choose_cores(slots)
+        chosen, notes = choose_cores(slots if slots is not None else nthreads)
     cores = chosen
     for note in notes:
         click.echo(note.replace("--jobs", "--slots"), err=True)
-    serve_slots(scheduler_address, cores, sandbox, lambda text: click.echo(text, err=True))
+    serve_slots(scheduler_address, cores, sandbox, lambda text: click.echo(text, err=True), name=worker_name)
 
 
 @cli.command("clean-containers")

@@ -231,7 +231,7 @@ def slot_worker_specs(slots: list[Slot], *, host_name: str = HOST) -> dict[str, 
     }
 
 
-def serve_slots(address: str, cores: list[int], sandbox_name: str, log) -> None:
+def serve_slots(address: str, cores: list[int], sandbox_name: str, log, *, name: str | None = None) -> None:
     """``convgrade worker``: one Dask worker per core of this host, joined to ``address``,
     until SIGINT or SIGTERM. The sandbox is made ready first (the docker image built or
     checked), so no grading waits on it. When the scheduler goes away, the gradings it can
@@ -253,7 +253,8 @@ def serve_slots(address: str, cores: list[int], sandbox_name: str, log) -> None:
             loop.add_signal_handler(signum, stopping.set)
         stop_wait = asyncio.ensure_future(stopping.wait())
         while not stopping.is_set():
-            workers = [spec["cls"](address, **spec["options"]) for spec in slot_worker_specs(slots).values()]
+            specs = slot_worker_specs(slots, host_name=name or HOST)
+            workers = [spec["cls"](address, **spec["options"]) for spec in specs.values()]
             started = asyncio.ensure_future(asyncio.gather(*workers))
             await asyncio.wait([started, stop_wait], return_when=asyncio.FIRST_COMPLETED)
             if started.done() and started.exception() is None:
@@ -308,8 +309,9 @@ class Executor:
         _quiet_dask_logs()
         with dask.config.set(_DASK_SETTINGS):
             cluster = SpecCluster(
-                scheduler={"cls": Scheduler, "options": {"dashboard": False, "dashboard_address": None,
-                                                          "protocol": "inproc://"}},
+                scheduler={"cls": Scheduler, "options": {
+                    # Its HTTP server (health checks) always starts: on loopback, any free port.
+                    "dashboard": False, "dashboard_address": "127.0.0.1:0", "protocol": "inproc://"}},
                 workers=slot_worker_specs([Slot(index, core, sandbox_name) for index, core in enumerate(cores)]),
                 silence_logs=logging.WARNING)
             client = Client(cluster, set_as_default=False)
