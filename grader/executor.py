@@ -114,8 +114,18 @@ def pack(student_id: str, path: Path, config: GradingConfig, seed: int, batch: s
 
 
 def unpack(task: GradingTask, folder: Path) -> Path:
+    """The task's entry, extracted into ``folder``. No member may land outside it (absolute
+    or ``..`` names); links are kept as they were, as a local grading would see them."""
     with tarfile.open(fileobj=io.BytesIO(task.payload), mode="r") as archive:
-        archive.extractall(folder, filter="tar")  # no absolute or escaping member names
+        members = archive.getmembers()
+        for member in members:
+            parts = Path(member.name).parts
+            if member.name.startswith("/") or ".." in parts or not parts or parts[0] != task.name:
+                raise GraderError(f"the task's archive has a member outside its entry: {member.name!r}")
+            if not (member.isfile() or member.isdir() or member.issym()):
+                raise GraderError(f"the task's archive has a special file: {member.name!r}")
+        # Python < 3.11.4 has no extraction filters; the checks above do their job here.
+        archive.extractall(folder, members=members)
     return folder / task.name
 
 
