@@ -84,7 +84,8 @@ def local_cluster(sandbox: str, logs: Path):
             if index == 0:
                 time.sleep(2)
         deadline = time.monotonic() + 300  # a docker worker may build its image first
-        while sum("joined" in (logs / f"cluster-{i}.log").read_text() for i in range(1, len(commands))) < len(commands) - 1:
+        worker_logs = [logs / f"cluster-{i}.log" for i in range(1, len(commands))]
+        while not all("joined" in log.read_text() for log in worker_logs):
             if time.monotonic() > deadline:
                 raise SystemExit(f"the workers did not join {address}; logs in {logs}")
             time.sleep(0.5)

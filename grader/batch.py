@@ -361,8 +361,8 @@ class _Run:
         self.log.message(f"scheduler back; resubmitting {len(in_flight)} grading(s)")
         attempts = dict((student.id, attempt) for student, attempt in self.futures.values())
         self.futures = {}
-        for student in in_flight:
-            self._submit(executor, student, attempts[student.id] + 1)
+        for student in in_flight:  # the outage was nobody's grading fault: the same attempt again
+            self._submit(executor, student, attempts[student.id])
 
     def _collect(self, executor: Executor, student: Student, attempt: int, outcome: TaskDone | TaskFailed) -> None:
         """Record a finished grading once: its result written atomically, or a retry of a grader fault."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import logging
 import os
 import secrets
@@ -309,6 +310,7 @@ class Executor:
         self.address = address
         self.batch = secrets.token_hex(8)
         self._pending = None  # distributed.as_completed of what was submitted and not yet yielded
+        self._serial = itertools.count(1)  # task keys stay unique across retries and resubmissions
 
     @classmethod
     def local(cls, cores: list[int], sandbox_name: str) -> "Executor":
@@ -350,8 +352,8 @@ class Executor:
         """Queue one grading; it holds one slot (an untagged task would run anywhere)."""
         from distributed import as_completed
 
-        future = self.client.submit(grade_task, task, key=f"convgrade-{task.batch}-{task.student_id}-{task.attempt}",
-                                    resources={SLOT_RESOURCE: 1}, pure=False)
+        key = f"convgrade-{task.batch}-{task.student_id}-{next(self._serial)}"
+        future = self.client.submit(grade_task, task, key=key, resources={SLOT_RESOURCE: 1}, pure=False)
         if self._pending is None:
             self._pending = as_completed(loop=self.client.loop)
         self._pending.add(future)
