@@ -241,3 +241,56 @@ def test_a_scheduler_nobody_listens_on_is_a_clear_error(tmp_path, quick_config):
     with pytest.raises(Exception, match="cannot reach the scheduler at tcp://127.0.0.1"):
         grade_all(tmp_path / "subs", tmp_path / "out", sandbox_name="process", config=quick_config,
                   scheduler=f"tcp://127.0.0.1:{free_port()}", progress=False)
+
+
+SLEEPER = ("import time\ntime.sleep(120)\n\n"
+           "def conv_forward_naive(x, w, b, conv_param):\n    pass\n\n"
+           "def conv_backward_naive(dout, cache):\n    pass\n")
+
+
+def harnesses_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+                if int(stat[1]) == pid and b"grader.harness" in (entry / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_batchs_gradings_on_the_workers(tmp_path, procs, quick_config):
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs.scheduler(port)
+    first, second = cores_for_two()
+    workers = [procs.worker("worker-a", address, first), procs.worker("worker-b", address, second)]
+    procs.wait_joined("worker-a")
+    procs.wait_joined("worker-b")
+    (tmp_path / "subs").mkdir()
+    for name in ("a", "b", "c"):
+        (tmp_path / "subs" / f"{name}.py").write_text(SLEEPER)
+    config = tmp_path / "config.json"
+    config.write_text(quick_config.model_dump_json())
+    client = procs.start("client", [sys.executable, "-m", "grader", "grade-all", str(tmp_path / "subs"), "--out",
+                                    str(tmp_path / "out"), "--scheduler", address, "--config", str(config)])
+    deadline = time.monotonic() + 60
+    while not all(harnesses_of(worker.pid) for worker in workers):
+        assert time.monotonic() < deadline, procs.log("client")
+        time.sleep(0.2)
+    running = [pid for worker in workers for pid in harnesses_of(worker.pid)]
+
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=60) == 130, procs.log("client")
+    assert "interrupted" in procs.log("client")
+    assert all(harnesses_of(worker.pid) == [] for worker in workers)  # the workers' gradings were killed
+    assert not [pid for pid in running if alive(pid)]
+    assert all(worker.poll() is None for worker in workers)  # the workers stay, ready for the next batch
+    assert not list((tmp_path / "out" / "results").glob("*.json"))
