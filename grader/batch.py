@@ -331,12 +331,26 @@ class _Run:
                     self._ride_out_outage(executor, exc)
         except BaseException:
             self.stop.set()
+            self._keep_finished(executor)
             executor.stop(list(self.futures), deadline_s=STOP_DEADLINE_S, log=self.log.message)
             for student, _ in self.futures.values():
                 self.outcomes.setdefault(student.id, StudentOutcome(student.id, student.path.name, "interrupted"))
             raise
         finally:
             executor.close()
+
+    def _keep_finished(self, executor: Executor) -> None:
+        """On an interruption, record the gradings that finished but were not collected yet."""
+        for future, (student, attempt) in list(self.futures.items()):
+            if future.status != "finished":
+                continue
+            try:
+                outcome = TaskDone(future.result(timeout=5))
+            except BaseException:  # another Ctrl-C, or the result is out of reach: not kept
+                continue
+            self.futures.pop(future)
+            with contextlib.suppress(Exception):
+                self._collect(executor, student, attempt, outcome)
 
     def open_executor(self) -> Executor:
         if self.scheduler:

@@ -320,6 +320,9 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path, monke
 
     def interrupt_on_second(path, sandbox, config=None, **kwargs):
         if len(calls.calls) == 2:
+            deadline = time.monotonic() + 30  # Ctrl-C once the first result is on disk
+            while not (out / "results" / "a_broken.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
             ctrl_c()
         return real_grade_submission(path, sandbox, config, **kwargs)
 

@@ -5,6 +5,7 @@ worker accepts, and that very command joins the scheduler and grades."""
 from __future__ import annotations
 
 import shlex
+import signal
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,11 @@ EXAMPLES = ROOT / "submissions" / "examples"
 
 
 def test_the_slurm_job_script_runs_a_convgrade_worker_that_grades(tmp_path, quick_config):
-    from dask_jobqueue import SLURMCluster
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        from dask_jobqueue import SLURMCluster  # its runner module replaces the Ctrl-C handler on import
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     cluster = SLURMCluster(
         cores=1, processes=1, memory="2GB", walltime="01:00:00",
