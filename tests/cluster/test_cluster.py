@@ -18,7 +18,9 @@ import pytest
 
 import grader.batch as batch
 from grader.batch import grade_all
+from grader.grade import content_seed
 from grader.result import GradeResult
+from grader.seeds import COURSE_SECRET, SECRET_ENV
 
 pytestmark = pytest.mark.cluster
 
@@ -139,12 +141,18 @@ def test_two_workers_grade_a_class(tmp_path, procs, quick_config, monkeypatch):
     procs.wait_joined("worker-b")
     expected = make_class(tmp_path / "subs", 2)
     writes = count_writes(monkeypatch)
+    monkeypatch.setenv(SECRET_ENV, "the course secret, on the client only")
 
     summary = grade_all(tmp_path / "subs", tmp_path / "out", sandbox_name="process", config=quick_config,
                         scheduler=address, progress=False)
 
     assert summary.counts["graded"] == len(expected) and summary.counts["not_gradable"] == 0
     assert_graded_once(tmp_path / "out", expected, writes)
+    # The workers never see the secret, yet every seed is the one the client's secret gives.
+    for student_id in expected:
+        result = GradeResult.model_validate_json((tmp_path / "out" / "results" / f"{student_id}.json").read_bytes())
+        assert (result.seed, result.seed_derivation) == content_seed(result.submission.sha256, quick_config)
+        assert result.seed_derivation == COURSE_SECRET
     assert (tmp_path / "out" / "leaderboard.json").is_file()
 
 
