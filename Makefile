@@ -9,7 +9,7 @@ FORMAT ?= json
 OUT ?=
 CONFIG ?=
 
-.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-tricks bench-sandbox image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -34,9 +34,10 @@ SUBMISSIONS ?= submissions/examples
 grade-all: venv
 	@$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(CONFIG),--config '$(CONFIG)')
 
-# Whole-class throughput with --jobs 1 and 2, and the fast examples' speed figures side by side.
+# Whole-class throughput with --jobs 1 and 2 (the in-process Dask cluster) and on a scheduler
+# plus one `convgrade worker` per core (separate processes); the fast examples' speed figures side by side.
 bench-batch: venv
-	$(PY) bench/bench_batch.py --sandbox $(SANDBOX)
+	$(PY) bench/bench_batch.py --sandbox $(SANDBOX) --cluster
 
 bench: venv
 	$(PY) bench/bench_reference.py
@@ -56,6 +57,11 @@ clean:
 # Falls back to a local Debian base (docker/build-base.sh) when python:3.11-slim cannot be had.
 image: venv
 	$(PY) -m grader.sandbox.image
+
+# The cluster node image convgrade-node:<hash>: the sandbox image plus convgrade and Dask,
+# for scheduler and worker containers (tests/cluster, Kubernetes).
+node-image: venv
+	$(PY) -m grader.node_image
 
 # Force-remove leftover sandbox containers (label convgrade=1); also ends running gradings.
 clean-containers: venv

@@ -14,16 +14,27 @@ With two jobs each grading is pinned to its own core, so the figures should agre
 if they do not, a grading is disturbed by its neighbour (shared caches, memory
 bandwidth, the host's own work) and the default --jobs should be revisited.
 
+Every run goes through the Dask executor: the --jobs runs use the default in-process
+cluster; with --cluster (the default of ``make bench-batch``) one more run grades on a
+real cluster on this machine, a ``dask scheduler`` and one ``convgrade worker`` per
+core as separate processes, and its throughput is compared with the highest --jobs run
+(target: within 10%).
+
     make bench-batch [SANDBOX=process|docker]
-    python bench/bench_batch.py [--sandbox process] [--sandbox docker] [--jobs 1 --jobs 2]
+    python bench/bench_batch.py [--sandbox process] [--sandbox docker] [--jobs 1 --jobs 2] [--cluster]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from grader.batch import choose_cores, grade_all, load_results
@@ -35,17 +46,60 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MIN_FAST_SPEEDUP = 0.05
 
 
-def run(sandbox: str, jobs: int, config: GradingConfig, out: Path) -> tuple[float, dict[str, GradeResult]]:
+def run(sandbox: str, jobs: int | None, config: GradingConfig, out: Path,
+        scheduler: str | None = None) -> tuple[float, dict[str, GradeResult]]:
     load_before = os.getloadavg()[0]
-    summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False)
+    summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False,
+                        scheduler=scheduler)
     if summary.counts["not_gradable"]:
         raise SystemExit(f"{sandbox} jobs {jobs}: {summary.counts['not_gradable']} not gradable; see {out}")
     results = {result.submission.id: result for result in load_results(out / "results")}
     per_minute = summary.counts["students"] / summary.wall_time_s * 60
-    print(f"{sandbox:8} jobs {summary.jobs} (cores {summary.cores}): {summary.counts['students']} submissions "
+    where = f"scheduler {scheduler}" if scheduler else f"jobs {summary.jobs} (cores {summary.cores})"
+    print(f"{sandbox:8} {where}: {summary.counts['students']} submissions "
           f"in {summary.wall_time_s:6.1f} s = {per_minute:5.1f} submissions/min "
           f"(1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)")
     return per_minute, results
+
+
+@contextlib.contextmanager
+def local_cluster(sandbox: str, logs: Path):
+    """A dask scheduler on loopback and one `convgrade worker` per usable core, each a
+    separate process, as on separate hosts; yields the scheduler's address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    commands = [[sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+                 "--no-dashboard"]]
+    commands += [[sys.executable, "-m", "grader", "worker", address, "--cores", str(core), "--sandbox", sandbox]
+                 for core in choose_cores(None)[0]]
+    processes = []
+    try:
+        for index, command in enumerate(commands):
+            log = logs / f"cluster-{index}.log"
+            with open(log, "wb") as stream:
+                processes.append(subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT,
+                                                  start_new_session=True))
+            if index == 0:
+                time.sleep(2)
+        deadline = time.monotonic() + 300  # a docker worker may build its image first
+        worker_logs = [logs / f"cluster-{i}.log" for i in range(1, len(commands))]
+        while not all("joined" in log.read_text() for log in worker_logs):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the workers did not join {address}; logs in {logs}")
+            time.sleep(0.5)
+        yield address
+    finally:
+        for process in reversed(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def is_fast_and_correct(result: GradeResult) -> bool:
@@ -100,6 +154,10 @@ def main() -> int:
     parser.add_argument("--sandbox", action="append", choices=("process", "docker"),
                         help="backend to benchmark; repeat for both (default: process)")
     parser.add_argument("--jobs", action="append", type=int, help="two job counts to compare (default: 1 and 2)")
+    parser.add_argument("--config", type=Path, help="a grading configuration (default: the defaults); a quick "
+                        "one smoke-tests this script")
+    parser.add_argument("--cluster", action="store_true",
+                        help="also grade on a scheduler + one `convgrade worker` per core, as separate processes")
     parser.add_argument("--no-repeat", dest="repeat", action="store_false",
                         help="skip the second run of the lower job count (the run-to-run baseline)")
     args = parser.parse_args()
@@ -110,7 +168,7 @@ def main() -> int:
     usable = len(choose_cores(None)[0])
     if max(job_counts) > usable:
         print(f"note: only {usable} usable cores; --jobs above that is lowered", file=sys.stderr)
-    config = GradingConfig()
+    config = GradingConfig.load(args.config)
     print(f"{len([p for p in EXAMPLES.iterdir() if not p.name.startswith('.')])} examples from {EXAMPLES}, "
           f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
     with tempfile.TemporaryDirectory(prefix="convgrade-bench-batch-") as workdir:
@@ -122,8 +180,16 @@ def main() -> int:
             for label, jobs in plan:
                 rates[label], results = run(sandbox, jobs, config, Path(workdir) / label.replace(" ", "-"))
                 runs.append((label, results))
+            if args.cluster:
+                label = f"scheduler + {usable} workers"
+                with local_cluster(sandbox, Path(workdir)) as address:
+                    rates[label], results = run(sandbox, None, config, Path(workdir) / "cluster", scheduler=address)
+                runs.append((label, results))
             print(f"{sandbox}: jobs {high} grades {rates[f'jobs {high}'] / rates[f'jobs {low}']:.2f}x as many "
-                  f"submissions per minute as jobs {low}")
+                  f"submissions per minute as jobs {low} (target: at least the thread pool's 1.64x)")
+            if args.cluster:
+                print(f"{sandbox}: {label} grades {rates[label] / rates[f'jobs {high}']:.2f}x as many submissions per "
+                      f"minute as jobs {high} in-process (target: within 10%, 0.90x-1.10x)")
             agree = compare(sandbox, runs)
             for label, flag in agree.items():
                 print(f"{sandbox}: every figure of '{label}' and 'jobs {low}' inside each other's interval: {yes(flag)}")

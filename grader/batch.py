@@ -18,18 +18,23 @@ Resuming: a student is skipped when the stored result has the same submission sh
 seed when one is given. A stored not-gradable result is always retried: the grader,
 not the student, failed.
 
-Parallelism: ``jobs`` worker slots, each pinned to its own core for the whole grading
-(``cpu=`` and ``slot=`` of ``grade_submission``), so a timing never shares a core with
-another grading. ``jobs`` is never more than the usable cores.
+Parallelism: gradings are tasks of a Dask cluster (``grader.executor``). By default an
+in-process one: ``jobs`` single-threaded workers, one grading slot each, each pinned to its
+own core for the whole grading, so a timing never shares a core with another grading
+(``jobs`` is never more than the usable cores). With ``scheduler`` (tcp://host:port), the
+workers of that cluster (``convgrade worker``) grade; the submission's bytes travel with
+the task, and only this process writes results. A grader fault (a not-gradable result, a
+task that raised, workers that kept dying under it) is retried up to MAX_ATTEMPTS times,
+then recorded as not gradable. A lost scheduler is reported; the batch waits for it to
+come back and resubmits what had no answer.
 
-Interruption (Ctrl-C, SIGTERM): nothing new is started, running gradings are killed
-(the process backend's harness sessions; the docker backend's containers, swept by
-their run label, one sandbox per slot),
-what they half did is dropped, the results already written are kept, the summary is
-written, and ``BatchInterrupted`` (a KeyboardInterrupt) is raised; the CLI exits 130.
-A re-run resumes where the batch stopped. Leftovers of a batch killed with SIGKILL:
-``convgrade clean-containers`` (docker); the process backend's harnesses finish their
-grading and exit, their report having nowhere to go.
+Interruption (Ctrl-C, SIGTERM): nothing new is started, this batch's running gradings are
+killed on whichever worker runs them (the process backend's harness session, the docker
+backend's container), what they half did is dropped, the results already written are
+kept, the summary is written, and ``BatchInterrupted`` (a KeyboardInterrupt) is raised;
+the CLI exits 130. A re-run resumes where the batch stopped. Leftovers of a batch killed
+with SIGKILL: ``convgrade clean-containers`` (docker); the process backend's harnesses
+finish their grading and exit, their report having nowhere to go.
 """
 
 from __future__ import annotations
@@ -39,14 +44,12 @@ import csv
 import io
 import json
 import os
-import queue
 import signal
 import sys
 import tempfile
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,14 +61,16 @@ import grader
 from grader import __version__
 from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
+from grader.executor import (MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed,
+                             pack)
 from grader.gradescope import to_gradescope
-from grader.grade import content_seed, grade_submission, grader_failure_result, submission_sha256
+from grader.grade import content_seed, content_sha256, grader_failure_result, submission_sha256
 from grader.harness.timing import TimingLock
+from grader.seeds import GIVEN
 from grader.leaderboard import build_leaderboard
 from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
 from grader.result import GradeResult
-from grader.sandbox import get_sandbox
 from grader.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
 
 OUTPUT_FORMATS = ("json", "gradescope")
@@ -160,6 +165,7 @@ def grade_all(
     progress: bool = True,
     seed: int | None = None,
     exclusive_timing: bool = False,
+    scheduler: str | None = None,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc)."""
     started = time.monotonic()
@@ -170,11 +176,11 @@ def grade_all(
         raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
                          "can hash the ids and recover who is who")
     names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
-    cores, notes = choose_cores(jobs)
+    if scheduler and (jobs is not None or exclusive_timing):
+        raise UsageError("--jobs and --exclusive-timing are for this machine; with --scheduler the workers "
+                         "decide their slots (convgrade worker --slots N)")
+    cores, notes = ([], []) if scheduler else choose_cores(jobs)
     students, ignored = discover_submissions(submissions_dir)
-    # One sandbox per slot: a docker sandbox's last_run_id then names the container its
-    # slot runs, so an interruption removes this batch's containers and nobody else's.
-    sandboxes = [get_sandbox(sandbox_name) for _ in cores]
 
     results_dir = out_dir / RESULTS_DIR
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +201,7 @@ def grade_all(
     if unknown:
         log.message(f"roster ids without a submission: {', '.join(unknown)}")
 
-    run = _Run(students, results_dir, sandboxes, sandbox_name, config, cores, seed,
+    run = _Run(students, results_dir, scheduler, sandbox_name, config, cores, seed,
                hide_paths=_hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
                                                                    else ())), log=log)
     with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores) if exclusive_timing else 1) as lock:
@@ -246,10 +252,10 @@ def _timing_lock(jobs: int):
 class _Run:
     """The grading part of a batch: what to grade, the worker slots, and stopping."""
 
-    def __init__(self, students, results_dir, sandboxes, sandbox_name, config, cores, seed, hide_paths, log):
+    def __init__(self, students, results_dir, scheduler, sandbox_name, config, cores, seed, hide_paths, log):
         self.students: list[Student] = students
         self.results_dir: Path = results_dir
-        self.sandboxes = sandboxes
+        self.scheduler: str | None = scheduler
         self.sandbox_name: str = sandbox_name
         self.config: GradingConfig = config
         self.cores: list[int] = cores
@@ -260,9 +266,7 @@ class _Run:
         self.outcomes: dict[str, StudentOutcome] = {}
         self.to_grade: list[Student] = []
         self.stop = threading.Event()
-        self.free_slots: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
-        for slot, core in enumerate(cores):
-            self.free_slots.put((slot, core))
+        self.futures: dict = {}
 
     def plan(self, force: bool) -> None:
         for student in self.students:
@@ -306,90 +310,109 @@ class _Run:
         return self.seed is not None or stored.seed == content_seed(digest, self.config)[0]
 
     def grade(self) -> None:
+        """Submit every grading to the executor, collect each as it finishes, retry grader
+        faults (MAX_ATTEMPTS), and ride out a scheduler outage by resubmitting."""
         if not self.to_grade:
             return
         self.log.start(len(self.to_grade))
-        executor = ThreadPoolExecutor(max_workers=len(self.cores), thread_name_prefix="convgrade-slot")
-        futures: dict[Future, Student] = {}
+        executor = self.open_executor()
+        self.futures: dict = {}
         try:
-            futures = {executor.submit(self._grade_one, student): student for student in self.to_grade}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._collect(futures[future], future)
+            if executor.slots() == 0:
+                self.log.message(f"no worker has joined the scheduler at {executor.address} yet; waiting for one")
+            for student in self.to_grade:
+                self._submit(executor, student, 1)
+            while self.futures:
+                try:
+                    for future, outcome in executor.completed():
+                        student, attempt = self.futures.pop(future)
+                        self._collect(executor, student, attempt, outcome)
+                except SchedulerLost as exc:
+                    self._ride_out_outage(executor, exc)
         except BaseException:
             self.stop.set()
-            for future in futures:
-                future.cancel()
-            self._stop_running(futures)
-            for future, student in futures.items():
-                if student.id not in self.outcomes and future.done() and not future.cancelled():
-                    with contextlib.suppress(BaseException):
-                        self._collect(student, future)
+            self._keep_finished(executor)
+            executor.stop(list(self.futures), deadline_s=STOP_DEADLINE_S, log=self.log.message)
+            for student, _ in self.futures.values():
+                self.outcomes.setdefault(student.id, StudentOutcome(student.id, student.path.name, "interrupted"))
             raise
         finally:
-            executor.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
+            executor.close()
 
-    def _collect(self, student: Student, future: Future) -> None:
-        """Record a finished grading; re-raises what the grading raised (a KeyboardInterrupt)."""
+    def _keep_finished(self, executor: Executor) -> None:
+        """On an interruption, record the gradings that finished but were not collected yet."""
+        for future, (student, attempt) in list(self.futures.items()):
+            if future.status != "finished":
+                continue
+            try:
+                outcome = TaskDone(future.result(timeout=5))
+            except BaseException:  # another Ctrl-C, or the result is out of reach: not kept
+                continue
+            self.futures.pop(future)
+            with contextlib.suppress(Exception):
+                self._collect(executor, student, attempt, outcome)
+
+    def open_executor(self) -> Executor:
+        if self.scheduler:
+            return Executor.remote(self.scheduler)
+        return Executor.local(self.cores, self.sandbox_name)
+
+    def _submit(self, executor: Executor, student: Student, attempt: int) -> None:
+        # The seed is chosen here: the course secret is this host's, and never travels.
+        seed, derivation = ((self.seed, GIVEN) if self.seed is not None
+                            else content_seed(content_sha256(student.path), self.config))
+        task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
+                    seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock)
+        self.futures[executor.submit(task)] = (student, attempt)
+
+    def _ride_out_outage(self, executor: Executor, error: SchedulerLost) -> None:
+        in_flight = [student for student, _ in self.futures.values()]
+        self.log.message(f"{error}: {len(in_flight)} grading(s) in flight have no answer; waiting up to "
+                         f"{RECONNECT_TIMEOUT_S:g} s for the scheduler and a worker (Ctrl-C stops; a re-run resumes)")
+        if not executor.reconnect(RECONNECT_TIMEOUT_S):
+            raise SchedulerLost(f"{error}; it did not come back within {RECONNECT_TIMEOUT_S:g} s. "
+                                "The results written are kept: re-run to resume")
+        self.log.message(f"scheduler back; resubmitting {len(in_flight)} grading(s)")
+        attempts = dict((student.id, attempt) for student, attempt in self.futures.values())
+        self.futures = {}
+        for student in in_flight:  # the outage was nobody's grading fault: the same attempt again
+            self._submit(executor, student, attempts[student.id])
+
+    def _collect(self, executor: Executor, student: Student, attempt: int, outcome: TaskDone | TaskFailed) -> None:
+        """Record a finished grading once: its result written atomically, or a retry of a grader fault."""
         if student.id in self.outcomes:
+            return  # already recorded: a result is written exactly once
+        result = None
+        if isinstance(outcome, TaskDone):
+            try:
+                result = GradeResult.model_validate_json(outcome.result_json)
+                if result.submission.id != student.id:
+                    raise ValueError(f"the result is for {result.submission.id!r}")
+                reason = None if result.gradable else (result.failure.message if result.failure else "not gradable")
+            except ValueError as exc:
+                result, reason = None, f"the worker's result is unusable: {type(exc).__name__}: {exc}"
+        else:
+            reason = outcome.message
+        if reason is not None and self.stop.is_set():
+            return  # killed by the interruption: not the grader's verdict
+        if reason is not None and attempt < MAX_ATTEMPTS:
+            self.log.message(f"{student.id}: grader fault on attempt {attempt} of {MAX_ATTEMPTS}, retrying: "
+                             f"{reason.splitlines()[0][:300]}")
+            self._submit(executor, student, attempt + 1)
             return
+        if result is None:
+            result = grader_failure_result(student.path, f"{reason} (after {attempt} attempts)", self.config,
+                                           self.seed)
         try:
-            outcome, result = future.result()
-        except KeyboardInterrupt:
-            self.outcomes[student.id] = StudentOutcome(student.id, student.path.name, "interrupted")
-            raise
-        self.outcomes[student.id] = outcome
-        self.log.finished(student, outcome, result)
-
-    def _grade_one(self, student: Student) -> tuple[StudentOutcome, GradeResult | None]:
-        """One grading on a free core; an unexpected error becomes a not-gradable result."""
-        if self.stop.is_set():
-            return StudentOutcome(student.id, student.path.name, "not_started"), None
-        slot, core = self.free_slots.get()
-        try:
-            seed = self.seed  # None: derived from the submission's content (grader.seeds)
-            started = time.monotonic()
-            try:
-                result = grade_submission(student.path, self.sandboxes[slot], self.config, seed=seed, cpu=core, slot=slot,
-                                          hide_paths=self.hide_paths, timing_lock=self.timing_lock)
-            except Exception as exc:  # a grader bug must not lose the other students
-                self.log.message(f"{student.id}: unexpected grader error:\n{traceback.format_exc().rstrip()}")
-                result = grader_failure_result(student.path, f"unexpected error: {type(exc).__name__}: {exc}",
-                                               self.config, seed, time.monotonic() - started)
-            if self.stop.is_set() and not result.gradable:
-                # Killed by the interruption: not the grader's verdict, not worth keeping.
-                return StudentOutcome(student.id, student.path.name, "interrupted"), None
-            try:
-                document = result.model_dump_json(indent=2) + "\n"
-            except Exception as exc:  # the same guard: one unwritable result must not end the batch
-                self.log.message(f"{student.id}: result not serialisable:\n{traceback.format_exc().rstrip()}")
-                result = grader_failure_result(student.path, f"unexpected error: the result could not be written "
-                                               f"({type(exc).__name__})", self.config, seed, time.monotonic() - started)
-                document = result.model_dump_json(indent=2) + "\n"
-            write_atomic(self.results_dir / f"{student.id}.json", document)
-            return _outcome(student, result, "graded" if result.gradable else "not_gradable"), result
-        finally:
-            self.free_slots.put((slot, core))
-
-    def _stop_running(self, futures: dict[Future, Student]) -> None:
-        """Kill the gradings still running, until every worker has returned."""
-        deadline = time.monotonic() + STOP_DEADLINE_S
-        interval = 1.0 if self.sandbox_name == "docker" else 0.1
-        while any(not future.done() for future in futures):
-            try:
-                if self.sandbox_name == "docker":
-                    for sandbox in self.sandboxes:
-                        _sweep_docker(sandbox, self.log)
-                else:
-                    kill_harness_children()
-                wait([f for f in futures if not f.done()], timeout=interval)
-            except KeyboardInterrupt:
-                continue  # another Ctrl-C: we are already stopping
-            if time.monotonic() > deadline:
-                self.log.message(f"gave up waiting for running gradings after {STOP_DEADLINE_S:g} s")
-                return
+            document = result.model_dump_json(indent=2) + "\n"
+        except Exception as exc:  # the same guard: one unwritable result must not end the batch
+            self.log.message(f"{student.id}: result not serialisable:\n{traceback.format_exc().rstrip()}")
+            result = grader_failure_result(student.path, f"unexpected error: the result could not be written "
+                                           f"({type(exc).__name__})", self.config, self.seed)
+            document = result.model_dump_json(indent=2) + "\n"
+        write_atomic(self.results_dir / f"{student.id}.json", document)
+        self.outcomes[student.id] = _outcome(student, result, "graded" if result.gradable else "not_gradable")
+        self.log.finished(student, self.outcomes[student.id], result)
 
 
 def _outcome(student: Student, result: GradeResult, status: StudentStatus) -> StudentOutcome:
@@ -596,46 +619,6 @@ def _hideable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
 
 
 # ---------------------------------------------------------- stopping what runs
-
-
-def kill_harness_children() -> list[int]:
-    """SIGKILL the process group of every harness this process started (the process
-    backend runs each in its own session; its workers die with it: the harness is process 1
-    of their PID namespace, and they have PR_SET_PDEATHSIG)."""
-    killed = []
-    me = os.getpid()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat_file:
-                fields = stat_file.read().rsplit(b")", 1)[1].split()
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
-                argv = cmdline_file.read().split(b"\0")
-        except OSError:
-            continue
-        ppid, pgid = int(fields[1]), int(fields[2])
-        if ppid == me and pgid == pid and b"grader.harness" in argv:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-                killed.append(pid)
-    return killed
-
-
-def _sweep_docker(sandbox, log: "_Log") -> None:
-    """Remove the container of the sandbox's latest run, by its run label
-    (grader.sandbox.docker.sweep_containers); a finished run's is already gone."""
-    run_id = getattr(sandbox, "last_run_id", "")
-    if not run_id:
-        return
-    try:
-        from grader.sandbox.docker import sweep_containers
-
-        client, _, _ = sandbox.ready()
-        sweep_containers(client, run_id=run_id)
-    except Exception as exc:  # cleanup must not hide what the batch did
-        log.message(f"could not sweep convgrade containers: {type(exc).__name__}: {exc}")
 
 
 @contextlib.contextmanager

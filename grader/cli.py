@@ -8,6 +8,7 @@ terminal: 18 KB of JSON helps nobody there); a human summary goes to standard er
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -173,9 +174,12 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
                                        "the submission's content and the course secret).")
 @click.option("--exclusive-timing", is_flag=True,
               help="Pause every other grading while one is timed (strictest figures; about as slow as --jobs 1).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Grade on this Dask scheduler's workers (`convgrade worker`), not on this machine.")
 def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
                       roster: Path | None, anonymize: bool, salt: str, output_format: str,
-                      config_path: Path | None, seed: int | None, exclusive_timing: bool) -> None:
+                      config_path: Path | None, seed: int | None, exclusive_timing: bool,
+                      scheduler: str | None) -> None:
     """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
 
     Re-running skips students whose submission, grader version and configuration are
@@ -191,7 +195,7 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
-                            seed=seed, exclusive_timing=exclusive_timing)
+                            seed=seed, exclusive_timing=exclusive_timing, scheduler=scheduler)
     except BatchInterrupted as exc:
         counts = exc.summary.counts
         click.echo(f"interrupted: {counts['graded'] + counts['not_gradable']} graded this run, {counts['skipped']} "
@@ -229,6 +233,49 @@ def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anony
     counts = summary.leaderboard_counts or {}
     click.echo(f"{sum(counts.values())} results: {counts.get('ranked', 0)} ranked. Leaderboard: "
                f"{out / 'leaderboard.md'}", err=True)
+
+
+@cli.command("worker")
+@click.argument("scheduler_address", metavar="SCHEDULER_ADDRESS")
+@click.option("--slots", type=int, help="Gradings at once, one per core (default: every usable core).")
+@click.option("--cores", metavar="LIST", help="Pin the slots to these cores, e.g. 2,3 (default: the last --slots "
+              "usable cores); for hosts shared with other work.")
+@sandbox_option
+@click.option("--name", "worker_name", help="Name prefix of this host's workers (default: the hostname).")
+@click.option("--nthreads", type=int, hidden=True, help="dask-jobqueue's name for --slots.")
+@click.option("--memory-limit", hidden=True, help="Accepted from dask-jobqueue and ignored: the sandbox limits memory.")
+@click.option("--death-timeout", hidden=True, help="Accepted from dask-jobqueue and ignored: the worker waits for "
+              "its scheduler as long as it runs.")
+@click.option("--local-directory", hidden=True, help="Accepted from dask-jobqueue and ignored.")
+def worker_command(scheduler_address: str, slots: int | None, cores: str | None, sandbox: str,
+                   worker_name: str | None, nthreads: int | None, memory_limit: str | None,
+                   death_timeout: str | None, local_directory: str | None) -> None:
+    """Grade for the Dask scheduler at SCHEDULER_ADDRESS (tcp://HOST:PORT) on this host.
+
+    One slot per core, each grading pinned to its own core; the sandbox is made ready
+    (the docker image built or checked) before any work is taken. Runs until Ctrl-C or
+    SIGTERM; when the scheduler restarts, the worker joins it again. It also takes the
+    command line dask-jobqueue writes (worker_command="grader worker"; --nthreads sets
+    the slots).
+    """
+    from grader.batch import choose_cores
+    from grader.executor import serve_slots
+
+    if cores:
+        try:
+            chosen = [int(core) for core in cores.split(",")]
+        except ValueError:
+            raise UsageError(f"--cores takes core numbers separated by commas, not {cores!r}") from None
+        if not set(chosen) <= os.sched_getaffinity(0) or len(set(chosen)) != len(chosen):
+            raise UsageError(f"--cores {cores}: each core once, among the usable ones "
+                             f"({', '.join(map(str, sorted(os.sched_getaffinity(0))))})")
+        notes = []
+    else:
+        chosen, notes = choose_cores(slots if slots is not None else nthreads)
+    cores = chosen
+    for note in notes:
+        click.echo(note.replace("--jobs", "--slots"), err=True)
+    serve_slots(scheduler_address, cores, sandbox, lambda text: click.echo(text, err=True), name=worker_name)
 
 
 @cli.command("clean-containers")

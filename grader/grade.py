@@ -9,6 +9,7 @@ carries no score a gradebook should use.
 from __future__ import annotations
 
 import hashlib
+import socket
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -163,7 +164,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         score=total(c.score for c in checks), max_score=total(c.max_score for c in checks),
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
         environment=Environment(**report["environment"], sandbox=backend,
-                                isolation=report["sandboxing"].get("notes", [])),
+                                isolation=report["sandboxing"].get("notes", []), host=socket.gethostname()),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
 
@@ -180,6 +181,11 @@ def submission_sha256(path: Path) -> str | None:
             return load_submission(path, Path(staging)).sha256
         except SubmissionError:
             return _file_digest(path) if path.is_file() else None
+
+
+def content_sha256(path: Path) -> str:
+    """The hash that grading ``path`` records and derives its default seed from."""
+    return submission_sha256(path) or _file_digest(Path(path))
 
 
 def grader_failure_result(path: Path, message: str, config: GradingConfig, seed: int | None,

@@ -84,6 +84,7 @@ class Environment(Strict):
     cpu_model: str
     sandbox: str
     isolation: list[str] = Field(default_factory=list, description="Protections this run lacked, if any.")
+    host: str | None = Field(None, description="Hostname of the machine that graded (and timed) it.")
 
 
 class SubmissionInfo(Strict):

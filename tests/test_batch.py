@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import grader.batch as batch
+import grader.executor as executor
 from grader.batch import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import SandboxUnavailable, UsageError
@@ -91,7 +92,7 @@ class Counting:
 
 def counted(monkeypatch, delegate=real_grade_submission) -> Counting:
     counter = Counting(delegate)
-    monkeypatch.setattr(batch, "grade_submission", counter)
+    monkeypatch.setattr(executor, "grade_submission", counter)
     return counter
 
 
@@ -103,6 +104,13 @@ def stored_result(out: Path):
         return GradeResult.model_validate_json((out / "results" / f"{student_id}.json").read_bytes())
 
     return fake
+
+
+def ctrl_c() -> None:
+    """Press Ctrl-C on this process (from a grading, which runs in a worker thread) and
+    wait for the batch to stop the grading: a real interruption, delivered to the main thread."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
 
 
 def harness_children() -> list[int]:
@@ -266,7 +274,7 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
     # aaa: the sandbox fails; ccc: the grader raises something unexpected; bbb is fine.
     folder = small_class(tmp_path / "subs", aaa="fast", bbb="broken", ccc="broken")
     out = tmp_path / "out"
-    monkeypatch.setattr(batch, "get_sandbox", lambda name: FailingFor("aaa.py"))
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: FailingFor("aaa.py"))
 
     def buggy(path, sandbox, config=None, **kwargs):
         if Path(path).name == "ccc.py":
@@ -281,7 +289,8 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
     calls = counted(monkeypatch, buggy)
     summary = grade_all(folder, out, sandbox_name="process", config=quick_config, jobs=2, force=True,
                         output_format="gradescope", progress=False)
-    assert calls.names == ["aaa.py", "bbb.py", "ccc.py"]
+    # A grader fault is retried, a bounded number of times (MAX_ATTEMPTS), then recorded.
+    assert calls.names == ["aaa.py"] * executor.MAX_ATTEMPTS + ["bbb.py"] + ["ccc.py"] * executor.MAX_ATTEMPTS
     assert summary.counts["not_gradable"] == 2
     for student_id in ("aaa", "ccc"):
         result = GradeResult.model_validate_json((out / "results" / f"{student_id}.json").read_bytes())
@@ -302,7 +311,7 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
     # A re-run retries the grader's failures only: bbb's stored result is good.
     calls = counted(monkeypatch)
     grade_all(folder, out, sandbox_name="process", config=quick_config, jobs=2, progress=False)
-    assert calls.names == ["aaa.py", "ccc.py"]
+    assert calls.names == ["aaa.py"] * executor.MAX_ATTEMPTS + ["ccc.py"]
 
 
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path, monkeypatch, quick_config):
@@ -311,7 +320,10 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path, monke
 
     def interrupt_on_second(path, sandbox, config=None, **kwargs):
         if len(calls.calls) == 2:
-            raise KeyboardInterrupt
+            deadline = time.monotonic() + 30  # Ctrl-C once the first result is on disk
+            while not (out / "results" / "a_broken.json").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            ctrl_c()
         return real_grade_submission(path, sandbox, config, **kwargs)
 
     calls = counted(monkeypatch, interrupt_on_second)
@@ -350,7 +362,7 @@ def test_each_grading_has_a_core_of_its_own(tmp_path, monkeypatch, quick_config)
             del running[cpu]
         return real_grade_submission(path, sandbox, config, cpu=cpu, slot=slot, **kwargs)
 
-    monkeypatch.setattr(batch, "grade_submission", pinned)
+    monkeypatch.setattr(executor, "grade_submission", pinned)
     summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config,
                         jobs=len(usable) + 5, progress=False)
     assert summary.counts["graded"] == 6
@@ -368,7 +380,7 @@ def test_exclusive_timing_shares_one_lock_folder_across_the_batch(tmp_path, quic
         pytest.skip("needs two usable cores for two jobs")
     folder = small_class(tmp_path / "subs", a="fast", b="fast")
     locks = []
-    real_grade_submission = batch.grade_submission
+    real_grade_submission = executor.grade_submission
 
     def recording(path, sandbox, config=None, **kwargs):
         locks.append(kwargs["timing_lock"])
@@ -376,7 +388,7 @@ def test_exclusive_timing_shares_one_lock_folder_across_the_batch(tmp_path, quic
             assert kwargs["timing_lock"].is_dir() and kwargs["timing_lock"].stat().st_mode & 0o077 == 0
         return real_grade_submission(path, sandbox, config, **kwargs)
 
-    monkeypatch.setattr(batch, "grade_submission", recording)
+    monkeypatch.setattr(executor, "grade_submission", recording)
     summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=2,
                         progress=False, exclusive_timing=exclusive)
     assert summary.counts["graded"] == 2
@@ -502,10 +514,10 @@ def test_docker_interruption_removes_this_batchs_containers(tmp_path, monkeypatc
             running.extend(box.last_run_id for box in boxes
                            if box.last_run_id and containers(box.last_run_id, status="running"))
             time.sleep(0.2)
-        raise KeyboardInterrupt
+        ctrl_c()
 
-    monkeypatch.setattr(batch, "get_sandbox", recording_get_sandbox)
-    monkeypatch.setattr(batch, "grade_submission", interrupt_once_the_sleeper_runs)
+    monkeypatch.setattr(executor, "get_sandbox", recording_get_sandbox)
+    monkeypatch.setattr(executor, "grade_submission", interrupt_once_the_sleeper_runs)
     started = time.monotonic()
     with pytest.raises(BatchInterrupted) as caught:
         grade_all(folder, tmp_path / "out", sandbox_name="docker", config=quick_config, jobs=2, progress=False)

@@ -59,6 +59,7 @@ class ProcessSandbox:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=scratch_parent, env=harness_environment(), start_new_session=True,
         )
+        self.last_pid = process.pid  # its session: what stopping a batch kills (grader.executor.Slot)
         try:
             stdout, stderr = process.communicate(json.dumps(config).encode(), timeout=job.deadline_s)
         except subprocess.TimeoutExpired as exc:
