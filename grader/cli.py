@@ -90,12 +90,18 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: results/<id>.json, leaderboard.{json,md,html}, scores.csv, summary.json.")
+@click.option("--only", "only", multiple=True, metavar="ID[,ID]",
+              help="Regrade only these students (ids, comma-separated or repeated) and rebuild every output.")
 @sandbox_option
 @click.option("--jobs", type=int, help="Students graded at once, each on its own core (default: all usable cores).")
 @click.option("--force", is_flag=True, help="Regrade everyone, even students whose stored result is up to date.")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name: display names on the leaderboard.")
-@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export (then "
+                   "canvas_gradebook.csv is written too).")
+@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard; "
+              "staff/pseudonyms.csv says who is who, and each result names its own pseudonym.")
+@click.option("--hide-unranked-scores", is_flag=True,
+              help="A public board: list unranked students without their score.")
 @click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
               help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
 @format_option
@@ -104,9 +110,9 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
                                        "the submission's content and the course secret).")
 @click.option("--exclusive-timing", is_flag=True,
               help="Pause every other grading while one is timed (strictest figures; about as slow as --jobs 1).")
-def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
-                      roster: Path | None, anonymize: bool, salt: str, output_format: str,
-                      config_path: Path | None, seed: int | None, exclusive_timing: bool) -> None:
+def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandbox: str, jobs: int | None,
+                      force: bool, roster: Path | None, anonymize: bool, hide_unranked_scores: bool, salt: str,
+                      output_format: str, config_path: Path | None, seed: int | None, exclusive_timing: bool) -> None:
     """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
 
     Re-running skips students whose submission, grader version and configuration are
@@ -121,7 +127,8 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
-                            seed=seed, exclusive_timing=exclusive_timing)
+                            seed=seed, exclusive_timing=exclusive_timing, only=list(only) or None,
+                            hide_unranked_scores=hide_unranked_scores)
     except BatchInterrupted as exc:
         counts = exc.summary.counts
         click.echo(f"interrupted: {counts['graded'] + counts['not_gradable']} graded this run, {counts['skipped']} "

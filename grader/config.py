@@ -98,6 +98,15 @@ class TimingSettings(Strict):
         return self
 
 
+class Course(Strict):
+    """How the course presents results. Not part of grading: left out of the config hash,
+    so renaming the course never regrades anyone."""
+
+    title: str | None = Field(None, description="Shown on the leaderboard instead of the assignment id.")
+    gradebook_column: str | None = Field(
+        None, description="The Canvas gradebook column, e.g. 'Conv layers (123456)' to update that assignment.")
+
+
 class GradingConfig(Strict):
     assignment: Literal["cs231n-conv"] = conv2d.NAME
     rubric: Rubric = Field(default_factory=Rubric)
@@ -107,9 +116,10 @@ class GradingConfig(Strict):
     seed_secret: str | None = Field(None, exclude=True, repr=False, description=(
         "Course secret the hidden cases' seed is derived from (with the submission's hash); the environment "
         "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
+    course: Course = Field(default_factory=Course)
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"course"}), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:
