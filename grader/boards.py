@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from grader.leaderboard import (
     SPEED_GROUP_PREFIX,
@@ -63,13 +64,26 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
     for entry in board.entries:
         update: dict = {}
         if entry.rank is None:
-            update["reason"] = unranked_reason(result_of[_key(entry)], entry.status)
+            result = result_of[_key(entry)]
+            reason = unranked_reason(result, entry.status)
+            update["reason"] = _without_identity(reason, result) if options.anonymize else reason
             if options.hide_unranked_scores:
                 update["score"] = None
         entries.append(entry.model_copy(update=update) if update else entry)
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
     function_boards = [_function_board(function, results, names, options.anonymize) for function in FUNCTIONS]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
+
+
+def _without_identity(reason: str, result: GradeResult) -> str:
+    """A reason on an anonymized board must not name the student: a load failure quotes the
+    file, and a single-file submission's name is the student's id."""
+    submission = result.submission
+    for text in sorted({submission.source_name, submission.entry or "", submission.id,
+                        Path(submission.source_name).stem}, key=len, reverse=True):
+        if text:
+            reason = re.sub(re.escape(text), "the submission", reason, flags=re.IGNORECASE)
+    return reason
 
 
 def _key(entry: LeaderboardEntry) -> str:

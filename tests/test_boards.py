@@ -145,6 +145,14 @@ def test_anonymized_boards_use_pseudonyms_everywhere_including_function_boards()
         assert student_id not in text
 
 
+def test_an_anonymized_reason_does_not_name_the_file():
+    result = with_checks("jsmith42", failure="syntax error in JSmith42.py, line 4: '(' was never closed")
+    result = result.model_copy(update={"submission": result.submission.model_copy(update={"source_name": "JSmith42.py"})})
+    built = build_boards([result], BoardOptions(anonymize=True, salt="pepper", generated_at=GENERATED_AT))
+    assert built.entries[0].reason == "syntax error in the submission, line 4: '(' was never closed"
+    assert "smith" not in built.model_dump_json().lower()
+
+
 def test_course_title_replaces_the_assignment_id():
     built = board(title="CS231n Spring 2025 <A2>")
     assert built.title == "CS231n Spring 2025 <A2>"
