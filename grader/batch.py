@@ -56,9 +56,9 @@ from typing import Literal
 
 import grader
 from grader import __version__
+from grader.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
 from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
-from grader.class_outputs import OutputOptions, class_outputs, file_mode, leaderboard_schema, with_pseudonym_note
 from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.gradescope import to_gradescope
 from grader.grade import content_seed, grade_submission, grader_failure_result, submission_sha256
@@ -66,8 +66,6 @@ from grader.harness.timing import TimingLock
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
 from grader.result import GradeResult
 from grader.sandbox import get_sandbox
-
-__all__ = ["BatchInterrupted", "BatchSummary", "grade_all", "leaderboard_schema", "load_results", "write_atomic"]
 
 OUTPUT_FORMATS = ("json", "gradescope")
 RESULTS_DIR = "results"
@@ -423,15 +421,17 @@ def _outcome(student: Student, result: GradeResult, status: StudentStatus) -> St
 
 
 def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_ids: set[str],
-             options: OutputOptions, output_format: str, log: "_Log") -> None:
-    """The leaderboards, gradebook CSVs and Gradescope files, from every result in OUT/results."""
+             options: OutputOptions, output_format: str, log: "_Log", store_notes: bool = True) -> None:
+    """The leaderboards, gradebook CSVs and Gradescope files, from every result in OUT/results.
+    ``store_notes``: also write each result's pseudonym note back into results/ (a grading
+    run does; a rebuild from someone's stored results need not)."""
     results = load_results(results_dir, log)
     summary.orphan_results = sorted({r.submission.id for r in results} - current_ids)
     if summary.orphan_results:
         log.message(f"{len(summary.orphan_results)} stored result(s) have no submission in the folder any more "
                     f"and stay on the board: {', '.join(summary.orphan_results)}")
     # Each student's own result names their pseudonym, so they can find their row.
-    results = [_keep_pseudonym_note(result, options, results_dir) for result in results]
+    results = [_keep_pseudonym_note(result, options, results_dir if store_notes else None) for result in results]
     outputs = class_outputs(results, options)
     if output_format == "gradescope":
         for result in results:
@@ -448,9 +448,9 @@ def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_id
     summary.leaderboard_counts = json.loads(outputs["leaderboard.json"])["counts"]
 
 
-def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_dir: Path) -> GradeResult:
+def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_dir: Path | None) -> GradeResult:
     updated = with_pseudonym_note(result, options.salt if options.anonymize else None)
-    if updated is not result:
+    if updated is not result and results_dir is not None:
         write_atomic(results_dir / f"{result.submission.id}.json", updated.model_dump_json(indent=2) + "\n")
     return updated
 

@@ -2,7 +2,8 @@
 
     build_leaderboard(results)  -> Leaderboard   the published JSON (schemas/leaderboard.schema.json)
 
-Renderings for people (Markdown, HTML, the gradebook CSV) are in ``leaderboard_render``.
+The published boards (reasons, per-function boards, the public form) are built on this in
+``grader.boards``; renderings for people in ``leaderboard_render``; gradebook CSVs in ``grader.gradebook``.
 
 Who is ranked and how ties are broken is written down once, on ``build_leaderboard``.
 Nothing here knows about convolutions: it reads only the generic parts of a result
