@@ -27,7 +27,7 @@ grade: venv
 # Grade a whole class into OUT (default out/ here; `make grade` takes an empty OUT as stdout).
 SUBMISSIONS ?= submissions/examples
 grade-all: venv
-	$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(ROSTER),--roster '$(ROSTER)') $(if $(ONLY),--only '$(ONLY)')
 
 # Whole-class throughput with --jobs 1 and 2, and the fast examples' speed figures side by side.
 bench-batch: venv
