@@ -455,13 +455,15 @@ def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_di
     return updated
 
 
-def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict[str, str] | None = None,
+def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict[str, str] | Roster | None = None,
                         anonymize: bool = False, anonymize_salt: str = "", output_format: str = "json",
-                        progress: bool = True) -> BatchSummary:
+                        progress: bool = True, config: GradingConfig | None = None,
+                        hide_unranked_scores: bool = False) -> BatchSummary:
     """Every leaderboard output of ``grade_all`` (leaderboard.json/md/html, scores.csv, and
     gradescope/ with output_format="gradescope"), rebuilt into ``out_dir`` from stored
     results alone: ``results_dir`` is a batch's output folder or its results/ folder.
-    Nothing is graded; nothing in results_dir is changed."""
+    Nothing is graded; nothing in results_dir is changed. ``config`` gives the course's
+    title and Canvas column; submission times come from the roster's submitted_at."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if (results_dir / RESULTS_DIR).is_dir():
         results_dir = results_dir / RESULTS_DIR
@@ -472,14 +474,22 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
     if anonymize and not anonymize_salt:
         raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
                          "can hash the ids and recover who is who")
-    names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
+    class_roster = _as_roster(roster)
+    course = (config or GradingConfig()).course
     log = _Log(progress)
     results = load_results(results_dir, log)
+    for warning in roster_warnings(class_roster, [r.submission.id for r in results]):
+        log.warning(f"warning: {warning}")
+    times = {r.submission.id: s.submitted_at for r in results
+             if (s := class_roster.find(r.submission.id)) is not None and s.submitted_at}
+    options = OutputOptions(roster=class_roster, anonymize=anonymize, salt=anonymize_salt, submitted_at=times,
+                            title=course.title, hide_unranked_scores=hide_unranked_scores,
+                            gradebook_column=course.gradebook_column)
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
                            config_hash="", started_at=_now())
     out_dir.mkdir(parents=True, exist_ok=True)
-    _publish(summary, out_dir, results_dir, {r.submission.id for r in results}, names, anonymize, anonymize_salt,
-             output_format, log)
+    _publish(summary, out_dir, results_dir, {r.submission.id for r in results}, options, output_format, log,
+             store_notes=False)
     return summary
 
 

@@ -149,20 +149,24 @@ def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandb
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: leaderboard.{json,md,html}, scores.csv (and gradescope/ with --format gradescope).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name: display names on the leaderboard.")
+              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export.")
 @click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+@click.option("--hide-unranked-scores", is_flag=True,
+              help="A public board: list unranked students without their score.")
 @click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
               help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
 @format_option
-def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool, salt: str,
-                        output_format: str) -> None:
+@config_option
+def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool,
+                        hide_unranked_scores: bool, salt: str, output_format: str, config_path: Path | None) -> None:
     """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
     output folder, or its results/ folder), without grading anything: after a regrade,
     or with another roster or anonymization. --out may be RESULTS_DIR itself."""
     from grader.batch import rebuild_leaderboard
 
     summary = rebuild_leaderboard(results_dir, out, roster=roster, anonymize=anonymize, anonymize_salt=salt,
-                                  output_format=output_format)
+                                  output_format=output_format, config=GradingConfig.load(config_path),
+                                  hide_unranked_scores=hide_unranked_scores)
     counts = summary.leaderboard_counts or {}
     click.echo(f"{sum(counts.values())} results: {counts.get('ranked', 0)} ranked. Leaderboard: "
                f"{out / 'leaderboard.md'}", err=True)

@@ -326,3 +326,20 @@ def test_an_interrupted_student_is_not_counted_as_done(tmp_path, quick_config, m
     assert {s.id: s.status for s in caught.value.summary.students} == {"a": "interrupted", "b": "interrupted"}
     err = capsys.readouterr().err
     assert "[1/2]" not in err and "[2/2]" not in err, err
+
+
+def test_the_leaderboard_command_rebuilds_the_same_boards_from_stored_results(copy, tmp_path, quick_config):
+    folder, out = copy
+    config = quick_config.model_copy(update={"course": quick_config.course.model_copy(update={"title": "CS231n"})})
+    stored = {p.name: p.read_bytes() for p in (out / "results").iterdir()}
+    rebuilt = tmp_path / "rebuilt"
+    result = CliRunner().invoke(cli, ["leaderboard", str(out), "--out", str(rebuilt), "--anonymize", "--salt",
+                                      "pepper", "--hide-unranked-scores", "--config",
+                                      str(quick_config_file(tmp_path / "c.json", config))])
+    assert result.exit_code == 0, result.output
+    board = read_json(rebuilt / "leaderboard.json")
+    assert board["title"] == "CS231n" and len(board["function_boards"]) == 2
+    assert [e["score"] for e in board["entries"] if e["rank"] is None] == [None, None]
+    assert all(e["reason"] for e in board["entries"] if e["rank"] is None)
+    assert (rebuilt / "staff" / "pseudonyms.csv").is_file()
+    assert {p.name: p.read_bytes() for p in (out / "results").iterdir()} == stored  # nothing rewritten
