@@ -6,12 +6,16 @@
     OUT/summary.json                 this run: counts, wall time, each student's status
     OUT/leaderboard.{json,md,html}   built from every result in OUT/results (skipped ones too)
     OUT/scores.csv                   the gradebook import (real ids, even on an anonymized board)
+    OUT/canvas_gradebook.csv         with a Canvas roster export as the roster
+    OUT/staff/pseudonyms.csv         with anonymize: who is who (mode 0600; never publish it)
     OUT/gradescope/<id>/results.json with output_format="gradescope", for each gradable result
 
 Students: each entry of the folder (a .py, a folder, a .zip or an .ipynb) is one
 student, whose id is ``grader.load.submission_id_for`` of its name. Hidden entries
 (.DS_Store), tool debris (__MACOSX) and files of other kinds (a roster.csv) are
-ignored and listed in the summary. Two entries with the same id are refused.
+ignored and listed in the summary. Entries that share an id are refused, every such
+conflict named at once. ``only`` regrades the listed students and rebuilds the outputs
+from the stored results of everyone else.
 
 Resuming: a student is skipped when the stored result has the same submission sha256
 (found by loading, which runs nothing), grader version and config hash, and the same
@@ -40,8 +44,6 @@ finish their grading and exit, their report having nowhere to go.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import signal
@@ -55,23 +57,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-import jsonschema
-
 import grader
 from grader import __version__
+from grader.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
 from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
 from grader.executor import (MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed,
                              pack)
+from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.gradescope import to_gradescope
 from grader.grade import content_seed, content_sha256, grader_failure_result, submission_sha256
 from grader.harness.timing import TimingLock
 from grader.seeds import GIVEN
-from grader.leaderboard import build_leaderboard
-from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
 from grader.result import GradeResult
-from grader.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
 
 OUTPUT_FORMATS = ("json", "gradescope")
 RESULTS_DIR = "results"
@@ -158,7 +157,7 @@ def grade_all(
     config: GradingConfig,
     jobs: int | None = None,
     force: bool = False,
-    roster: Path | dict[str, str] | None = None,
+    roster: Path | dict[str, str] | Roster | None = None,
     anonymize: bool = False,
     anonymize_salt: str = "",
     output_format: str = "json",
@@ -166,6 +165,8 @@ def grade_all(
     seed: int | None = None,
     exclusive_timing: bool = False,
     scheduler: str | None = None,
+    only: list[str] | None = None,
+    hide_unranked_scores: bool = False,
 ) -> BatchSummary:
     """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc)."""
     started = time.monotonic()
@@ -175,12 +176,13 @@ def grade_all(
     if anonymize and not anonymize_salt:
         raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
                          "can hash the ids and recover who is who")
-    names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
+    class_roster = _as_roster(roster)
     if scheduler and (jobs is not None or exclusive_timing):
         raise UsageError("--jobs and --exclusive-timing are for this machine; with --scheduler the workers "
                          "decide their slots (convgrade worker --slots N)")
     cores, notes = ([], []) if scheduler else choose_cores(jobs)
     students, ignored = discover_submissions(submissions_dir)
+    only_ids = _only_ids(only, students)
 
     results_dir = out_dir / RESULTS_DIR
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -196,10 +198,10 @@ def grade_all(
     for name, reason in ignored:
         log.message(f"ignoring {name}: {reason}")
     for note in notes:
-        log.message(note)
-    unknown = sorted(set(names) - {student.id for student in students})
-    if unknown:
-        log.message(f"roster ids without a submission: {', '.join(unknown)}")
+        log.warning(note)
+    for warning in roster_warnings(class_roster, [student.id for student in students]):
+        summary.notes.append(warning)
+        log.warning(f"warning: {warning}")
 
     run = _Run(students, results_dir, scheduler, sandbox_name, config, cores, seed,
                hide_paths=_hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
@@ -207,7 +209,7 @@ def grade_all(
     with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores) if exclusive_timing else 1) as lock:
         run.timing_lock = lock
         try:
-            run.plan(force)
+            run.plan(force, only_ids)
             run.grade()
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -220,8 +222,12 @@ def grade_all(
             _finish_summary(summary, out_dir, started)
             raise BatchInterrupted(summary)
 
-        _publish(summary, out_dir, results_dir, {s.id for s in students}, names, anonymize, anonymize_salt,
-                 output_format, log)
+        publishing = OutputOptions(
+            roster=class_roster, anonymize=anonymize, salt=anonymize_salt,
+            submitted_at=submission_times({s.id: s.path for s in students}, class_roster),
+            title=config.course.title, hide_unranked_scores=hide_unranked_scores,
+            gradebook_column=config.course.gradebook_column)
+        _publish(summary, out_dir, results_dir, {s.id for s in students}, publishing, output_format, log)
         _finish_summary(summary, out_dir, started)
     return summary
 
@@ -268,8 +274,18 @@ class _Run:
         self.stop = threading.Event()
         self.futures: dict = {}
 
-    def plan(self, force: bool) -> None:
+    def plan(self, force: bool, only: set[str] | None = None) -> None:
+        """Who is graded: everyone changed (all with ``force``); with ``only``, exactly those
+        students, whatever their stored result, and nobody else."""
         for student in self.students:
+            if only is not None:
+                if student.id in only:
+                    self.to_grade.append(student)
+                else:
+                    stored = self._stored(student)
+                    self.outcomes[student.id] = (_outcome(student, stored, "skipped") if stored is not None
+                                                 else StudentOutcome(student.id, student.path.name, "not_started"))
+                continue
             stored = None if force else self._stored(student)
             try:
                 unchanged = stored is not None and self._up_to_date(stored, student)
@@ -282,7 +298,9 @@ class _Run:
             else:
                 self.to_grade.append(student)
         skipped = len(self.students) - len(self.to_grade)
-        if skipped:
+        if only is not None:
+            self.log.message(f"regrading only {', '.join(sorted(only))}; the other results are kept as stored")
+        elif skipped:
             self.log.message(f"skipping {skipped} unchanged submission{'s' * (skipped != 1)} (already graded; "
                              "--force regrades)")
 
@@ -428,22 +446,18 @@ def _outcome(student: Student, result: GradeResult, status: StudentStatus) -> St
 
 
 def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_ids: set[str],
-             names: dict[str, str], anonymize: bool, salt: str, output_format: str, log: "_Log") -> None:
-    """The leaderboard, CSV and Gradescope files, from every result in OUT/results."""
+             options: OutputOptions, output_format: str, log: "_Log", store_notes: bool = True) -> None:
+    """The leaderboards, gradebook CSVs and Gradescope files, from every result in OUT/results.
+    ``store_notes``: also write each result's pseudonym note back into results/ (a grading
+    run does; a rebuild from someone's stored results need not)."""
     results = load_results(results_dir, log)
     summary.orphan_results = sorted({r.submission.id for r in results} - current_ids)
     if summary.orphan_results:
         log.message(f"{len(summary.orphan_results)} stored result(s) have no submission in the folder any more "
                     f"and stay on the board: {', '.join(summary.orphan_results)}")
-    board = build_leaderboard(results, roster=names, anonymize=anonymize, anonymize_salt=salt)
-    document = board.model_dump(mode="json")
-    jsonschema.validate(document, leaderboard_schema())
-    outputs = {
-        "leaderboard.json": json.dumps(document, indent=2) + "\n",
-        "leaderboard.md": leaderboard_markdown(board),
-        "leaderboard.html": leaderboard_html(board),
-        "scores.csv": scores_csv(results),
-    }
+    # Each student's own result names their pseudonym, so they can find their row.
+    results = [_keep_pseudonym_note(result, options, results_dir if store_notes else None) for result in results]
+    outputs = class_outputs(results, options)
     if output_format == "gradescope":
         for result in results:
             rel = f"{GRADESCOPE_DIR}/{result.submission.id}/results.json"
@@ -452,18 +466,29 @@ def _publish(summary: BatchSummary, out_dir: Path, results_dir: Path, current_id
             else:  # never leave an older file to be uploaded for a result the grader failed
                 (out_dir / rel).unlink(missing_ok=True)
     for rel, text in outputs.items():
-        write_atomic(out_dir / rel, text)
+        if file_mode(rel) != 0o644:
+            (out_dir / rel).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(out_dir / rel, text, mode=file_mode(rel))
     summary.outputs = list(outputs)
-    summary.leaderboard_counts = board.counts.model_dump()
+    summary.leaderboard_counts = json.loads(outputs["leaderboard.json"])["counts"]
 
 
-def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict[str, str] | None = None,
+def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_dir: Path | None) -> GradeResult:
+    updated = with_pseudonym_note(result, options.salt if options.anonymize else None)
+    if updated is not result and results_dir is not None:
+        write_atomic(results_dir / f"{result.submission.id}.json", updated.model_dump_json(indent=2) + "\n")
+    return updated
+
+
+def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict[str, str] | Roster | None = None,
                         anonymize: bool = False, anonymize_salt: str = "", output_format: str = "json",
-                        progress: bool = True) -> BatchSummary:
+                        progress: bool = True, config: GradingConfig | None = None,
+                        hide_unranked_scores: bool = False) -> BatchSummary:
     """Every leaderboard output of ``grade_all`` (leaderboard.json/md/html, scores.csv, and
     gradescope/ with output_format="gradescope"), rebuilt into ``out_dir`` from stored
     results alone: ``results_dir`` is a batch's output folder or its results/ folder.
-    Nothing is graded; nothing in results_dir is changed."""
+    Nothing is graded; nothing in results_dir is changed. ``config`` gives the course's
+    title and Canvas column; submission times come from the roster's submitted_at."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if (results_dir / RESULTS_DIR).is_dir():
         results_dir = results_dir / RESULTS_DIR
@@ -474,14 +499,22 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
     if anonymize and not anonymize_salt:
         raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
                          "can hash the ids and recover who is who")
-    names = load_roster(roster) if isinstance(roster, (str, Path)) else dict(roster or {})
+    class_roster = _as_roster(roster)
+    course = (config or GradingConfig()).course
     log = _Log(progress)
     results = load_results(results_dir, log)
+    for warning in roster_warnings(class_roster, [r.submission.id for r in results]):
+        log.warning(f"warning: {warning}")
+    times = {r.submission.id: s.submitted_at for r in results
+             if (s := class_roster.find(r.submission.id)) is not None and s.submitted_at}
+    options = OutputOptions(roster=class_roster, anonymize=anonymize, salt=anonymize_salt, submitted_at=times,
+                            title=course.title, hide_unranked_scores=hide_unranked_scores,
+                            gradebook_column=course.gradebook_column)
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
                            config_hash="", started_at=_now())
     out_dir.mkdir(parents=True, exist_ok=True)
-    _publish(summary, out_dir, results_dir, {r.submission.id for r in results}, names, anonymize, anonymize_salt,
-             output_format, log)
+    _publish(summary, out_dir, results_dir, {r.submission.id for r in results}, options, output_format, log,
+             store_notes=False)
     return summary
 
 
@@ -499,24 +532,7 @@ def load_results(results_dir: Path, log: "_Log | None" = None) -> list[GradeResu
     return results
 
 
-_LEADERBOARD_SCHEMA: dict | None = None
-
-
-def leaderboard_schema() -> dict:
-    """The published schema file (the model's own schema when running from a wheel without it)."""
-    global _LEADERBOARD_SCHEMA
-    if _LEADERBOARD_SCHEMA is None:
-        path = SCHEMA_DIRECTORY / "leaderboard.schema.json"
-        if path.is_file():
-            _LEADERBOARD_SCHEMA = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            from grader.leaderboard import Leaderboard
-
-            _LEADERBOARD_SCHEMA = Leaderboard.model_json_schema()
-    return _LEADERBOARD_SCHEMA
-
-
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``path`` so that it is either the old file or the complete new one, even
     if the process is killed: a temp file in the same folder, fsync, rename, fsync folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -526,7 +542,7 @@ def write_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -548,6 +564,7 @@ def discover_submissions(folder: Path) -> tuple[list[Student], list[tuple[str, s
         raise UsageError(f"submissions folder not found: {folder}")
     students: dict[str, Student] = {}
     ignored: list[tuple[str, str]] = []
+    conflicts: dict[str, list[str]] = {}
     for entry in sorted(folder.iterdir(), key=lambda path: path.name):
         if entry.name.startswith("."):
             ignored.append((entry.name, "hidden entry"))
@@ -562,34 +579,44 @@ def discover_submissions(folder: Path) -> tuple[list[Student], list[tuple[str, s
             continue
         student_id = submission_id_for(entry.name if kind == "folder" else entry.stem)
         if student_id in students:
-            raise UsageError(f"{students[student_id].path.name} and {entry.name} both give the student id "
-                             f"{student_id!r}: rename one of them")
+            conflicts.setdefault(student_id, [students[student_id].path.name]).append(entry.name)
+            continue
         students[student_id] = Student(student_id, entry)
+    if conflicts:
+        # Every conflict at once: a TA renames them all in one pass, not one per run.
+        lines = [f"{' and '.join(names)} all give the student id {student_id!r}" if len(names) > 2 else
+                 f"{names[0]} and {names[1]} both give the student id {student_id!r}"
+                 for student_id, names in sorted(conflicts.items())]
+        raise UsageError(f"{len(conflicts)} student id(s) given by more than one entry; rename all but one of "
+                         "each:\n  " + "\n  ".join(lines))
     if not students:
         raise UsageError(f"no submissions in {folder} (expected .py files, folders, .zip or .ipynb files)")
     return sorted(students.values(), key=lambda student: student.id), ignored
 
 
-def load_roster(path: Path) -> dict[str, str]:
-    """A CSV with columns id,name (any others ignored); ids are normalized like submission ids."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: spreadsheets write a BOM
-    except OSError as exc:
-        raise UsageError(f"cannot read roster {path}: {exc.strerror}") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-    if "id" not in columns or "name" not in columns:
-        raise UsageError(f"roster {path} needs the columns id,name; it has {', '.join(reader.fieldnames or []) or 'none'}")
-    names: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
-        raw_id = (row.get(columns["id"]) or "").strip()
-        if not raw_id:
-            continue
-        student_id = submission_id_for(raw_id)
-        if student_id in names:
-            raise UsageError(f"roster {path} line {line}: id {raw_id!r} is listed twice")
-        names[student_id] = (row.get(columns["name"]) or "").strip() or student_id
-    return names
+def _as_roster(roster: Path | str | dict[str, str] | Roster | None) -> Roster:
+    """A roster file (plain or Canvas, grader.gradebook), a Roster, or a plain id -> name mapping."""
+    if isinstance(roster, Roster):
+        return roster
+    if isinstance(roster, (str, Path)):
+        return load_roster(roster)
+    students = [RosterStudent(id=submission_id_for(i), name=name) for i, name in (roster or {}).items()]
+    return Roster("plain", students, "(given)") if students else Roster()
+
+
+def _only_ids(only: list[str] | None, students: list[Student]) -> set[str] | None:
+    """The ids of --only, checked before anything is graded: a typo must not regrade nobody."""
+    if only is None:
+        return None
+    wanted = {submission_id_for(i.strip()) for item in only for i in item.split(",") if i.strip()}
+    if not wanted:
+        raise UsageError("--only needs at least one student id")
+    known = {student.id for student in students}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise UsageError(f"--only: no submission for {', '.join(unknown)} (ids are file names without the "
+                         "extension, lower-cased)")
+    return wanted
 
 
 def choose_cores(jobs: int | None) -> tuple[list[int], list[str]]:
@@ -663,6 +690,13 @@ class _Log:
             self.bar.set_postfix(failed=0, not_gradable=0)
         else:
             self.message(f"grading {total} submission{'s' * (total != 1)}")
+
+    def warning(self, text: str) -> None:
+        """Said on stderr even without progress output: something the user asked for was changed."""
+        if self.enabled:
+            self.message(text)
+        else:
+            print(text, file=self.stream, flush=True)
 
     def message(self, text: str) -> None:
         if not self.enabled:

@@ -160,12 +160,18 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: results/<id>.json, leaderboard.{json,md,html}, scores.csv, summary.json.")
+@click.option("--only", "only", multiple=True, metavar="ID[,ID]",
+              help="Regrade only these students (ids, comma-separated or repeated) and rebuild every output.")
 @sandbox_option
 @click.option("--jobs", type=int, help="Students graded at once, each on its own core (default: all usable cores).")
 @click.option("--force", is_flag=True, help="Regrade everyone, even students whose stored result is up to date.")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name: display names on the leaderboard.")
-@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export (then "
+                   "canvas_gradebook.csv is written too).")
+@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard; "
+              "staff/pseudonyms.csv says who is who, and each result names its own pseudonym.")
+@click.option("--hide-unranked-scores", is_flag=True,
+              help="A public board: list unranked students without their score.")
 @click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
               help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
 @format_option
@@ -176,9 +182,9 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
               help="Pause every other grading while one is timed (strictest figures; about as slow as --jobs 1).")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="Grade on this Dask scheduler's workers (`convgrade worker`), not on this machine.")
-def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | None, force: bool,
-                      roster: Path | None, anonymize: bool, salt: str, output_format: str,
-                      config_path: Path | None, seed: int | None, exclusive_timing: bool,
+def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandbox: str, jobs: int | None,
+                      force: bool, roster: Path | None, anonymize: bool, hide_unranked_scores: bool, salt: str,
+                      output_format: str, config_path: Path | None, seed: int | None, exclusive_timing: bool,
                       scheduler: str | None) -> None:
     """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
 
@@ -195,7 +201,8 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
     try:
         summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=force,
                             roster=roster, anonymize=anonymize, anonymize_salt=salt, output_format=output_format,
-                            seed=seed, exclusive_timing=exclusive_timing, scheduler=scheduler)
+                            seed=seed, exclusive_timing=exclusive_timing, only=list(only) or None,
+                            hide_unranked_scores=hide_unranked_scores, scheduler=scheduler)
     except BatchInterrupted as exc:
         counts = exc.summary.counts
         click.echo(f"interrupted: {counts['graded'] + counts['not_gradable']} graded this run, {counts['skipped']} "
@@ -216,20 +223,24 @@ def grade_all_command(submissions: Path, out: Path, sandbox: str, jobs: int | No
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: leaderboard.{json,md,html}, scores.csv (and gradescope/ with --format gradescope).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name: display names on the leaderboard.")
+              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export.")
 @click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
+@click.option("--hide-unranked-scores", is_flag=True,
+              help="A public board: list unranked students without their score.")
 @click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
               help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
 @format_option
-def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool, salt: str,
-                        output_format: str) -> None:
+@config_option
+def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool,
+                        hide_unranked_scores: bool, salt: str, output_format: str, config_path: Path | None) -> None:
     """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
     output folder, or its results/ folder), without grading anything: after a regrade,
     or with another roster or anonymization. --out may be RESULTS_DIR itself."""
     from grader.batch import rebuild_leaderboard
 
     summary = rebuild_leaderboard(results_dir, out, roster=roster, anonymize=anonymize, anonymize_salt=salt,
-                                  output_format=output_format)
+                                  output_format=output_format, config=GradingConfig.load(config_path),
+                                  hide_unranked_scores=hide_unranked_scores)
     counts = summary.leaderboard_counts or {}
     click.echo(f"{sum(counts.values())} results: {counts.get('ranked', 0)} ranked. Leaderboard: "
                f"{out / 'leaderboard.md'}", err=True)

@@ -111,6 +111,15 @@ class WhatIfSettings(Strict):
                                                      "(correctness checks only, never timed).")
 
 
+class Course(Strict):
+    """How the course presents results. Not part of grading: left out of the config hash,
+    so renaming the course never regrades anyone."""
+
+    title: str | None = Field(None, description="Shown on the leaderboard instead of the assignment id.")
+    gradebook_column: str | None = Field(
+        None, description="The Canvas gradebook column, e.g. 'Conv layers (123456)' to update that assignment.")
+
+
 class GradingConfig(Strict):
     assignment: Literal["cs231n-conv"] = conv2d.NAME
     rubric: Rubric = Field(default_factory=Rubric)
@@ -121,9 +130,10 @@ class GradingConfig(Strict):
         "Course secret the hidden cases' seed is derived from (with the submission's hash); the environment "
         "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
     what_if: WhatIfSettings = Field(default_factory=WhatIfSettings)
+    course: Course = Field(default_factory=Course)
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"course"}), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:

@@ -2,7 +2,8 @@
 
     build_leaderboard(results)  -> Leaderboard   the published JSON (schemas/leaderboard.schema.json)
 
-Renderings for people (Markdown, HTML, the gradebook CSV) are in ``leaderboard_render``.
+The published boards (reasons, per-function boards, the public form) are built on this in
+``grader.boards``; renderings for people in ``leaderboard_render``; gradebook CSVs in ``grader.gradebook``.
 
 Who is ranked and how ties are broken is written down once, on ``build_leaderboard``.
 Nothing here knows about convolutions: it reads only the generic parts of a result
@@ -59,7 +60,7 @@ class LeaderboardEntry(Strict):
         "(made non-decreasing down the board); None when not ranked."))
     student: str = Field(description="Display name, or a pseudonym on an anonymized board.")
     student_id: str | None = Field(description="Submission id; None on an anonymized board.")
-    score: float
+    score: float | None = Field(description="None when the board leaves unranked scores off (a public board).")
     max_score: float
     forward: SpeedFigure
     backward: SpeedFigure
@@ -72,6 +73,7 @@ class LeaderboardEntry(Strict):
             "failed_correctness: a correctness check failed. not_gradable: the grader failed; the score is not a grade."
         )
     )
+    reason: str | None = Field(None, description="Why the student is not ranked: the first thing that failed.")
 
 
 class LeaderboardCounts(Strict):
@@ -90,6 +92,26 @@ class Leaderboard(Strict):
         description="Ranked entries first (by rank), then not_timed, failed_correctness and not_gradable."
     )
     counts: LeaderboardCounts
+    title: str | None = Field(None, description="The course's title for the board, from the configuration.")
+    function_boards: list["FunctionBoard"] = Field(
+        default_factory=list,
+        description="One board per function: everyone whose function is correct and timed, ranked by its speed alone.",
+    )
+
+
+class FunctionBoardEntry(Strict):
+    rank: int = Field(ge=1, description="Competition rank by this function's speed.")
+    student: str = Field(description="Display name, or a pseudonym on an anonymized board.")
+    student_id: str | None = Field(description="Submission id; None on an anonymized board.")
+    speed: SpeedFigure
+
+
+class FunctionBoard(Strict):
+    function: Literal["forward", "backward"]
+    entries: list[FunctionBoardEntry]
+
+
+Leaderboard.model_rebuild()
 
 
 # ------------------------------------------------------------------------- building
@@ -103,6 +125,7 @@ class _Standing:
     status: EntryStatus
     speed: float | None = None  # geometric mean of the forward and backward speedups
     interval: tuple[float, float] | None = None  # combined confidence interval of `speed`
+    rank_score: float | None = None  # the score ranking compares; None: the result's (a function board: 0)
 
     @property
     def student_id(self) -> str:
@@ -110,7 +133,10 @@ class _Standing:
 
     @property
     def score_key(self) -> float:
-        return round(self.result.score, SCORE_DECIMALS)
+        return round(self.result.score if self.rank_score is None else self.rank_score, SCORE_DECIMALS)
+
+
+Standing = _Standing  # what rank_standings takes (grader.boards builds its own for the function boards)
 
 
 def build_leaderboard(
@@ -179,10 +205,7 @@ def build_leaderboard(
     submitted_at = submitted_at or {}
 
     standings = [_standing(result) for result in results]
-    ranked = sorted(
-        (s for s in standings if s.status == "ranked"), key=lambda s: (-s.score_key, -s.speed, s.student_id)
-    )
-    ranks = _competition_ranks(ranked)
+    ranked, ranks = rank_standings(standings)
     unranked = _ordered_unranked(standings, names)
     statuses = Counter(standing.status for standing in standings)
     entries = [
@@ -287,6 +310,15 @@ def _ordered_unranked(standings: list[_Standing], names: dict[str, str]) -> list
     for status, key in (("not_timed", by_score), ("failed_correctness", by_score), ("not_gradable", by_name)):
         ordered += sorted((s for s in standings if s.status == status), key=key)
     return ordered
+
+
+def rank_standings(standings: list[_Standing]) -> tuple[list[_Standing], list[int]]:
+    """The ranking rule, in one place: the ranked standings in board order, and their ranks.
+    The overall board and the per-function boards (``grader.boards``) both rank through it."""
+    ranked = sorted(
+        (s for s in standings if s.status == "ranked"), key=lambda s: (-s.score_key, -s.speed, s.student_id)
+    )
+    return ranked, _competition_ranks(ranked)
 
 
 # Two students "cannot be told apart" when, read as normal errors on a log scale, the

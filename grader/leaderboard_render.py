@@ -1,25 +1,27 @@
-"""The leaderboard for people: a Markdown table, one static HTML page with a speed
-plot, and the gradebook CSV. Every student-supplied string is escaped for its medium.
+"""The leaderboard for people: a Markdown table and one static HTML page with a speed
+plot. Every student-supplied string is escaped for its medium.
 
     leaderboard_markdown(board) -> str   a table for people (README, issue, e-mail)
-    leaderboard_html(board)     -> str   one static page: the table and a speed plot
-    scores_csv(results)         -> str   gradebook import, built from the results so that
-                                         an anonymized board never needs to hold real ids
+    leaderboard_html(board)     -> str   one static page: the tables and a speed plot,
+                                         usable at phone width; ``page#row-<id>`` highlights
+                                         a student's own row (CSS :target, no script)
+
+The gradebook CSVs are in ``grader.gradebook``.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from grader.leaderboard import SCORE_DECIMALS, Leaderboard, LeaderboardEntry, SpeedFigure, validate_results
-from grader.result import GradeResult
+from grader.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 
 # ------------------------------------------------------------------ shared wording
 
+# Used when an entry carries no reason of its own (a board built without grader.boards).
 UNRANKED_REASONS: dict[str, str] = {
     "not_timed": "correct, but speed not measured",
     "failed_correctness": "failed a correctness check",
@@ -27,29 +29,73 @@ UNRANKED_REASONS: dict[str, str] = {
 }
 
 SPEED_EXPLANATION = (
-    "Speedup is reference time / student time (CPU time of each call, over several worker pairs): "
-    "above 1× is faster than the reference. Brackets hold its 95% confidence interval. Rank is 1 + "
-    "the students with a higher score, or the same score and an interval entirely above yours."
+    "Speed is reference time / student time (CPU time of each call, over several worker pairs): "
+    "\"0.80× the reference (1.25× slower)\" means the reference runs 1.25 times as fast; above 1× is faster "
+    "than the reference. The interval is its 95% confidence interval. Rank is 1 + the students with a higher "
+    "score, or the same score and an interval entirely above yours."
+)
+FUNCTION_BOARD_EXPLANATION = (
+    "Everyone whose {function} is correct and timed, ranked by its speed alone, whatever the other function does."
 )
 
 
 def _format_ratio(value: float) -> str:
-    return f"{value:.3g}×"
+    """Two decimals near 1 ("0.80×", "1.25×"), three significant digits elsewhere ("0.0123×", "81.3×")."""
+    return f"{value:.2f}×" if 0.1 <= value < 10 else f"{value:.3g}×"
+
+
+def describe_speed(value: float) -> str:
+    """"0.80× the reference (1.25× slower)": a figure below 1 that does not read as a failure."""
+    text = f"{_format_ratio(value)} the reference"
+    if value < 0.995:
+        return f"{text} ({_format_ratio(1 / value)} slower)"
+    if value > 1.005:
+        return f"{text} ({_format_ratio(value)} faster)"
+    return text
+
+
+def _format_interval(figure: SpeedFigure) -> str:
+    if figure.ci_low is None or figure.ci_high is None:
+        return ""
+    return f"interval {figure.ci_low:.3g}–{figure.ci_high:.3g}"
 
 
 def _format_speed(figure: SpeedFigure) -> str:
     if figure.speedup_vs_reference is None:
         return "—"
-    text = _format_ratio(figure.speedup_vs_reference)
-    if figure.ci_low is not None and figure.ci_high is not None:
-        text += f" [{figure.ci_low:.3g}, {figure.ci_high:.3g}]"
-    return text
+    interval = _format_interval(figure)
+    return describe_speed(figure.speedup_vs_reference) + (f"; {interval}" if interval else "")
 
 
 def _format_score(entry: LeaderboardEntry) -> str:
-    if entry.status == "not_gradable":
+    if entry.status == "not_gradable" or entry.score is None:
         return "—"
     return f"{entry.score:g} / {entry.max_score:g}"
+
+
+def _reason(entry: LeaderboardEntry) -> str:
+    return entry.reason or UNRANKED_REASONS[entry.status]
+
+
+def board_title(board: Leaderboard) -> str:
+    return board.title or board.assignment
+
+
+def human_date(iso: str) -> str:
+    """"1 March 2025, 12:00 UTC" (or the text as given when it is not an ISO 8601 time)."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    offset = moment.utcoffset()
+    zone = "UTC" if offset is not None and offset.total_seconds() == 0 else moment.strftime("%z") or ""
+    return f"{moment.day} {moment:%B %Y, %H:%M} {zone}".rstrip()
+
+
+def row_anchor(entry: LeaderboardEntry) -> str:
+    """The fragment that highlights a student's row: row-<id>, or row-<pseudonym> when anonymized."""
+    key = entry.student_id if entry.student_id is not None else entry.student
+    return "row-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
 
 
 def _ranked(board: Leaderboard) -> list[LeaderboardEntry]:
@@ -73,19 +119,19 @@ def _markdown_text(text: str) -> str:
 
 
 def leaderboard_markdown(board: Leaderboard) -> str:
-    """The board as Markdown: the ranking table, then who is not ranked and why."""
+    """The board as Markdown: the ranking table, who is not ranked and why, the function boards."""
     lines = [
-        f"# Leaderboard: {_markdown_text(board.assignment)}",
+        f"# Leaderboard: {_markdown_text(board_title(board))}",
         "",
-        f"Generated {_markdown_text(board.generated_at)} by convgrade {_markdown_text(board.grader_version)}. "
-        + SPEED_EXPLANATION,
+        f"Generated {_markdown_text(human_date(board.generated_at))} by convgrade "
+        f"{_markdown_text(board.grader_version)}. " + SPEED_EXPLANATION,
         "",
     ]
     ranked = _ranked(board)
     if ranked:
         lines += [
-            "| Rank | Student | Score | Forward speedup [CI] | Backward speedup [CI] |",
-            "|---:|---|---:|---:|---:|",
+            "| Rank | Student | Score | Forward speed | Backward speed |",
+            "|---:|---|---:|---|---|",
         ]
         lines += [
             f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_score(entry)} "
@@ -98,26 +144,41 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if unranked:
         lines += ["", "## Not ranked", "", "| Student | Score | Why |", "|---|---:|---|"]
         lines += [
-            f"| {_markdown_text(entry.student)} | {_format_score(entry)} | {UNRANKED_REASONS[entry.status]} |"
+            f"| {_markdown_text(entry.student)} | {_format_score(entry)} | {_markdown_text(_reason(entry))} |"
             for entry in unranked
         ]
+    for function_board in board.function_boards:
+        lines += ["", f"## {function_board.function.capitalize()} board", "",
+                  FUNCTION_BOARD_EXPLANATION.format(function=function_board.function), ""]
+        if function_board.entries:
+            lines += [f"| Rank | Student | {function_board.function.capitalize()} speed |", "|---:|---|---|"]
+            lines += [f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_speed(entry.speed)} |"
+                      for entry in function_board.entries]
+        else:
+            lines.append("Nobody yet.")
     return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------- html
 
 _FUNCTIONS = ("forward", "backward")
+# Below this width the tables turn into one card per student and the narrow plot shows.
+_NARROW = "40rem"
 
 _PAGE_STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #1d1d1f;
-       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+       max-width: 64rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; overflow-wrap: anywhere; }
 .meta, .explanation { color: #555; font-size: .9rem; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; font-variant-numeric: tabular-nums; }
-th, td { padding: .35rem .6rem; border-bottom: 1px solid #ddd; text-align: left; }
+th, td { padding: .35rem .6rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
 th { background: #f3f3f5; }
 td.number, th.number { text-align: right; white-space: nowrap; }
+td .interval { display: block; color: #666; font-size: .85em; }
+td .way { white-space: nowrap; }
+td.name { overflow-wrap: anywhere; }
 tbody tr:nth-child(even) { background: #fafafa; }
+tr:target, tr:target:nth-child(even) { background: #ffe08a; outline: 3px solid #d99a00; }
 figure { margin: 1rem 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: .85rem; }
@@ -129,7 +190,19 @@ svg .forward { fill: #1f6fb4; stroke: #1f6fb4; }
 svg .backward { fill: #e08214; stroke: #e08214; }
 svg circle { fill-opacity: .75; stroke-width: 1; }
 svg line.ci { stroke-width: 1.5; stroke-opacity: .35; }
-"""
+.plot-narrow { display: none; }
+@media (max-width: NARROW) {
+  body { margin: 1rem auto; }
+  .plot-wide { display: none; }
+  .plot-narrow { display: block; }
+  table.board thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.board, table.board tbody, table.board tr, table.board td { display: block; width: auto; }
+  table.board tr { border-bottom: 1px solid #ccc; padding: .4rem 0; }
+  table.board td { border: none; padding: .1rem .5rem; text-align: left; white-space: normal; }
+  table.board td::before { content: attr(data-label) ": "; font-weight: 600; color: #555; }
+  table.board td .interval { display: inline; margin-left: .3rem; }
+}
+""".replace("NARROW", _NARROW)
 
 # Defence in depth: even if some text escaped escaping, the page can run no script
 # and load nothing; the only thing it is allowed is its own inline style.
@@ -139,6 +212,8 @@ _CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 def leaderboard_html(board: Leaderboard) -> str:
     """One self-contained static page: the speed plot and the tables; no script, no fetch."""
     esc = html.escape
+    title = board_title(board)
+    counts = board.counts
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -146,18 +221,21 @@ def leaderboard_html(board: Leaderboard) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CONTENT_SECURITY_POLICY}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Leaderboard: {esc(board.assignment)}</title>",
+        f"<title>Leaderboard: {esc(title)}</title>",
         f"<style>{_PAGE_STYLE}</style>",
         "</head>",
         "<body>",
-        f"<h1>Leaderboard: {esc(board.assignment)}</h1>",
-        f'<p class="meta">Generated {esc(board.generated_at)} by convgrade {esc(board.grader_version)}. '
-        f"{board.counts.ranked} ranked, {board.counts.not_timed} not timed, "
-        f"{board.counts.failed_correctness} failed correctness, {board.counts.not_gradable} not gradable.</p>",
-        f'<p class="explanation">{esc(SPEED_EXPLANATION)}</p>',
+        f"<h1>Leaderboard: {esc(title)}</h1>",
+        f'<p class="meta">Generated <time datetime="{esc(board.generated_at)}">{esc(human_date(board.generated_at))}'
+        f"</time> by convgrade {esc(board.grader_version)}. "
+        f"{counts.ranked} ranked, {counts.not_timed} not timed, "
+        f"{counts.failed_correctness} failed correctness, {counts.not_gradable} not gradable.</p>",
+        f'<p class="explanation">{esc(SPEED_EXPLANATION)} Add <code>#row-</code> and your id (or pseudonym) '
+        "to this page's address to highlight your row.</p>",
         "<figure>",
-        _speedup_plot_svg(_ranked(board)),
-        "<figcaption>Each dot is one ranked student's median speedup, the faint bar its confidence "
+        _speedup_plot_svg(_ranked(board), _WIDE),
+        _speedup_plot_svg(_ranked(board), _PHONE),
+        "<figcaption>Each dot is one ranked student's median speed against the reference, the faint bar its "
         "interval; the dashed line is the reference (1×).</figcaption>",
         "</figure>",
         _ranking_table(_ranked(board)),
@@ -165,25 +243,39 @@ def leaderboard_html(board: Leaderboard) -> str:
     unranked = _unranked(board)
     if unranked:
         parts += ["<h2>Not ranked</h2>", _unranked_table(unranked)]
+    for function_board in board.function_boards:
+        parts += _function_board_html(function_board)
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _speed_cell(figure: SpeedFigure, label: str) -> str:
+    esc = html.escape
+    if figure.speedup_vs_reference is None:
+        return f'<td data-label="{esc(label)}">—</td>'
+    interval = _format_interval(figure)
+    words = esc(describe_speed(figure.speedup_vs_reference))
+    words = re.sub(r" (\(.*\))$", r' <span class="way">\1</span>', words)  # "(1.25× slower)" stays on one line
+    return (f'<td data-label="{esc(label)}" data-speedup="{figure.speedup_vs_reference!r}">{words}'
+            + (f'<span class="interval">{esc(interval)}</span>' if interval else "") + "</td>")
 
 
 def _ranking_table(entries: list[LeaderboardEntry]) -> str:
     esc = html.escape
     rows = [
-        f'<tr class="entry" data-student="{esc(entry.student)}" data-rank="{entry.rank}">'
-        f'<td class="number">{entry.rank}</td><td>{esc(entry.student)}</td>'
-        f'<td class="number">{esc(_format_score(entry))}</td>'
-        f'<td class="number">{esc(_format_speed(entry.forward))}</td>'
-        f'<td class="number">{esc(_format_speed(entry.backward))}</td></tr>'
+        f'<tr class="entry" id="{esc(row_anchor(entry))}" data-student="{esc(entry.student)}" '
+        f'data-rank="{entry.rank}">'
+        f'<td class="number" data-label="Rank">{entry.rank}</td>'
+        f'<td class="name" data-label="Student">{esc(entry.student)}</td>'
+        f'<td class="number" data-label="Score">{esc(_format_score(entry))}</td>'
+        + _speed_cell(entry.forward, "Forward") + _speed_cell(entry.backward, "Backward") + "</tr>"
         for entry in entries
     ]
     if not rows:
         rows = ['<tr class="empty"><td colspan="5">No submission is ranked yet.</td></tr>']
     return (
-        '<table id="ranking">\n<thead><tr><th class="number">Rank</th><th>Student</th><th class="number">Score</th>'
-        '<th class="number">Forward speedup [CI]</th><th class="number">Backward speedup [CI]</th></tr></thead>\n'
+        '<table id="ranking" class="board">\n<thead><tr><th class="number">Rank</th><th>Student</th>'
+        '<th class="number">Score</th><th>Forward speed</th><th>Backward speed</th></tr></thead>\n'
         "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
 
@@ -191,22 +283,55 @@ def _ranking_table(entries: list[LeaderboardEntry]) -> str:
 def _unranked_table(entries: list[LeaderboardEntry]) -> str:
     esc = html.escape
     rows = [
-        f'<tr class="entry {entry.status}" data-student="{esc(entry.student)}">'
-        f'<td>{esc(entry.student)}</td><td class="number">{esc(_format_score(entry))}</td>'
-        f"<td>{esc(UNRANKED_REASONS[entry.status])}</td></tr>"
+        f'<tr class="entry {entry.status}" id="{esc(row_anchor(entry))}" data-student="{esc(entry.student)}">'
+        f'<td class="name" data-label="Student">{esc(entry.student)}</td>'
+        f'<td class="number" data-label="Score">{esc(_format_score(entry))}</td>'
+        f'<td data-label="Why">{esc(_reason(entry))}</td></tr>'
         for entry in entries
     ]
     return (
-        '<table id="unranked">\n<thead><tr><th>Student</th><th class="number">Score</th><th>Why</th></tr></thead>\n'
-        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+        '<table id="unranked" class="board">\n<thead><tr><th>Student</th><th class="number">Score</th>'
+        "<th>Why</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
+
+
+def _function_board_html(function_board: FunctionBoard) -> list[str]:
+    esc = html.escape
+    function = function_board.function
+    rows = [
+        f'<tr class="entry" data-student="{esc(entry.student)}" data-rank="{entry.rank}">'
+        f'<td class="number" data-label="Rank">{entry.rank}</td>'
+        f'<td class="name" data-label="Student">{esc(entry.student)}</td>'
+        + _speed_cell(entry.speed, function.capitalize()) + "</tr>"
+        for entry in function_board.entries
+    ] or ['<tr class="empty"><td colspan="3">Nobody yet.</td></tr>']
+    return [
+        f"<h2>{function.capitalize()} board</h2>",
+        f'<p class="explanation">{esc(FUNCTION_BOARD_EXPLANATION.format(function=function))}</p>',
+        f'<table id="{function}-board" class="board">\n<thead><tr><th class="number">Rank</th><th>Student</th>'
+        f"<th>{function.capitalize()} speed</th></tr></thead>\n<tbody>\n" + "\n".join(rows)
+        + "\n</tbody>\n</table>",
+    ]
 
 
 # ------------------------------------------------------------------- the speed plot
 
-_PLOT_WIDTH = 760
-_PLOT_LEFT = 90  # room for the row labels
-_PLOT_RIGHT = 24
+
+@dataclass(frozen=True)
+class _PlotLayout:
+    """One drawing of the plot. The page holds two and CSS shows one: a phone gets a
+    narrow drawing at its own size, so its text stays 12 px instead of shrinking to 5."""
+
+    name: str
+    width: int
+    left: int  # room for the row labels
+    right: int
+    max_ticks: int
+    id_suffix: str
+
+
+_WIDE = _PlotLayout("wide", 760, 90, 24, 10, "")
+_PHONE = _PlotLayout("narrow", 340, 76, 14, 5, "-narrow")
 _PLOT_TOP = 28  # room for the reference label
 _ROW_HEIGHT = 80
 _AXIS_HEIGHT = 48  # tick labels and the axis title
@@ -215,7 +340,6 @@ _DOT_RADIUS = 5
 # by their position in the ranking, so the spread is deterministic.
 _LANES = 7
 _LANE_SPACING = 8
-_MAX_TICKS = 10
 
 
 @dataclass(frozen=True)
@@ -241,10 +365,14 @@ class _LogScale:
         fraction = (math.log10(value) - self.log_low) / (self.log_high - self.log_low)
         return self.x_left + fraction * (self.x_right - self.x_left)
 
-    def ticks(self) -> list[float]:
-        """1-2-5 steps per decade, or only powers of ten when that would crowd the axis."""
-        one_two_five = self._ticks_with((1, 2, 5))
-        return one_two_five if len(one_two_five) <= _MAX_TICKS else self._ticks_with((1,))
+    def ticks(self, max_ticks: int = 10) -> list[float]:
+        """1-2-5 steps per decade, or powers of ten (then every other one) when that would crowd the axis."""
+        for mantissas in ((1, 2, 5), (1,)):
+            ticks = self._ticks_with(mantissas)
+            if len(ticks) <= max_ticks:
+                return ticks
+        step = math.ceil(len(ticks) / max_ticks)
+        return ticks[::step]
 
     def _ticks_with(self, mantissas: tuple[int, ...]) -> list[float]:
         decades = range(math.floor(self.log_low), math.ceil(self.log_high) + 1)
@@ -252,14 +380,16 @@ class _LogScale:
         return [tick for tick in candidates if self.log_low <= math.log10(tick) <= self.log_high]
 
 
-def _speedup_plot_svg(entries: list[LeaderboardEntry]) -> str:
+def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WIDE) -> str:
     esc = html.escape
+    width, left, right = layout.width, layout.left, layout.right
     height = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS) + _AXIS_HEIGHT
+    plot_id = f"speedup-plot{layout.id_suffix}"
     opening = (
-        f'<svg id="speedup-plot" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-labelledby="speedup-plot-title" width="{_PLOT_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {_PLOT_WIDTH} {height}">'
-        '<title id="speedup-plot-title">Forward and backward speedups against the reference</title>'
+        f'<svg id="{plot_id}" class="plot-{layout.name}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'aria-labelledby="{plot_id}-title" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">'
+        f'<title id="{plot_id}-title">Forward and backward speed against the reference</title>'
     )
     speeds = [
         figure.speedup_vs_reference
@@ -270,7 +400,7 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry]) -> str:
     if not speeds:
         return (
             opening
-            + f'<text x="{_PLOT_WIDTH / 2}" y="{height / 2}" text-anchor="middle">No ranked submission yet.</text></svg>'
+            + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No ranked submission yet.</text></svg>'
         )
 
     interval_ends = [
@@ -280,30 +410,31 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry]) -> str:
         for end in (figure.ci_low, figure.ci_high)
         if end is not None
     ]
-    scale = _LogScale.covering(speeds + interval_ends, _PLOT_LEFT, _PLOT_WIDTH - _PLOT_RIGHT)
+    scale = _LogScale.covering(speeds + interval_ends, left, width - right)
     axis_y = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS)
     parts = [opening]
     for row, function in enumerate(_FUNCTIONS):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         parts.append(
-            f'<rect class="row-band" x="{_PLOT_LEFT}" y="{center - _ROW_HEIGHT / 2 + 4:.1f}" '
-            f'width="{_PLOT_WIDTH - _PLOT_LEFT - _PLOT_RIGHT}" height="{_ROW_HEIGHT - 8}"/>'
-            f'<text class="row-label" x="{_PLOT_LEFT - 10}" y="{center + 4:.1f}" text-anchor="end">{function}</text>'
+            f'<rect class="row-band" x="{left}" y="{center - _ROW_HEIGHT / 2 + 4:.1f}" '
+            f'width="{width - left - right}" height="{_ROW_HEIGHT - 8}"/>'
+            f'<text class="row-label" x="{left - 8}" y="{center + 4:.1f}" text-anchor="end">{function}</text>'
         )
-    for tick in scale.ticks():
+    for tick in scale.ticks(layout.max_ticks):
         x = scale.x(tick)
         parts.append(
             f'<line class="tick" x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 5}"/>'
             f'<text x="{x:.1f}" y="{axis_y + 18}" text-anchor="middle">{tick:g}×</text>'
         )
+    axis_title = "speed vs reference (log; right is faster)" if layout is _PHONE else (
+        "speed vs reference (log scale; right is faster)")
     parts.append(
-        f'<line class="axis" x1="{_PLOT_LEFT}" y1="{axis_y}" x2="{_PLOT_WIDTH - _PLOT_RIGHT}" y2="{axis_y}"/>'
-        f'<text x="{(_PLOT_LEFT + _PLOT_WIDTH - _PLOT_RIGHT) / 2}" y="{axis_y + 38}" text-anchor="middle">'
-        "speedup vs reference (log scale; right is faster)</text>"
+        f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}"/>'
+        f'<text x="{(left + width - right) / 2}" y="{axis_y + 38}" text-anchor="middle">{axis_title}</text>'
     )
     reference_x = scale.x(1.0)
     parts.append(
-        f'<line id="reference-line" class="reference" x1="{reference_x:.1f}" y1="{_PLOT_TOP - 6}" '
+        f'<line id="reference-line{layout.id_suffix}" class="reference" x1="{reference_x:.1f}" y1="{_PLOT_TOP - 6}" '
         f'x2="{reference_x:.1f}" y2="{axis_y}"/>'
         f'<text x="{reference_x:.1f}" y="{_PLOT_TOP - 10}" text-anchor="middle">reference 1×</text>'
     )
@@ -322,41 +453,9 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry]) -> str:
                 )
             parts.append(
                 f'<circle class="speedup {function}" cx="{scale.x(figure.speedup_vs_reference):.1f}" cy="{y:.1f}" '
-                f'r="{_DOT_RADIUS}" data-student="{esc(entry.student)}" data-function="{function}" '
-                f'data-speedup="{figure.speedup_vs_reference!r}"><title>{esc(label)}</title></circle>'
+                f'r="{_DOT_RADIUS}" data-plot="{layout.name}" data-student="{esc(entry.student)}" '
+                f'data-function="{function}" data-speedup="{figure.speedup_vs_reference!r}">'
+                f"<title>{esc(label)}</title></circle>"
             )
     parts.append("</svg>")
     return "".join(parts)
-
-
-# ------------------------------------------------------------------------------ csv
-
-# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _spreadsheet_safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
-
-
-def _csv_number(value: float) -> str:
-    """Plain decimal, no float noise: 7.5 -> "7.5", 10.0 -> "10", 0.1 + 0.2 -> "0.3"."""
-    return f"{round(value, SCORE_DECIMALS):.{SCORE_DECIMALS}f}".rstrip("0").rstrip(".")
-
-
-def scores_csv(results: list[GradeResult]) -> str:
-    """The gradebook import: ``student_id,score,max_score``, one row per student, by id.
-
-    Built from the results, not from a board, because an anonymized board has no ids.
-    A not-gradable result gets an empty score: the grader failed, and a gradebook
-    must not read that as a zero. Ids that a spreadsheet would run as a formula are
-    prefixed with a quote.
-    """
-    validate_results(results)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")  # "\n": the file is also diffed and read in terminals
-    writer.writerow(["student_id", "score", "max_score"])
-    for result in sorted(results, key=lambda r: r.submission.id):
-        score = _csv_number(result.score) if result.gradable else ""
-        writer.writerow([_spreadsheet_safe(result.submission.id), score, _csv_number(result.max_score)])
-    return buffer.getvalue()

@@ -162,7 +162,7 @@ def test_first_run_writes_every_output_and_they_validate(first_run):
     assert "| fast\\_strided |" in (out / "leaderboard.md").read_text()
     assert "<table" in (out / "leaderboard.html").read_text()
     csv_lines = (out / "scores.csv").read_text().splitlines()
-    assert csv_lines[0] == "student_id,score,max_score" and len(csv_lines) == 1 + len(CLASS_IDS)
+    assert csv_lines[0] == "student_id,name,score,max_score,submitted_at" and len(csv_lines) == 1 + len(CLASS_IDS)
     assert not (out / "gradescope").exists()  # json format only
 
     document = read_json(out / "summary.json")
@@ -303,7 +303,7 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
     jsonschema.validate(board, schema("leaderboard.schema.json"))
     assert [(e["student_id"], e["status"]) for e in board["entries"]] == [
         ("bbb", "failed_correctness"), ("aaa", "not_gradable"), ("ccc", "not_gradable")]
-    assert "aaa,,100" in (out / "scores.csv").read_text()  # an empty score, never a zero
+    assert "aaa,,,100," in (out / "scores.csv").read_text()  # an empty score, never a zero
     assert (out / "gradescope" / "bbb" / "results.json").is_file()
     assert not (out / "gradescope" / "aaa").exists()
     assert not (out / "gradescope" / "ccc" / "results.json").exists()  # the first run's file was removed

@@ -16,7 +16,7 @@ import pytest
 
 from grader.errors import UsageError
 from grader.leaderboard import Leaderboard, build_leaderboard, pseudonym
-from grader.leaderboard_render import leaderboard_html, leaderboard_markdown, scores_csv
+from grader.leaderboard_render import leaderboard_html, leaderboard_markdown
 from grader.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "leaderboard.schema.json"
@@ -320,9 +320,12 @@ def test_entry_carries_result_fields_and_submission_time():
                 "graded_at": "2025-03-01T10:00:00+00:00",
                 "grader_version": "0.1.0",
                 "status": "not_timed",
+                "reason": None,
             }
         ],
         "counts": {"ranked": 0, "not_timed": 1, "failed_correctness": 0, "not_gradable": 0},
+        "title": None,
+        "function_boards": [],
     }
 
 
@@ -450,15 +453,18 @@ def test_markdown_table_exact():
     assert markdown == (
         "# Leaderboard: conv-layers\n"
         "\n"
-        "Generated 2025-03-01T12:00:00+00:00 by convgrade 0.1.0. Speedup is reference time / student time "
-        "(CPU time of each call, over several worker pairs): above 1× is faster than the reference. Brackets "
-        "hold its 95% confidence interval. Rank is 1 + the students with a higher score, or the same score and "
-        "an interval entirely above yours.\n"
+        "Generated 1 March 2025, 12:00 UTC by convgrade 0.1.0. Speed is reference time / student time "
+        "(CPU time of each call, over several worker pairs): \"0.80× the reference (1.25× slower)\" means the "
+        "reference runs 1.25 times as fast; above 1× is faster than the reference. The interval is its 95% "
+        "confidence interval. Rank is 1 + the students with a higher score, or the same score and an interval "
+        "entirely above yours.\n"
         "\n"
-        "| Rank | Student | Score | Forward speedup [CI] | Backward speedup [CI] |\n"
-        "|---:|---|---:|---:|---:|\n"
-        "| 1 | Ada \\| \\<b\\>Love\\*lace\\</b\\> | 10 / 10 | 3× [2.5, 3.5] | 2× [1.8, 2.2] |\n"
-        "| 2 | b | 7.5 / 10 | 0.0123× [0.012, 0.0126] | 1× [0.9, 1.1] |\n"
+        "| Rank | Student | Score | Forward speed | Backward speed |\n"
+        "|---:|---|---:|---|---|\n"
+        "| 1 | Ada \\| \\<b\\>Love\\*lace\\</b\\> | 10 / 10 | 3.00× the reference (3.00× faster); interval 2.5–3.5 "
+        "| 2.00× the reference (2.00× faster); interval 1.8–2.2 |\n"
+        "| 2 | b | 7.5 / 10 | 0.0123× the reference (81.3× slower); interval 0.012–0.0126 "
+        "| 1.00× the reference; interval 0.9–1.1 |\n"
         "\n"
         "## Not ranked\n"
         "\n"
@@ -492,6 +498,7 @@ class _PageDigest(HTMLParser):
         self.open_tables: list[str] = []
         self.rows: dict[str, list[dict[str, str]]] = {}
         self.circles: list[dict[str, str]] = []
+        self.all_circles: list[dict[str, str]] = []
         self.tags: list[str] = []
         self.references: list[str] = []
 
@@ -504,8 +511,11 @@ class _PageDigest(HTMLParser):
             self.open_tables.append(attributes.get("id", ""))
         if tag == "tr" and self.open_tables and "data-student" in attributes:
             self.rows.setdefault(self.open_tables[-1], []).append(attributes)
-        if tag == "circle":
+        if tag == "circle" and attributes.get("data-plot", "wide") == "wide":  # the phone drawing repeats them
             self.circles.append(attributes)
+            self.all_circles.append(attributes)
+        elif tag == "circle":
+            self.all_circles.append(attributes)
         self.references += [attributes[name] for name in ("src", "href") if name in attributes]
 
     def handle_endtag(self, tag: str) -> None:
@@ -580,28 +590,6 @@ def test_html_without_ranked_students_still_has_the_plot_and_table():
 
 
 # ---------------------------------------------------------------------------- csv
-
-
-def test_scores_csv_exact_from_results_including_failed_and_not_gradable():
-    results = [
-        make_result("s2", score=0.1 + 0.2, max_score=10),
-        make_result("s1", score=7.5),
-        make_result("s3", correct=False, score=0),
-        make_result("s4", gradable=False, score=0),
-        make_result("=HYPERLINK(1)", score=1),
-    ]
-    assert scores_csv(results) == (
-        "student_id,score,max_score\n"
-        "'=HYPERLINK(1),1,10\n"
-        "s1,7.5,10\n"
-        "s2,0.3,10\n"
-        "s3,0,10\n"
-        "s4,,10\n"
-    )
-
-
-def test_scores_csv_quotes_ids_that_need_it():
-    assert scores_csv([make_result('smith, "jo"', score=4)]) == 'student_id,score,max_score\n"smith, ""jo""",4,10\n'
 
 
 # ------------------------------------------------------------------------ browser

@@ -4,7 +4,6 @@ outputs read from the worker's memory, and the interval over worker pairs."""
 from __future__ import annotations
 
 import math
-import os
 import signal
 import subprocess
 import sys

@@ -20,6 +20,7 @@ outputs into the arena instead, and ``direct_reads`` says so.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json

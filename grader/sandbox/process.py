@@ -40,6 +40,12 @@ class ProcessSandbox:
 
     def run(self, job: SandboxJob) -> SandboxRun:
         scratch_parent = tempfile.mkdtemp(prefix="convgrade-run-")
+        try:
+            return self._run_in(scratch_parent, job)
+        finally:  # whatever stops the run (Ctrl-C while the harness starts, too): ours, and never mounted here
+            remove_unless_mounted(scratch_parent)
+
+    def _run_in(self, scratch_parent: str, job: SandboxJob) -> SandboxRun:
         os.chmod(scratch_parent, 0o711)
         hide = [str(PROJECT_ROOT / d) for d in PRIVATE_PROJECT_DIRS if (PROJECT_ROOT / d).is_dir()]
         config = {
@@ -66,7 +72,6 @@ class ProcessSandbox:
             raise SandboxTimeout(f"process: the harness gave no report within {job.deadline_s:g} s") from exc
         finally:
             _kill_session(process)
-            remove_unless_mounted(scratch_parent)
         wall = time.monotonic() - started
         diagnostics = stderr.decode("utf-8", errors="replace")[-4000:]
         report = parse_report(stdout, backend=self.name)

@@ -1,0 +1,182 @@
+"""Every board a class publishes, from stored results: the overall ranking with the real
+reason each unranked student is not on it, one board per function, and the public form.
+
+    build_boards(results, options) -> Leaderboard   what leaderboard.json holds
+
+The overall ranking is ``grader.leaderboard.build_leaderboard``; the per-function boards
+rank through the same rule (``rank_standings``), by one function's speed and interval.
+Nothing here grades: it reads results, so a board can be rebuilt from OUT/results alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.leaderboard import (
+    SPEED_GROUP_PREFIX,
+    FunctionBoard,
+    FunctionBoardEntry,
+    Leaderboard,
+    LeaderboardEntry,
+    SpeedFigure,
+    Standing,
+    build_leaderboard,
+    pseudonym,
+    rank_standings,
+)
+from grader.result import Check, CheckStatus, FunctionTiming, GradeResult
+
+FUNCTIONS = ("forward", "backward")
+# A reason is one line on a public page: the start of what failed, never a whole traceback.
+REASON_CHARS = 120
+
+
+@dataclass(frozen=True)
+class BoardOptions:
+    """How a class's boards are published (the same for ``grade-all`` and a rebuild)."""
+
+    roster: dict[str, str] = field(default_factory=dict)  # id -> display name
+    anonymize: bool = False
+    salt: str = ""
+    submitted_at: dict[str, str] = field(default_factory=dict)  # id -> ISO 8601 time
+    title: str | None = None  # the course's title (config); the assignment id otherwise
+    hide_unranked_scores: bool = False  # a public board: unranked students are listed without a score
+    generated_at: str | None = None
+
+
+def build_boards(results: list[GradeResult], options: BoardOptions = BoardOptions()) -> Leaderboard:
+    """The overall board with reasons and the per-function boards, shaped for publishing."""
+    board = build_leaderboard(
+        results,
+        roster=options.roster,
+        anonymize=options.anonymize,
+        anonymize_salt=options.salt,
+        submitted_at=options.submitted_at,
+        generated_at=options.generated_at,
+    )
+    by_student = {_key(entry): entry for entry in board.entries}
+    by_result = {result.submission.id: result for result in results}
+    key_of = {result.submission.id: _result_key(result, options) for result in results}
+    result_of = {key_of[student_id]: result for student_id, result in by_result.items()}
+    entries = []
+    for entry in board.entries:
+        update: dict = {}
+        if entry.rank is None:
+            result = result_of[_key(entry)]
+            reason = unranked_reason(result, entry.status)
+            update["reason"] = _without_identity(reason, result) if options.anonymize else reason
+            if options.hide_unranked_scores:
+                update["score"] = None
+        entries.append(entry.model_copy(update=update) if update else entry)
+    names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
+    function_boards = [_function_board(function, results, names, options.anonymize) for function in FUNCTIONS]
+    return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
+
+
+def _without_identity(reason: str, result: GradeResult) -> str:
+    """A reason on an anonymized board must not name the student: a load failure quotes the
+    file, and a single-file submission's name is the student's id."""
+    submission = result.submission
+    for text in sorted({submission.source_name, submission.entry or "", submission.id,
+                        Path(submission.source_name).stem}, key=len, reverse=True):
+        if text:
+            reason = re.sub(re.escape(text), "the submission", reason, flags=re.IGNORECASE)
+    return reason
+
+
+def _key(entry: LeaderboardEntry) -> str:
+    """What identifies an entry on this board: its id, or its pseudonym on an anonymized one."""
+    return entry.student_id if entry.student_id is not None else entry.student
+
+
+def _result_key(result: GradeResult, options: BoardOptions) -> str:
+    student_id = result.submission.id
+    return pseudonym(student_id, options.salt) if options.anonymize else student_id
+
+
+# ------------------------------------------------------------------ per-function boards
+
+
+def function_correct_and_timed(result: GradeResult, function: str) -> FunctionTiming | None:
+    """The function's timing when it passed every correctness check of its own and was
+    timed with an interval; None otherwise. Checks about both functions (inputs unchanged)
+    are left to the overall board: they cannot say which function is at fault."""
+    if not result.gradable or result.failure is not None:
+        return None
+    for check in result.checks:
+        if check.function == function and not _is_speed(check) and check.status != CheckStatus.PASSED:
+            return None
+    timing = next((t for t in result.timing if t.function == function), None)
+    if timing is None or not timing.measured:
+        return None
+    figures = (timing.speedup_vs_reference, timing.ci_low, timing.ci_high)
+    return timing if all(figure is not None and figure > 0 for figure in figures) else None
+
+
+def _function_board(function: str, results: list[GradeResult], names: dict[str, str], anonymize: bool) -> FunctionBoard:
+    standings = []
+    for result in results:
+        timing = function_correct_and_timed(result, function)
+        if timing is not None:
+            standings.append(Standing(result, "ranked", speed=timing.speedup_vs_reference,
+                                      interval=(timing.ci_low, timing.ci_high), rank_score=0.0))
+    ranked, ranks = rank_standings(standings)
+    entries = []
+    for standing, rank in zip(ranked, ranks):
+        timing = function_correct_and_timed(standing.result, function)
+        entries.append(FunctionBoardEntry(
+            rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
+            speed=SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low,
+                              ci_high=timing.ci_high),
+        ))
+    return FunctionBoard(function=function, entries=entries)
+
+
+# ----------------------------------------------------------------------- the reasons
+
+
+def unranked_reason(result: GradeResult, status: str) -> str:
+    """The first thing that keeps a student off the ranking, in words a student can act on."""
+    if status == "not_gradable" or not result.gradable:
+        return "not gradable: the grader failed, not the submission (not a grade)"
+    if result.failure is not None:
+        return _clip(_first_line(result.failure.message))
+    failed = next((c for c in result.checks if not _is_speed(c) and c.status != CheckStatus.PASSED), None)
+    if failed is not None:
+        return _clip(_check_reason(failed))
+    untimed = [t for t in result.timing if not t.measured]
+    if untimed:
+        timing = untimed[0]
+        why = (timing.reason or "not measured").removeprefix("not timed: ")
+        return _clip(f"correct, but {timing.function} was not timed: {why}")
+    return "correct, but a speed figure is incomplete"
+
+
+def _check_reason(check: Check) -> str:
+    """A failed check, by kind: the harness's messages name what went wrong first."""
+    message = check.message
+    first = _first_line(message)
+    function = check.function if check.function in FUNCTIONS else "a call"
+    if "float32 precision" in message:
+        return f"{function}: right only to float32 precision ({check.name}); compute in float64"
+    unfinished = re.match(r"(\w+) is None\b", first)
+    if unfinished:
+        return f"{function} unfinished: {unfinished[1]} is None ({check.name})"
+    raised = re.search(r"raised (\w+)", first)
+    if raised:
+        return f"{function} raised {raised[1]} ({check.name})"
+    return f"failed {check.name}: {first}"
+
+
+def _is_speed(check: Check) -> bool:
+    return check.group.startswith(SPEED_GROUP_PREFIX)
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1].rstrip() + "…"
