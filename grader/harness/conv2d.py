@@ -15,6 +15,7 @@ import numpy as np
 NAME = "cs231n-conv"
 STUDENT_FUNCTIONS = {"forward": "conv_forward_naive", "backward": "conv_backward_naive"}
 REFERENCE_FUNCTIONS = {"forward": "conv_forward", "backward": "conv_backward"}
+PARAM_NAME = "conv_param"  # the plain-value argument; its changes are only reported by the student's process
 REFERENCE_ENTRY = "reference/strided.py"  # the yardstick students are timed against
 FORWARD_RESULTS = ["out", "@cache"]  # '@': kept inside the worker, never sent
 BACKWARD_RESULTS = ["dx", "dw", "db"]

@@ -113,6 +113,10 @@ class Run:
         self.checks: list[CheckRecord] = []
         self.events: list[str] = []
         self.input_changes: list[str] = []
+        # Changes to plain values (conv_param) are seen only by the student's own process,
+        # which can forge that report: they are shown, never scored (each call gets a fresh
+        # copy anyway, so such a change cannot touch grading).
+        self.reported_changes: list[str] = []
         self.restarts = 0
         self.student: WorkerProcess | None = None
         self.reference: WorkerProcess | None = None
@@ -300,10 +304,10 @@ class Run:
             self.student.forget([slot])
 
     def _note_changes(self, outcome: CallOutcome, function_name: str, case: assignment.Case, args) -> None:
-        changed = list(outcome.inputs_changed)
-        changed += ["conv_param" for i in outcome.changed_args if i < len(args) and "value" in args[i]]
-        for name in changed:
+        for name in outcome.inputs_changed:  # arrays: compared by the harness itself
             self.input_changes.append(f"{function_name} changed its input {name} {case.where}")
+        for name in [assignment.PARAM_NAME for i in outcome.changed_args if i < len(args) and "value" in args[i]]:
+            self.reported_changes.append(f"{function_name} changed its input {name} {case.where}")
 
     def _record(self, case, function: str, label: str, outcome: CallOutcome | None, expected: np.ndarray,
                 function_name: str, suffix: str = "") -> None:
@@ -346,6 +350,10 @@ class Run:
             passed, message = False, self.import_error
         else:
             passed, message = True, "no call changed its inputs"
+        if self.reported_changes:
+            shown = "; ".join(self.reported_changes[:3])
+            message += (f". Your own process reported: {shown}. The grader cannot verify a plain value's change "
+                        f"(your process could hide it), so it is not scored; work on a copy all the same")
         self.checks.append(CheckRecord(**assignment.INPUTS_CHECK, passed=passed, message=message))
 
     # -- timing ------------------------------------------------------------------------

@@ -250,7 +250,10 @@ CASES = [
     ("mutate_x", Expect(fails="inputs", message="conv_forward_naive changed its input x at",
                         timing=("not timed: conv_forward_naive changed its input x",) * 2,
                         checks=("blames_forward_only",))),
-    ("mutate_conv_param", Expect(fails="inputs", message="conv_forward_naive changed its input conv_param")),
+    # A plain value's change is reported by the student's own process, which can forge it:
+    # shown, never scored, so hiding it (the forging twin) gains nothing.
+    ("mutate_conv_param", Expect(checks=("conv_param_change_shown",))),
+    ("hide_conv_param_change", Expect(checks=("conv_param_change_hidden",))),
     ("mutate_dout", Expect(fails="inputs", message="conv_backward_naive changed its input dout",
                            timing=("not timed: conv_backward_naive changed its input dout",) * 2)),
     # -- forged protocol messages (the worker is the student's to patch)
@@ -654,6 +657,19 @@ def _blames_forward_only(result, env, config):
     assert "conv_backward_naive" not in message, f"backward blamed for forward's change: {message[:400]}"
 
 
+def _inputs_message(result) -> str:
+    return next(c.message for c in result.checks if c.id == "inputs-unchanged")
+
+
+def _conv_param_change_shown(result, env, config):
+    message = _inputs_message(result)
+    assert "conv_forward_naive changed its input conv_param" in message and "not scored" in message, message
+
+
+def _conv_param_change_hidden(result, env, config):
+    assert _inputs_message(result) == "no call changed its inputs", _inputs_message(result)
+
+
 def _notebook_class_body_not_run(result, env, config):
     assert "RAN AT IMPORT" not in result.student_output, result.student_output[:500]
     assert any(note.startswith("notebook: dropped cell 3, line 1, `class Recorder:`: line 2 of its body: runs code "
@@ -675,7 +691,8 @@ def _no_control_characters(result, env, config):
 
 EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "serialisable": _serialisable, "no_control_characters": _no_control_characters,
                 "blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
-                "messages_bounded": _messages_bounded, "notebook_canary_survives": _notebook_canary_survives}
+                "messages_bounded": _messages_bounded,
+                "conv_param_change_shown": _conv_param_change_shown, "conv_param_change_hidden": _conv_param_change_hidden, "notebook_canary_survives": _notebook_canary_survives}
 
 
 # -- the tests ---------------------------------------------------------------------------------

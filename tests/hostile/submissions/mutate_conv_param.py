@@ -1,5 +1,6 @@
 """Tampering: conv_forward_naive changes conv_param after computing (the cache keeps a copy).
-Expected: inputs-unchanged fails naming conv_param; all else honest: score 90.
+Expected: its own process reports the change, which the grader cannot verify (a forging twin,
+hide_conv_param_change, hides it): shown in the inputs check, never scored: score 100.
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np
