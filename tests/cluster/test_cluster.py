@@ -113,9 +113,9 @@ def count_writes(monkeypatch) -> dict[str, int]:
     writes: dict[str, int] = {}
     real = batch.write_atomic
 
-    def counting(path, text):
+    def counting(path, text, **kwargs):
         writes[Path(path).name] = writes.get(Path(path).name, 0) + 1
-        return real(path, text)
+        return real(path, text, **kwargs)
 
     monkeypatch.setattr(batch, "write_atomic", counting)
     return writes
