@@ -66,7 +66,8 @@ from grader.executor import (MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, Schedu
                              pack)
 from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.gradescope import to_gradescope
-from grader.grade import content_seed, content_sha256, grader_failure_result, submission_sha256
+from grader.grade import (content_seed, content_sha256, grader_failure_result, submission_sha256,
+                          unloadable_result)
 from grader.harness.timing import TimingLock
 from grader.seeds import GIVEN
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
@@ -376,11 +377,21 @@ class _Run:
         return Executor.local(self.cores, self.sandbox_name)
 
     def _submit(self, executor: Executor, student: Student, attempt: int) -> None:
-        # The seed is chosen here: the course secret is this host's, and never travels.
-        seed, derivation = ((self.seed, GIVEN) if self.seed is not None
-                            else content_seed(content_sha256(student.path), self.config))
-        task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
-                    seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock)
+        try:
+            # The seed is chosen here: the course secret is this host's, and never travels.
+            seed, derivation = ((self.seed, GIVEN) if self.seed is not None
+                                else content_seed(content_sha256(student.path), self.config))
+            task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
+                        seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock)
+        except Exception as exc:  # one student's bytes must never stop the batch: recorded, not retried
+            if isinstance(exc, SubmissionError):
+                result = unloadable_result(student.path, exc, self.config, self.seed or 0)
+            else:
+                self.log.message(f"{student.id}: could not hand to a worker:\n{traceback.format_exc().rstrip()}")
+                result = grader_failure_result(student.path, f"could not hand the submission to a worker: "
+                                               f"{type(exc).__name__}: {exc}", self.config, self.seed)
+            self._collect(executor, student, MAX_ATTEMPTS, TaskDone(result.model_dump_json()))
+            return
         self.futures[executor.submit(task)] = (student, attempt)
 
     def _ride_out_outage(self, executor: Executor, error: SchedulerLost) -> None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.config import GradingConfig
-from grader.errors import GraderError
+from grader.errors import GraderError, SubmissionError
 from grader.grade import grade_submission, grader_failure_result
 from grader.sandbox import get_sandbox
 
@@ -102,16 +102,25 @@ def pack(student_id: str, path: Path, config: GradingConfig, seed: int, batch: s
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         # The entry itself is followed (as a local grading would); symlinks inside a folder stay links.
-        archive.add(Path(path).resolve() if Path(path).is_symlink() else path, arcname=Path(path).name)
+        archive.add(Path(path).resolve() if Path(path).is_symlink() else path, arcname=Path(path).name,
+                    filter=_plain_members)
     payload = buffer.getvalue()
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise GraderError(f"{path.name} is {len(payload) // 2**20} MiB packed, over the "
-                          f"{MAX_PAYLOAD_BYTES // 2**20} MiB a task may carry")
+    if len(payload) > MAX_PAYLOAD_BYTES:  # the loader refuses far less (20 MiB): the student's to fix
+        raise SubmissionError(f"{path.name} is {len(payload) // 2**20} MiB, over the "
+                              f"{MAX_PAYLOAD_BYTES // 2**20} MiB a grading task may carry",
+                              "submit only your code (leave datasets and checkpoints out)")
     return GradingTask(student_id=student_id, name=Path(path).name, payload=payload,
                        config_json=config.model_dump_json(), seed=seed, seed_derivation=seed_derivation,
                        batch=batch, attempt=attempt,
                        hide_paths=tuple(str(p) for p in hide_paths),
                        timing_lock=str(timing_lock) if timing_lock else None)
+
+
+def _plain_members(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    """Files, folders and symlinks only, as the loader would see them: a FIFO or a device
+    in a student's folder is left out (the loader skips it too), and so is a second hard
+    link to a file already packed (rare; the first name keeps the content)."""
+    return member if member.isfile() or member.isdir() or member.issym() else None
 
 
 def unpack(task: GradingTask, folder: Path) -> Path:

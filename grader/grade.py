@@ -228,6 +228,12 @@ def _with_hint(message: str, context: SourceContext | None = None) -> str:
     return f"{message}\nHint: {hint}" if hint else message
 
 
+def unloadable_result(path: Path, error: SubmissionError, config: GradingConfig, seed: int) -> GradeResult:
+    """The student's-fault result for a submission refused before any sandbox ran
+    (for example too large to hand to a worker): zeros, with the reason, never a crash."""
+    return _unloadable(Path(path), error, config, seed, time.monotonic())
+
+
 def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: float) -> GradeResult:
     message = str(error)
     checks = score_checks(_load_failed_plan(config, message, "the submission could not be loaded"), config)

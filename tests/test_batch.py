@@ -533,3 +533,29 @@ def test_every_cli_command_has_help(name):
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage:") and len(cli.commands[name].help or "") > 20
+
+
+def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_path, quick_config):
+    """A student folder that still holds a dataset (here a sparse 70 MiB file) is over what a
+    grading task may carry: that student gets the loader-style refusal, the others are graded,
+    and the leaderboard is written. A FIFO in another student's folder is left out, as the
+    loader leaves it out, and that student is graded as usual."""
+    folder = small_class(tmp_path / "subs", a="fast")
+    big = folder / "big"
+    big.mkdir()
+    (big / "layers.py").write_text((EXAMPLES / "fast_strided.py").read_text())
+    with open(big / "cifar.bin", "wb") as data:
+        data.truncate(70 * 2**20)
+    piped = folder / "piped"
+    piped.mkdir()
+    (piped / "layers.py").write_text((EXAMPLES / "fast_strided.py").read_text())
+    os.mkfifo(piped / "notes.fifo")
+    summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=1, progress=False)
+    assert {s.id: s.status for s in summary.students} == {"a": "graded", "big": "graded", "piped": "graded"}
+    big_result = GradeResult.model_validate_json((tmp_path / "out" / "results" / "big.json").read_bytes())
+    assert big_result.gradable and big_result.score == 0
+    assert "over the 64 MiB a grading task may carry" in big_result.failure.message
+    assert "leave datasets and checkpoints out" in big_result.failure.message
+    piped_result = GradeResult.model_validate_json((tmp_path / "out" / "results" / "piped.json").read_bytes())
+    assert piped_result.score == pytest.approx(100.0)
+    assert (tmp_path / "out" / "leaderboard.json").exists()
