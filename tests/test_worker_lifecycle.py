@@ -83,3 +83,17 @@ def test_a_worker_that_cannot_be_started_fails_that_start(tmp_path, monkeypatch)
     assert not worker.alive
     worker.stop()  # safe after a failed start
     assert len(os.listdir("/proc/self/fd")) == fds_before, "the pipes or the arena leaked"
+
+
+def test_a_worker_starts_under_a_parent_holding_many_descriptors(tmp_path):
+    """The parent's descriptors are closed only after the pre-exec step, which runs under the
+    worker's RLIMIT_NOFILE (64 here): with 80 held, nothing in that step may need a new one."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(80)]
+    try:
+        worker = WorkerProcess(_spec(tmp_path, "def conv_forward_naive(x, w, b, conv_param):\n    return None\n"))
+        ready = worker.start(20.0)
+        assert ready.ok, ready
+        worker.stop()
+    finally:
+        for fd in held:
+            os.close(fd)

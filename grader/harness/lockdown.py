@@ -209,6 +209,12 @@ class WorkerLimits:
 
     def preexec(self) -> None:
         """Runs in the child between fork and exec: order matters (limits, then identity)."""
+        # Ahead of the harness for the OOM killer: a container's memory limit must kill
+        # the worker that overran it, never the harness that would report it. First: the
+        # parent's descriptors are closed only after this function, so under RLIMIT_NOFILE
+        # a busy parent (one holding 64 descriptors) would leave no number to open it with.
+        with open("/proc/self/oom_score_adj", "w") as oom:
+            oom.write(str(self.oom_score_adj))
         limits = [
             (resource.RLIMIT_AS, self.address_space_bytes),
             (resource.RLIMIT_FSIZE, self.file_size_bytes),
@@ -222,10 +228,6 @@ class WorkerLimits:
             resource.setrlimit(which, (value, value))
         if self.cpu is not None:
             os.sched_setaffinity(0, {self.cpu})
-        # Ahead of the harness for the OOM killer: a container's memory limit must kill
-        # the worker that overran it, never the harness that would report it.
-        with open("/proc/self/oom_score_adj", "w") as oom:
-            oom.write(str(self.oom_score_adj))
         if self.root is not None:  # before dropping privileges; chdir so no cwd stays outside
             os.chroot(self.root)
             os.chdir(self.workdir or "/")
