@@ -68,6 +68,7 @@ from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings
 from grader.gradescope import to_gradescope
 from grader.grade import (content_seed, content_sha256, grader_failure_result, submission_sha256,
                           unloadable_result)
+from grader.harness.text import clean
 from grader.harness.timing import TimingLock
 from grader.seeds import GIVEN
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
@@ -197,7 +198,7 @@ def grade_all(
     )
     log = _Log(progress)
     for name, reason in ignored:
-        log.message(f"ignoring {name}: {reason}")
+        log.message(f"ignoring {clean(name)}: {clean(reason)}")  # students' file names: escaped for the terminal
     for note in notes:
         log.warning(note)
     for warning in roster_warnings(class_roster, [student.id for student in students]):
@@ -595,9 +596,10 @@ def discover_submissions(folder: Path) -> tuple[list[Student], list[tuple[str, s
         students[student_id] = Student(student_id, entry)
     if conflicts:
         # Every conflict at once: a TA renames them all in one pass, not one per run.
+        names_of = {student_id: [clean(name) for name in names] for student_id, names in conflicts.items()}
         lines = [f"{' and '.join(names)} all give the student id {student_id!r}" if len(names) > 2 else
                  f"{names[0]} and {names[1]} both give the student id {student_id!r}"
-                 for student_id, names in sorted(conflicts.items())]
+                 for student_id, names in sorted(names_of.items())]
         raise UsageError(f"{len(conflicts)} student id(s) given by more than one entry; rename all but one of "
                          "each:\n  " + "\n  ".join(lines))
     if not students:

@@ -70,6 +70,10 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
             if options.hide_unranked_scores:
                 update["score"] = None
         entries.append(entry.model_copy(update=update) if update else entry)
+    if options.hide_unranked_scores:  # ordered by score, the list would tell the scores it hides
+        groups = {status: order for order, status in enumerate(("not_timed", "failed_correctness", "not_gradable"))}
+        entries = [e for e in entries if e.rank is not None] + sorted(
+            (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
     function_boards = [_function_board(function, results, names, options.anonymize) for function in FUNCTIONS]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
@@ -142,7 +146,7 @@ def unranked_reason(result: GradeResult, status: str) -> str:
     if status == "not_gradable" or not result.gradable:
         return "not gradable: the grader failed, not the submission (not a grade)"
     if result.failure is not None:
-        return _clip(_first_line(result.failure.message))
+        return _clip(_failure_reason(result.failure.message))
     failed = next((c for c in result.checks if not _is_speed(c) and c.status != CheckStatus.PASSED), None)
     if failed is not None:
         return _clip(_check_reason(failed))
@@ -152,6 +156,14 @@ def unranked_reason(result: GradeResult, status: str) -> str:
         why = (timing.reason or "not measured").removeprefix("not timed: ")
         return _clip(f"correct, but {timing.function} was not timed: {why}")
     return "correct, but a speed figure is incomplete"
+
+
+def _failure_reason(message: str) -> str:
+    """A load or import failure's first line, cut after the exception's type: what follows
+    is the student's own text (an exception message), which a public board must not carry."""
+    first = _first_line(message)
+    raised = re.search(r"\b[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt):", first)
+    return first[:raised.end() - 1] if raised else first
 
 
 def _check_reason(check: Check) -> str:

@@ -19,6 +19,7 @@ from grader.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
 from grader.gradescope import to_gradescope
 from grader.harness import conv2d
+from grader.harness.text import clean
 from grader.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
 from grader.scoring import total
@@ -87,7 +88,8 @@ def refuse_a_class(submission: Path, one_student: bool) -> None:
     if not submission.is_dir():
         return
     entries = submission_like_entries(submission)
-    shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+    # Entry names are the students' own file names: escaped before they reach a terminal.
+    shown = ", ".join(clean(name) for name in entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
     if len(entries) >= CLASS_AT and not one_student:
         raise UsageError(
             f"{submission} looks like a class, not one student: {len(entries)} of its entries each hold a "
@@ -273,6 +275,8 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
     from grader.executor import serve_slots
 
     if cores:
+        if slots is not None or nthreads is not None:
+            raise UsageError("--cores names the slots' cores; give it alone, without --slots or --nthreads")
         try:
             chosen = [int(core) for core in cores.split(",")]
         except ValueError:

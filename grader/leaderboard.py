@@ -56,8 +56,8 @@ class SpeedFigure(Strict):
 
 class LeaderboardEntry(Strict):
     rank: int | None = Field(ge=1, description=(
-        "1 + students with a higher score or the same score and a speed interval entirely above this one's "
-        "(made non-decreasing down the board); None when not ranked."))
+        "1 + students with a higher score, or the same score and a speed more likely than not (over 55%) ahead "
+        "of this one's (made non-decreasing down the board); None when not ranked."))
     student: str = Field(description="Display name, or a pseudonym on an anonymized board.")
     student_id: str | None = Field(description="Submission id; None on an anonymized board.")
     score: float | None = Field(description="None when the board leaves unranked scores off (a public board).")

@@ -31,8 +31,9 @@ UNRANKED_REASONS: dict[str, str] = {
 SPEED_EXPLANATION = (
     "Speed is reference time / student time (CPU time of each call, over several worker pairs): "
     "\"0.80× the reference (1.25× slower)\" means the reference runs 1.25 times as fast; above 1× is faster "
-    "than the reference. The interval is its 95% confidence interval. Rank is 1 + the students with a higher "
-    "score, or the same score and an interval entirely above yours."
+    "than the reference. The interval is its confidence interval. Rank is 1 + the students with a higher "
+    "score, or the same score and a speed more likely than not (over 55%) ahead of yours; so two students "
+    "share a rank only when their speeds cannot be told apart, and never when their intervals are disjoint."
 )
 FUNCTION_BOARD_EXPLANATION = (
     "Everyone whose {function} is correct and timed, ranked by its speed alone, whatever the other function does."

@@ -11,7 +11,6 @@ only, readable by an unprivileged user (files 0o644, folders 0o755).
         folder    walked without following links (any symlink is refused), then copied
         .zip      every member validated, then extracted under the caps, then as a folder
         .ipynb    reduced to its imports, definitions and constants (grader.notebook)
-    import_hints(error_text) -> a hint for an import-time failure seen in the sandbox
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from typing import BinaryIO, Literal
 
 from grader.errors import SubmissionError, UsageError
 from grader.harness.text import clean
-from grader.hints import hint_for
 from grader.notebook import notebook_to_module
 from grader.repair import conflict_marker_lines, conflicts, line_ranges, tab_indented_lines
 
@@ -730,11 +728,3 @@ def describe_parse_error(exc: BaseException) -> str:
     """'line 3: invalid syntax', for notes about files that were skipped because they do not parse."""
     line = exc.lineno if isinstance(exc, SyntaxError) else None
     return f"line {line}: {_error_text(exc)}" if line else _error_text(exc)
-
-
-# --- hints for failures in the sandbox ---------------------------------------------
-
-
-def import_hints(error_text: str) -> str | None:
-    """A hint for a known cause of a failure seen in the sandbox, without the source (see grader.hints)."""
-    return hint_for(error_text)

@@ -134,6 +134,21 @@ def test_public_board_leaves_unranked_scores_off():
     assert "/ 50" not in markdown.split("## Not ranked")[1]
 
 
+def test_a_public_board_orders_unranked_students_by_name_not_by_their_hidden_score():
+    results = [with_checks(name, {"backward/hidden-1/dx": RAISED}, backward=None) for name in ("zed", "amy")]
+    results[0] = results[0].model_copy(update={"score": 45.0})  # zed scored more: the order must not say so
+    built = build_boards(results, BoardOptions(generated_at=GENERATED_AT, hide_unranked_scores=True))
+    assert [entry.student for entry in built.entries] == ["amy", "zed"]
+    shown = build_boards(results, BoardOptions(generated_at=GENERATED_AT))
+    assert [entry.student for entry in shown.entries] == ["zed", "amy"]
+
+
+def test_an_import_failure_reason_keeps_the_exception_type_not_the_students_text():
+    result = with_checks("shouty", failure="layers.py could not be imported: ValueError: VOTE FOR ME at "
+                                           "example.org\nTraceback ...", forward=None, backward=None)
+    assert unranked_reason(result, "failed_correctness") == "layers.py could not be imported: ValueError"
+
+
 def test_anonymized_boards_use_pseudonyms_everywhere_including_function_boards():
     built = board(anonymize=True, salt="pepper")
     names = {entry.student for entry in built.entries}

@@ -355,3 +355,15 @@ def test_no_config_warning_for_decimal_points_or_the_defaults():
               "inputs_unchanged": 0.1}
     assert GradingConfig(rubric=Rubric(points=points)).warnings() == []
     assert GradingConfig().warnings() == []
+
+
+def test_a_class_refusal_escapes_the_students_file_names(tmp_path):
+    """Entry names are the students' own: an escape sequence in one must not act on the terminal."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    source = (Path(__file__).resolve().parents[1] / "submissions" / "examples" / "fast_strided.py").read_text()
+    for name in ("a.py", "b.py", "\x1b[2Jevil.py"):
+        (folder / name).write_text(source)
+    done = run_cli("grade", str(folder))
+    assert done.returncode == 2, done.stderr
+    assert "\x1b" not in done.stderr and "\\x1b[2Jevil.py" in done.stderr, done.stderr

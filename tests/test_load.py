@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError, UsageError
-from grader.load import LoadLimits, import_hints, load_submission
+from grader.hints import hint_for as import_hints
+from grader.load import LoadLimits, load_submission
 from grader.notebook import generated_locations, notebook_to_module, relocate
 
 FORWARD = "def conv_forward_naive(x, w, b, conv_param):\n    return x, (x, w, b, conv_param)\n"
