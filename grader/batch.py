@@ -173,11 +173,7 @@ def grade_all(
     """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc)."""
     started = time.monotonic()
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
-    if output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    if anonymize and not anonymize_salt:
-        raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
-                         "can hash the ids and recover who is who")
+    _check_output_options(output_format, anonymize, anonymize_salt)
     class_roster = _as_roster(roster)
     if scheduler and (jobs is not None or exclusive_timing):
         raise UsageError("--jobs and --exclusive-timing are for this machine; with --scheduler the workers "
@@ -232,6 +228,14 @@ def grade_all(
         _publish(summary, out_dir, results_dir, {s.id for s in students}, publishing, output_format, log)
         _finish_summary(summary, out_dir, started)
     return summary
+
+
+def _check_output_options(output_format: str, anonymize: bool, anonymize_salt: str) -> None:
+    if output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if anonymize and not anonymize_salt:
+        raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
+                         "can hash the ids and recover who is who")
 
 
 def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> None:
@@ -506,11 +510,7 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
         results_dir = results_dir / RESULTS_DIR
     if not results_dir.is_dir():
         raise UsageError(f"results folder not found: {results_dir}")
-    if output_format not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
-    if anonymize and not anonymize_salt:
-        raise UsageError("anonymize needs a secret salt (--salt): without one, anyone with the class list "
-                         "can hash the ids and recover who is who")
+    _check_output_options(output_format, anonymize, anonymize_salt)
     class_roster = _as_roster(roster)
     course = (config or GradingConfig()).course
     log = _Log(progress)

@@ -43,6 +43,27 @@ def format_option(function):
                         show_default=True, help="The result as convgrade JSON or as Gradescope's results.json.")(function)
 
 
+def class_output_options(function):
+    """The options of every command that writes a class's outputs (grade-all, leaderboard):
+    one list, so the two cannot drift apart."""
+    for option in reversed([
+        click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export (then "
+                          "canvas_gradebook.csv is written too)."),
+        click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard; "
+                     "staff/pseudonyms.csv says who is who (grade-all also notes each student's own in their "
+                     "result)."),
+        click.option("--hide-unranked-scores", is_flag=True,
+                     help="A public board: list unranked students without their score."),
+        click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
+                     help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable)."),
+        format_option,
+        config_option,
+    ]):
+        function = option(function)
+    return function
+
+
 def print_summary(result: GradeResult) -> None:
     """What a person reads on the terminal: the score, each group's points, the speed in
     words, the first failed checks, and every note the loader left."""
@@ -167,17 +188,7 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
 @sandbox_option
 @click.option("--jobs", type=int, help="Students graded at once, each on its own core (default: all usable cores).")
 @click.option("--force", is_flag=True, help="Regrade everyone, even students whose stored result is up to date.")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export (then "
-                   "canvas_gradebook.csv is written too).")
-@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard; "
-              "staff/pseudonyms.csv says who is who, and each result names its own pseudonym.")
-@click.option("--hide-unranked-scores", is_flag=True,
-              help="A public board: list unranked students without their score.")
-@click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
-              help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
-@format_option
-@config_option
+@class_output_options
 @click.option("--seed", type=int, help="Seed of the hidden cases for every student (default: each derived from "
                                        "the submission's content and the course secret).")
 @click.option("--exclusive-timing", is_flag=True,
@@ -224,15 +235,7 @@ def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandb
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder: leaderboard.{json,md,html}, scores.csv (and gradescope/ with --format gradescope).")
-@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with columns id,name[,submitted_at], or a Canvas gradebook export.")
-@click.option("--anonymize", is_flag=True, help="Pseudonyms instead of names and ids on the leaderboard.")
-@click.option("--hide-unranked-scores", is_flag=True,
-              help="A public board: list unranked students without their score.")
-@click.option("--salt", envvar="CONVGRADE_SALT", default="", show_envvar=True,
-              help="Secret salt of the pseudonyms (keep it across runs so pseudonyms stay stable).")
-@format_option
-@config_option
+@class_output_options
 def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool,
                         hide_unranked_scores: bool, salt: str, output_format: str, config_path: Path | None) -> None:
     """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
