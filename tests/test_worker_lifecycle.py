@@ -36,7 +36,7 @@ def conv_forward_naive(x, w, b, conv_param):
 def _spec(tmp_path: Path, source: str) -> WorkerSpec:
     worker_dir = tmp_path / "worker"
     worker_dir.mkdir()
-    for name in ("worker.py", "protocol.py"):
+    for name in ("untrusted_worker.py", "protocol.py"):
         shutil.copy(HARNESS / name, worker_dir)
     root = tmp_path / "submission"
     root.mkdir()

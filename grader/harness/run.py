@@ -151,7 +151,7 @@ class Run:
         self.reference_uid = uid_base + 1 if uid_base is not None else None
 
         worker_dir = self._make_dir("worker", 0o755)
-        for name in ("worker.py", "protocol.py"):
+        for name in ("untrusted_worker.py", "protocol.py"):
             shutil.copy(os.path.join(HARNESS_DIR, name), worker_dir)
             os.chmod(os.path.join(worker_dir, name), 0o644)
         self.worker_dir = worker_dir

@@ -157,7 +157,7 @@ def _clean_error(error: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class WorkerSpec:
     role: str  # "student" | "reference"
-    worker_dir: str  # folder with worker.py and protocol.py, readable by the worker's uid
+    worker_dir: str  # folder with untrusted_worker.py and protocol.py, readable by the worker's uid
     root: str  # folder holding the module
     entry: str  # module file, relative to root
     functions: tuple[str, ...]
@@ -220,7 +220,7 @@ class WorkerProcess:
         }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "worker.py"), json.dumps(config)],
+                [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"), json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=self.spec.workdir, env=worker_environment(self.spec.workdir),
                 pass_fds=(request_read, reply_write, self.arena.fd),
@@ -442,7 +442,7 @@ class WorkerProcess:
                     self.selector.unregister(key.fd)
 
     def _parse_reply(self, body: bytes, started: int, labels: list[str], expect_ready: bool) -> CallOutcome:
-        # Everything in the reply is the student's to forge (see worker.py): only plain,
+        # Everything in the reply is the student's to forge (see untrusted_worker.py): only plain,
         # size-capped values of the expected types get past here, so no reply can crash
         # the harness or bloat its report.
         try:

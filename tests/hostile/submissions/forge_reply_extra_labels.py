@@ -48,7 +48,7 @@ def _backward(dout, cache):
     return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, db
 # ---- end of the honest part ----
 
-import __main__  # the worker (worker.py runs as __main__): the student can patch it at import
+import __main__  # the worker (untrusted_worker.py runs as __main__): the student can patch it at import
 
 _Worker = __main__.Worker
 _real_call = _Worker.call

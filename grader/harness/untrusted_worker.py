@@ -1,4 +1,7 @@
-"""The worker: imports one module and serves calls to its functions.
+"""The worker process's program: imports one module and serves calls to its functions.
+
+Named for its side of the trust boundary: ``grader.harness.workers`` is the trusted
+harness side that starts, drives and checks the processes that run this file.
 
 This file runs in the UNTRUSTED process. Once the student's module is imported,
 the student can change anything here (patch these functions, forge replies), so
@@ -10,7 +13,7 @@ messages (what was returned, which exception, which line).
 The same file serves the reference implementation in a second worker process, so
 both sides of a timing comparison go through identical code.
 
-Usage: python -s -B worker.py '<json config>' (see ``grader.harness.workers`` for the keys).
+Usage: python -s -B untrusted_worker.py '<json config>' (see ``grader.harness.workers`` for the keys).
 """
 
 import importlib
