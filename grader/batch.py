@@ -69,7 +69,7 @@ from grader.gradescope import to_gradescope
 from grader.grade import (content_seed, content_sha256, grader_failure_result, submission_sha256,
                           unloadable_result)
 from grader.harness.text import clean
-from grader.harness.timing import TimingLock
+from grader.harness.timing_lock import TimingLock
 from grader.seeds import GIVEN
 from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
 from grader.result import GradeResult

@@ -10,7 +10,8 @@ import pytest
 
 from grader.harness.checks import compare, rel_error
 from grader.harness.protocol import Arena, ProtocolError
-from grader.harness.timing import TimingLock, TrialBudget, median_ci, summarize_pairs
+from grader.harness.timing import TrialBudget, median_ci, summarize_pairs
+from grader.harness.timing_lock import TimingLock
 from grader.harness.workers import Returned
 
 

@@ -24,7 +24,8 @@ from .text import ReportBudget
 from .checks import compare
 from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
-from .timing import TimingLock, TrialBudget, clock_ns, summarize_blocks
+from .timing import TrialBudget, clock_ns, summarize_blocks
+from .timing_lock import TimingLock
 from .workers import CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -90,7 +90,7 @@ class SandboxJob:
     """Index of this run among concurrent ones in this process: it selects the private uids."""
     timing_lock: Path | None = None
     """A folder only the host's user can reach, shared by a batch's gradings for their
-    readers-writer lock: timing phases take it exclusively (harness.timing.TimingLock)."""
+    readers-writer lock: timing phases take it exclusively (harness.timing_lock.TimingLock)."""
     hide_paths: tuple[Path, ...] = field(default_factory=tuple)
     """Host paths the student must not see (other submissions, results, the grader's source)."""
 
