@@ -10,6 +10,7 @@
         │                        The result is marked not gradable.
         ├── SandboxUnavailable   the backend cannot start (no Docker engine, no image).
         ├── SandboxTimeout       the harness did not answer before its deadline.
+        ├── SandboxCancelled     the run was cancelled (a batch stopping).
         └── HarnessProtocolError the harness crashed or its report was malformed.
 """
 
@@ -46,6 +47,10 @@ class SandboxUnavailable(GraderError):
 
 class SandboxTimeout(GraderError):
     """The harness gave no report before its wall-clock deadline."""
+
+
+class SandboxCancelled(GraderError):
+    """The run was cancelled (``Sandbox.cancel``: a batch stopping); its report is dropped."""
 
 
 class HarnessProtocolError(GraderError):

@@ -159,18 +159,7 @@ class Slot:
 
     def kill(self) -> None:
         """End the grading running in this slot (its harness or its container)."""
-        if self.sandbox_name == "docker":
-            run_id = getattr(self.sandbox, "last_run_id", "")
-            if run_id:
-                from grader.sandbox.docker import sweep_containers
-
-                client, _, _ = self.sandbox.ready()
-                sweep_containers(client, run_id=run_id)
-        else:
-            pid = getattr(self.sandbox, "last_pid", None)
-            if pid:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
+        self.sandbox.cancel()
 
 
 def _slot_plugin(slot: Slot):
@@ -261,9 +250,9 @@ def serve_slots(address: str, cores: list[int], sandbox_name: str, log, *, name:
     import dask
 
     slots = [Slot(index, core, sandbox_name) for index, core in enumerate(cores)]
-    if sandbox_name == "docker":
-        _, image, _ = slots[0].sandbox.ready()
-        log(f"sandbox image {image} is ready")
+    ready = slots[0].sandbox.prepare()
+    if ready:
+        log(ready)
     _quiet_dask_logs()
 
     async def serve() -> None:
@@ -286,7 +275,11 @@ def serve_slots(address: str, cores: list[int], sandbox_name: str, log, *, name:
                 with contextlib.suppress(Exception):
                     slot.kill()
             await asyncio.gather(*(w.close(timeout=10) for w in workers), return_exceptions=True)
-            if not stopping.is_set():
+            if stopping.is_set():
+                for slot in slots:
+                    with contextlib.suppress(Exception):
+                        slot.sandbox.close()
+            else:
                 log(f"lost the scheduler at {address}; waiting for it to come back")
                 await asyncio.wait([stop_wait], timeout=1.0)
         log("worker stopped")
@@ -313,9 +306,11 @@ class TaskFailed:
 class Executor:
     """A Dask client for gradings; the batch (and the service) submit through it."""
 
-    def __init__(self, client, *, cluster=None, address: str = "in-process"):
+    def __init__(self, client, *, cluster=None, address: str = "in-process", slots: list[Slot] = ()):
         self.client = client
         self.cluster = cluster
+        self.local_slots = list(slots)
+        """The slots of an in-process cluster: their sandboxes are closed with it."""
         self.address = address
         self.batch = secrets.token_hex(8)
         self._pending = None  # distributed.as_completed of what was submitted and not yet yielded
@@ -328,15 +323,16 @@ class Executor:
         from distributed import Client, Scheduler, SpecCluster
 
         _quiet_dask_logs()
+        slots = [Slot(index, core, sandbox_name) for index, core in enumerate(cores)]
         with dask.config.set(_DASK_SETTINGS):
             cluster = SpecCluster(
                 scheduler={"cls": Scheduler, "options": {
                     # Its HTTP server (health checks) always starts: on loopback, any free port.
                     "dashboard": False, "dashboard_address": "127.0.0.1:0", "protocol": "inproc://"}},
-                workers=slot_worker_specs([Slot(index, core, sandbox_name) for index, core in enumerate(cores)]),
+                workers=slot_worker_specs(slots),
                 silence_logs=logging.WARNING)
             client = Client(cluster, set_as_default=False)
-        return cls(client, cluster=cluster)
+        return cls(client, cluster=cluster, slots=slots)
 
     @classmethod
     def remote(cls, address: str, *, timeout_s: float = 10.0) -> "Executor":
@@ -451,6 +447,9 @@ class Executor:
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=10)
+        for slot in self.local_slots:
+            with contextlib.suppress(Exception):
+                slot.sandbox.close()
 
     def __enter__(self) -> "Executor":
         return self

@@ -559,3 +559,52 @@ def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_pa
     piped_result = GradeResult.model_validate_json((tmp_path / "out" / "results" / "piped.json").read_bytes())
     assert piped_result.score == pytest.approx(100.0)
     assert (tmp_path / "out" / "leaderboard.json").exists()
+
+
+def passing_report(config) -> dict:
+    """A whole harness report in which every planned check passed (nothing timed)."""
+    from grader.harness import conv2d
+
+    return {"import": {"ok": True, "message": "", "functions": {"conv_forward_naive": True,
+                                                                 "conv_backward_naive": True}},
+            "sandboxing": {"notes": []},
+            "environment": {"python": "3", "numpy": "2", "blas": "none", "cpu_model": "scripted"},
+            "checks": [{**check, "passed": True, "message": ""} for check in conv2d.check_plan(config.hidden_cases)],
+            "timing": [{"function": function, "measured": False, "reason": "not timed here", "case": "small"}
+                       for function in ("forward", "backward")]}
+
+
+def test_stopping_a_batch_cancels_the_running_sandbox_run_and_closes_the_sandboxes(tmp_path, monkeypatch,
+                                                                                     quick_config):
+    """Through the Sandbox interface alone: the executor cancels the run in progress (it
+    would otherwise block until its deadline) and closes every slot's sandbox, and the
+    batch keeps the result that was finished and records the cancelled student as interrupted."""
+    from grader.sandbox.fake import FakeSandbox
+
+    folder = small_class(tmp_path / "subs", a_done="fast", b_blocks="fast")
+    sandbox = FakeSandbox(default=lambda job: (FakeSandbox.UNTIL_CANCELLED if job.submission_root.name.startswith("b_")
+                                               else passing_report(quick_config)))
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: sandbox)
+
+    def press_ctrl_c_once_b_runs():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if sandbox.running and any(job.submission_root.name.startswith("b_") for job in sandbox.jobs):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    pressing = threading.Thread(target=press_ctrl_c_once_b_runs, daemon=True)
+    pressing.start()
+    with pytest.raises(BatchInterrupted) as caught:
+        grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=1, progress=False)
+    pressing.join(timeout=5)
+    statuses = {s.id: s.status for s in caught.value.summary.students}
+    assert statuses["b_blocks"] == "interrupted"
+    # cancel() ended the blocked run while the batch stopped; close() came after, at shutdown.
+    assert "cancel" in sandbox.calls and sandbox.cancelled_runs == 1, sandbox.calls
+    assert sandbox.calls.index("cancel") < sandbox.calls.index("close") and sandbox.calls[-1] == "close"
+    assert sandbox.running == 0 and sandbox.closed
+    assert not (tmp_path / "out" / "results" / "b_blocks.json").exists()
+    if statuses["a_done"] == "graded":  # graded before b's run began (Dask may order them either way)
+        assert read_json(tmp_path / "out" / "results" / "a_done.json")["score"] > 0

@@ -106,15 +106,35 @@ class SandboxRun:
 
 
 class Sandbox(Protocol):
+    """What the grading and the executor may ask of a backend, and nothing more: they never
+    look at a backend's processes, containers or attributes (``grader.sandbox.fake``
+    implements it for tests)."""
+
     name: str
+
+    def prepare(self) -> str | None:
+        """Make the backend ready for its first run (the docker image built or checked), so
+        that no grading waits on it; a line for the log, or None when there was nothing to do."""
+        ...
 
     def run(self, job: SandboxJob) -> SandboxRun:
         """Run the harness on ``job``.
 
         Raises a ``grader.errors.GraderError`` subclass when the grader (not the student)
         failed: the backend is unavailable, the harness crashed, the deadline passed
-        before the harness answered, or its report was malformed.
+        before the harness answered, its report was malformed, or the run was cancelled
+        (``SandboxCancelled``).
         """
+        ...
+
+    def cancel(self) -> None:
+        """End every run of this instance in progress, now, from any thread (a batch
+        stopping): their harness and its workers are killed, and ``run`` raises
+        ``SandboxCancelled``. Runs started later are not affected."""
+        ...
+
+    def close(self) -> None:
+        """Cancel what runs and release what the backend holds (its engine connection)."""
         ...
 
 

@@ -26,6 +26,7 @@ Leftovers (a killed grader, an engine hiccup during remove) are swept by label:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -34,7 +35,7 @@ import threading
 import time
 from typing import Any
 
-from grader.errors import GraderError, HarnessProtocolError, SandboxTimeout, SandboxUnavailable
+from grader.errors import GraderError, HarnessProtocolError, SandboxCancelled, SandboxTimeout, SandboxUnavailable
 from grader.harness import conv2d
 from grader.sandbox.base import MAX_REPORT_BYTES, SandboxJob, SandboxRun, parse_report, private_uid_pair
 from grader.sandbox.process import harness_environment
@@ -113,8 +114,12 @@ class DockerSandbox:
         """``client``: a docker SDK client (default: from the environment, DOCKER_HOST
         included); ``image``: a tag to use as is (default: ``ensure_image()``)."""
         self._client = client
+        self._owns_client = client is None
         self._image = image
         self._lock = threading.Lock()
+        self._running: set[str] = set()
+        """The run ids in progress: what ``cancel`` removes."""
+        self._cancelled: set[str] = set()
         self.last_run_id = ""
         """The run id (label convgrade.run, name convgrade-<id>) of the latest run."""
         self.last_phases: dict[str, float] = {}
@@ -142,6 +147,28 @@ class DockerSandbox:
                 except Exception as exc:  # engine errors, a broken build context
                     raise SandboxUnavailable(f"docker: the sandbox image cannot be built: {exc}") from exc
             return self._client, self._image, time.monotonic() - started
+
+    def prepare(self) -> str | None:
+        _, image, _ = self.ready()
+        return f"sandbox image {image} is ready"
+
+    def cancel(self) -> None:
+        """Remove the containers of the runs in progress (by their run label); each run's
+        wait then ends and it raises SandboxCancelled."""
+        with self._lock:
+            run_ids = set(self._running)
+            self._cancelled |= run_ids
+            client = self._client
+        for run_id in run_ids:
+            sweep_containers(client, run_id=run_id)
+
+    def close(self) -> None:
+        self.cancel()
+        with self._lock:
+            client, self._client = (self._client, None) if self._owns_client else (None, self._client)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
 
     # -- one grading ------------------------------------------------------------------------
 
@@ -204,6 +231,8 @@ class DockerSandbox:
         engine_errors = _engine_errors()
         run_id = secrets.token_hex(6)
         self.last_run_id = run_id
+        with self._lock:
+            self._running.add(run_id)
         phases: dict[str, float] = {"image": image_s}
         started = time.monotonic()
         deadline = started + job.deadline_s
@@ -241,6 +270,12 @@ class DockerSandbox:
                 _remove(container)
                 phases["remove"] = time.monotonic() - mark
             self.last_phases = phases
+            with self._lock:
+                self._running.discard(run_id)
+                cancelled = run_id in self._cancelled
+                self._cancelled.discard(run_id)
+            if cancelled:
+                raise SandboxCancelled("docker: the run was cancelled")
 
         diagnostics = stderr.decode("utf-8", errors="replace")[-STDERR_KEEP:]
         status = f"exit code {exit_code}" + (", OOMKilled (a process in the container hit the memory limit)"

@@ -10,6 +10,7 @@ one core and a scrubbed environment, but the student runs under the caller's uid
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,10 +18,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from grader.errors import HarnessProtocolError, SandboxTimeout
+from grader.errors import HarnessProtocolError, SandboxCancelled, SandboxTimeout
 from grader.harness.workers import ONE_THREAD
 from grader.sandbox.base import SandboxJob, SandboxRun, parse_report, private_uid_pair
 
@@ -37,6 +39,25 @@ def harness_environment() -> dict[str, str]:
 
 class ProcessSandbox:
     name = "process"
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: set[int] = set()
+        """The harness sessions of the runs in progress: what ``cancel`` kills."""
+        self._cancelled: set[int] = set()
+
+    def prepare(self) -> str | None:
+        return None  # nothing to build: the harness runs from this installation
+
+    def cancel(self) -> None:
+        with self._lock:
+            for pid in self._running:
+                self._cancelled.add(pid)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        self.cancel()
 
     def run(self, job: SandboxJob) -> SandboxRun:
         scratch_parent = tempfile.mkdtemp(prefix="convgrade-run-")
@@ -65,13 +86,20 @@ class ProcessSandbox:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=scratch_parent, env=harness_environment(), start_new_session=True,
         )
-        self.last_pid = process.pid  # its session: what stopping a batch kills (grader.executor.Slot)
+        with self._lock:
+            self._running.add(process.pid)  # its session: what cancel() kills
         try:
             stdout, stderr = process.communicate(json.dumps(config).encode(), timeout=job.deadline_s)
         except subprocess.TimeoutExpired as exc:
             raise SandboxTimeout(f"process: the harness gave no report within {job.deadline_s:g} s") from exc
         finally:
             _kill_session(process)
+            with self._lock:
+                self._running.discard(process.pid)
+                cancelled = process.pid in self._cancelled
+                self._cancelled.discard(process.pid)
+        if cancelled:
+            raise SandboxCancelled("process: the run was cancelled")
         wall = time.monotonic() - started
         diagnostics = stderr.decode("utf-8", errors="replace")[-4000:]
         report = parse_report(stdout, backend=self.name)
