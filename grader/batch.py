@@ -71,7 +71,8 @@ from grader.grade import (content_seed, content_sha256, grader_failure_result, s
 from grader.harness.text import clean
 from grader.harness.timing_lock import TimingLock
 from grader.seeds import GIVEN
-from grader.load import SKIPPED_DIRS, kind_of, submission_id_for
+from grader.load import kind_of, submission_id_for
+from grader.load_limits import SKIPPED_DIRS
 from grader.result import GradeResult
 
 OUTPUT_FORMATS = ("json", "gradescope")

@@ -18,7 +18,9 @@ import re
 import zipfile
 from pathlib import Path
 
-from grader.load import CONV_FUNCTIONS, SKIPPED_DIRS, LoadLimits, parse_quietly
+from grader.load import CONV_FUNCTIONS
+from grader.load_limits import SKIPPED_DIRS, LoadLimits
+from grader.syntax_errors import parse_quietly
 
 CLASS_AT = 3
 """This many submission-like entries make a folder a class: ``grade`` refuses it."""

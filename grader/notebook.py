@@ -48,6 +48,7 @@ from pathlib import Path
 from grader.errors import SubmissionError
 from grader.import_effects import (BUILTINS, bound_names, describe, dotted_origin, first_active, names_evaluated,
                                    names_used_when_called, short)
+from grader.syntax_errors import describe_parse_error, parse_quietly, syntax_error
 
 # Line-level IPython syntax that is not Python: `%magic`, `!shell`, `x = !cmd`, `x = %cmd`.
 _IPYTHON_LINE = re.compile(r"^\s*(?:[%!]|[\w.,\s]+=\s*[%!])")
@@ -152,12 +153,12 @@ class _Conversion:
         source, dropped = _blank_ipython_lines(source)
         self.magic_lines += dropped
         try:
-            tree = _load_helpers().parse_quietly(source, f"<notebook cell {number}>")
+            tree = parse_quietly(source, f"<notebook cell {number}>")
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             _raise_if_required_def(number, source, exc, self.required)
             self.broken_cells.append(
                 f"notebook: dropped cell {number}, which does not parse "
-                f"({_load_helpers().describe_parse_error(exc)})"
+                f"({describe_parse_error(exc)})"
             )
             return []
         kept = []
@@ -445,7 +446,7 @@ def _blank_ipython_lines(source: str) -> tuple[str, int]:
 
 def _parses(source: str) -> bool:
     try:
-        _load_helpers().parse_quietly(source, "<notebook cell>")
+        parse_quietly(source, "<notebook cell>")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -453,17 +454,7 @@ def _parses(source: str) -> bool:
 
 def _raise_if_required_def(number: int, source: str, exc: BaseException, required: Sequence[str]) -> None:
     if any(re.search(rf"^def\s+{re.escape(name)}\b", source, re.MULTILINE) for name in required):
-        raise _load_helpers().syntax_error(f"notebook cell {number}", source, exc) from exc
-
-
-def _load_helpers():
-    """grader.load, for what notebooks share with .py files: quiet parsing, one syntax-error wording.
-
-    Imported on use, not at the top: grader.load imports this module.
-    """
-    from grader import load
-
-    return load
+        raise syntax_error(f"notebook cell {number}", source, exc) from exc
 
 
 def _binds_plain_names(target: ast.expr) -> bool:

@@ -32,7 +32,8 @@ from pathlib import Path
 from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError
 from grader.hints import CS231N_MODULES, SourceContext, hint_for, mechanical_class, missing_module
-from grader.load import EntrySyntaxError, LoadedSubmission, load_submission
+from grader.load import LoadedSubmission, load_submission
+from grader.syntax_errors import EntrySyntaxError
 from grader.notebook import host_has_module
 from grader.repair import repair_source
 from grader.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.hints import SourceContext, hint_for, mechanical_class
-from grader.load import EntrySyntaxError, syntax_error
+from grader.syntax_errors import EntrySyntaxError, syntax_error
 from grader.repair import conflicts, python2_divisions, repair_source
 
 SHAPES = "def f(x, w, conv_param):\n    N, C, H, W = x.shape\n    F, _, HH, WW = w.shape\n" \

@@ -23,7 +23,6 @@ trials of one pair cannot see (``summarize_blocks``).
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
 from dataclasses import dataclass
