@@ -37,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.batch import choose_cores, grade_all, load_results
+from grader.batch import choose_cores, grade_all
+from grader.batch_outputs import load_results
 from grader.config import GradingConfig
 from grader.result import GradeResult
 from grader.speed_words import interval_label

@@ -7,7 +7,7 @@
     canvas_gradebook.csv             with a Canvas roster export: Canvas's import format
     staff/pseudonyms.csv             with anonymize: who is who (STAFF_FILES: never publish it)
 
-The caller writes them (``grader.batch.write_atomic``, with ``file_mode`` for the staff files).
+The caller writes them (``grader.atomic_write.write_atomic``, with ``file_mode`` for the staff files).
 """
 
 from __future__ import annotations

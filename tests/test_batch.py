@@ -17,13 +17,13 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import grader.batch as batch
 import grader.executor as executor
 from grader.batch import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import SandboxUnavailable, UsageError
 from grader.grade import grade_submission as real_grade_submission
 from grader.leaderboard import pseudonym
+from grader.load import submission_id_for
 from grader.result import GradeResult
 from grader.sandbox import get_sandbox
 
@@ -100,7 +100,7 @@ def stored_result(out: Path):
     """A fake grade_submission returning the stored result: counts a regrade without its cost."""
 
     def fake(path, sandbox, config=None, **kwargs):
-        student_id = batch.submission_id_for(Path(path).stem)
+        student_id = submission_id_for(Path(path).stem)
         return GradeResult.model_validate_json((out / "results" / f"{student_id}.json").read_bytes())
 
     return fake

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import grader.batch as batch
+import grader.batch_run as batch_run
 import grader.executor as executor
 import grader.sandbox.process as process_backend
 from grader.batch import BatchInterrupted, grade_all
@@ -281,7 +281,7 @@ def test_ctrl_c_while_submitting_stops_what_started_and_cleans_up(tmp_path, priv
     """Ctrl-C lands while the batch is still handing students to the executor."""
     # a's module sleeps at import: its grading runs far longer than the test unless it is stopped.
     folder = small_class(tmp_path / "subs", a=SLEEPER, b="fast", c="fast")
-    real_submit, submitted = batch._Run._submit, []
+    real_submit, submitted = batch_run.BatchRun._submit, []
 
     def submit_then_ctrl_c(self, executor, student, attempt):
         submitted.append(student.id)
@@ -290,7 +290,7 @@ def test_ctrl_c_while_submitting_stops_what_started_and_cleans_up(tmp_path, priv
             raise KeyboardInterrupt
         real_submit(self, executor, student, attempt)
 
-    monkeypatch.setattr(batch._Run, "_submit", submit_then_ctrl_c)
+    monkeypatch.setattr(batch_run.BatchRun, "_submit", submit_then_ctrl_c)
     with pytest.raises(BatchInterrupted) as caught:
         grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=1, progress=False)
     assert harness_children() == [], "a grading still runs after the batch said it stopped"

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+import grader.atomic_write as atomic_write
 import grader.batch as batch
+import grader.batch_outputs as batch_outputs
+import grader.batch_run as batch_run
 from grader.batch import grade_all
 from grader.grade import content_seed
 from grader.result import GradeResult
@@ -111,13 +114,14 @@ def make_class(folder: Path, copies: int, *, sleep_s: float = 0.0) -> dict[str, 
 
 def count_writes(monkeypatch) -> dict[str, int]:
     writes: dict[str, int] = {}
-    real = batch.write_atomic
+    real = atomic_write.write_atomic
 
     def counting(path, text, **kwargs):
         writes[Path(path).name] = writes.get(Path(path).name, 0) + 1
         return real(path, text, **kwargs)
 
-    monkeypatch.setattr(batch, "write_atomic", counting)
+    for writer in (batch, batch_run, batch_outputs):  # every module of the batch that writes a file
+        monkeypatch.setattr(writer, "write_atomic", counting)
     return writes
 
 
@@ -168,7 +172,7 @@ def test_a_worker_killed_mid_batch_has_its_grading_redone(tmp_path, procs, quick
     expected = make_class(tmp_path / "subs", 2, sleep_s=1.5)
     writes = count_writes(monkeypatch)
     killed = []
-    real_collect = batch._Run._collect
+    real_collect = batch_run.BatchRun._collect
 
     def kill_the_victim_after_the_first_result(self, executor, student, attempt, outcome):
         if not killed and victim_is_grading(victim.pid):
@@ -176,7 +180,7 @@ def test_a_worker_killed_mid_batch_has_its_grading_redone(tmp_path, procs, quick
             killed.append(student.id)
         return real_collect(self, executor, student, attempt, outcome)
 
-    monkeypatch.setattr(batch._Run, "_collect", kill_the_victim_after_the_first_result)
+    monkeypatch.setattr(batch_run.BatchRun, "_collect", kill_the_victim_after_the_first_result)
     summary = grade_all(tmp_path / "subs", tmp_path / "out", sandbox_name="process", config=quick_config,
                         scheduler=address, progress=False)
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-import grader.batch as batch
+import grader.batch_run as batch_run
 from grader.batch import grade_all
 from grader.result import GradeResult
 from tests.cluster.test_cluster import count_writes, make_class
@@ -60,7 +60,7 @@ def test_scheduler_and_two_workers_as_hosts_on_a_private_network(tmp_path, docke
         expected = make_class(tmp_path / "subs", 2, sleep_s=1.5)
         writes = count_writes(monkeypatch)
         killed = []
-        real_collect = batch._Run._collect
+        real_collect = batch_run.BatchRun._collect
 
         def kill_worker0_after_the_first_result(self, executor, student, attempt, outcome):
             if not killed:
@@ -68,7 +68,7 @@ def test_scheduler_and_two_workers_as_hosts_on_a_private_network(tmp_path, docke
                 killed.append(student.id)
             return real_collect(self, executor, student, attempt, outcome)
 
-        monkeypatch.setattr(batch._Run, "_collect", kill_worker0_after_the_first_result)
+        monkeypatch.setattr(batch_run.BatchRun, "_collect", kill_worker0_after_the_first_result)
         summary = grade_all(tmp_path / "subs", tmp_path / "out", sandbox_name="process", config=quick_config,
                             scheduler=f"tcp://{ip}:8786", progress=True)
 

@@ -1,0 +1,83 @@
+"""What a batch did, student by student: OUT/summary.json, and what an interruption carries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from grader import __version__
+from grader.class_students import Student
+from grader.result import GradeResult
+
+RESULTS_DIR = "results"  # OUT/results/<id>.json: one stored result per student
+
+
+StudentStatus = Literal["graded", "not_gradable", "skipped", "interrupted", "not_started"]
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted; ``summary`` (also written to OUT/summary.json) says what is done."""
+
+    def __init__(self, summary: "BatchSummary"):
+        super().__init__("batch interrupted")
+        self.summary = summary
+
+
+@dataclass
+class StudentOutcome:
+    id: str
+    source_name: str
+    status: StudentStatus
+    score: float | None = None
+    max_score: float | None = None
+    gradable: bool | None = None
+    wall_time_s: float | None = None
+    result: str | None = None
+    """Path of the stored result, relative to the output folder."""
+    message: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    out_dir: str
+    submissions_dir: str
+    sandbox: str
+    jobs: int
+    cores: list[int]
+    config_hash: str
+    started_at: str
+    grader_version: str = __version__
+    finished_at: str | None = None
+    wall_time_s: float = 0.0
+    interrupted: bool = False
+    students: list[StudentOutcome] = field(default_factory=list)
+    ignored_entries: list[dict[str, str]] = field(default_factory=list)
+    orphan_results: list[str] = field(default_factory=list)
+    """Ids with a stored result but no submission in the folder any more (still on the board)."""
+    notes: list[str] = field(default_factory=list)
+    leaderboard_counts: dict[str, int] | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in ("graded", "not_gradable", "skipped", "interrupted", "not_started")}
+        for student in self.students:
+            counts[student.status] += 1
+        return {"students": len(self.students), **counts}
+
+    def outcome(self, student_id: str) -> StudentOutcome:
+        return next(student for student in self.students if student.id == student_id)
+
+    def to_json(self) -> dict:
+        document = asdict(self)
+        document["counts"] = self.counts
+        return document
+
+
+def outcome_of(student: Student, result: GradeResult, status: StudentStatus) -> StudentOutcome:
+    return StudentOutcome(
+        id=student.id, source_name=student.path.name, status=status, score=result.score,
+        max_score=result.max_score, gradable=result.gradable, wall_time_s=result.wall_time_s,
+        result=f"{RESULTS_DIR}/{student.id}.json",
+        message=result.failure.message.splitlines()[0] if result.failure else None,
+    )
