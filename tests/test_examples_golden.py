@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from golden_text import comparable
 
 from grader.grade import grade_submission
 from grader.sandbox import get_sandbox
@@ -68,4 +69,4 @@ def test_example_matches_golden(example, score, failure_text, examples_dir, quic
     if request.config.getoption("--update-golden"):
         golden.write_text(actual)
     assert golden.exists(), f"no golden file {golden.name}: run pytest with --update-golden"
-    assert actual == golden.read_text(), f"{example} differs from {golden.name} (if intended: --update-golden)"
+    assert comparable(actual) == comparable(golden.read_text()), f"{example} differs from {golden.name} (if intended: --update-golden)"

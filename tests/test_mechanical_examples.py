@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from golden_text import comparable
 
 from grader.config import GradingConfig, WhatIfSettings
 from grader.grade import grade_submission
@@ -137,7 +138,7 @@ def test_mechanical_example(example, message, hint, repaired, rules, quick_confi
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(actual)
     assert golden.exists(), f"no golden file {golden.name}: run pytest with --update-golden"
-    assert actual == golden.read_text(), f"{example} differs from {golden.name} (if intended: --update-golden)"
+    assert comparable(actual) == comparable(golden.read_text()), f"{example} differs from {golden.name} (if intended: --update-golden)"
 
 
 def test_wrong_behind_the_first_error_is_told(quick_config):
