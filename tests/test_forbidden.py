@@ -125,3 +125,14 @@ def test_an_aliased_import_in_a_helper_is_caught_and_blamed_on_its_caller():
     assert ("module", "scipy.signal", import_line) in statics
     assert {(u.function, u.line) for u in result.integrity.uses if u.how == "run time"} == {("forward", line)}
     assert result.score == 100 and result.integrity.zeroed == []  # flag: the score is untouched
+
+
+def test_the_workers_run_time_evidence_is_bounded_and_typed():
+    from grader.harness.speed_feedback import clean_observed
+
+    forged = [{"module": "scipy.signal", "name": "x" * 10_000, "file": "a.py", "line": 3, "count": 1},
+              {"module": "scipy.signal", "line": "3", "count": 1}, "not a dict"] + [
+              {"module": "m", "name": "n", "file": "f", "line": 1, "count": 1}] * 100
+    cleaned = clean_observed(forged, "forward")
+    assert len(cleaned) <= 20 and all(type(item["line"]) is int for item in cleaned)
+    assert len(cleaned[0]["name"]) < 300 and clean_observed({"not": "a list"}, "forward") == []

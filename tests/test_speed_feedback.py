@@ -5,7 +5,6 @@ and a loop solution graded end to end whose hottest line must be named right."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
@@ -30,35 +29,30 @@ def test_machine_figures_relate_times_to_the_peak():
     assert figures["reference_percent_of_peak"] == pytest.approx(50.0)
 
 
+# Two loops around the hot line (5), a while loop (6-7) whose body counts two.
+LOOPS = """\
+def slow(n):
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            total += (i * j) ** 0.5
+        while False:
+            pass
+    return total
+"""
+
+
 def test_loop_depths_count_enclosing_loops(tmp_path):
-    source = tmp_path / "loops.py"
-    source.write_text(textwrap.dedent("""\
-        def f(n):
-            total = 0
-            for i in range(n):
-                for j in range(n):
-                    total += i * j
-                while False:
-                    pass
-            return total
-        """))
-    depths = line_feedback.loop_depths(str(source))
+    (tmp_path / "loops.py").write_text(LOOPS)
+    depths = line_feedback.loop_depths(str(tmp_path / "loops.py"))
     assert [depths.get(line, 0) for line in range(1, 9)] == [0, 0, 0, 1, 2, 1, 2, 0]
 
 
 def test_profile_stops_a_slow_loop_at_its_budget_and_names_its_hot_line(tmp_path):
     # A stand-in for a 2-second loop solution: the profiled call must stop at the budget.
-    source = tmp_path / "slow.py"
-    source.write_text(textwrap.dedent("""\
-        def slow(n):
-            total = 0.0
-            for i in range(n):
-                for j in range(n):
-                    total += (i * j) ** 0.5
-            return total
-        """))
+    (tmp_path / "slow.py").write_text(LOOPS)
     namespace: dict = {}
-    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    exec(compile(LOOPS, str(tmp_path / "slow.py"), "exec"), namespace)
     figures = line_feedback.profile(namespace["slow"], [10**6], str(tmp_path), budget_s=0.2)
     assert figures["stopped"] is True
     hottest = figures["lines"][0]

@@ -454,30 +454,27 @@ class Run:
         """Each measured function once more under the line profiler, in the student's worker,
         after every timed trial: feedback only (see speed_feedback)."""
         profiles = []
-        measured = [row["function"] for row in timing if row.get("measured")]
-        if not measured or not self.ensure_student(cpu):
-            return profiles
+        measured = {row["function"]: row for row in timing if row.get("measured")}
         rng = np.random.default_rng([int(self.job["seed"]), 11])
         case = assignment.speed_case(rng, -200, self.job["timing"]["size"])
         for fn in ("backward", "forward"):  # backward first: it needs the forward's cache, kept unprofiled
             budget = min(speed_feedback.PROFILE_BUDGET_S, self.time_left() / 4)
             if fn not in measured or budget <= 0.05 or not self.ensure_student(cpu):
                 continue
-            slot = None
+            # The timed trials' own limit for a call; the profiled call stops itself at its budget.
+            timeout = self.call_timeout(measured[fn]["reference_median_s"])
+            args, inputs = case.forward_call()
             if fn == "backward":
-                args, inputs = case.forward_call()
-                kept = self.student.call(self.names["forward"], args, assignment.FORWARD_RESULTS, inputs,
-                                         self.call_timeout(0.0), "profile-cache")
-                slot = "profile-cache" if kept.ok else None
-                args, inputs = case.backward_call(slot)
-            else:
-                args, inputs = case.forward_call()
-            # The stop is the worker's own timer; this limit holds if the student's code ignores it.
-            timeout = min(budget + self.limits["call_allowance_s"], max(0.0, self.time_left()))
-            outcome = self.student.call(self.names[fn], args, [], inputs, timeout, op="profile",
-                                        extra={"budget_s": budget})
-            if slot:
-                self._forget(slot)
+                kept = self.student.call(self.names["forward"], args, assignment.FORWARD_RESULTS, inputs, timeout,
+                                         "profile-cache")
+                if not kept.ok:
+                    self.events.append(f"no line profile of {self.names[fn]}: its forward gave no cache ({kept.status})")
+                    continue
+                args, inputs = case.backward_call("profile-cache")
+            outcome = self.student.call(self.names[fn], args, [], inputs, timeout,
+                                        op="profile", extra={"budget_s": budget})
+            if fn == "backward":
+                self._forget("profile-cache")
             profile = speed_feedback.clean_profile(outcome.feedback.get("profile"), fn, budget) if outcome.ok else None
             if profile is not None:
                 profiles.append(profile)

@@ -20,14 +20,15 @@ def conv_forward_naive(x, w, b, conv_param):
 def conv_backward_naive(dout, cache):
     x, w, b, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
-    F, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
+    HH, WW = w.shape[2:]
+    H_out, W_out = dout.shape[2:]
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dx_pad, dw, db = np.zeros_like(x_pad), np.zeros_like(w), dout.sum(axis=(0, 2, 3))
-    for i in range(H_out):
-        for j in range(W_out):
-            hs, ws = i * stride, j * stride
-            window = x_pad[:, :, hs:hs + HH, ws:ws + WW]
-            dw += np.einsum("nf,nchw->fchw", dout[:, :, i, j], window)
-            dx_pad[:, :, hs:hs + HH, ws:ws + WW] += np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
-    return dx_pad[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], dw, db
+    windows = np.lib.stride_tricks.sliding_window_view(x_pad, (HH, WW), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :H_out, :W_out]
+    dw = np.einsum("nfij,ncijhw->fchw", dout, windows)
+    dx_pad = np.zeros_like(x_pad)
+    for p in range(HH):  # each kernel offset scatters the whole output grid back at once
+        for q in range(WW):
+            dx_pad[:, :, p:p + stride * H_out:stride, q:q + stride * W_out:stride] += np.einsum(
+                "nfij,fc->ncij", dout, w[:, :, p, q])
+    return dx_pad[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], dw, dout.sum(axis=(0, 2, 3))
