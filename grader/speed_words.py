@@ -45,10 +45,14 @@ def _loops(count: int) -> str:
     return "outside any loop" if count == 0 else f"inside {count} loop{'s' if count > 1 else ''}"
 
 
+def _runs(hits: int) -> str:
+    return "run once" if hits == 1 else f"run {hits:,} times"
+
+
 def describe_profile(profile: LineProfile, top: int = 3) -> list[str]:
     """'forward: 78% in line 19: `out[n, f, i, j] = ...` (inside 4 loops, run 640,000 times)', per top line."""
     lines = [f"  {profile.function}: {line.percent:.0f}% in {line.file} line {line.line}: `{line.text}` "
-             f"({_loops(line.loops)}, run {line.hits:,} times)" for line in profile.lines[:top]]
+             f"({_loops(line.loops)}, {_runs(line.hits)})" for line in profile.lines[:top]]
     if profile.stopped:
         lines.append(f"  {profile.function}: stopped after {profile.budget_s:g} s of CPU time under the profiler; "
                      "these shares cover the part of the call that ran")

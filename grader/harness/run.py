@@ -26,7 +26,7 @@ from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, 
                        isolate_namespaces, mount_scratch, private_proc)
 from .timing import TrialBudget, clock_ns, summarize_blocks
 from .timing_lock import TimingLock
-from .workers import CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
+from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_WORKER_RESTARTS = 12
@@ -155,7 +155,7 @@ class Run:
         self.reference_uid = uid_base + 1 if uid_base is not None else None
 
         worker_dir = self._make_dir("worker", 0o755)
-        for name in ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py"):
+        for name in WORKER_FILES:
             shutil.copy(os.path.join(HARNESS_DIR, name), worker_dir)
             os.chmod(os.path.join(worker_dir, name), 0o644)
         self.worker_dir = worker_dir

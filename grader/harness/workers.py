@@ -42,6 +42,9 @@ from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, Pr
                        encode_message, write_all)
 from .timing import clock_ns, worker_cpu_ns
 
+# The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
+WORKER_FILES = ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py")
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.process_vm_readv.restype = ctypes.c_ssize_t
 _libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
