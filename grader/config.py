@@ -158,7 +158,10 @@ class GradingConfig(Strict):
     course: Course = Field(default_factory=Course)
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json", exclude={"course"}), sort_keys=True, separators=(",", ":"))
+        # No forbidden calls (the default) leaves the hash as it was before the option existed:
+        # adding the option regrades nobody; setting it regrades everyone, as it should.
+        excluded = {"course"} | ({"forbidden"} if self.forbidden == ForbiddenCalls() else set())
+        canonical = json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:
