@@ -22,6 +22,10 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS deps
 ARG NUMPY_VERSION=2.4.6
 ARG THREADPOOLCTL_VERSION=3.8.0
+# line_profiler (and its one dependency): the student's worker profiles a timed function
+# once after the trials, for the "where your time goes" feedback (harness/line_feedback.py).
+ARG LINE_PROFILER_VERSION=5.1.0
+ARG TYPING_EXTENSIONS_VERSION=4.16.0
 ARG PIP_VERSION=26.3
 COPY wheels/ /tmp/wheels/
 # --root /install keeps the base's own install scheme: /usr/local/lib/python3.11/
@@ -32,13 +36,14 @@ RUN PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1 \
     python3 /tmp/wheels/pip-${PIP_VERSION}-py3-none-any.whl/pip install \
         --no-index --find-links /tmp/wheels --root /install --no-warn-script-location \
         "numpy==${NUMPY_VERSION}" "threadpoolctl==${THREADPOOLCTL_VERSION}" \
+        "line_profiler==${LINE_PROFILER_VERSION}" "typing_extensions==${TYPING_EXTENSIONS_VERSION}" \
     && rm -rf /install/usr/local/bin
 
 # ---- stage 2: the runtime image
 FROM ${BASE_IMAGE}
 COPY --from=deps /install/ /
 # Fail the build here, not at grading time, if numpy does not import as a stranger.
-RUN python3 -c "import numpy, threadpoolctl" \
+RUN python3 -c "import numpy, threadpoolctl, line_profiler" \
     && mkdir -p /submission /opt/convgrade/app
 # The app last: it changes most, and the layers above stay cached.
 COPY grader/__init__.py /opt/convgrade/app/grader/__init__.py

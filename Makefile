@@ -9,7 +9,7 @@ FORMAT ?= json
 OUT ?=
 CONFIG ?=
 
-.PHONY: venv test grade grade-all bench-batch bench bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -41,6 +41,10 @@ bench-batch: venv
 
 bench: venv
 	$(PY) bench/bench_reference.py
+
+# A grading's GFLOP/s and percent of peak for the reference, against bench_reference.py's.
+bench-machine: venv
+	$(PY) bench/bench_machine_figures.py
 
 REPEATS ?= 5
 bench-grader: venv

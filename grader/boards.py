@@ -133,7 +133,8 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
         entries.append(FunctionBoardEntry(
             rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
             speed=SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low,
-                              ci_high=timing.ci_high),
+                              ci_high=timing.ci_high, gflops=timing.student_gflops,
+                              percent_of_peak=timing.percent_of_peak),
         ))
     return FunctionBoard(function=function, entries=entries)
 

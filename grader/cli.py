@@ -67,7 +67,7 @@ def class_output_options(function):
 def print_summary(result: GradeResult) -> None:
     """What a person reads on the terminal: the score, each group's points, the speed in
     words, the first failed checks, and every note the loader left."""
-    from grader.speed_words import describe_speed
+    from grader.speed_words import describe_profile, describe_timing
 
     click.echo(f"{result.submission.id}: {result.score:g}/{result.max_score:g}"
                + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
@@ -86,7 +86,14 @@ def print_summary(result: GradeResult) -> None:
     click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
                err=True)
     for timing in result.timing:
-        click.echo(f"  {timing.function}: {describe_speed(timing)}", err=True)
+        click.echo(f"  {timing.function}: {describe_timing(timing)}", err=True)
+    for profile in result.line_profiles:  # the hottest line only; the result has the top lines
+        for line in describe_profile(profile, top=1):
+            click.echo(f"  where the time goes (feedback, not scored) {line.strip()}", err=True)
+    if result.integrity is not None and result.integrity.uses:
+        zeroed = f", {' and '.join(result.integrity.zeroed)} zeroed" if result.integrity.zeroed else ""
+        click.echo(f"  forbidden calls: {len(result.integrity.uses)} pieces of evidence{zeroed} "
+                   "(staff only: the result's integrity block)", err=True)
     if result.what_if is not None:
         click.echo(f"  what-if (not scored): {result.what_if.summary}", err=True)
     failed = [c for c in result.checks if c.status.value == "failed"]

@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -111,6 +112,29 @@ class WhatIfSettings(Strict):
                                                      "(correctness checks only, never timed).")
 
 
+_DOTTED_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class ForbiddenCalls(Strict):
+    """Calls the graded functions may not make, e.g. ``scipy.signal`` or the course's own
+    fast layers. Found in the source (imports, attribute chains, aliases) and watched at run
+    time in the student's worker during correctness checks; the evidence is for staff only."""
+
+    modules: list[str] = Field(default_factory=list, description=(
+        "Dotted names: a module forbids everything in it (scipy.signal), a function itself (scipy.signal.correlate; "
+        "at run time only whole modules are seen)."))
+    policy: Literal["flag", "zero"] = Field("flag", description=(
+        "flag: report the evidence to staff, score unchanged; zero: a function with evidence scores 0 on its checks."))
+
+    @field_validator("modules")
+    @classmethod
+    def _dotted(cls, modules: list[str]) -> list[str]:
+        bad = [m for m in modules if not re.match(_DOTTED_NAME, m)]
+        if bad:
+            raise ValueError(f"not dotted Python names: {bad}")
+        return modules
+
+
 class Course(Strict):
     """How the course presents results. Not part of grading: left out of the config hash,
     so renaming the course never regrades anyone."""
@@ -130,10 +154,14 @@ class GradingConfig(Strict):
         "Course secret the hidden cases' seed is derived from (with the submission's hash); the environment "
         "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
     what_if: WhatIfSettings = Field(default_factory=WhatIfSettings)
+    forbidden: ForbiddenCalls = Field(default_factory=ForbiddenCalls)
     course: Course = Field(default_factory=Course)
 
     def config_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json", exclude={"course"}), sort_keys=True, separators=(",", ":"))
+        # No forbidden calls (the default) leaves the hash as it was before the option existed:
+        # adding the option regrades nobody; setting it regrades everyone, as it should.
+        excluded = {"course"} | ({"forbidden"} if self.forbidden == ForbiddenCalls() else set())
+        canonical = json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:
@@ -145,6 +173,8 @@ class GradingConfig(Strict):
             "tolerance": self.rubric.tolerance,
             "timing": self.timing.model_dump(),
             "limits": self.limits.model_dump(),
+            # Module patterns the student worker's hook watches for during check calls (call_watch).
+            "forbidden_modules": list(self.forbidden.modules),
         }
 
     def warnings(self) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-from grader import __version__, whatif
+from grader import __version__, forbidden, whatif
 from grader.config import GradingConfig
 from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
 from grader.harness import conv2d
@@ -25,7 +25,8 @@ from grader.harness.text import clean_tree
 from grader.hints import SourceContext, hint_for
 from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
 from grader.notebook import relocator
-from grader.result import Environment, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
+from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
+                           SubmissionInfo)
 from grader.sandbox.base import Sandbox, SandboxJob
 from grader.scoring import score_checks, speed_checks, total
 from grader.seeds import GIVEN, course_secret, derive_seed
@@ -151,6 +152,10 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         raw_checks = _load_failed_plan(config, message, f"{loaded.entry} could not be imported")
     timing = [FunctionTiming(**t) for t in report["timing"]]
     checks = score_checks(raw_checks, config) + speed_checks(timing, config)
+    integrity = forbidden.review(loaded.root, report.get("observed_forbidden") or [], list(config.forbidden.modules),
+                                 config.forbidden.policy)
+    if integrity is not None and integrity.zeroed:
+        checks = forbidden.zero(checks, integrity.zeroed)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
     failure = None
     if not imported["ok"]:
@@ -163,6 +168,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
         score=total(c.score for c in checks), max_score=total(c.max_score for c in checks),
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
+        line_profiles=[LineProfile(**p) for p in report.get("line_profiles") or []], integrity=integrity,
         environment=Environment(**report["environment"], sandbox=backend,
                                 isolation=report["sandboxing"].get("notes", []), host=socket.gethostname()),
         wall_time_s=round(time.monotonic() - started, 3),

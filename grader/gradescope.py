@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from grader.errors import GraderError
 from grader.result import GradeResult
-from grader.speed_words import describe_speed
+from grader.speed_words import PROFILE_HEADING, describe_profile, describe_timing
 from grader.whatif import describe as describe_what_if
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
@@ -45,7 +45,9 @@ def to_gradescope(result: GradeResult) -> dict:
         summary.append(result.failure.message)
     for t in result.timing:
         summary.append(f"{t.function}: " + (
-            f"{describe_speed(t)}, {t.trials} trials" if t.measured else (t.reason or "not timed")))
+            f"{describe_timing(t)}, {t.trials} trials" if t.measured else (t.reason or "not timed")))
+    if result.line_profiles:
+        summary.append("\n".join([PROFILE_HEADING] + [line for p in result.line_profiles for line in describe_profile(p)]))
     summary += result.notes
     if result.what_if is not None:
         summary.append(describe_what_if(result.what_if))

@@ -52,6 +52,9 @@ class SpeedFigure(Strict):
     )
     ci_low: float | None = Field(None, description="Lower end of the confidence interval of that median.")
     ci_high: float | None = Field(None, description="Upper end of the confidence interval of that median.")
+    gflops: float | None = Field(None, description="The student's GFLOP/s (the assignment's operation count / time).")
+    percent_of_peak: float | None = Field(None, description=(
+        "GFLOP/s as a percentage of a same-shape matrix product's on the grading core."))
 
 
 class LeaderboardEntry(Strict):
@@ -373,4 +376,5 @@ def _entry(
 def _speed_figure(timing: FunctionTiming | None) -> SpeedFigure:
     if timing is None or not timing.measured:
         return SpeedFigure()
-    return SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low, ci_high=timing.ci_high)
+    return SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low, ci_high=timing.ci_high,
+                       gflops=timing.student_gflops, percent_of_peak=timing.percent_of_peak)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from grader.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
+from grader.speed_words import describe_machine
 
 # ------------------------------------------------------------------ shared wording
 
@@ -65,7 +66,9 @@ def _format_speed(figure: SpeedFigure) -> str:
     if figure.speedup_vs_reference is None:
         return "—"
     interval = _format_interval(figure)
-    return describe_speed(figure.speedup_vs_reference) + (f"; {interval}" if interval else "")
+    machine = describe_machine(figure.gflops, figure.percent_of_peak)
+    return (describe_speed(figure.speedup_vs_reference) + (f"; {interval}" if interval else "")
+            + (f"; {machine}" if machine else ""))
 
 
 def _format_score(entry: LeaderboardEntry) -> str:
@@ -257,8 +260,10 @@ def _speed_cell(figure: SpeedFigure, label: str) -> str:
     interval = _format_interval(figure)
     words = esc(describe_speed(figure.speedup_vs_reference))
     words = re.sub(r" (\(.*\))$", r' <span class="way">\1</span>', words)  # "(1.25× slower)" stays on one line
+    machine = describe_machine(figure.gflops, figure.percent_of_peak)
     return (f'<td data-label="{esc(label)}" data-speedup="{figure.speedup_vs_reference!r}">{words}'
-            + (f'<span class="interval">{esc(interval)}</span>' if interval else "") + "</td>")
+            + (f'<span class="interval">{esc(interval)}</span>' if interval else "")
+            + (f'<span class="interval machine">{esc(machine)}</span>' if machine else "") + "</td>")
 
 
 def _ranking_table(entries: list[LeaderboardEntry]) -> str:

@@ -75,6 +75,65 @@ class FunctionTiming(Strict):
         "reference worker and subtracted from every time of both sides (median over the pairs)."))
     student_times_s: list[float] = Field(default_factory=list)
     reference_times_s: list[float] = Field(default_factory=list)
+    # Speed against the machine (measured by the harness; see conv2d.timed_flops, same_shape_gemm).
+    flops: int | None = Field(None, description="Floating-point operations of one timed call, as the assignment "
+                                                "declares them (forward 2*N*F*C*HH*WW*H'*W', backward twice that).")
+    student_gflops: float | None = Field(None, description="flops / student_median_s / 1e9.")
+    reference_gflops: float | None = Field(None, description="flops / reference_median_s / 1e9.")
+    peak_gflops: float | None = Field(None, description=(
+        "GFLOP/s of a numpy matrix product of the same shape, timed in the reference worker on the grading core "
+        "after the trials: what an im2col convolution cannot beat there."))
+    percent_of_peak: float | None = Field(None, description="100 * student_gflops / peak_gflops.")
+    reference_percent_of_peak: float | None = Field(None, description="100 * reference_gflops / peak_gflops.")
+
+
+class ProfiledLine(Strict):
+    file: str
+    line: int
+    function: str
+    text: str = Field(description="The line's source text.")
+    hits: int = Field(description="Times the line ran in the profiled call.")
+    loops: int = Field(description="for/while loops enclosing the line.")
+    seconds: float
+    percent: float = Field(description="Share of the profiled call's time spent on this line.")
+
+
+class LineProfile(Strict):
+    """Where one function's time went: a run under a line profiler inside the student's own
+    process, after the timed trials. That process can forge it, so it is feedback only:
+    never scored, never ranked, never on a leaderboard."""
+
+    function: Literal["forward", "backward"]
+    lines: list[ProfiledLine] = Field(description="The top lines by time, slowest first.")
+    total_s: float = Field(description="Time on the profiled lines (the profiler's own clock and overhead included).")
+    stopped: bool = Field(description="True when the call was stopped at budget_s of CPU time: the figures cover "
+                                      "the part of the call that ran.")
+    budget_s: float
+    raised: str = Field("", description="The exception type, when the profiled call raised.")
+
+
+class ForbiddenUse(Strict):
+    """One piece of evidence of a forbidden call. Staff only: never on a public board."""
+
+    function: Literal["forward", "backward", "module"] = Field(
+        description="The graded function it is attributed to; module: an import, or code no graded function reaches.")
+    how: Literal["static", "run time"] = Field(description=(
+        "static: found in the source by the host; run time: seen by a profile hook in the student's own process "
+        "during correctness checks (evidence, not proof: that process can hide it)."))
+    call: str = Field(description="The dotted name called (run time: module.function).")
+    file: str
+    line: int
+    count: int | None = Field(None, description="Calls seen (run time).")
+
+
+class Integrity(Strict):
+    """Forbidden-call evidence for staff (``forbidden`` in the configuration)."""
+
+    forbidden: list[str]
+    policy: Literal["flag", "zero"]
+    uses: list[ForbiddenUse] = Field(default_factory=list)
+    zeroed: list[Literal["forward", "backward"]] = Field(default_factory=list, description=(
+        "Functions whose checks scored 0 under the zero policy."))
 
 
 class Environment(Strict):
@@ -157,6 +216,9 @@ class GradeResult(Strict):
     environment: Environment | None = None
     what_if: WhatIf | None = Field(
         None, description="When the first error was mechanical: what a repaired copy would pass (never a score).")
+    line_profiles: list[LineProfile] = Field(default_factory=list, description=(
+        "Where the time goes, per timed function: feedback from the student's own process, never scored or ranked."))
+    integrity: Integrity | None = Field(None, description="Forbidden-call evidence: staff only, never published.")
     wall_time_s: float
 
     def summary_line(self) -> str:

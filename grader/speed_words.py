@@ -9,7 +9,7 @@ from a constant: the timing code decides the level, the words follow it.
 
 from __future__ import annotations
 
-from grader.result import FunctionTiming
+from grader.result import FunctionTiming, LineProfile
 
 # Below this fraction of the reference's speed, "Nx slower" reads better than "0.002x its speed".
 SLOWER_BELOW = 0.1
@@ -28,6 +28,43 @@ def interval_label(level: float | None) -> str:
     if level is None or not 0 < level < 1:
         return "interval"
     return f"{level * 100:.4g}% interval"
+
+
+def describe_machine(gflops: float | None, percent_of_peak: float | None) -> str:
+    """'0.42 GFLOP/s, 12% of this core's peak' (the peak: a same-shape matrix product), or ''."""
+    if gflops is None or percent_of_peak is None:
+        return ""
+    return f"{figure(gflops)} GFLOP/s, {figure(percent_of_peak)}% of this core's peak"
+
+
+PROFILE_HEADING = ("Where your time goes (a line profiler inside your own process, after the timed trials: "
+                   "feedback only, never scored or ranked):")
+
+
+def _loops(count: int) -> str:
+    return "outside any loop" if count == 0 else f"inside {count} loop{'s' if count > 1 else ''}"
+
+
+def _runs(hits: int) -> str:
+    return "run once" if hits == 1 else f"run {hits:,} times"
+
+
+def describe_profile(profile: LineProfile, top: int = 3) -> list[str]:
+    """'forward: 78% in line 19: `out[n, f, i, j] = ...` (inside 4 loops, run 640,000 times)', per top line."""
+    lines = [f"  {profile.function}: {line.percent:.0f}% in {line.file} line {line.line}: `{line.text}` "
+             f"({_loops(line.loops)}, {_runs(line.hits)})" for line in profile.lines[:top]]
+    if profile.stopped:
+        lines.append(f"  {profile.function}: stopped after {profile.budget_s:g} s of CPU time under the profiler; "
+                     "these shares cover the part of the call that ran")
+    if profile.raised:
+        lines.append(f"  {profile.function}: the profiled call raised {profile.raised}")
+    return lines
+
+
+def describe_timing(timing: FunctionTiming) -> str:
+    """The speed against the reference, then against the machine when both were measured."""
+    machine = describe_machine(timing.student_gflops, timing.percent_of_peak) if timing.measured else ""
+    return describe_speed(timing) + (f"; {machine}" if machine else "")
 
 
 def describe_speed(timing: FunctionTiming) -> str:

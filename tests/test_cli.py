@@ -55,7 +55,8 @@ def test_grade_gradescope_format(examples_dir, quick_config_file):
     assert isinstance(document["execution_time"], int)
     # The interval is labelled with its real level, not a fixed "95% CI" (issue 14).
     assert "95% CI" not in document["output"]
-    assert re.search(r"forward: [\d.]+x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\), \d+ trials",
+    assert re.search(r"forward: [\d.]+x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\); "
+                     r"[\d.]+ GFLOP/s, [\d.]+% of this core's peak, \d+ trials",
                      document["output"]), document["output"][:500]
 
 
@@ -202,8 +203,9 @@ def test_on_a_terminal_a_readable_summary_replaces_the_json(quick_config_file, e
     assert "fast_strided: 100/100" in lines
     assert ("  points: forward_notebook 10/10, forward_hidden 30/30, backward_notebook 10/10, backward_hidden 40/40, "
             "inputs_unchanged 10/10") in lines
-    assert any(re.fullmatch(r"  forward: \d[\d.]*x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\)"
-                            r"|  forward: \d+x slower than the reference \([\d.]+% interval [\d.]+-[\d.]+x slower\)", line)
+    assert any(re.fullmatch(r"  forward: (\d[\d.]*x the reference's speed \([\d.]+% interval [\d.]+-[\d.]+\)"
+                            r"|\d+x slower than the reference \([\d.]+% interval [\d.]+-[\d.]+x slower\))"
+                            r"; [\d.]+ GFLOP/s, [\d.]+% of this core's peak", line)
                for line in lines), lines
     assert "not printed on a terminal: add --out result.json, or redirect: > result.json" in stderr
 

@@ -294,7 +294,8 @@ def test_failed_speed_check_still_ranks_but_failed_correctness_does_not():
         (None, "fast-but-wrong", "failed_correctness"),
     ]
     # A failed student's measured speed is still reported, just not ranked.
-    assert board.entries[1].forward.model_dump() == {"speedup_vs_reference": 5.0, "ci_low": 4.9, "ci_high": 5.1}
+    assert board.entries[1].forward.model_dump(exclude_none=True) == {"speedup_vs_reference": 5.0, "ci_low": 4.9,
+                                                                      "ci_high": 5.1}
 
 
 def test_entry_carries_result_fields_and_submission_time():
@@ -314,8 +315,10 @@ def test_entry_carries_result_fields_and_submission_time():
                 "student_id": "alice",
                 "score": 7.5,
                 "max_score": 10.0,
-                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2},
-                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None},
+                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2, "gflops": None,
+                            "percent_of_peak": None},
+                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None, "gflops": None,
+                             "percent_of_peak": None},
                 "submitted_at": "2025-02-28T23:59:00+00:00",
                 "graded_at": "2025-03-01T10:00:00+00:00",
                 "grader_version": "0.1.0",

@@ -28,7 +28,8 @@ SCHEMA = json.loads((ROOT / "schemas" / "result.schema.json").read_text())
 SEED = 20261128
 MASK = "<masked>"
 MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
-                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s")
+                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s",
+                 "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak")
 
 # (example, message the first failure must hold, hint it must hold, hand-repaired copies (one per variant),
 #  rules the what-if must list)
@@ -92,7 +93,7 @@ def verdicts(result) -> dict[str, bool]:
 
 
 def masked(document: dict) -> dict:
-    document = dict(document, graded_at=MASK, wall_time_s=MASK, environment=MASK)
+    document = dict(document, graded_at=MASK, wall_time_s=MASK, environment=MASK, line_profiles=MASK)
     document["timing"] = [{k: (MASK if k in MASKED_TIMING else v) for k, v in t.items()} for t in document["timing"]]
     return document
 

@@ -18,7 +18,7 @@ import pytest
 
 from grader.harness import workers
 from grader.harness.lockdown import WorkerLimits
-from grader.harness.workers import WorkerProcess, WorkerSpec
+from grader.harness.workers import WORKER_FILES, WorkerProcess, WorkerSpec
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ptrace and /proc are Linux's")
 HARNESS = Path(workers.__file__).parent
@@ -36,7 +36,7 @@ def conv_forward_naive(x, w, b, conv_param):
 def _spec(tmp_path: Path, source: str) -> WorkerSpec:
     worker_dir = tmp_path / "worker"
     worker_dir.mkdir()
-    for name in ("untrusted_worker.py", "protocol.py"):
+    for name in WORKER_FILES:
         shutil.copy(HARNESS / name, worker_dir)
     root = tmp_path / "submission"
     root.mkdir()

@@ -208,6 +208,29 @@ def speed_case(rng: np.random.Generator, trial: int, size: str) -> Case:
     return Case(f"speed-{trial}", "speed", x, w, b, dout, param)
 
 
+# -- Speed against the machine: what a timed call computes, and the matrix product of the
+# same shape that an im2col convolution cannot beat (bench/bench_reference.py's yardstick).
+# GFLOP/s and the percentage of the core's peak in a result come from these two declarations.
+
+def timed_flops(function: str, size: str) -> int:
+    """Floating-point operations of one timed call at ``size``: a multiply and an add per
+    weight per output element, 2*N*F*C*HH*WW*H'*W' forward; backward computes dw and dx,
+    each the forward's count (db is negligible), so twice that."""
+    m, k, f = same_shape_gemm(size)
+    forward = 2 * m * k * f
+    return forward if function == "forward" else 2 * forward
+
+
+def same_shape_gemm(size: str) -> tuple[int, int, int]:
+    """(M, K, F) of the matrix product a convolution at ``size`` reduces to: (M, K) @ (K, F)
+    with M = N*H'*W' output positions and K = C*HH*WW weights per filter. Backward is the
+    two products (M, F).T @ (M, K) and (M, F) @ (F, K), the same count of operations twice."""
+    shapes = SPEED_SIZES[size]
+    n, f, h_out, w_out = output_shape(shapes["x"], shapes["w"], shapes["conv_param"])
+    _, c, hh, ww = shapes["w"]
+    return n * h_out * w_out, c * hh * ww, f
+
+
 def arena_sizes() -> tuple[int, int]:
     """(request, response) bytes: room for the speed cell's inputs and twice its outputs,
     so an honest answer always fits and a student's huge array is refused, not copied."""

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import conv2d as assignment
-from . import seccomp
+from . import seccomp, speed_feedback
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .timing import TrialBudget, clock_ns, summarize_blocks
 from .timing_lock import TimingLock
-from .workers import CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
+from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 MAX_WORKER_RESTARTS = 12
@@ -128,6 +128,9 @@ class Run:
         self.student_output = (OutputCapture(self.limits["output_bytes"]), OutputCapture(self.limits["output_bytes"]))
         self.import_error = ""  # set when the student's module cannot be imported
         self.functions: dict[str, bool] = {}  # which student functions the module defines
+        # Forbidden calls the student worker's hook saw during check calls (untrusted evidence).
+        self.watch = list(job.get("forbidden_modules") or [])
+        self.observed: dict[tuple, dict] = {}
 
     # -- setting up ------------------------------------------------------------------
 
@@ -152,7 +155,7 @@ class Run:
         self.reference_uid = uid_base + 1 if uid_base is not None else None
 
         worker_dir = self._make_dir("worker", 0o755)
-        for name in ("untrusted_worker.py", "protocol.py"):
+        for name in WORKER_FILES:
             shutil.copy(os.path.join(HARNESS_DIR, name), worker_dir)
             os.chmod(os.path.join(worker_dir, name), 0o644)
         self.worker_dir = worker_dir
@@ -275,8 +278,10 @@ class Run:
         forward = None
         if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(forward_name):
             args, inputs = case.forward_call()
-            forward = self.student.call(forward_name, args, assignment.FORWARD_RESULTS, inputs, timeout, slot)
+            forward = self.student.call(forward_name, args, assignment.FORWARD_RESULTS, inputs, timeout, slot,
+                                        extra=self._watch_request())
             self._note_changes(forward, forward_name, case, args)
+            self._note_observed(forward, "forward")
         if "forward" in case.graded:
             self._record(case, "forward", "out", forward, expected["out"], forward_name)
 
@@ -293,12 +298,25 @@ class Run:
             # A worker restarted since the forward no longer holds its cache.
             still_kept = have_cache and any(kept[0] == slot for kept in self.student.kept)
             args, inputs = case.backward_call(slot if still_kept else None)
-            backward = self.student.call(backward_name, args, assignment.BACKWARD_RESULTS, inputs, timeout)
+            backward = self.student.call(backward_name, args, assignment.BACKWARD_RESULTS, inputs, timeout,
+                                         extra=self._watch_request())
             self._note_changes(backward, backward_name, case, args)
+            self._note_observed(backward, "backward")
         for label in assignment.BACKWARD_RESULTS:
             self._record(case, "backward", label, backward, expected[label], backward_name,
                          cache_note if backward is not None else "")
         self._forget(slot)
+
+    def _watch_request(self) -> dict | None:
+        return {"watch": self.watch} if self.watch else None
+
+    def _note_observed(self, outcome: CallOutcome, function: str) -> None:
+        for item in speed_feedback.clean_observed(outcome.feedback.get("observed"), function):
+            key = (function, item["module"], item["name"], item["file"], item["line"])
+            if key in self.observed:
+                self.observed[key]["count"] += item["count"]
+            elif len(self.observed) < 40:
+                self.observed[key] = item
 
     def _forget(self, slot: str) -> None:
         if self.student is not None and self.student.alive:
@@ -392,6 +410,7 @@ class Run:
         settings["budget_s"] = settings["budget_s"] / pairs
         settings["max_trials"] = max(settings["min_trials"], -(-settings["max_trials"] // pairs))
         blocks: list[TrialRunner] = []
+        peaks: list[dict[str, float]] = []  # the same-shape product's time per pair (speed_feedback)
         failure = ""
         for block in range(pairs):
             if block and not self.fresh_pair(cpu):
@@ -400,10 +419,16 @@ class Run:
                 runner = TrialRunner(self, timed, cpu)
                 failure = runner.run(rng, settings)
                 blocks.append(runner)
+                if not failure:  # right after the pair's trials, on the same core and in the same conditions
+                    peaks.append(speed_feedback.measure_peak(self.reference, settings["size"],
+                                                             self.limits["call_allowance_s"]))
             if failure:
                 break
             if block + 1 < pairs and self.time_left() < 2 * sum(r.spent_s for r in blocks) / len(blocks):
                 break  # the grading's own time is running out: fewer pairs, said by "pairs"
+        peak = {}
+        if not failure:  # the core's peak at this shape: the median over the pairs' reference workers
+            peak = {fn: statistics.median(p[fn] for p in peaks) for fn in timed}
         for fn in timed:
             if failure:
                 results[fn]["reason"] = failure
@@ -421,7 +446,41 @@ class Run:
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
             )
+            results[fn].update(speed_feedback.machine_figures(fn, settings["size"], summary.student_median_s,
+                                                              summary.reference_median_s, peak[fn]))
         return list(results.values())
+
+    def profile_functions(self, cpu: int, timing: list[dict]) -> list[dict]:
+        """Each measured function once more under the line profiler, in the student's worker,
+        after every timed trial: feedback only (see speed_feedback)."""
+        profiles = []
+        measured = {row["function"]: row for row in timing if row.get("measured")}
+        rng = np.random.default_rng([int(self.job["seed"]), 11])
+        case = assignment.speed_case(rng, -200, self.job["timing"]["size"])
+        for fn in ("backward", "forward"):  # backward first: it needs the forward's cache, kept unprofiled
+            budget = min(speed_feedback.PROFILE_BUDGET_S, self.time_left() / 4)
+            if fn not in measured or budget <= 0.05 or not self.ensure_student(cpu):
+                continue
+            # The timed trials' own limit for a call; the profiled call stops itself at its budget.
+            timeout = self.call_timeout(measured[fn]["reference_median_s"])
+            args, inputs = case.forward_call()
+            if fn == "backward":
+                kept = self.student.call(self.names["forward"], args, assignment.FORWARD_RESULTS, inputs, timeout,
+                                         "profile-cache")
+                if not kept.ok:
+                    self.events.append(f"no line profile of {self.names[fn]}: its forward gave no cache ({kept.status})")
+                    continue
+                args, inputs = case.backward_call("profile-cache")
+            outcome = self.student.call(self.names[fn], args, [], inputs, timeout,
+                                        op="profile", extra={"budget_s": budget})
+            if fn == "backward":
+                self._forget("profile-cache")
+            profile = speed_feedback.clean_profile(outcome.feedback.get("profile"), fn, budget) if outcome.ok else None
+            if profile is not None:
+                profiles.append(profile)
+            else:
+                self.events.append(f"no line profile of {self.names[fn]}: {outcome.message or outcome.status}")
+        return sorted(profiles, key=lambda p: p["function"], reverse=True)
 
     def fresh_pair(self, cpu: int) -> bool:
         """New student and reference workers for the next timing block: the spread between
@@ -448,6 +507,7 @@ class Run:
     def execute(self) -> dict:
         sandboxing = self.prepare()
         cpu = sandboxing.cpu
+        profiles: list[dict] = []
         seed = int(self.job["seed"])
         try:
             self.check_all(cpu, seed)
@@ -456,6 +516,7 @@ class Run:
             else:
                 with self.timing_lock.exclusive():
                     timing = self.time_functions(cpu, seed)
+                profiles = self.profile_functions(cpu, timing)
         finally:
             for worker in (self.student, self.reference):
                 if worker is not None:
@@ -478,6 +539,8 @@ class Run:
                        "functions": self.functions},
             "checks": checks,
             "timing": timing,
+            "line_profiles": profiles,
+            "observed_forbidden": list(self.observed.values()),
             "student_output": budget.take(self._student_output(), STUDENT_TEXT_BUDGET),
             "events": self.events,
             "sandboxing": sandboxing.__dict__,

@@ -24,6 +24,9 @@ import traceback
 
 import numpy as np
 
+import call_watch
+import line_feedback
+import peak_gemm
 from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all
 
 MAX_TEXT = 4000
@@ -192,22 +195,36 @@ class Worker:
             return {"ok": False, "error": {"type": "NameError", "message": f"{request['function']} is not defined"}}
         arguments = [self.build_argument(spec) for spec in request["args"]]
         originals = [spec.get("value") for spec in request["args"]]
+        observed: list = []  # forbidden calls seen by the profile hook, when the harness asks (call_watch)
         try:
-            result = function(*arguments)
+            if request.get("watch"):
+                result = call_watch.watched_call(function, arguments, request["watch"], self.root, observed)
+            else:
+                result = function(*arguments)
         except BaseException as exc:  # the student's sys.exit() fails this call only
-            return {"ok": False, "error": describe_exception(exc, self.root)}
+            return {"ok": False, "error": describe_exception(exc, self.root), "observed": observed}
         changed = [i for i, (spec, arg) in enumerate(zip(request["args"], arguments))
                    if "value" in spec and not _same(arg, originals[i])]
         values, unpack_error = self.unpack(result, request["results"])
         if unpack_error:
-            return {"ok": True, "unpack_error": unpack_error, "results": {}, "changed_args": changed}
+            return {"ok": True, "unpack_error": unpack_error, "results": {}, "changed_args": changed,
+                    "observed": observed}
         described, offset = {}, self.arena.request_bytes
         for label, value in zip(request["results"], values):
             if label.startswith("@"):  # kept in this process (e.g. the cache), never sent
                 self.kept[request["keep_as"]] = value
                 continue
             described[label], offset = self.describe_result(value, offset, bool(request.get("direct")))
-        return {"ok": True, "results": described, "changed_args": changed}
+        return {"ok": True, "results": described, "changed_args": changed, "observed": observed}
+
+    def profiled_call(self, request: dict) -> dict:
+        """One call under the line profiler (line_feedback); its figures, no results."""
+        function = self.functions.get(request["function"])
+        if function is None:
+            return {"ok": False, "error": {"type": "NameError", "message": f"{request['function']} is not defined"}}
+        arguments = [self.build_argument(spec) for spec in request["args"]]
+        figures = line_feedback.profile(function, arguments, self.root, float(request.get("budget_s", 1.0)))
+        return {"ok": True, "results": {}, "changed_args": [], "profile": figures}
 
     def serve(self) -> None:
         while True:
@@ -220,6 +237,10 @@ class Worker:
                 for spec in request.get("args", []):  # the harness calibrates a call's fixed cost
                     self.build_argument(spec)
                 self.send({"ok": True, "results": {}, "changed_args": []})
+            elif op == "profile":  # after the timed trials: where the time goes (feedback only)
+                self.send(self.profiled_call(request))
+            elif op == "gemm":  # the reference worker: the core's peak at this shape (peak_gemm)
+                self.send(peak_gemm.run(request["args"][0]["value"]))
             elif op == "forget":
                 for slot in request.get("slots", []):
                     self.kept.pop(slot, None)

@@ -42,6 +42,9 @@ from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, Pr
                        encode_message, write_all)
 from .timing import clock_ns, worker_cpu_ns
 
+# The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
+WORKER_FILES = ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py")
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.process_vm_readv.restype = ctypes.c_ssize_t
 _libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
@@ -123,6 +126,9 @@ class CallOutcome:
     changed_args: list[int] = field(default_factory=list)
     inputs_changed: list[str] = field(default_factory=list)
     ready: dict[str, Any] = field(default_factory=dict)  # the worker's "ready" message, from start()
+    # The worker's own figures beside a reply ("observed" forbidden calls, a "profile"): raw,
+    # untrusted, bounded only by the message cap; validated where used (feedback.py).
+    feedback: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -344,7 +350,8 @@ class WorkerProcess:
     # -- calls ---------------------------------------------------------------------
 
     def call(self, function: str | None, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
-             timeout_s: float, keep_as: str | None = None, op: str = "call") -> CallOutcome:
+             timeout_s: float, keep_as: str | None = None, op: str = "call",
+             extra: dict | None = None) -> CallOutcome:
         """Call ``function`` in the worker; the clock runs from before the inputs are
         written until every output has been copied out of the arena.
 
@@ -358,7 +365,7 @@ class WorkerProcess:
         base = self.kept[-1][1] if self.kept else 0
         descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)  # before any clock
         request = {"op": op, "function": function, "args": [self._resolve(a, descriptors) for a in args],
-                   "results": results, "keep_as": keep_as, "direct": self.direct_reads}
+                   "results": results, "keep_as": keep_as, "direct": self.direct_reads, **(extra or {})}
         message = encode_message(request)
         started = clock_ns()
         self._cpu_started = self._cpu_now()  # the worker is stopped: its clock stands still
@@ -457,18 +464,20 @@ class WorkerProcess:
                          "functions": {name: functions.get(name) is True for name in self.spec.functions}}
                 return CallOutcome("ok" if ready["ok"] else "raised", self._elapsed(started), ready=ready,
                                    error=None if ready["ok"] else _clean_error(reply.get("error")))
+            feedback = {key: reply[key] for key in ("observed", "profile") if key in reply}
             if not reply.get("ok"):
-                return CallOutcome("raised", self._elapsed(started), error=_clean_error(reply.get("error")))
+                return CallOutcome("raised", self._elapsed(started), error=_clean_error(reply.get("error")),
+                                   feedback=feedback)
             if reply.get("unpack_error"):
                 return CallOutcome("bad_return", self._elapsed(started),
-                                   message=student_text.clip(str(reply["unpack_error"]), 500))
+                                   message=student_text.clip(str(reply["unpack_error"]), 500), feedback=feedback)
             sent = reply.get("results") or {}
             if not isinstance(sent, dict) or set(sent) != set(labels):
                 raise ProtocolError(f"results {sorted(sent)[:4]} instead of {labels}")
             results = {label: self._returned(label, value) for label, value in sent.items()}
             elapsed = self._elapsed(started)  # stops only once every output is in private memory
             changed = reply.get("changed_args") or []
-            return CallOutcome("ok", elapsed, results=results,
+            return CallOutcome("ok", elapsed, results=results, feedback=feedback,
                                changed_args=[i for i in changed if type(i) is int and 0 <= i < 16][:16])
         except _WorkerGone:  # it replied, then died before its outputs could be read
             return self._died(started)

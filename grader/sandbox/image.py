@@ -61,7 +61,8 @@ SKIP_NAMES = {"__pycache__", ".pytest_cache", ".mypy_cache", ".DS_Store"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 
 # Dockerfile pins: ARG NAME_VERSION=x.y.z -> distribution name.
-PINNED_ARGS = {"NUMPY_VERSION": "numpy", "THREADPOOLCTL_VERSION": "threadpoolctl", "PIP_VERSION": "pip"}
+PINNED_ARGS = {"NUMPY_VERSION": "numpy", "THREADPOOLCTL_VERSION": "threadpoolctl", "PIP_VERSION": "pip",
+               "LINE_PROFILER_VERSION": "line_profiler", "TYPING_EXTENSIONS_VERSION": "typing_extensions"}
 
 Log = Callable[[str], None]
 

@@ -1,0 +1,200 @@
+"""Forbidden calls in a submission (``forbidden`` in the configuration), found two ways:
+
+- statically, here on the host, in the submission's source: imports and attribute chains,
+  with every way of naming a module resolved (``import scipy.signal as s``,
+  ``from scipy import signal as s``, ``from scipy.signal import correlate as c``, a
+  module-level ``c = s.correlate``, relative imports inside a package, and
+  ``importlib.import_module("scipy.signal")`` with a constant name);
+- at run time, by a profile hook in the student's worker during the correctness checks
+  (``grader.harness.call_watch``): observed evidence, which code in that process can evade.
+
+Each use is attributed to the graded function that reaches it (its own body, or a helper
+it calls by name); the policy decides whether evidence only flags (staff view) or zeroes
+that function's checks. Evidence never reaches a public board or the student's feedback.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from grader.harness import conv2d
+from grader.result import Check, CheckStatus, ForbiddenUse, Integrity
+
+MAX_FILES = 200
+MAX_FILE_BYTES = 2_000_000
+MAX_USES = 60
+
+
+def matches(name: str, patterns: list[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in patterns)
+
+
+def _chain(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ['a', 'b', 'c'], or None when it is not a plain chain of names."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return [node.id, *reversed(parts)]
+
+
+def _package_of(relative: Path) -> list[str]:
+    return list(relative.parent.parts)
+
+
+def _aliases(tree: ast.Module, package: list[str]) -> dict[str, str]:
+    """Local name -> the dotted name it stands for, from every import in the file and from
+    module-level assignments of a resolvable chain."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:  # `import scipy.signal` binds `scipy`
+                    names[alias.name.split(".")[0]] = alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else []
+                base = ".".join([*parent, *([base] if base else [])])
+            for alias in node.names:
+                if alias.name != "*":
+                    names[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    for node in tree.body:  # c = s.correlate
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            chain = _chain(node.value)
+            if chain and chain[0] in names:
+                names[node.targets[0].id] = ".".join([names[chain[0]], *chain[1:]])
+    return names
+
+
+class _Uses(ast.NodeVisitor):
+    """Forbidden names used in one file, each with its line and enclosing function."""
+
+    def __init__(self, names: dict[str, str], patterns: list[str], package: list[str]):
+        self.names, self.patterns, self.package = names, patterns, package
+        self.stack: list[str] = []
+        self.found: list[tuple[str, int, str]] = []  # (enclosing function or '', line, dotted name)
+        self.calls: dict[str, set[str]] = {}  # function -> names it calls
+
+    def _enclosing(self) -> str:
+        return self.stack[0] if self.stack else ""
+
+    def visit_FunctionDef(self, node):
+        self.stack.append(node.name)
+        self.calls.setdefault(self.stack[0], set())
+        self.generic_visit(node)
+        self.stack.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            if matches(alias.name, self.patterns):
+                self.found.append((self._enclosing(), node.lineno, alias.name))
+
+    def visit_ImportFrom(self, node):
+        aliases = _aliases(ast.Module(body=[node], type_ignores=[]), self.package)
+        for full in aliases.values():
+            if matches(full, self.patterns):
+                self.found.append((self._enclosing(), node.lineno, full))
+
+    def visit_Call(self, node):
+        chain = _chain(node.func)
+        if chain and self.stack:
+            self.calls[self.stack[0]].add(chain[-1])
+        # importlib.import_module("scipy.signal") / __import__("scipy.signal")
+        target = ".".join([self.names.get(chain[0], chain[0]), *chain[1:]]) if chain else ""
+        if target in ("importlib.import_module", "__import__") and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and matches(first.value, self.patterns):
+                self.found.append((self._enclosing(), node.lineno, first.value))
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node):
+        chain = _chain(node)
+        if chain is None:
+            self.generic_visit(node)
+            return
+        self._name(chain, node.lineno)  # the longest chain only: its parts are not visited again
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load):
+            self._name([node.id], node.lineno)
+
+    def _name(self, chain: list[str], line: int) -> None:
+        if chain[0] in self.names:
+            full = ".".join([self.names[chain[0]], *chain[1:]])
+            if matches(full, self.patterns):
+                self.found.append((self._enclosing(), line, full))
+
+
+def _reached(calls: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += [callee for callee in calls.get(name, ()) if callee in calls]
+    return seen
+
+
+def static_uses(root: Path, patterns: list[str]) -> list[ForbiddenUse]:
+    """Every forbidden name in the submission's Python files, attributed to a graded function."""
+    if not patterns:
+        return []
+    found, calls = [], {}
+    for path in sorted(root.rglob("*.py"))[:MAX_FILES]:
+        try:
+            if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            continue
+        relative = path.relative_to(root)
+        package = _package_of(relative)
+        visitor = _Uses(_aliases(tree, package), patterns, package)
+        visitor.visit(tree)
+        for function, line, name in visitor.found:
+            found.append((function, str(relative), line, name))
+        for function, callees in visitor.calls.items():
+            calls.setdefault(function, set()).update(callees)
+    reach = {fn: _reached(calls, name) for fn, name in conv2d.STUDENT_FUNCTIONS.items()}
+    uses, seen = [], set()
+    for function, file, line, name in found:
+        owners = [fn for fn, reached in reach.items() if function and function in reached] or ["module"]
+        for owner in owners:
+            if (owner, file, line, name) not in seen:
+                seen.add((owner, file, line, name))
+                uses.append(ForbiddenUse(function=owner, how="static", call=name, file=file, line=line))
+    return uses[:MAX_USES]
+
+
+def runtime_uses(observed: list[dict]) -> list[ForbiddenUse]:
+    """The harness's (already bounded and cleaned) run-time evidence as uses."""
+    return [ForbiddenUse(function=item["function"], how="run time", call=f"{item['module']}.{item['name']}",
+                         file=item["file"], line=item["line"], count=item["count"])
+            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward")]
+
+
+def review(root: Path, observed: list[dict], patterns: list[str], policy: str) -> Integrity | None:
+    """The staff's integrity block, or None when the course forbids nothing."""
+    if not patterns:
+        return None
+    uses = static_uses(root, patterns) + runtime_uses(observed)
+    zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
+    return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed)
+
+
+def zero(checks: list[Check], functions: list[str]) -> list[Check]:
+    """The zero policy: every check of these functions fails with no points, saying why
+    (not which call: the evidence is for staff)."""
+    message = ("scored 0: the course forbids a call this function makes (see the course's rules; "
+               "staff have the details)")
+    return [check.model_copy(update={"score": 0.0, "status": CheckStatus.FAILED,
+                                     "message": f"{conv2d.STUDENT_FUNCTIONS[check.function]} {message}"})
+            if check.function in functions else check for check in checks]

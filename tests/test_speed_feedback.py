@@ -1,0 +1,111 @@
+"""Speed against the machine (GFLOP/s, percent of peak) and "where your time goes": the
+declared operation counts, the worker-side profiler, the harness's checks of its reply,
+and a loop solution graded end to end whose hottest line must be named right."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.boards import build_boards
+from grader.gradescope import to_gradescope
+from grader.harness import conv2d, line_feedback, speed_feedback
+
+
+def test_declared_flops_are_the_same_shape_gemms():
+    # bench/bench_reference.py's count for the speed cell: M = 100*16*16, K = 3*3*3, F = 25.
+    m, k, f = conv2d.same_shape_gemm("speed-cell")
+    assert (m, k, f) == (100 * 16 * 16, 27, 25)
+    assert conv2d.timed_flops("forward", "speed-cell") == 2 * m * k * f
+    assert conv2d.timed_flops("backward", "speed-cell") == 4 * m * k * f
+
+
+def test_machine_figures_relate_times_to_the_peak():
+    flops = conv2d.timed_flops("forward", "small")
+    figures = speed_feedback.machine_figures("forward", "small", student_s=0.004, reference_s=0.001, peak_s=0.0005)
+    assert figures["student_gflops"] == pytest.approx(flops / 0.004 / 1e9)
+    assert figures["percent_of_peak"] == pytest.approx(12.5)
+    assert figures["reference_percent_of_peak"] == pytest.approx(50.0)
+
+
+# Two loops around the hot line (5), a while loop (6-7) whose body counts two.
+LOOPS = """\
+def slow(n):
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            total += (i * j) ** 0.5
+        while False:
+            pass
+    return total
+"""
+
+
+def test_loop_depths_count_enclosing_loops(tmp_path):
+    (tmp_path / "loops.py").write_text(LOOPS)
+    depths = line_feedback.loop_depths(str(tmp_path / "loops.py"))
+    assert [depths.get(line, 0) for line in range(1, 9)] == [0, 0, 0, 1, 2, 1, 2, 0]
+
+
+def test_profile_stops_a_slow_loop_at_its_budget_and_names_its_hot_line(tmp_path):
+    # A stand-in for a 2-second loop solution: the profiled call must stop at the budget.
+    (tmp_path / "slow.py").write_text(LOOPS)
+    namespace: dict = {}
+    exec(compile(LOOPS, str(tmp_path / "slow.py"), "exec"), namespace)
+    figures = line_feedback.profile(namespace["slow"], [10**6], str(tmp_path), budget_s=0.2)
+    assert figures["stopped"] is True
+    hottest = figures["lines"][0]
+    assert (hottest["file"], hottest["line"], hottest["loops"]) == ("slow.py", 5, 2)
+    assert hottest["text"] == "total += (i * j) ** 0.5"
+
+
+@pytest.mark.parametrize("raw", [
+    None, {"lines": "x"}, {"lines": [{"line": "3", "hits": 1, "loops": 0, "seconds": 1.0}]},
+    {"lines": [{"line": 3, "hits": 1, "loops": 0, "seconds": float("nan")}]},
+    {"lines": [{"line": 3, "hits": -1, "loops": 0, "seconds": 1.0}]},
+])
+def test_a_forged_or_malformed_profile_is_dropped(raw):
+    assert speed_feedback.clean_profile(raw, "forward", 2.0) is None
+
+
+def test_a_profile_is_capped_and_its_text_cleaned():
+    line = {"file": "a.py", "line": 3, "function": "f", "text": "\x1b[2J" + "x" * 5000, "hits": 1, "loops": 0,
+            "seconds": 0.5}
+    cleaned = speed_feedback.clean_profile({"lines": [line] * 50, "total_s": 1.0}, "forward", 2.0)
+    assert len(cleaned["lines"]) == speed_feedback.MAX_PROFILE_LINES
+    assert "\x1b" not in cleaned["lines"][0]["text"] and len(cleaned["lines"][0]["text"]) < 500
+    assert cleaned["lines"][0]["percent"] == 50.0
+
+
+@pytest.fixture(scope="module")
+def naive_result(examples_dir, quick_config):
+    from grader.grade import grade_submission
+    from grader.sandbox import get_sandbox
+
+    return grade_submission(examples_dir / "naive_loops.py", get_sandbox("process"), quick_config, seed=1)
+
+
+def test_a_loop_solution_is_told_its_hottest_line(naive_result, examples_dir):
+    source = (examples_dir / "naive_loops.py").read_text().splitlines()
+    expected = {"forward": "out[n, f, i, j] = np.sum(", "backward": ("dw[f] +=", "dx_pad[n, :")}
+    profiles = {p.function: p for p in naive_result.line_profiles}
+    assert set(profiles) == {"forward", "backward"}
+    for function, profile in profiles.items():
+        hottest = profile.lines[0]
+        assert source[hottest.line - 1].strip() == hottest.text
+        assert hottest.text.startswith(expected[function]), (function, hottest)
+        assert hottest.loops == 4 and hottest.hits > 0 and hottest.percent > 30
+
+
+def test_machine_figures_are_in_the_result_and_on_the_board_but_the_profile_is_not(naive_result):
+    for timing in naive_result.timing:
+        assert timing.measured and timing.flops == conv2d.timed_flops(timing.function, "small")
+        assert timing.student_gflops == pytest.approx(timing.flops / timing.student_median_s / 1e9)
+        assert 0 < timing.percent_of_peak < timing.reference_percent_of_peak
+    feedback = to_gradescope(naive_result)["output"]
+    assert "GFLOP/s" in feedback and "% of this core's peak" in feedback
+    assert "never scored or ranked" in feedback and "inside 4 loops" in feedback
+    board = build_boards([naive_result]).model_dump(mode="json")
+    assert board["entries"][0]["forward"]["percent_of_peak"] == naive_result.timing[0].percent_of_peak
+    assert "np.sum" not in json.dumps(board)  # no line of the student's code on a public board
