@@ -9,6 +9,7 @@ FORMAT ?= json
 OUT ?=
 CONFIG ?=
 
+.PHONY: student-kit bench-similarity
 .PHONY: venv test grade grade-all bench-batch bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
@@ -20,7 +21,14 @@ $(VENV)/.installed: pyproject.toml
 	@$(PY) -m pip install --quiet -e '.[test]' >&2
 	@touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/similarity-packages/.installed
+
+# The [similarity] extra (copydetect, which brings matplotlib), outside the grading environment:
+# grader.similarity appends this folder to sys.path; a student's code never sees it.
+$(VENV)/similarity-packages/.installed: pyproject.toml $(VENV)/.installed
+	@$(PY) -m pip install --quiet --upgrade --target $(VENV)/similarity-packages \
+		$$($(PY) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["similarity"])') >&2
+	@touch $@
 
 test: venv
 	$(PY) -m pytest
@@ -74,3 +82,11 @@ clean-containers: venv
 # Process vs docker backend: end-to-end wall time and where the docker time goes.
 bench-sandbox: venv
 	$(PY) bench/bench_sandbox.py --repeats $(REPEATS)
+
+# The student self-check kit: build/student-kit.zip (grader/kit; no reference code ships).
+student-kit: venv
+	$(PY) -m grader.kit.build --out build/student-kit.zip
+
+# Similarity report over a synthetic class of 300 (convgrade similarity's scaling target).
+bench-similarity: venv
+	$(PY) bench/bench_similarity.py --students 300

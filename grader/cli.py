@@ -303,6 +303,39 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
     serve_slots(scheduler_address, cores, sandbox, lambda text: click.echo(text, err=True), name=worker_name)
 
 
+@cli.command("similarity")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--known", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of known public solutions to compare every student with.")
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The class's submissions (default: the folder OUT/summary.json records).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Overlap to list a pair (default 0.6).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the HTML (default OUT/staff/similarity.html, mode 0600).")
+def similarity_command(out: Path, known: Path | None, submissions: Path | None, threshold: float | None,
+                       report: Path | None) -> None:
+    """Staff only: compare the graded functions' code across a graded class (OUT, a grade-all
+    output folder) and optionally with known public solutions; write an HTML report of the
+    pairs above the threshold with their matching code side by side."""
+    from grader.batch import write_atomic
+    from grader.class_outputs import STAFF_FILE_MODE
+    from grader.similarity.detect import DEFAULT_THRESHOLD, similar_pairs
+    from grader.similarity.report import similarity_html
+    from grader.similarity.sources import class_submissions_folder, collect
+
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    collected = collect(submissions or class_submissions_folder(out))
+    known_codes = collect(known, known=True) if known else None
+    codes = collected.codes + (known_codes.codes if known_codes else [])
+    skipped = collected.skipped + (known_codes.skipped if known_codes else [])
+    pairs = similar_pairs(codes, threshold=threshold)
+    target = report or out / "staff" / "similarity.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, similarity_html(pairs, threshold=threshold, compared=len(codes), skipped=skipped),
+                 STAFF_FILE_MODE)
+    click.echo(f"{len(codes)} submissions compared, {len(pairs)} pairs at or above {threshold:.0%}: {target}", err=True)
+
+
 @cli.command("clean-containers")
 def clean_containers() -> None:
     """Force-remove leftover sandbox containers (label convgrade=1) from the Docker engine.

@@ -1,0 +1,145 @@
+"""`make student-kit`: write build/student-kit.zip.
+
+The kit's messages and hints are the grader's own code, packaged, never retyped: the
+checks' wording (grader/harness/checks.py), how a failed call is described
+(grader/harness/run.py, worker.py), and the hints for mechanical errors (grader/hints.py,
+grader/repair.py). Definitions are cut out of those modules by name with the ast module,
+so a change of wording in the grader reaches the next kit by itself. Only numbers
+(the cases and their expected outputs) come from the reference, computed here.
+
+    python -m grader.kit.build [--out build/student-kit.zip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from grader.harness import conv2d
+from grader.kit.public_cases import case_arrays, public_cases
+
+GRADER = Path(__file__).resolve().parent.parent
+KIT_SOURCES = Path(__file__).resolve().parent
+DEFAULT_OUT = Path("build/student-kit.zip")
+TOP = "student-kit"
+
+# (grader module, top-level names) cut into the kit's grader_messages.py, in this order.
+MESSAGE_PARTS = [
+    ("harness/workers.py", ["Returned", "CallOutcome"]),
+    ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "rel_error", "Verdict", "_indices", "compare"]),
+    ("harness/worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
+    ("harness/run.py", ["_describe_failure", "_tail"]),
+    ("harness/conv2d.py", ["Case"]),  # for Case.where, how every message names its case
+    ("grade.py", ["_with_hint"]),
+]
+MESSAGE_HEADER = '''"""Generated from the grader's own modules by grader/kit/build.py: do not edit.
+The checks' wording and failure descriptions are exactly the grader's."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .hints import SourceContext, hint_for
+'''
+# Shipped as they are (kit/<name>), with their imports of each other made relative.
+SHIPPED = {"hints.py": GRADER / "hints.py", "repair.py": GRADER / "repair.py",
+           "diagnosis.py": KIT_SOURCES / "diagnosis.py", "gradient.py": KIT_SOURCES / "gradient.py",
+           "speed.py": KIT_SOURCES / "speed.py"}
+RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import"}
+
+
+def extract(path: Path, names: list[str]) -> str:
+    """The source of the named top-level definitions and assignments of ``path``."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            node_names = [node.name]
+        elif isinstance(node, ast.Assign):
+            node_names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            node_names = [node.target.id]
+        else:
+            continue
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        for name in node_names:
+            found[name] = "\n".join(text.splitlines()[first - 1:node.end_lineno])
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise LookupError(f"{path.name} no longer defines {', '.join(missing)}: update grader/kit/build.py")
+    return "\n\n\n".join(found[name] for name in names)
+
+
+def grader_messages() -> str:
+    parts = [extract(GRADER / module, names) for module, names in MESSAGE_PARTS]
+    return MESSAGE_HEADER + "\n\n" + "\n\n\n".join(parts) + "\n"
+
+
+def shipped(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    for absolute, relative in RELATIVE_IMPORTS.items():
+        text = text.replace(absolute, relative)
+    return text
+
+
+def assignment_description() -> dict:
+    """What the kit needs to know of the assignment, from its one declaration."""
+    return {
+        "functions": conv2d.STUDENT_FUNCTIONS,
+        "forward_results": [label for label in conv2d.FORWARD_RESULTS if not label.startswith("@")],
+        "backward_results": conv2d.BACKWARD_RESULTS,
+        "tolerance": conv2d.DEFAULT_RUBRIC["tolerance"],
+        "speed_size": conv2d.SPEED_SIZES["speed-cell"],
+        "speed_name": conv2d.speed_case_name("speed-cell"),
+    }
+
+
+def kit_files() -> dict[str, bytes]:
+    cases = public_cases()
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **case_arrays(cases))
+    description = assignment_description() | {"cases": [case.id for case in cases]}
+    files = {
+        "check.py": (KIT_SOURCES / "check.py").read_text(encoding="utf-8"),
+        "README.txt": (KIT_SOURCES / "README.txt").read_text(encoding="utf-8"),
+        "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
+        "kit/grader_messages.py": grader_messages(),
+        "kit/assignment.json": json.dumps(description, indent=2) + "\n",
+    }
+    files.update({f"kit/{name}": shipped(path) for name, path in SHIPPED.items()})
+    encoded = {name: text.encode("utf-8") for name, text in files.items()}
+    encoded["kit/cases.npz"] = buffer.getvalue()
+    return encoded
+
+
+def build(out: Path = DEFAULT_OUT) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(kit_files().items()):
+            # A fixed date: the same sources give the same zip.
+            info = zipfile.ZipInfo(f"{TOP}/{name}", date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    print(build(parser.parse_args().out))
+
+
+if __name__ == "__main__":
+    main()

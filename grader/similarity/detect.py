@@ -1,0 +1,150 @@
+"""Pairs of similar graded code, by winnowing fingerprints (copydetect, as MOSS does).
+
+copydetect tokenizes with Pygments and replaces every name (variables, attributes,
+functions) by one letter and every string by another, dropping comments and whitespace,
+so renaming and reformatting change nothing; then it hashes k-grams of what is left and
+keeps a winnowed subset, which guarantees that any match of ``guarantee`` characters
+is found and ignores matches shorter than ``noise``.
+
+Fingerprints of the template (grader.similarity.template) never count. With a class of
+at least COMMON_MIN_CLASS students, fingerprints found in more than ``common_fraction`` of
+them are treated the same way: an idiom half the class writes (``for n in range(N):``
+with four nested loops, after renaming) says nothing about copying, as MOSS's -m option
+holds. A known public solution's fingerprints are never discounted this way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from grader.similarity.library import copydetect
+from grader.similarity.sources import GradedCode
+from grader.similarity.template import TEMPLATE
+
+# copydetect's own defaults (noise threshold 25 characters, guarantee 30).
+NOISE_CHARACTERS = 25
+GUARANTEE_CHARACTERS = 30
+# Pairs at or above this overlap are listed (the larger of the two directions).
+DEFAULT_THRESHOLD = 0.6
+DEFAULT_COMMON_FRACTION = 0.5
+COMMON_MIN_CLASS = 10
+# A pair is compared in full (copydetect.compare_files, the slow part) only when one side has
+# at least this share of the threshold in distinct fingerprints the other also has. Measured on
+# synthetic classes and the examples, that share is never below 0.52 of a pair's overlap
+# (tests/similarity checks that the filter drops no listed pair).
+PREFILTER_SHARE = 0.4
+PARALLEL_FROM = 40
+MAX_TOKENIZE_PROCESSES = 8
+
+
+@dataclass(frozen=True)
+class Pair:
+    left: GradedCode
+    right: GradedCode
+    overlap: tuple[float, float]
+    """Share of each side's (fingerprinted) code found in the other, 0..1."""
+    spans: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+    """(start, end) character spans of each side's code that match the other."""
+
+    @property
+    def score(self) -> float:
+        return max(self.overlap)
+
+
+@dataclass
+class _Fingerprint:
+    """What copydetect.compare_files reads of a CodeFingerprint. Built here so that each
+    submission is tokenized once (Pygments is most of the time) and fingerprinted twice:
+    once to count the class's common fingerprints, once without them."""
+
+    filtered_code: str
+    offsets: np.ndarray
+    k: int
+    hashes: set
+    hash_idx: dict
+    token_coverage: float
+
+
+def _tokenized(code: str) -> tuple[str, np.ndarray]:
+    # The file name is only shown in copydetect's warnings; the code never touches disk.
+    return copydetect().utils.filter_code(code, "graded.py", language="python")
+
+
+def _tokenize_all(codes: list[GradedCode]) -> list[tuple[str, np.ndarray]]:
+    """Pygments' lexing is most of the time: spread it over the usable cores for a big class."""
+    texts = [code.code for code in codes]
+    workers = min(len(os.sched_getaffinity(0)), MAX_TOKENIZE_PROCESSES)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [_tokenized(text) for text in texts]
+    copydetect()  # its folder on sys.path before the children start
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_tokenized, texts, chunksize=max(1, len(texts) // (4 * workers))))
+
+
+def _fingerprint(tokens: tuple[str, np.ndarray], ignored: set[int]) -> _Fingerprint:
+    filtered, offsets = tokens
+    window = GUARANTEE_CHARACTERS - NOISE_CHARACTERS + 1
+    boilerplate = np.array(sorted(ignored), dtype=np.int64)
+    utils = copydetect().utils
+    hashes, idx = utils.get_document_fingerprints(filtered, NOISE_CHARACTERS, window, boilerplate)
+    return _Fingerprint(filtered, offsets, NOISE_CHARACTERS, hashes, idx,
+                        utils.get_token_coverage(idx, NOISE_CHARACTERS, len(filtered)))
+
+
+def _template_hashes() -> set[int]:
+    # Window 1: every k-gram of the template, not a winnowed sample of them.
+    filtered, _offsets = _tokenized(TEMPLATE)
+    hashes, _idx = copydetect().utils.get_document_fingerprints(filtered, NOISE_CHARACTERS, 1)
+    return set(int(h) for h in hashes)
+
+
+def _common_hashes(codes: list[GradedCode], tokens: list, common_fraction: float) -> set[int]:
+    """Fingerprints in more than ``common_fraction`` of the class's own submissions."""
+    students = [i for i, code in enumerate(codes) if not code.known]
+    if len(students) < COMMON_MIN_CLASS:
+        return set()
+    counts = Counter()
+    for i in students:
+        counts.update(set(int(h) for h in _fingerprint(tokens[i], set()).hashes))
+    limit = common_fraction * len(students)
+    return {digest for digest, count in counts.items() if count > limit}
+
+
+def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHOLD,
+                  common_fraction: float = DEFAULT_COMMON_FRACTION) -> list[Pair]:
+    """Every pair (student-student, or student-known solution) whose overlap reaches
+    ``threshold``, most similar first. Known solutions are not compared with each other."""
+    tokens = _tokenize_all(codes)
+    ignored = _template_hashes() | _common_hashes(codes, tokens, common_fraction)
+    prints = [_fingerprint(token_list, ignored) for token_list in tokens]
+    pairs = []
+    for i, j in _candidates(codes, prints, PREFILTER_SHARE * threshold):
+        _tokens, overlap, slices = copydetect().compare_files(prints[i], prints[j])
+        if max(overlap) < threshold or max(overlap) == 0:
+            continue
+        spans = tuple([(int(s), int(e)) for s, e in zip(*side)] if len(side[0]) else [] for side in slices)
+        pairs.append(Pair(codes[i], codes[j], (float(overlap[0]), float(overlap[1])), spans))
+    return sorted(pairs, key=lambda pair: (-pair.score, pair.left.owner, pair.right.owner))
+
+
+def _candidates(codes: list[GradedCode], prints: list[_Fingerprint], share: float) -> list[tuple[int, int]]:
+    """Pairs (i < j, not both known solutions) where one side has at least ``share`` of its
+    distinct fingerprints in the other: one matrix product instead of a comparison per pair."""
+    columns = {}
+    rows, cols = [], []
+    for row, fingerprint in enumerate(prints):
+        for digest in fingerprint.hashes:
+            rows.append(row)
+            cols.append(columns.setdefault(digest, len(columns)))
+    incidence = np.zeros((len(prints), max(1, len(columns))), dtype=np.float32)
+    incidence[rows, cols] = 1.0
+    shared = incidence @ incidence.T
+    sizes = np.maximum(incidence.sum(axis=1), 1.0)
+    containment = np.maximum(shared / sizes[:, None], shared / sizes[None, :])
+    known = np.array([code.known for code in codes])
+    keep = np.triu((containment >= share) & (shared > 0), k=1) & ~(known[:, None] & known[None, :])
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]

@@ -1,0 +1,96 @@
+"""The code that is compared: only the graded functions, as each student wrote them.
+
+Each submission (a .py, a folder, a zip or a notebook) is staged by the grader's own loader,
+which runs nothing, and the top-level definitions of the graded functions are cut out of the
+module it chose. Everything else in a file (the CS231n template's other layers, imports,
+helpers the course gave out) is the same for everyone and would only blur the comparison.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.batch import discover_submissions
+from grader.errors import SubmissionError, UsageError
+from grader.harness.conv2d import STUDENT_FUNCTIONS
+from grader.load import load_submission, parse_quietly
+
+# The graded functions, from the assignment's one declaration of them (an assignment pack
+# will provide this list later; nothing else here names a function).
+GRADED_FUNCTIONS = tuple(STUDENT_FUNCTIONS.values())
+
+
+@dataclass(frozen=True)
+class GradedCode:
+    owner: str
+    """A student id, or 'known:<name>' for a known public solution."""
+    source_name: str
+    entry: str
+    """The file inside the submission the functions came from."""
+    code: str
+    """The graded functions' source, in the order of GRADED_FUNCTIONS, blank-line separated."""
+    known: bool = False
+
+
+@dataclass
+class Collected:
+    codes: list[GradedCode]
+    skipped: list[tuple[str, str]]
+    """(who, why) for submissions with nothing to compare (unloadable, no graded function)."""
+
+
+def graded_functions_source(text: str, names: tuple[str, ...] = GRADED_FUNCTIONS) -> str:
+    """The top-level definitions of ``names`` in ``text`` (decorators included), or ''."""
+    tree = parse_quietly(text, "<submission>")
+    lines = text.splitlines()
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            found[node.name] = "\n".join(lines[first - 1:node.end_lineno])
+    return "\n\n".join(found[name] for name in names if name in found)
+
+
+def class_submissions_folder(out_dir: Path) -> Path:
+    """Where a grade-all output folder's submissions were read from (its summary.json says)."""
+    summary = out_dir / "summary.json"
+    if not summary.is_file():
+        raise UsageError(f"{out_dir} has no summary.json: is it a grade-all output folder? "
+                         "(or give the submissions with --submissions)")
+    folder = json.loads(summary.read_text(encoding="utf-8")).get("submissions_dir") or ""
+    if not folder or not Path(folder).is_dir():
+        raise UsageError(f"the submissions folder recorded in {summary} ({folder!r}) is not there; "
+                         "give it with --submissions")
+    return Path(folder)
+
+
+def collect(folder: Path, *, known: bool = False) -> Collected:
+    """The graded code of every submission in ``folder`` (a class, or known solutions)."""
+    students, _ignored = discover_submissions(folder)
+    codes, skipped = [], []
+    staging = Path(tempfile.mkdtemp(prefix="convgrade-similarity-"))
+    try:
+        for student in students:
+            owner = f"known:{student.path.name}" if known else student.id
+            try:
+                loaded = load_submission(student.path, staging, required=GRADED_FUNCTIONS)
+                text = (loaded.root / loaded.entry).read_text(encoding="utf-8", errors="replace")
+                code = graded_functions_source(text)
+            except (SubmissionError, UsageError, SyntaxError, ValueError, RecursionError) as exc:
+                skipped.append((owner, f"not loadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
+                continue
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir()
+            if not code.strip():
+                skipped.append((owner, "defines none of the graded functions"))
+                continue
+            codes.append(GradedCode(owner, student.path.name, loaded.entry, code, known))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Collected(codes, skipped)

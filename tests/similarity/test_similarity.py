@@ -1,0 +1,119 @@
+"""`convgrade similarity`: a planted copy is found and ranked first, independent solutions
+are not flagged, and the staff report escapes every character of student text."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.synthetic_class import planted_copy, synthetic_class
+from grader.errors import UsageError
+from grader.similarity import detect
+from grader.similarity.library import copydetect
+from grader.similarity.report import similarity_html
+from grader.similarity.sources import GradedCode, graded_functions_source
+
+REPO = Path(__file__).resolve().parents[2]
+INDEPENDENT_A = REPO / "submissions" / "examples" / "naive_loops.py"
+INDEPENDENT_B = Path(__file__).resolve().parent / "independent_loops_b.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _copydetect_installed():
+    try:
+        copydetect()
+    except UsageError as exc:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set but {exc}", pytrace=False)
+        pytest.skip(str(exc))
+
+
+def graded(owner: str, text: str) -> GradedCode:
+    return GradedCode(owner, f"{owner}.py", f"{owner}.py", graded_functions_source(text))
+
+
+@pytest.fixture(scope="module")
+def class_of_50() -> list[GradedCode]:
+    texts = synthetic_class(49, seed=50)
+    codes = [graded(f"student{i:02d}", text) for i, text in enumerate(texts)]
+    return codes + [graded("copier", planted_copy(texts[23]))]
+
+
+def test_a_planted_renamed_and_reformatted_copy_is_ranked_first(class_of_50):
+    original = class_of_50[23].code
+    copied = class_of_50[-1].code
+    assert copied != original and "stride" not in copied.split("conv_param")[0]  # renamed and reformatted
+    pairs = detect.similar_pairs(class_of_50)
+    assert {pairs[0].left.owner, pairs[0].right.owner} == {"student23", "copier"}
+    assert min(pairs[0].overlap) > 0.9
+    assert all(pair.score < pairs[0].score for pair in pairs[1:])
+
+
+def test_two_independent_correct_loop_solutions_are_not_flagged():
+    codes = [graded("a", INDEPENDENT_A.read_text()), graded("b", INDEPENDENT_B.read_text())]
+    assert detect.similar_pairs(codes) == []
+    every = detect.similar_pairs(codes, threshold=0.0)
+    assert len(every) == 1 and every[0].score < detect.DEFAULT_THRESHOLD - 0.15  # a clear margin, not luck
+
+
+def test_the_prefilter_drops_no_pair_that_full_comparison_would_list(class_of_50, monkeypatch):
+    codes = class_of_50 + [graded(path.stem, path.read_text()) for path in (REPO / "submissions" / "examples").glob("*.py")]
+    filtered = [(p.left.owner, p.right.owner, p.overlap) for p in detect.similar_pairs(codes, threshold=0.3)]
+    monkeypatch.setattr(detect, "PREFILTER_SHARE", 0.0)
+    every = [(p.left.owner, p.right.owner, p.overlap) for p in detect.similar_pairs(codes, threshold=0.3)]
+    assert filtered == every and len(every) > 50
+
+
+def test_the_report_escapes_student_text():
+    hostile = ('def conv_forward_naive(x, w, b, conv_param):\n'
+               '    # </pre><script>alert(1)</script>\n'
+               '    out = "<img src=x onerror=alert(2)>" * len(x)\n'
+               '    return out, (x, w, b, conv_param)\n')
+    code = GradedCode("<b>eve</b>", "eve.py", "eve.py", hostile)
+    pair = detect.Pair(code, code, (1.0, 1.0), ([(0, len(hostile))], [(10, 60)]))
+    page = similarity_html([pair], threshold=0.6, compared=2, skipped=[("<i>x</i>", "<script>")])
+    assert "<script" not in page and "<img" not in page and "<b>eve" not in page and "<i>x" not in page
+    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">' in page
+
+
+def _notebook(code: str) -> str:
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+            "source": code.splitlines(keepends=True)}
+    return json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_the_command_reads_a_graded_class_of_files_zips_and_notebooks(tmp_path):
+    from grader.cli import cli
+
+    texts = synthetic_class(6, seed=7)
+    folder, out, known = tmp_path / "class", tmp_path / "out", tmp_path / "known"
+    folder.mkdir()
+    out.mkdir()
+    known.mkdir()
+    for i, text in enumerate(texts[:4]):
+        (folder / f"student{i}.py").write_text(text)
+    with zipfile.ZipFile(folder / "zipped.zip", "w") as archive:  # a whole assignment folder, zipped
+        archive.writestr("assignment2/cs231n/__init__.py", "")
+        archive.writestr("assignment2/cs231n/layers.py", planted_copy(texts[1]))
+    (folder / "notebooked.ipynb").write_text(_notebook(texts[4]))
+    (folder / "broken.py").write_text("def conv_forward_naive(:\n")
+    (known / "public_repo.py").write_text(planted_copy(texts[4]))
+    (out / "summary.json").write_text(json.dumps({"submissions_dir": str(folder)}))
+
+    result = CliRunner().invoke(cli, ["similarity", str(out), "--known", str(known)])
+    assert result.exit_code == 0, result.output
+    report = out / "staff" / "similarity.html"
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    page = report.read_text()
+    top = re.findall(r'<h2 id="pair-[12]">\d\. (\S+) and (\S+): (?:9\d|100)%</h2>', page)
+    assert sorted(sorted(names) for *names, in top) == [["known:public_repo.py", "notebooked"], ["student1", "zipped"]]
+    assert "broken: not loadable" in page
+    assert "7 submissions compared" in page  # 6 loadable students and one known solution
