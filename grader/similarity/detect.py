@@ -103,15 +103,18 @@ def _template_hashes() -> set[int]:
 
 
 def _common_hashes(codes: list[GradedCode], tokens: list, common_fraction: float) -> set[int]:
-    """Fingerprints in more than ``common_fraction`` of the class's own submissions."""
+    """Fingerprints in more than ``common_fraction`` of the class's own submissions, except
+    those of a known public solution: half a class copying one public solution is exactly
+    what --known is there to find."""
     students = [i for i, code in enumerate(codes) if not code.known]
     if len(students) < COMMON_MIN_CLASS:
         return set()
     counts = Counter()
     for i in students:
-        counts.update(set(int(h) for h in _fingerprint(tokens[i], set()).hashes))
+        counts.update(_fingerprint(tokens[i], set()).hashes)
+    published = set().union(*(_fingerprint(tokens[i], set()).hashes for i, code in enumerate(codes) if code.known))
     limit = common_fraction * len(students)
-    return {digest for digest, count in counts.items() if count > limit}
+    return {digest for digest, count in counts.items() if count > limit} - published
 
 
 def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHOLD,

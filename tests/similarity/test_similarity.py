@@ -71,6 +71,21 @@ def test_the_prefilter_drops_no_pair_that_full_comparison_would_list(class_of_50
     assert filtered == every and len(every) > 50
 
 
+def test_a_public_solution_most_of_the_class_copied_still_counts():
+    """Fingerprints most of the class shares are discounted as idiom, but not those of a known solution."""
+    texts = synthetic_class(6, seed=11)
+    public = texts[0]
+    codes = [graded(f"copier{i}", planted_copy(public)) for i in range(7)]
+    codes += [graded(f"student{i}", text) for i, text in enumerate(texts[1:])]
+    without_known = detect.similar_pairs(codes)
+    assert not any("copier" in pair.left.owner and "copier" in pair.right.owner for pair in without_known)
+    known = GradedCode("known:repo.py", "repo.py", "repo.py", graded_functions_source(public), known=True)
+    found = {pair.left.owner: pair.score for pair in detect.similar_pairs(codes + [known])
+             if pair.right.owner == "known:repo.py"}
+    assert all(found.get(f"copier{i}", 0) > 0.95 for i in range(7))
+    assert all(score < 0.95 for owner, score in found.items() if owner.startswith("student"))
+
+
 def test_the_report_escapes_student_text():
     hostile = ('def conv_forward_naive(x, w, b, conv_param):\n'
                '    # </pre><script>alert(1)</script>\n'
