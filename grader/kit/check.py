@@ -34,22 +34,27 @@ ASSIGNMENT = json.loads((KIT / "kit" / "assignment.json").read_text(encoding="ut
 FORWARD, BACKWARD = ASSIGNMENT["functions"]["forward"], ASSIGNMENT["functions"]["backward"]
 
 
-def load_student(path: Path):
-    """Import the student's file as the grader does: as a module of its package when its
-    folder is a package (cs231n/layers.py), so relative imports work."""
+def package_root(path: Path) -> tuple[Path, list[str]]:
+    """(the folder above the file's package, the module's dotted parts): cs231n/layers.py is
+    the module cs231n.layers, as the grader imports it, so relative imports work."""
     path = path.resolve()
     package_dir, parts = path.parent, [path.stem]
     while (package_dir / "__init__.py").is_file():
         parts.insert(0, package_dir.name)
         package_dir = package_dir.parent
+    return package_dir, parts
+
+
+def load_student(path: Path):
+    package_dir, parts = package_root(path)
     sys.path.insert(0, str(package_dir))
     if len(parts) > 1:
-        return importlib.import_module(".".join(parts)), package_dir
+        return importlib.import_module(".".join(parts))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
     spec.loader.exec_module(module)
-    return module, package_dir
+    return module
 
 
 def returned(value) -> Returned:
@@ -179,14 +184,15 @@ def main(argv: list[str]) -> int:
         return 2
     path = Path(files[0])
     text = path.read_text(encoding="utf-8", errors="replace")
-    context = SourceContext(path.name, text, frozenset(p.stem for p in path.resolve().parent.iterdir()))
-    root = path.resolve().parent
+    root, parts = package_root(path)
+    entry = "/".join(parts[:-1] + [path.name])
+    context = SourceContext(entry, text, frozenset(p.stem for p in root.iterdir()))
     try:
-        module, root = load_student(path)
-    except BaseException as exc:  # whatever importing the file raised, explained as the grader would
+        module = load_student(path)
+    except BaseException as exc:  # whatever importing the file raised, worded as the grader words it
         error = describe_exception(exc, str(root))
-        print(_with_hint(f"importing {path.name} raised {error['type']}: {error['message']}\n"
-                         f"{error['traceback']}", context))
+        print(_with_hint(f"importing {entry} failed: {error['type']}: {error['message']}\n"
+                         f"{error['traceback'].rstrip()}", context))
         return 1
     missing = [name for name in (FORWARD, BACKWARD) if not callable(getattr(module, name, None))]
     if missing:

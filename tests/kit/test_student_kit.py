@@ -92,6 +92,17 @@ def test_the_graders_hint_comes_with_the_first_error(kit):
             "py2_division.py line 13: `H_out = 1 + (H + 2 * pad - HH) / stride`") in done.stdout
 
 
+def test_an_import_error_in_a_package_is_told_as_the_grader_tells_it(kit):
+    layers = REPO / "submissions" / "mechanical" / "implicit_relative_import" / "cs231n" / "layers.py"
+    done = run_kit(kit, layers)
+    assert done.returncode == 1
+    assert done.stdout.startswith("importing cs231n/layers.py failed: ModuleNotFoundError: No module named 'im2col'\n"
+                                  "Traceback (your code):\n  File \"cs231n/layers.py\", line 3, in <module>")
+    assert done.stdout.rstrip().endswith(
+        "Hint: importing `im2col` inside the cs231n package is a Python 2 implicit relative import of "
+        "cs231n/im2col.py, which is not in your submission; remove the unused import (cs231n/layers.py line 3)")
+
+
 def test_the_speed_comparison_is_against_numpys_gemm(kit):
     done = run_kit(kit, EXAMPLES / "fast_strided.py")
     assert done.returncode == 0
