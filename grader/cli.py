@@ -317,7 +317,7 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     """Staff only: compare the graded functions' code across a graded class (OUT, a grade-all
     output folder) and optionally with known public solutions; write an HTML report of the
     pairs above the threshold with their matching code side by side."""
-    from grader.batch import write_atomic
+    from grader.atomic_write import write_atomic
     from grader.class_outputs import STAFF_FILE_MODE
     from grader.similarity.detect import DEFAULT_THRESHOLD, similar_pairs
     from grader.similarity.report import similarity_html

@@ -2,7 +2,7 @@
 
 The kit's messages and hints are the grader's own code, packaged, never retyped: the
 checks' wording (grader/harness/checks.py), how a failed call is described
-(grader/harness/run.py, worker.py), and the hints for mechanical errors (grader/hints.py,
+(grader/harness/run.py, untrusted_worker.py), and the hints for mechanical errors (grader/hints.py,
 grader/repair.py). Definitions are cut out of those modules by name with the ast module,
 so a change of wording in the grader reaches the next kit by itself. Only numbers
 (the cases and their expected outputs) come from the reference, computed here.
@@ -33,7 +33,7 @@ TOP = "student-kit"
 MESSAGE_PARTS = [
     ("harness/workers.py", ["Returned", "CallOutcome"]),
     ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "rel_error", "Verdict", "_indices", "compare"]),
-    ("harness/worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
+    ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
     ("harness/conv2d.py", ["Case"]),  # for Case.where, how every message names its case
     ("grade.py", ["_with_hint"]),

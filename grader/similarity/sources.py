@@ -15,10 +15,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.batch import discover_submissions
+from grader.class_students import discover_submissions
 from grader.errors import SubmissionError, UsageError
 from grader.harness.conv2d import STUDENT_FUNCTIONS
-from grader.load import load_submission, parse_quietly
+from grader.load import load_submission
+from grader.syntax_errors import parse_quietly
 
 # The graded functions, from the assignment's one declaration of them (an assignment pack
 # will provide this list later; nothing else here names a function).
