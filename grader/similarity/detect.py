@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+
 from grader.similarity.library import copydetect
 from grader.similarity.sources import GradedCode
 from grader.similarity.template import TEMPLATE
@@ -37,7 +38,7 @@ COMMON_MIN_CLASS = 10
 # synthetic classes and the examples, that share is never below 0.52 of a pair's overlap
 # (tests/similarity checks that the filter drops no listed pair).
 PREFILTER_SHARE = 0.4
-PARALLEL_FROM = 40
+PARALLEL_FROM = 40  # below this, starting processes costs more than lexing in one
 MAX_TOKENIZE_PROCESSES = 8
 
 
