@@ -33,11 +33,6 @@ GUARANTEE_CHARACTERS = 30
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_COMMON_FRACTION = 0.5
 COMMON_MIN_CLASS = 10
-# A pair is compared in full (copydetect.compare_files, the slow part) only when one side has
-# at least this share of the threshold in distinct fingerprints the other also has. Measured on
-# synthetic classes and the examples, that share is never below 0.52 of a pair's overlap
-# (tests/similarity checks that the filter drops no listed pair).
-PREFILTER_SHARE = 0.4
 PARALLEL_FROM = 40  # below this, starting processes costs more than lexing in one
 MAX_TOKENIZE_PROCESSES = 8
 
@@ -125,30 +120,47 @@ def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHO
     tokens = _tokenize_all(codes)
     ignored = _template_hashes() | _common_hashes(codes, tokens, common_fraction)
     prints = [_fingerprint(token_list, ignored) for token_list in tokens]
+    masks = [_coverage_masks(fingerprint) for fingerprint in prints]
     pairs = []
-    for i, j in _candidates(codes, prints, PREFILTER_SHARE * threshold):
-        _tokens, overlap, slices = copydetect().compare_files(prints[i], prints[j])
-        if max(overlap) < threshold or max(overlap) == 0:
-            continue
-        spans = tuple([(int(s), int(e)) for s, e in zip(*side)] if len(side[0]) else [] for side in slices)
-        pairs.append(Pair(codes[i], codes[j], (float(overlap[0]), float(overlap[1])), spans))
+    for i in range(len(codes)):
+        for j in range(i + 1, len(codes)):
+            if codes[i].known and codes[j].known:
+                continue
+            shared = prints[i].hashes & prints[j].hashes
+            if not shared or max(_overlap(masks[i], shared), _overlap(masks[j], shared)) < threshold:
+                continue
+            # Above the threshold: copydetect itself, for its figures and the matching spans.
+            _tokens, overlap, slices = copydetect().compare_files(prints[i], prints[j])
+            spans = tuple([(int(s), int(e)) for s, e in zip(*side)] if len(side[0]) else [] for side in slices)
+            pairs.append(Pair(codes[i], codes[j], (float(overlap[0]), float(overlap[1])), spans))
     return sorted(pairs, key=lambda pair: (-pair.score, pair.left.owner, pair.right.owner))
 
 
-def _candidates(codes: list[GradedCode], prints: list[_Fingerprint], share: float) -> list[tuple[int, int]]:
-    """Pairs (i < j, not both known solutions) where one side has at least ``share`` of its
-    distinct fingerprints in the other: one matrix product instead of a comparison per pair."""
-    columns = {}
-    rows, cols = [], []
-    for row, fingerprint in enumerate(prints):
-        for digest in fingerprint.hashes:
-            rows.append(row)
-            cols.append(columns.setdefault(digest, len(columns)))
-    incidence = np.zeros((len(prints), max(1, len(columns))), dtype=np.float32)
-    incidence[rows, cols] = 1.0
-    shared = incidence @ incidence.T
-    sizes = np.maximum(incidence.sum(axis=1), 1.0)
-    containment = np.maximum(shared / sizes[:, None], shared / sizes[None, :])
-    known = np.array([code.known for code in codes])
-    keep = np.triu((containment >= share) & (shared > 0), k=1) & ~(known[:, None] & known[None, :])
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]
+@dataclass
+class _Masks:
+    rows: dict
+    """fingerprint -> row of ``bits``"""
+    bits: np.ndarray
+    """one row per fingerprint: the token positions its occurrences cover ([p, p + k) each)"""
+    coverage: float
+
+
+def _coverage_masks(fingerprint: _Fingerprint) -> _Masks:
+    length = len(fingerprint.filtered_code) + fingerprint.k
+    bits = np.zeros((max(1, len(fingerprint.hash_idx)), length), dtype=bool)
+    rows = {}
+    for row, (digest, positions) in enumerate(fingerprint.hash_idx.items()):
+        rows[digest] = row
+        for position in positions:
+            bits[row, position:position + fingerprint.k] = True
+    return _Masks(rows, bits, fingerprint.token_coverage)
+
+
+def _overlap(masks: _Masks, shared: set) -> float:
+    """copydetect's overlap figure for one side, without its slices: the token positions covered
+    by the shared fingerprints' occurrences over those covered by all (what compare_files divides),
+    at a fraction of its cost, so that only pairs above the threshold pay for compare_files."""
+    if not masks.coverage:
+        return 0.0
+    covered = masks.bits[[masks.rows[digest] for digest in shared]].any(axis=0)
+    return float(np.count_nonzero(covered)) / masks.coverage

@@ -63,12 +63,23 @@ def test_two_independent_correct_loop_solutions_are_not_flagged():
     assert len(every) == 1 and every[0].score < detect.DEFAULT_THRESHOLD - 0.15  # a clear margin, not luck
 
 
-def test_the_prefilter_drops_no_pair_that_full_comparison_would_list(class_of_50, monkeypatch):
+def test_the_quick_overlap_is_copydetects_own_figure(class_of_50):
+    """Pairs below the threshold skip compare_files on the strength of _overlap: it must give
+    exactly what compare_files gives, for every pair that shares a fingerprint."""
     codes = class_of_50 + [graded(path.stem, path.read_text()) for path in (REPO / "submissions" / "examples").glob("*.py")]
-    filtered = [(p.left.owner, p.right.owner, p.overlap) for p in detect.similar_pairs(codes, threshold=0.3)]
-    monkeypatch.setattr(detect, "PREFILTER_SHARE", 0.0)
-    every = [(p.left.owner, p.right.owner, p.overlap) for p in detect.similar_pairs(codes, threshold=0.3)]
-    assert filtered == every and len(every) > 50
+    tokens = [detect._tokenized(code.code) for code in codes]
+    prints = [detect._fingerprint(token_list, detect._template_hashes()) for token_list in tokens]
+    masks = [detect._coverage_masks(fingerprint) for fingerprint in prints]
+    compared = 0
+    for i in range(len(codes)):
+        for j in range(i + 1, len(codes)):
+            shared = prints[i].hashes & prints[j].hashes
+            if not shared:
+                continue
+            _tokens, overlap, _slices = copydetect().compare_files(prints[i], prints[j])
+            assert (detect._overlap(masks[i], shared), detect._overlap(masks[j], shared)) == pytest.approx(overlap)
+            compared += 1
+    assert compared > 1000
 
 
 def test_a_public_solution_most_of_the_class_copied_still_counts():
