@@ -82,8 +82,10 @@ class TimingSettings(Strict):
     enabled: bool = True
     size: Literal["speed-cell", "small"] = Field(
         "speed-cell", description="Timed input size: the notebook's speed cell, or a small one for quick tests.")
-    budget_s: float = Field(6.0, gt=0, description="Time spent in timed trials, past the minimum count (all pairs).")
-    min_trials: int = Field(3, ge=1, description="Timed trials per worker pair, at least.")
+    budget_s: float = Field(6.0, gt=0, description=(
+        "Time spent in timed trials past the minimum count, all pairs (their calls' CPU time, so load on the "
+        "machine does not change how many trials a grading gets)."))
+    min_trials: int = Field(3, ge=1, description="Timed trials in all, at least (spread over the pairs, one each at least).")
     # 8 per pair by default: the spread between pairs, not more trials in one, is what
     # a figure's uncertainty is made of (and the grading costs about what one pair of 41 did).
     max_trials: int = Field(32, ge=1, description="Timed trials in all, at most (shared among the pairs).")
@@ -91,6 +93,18 @@ class TimingSettings(Strict):
     pairs: int = Field(4, ge=1, le=16, description=(
         "Fresh student and reference worker pairs the timing is spread over; the interval is a t-interval "
         "over their figures (one pair: an interval over its trials only)."))
+    # A 2-second loop's trial takes about 8 s of calls: it gets the three pairs of one trial
+    # that min_trials asks for, fewer timed calls than one pair of three trials after a
+    # warm-up did; fast code (a trial of 20-300 ms) never reaches it.
+    phase_s: float = Field(15.0, gt=0, description=(
+        "CPU time of the timing phase's calls (warm-ups and trials, both sides) after which no further worker "
+        "pair is started (min_trials still holds): slow code gets fewer pairs, fast code all of them."))
+    # What a first call costs once (page faults of its first big allocations, a lazy import)
+    # is milliseconds: under a few per cent of a 1-second call pair, and it stays in the
+    # student's own figure, never the reference's. Below it, warm-up calls are discarded.
+    own_warm_up_s: float = Field(1.0, ge=0, description=(
+        "A student call pair (forward and backward) taking at least this much CPU time is its own warm-up: "
+        "it counts as its worker pair's first trial instead of being thrown away."))
     between_gradings_cv: float = Field(0.015, ge=0, le=0.5, description=(
         "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
         "in quadrature to the interval of several pairs."))

@@ -69,6 +69,10 @@ class FunctionTiming(Strict):
     ci_method: str | None = Field(None, description="How the interval was built, e.g. 't-interval over 4 worker pairs'.")
     pairs: int = Field(0, ge=0, description="Fresh student and reference worker pairs the trials were spread over.")
     pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's median ratio.")
+    plan: str | None = Field(None, description=(
+        "What the timing phase ran and why: trials, worker pairs, its wall time, and what made it run fewer "
+        "pairs than configured (timing.phase_s for slow code) or count a long first call as a trial."))
+    timing_phase_s: float | None = Field(None, description="Wall time of the whole timing phase (starts, warm-ups, trials).")
     clock: str | None = Field(None, description="What a time is: the worker process's CPU time for the call.")
     call_overhead_s: float | None = Field(None, description=(
         "The fixed CPU cost of a call in a worker (request, arguments, reply), calibrated by null calls on the "

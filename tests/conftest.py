@@ -46,7 +46,7 @@ def _docker_marker_needs_engine(request):
 @pytest.fixture(scope="session")
 def quick_config():
     """A grading configuration for tests: every check, but a short timing phase on a
-    small input (two worker pairs of three trials, no warm-up budget), so a grading takes
+    small input (three trials spread over two worker pairs, no warm-up budget), so a grading takes
     a second or two even for loop solutions."""
     from grader.config import GradingConfig, TimingSettings
 

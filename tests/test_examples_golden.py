@@ -24,7 +24,8 @@ SEED = 20261124
 MASK = "<masked>"
 MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
                  "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s",
-                 "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak")
+                 "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak",
+                 "timing_phase_s")
 
 
 def masked(result: dict) -> dict:

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from grader.harness.timing import process_cpu_clock, summarize_blocks, t_quantile_975, worker_cpu_ns
+from grader.harness.timing import (TimingPlan, describe_plan, process_cpu_clock, steady_allocator, summarize_blocks,
+                                   t_quantile_975, worker_cpu_ns)
 from grader.harness.workers import can_read_memory_of, read_process_memory
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"
@@ -96,3 +97,66 @@ def test_one_pair_keeps_the_order_statistics_interval_and_its_true_level():
 def test_pairs_must_match():
     with pytest.raises(ValueError):
         summarize_blocks([[1.0, 1.0]], [[1.0]])
+
+
+def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s: float = 1.0) -> list[int]:
+    """The trials each pair runs under ``plan`` when every trial's calls take ``trial_s`` of CPU
+    time and a pair's warm-up ``warm_up_s`` (Run.time_functions and TrialRunner.run, without
+    workers): a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
+    pairs: list[int] = []
+    spent = last = 0.0
+    while plan.wants_another_pair(len(pairs), sum(pairs), spent, last):
+        budget = plan.pair_budget(len(pairs), sum(pairs))
+        own = trial_s >= own_warm_up_s
+        trials, cost = (1, trial_s) if own else (0, warm_up_s)
+        while budget.wants_more(trials, trials * trial_s):
+            trials, cost = trials + 1, cost + trial_s
+        pairs.append(trials)
+        spent, last = spent + cost, cost
+    return pairs
+
+
+DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
+
+
+@pytest.mark.parametrize("trial_s, expected", [
+    pytest.param(0.022, [8, 8, 8, 8], id="fast-code-every-pair-and-trial"),
+    pytest.param(0.25, [6, 6, 6, 6], id="einsum-like-budget-per-pair"),
+    pytest.param(0.6, [2, 2, 2, 2], id="slow-code-fewer-trials"),
+    pytest.param(1.5, [1, 1, 1, 1], id="one-trial-per-pair-once-a-call-pair-is-its-own-warm-up"),
+    pytest.param(8.0, [1, 1, 1], id="a-loop-gets-min-trials-in-fresh-pairs-then-the-phase-limit"),
+    pytest.param(40.0, [1, 1, 1], id="min-trials-holds-past-the-phase-limit"),
+])
+def test_the_plan_spreads_trials_over_pairs_by_what_a_trial_costs(trial_s, expected):
+    assert _simulate(DEFAULT_PLAN, trial_s, warm_up_s=max(trial_s, 0.1)) == expected
+
+
+def test_the_phase_limit_stops_pairs_only_past_min_trials():
+    plan = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
+    assert plan.wants_another_pair(0, 0, 0.0, 0.0)
+    assert plan.wants_another_pair(2, 2, 100.0, 50.0)  # min_trials not reached: the limit waits
+    assert plan.wants_another_pair(3, 3, 9.0, 6.0)  # 9 + 6 fits in 15
+    assert not plan.wants_another_pair(3, 3, 9.0, 6.5)
+    assert not plan.wants_another_pair(4, 32, 0.1, 0.1)  # every pair ran
+    assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5)
+
+
+def test_min_and_max_trials_count_in_all():
+    plan = TimingPlan(max_pairs=2, min_trials=3, max_trials=3, budget_s=0.2, phase_s=15.0)
+    first = plan.pair_budget(0, 0)
+    assert (first.min_trials, first.max_trials) == (2, 2)
+    second = plan.pair_budget(1, 2)
+    assert (second.min_trials, second.max_trials) == (1, 1)  # 3 in all, never 4
+    one_pair = TimingPlan(max_pairs=1, min_trials=3, max_trials=41, budget_s=6.0, phase_s=15.0).pair_budget(0, 0)
+    assert (one_pair.min_trials, one_pair.max_trials, one_pair.budget_s) == (3, 41, 6.0)
+
+
+def test_the_plan_says_what_ran_and_why():
+    assert describe_plan(4, 32, False, "", 1.0) == "32 timed trials in 4 worker pairs"
+    text = describe_plan(3, 3, True, DEFAULT_PLAN.stopped_early(8.2), 1.0)
+    assert text.startswith("3 timed trials in 3 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
+    assert text.endswith("a student call pair of 1 s or more of CPU time was its own warm-up and counted as a trial")
+
+
+def test_the_harness_keeps_freed_memory_for_reuse():
+    assert steady_allocator()  # glibc: both mallopt settings accepted (it refuses a threshold above 32 MiB)

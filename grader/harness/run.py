@@ -24,7 +24,7 @@ from .text import ReportBudget
 from .checks import compare
 from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
-from .timing import TrialBudget, clock_ns, summarize_blocks
+from .timing import TimingPlan, TrialBudget, clock_ns, describe_plan, steady_allocator, summarize_blocks
 from .timing_lock import TimingLock
 from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
@@ -405,27 +405,35 @@ class Run:
             return list(results.values())
         rng = np.random.default_rng([seed, 7])
         settings = dict(self.job["timing"])
-        pairs = max(1, int(settings.get("pairs", 1)))
-        # Each pair of workers gets an equal share of the budget and of the trials.
-        settings["budget_s"] = settings["budget_s"] / pairs
-        settings["max_trials"] = max(settings["min_trials"], -(-settings["max_trials"] // pairs))
+        plan = TimingPlan(max_pairs=max(1, int(settings.get("pairs", 1))), min_trials=int(settings["min_trials"]),
+                          max_trials=int(settings["max_trials"]), budget_s=float(settings["budget_s"]),
+                          phase_s=float(settings.get("phase_s", float("inf"))))
+        steady_allocator()
+        phase_started = clock_ns()
         blocks: list[TrialRunner] = []
         peaks: list[dict[str, float]] = []  # the same-shape product's time per pair (speed_feedback)
-        failure = ""
-        for block in range(pairs):
-            if block and not self.fresh_pair(cpu):
+        failure, stopped = "", ""
+        while True:
+            trials = sum(runner.trials for runner in blocks)
+            spent = sum(runner.cpu_s for runner in blocks)
+            if not plan.wants_another_pair(len(blocks), trials, spent, blocks[-1].cpu_s if blocks else 0.0):
+                if len(blocks) < plan.max_pairs:
+                    stopped = plan.stopped_early(statistics.median(t for r in blocks for t in r.trial_cpu_s))
+                break
+            if blocks and self.time_left() < 2 * (clock_ns() - phase_started) / 1e9 / len(blocks):
+                stopped = "the grading's own time was running out"
+                break
+            if blocks and not self.fresh_pair(cpu):
                 failure = "not timed: the student worker could not be restarted for another timing pair"
-            if not failure:
-                runner = TrialRunner(self, timed, cpu)
-                failure = runner.run(rng, settings)
-                blocks.append(runner)
-                if not failure:  # right after the pair's trials, on the same core and in the same conditions
-                    peaks.append(speed_feedback.measure_peak(self.reference, settings["size"],
-                                                             self.limits["call_allowance_s"]))
+                break
+            runner = TrialRunner(self, timed, cpu)
+            failure = runner.run(rng, settings, plan.pair_budget(len(blocks), trials))
+            blocks.append(runner)
             if failure:
                 break
-            if block + 1 < pairs and self.time_left() < 2 * sum(r.spent_s for r in blocks) / len(blocks):
-                break  # the grading's own time is running out: fewer pairs, said by "pairs"
+            # Right after the pair's trials, on the same core and in the same conditions.
+            peaks.append(speed_feedback.measure_peak(self.reference, settings["size"], self.limits["call_allowance_s"]))
+        phase_s = (clock_ns() - phase_started) / 1e9
         peak = {}
         if not failure:  # the core's peak at this shape: the median over the pairs' reference workers
             peak = {fn: statistics.median(p[fn] for p in peaks) for fn in timed}
@@ -441,6 +449,9 @@ class Run:
                 reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,
                 ci_low=summary.ci_low, ci_high=summary.ci_high, ci_level=summary.ci_level,
                 ci_method=summary.ci_method, pairs=len(blocks), pair_speedups=summary.pair_speedups,
+                timing_phase_s=phase_s,
+                plan=describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
+                                   stopped, float(settings["own_warm_up_s"])),
                 call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
                 student_times_s=[t for times in student for t in times],
@@ -587,7 +598,12 @@ class TrialRunner:
         self.timed = timed
         self.cpu = cpu
         self.times = {role: {fn: [] for fn in timed} for role in ("student", "reference")}
-        self.spent_s = 0.0  # wall time of the timed trials
+        self.trials = 0
+        # What the plan and the budget count: the calls' CPU time (both sides), which a
+        # regrade repeats whatever else the machine runs; wall time only guards the deadline.
+        self.cpu_s = 0.0  # every timed call of this pair: warm-ups and trials
+        self.trial_cpu_s: list[float] = []  # each trial's calls
+        self.own_warm_up = False  # the student's first call pair was long enough to be a trial
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {"forward": 0.0, "backward": 0.0}
@@ -596,7 +612,9 @@ class TrialRunner:
         """Forward then backward on one worker; returns (times, outputs, failure message).
         Every worker is held stopped between its calls (``WorkerProcess``), so the student's
         runs nothing while the reference is timed."""
-        return self._one_call_pair(role, case, timeout)
+        times, outputs, failure = self._one_call_pair(role, case, timeout)
+        self.cpu_s += sum(times.values())
+        return times, outputs, failure
 
     def _one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.run_.student if role == "student" else self.run_.reference
@@ -627,44 +645,57 @@ class TrialRunner:
             worker.forget([slot])
         return times, outputs, ""
 
-    def run(self, rng: np.random.Generator, settings: dict) -> str:
+    def run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
         """Warm up both sides, then time trials under the budget; returns a failure reason or ''."""
         allowance = self.run_.limits["call_allowance_s"]
         warm_ref_s = self._warm_up("reference", rng, allowance, settings)
         if isinstance(warm_ref_s, str):
             raise RuntimeError(f"the reference failed while warming up: {warm_ref_s}")
         timeout = self.run_.call_timeout(warm_ref_s)
-        warm_student = self._warm_up("student", rng, timeout, settings)
+        self.calibrate(rng, settings)
+        warm_student = self._warm_up("student", rng, timeout, settings, own_warm_up=True)
         if isinstance(warm_student, str):
             return f"not timed: {warm_student}"
-        self.calibrate(rng, settings)
-        budget = TrialBudget(settings["budget_s"], settings["min_trials"], settings["max_trials"])
-        trials, spent = 0, 0.0
-        while budget.wants_more(trials, spent):
-            if trials and self.run_.time_left() < 2 * spent / trials:
-                if trials < settings["min_trials"]:
+        first = warm_student if isinstance(warm_student, tuple) else None
+        wall_s = 0.0
+        while first is not None or budget.wants_more(self.trials, sum(self.trial_cpu_s)):
+            if self.trials and self.run_.time_left() < 2 * wall_s / self.trials:
+                if self.trials < budget.min_trials:
                     return f"not timed: {self.run_.total_time_reached()}"
                 break
-            started = clock_ns()
-            case = assignment.speed_case(rng, trials, settings["size"])
-            order = ("student", "reference") if trials % 2 == 0 else ("reference", "student")
-            results = {}
-            for role in order:
-                times, outputs, failure = self.one_call_pair(role, case, timeout)
-                if failure:
-                    if role == "reference":
-                        raise RuntimeError(f"the reference failed in a timed trial: {failure}")
-                    return f"not timed: in timed trial {trials + 1}, {failure}"
-                results[role] = (times, outputs)
-            wrong = self._wrong_output(results, case)
-            if wrong:
-                return f"not timed: the output of timed trial {trials + 1} was wrong: {wrong}"
-            for role in ("student", "reference"):
-                for fn in self.timed:
-                    self.times[role][fn].append(results[role][0][fn])
-            trials += 1
-            spent += (clock_ns() - started) / 1e9
-            self.spent_s = spent
+            if first is not None:  # the student's long first call pair: its reference follows
+                case, student, started = first
+                first = None
+            else:
+                case, student, started = assignment.speed_case(rng, self.trials, settings["size"]), None, clock_ns()
+            failure = self._trial(case, timeout, student)
+            if failure:
+                return failure
+            wall_s += (clock_ns() - started) / 1e9
+        return ""
+
+    def _trial(self, case: assignment.Case, timeout: float, student: tuple[dict, dict] | None) -> str:
+        """One trial: both sides on the same inputs, in the order A B B A ... (the student's
+        call pair may already be done: a long warm-up call); returns a failure reason or ''."""
+        order = ("student", "reference") if self.trials % 2 == 0 else ("reference", "student")
+        results = {"student": student} if student is not None else {}
+        for role in order:
+            if role in results:
+                continue
+            times, outputs, failure = self.one_call_pair(role, case, timeout)
+            if failure:
+                if role == "reference":
+                    raise RuntimeError(f"the reference failed in a timed trial: {failure}")
+                return f"not timed: in timed trial {self.trials + 1}, {failure}"
+            results[role] = (times, outputs)
+        wrong = self._wrong_output(results, case)
+        if wrong:
+            return f"not timed: the output of timed trial {self.trials + 1} was wrong: {wrong}"
+        for role in ("student", "reference"):
+            for fn in self.timed:
+                self.times[role][fn].append(results[role][0][fn])
+        self.trial_cpu_s.append(sum(sum(times.values()) for times, _ in results.values()))
+        self.trials += 1
         return ""
 
     def _net(self, outcome: CallOutcome, function: str) -> float:
@@ -688,16 +719,25 @@ class TrialRunner:
                 costs.append(outcome.cpu_s)
             self.overhead_s[function] = sorted(costs)[len(costs) // 2]
 
-    def _warm_up(self, role: str, rng, timeout: float, settings: dict) -> float | str:
+    def _warm_up(self, role: str, rng, timeout: float, settings: dict,
+                 own_warm_up: bool = False) -> float | str | tuple:
         """Calls until ``warmup_s`` of wall time has passed (at least one); returns the last
-        call pair's total timed (CPU) time."""
+        call pair's total timed (CPU) time. With ``own_warm_up``, a first call pair of
+        ``own_warm_up_s`` or more (CPU time) ends the warm-up and is kept as the first trial: returns
+        (case, (times, outputs), its start on the wall clock)."""
         started, calls, last = clock_ns(), 0, 0.0
+        # One set of inputs for the whole warm-up: nothing of it is timed, and drawing fresh
+        # inputs for each of a fast solution's ten or so warm-up calls was harness time.
+        case = assignment.speed_case(rng, self.trials if own_warm_up else -1, settings["size"])
         while calls == 0 or ((clock_ns() - started) / 1e9 < settings["warmup_s"] and calls < 20):
-            case = assignment.speed_case(rng, -1 - calls, settings["size"])
-            times, _, failure = self.one_call_pair(role, case, timeout)
+            case_started = clock_ns()
+            times, outputs, failure = self.one_call_pair(role, case, timeout)
             if failure:
                 return failure
             last = sum(times.values())
+            if own_warm_up and not calls and last >= settings["own_warm_up_s"]:
+                self.own_warm_up = True
+                return case, (times, outputs), case_started
             calls += 1
         return last
 
