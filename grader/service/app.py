@@ -39,7 +39,7 @@ from grader.gradebook import Roster
 from grader.load import LoadLimits, load_submission, submission_id_for
 from grader.service import db, pages
 from grader.service.board import Boards, Counting
-from grader.service.dispatcher import Dispatcher
+from grader.service.dispatcher import LOADER_LOCK, Dispatcher
 from grader.service.store import ContentStore
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
 
@@ -132,7 +132,8 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
             await asyncio.to_thread(dispatcher.stop)
             engine.dispose()
 
-    app = FastAPI(title="convgrade", version="1.0", lifespan=lifespan)
+    # No /docs or /redoc: they load scripts from a CDN; the document itself is at /openapi.json.
+    app = FastAPI(title="convgrade", version="1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.engine, app.state.store, app.state.dispatcher = engine, store, dispatcher
     bearer = HTTPBearer(auto_error=False)
 
@@ -283,7 +284,8 @@ def _check_loadable(filename: str, data: bytes) -> None:
         path = Path(folder) / filename
         path.write_bytes(data)
         try:
-            load_submission(path, Path(folder) / "staging")
+            with LOADER_LOCK:
+                load_submission(path, Path(folder) / "staging")
         except (SubmissionError, UsageError) as exc:
             raise HTTPException(422, str(exc)) from None
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from tests.service.conftest import example, rows
+from tests.service.conftest import CORRECTNESS_ONLY, example, rows
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
@@ -39,7 +39,9 @@ def test_jobs_queued_when_the_server_is_killed_are_all_graded_once_after_a_resta
 
 
 def test_a_burst_of_200_uploads_from_20_students_is_acknowledged_and_each_graded_exactly_once(server_factory):
-    server = server_factory(students=20, args=("--rate-limit", "20/600")).start()
+    # The cheapest real course configuration: correctness only, one hidden case per function.
+    server = server_factory(students=20, config={**CORRECTNESS_ONLY, "hidden_cases": 1},
+                            args=("--rate-limit", "20/600")).start()
     tokens = server.tokens()
     uploads = [(f"s{index % 20:02d}", example("fast_strided") + f"\n# upload {index}\n".encode())
                for index in range(200)]
