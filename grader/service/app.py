@@ -107,7 +107,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     from grader.batch import _hideable
 
     data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # students' code and the tokens: staff only
     ids = [student.id for student in settings.roster.students]
     if STAFF_ID in ids:
         raise UsageError(f"the roster has a student with the id {STAFF_ID!r}, which is the staff account's")
