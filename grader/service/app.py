@@ -117,6 +117,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     db.sync_students(engine, [(i, names.get(i, "staff" if i == STAFF_ID else ""),
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
+    intake = db.Intake(engine)
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
                             hide_paths=_hideable((data_dir,)), log=log)
     boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,
@@ -180,7 +181,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
         filename = f"{submission_id_for(person.id)}{suffix}"  # the result's id is the student's
         _check_loadable(filename, data)
         digest = store.put(data)
-        job_id, position = db.add_submission(engine, person.id, digest, filename)
+        job_id, position = intake.add(person.id, digest, filename)
         dispatcher.wake.set()
         return SubmissionAccepted(id=job_id, position=position)
 

@@ -11,6 +11,8 @@ other instead of failing on a lock upgrade.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from pathlib import Path
 
@@ -66,39 +68,66 @@ def database_url(database: str | None, data_dir: Path) -> str:
     return database
 
 
-def open_database(url: str) -> Engine:
+class Database:
+    """A writer and a reader engine, used as an engine by the queries below: ``begin()``
+    (a write transaction) takes SQLite's write lock at once; ``connect()`` (reads) takes a
+    plain snapshot, which WAL lets run while a writer commits. PostgreSQL: one engine."""
+
+    def __init__(self, writer: Engine, reader: Engine):
+        self.writer, self.reader = writer, reader
+        self.url = writer.url
+
+    def begin(self):
+        return self.writer.begin()
+
+    def connect(self):
+        return self.reader.connect()
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+
+def open_database(url: str) -> Database:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record):
-            connection.isolation_level = None  # transactions are begun below, not by the driver
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _immediate(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writer, reader = _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN")
     else:
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-    metadata.create_all(engine)
+        writer = reader = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    metadata.create_all(writer)
+    return Database(writer, reader)
+
+
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection, _record):
+        connection.isolation_level = None  # transactions are begun below, not by the driver
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql(begin)
+
     return engine
 
 
 # ------------------------------------------------------------------------ queries
 
 
-def requeue_running(engine: Engine) -> int:
+def requeue_running(engine: Database) -> int:
     """At start: jobs a crash left `running` have no grading any more; queue them again."""
     with engine.begin() as conn:
         return conn.execute(update(submissions).where(submissions.c.status == "running")
                             .values(status="queued", claim=None)).rowcount
 
 
-def sync_students(engine: Engine, people: list[tuple[str, str, str, str]]) -> None:
+def sync_students(engine: Database, people: list[tuple[str, str, str, str]]) -> None:
     """(id, name, role, token_hash) for everyone: added, or their name and token updated."""
     with engine.begin() as conn:
         known = {row.id: row for row in conn.execute(select(students))}
@@ -111,12 +140,12 @@ def sync_students(engine: Engine, people: list[tuple[str, str, str, str]]) -> No
                              .values(name=name, role=role, token_hash=digest))
 
 
-def who(engine: Engine, digest: str):
+def who(engine: Database, digest: str):
     with engine.connect() as conn:
         return conn.execute(select(students).where(students.c.token_hash == digest)).first()
 
 
-def recent_count(engine: Engine, student_id: str, since: float) -> tuple[int, float | None]:
+def recent_count(engine: Database, student_id: str, since: float) -> tuple[int, float | None]:
     """Submissions of ``student_id`` since ``since``, and the oldest of them."""
     with engine.connect() as conn:
         row = conn.execute(select(func.count(), func.min(submissions.c.created_at))
@@ -124,14 +153,53 @@ def recent_count(engine: Engine, student_id: str, since: float) -> tuple[int, fl
     return int(row[0]), row[1]
 
 
-def add_submission(engine: Engine, student_id: str, sha256: str, filename: str) -> tuple[int, int]:
-    """The job row, committed; its id and queue position."""
+def add_submissions(engine: Database, jobs: list[tuple[str, str, str]]) -> list[tuple[int, int]]:
+    """Job rows (student id, sha256, filename) in one transaction: one commit (one fsync)
+    for many uploads. Their ids and queue positions, in order."""
+    now = time.time()
     with engine.begin() as conn:
-        job_id = conn.execute(insert(submissions).values(
+        ids = [conn.execute(insert(submissions).values(
             student_id=student_id, sha256=sha256, filename=filename, status="queued", attempts=0,
-            created_at=time.time())).inserted_primary_key[0]
-        position = _position(conn, job_id)
-    return job_id, position
+            created_at=now)).inserted_primary_key[0] for student_id, sha256, filename in jobs]
+        ahead = int(conn.execute(select(func.count()).select_from(submissions)
+                                 .where(submissions.c.status == "queued", submissions.c.id < min(ids))).scalar())
+    return [(job_id, ahead + index + 1) for index, job_id in enumerate(ids)]
+
+
+class Intake:
+    """Group commit of uploads: requests that arrive together wait for one transaction.
+    ``add`` returns once the row is committed (or raises what the commit raised)."""
+
+    MAX_GROUP = 256
+
+    def __init__(self, engine: Database):
+        self.engine = engine
+        self.waiting: queue.Queue = queue.Queue()
+        threading.Thread(target=self._run, name="convgrade-intake", daemon=True).start()
+
+    def add(self, student_id: str, sha256: str, filename: str) -> tuple[int, int]:
+        done, answer = threading.Event(), []
+        self.waiting.put(((student_id, sha256, filename), done, answer))
+        done.wait()
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return answer[0]
+
+    def _run(self) -> None:
+        while True:
+            group = [self.waiting.get()]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    group.append(self.waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                answers = add_submissions(self.engine, [job for job, _, _ in group])
+            except Exception as exc:  # every waiter hears of it; none is told it was stored
+                answers = [exc] * len(group)
+            for (_, done, answer), result in zip(group, answers):
+                answer.append(result)
+                done.set()
 
 
 def _position(conn, job_id: int) -> int:
@@ -139,7 +207,7 @@ def _position(conn, job_id: int) -> int:
                             .where(submissions.c.status == "queued", submissions.c.id <= job_id)).scalar())
 
 
-def submission(engine: Engine, job_id: int):
+def submission(engine: Database, job_id: int):
     """The job row, its queue position (when queued) and its result JSON (when graded)."""
     with engine.connect() as conn:
         row = conn.execute(select(submissions).where(submissions.c.id == job_id)).first()
@@ -150,7 +218,7 @@ def submission(engine: Engine, job_id: int):
     return row, position, result
 
 
-def list_submissions(engine: Engine, student_id: str | None):
+def list_submissions(engine: Database, student_id: str | None):
     query = select(submissions).order_by(submissions.c.id)
     if student_id is not None:
         query = query.where(submissions.c.student_id == student_id)
@@ -158,7 +226,7 @@ def list_submissions(engine: Engine, student_id: str | None):
         return list(conn.execute(query))
 
 
-def results_of(engine: Engine, student_id: str | None = None):
+def results_of(engine: Database, student_id: str | None = None):
     """(submission row, result JSON) of every graded submission, oldest first."""
     query = (select(submissions, results.c.result_json).join(results, results.c.submission_id == submissions.c.id)
              .order_by(submissions.c.id))
@@ -168,14 +236,14 @@ def results_of(engine: Engine, student_id: str | None = None):
         return list(conn.execute(query))
 
 
-def board_version(engine: Engine) -> tuple[int, float]:
+def board_version(engine: Database) -> tuple[int, float]:
     """Changes whenever a result is written or removed: the leaderboard's cache key."""
     with engine.connect() as conn:
         row = conn.execute(select(func.count(), func.max(results.c.graded_at))).one()
     return int(row[0]), float(row[1] or 0)
 
 
-def claim(engine: Engine, limit: int, token: str):
+def claim(engine: Database, limit: int, token: str):
     """Mark up to ``limit`` queued jobs running (oldest first) under ``token``; their rows."""
     if limit <= 0:
         return []
@@ -191,7 +259,7 @@ def claim(engine: Engine, limit: int, token: str):
                                                            submissions.c.claim == token)))
 
 
-def record_result(engine: Engine, job_id: int, claim_token: str, student_id: str, score: float, gradable: bool,
+def record_result(engine: Database, job_id: int, claim_token: str, student_id: str, score: float, gradable: bool,
                   result_json: str) -> bool:
     """The result and the job's `graded` status in one transaction; False when the job is no
     longer this claim's (re-queued or regraded meanwhile): nothing is written then."""
@@ -208,7 +276,7 @@ def record_result(engine: Engine, job_id: int, claim_token: str, student_id: str
     return True
 
 
-def release(engine: Engine, job_id: int, claim_token: str, *, failed_message: str | None = None) -> None:
+def release(engine: Database, job_id: int, claim_token: str, *, failed_message: str | None = None) -> None:
     """Back to the queue (a retry, a lost scheduler), or `failed` with the grader's reason."""
     values = (dict(status="failed", message=failed_message, finished_at=time.time()) if failed_message
               else dict(status="queued", claim=None))
@@ -217,7 +285,7 @@ def release(engine: Engine, job_id: int, claim_token: str, *, failed_message: st
                                                submissions.c.claim == claim_token).values(**values))
 
 
-def regrade(engine: Engine, *, student_id: str | None = None, job_id: int | None = None) -> int:
+def regrade(engine: Database, *, student_id: str | None = None, job_id: int | None = None) -> int:
     """Queue graded or failed submissions again (all when neither is given); their old results go."""
     condition = submissions.c.status.in_(("graded", "failed"))
     if student_id is not None:
@@ -233,7 +301,7 @@ def regrade(engine: Engine, *, student_id: str | None = None, job_id: int | None
     return len(ids)
 
 
-def health(engine: Engine) -> dict:
+def health(engine: Database) -> dict:
     with engine.connect() as conn:
         counts = dict(conn.execute(select(submissions.c.status, func.count()).group_by(submissions.c.status)).all())
         oldest = conn.execute(select(func.min(submissions.c.created_at))
