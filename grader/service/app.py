@@ -36,7 +36,8 @@ from pydantic import BaseModel, Field
 from grader.config import GradingConfig
 from grader.errors import SubmissionError, UsageError
 from grader.gradebook import Roster
-from grader.load import LoadLimits, load_submission, submission_id_for
+from grader.load import load_submission, submission_id_for
+from grader.load_limits import LoadLimits
 from grader.service import db, pages
 from grader.service.board import Boards, Counting
 from grader.service.dispatcher import LOADER_LOCK, Dispatcher
