@@ -10,7 +10,7 @@ OUT ?=
 CONFIG ?=
 
 .PHONY: student-kit bench-similarity
-.PHONY: venv test grade grade-all bench-batch bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -53,6 +53,11 @@ bench: venv
 # A grading's GFLOP/s and percent of peak for the reference, against bench_reference.py's.
 bench-machine: venv
 	$(PY) bench/bench_machine_figures.py
+
+# `convgrade serve` on a scheduler and workers of this machine: time to feedback, the
+# acknowledgement latency of a 200-upload burst, and the server's CPU per submission.
+bench-service: venv
+	$(PY) bench/bench_service.py
 
 REPEATS ?= 5
 bench-grader: venv

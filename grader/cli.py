@@ -350,6 +350,12 @@ def clean_containers() -> None:
     click.echo(f"removed {removed} convgrade container{'s' if removed != 1 else ''}", err=True)
 
 
+# The service's commands (serve, tokens) live with the service.
+from grader.service.commands import register as _register_service_commands  # noqa: E402
+
+_register_service_commands(cli, sandbox_option, config_option)
+
+
 def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
     from grader.seeds import NO_SECRET_WARNING, course_secret
 

@@ -1,0 +1,202 @@
+"""Service benchmark (not a test): what `convgrade serve` costs, on real processes.
+
+Starts a Dask scheduler and one `convgrade worker` per core (separate processes, so the
+gradings' CPU is not the server's), then `convgrade serve --scheduler` on a loopback
+port with a fresh DATA folder, and measures:
+
+1. time to feedback: a fast correct submission (submissions/examples/fast_strided.py)
+   on the idle server, from POST to `graded` (polled every 50 ms), with the default
+   course configuration (every check and the speed timing);
+2. acknowledgement latency: BURST submissions (distinct bytes) posted at once from
+   STUDENTS tokens; p50 and p95 of POST /api/submissions until its 202;
+3. the server's own CPU per submission, excluding grading: the server process's user +
+   system CPU time (from /proc) over the burst until every submission is graded, divided
+   by BURST. The burst is graded with a correctness-only course configuration so it ends
+   in minutes; the server's work per submission does not depend on how long grading takes.
+
+    make bench-service
+    python bench/bench_service.py [--burst 200] [--students 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ROOT / "submissions" / "examples" / "fast_strided.py"
+# The burst's course configuration (as in the burst test): correctness only, one hidden case.
+CORRECTNESS_ONLY = {"timing": {"enabled": False}, "what_if": {"enabled": False}, "hidden_cases": 1}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, process: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        if process.poll() is not None:
+            sys.exit(f"{what} exited")
+        time.sleep(0.2)
+    sys.exit(f"{what} did not listen")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Cluster:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+        with open(self.folder / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def serve(cluster: Cluster, folder: Path, scheduler: str, students: int, config: dict, rate: str):
+    roster = folder / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"s{i:02d},Student {i:02d}\n" for i in range(students)))
+    (folder / "course.json").write_text(json.dumps(config))
+    port = free_port()
+    process = cluster.start(f"server-{folder.name}", [
+        sys.executable, "-m", "grader", "serve", "--data", str(folder / "data"), "--roster", str(roster),
+        "--port", str(port), "--scheduler", scheduler, "--config", str(folder / "course.json"), "--rate-limit", rate])
+    wait_port(port, process, "the server")
+    with open(folder / "data" / "tokens.csv") as stream:
+        tokens = {row["id"]: row["token"] for row in csv.DictReader(stream)}
+    return process, f"http://127.0.0.1:{port}", tokens
+
+
+def wait_graded(url: str, token: str, count: int) -> None:
+    """Until ``count`` submissions are graded: one health call a second, so the waiting
+    costs the server next to nothing."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        while True:
+            health = client.get("/api/health").json()
+            if health["failed"]:
+                sys.exit(f"{health['failed']} submission(s) failed")
+            if health["graded"] >= count:
+                return
+            time.sleep(1.0)
+
+
+def time_to_feedback(url: str, tokens: dict) -> float:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['s00']}"}, timeout=60) as client:
+        started = time.perf_counter()
+        job = client.post("/api/submissions", files={"file": ("layers.py", FAST.read_bytes())}).json()["id"]
+        while client.get(f"/api/submissions/{job}").json()["status"] not in ("graded", "failed"):
+            time.sleep(0.05)
+        return time.perf_counter() - started
+
+
+def burst(url: str, tokens: dict, count: int, students: int) -> tuple[list[float], list[int]]:
+    uploads = [(f"s{i % students:02d}", FAST.read_bytes() + f"\n# upload {i}\n".encode()) for i in range(count)]
+    latencies, ids = [0.0] * count, [0] * count
+    clients = [httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {tokens[s]}"})
+               for s, _ in uploads]
+    barrier = threading.Barrier(count)
+
+    def post(index: int) -> None:
+        barrier.wait()
+        started = time.perf_counter()
+        answer = clients[index].post("/api/submissions", files={"file": ("layers.py", uploads[index][1])})
+        latencies[index] = time.perf_counter() - started
+        if answer.status_code != 202:
+            print(f"upload {index}: {answer.status_code} {answer.text}", file=sys.stderr)
+        else:
+            ids[index] = answer.json()["id"]
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        client.close()
+    return latencies, ids
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--students", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="convgrade-bench-service-") as temp:
+        folder = Path(temp)
+        cluster = Cluster(folder)
+        try:
+            port = free_port()
+            scheduler = f"tcp://127.0.0.1:{port}"
+            wait_port(port, cluster.start("scheduler", [sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                                        "--host", "127.0.0.1", "--port", str(port),
+                                                        "--no-dashboard"]), "the scheduler")
+            cluster.start("worker", [sys.executable, "-m", "grader", "worker", scheduler])
+            time.sleep(5)  # the workers join
+
+            idle = folder / "idle"
+            idle.mkdir()
+            _, url, tokens = serve(cluster, idle, scheduler, 1, {}, "100/600")
+            time_to_feedback(url, tokens)  # warm: the workers' first grading imports numpy and the reference
+            feedback = [time_to_feedback(url, tokens) for _ in range(2)]
+
+            loaded = folder / "burst"
+            loaded.mkdir()
+            server, url, tokens = serve(cluster, loaded, scheduler, args.students, CORRECTNESS_ONLY,
+                                        f"{args.burst}/600")
+            before = cpu_seconds(server.pid)
+            latencies, ids = burst(url, tokens, args.burst, args.students)
+            acknowledged = [job for job in ids if job]
+            wait_graded(url, tokens["staff"], len(acknowledged))
+            server_cpu = cpu_seconds(server.pid) - before
+        finally:
+            cluster.stop()
+    print(f"time to feedback (fast correct submission, idle server, default config): "
+          f"median {statistics.median(feedback):.2f} s of {', '.join(f'{f:.2f}' for f in feedback)}")
+    print(f"acknowledgement latency ({args.burst} posted at once from {args.students} tokens, "
+          f"{len(acknowledged)} acknowledged): p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+          f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+    print(f"server CPU per submission, excluding grading (upload, queue, dispatch, result, board): "
+          f"{server_cpu / max(1, len(acknowledged)) * 1000:.1f} ms ({server_cpu:.2f} s for {len(acknowledged)})")
+
+
+if __name__ == "__main__":
+    main()

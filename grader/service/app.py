@@ -1,0 +1,306 @@
+"""The FastAPI application: exactly the API paths of the service, and its two pages.
+
+    POST /api/submissions            upload (multipart `file`): 202 once stored and queued
+    GET  /api/submissions/{id}       status, queue position, result when graded
+    GET  /api/submissions[?student=] a student's own; staff anyone's
+    GET  /api/leaderboard            the leaderboard JSON (public)
+    POST /api/regrade                staff: one student, one submission, or all
+    GET  /api/export/scores.csv      staff
+    GET  /api/export/gradescope.zip  staff
+    GET  /api/health                 staff: queue depth, workers, oldest queued job
+    GET  /  and  GET|POST /me        the live leaderboard; a student's feedback
+    GET  /events                     server-sent events: the live page's signal
+
+Every call but the leaderboard needs ``Authorization: Bearer <token>`` (the /me page also
+takes the token from its login form, kept in an HttpOnly, SameSite=Strict cookie).
+An upload is checked by the loader (which runs nothing) before anything is stored; a
+refused one answers 4xx with the loader's message and leaves no trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as FastAPIPath
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from grader.config import GradingConfig
+from grader.errors import SubmissionError, UsageError
+from grader.gradebook import Roster
+from grader.load import load_submission, submission_id_for
+from grader.load_limits import LoadLimits
+from grader.service import db, pages
+from grader.service.board import Boards, Counting
+from grader.service.dispatcher import LOADER_LOCK, Dispatcher
+from grader.service.store import ContentStore
+from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
+
+KINDS = (".py", ".zip", ".ipynb")
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer in PostgreSQL
+COOKIE = "convgrade_token"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                    "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+
+
+@dataclass
+class ServiceSettings:
+    data_dir: Path
+    roster: Roster
+    config: GradingConfig = field(default_factory=GradingConfig)
+    database: str | None = None
+    scheduler: str | None = None
+    sandbox: str = "process"
+    jobs: int | None = None
+    rate_limit: tuple[int, float] = (5, 600.0)
+    """At most this many submissions per student in this many seconds (staff: no limit)."""
+    max_upload_bytes: int = LoadLimits().max_total_bytes
+    counting: Counting = "best"
+
+
+class SubmissionAccepted(BaseModel):
+    id: int
+    status: str = "queued"
+    position: int
+
+
+class SubmissionState(BaseModel):
+    id: int
+    student: str
+    filename: str
+    status: str = Field(description="queued | running | graded | failed (the grader failed: never a zero)")
+    position: int | None = None
+    created_at: float
+    finished_at: float | None = None
+    message: str | None = None
+    result: dict | None = Field(None, description="The GradeResult JSON (published schema) once graded.")
+
+
+class RegradeRequest(BaseModel):
+    student: str | None = None
+    submission: int | None = Field(None, ge=1, le=MAX_ID)
+    all: bool = False
+
+
+class RegradeAnswer(BaseModel):
+    queued: int
+
+
+def open_executor_for(settings: ServiceSettings):
+    from grader.batch import choose_cores
+    from grader.executor import Executor
+
+    if settings.scheduler:
+        return lambda: Executor.remote(settings.scheduler)
+    cores, _ = choose_cores(settings.jobs)
+    return lambda: Executor.local(cores, settings.sandbox)
+
+
+def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
+    from grader.batch import _hideable
+
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # students' code and the tokens: staff only
+    ids = [student.id for student in settings.roster.students]
+    if STAFF_ID in ids:
+        raise UsageError(f"the roster has a student with the id {STAFF_ID!r}, which is the staff account's")
+    tokens = ensure_tokens(data_dir, ids)
+    engine = db.open_database(db.database_url(settings.database, data_dir))
+    names = {student.id: student.name for student in settings.roster.students}
+    db.sync_students(engine, [(i, names.get(i, "staff" if i == STAFF_ID else ""),
+                               "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
+    store = ContentStore(data_dir / "store")
+    intake = db.Intake(engine)
+    dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
+                            hide_paths=_hideable((data_dir,)), log=log)
+    boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,
+                    settings.config.assignment)
+    limit, window = settings.rate_limit
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        await asyncio.to_thread(dispatcher.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(dispatcher.stop)
+            engine.dispose()
+
+    # No /docs or /redoc: they load scripts from a CDN; the document itself is at /openapi.json.
+    app = FastAPI(title="convgrade", version="1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.engine, app.state.store, app.state.dispatcher = engine, store, dispatcher
+    bearer = HTTPBearer(auto_error=False)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        # Refuse an oversized upload before its body is parsed or spooled.
+        length = request.headers.get("content-length", "")
+        if request.method == "POST" and length.isdigit() and int(length) > settings.max_upload_bytes + 65536:
+            return JSONResponse({"detail": f"the upload is over {settings.max_upload_bytes // 2**20} MiB"},
+                                status_code=413)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        row = db.who(engine, token_hash(credentials.credentials)) if credentials else None
+        if row is None:
+            raise HTTPException(401, "a valid token is needed: Authorization: Bearer <token>",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return row
+
+    def staff(person=Depends(caller)):
+        if person.role != "staff":
+            raise HTTPException(403, "staff only")
+        return person
+
+    # ------------------------------------------------------------------ the API
+
+    @app.post("/api/submissions", status_code=202, response_model=SubmissionAccepted)
+    def submit(file: UploadFile = File(...), person=Depends(caller)):
+        if person.role != "staff":
+            count, oldest = db.recent_count(engine, person.id, time.time() - window)
+            if count >= limit:
+                wait = max(1, int((oldest or time.time()) + window - time.time()) + 1)
+                raise HTTPException(429, f"at most {limit} submissions per {window:g} s; try again in {wait} s",
+                                    headers={"Retry-After": str(wait)})
+        data = file.file.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"the upload is over {settings.max_upload_bytes // 2**20} MiB")
+        suffix = Path(file.filename or "").suffix.lower()
+        if suffix not in KINDS:
+            raise HTTPException(415, f"expected a .py file, a .zip or an .ipynb, got {file.filename!r}")
+        filename = f"{submission_id_for(person.id)}{suffix}"  # the result's id is the student's
+        _check_loadable(filename, data)
+        digest = store.put(data)
+        job_id, position = intake.add(person.id, digest, filename)
+        dispatcher.wake.set()
+        return SubmissionAccepted(id=job_id, position=position)
+
+    @app.get("/api/submissions/{submission_id}", response_model=SubmissionState)
+    def get_submission(submission_id: int = FastAPIPath(ge=1, le=MAX_ID), person=Depends(caller)):
+        row, position, result = db.submission(engine, submission_id)
+        if row is None or (person.role != "staff" and row.student_id != person.id):
+            raise HTTPException(404, "no such submission")  # another's: not even its existence is told
+        return _state_response(row, position, result)
+
+    @app.get("/api/submissions", response_model=list[SubmissionState])
+    def list_submissions(student: str | None = Query(None), person=Depends(caller)):
+        if person.role != "staff":
+            if student is not None and student != person.id:
+                raise HTTPException(403, "a student sees only their own submissions")
+            student = person.id
+        return [_state(row, None, None) for row in db.list_submissions(engine, student)]
+
+    @app.get("/api/leaderboard")
+    def leaderboard():
+        return Response(boards.outputs()[0]["leaderboard.json"], media_type="application/json")
+
+    @app.post("/api/regrade", response_model=RegradeAnswer)
+    def regrade(request: RegradeRequest, _staff=Depends(staff)):
+        chosen = [request.student is not None, request.submission is not None, request.all]
+        if sum(chosen) != 1:
+            raise HTTPException(422, "give exactly one of student, submission or all")
+        queued = db.regrade(engine, student_id=request.student, job_id=request.submission)
+        dispatcher.wake.set()
+        return RegradeAnswer(queued=queued)
+
+    @app.get("/api/export/scores.csv")
+    def scores(_staff=Depends(staff)):
+        return Response(boards.outputs()[0]["scores.csv"], media_type="text/csv")
+
+    @app.get("/api/export/gradescope.zip")
+    def gradescope(_staff=Depends(staff)):
+        return Response(boards.gradescope_zip(), media_type="application/zip")
+
+    @app.get("/api/health")
+    def health(_staff=Depends(staff)):
+        return {**db.health(engine), "workers": dispatcher.slots(),
+                "scheduler": settings.scheduler or "in-process"}
+
+    # ---------------------------------------------------------------- the pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def live_page():
+        return HTMLResponse(pages.live_leaderboard(boards.outputs()[0]["leaderboard.html"]),
+                            headers={"Content-Security-Policy": pages.LIVE_PAGE_POLICY + "; frame-ancestors 'none'"})
+
+    @app.get("/events", include_in_schema=False)
+    async def events(request: Request):
+        async def stream():
+            seen, quiet = dispatcher.version, 0.0
+            yield "retry: 2000\n\n"
+            while not await request.is_disconnected():
+                await asyncio.sleep(0.5)
+                quiet += 0.5
+                if dispatcher.version != seen:
+                    seen, quiet = dispatcher.version, 0.0
+                    yield f"data: {seen}\n\n"
+                elif quiet >= 15:  # a comment keeps proxies from closing an idle stream
+                    quiet = 0.0
+                    yield ": idle\n\n"
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"X-Accel-Buffering": "no"})
+
+    def _me_page(person):
+        jobs = [(row, result) for row, _, result in
+                (db.submission(engine, row.id) for row in reversed(db.list_submissions(engine, person.id)))]
+        positions = {row.id: db.submission(engine, row.id)[1] for row, _ in jobs if row.status == "queued"}
+        return HTMLResponse(pages.feedback_page(person.id, person.name, jobs, positions),
+                            headers={"Content-Security-Policy": pages.FEEDBACK_PAGE_POLICY + "; frame-ancestors 'none'"})
+
+    @app.get("/me", response_class=HTMLResponse, include_in_schema=False)
+    def me(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        token = credentials.credentials if credentials else request.cookies.get(COOKIE)
+        person = db.who(engine, token_hash(token)) if token else None
+        if person is None:
+            return HTMLResponse(pages.login_page(), headers={"Content-Security-Policy": pages.FEEDBACK_PAGE_POLICY})
+        return _me_page(person)
+
+    @app.post("/me", include_in_schema=False)
+    def me_login(request: Request, token: str = Form(...)):
+        if db.who(engine, token_hash(token.strip())) is None:
+            return HTMLResponse(pages.login_page("That token is not valid."), status_code=401,
+                                headers={"Content-Security-Policy": pages.FEEDBACK_PAGE_POLICY})
+        response = RedirectResponse("/me", status_code=303)
+        response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", max_age=180 * 86400)
+        return response
+
+    return app
+
+
+def _check_loadable(filename: str, data: bytes) -> None:
+    """The loader's verdict on the upload (nothing of it runs): 422 with its message, and
+    nothing stored, for anything it refuses (no functions, a zip bomb, path traversal...)."""
+    with tempfile.TemporaryDirectory(prefix="convgrade-upload-") as folder:
+        path = Path(folder) / filename
+        path.write_bytes(data)
+        try:
+            with LOADER_LOCK:
+                load_submission(path, Path(folder) / "staging")
+        except (SubmissionError, UsageError) as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
+def _state(row, position, result_json) -> dict:
+    return {"id": row.id, "student": row.student_id, "filename": row.filename, "status": row.status,
+            "position": position, "created_at": row.created_at, "finished_at": row.finished_at,
+            "message": row.message, "result": None}
+
+
+def _state_response(row, position, result_json) -> Response:
+    """The state, with the stored result JSON spliced in as it is (not parsed and re-dumped)."""
+    document = json.dumps(_state(row, position, None))
+    if result_json:
+        document = document[:-len('"result": null}')] + '"result": ' + result_json + "}"
+    return Response(document, media_type="application/json")

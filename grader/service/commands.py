@@ -1,0 +1,101 @@
+"""`convgrade serve` and `convgrade tokens`: registered on the CLI group by grader.cli."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from grader.errors import UsageError
+
+DEFAULT_ASSIGNMENT = "cs231n-conv"
+
+
+def _rate(text: str) -> tuple[int, float]:
+    match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)", text.strip())
+    if not match or int(match[1]) < 1:
+        raise UsageError(f"--rate-limit takes N/SECONDS, e.g. 5/600, not {text!r}")
+    return int(match[1]), float(match[2])
+
+
+def register(cli, sandbox_option, config_option) -> None:
+    @cli.command("serve")
+    @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+                  help="Folder of the service's state: database, stored submissions, tokens.csv.")
+    @click.option("--roster", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="CSV with columns id,name (or a Canvas export): one token per student.")
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep loopback "
+                  "behind a TLS proxy).")
+    @click.option("--port", default=8000, show_default=True, type=int)
+    @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Grade on this Dask scheduler's workers "
+                  "(convgrade worker) instead of an in-process cluster.")
+    @click.option("--database", metavar="URL", help="postgresql://user@host/db instead of SQLite under --data.")
+    @click.option("--assignment", default=DEFAULT_ASSIGNMENT, show_default=True,
+                  help="The assignment graded (only cs231n-conv for now).")
+    @click.option("--jobs", type=int, help="In-process grading slots, one core each (default: all usable cores).")
+    @click.option("--rate-limit", "rate_limit", default="5/600", show_default=True,
+                  help="Submissions allowed per student per SECONDS, as N/SECONDS.")
+    @click.option("--count", "counting", type=click.Choice(["best", "latest"]), default="best", show_default=True,
+                  help="Which of a student's graded submissions the leaderboard counts.")
+    @sandbox_option
+    @config_option
+    def serve(data_dir, roster, host, port, scheduler, database, assignment, jobs, rate_limit, counting, sandbox,
+              config_path):
+        """Run the grading service: students submit, a durable queue grades, a live leaderboard."""
+        import uvicorn
+
+        from grader.config import GradingConfig
+        from grader.gradebook import load_roster
+        from grader.service.app import ServiceSettings, create_app
+
+        config = GradingConfig.load(config_path)
+        if assignment != config.assignment:
+            raise UsageError(f"unknown assignment {assignment!r}; this grader knows {config.assignment!r}")
+        settings = ServiceSettings(data_dir=data_dir, roster=load_roster(roster), config=config, database=database,
+                                   scheduler=scheduler, sandbox=sandbox, jobs=jobs, rate_limit=_rate(rate_limit),
+                                   counting=counting)
+        app = create_app(settings, log=lambda text: click.echo(text, err=True))
+        click.echo(f"serving on http://{host}:{port} (tokens in {data_dir / 'tokens.csv'})", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+    @cli.command("tokens")
+    @click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--rotate", metavar="ID", help="Give this student (or staff) a new token; the old one stops working at once "
+                  "(with PostgreSQL: when the server next starts).")
+    def tokens(data_dir, rotate):
+        """Print the tokens (id,token CSV, for a mail merge), or rotate one."""
+        from grader.service.tokens import TOKENS_FILE, read_tokens
+        from grader.service.tokens import rotate as rotate_token
+
+        if rotate:
+            try:
+                rotate_token(data_dir, rotate)
+            except KeyError:
+                raise UsageError(f"no token for {rotate!r} in {data_dir / TOKENS_FILE}") from None
+            _sync_running_database(data_dir)
+        known = read_tokens(data_dir)
+        if not known:
+            raise UsageError(f"{data_dir / TOKENS_FILE} is missing: start `convgrade serve` once to create it")
+        sys.stdout.write("id,token\n" + "".join(f"{i},{t}\n" for i, t in known.items()
+                                                if not rotate or i == rotate))
+
+
+def _sync_running_database(data_dir: Path) -> None:
+    """With the default SQLite database, the rotated hash is written at once (a running
+    server sees it on the next call); with PostgreSQL, at the server's next start."""
+    db_file = data_dir / "convgrade.db"
+    if not db_file.is_file():
+        return
+    from sqlalchemy import update
+
+    from grader.service import db
+    from grader.service.tokens import read_tokens, token_hash
+
+    engine = db.open_database(db.database_url(None, data_dir))
+    with engine.begin() as conn:
+        for student_id, token in read_tokens(data_dir).items():
+            conn.execute(update(db.students).where(db.students.c.id == student_id)
+                         .values(token_hash=token_hash(token)))
+    engine.dispose()

@@ -1,0 +1,166 @@
+"""The server's pages, rendered here, with no build step and no third-party asset.
+
+- ``/``: the batch's own leaderboard page (``grader.leaderboard_render``), made live: a
+  small script, allowed by its hash in the Content-Security-Policy, listens to /events
+  (server-sent events) and swaps in the new page when a grading finishes. With scripts off
+  the page is complete as it is and refreshes itself every 30 s (a <noscript> refresh).
+- ``/me``: a student's own submissions with their full feedback: the checks grouped by
+  rubric group with their messages, the speed figures and a small plot of each against
+  the reference, what their code printed, and the notes.
+
+Every string that comes from a student or a result is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import math
+from collections import defaultdict
+
+from grader.leaderboard_render import _CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
+from grader.result import GradeResult
+from grader.speed_words import describe_speed
+
+LIVE_SCRIPT = (
+    "(function(){var s=new EventSource('/events');s.onmessage=function(){"
+    "fetch('/',{cache:'no-store'}).then(function(r){return r.text();}).then(function(t){"
+    "var d=new DOMParser().parseFromString(t,'text/html');document.title=d.title;"
+    "document.body.replaceWith(d.body);});};})();"
+)
+
+
+def _script_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+# As strict as the static page's policy, plus exactly one script (by hash) and same-origin fetches.
+LIVE_PAGE_POLICY = f"{STATIC_PAGE_POLICY}; script-src {_script_hash(LIVE_SCRIPT)}; connect-src 'self'"
+FEEDBACK_PAGE_POLICY = f"{STATIC_PAGE_POLICY}; form-action 'self'"
+REFRESH_WITHOUT_SCRIPT_S = 30
+
+
+def live_leaderboard(static_page: str) -> str:
+    """The leaderboard page with the live script and its policy instead of the static one."""
+    static_meta = f'<meta http-equiv="Content-Security-Policy" content="{STATIC_PAGE_POLICY}">'
+    if static_meta not in static_page:  # the renderer changed: fail loudly, never serve a looser page
+        raise RuntimeError("the leaderboard page no longer carries the expected Content-Security-Policy")
+    page = static_page.replace(static_meta, (
+        f'<meta http-equiv="Content-Security-Policy" content="{LIVE_PAGE_POLICY}">\n'
+        f'<noscript><meta http-equiv="refresh" content="{REFRESH_WITHOUT_SCRIPT_S}"></noscript>'))
+    page = page.replace("</h1>", '</h1>\n<p class="meta"><a href="/me">Your submissions and feedback</a></p>', 1)
+    return page.replace("</body>", f"<script>{LIVE_SCRIPT}</script>\n</body>", 1)
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.4;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #ccc;padding-top:1rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;
+vertical-align:top;overflow-wrap:anywhere}td:nth-child(2){white-space:nowrap}.passed{color:#1a7f37}.failed{color:#b42318}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.5rem;max-height:20rem;overflow:auto}
+.meta{color:#555;font-size:.9rem}svg{max-width:100%;height:auto}input{font-size:1rem;max-width:100%}
+"""
+
+
+def page(title: str, body: list[str]) -> str:
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_PAGE_POLICY}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
+        *body, "</body>", "</html>", ""])
+
+
+def login_page(message: str = "") -> str:
+    return page("Your feedback", [
+        "<h1>Your feedback</h1>",
+        f'<p class="failed">{html.escape(message)}</p>' if message else "",
+        '<form method="post" action="/me"><p><label>Your token<br>'
+        '<input name="token" type="password" autocomplete="current-password" size="50" required></label></p>'
+        '<p><button type="submit">Show my submissions</button></p></form>',
+        '<p class="meta"><a href="/">The leaderboard</a></p>'])
+
+
+def feedback_page(student_id: str, name: str, jobs: list[tuple], positions: dict[int, int]) -> str:
+    """``jobs``: (submission row, result JSON or None), newest first."""
+    esc = html.escape
+    body = [f"<h1>Submissions of {esc(name or student_id)}</h1>",
+            '<p class="meta"><a href="/">The leaderboard</a> · this page does not refresh by itself: '
+            "reload it to see a grading finish.</p>"]
+    if not jobs:
+        body.append("<p>No submission yet.</p>")
+    for row, result_json in jobs:
+        heading = f"Submission {row.id}: {esc(row.filename)}"
+        body.append(f'<h2 id="submission-{row.id}">{heading}</h2>')
+        if row.status == "queued":
+            body.append(f"<p>Queued, position {positions.get(row.id, '?')}.</p>")
+        elif row.status == "running":
+            body.append("<p>Being graded now.</p>")
+        elif row.status == "failed":
+            body.append(f"<p class=\"failed\">The grader failed (this is not a grade; staff will regrade): "
+                        f"{esc(row.message or '')}</p>")
+        elif result_json:
+            body += _result_html(GradeResult.model_validate_json(result_json))
+    return page(f"Feedback: {student_id}", body)
+
+
+def _result_html(result: GradeResult) -> list[str]:
+    esc = html.escape
+    parts = [f"<p><strong>Score {result.score:g} / {result.max_score:g}</strong>"
+             + ("" if result.gradable else " (not gradable: the grader failed, this is not a grade)") + "</p>"]
+    if result.failure:
+        parts.append(f"<pre>{esc(result.failure.message)}</pre>")
+    groups: dict[str, list] = defaultdict(list)
+    for check in result.checks:
+        groups[check.group].append(check)
+    for group, checks in groups.items():
+        earned = sum(c.score for c in checks)
+        possible = sum(c.max_score for c in checks)
+        parts.append(f"<h3>{esc(group)}: {earned:g} / {possible:g}</h3><table>"
+                     "<tr><th>Check</th><th>Result</th><th>Message</th></tr>")
+        for check in checks:
+            parts.append(f'<tr><td>{esc(check.name)}</td><td class="{check.status.value}">{check.status.value}'
+                         f"</td><td>{esc(check.message)}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h3>Speed</h3><ul>")
+    for timing in result.timing:
+        parts.append(f"<li>{esc(timing.function)}: {esc(describe_speed(timing))}</li>")
+    parts.append("</ul>")
+    parts.append(_speed_plot([t for t in result.timing if t.measured and t.speedup_vs_reference]))
+    if result.notes:
+        parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
+    if result.what_if is not None:
+        from grader.whatif import describe
+
+        parts.append(f"<h3>What if</h3><p>{esc(describe(result.what_if))}</p>")
+    if result.student_output:
+        parts.append(f"<h3>What your code printed</h3><pre>{esc(result.student_output)}</pre>")
+    return parts
+
+
+def _speed_plot(timings) -> str:
+    """Each measured function on a log axis from 0.01x to 100x the reference: the dot its
+    figure, the bar its interval, the dashed line the reference."""
+    if not timings:
+        return ""
+    width, row, left, right = 600, 40, 90, 20
+
+    def x(value: float) -> float:
+        clipped = min(max(value, 0.01), 100.0)
+        return left + (math.log10(clipped) + 2) / 4 * (width - left - right)
+
+    height = row * len(timings) + 30
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="speed against the reference">',
+             f'<line x1="{x(1):.1f}" y1="0" x2="{x(1):.1f}" y2="{height - 20}" stroke="#888" stroke-dasharray="4"/>']
+    for tick in (0.01, 0.1, 1, 10, 100):
+        parts.append(f'<text x="{x(tick):.1f}" y="{height - 5}" font-size="11" text-anchor="middle">{tick:g}×</text>')
+    for index, timing in enumerate(timings):
+        y = row * index + row / 2
+        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="13">{html.escape(timing.function)}</text>')
+        if timing.ci_low and timing.ci_high:
+            parts.append(f'<line x1="{x(timing.ci_low):.1f}" y1="{y:.1f}" x2="{x(timing.ci_high):.1f}" y2="{y:.1f}" '
+                         'stroke="#9ec5fe" stroke-width="8"/>')
+        parts.append(f'<circle cx="{x(timing.speedup_vs_reference):.1f}" cy="{y:.1f}" r="5" fill="#0b5cad"/>')
+    parts.append("</svg>")
+    return "".join(parts)
