@@ -9,7 +9,7 @@ FORMAT ?= json
 OUT ?=
 CONFIG ?=
 
-.PHONY: venv test grade grade-all bench-batch bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -74,3 +74,8 @@ clean-containers: venv
 # Process vs docker backend: end-to-end wall time and where the docker time goes.
 bench-sandbox: venv
 	$(PY) bench/bench_sandbox.py --repeats $(REPEATS)
+
+# Gradescope's autograder: build/gradescope/autograder.zip (setup.sh, run_autograder, the
+# configuration with the course secret, offline wheels). See the README's Gradescope section.
+gradescope: venv
+	$(PY) -m grader.gradescope_zip $(if $(CONFIG),--config '$(CONFIG)')

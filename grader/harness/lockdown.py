@@ -9,6 +9,8 @@ Three layers, each used where the platform allows it:
   loopback that is down. Under Docker the container provides all of this.
 - ``build_worker_root``: the allow-list filesystem each worker is chrooted into: the
   system folders, the Python runtime, its code and its home, nothing else.
+  Where it cannot be built (no CAP_SYS_ADMIN), Landlock gives the same allow-list
+  (``landlock``; the choice is ``isolation``'s).
 - ``WorkerLimits.preexec``: in each worker, between fork and exec: resource limits,
   the chroot, a private user id (so the worker cannot signal, trace or read the
   harness, nor the other worker), one CPU core, no new privileges, and death with the
@@ -200,12 +202,13 @@ class WorkerLimits:
     open_files: int
     cpu_seconds: int
     uid: int | None = None  # a private uid per worker; None when not running as root
-    tasks: int | None = None  # RLIMIT_NPROC: only meaningful with a private uid
+    tasks: int | None = None  # RLIMIT_NPROC (counts every process of the uid the worker runs as)
     cpu: int | None = None
     oom_score_adj: int = 1000
     root: str | None = None  # chroot into this allow-list root (build_worker_root); needs root
     workdir: str | None = None  # the cwd again, inside the new root
     syscall_filter: seccomp.Filter | None = None  # built in the parent; installed last
+    landlock: object | None = None  # a landlock.Ruleset built in the parent (where no chroot is made)
 
     def preexec(self) -> None:
         """Runs in the child between fork and exec: order matters (limits, then identity)."""
@@ -242,5 +245,7 @@ class WorkerLimits:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
         # Set after the uid change, which clears it: the worker dies with the harness.
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+        if self.landlock is not None:  # the file allow-list where no chroot could be built
+            self.landlock.restrict()
         if self.syscall_filter is not None:  # last: it denies clearing PDEATHSIG, among others
             self.syscall_filter.install()
