@@ -77,7 +77,10 @@ def what_it_confines(abi: int) -> list[str]:
 class Ruleset:
     """An allow-list ruleset, built in the parent; ``restrict`` applies it in a child."""
 
-    def __init__(self, abi: int, read_only: list[str], writable: list[str], device_files: list[str]):
+    def __init__(self, abi: int, read_only: list[str], writable: list[str], device_files: list[str],
+                 listable: tuple[str, ...] = ()):
+        """``listable``: folders whose names may be listed (a site-packages, for imports)
+        while their files stay closed unless also allowed below them."""
         self.abi = abi
         fs = _fs_rights(abi)
         attr = _RulesetAttr(fs, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
@@ -89,6 +92,8 @@ class Ruleset:
         try:
             for path in read_only:
                 self._allow(path, READ_ONLY)
+            for path in listable:
+                self._allow(path, READ_DIR)
             for path in writable:
                 self._allow(path, fs)
             for path in device_files:

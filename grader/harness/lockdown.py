@@ -35,7 +35,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 KEYCTL_JOIN_SESSION_KEYRING = 1
 _KEYCTL = seccomp.SYSCALLS.get(seccomp.machine(), {}).get("keyctl", -1)
 
@@ -143,6 +143,11 @@ def hide_path(path: str) -> None:
     _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0")
 
 
+def not_dumpable() -> None:
+    """Keep this process's memory out of reach of its own uid (/proc/<pid>/mem, ptrace)."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def can_isolate_namespaces() -> bool:
     """Probe in a throw-away child whether namespaces can be entered here."""
     pid = os.fork()
@@ -216,6 +221,9 @@ class WorkerLimits:
         # the worker that overran it, never the harness that would report it. First: the
         # parent's descriptors are closed only after this function, so under RLIMIT_NOFILE
         # a busy parent (one holding 64 descriptors) would leave no number to open it with.
+        # A harness under the caller's uid makes itself non-dumpable (run.py): its child's
+        # /proc/self then belongs to root until exec. Dumpable again (exec would do it anyway).
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         with open("/proc/self/oom_score_adj", "w") as oom:
             oom.write(str(self.oom_score_adj))
         limits = [

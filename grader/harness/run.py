@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import conv2d as assignment
-from . import isolation, landlock, runtime_copy, seccomp, speed_feedback
+from . import isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -193,11 +193,12 @@ class Run:
         self.syscall_filter = seccomp.Filter() if abilities.seccomp else None
         self.landlock = {}
         if self.worker_root is None and abilities.landlock_abi:
-            read_only = [*SYSTEM_DIRS, *runtime, "/proc/cpuinfo", "/sys/devices/system/cpu"]
-            self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, read_only, [home], list(DEVICES))
+            read_only, listable = self._landlock_runtime()
+            read_only += [*SYSTEM_DIRS, self.worker_dir, "/proc/cpuinfo", "/sys/devices/system/cpu"]
+            self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, read_only, [home], list(DEVICES), listable)
                              for role, home in (("student", self.student_home), ("reference", self.reference_home))}
         if uid_base is None:  # workers share our uid: keep our memory out of reach of /proc/<pid>/mem and ptrace
-            _libc_prctl_not_dumpable()
+            lockdown.not_dumpable()
         pid_namespace = os.getpid() == 1 or not self.job.get("isolate_namespaces")  # else: a container's
         exposed = [] if namespaces or self.landlock or uid_base is None else _exposed_grader_files()
         described = isolation.describe(abilities, pid_namespace=pid_namespace,
@@ -208,6 +209,21 @@ class Run:
                           pid_namespace=pid_namespace,
                           seccomp=seccomp.description() if self.syscall_filter else "", notes=described.lacks,
                           isolation=described.__dict__)
+
+    def _landlock_runtime(self) -> tuple[list[str], tuple[str, ...]]:
+        """What Landlock lets a worker read of the runtime, and the folders it may only list.
+
+        Narrower than the chroot's binds: the site-packages a worker imports numpy from
+        may also hold the grader and the references (an installed convgrade), so only
+        its listing is allowed, and numpy (with its libraries) and threadpoolctl below it."""
+        if self.runtime.copied:
+            return [os.path.dirname(os.path.dirname(self.runtime.executable))], ()
+        read_only = runtime_copy.runtime_paths()
+        site = os.path.dirname(os.path.dirname(np.__file__))
+        venv_config = os.path.join(sys.prefix, "pyvenv.cfg")
+        if os.path.exists(venv_config):
+            read_only.append(venv_config)
+        return read_only, (site,)
 
     def _runtime_folders(self) -> list[str]:
         """What a worker may read and run besides the system's folders: the runtime, its code."""
@@ -741,12 +757,6 @@ def _timed(outcome: CallOutcome) -> float:
     """A call's timed figure: the worker's CPU time (the wall time only if the kernel's
     clock could not be read, which happens only for a worker that is gone)."""
     return outcome.cpu_s if outcome.cpu_s is not None else outcome.elapsed_s
-
-
-def _libc_prctl_not_dumpable() -> None:
-    import ctypes
-
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
 
 
 def _exposed_grader_files() -> list[str]:

@@ -44,6 +44,7 @@ def runtime_paths() -> list[str]:
     libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     if os.path.isdir(libs):
         paths.append(libs)
+    paths.append(sysconfig.get_config_var("DESTSHARED") or "")  # the C modules (lib-dynload)
     return [p for p in paths if os.path.exists(p)]
 
 
