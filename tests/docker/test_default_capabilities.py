@@ -33,8 +33,8 @@ EXAMPLES = REPO / "submissions" / "examples"
 USER = "1000:1000"  # a plain user, with no entry in the image's passwd: nothing to lean on
 # Representative of the hostile suite's families: escapes (files, network, signals,
 # tracing, descriptors, the grader's folders), resources (processes, memory) and a control.
-LADDER_CASES = ("honest_control", "fork_bomb", "signal_harness", "read_other_students", "network", "ptrace_self",
-                "import_reference", "write_grader_dirs", "memory_forward", "pidfd_steal_fds")
+LADDER_CASES = ("honest_control", "fork_bomb", "signal_harness", "read_other_students", "network", "import_reference",
+                "memory_forward")
 LADDER_EXAMPLES = ("fast_strided", "bug_pad_slice")
 QUICK_TIMING = {"size": "small", "budget_s": 0.2, "min_trials": 3, "max_trials": 3, "warmup_s": 0.0, "pairs": 2}
 
@@ -200,28 +200,21 @@ def test_gradescope_grader_fault_fails_the_run_visibly(box):
     assert "no score was written" in done.stderr
 
 
-@pytest.mark.parametrize("user", [pytest.param(None, id="root-default-caps"), pytest.param(USER, id="plain-user")])
-def test_ladder_gives_full_privilege_verdicts(box, user):
+@pytest.mark.parametrize(("user", "level", "lacking"), [
+    pytest.param(None, "private-uids", "namespaces (mount, network, IPC): need CAP_SYS_ADMIN", id="root-default-caps"),
+    pytest.param(USER, "user", "private uids (need root)", id="plain-user")])
+def test_ladder_gives_full_privilege_verdicts(box, user, level, lacking):
+    """The subset's verdicts equal the full-privilege ones, and each result names its rung
+    and what it lacked."""
     done = run(box, f"/tmp/u/venv/bin/python -B /src/tests/hostile/verdicts.py --cases {','.join(LADDER_CASES)} "
                     f"--examples {','.join(LADDER_EXAMPLES)}", user=user, check=False)
     verdicts = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert [v["case"] for v in verdicts] == [*LADDER_CASES, *(f"example:{e}" for e in LADDER_EXAMPLES)], done.stderr[-3000:]
     assert [v for v in verdicts if not v["ok"]] == []
-    assert {v["isolation"] for v in verdicts} == {"private-uids" if user is None else "user"}
     assert done.returncode == 0
-
-
-def test_missing_isolation_is_listed(box):
-    """The result names the rung and what it lacks, as root without CAP_SYS_ADMIN and as a plain user."""
-    script = ("/tmp/u/venv/bin/convgrade grade /src/submissions/examples/fast_strided.py --config /tmp/u/quick.json "
-              "--seed 1 --out /tmp/u/result-$(id -u).json && cat /tmp/u/result-$(id -u).json")
-    run(box, f"echo '{json.dumps({'timing': QUICK_TIMING})}' > /tmp/u/quick.json", user=USER)
-    for user, level, lacks in ((None, "private-uids", "namespaces (mount, network, IPC): need CAP_SYS_ADMIN"),
-                               (USER, "user", "private uids (need root)")):
-        isolation = json.loads(run(box, script, user=user).stdout)["environment"]["isolation"]
-        assert isolation["level"] == level
-        assert any(item.startswith(lacks) for item in isolation["lacks"]), isolation
+    for verdict in verdicts:
+        assert verdict["isolation"] == level
+        assert any(item.startswith(lacking) for item in verdict["lacks"]), verdict["lacks"]
         # Landlock where the kernel (and the container's seccomp profile) has it, else said missing.
-        assert any(item.startswith("Landlock ABI") for item in isolation["has"]) or any(
-            item.startswith("Landlock") for item in isolation["lacks"]), isolation
-
+        assert any(item.startswith("Landlock ABI") for item in verdict["has"]) or any(
+            item.startswith("Landlock") for item in verdict["lacks"]), verdict

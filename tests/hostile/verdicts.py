@@ -47,6 +47,12 @@ HOSTILE = GradingConfig(hidden_cases=3, timing=QUICK.timing,
                                       call_allowance_s=1.0, call_time_factor=500, deadline_s=90))
 
 
+def _isolation(result) -> dict:
+    isolation = result.environment.isolation if result.environment else None
+    return {"isolation": isolation.level if isolation else None, "has": isolation.has if isolation else [],
+            "lacks": isolation.lacks if isolation else []}
+
+
 def hostile_verdict(case: str, folder: Path) -> dict:
     expect = dict(hostile.CASES)[case]
     path = hostile.stage(case, folder / case)
@@ -65,7 +71,7 @@ def hostile_verdict(case: str, folder: Path) -> dict:
     if abs(result.score - score) > 1e-6:
         problems.append(f"score {result.score} instead of {score}")
     return {"case": case, "score": result.score, "ok": not problems, "problems": problems,
-            "isolation": result.environment.isolation.level if result.environment else None}
+            **_isolation(result)}
 
 
 def example_verdict(example: str) -> dict:
@@ -77,7 +83,7 @@ def example_verdict(example: str) -> dict:
     verdict = lambda document: (document["score"], [(c["id"], c["status"], c["score"]) for c in document["checks"]])  # noqa: E731
     problems = [] if verdict(result.model_dump(mode="json")) == verdict(expected) else ["checks or score differ from its golden file"]
     return {"case": f"example:{example}", "score": result.score, "ok": not problems, "problems": problems,
-            "isolation": result.environment.isolation.level if result.environment else None}
+            **_isolation(result)}
 
 
 def main() -> int:
