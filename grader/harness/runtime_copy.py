@@ -12,6 +12,7 @@ reference still share one runtime, as timing requires.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -28,16 +29,24 @@ SKIPPED_STDLIB = ("site-packages", "dist-packages", "test", "idlelib", "tkinter"
                   "lib2to3", "config-*")
 
 
+# Optional packages the worker imports besides numpy: threadpoolctl caps BLAS threads,
+# line_profiler (with typing_extensions, which it imports) gives the per-line feedback.
+WORKER_PACKAGES = ("threadpoolctl", "line_profiler", "typing_extensions")
+
+
+def _installed(name: str) -> str | None:
+    """The file or package folder of ``name`` where installed (found, not imported)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        return None
+    return os.path.dirname(spec.origin) if spec.submodule_search_locations else spec.origin
+
+
 def runtime_paths() -> list[str]:
     """What a worker opens: the interpreter, its shared library, the standard library, numpy
-    (and threadpoolctl)."""
+    and WORKER_PACKAGES."""
     paths = [os.path.realpath(sys.executable), sysconfig.get_paths()["stdlib"], os.path.dirname(np.__file__)]
-    try:
-        import threadpoolctl
-
-        paths.append(threadpoolctl.__file__)
-    except ImportError:
-        pass
+    paths += [path for path in map(_installed, WORKER_PACKAGES) if path]
     library = sysconfig.get_config_var("LDLIBRARY") or ""
     if library.endswith(".so") or ".so." in library:
         paths.append(os.path.join(sysconfig.get_config_var("LIBDIR") or "", library))
@@ -104,12 +113,11 @@ def private_copy(cache_root: str = CACHE_ROOT) -> WorkerRuntime:
         libs = os.path.join(os.path.dirname(numpy_dir), "numpy.libs")
         if os.path.isdir(libs):
             shutil.copytree(libs, os.path.join(site, "numpy.libs"))
-        try:  # the worker caps BLAS threads with it where installed
-            import threadpoolctl
-
-            shutil.copy2(threadpoolctl.__file__, site)
-        except ImportError:
-            pass
+        for path in filter(None, map(_installed, WORKER_PACKAGES)):
+            if os.path.isdir(path):
+                shutil.copytree(path, os.path.join(site, os.path.basename(path)), ignore=shutil.ignore_patterns("tests"))
+            else:
+                shutil.copy2(path, site)
         for directory, folders, files in os.walk(staging):
             os.chmod(directory, 0o755)
             for name in files:
