@@ -10,7 +10,7 @@ OUT ?=
 CONFIG ?=
 
 .PHONY: student-kit bench-similarity
-.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean
+.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -95,3 +95,8 @@ student-kit: venv
 # Similarity report over a synthetic class of 300 (convgrade similarity's scaling target).
 bench-similarity: venv
 	$(PY) bench/bench_similarity.py --students 300
+
+# Gradescope's autograder: build/gradescope/autograder.zip (setup.sh, run_autograder, the
+# configuration with the course secret, offline wheels). See the README's Gradescope section.
+gradescope: venv
+	$(PY) -m grader.gradescope_zip $(if $(CONFIG),--config '$(CONFIG)')

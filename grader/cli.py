@@ -363,6 +363,14 @@ def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
         click.echo(f"warning: {NO_SECRET_WARNING}", err=True)
 
 
+@cli.command("doctor")
+def doctor_command() -> None:
+    """One screen: the isolation this machine gives a grading, and its timing conditions."""
+    from grader.doctor import report
+
+    click.echo(report())
+
+
 def write_output(text: str, out: Path | None) -> None:
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -170,9 +170,18 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
         line_profiles=[LineProfile(**p) for p in report.get("line_profiles") or []], integrity=integrity,
         environment=Environment(**report["environment"], sandbox=backend,
-                                isolation=report["sandboxing"].get("notes", []), host=socket.gethostname()),
+                                isolation=_isolation(report["sandboxing"]), host=socket.gethostname()),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
+
+
+def _isolation(sandboxing: dict) -> dict:
+    """The harness's account of its isolation; a report without one (an older harness
+    image) still says what it lacked."""
+    described = sandboxing.get("isolation")
+    if isinstance(described, dict):
+        return {key: described.get(key) for key in ("level", "has", "lacks") if key in described}
+    return {"level": "unknown", "lacks": list(sandboxing.get("notes") or [])}
 
 
 def submission_sha256(path: Path) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RESULT_SCHEMA_VERSION = "1.0"
 
@@ -140,14 +140,29 @@ class Integrity(Strict):
         "Functions whose checks scored 0 under the zero policy."))
 
 
+class Isolation(Strict):
+    level: str = Field(description="The rung of the isolation ladder the grading ran on: namespaces (root with "
+                       "CAP_SYS_ADMIN), private-uids (root without it), user (not root); 'container, ...' under "
+                       "the Docker backend.")
+    has: list[str] = Field(default_factory=list, description="Protections this run had.")
+    lacks: list[str] = Field(default_factory=list, description="Protections this run lacked, and why.")
+
+
 class Environment(Strict):
     python: str
     numpy: str
     blas: str
     cpu_model: str
     sandbox: str
-    isolation: list[str] = Field(default_factory=list, description="Protections this run lacked, if any.")
+    isolation: Isolation = Field(default_factory=lambda: Isolation(level="unknown"),
+                                 description="The isolation this run got and what it lacked.")
     host: str | None = Field(None, description="Hostname of the machine that graded (and timed) it.")
+
+    @field_validator("isolation", mode="before")
+    @classmethod
+    def _older_results(cls, value):
+        """Results stored before the ladder listed only what was lacking."""
+        return {"level": "unknown", "lacks": value} if isinstance(value, list) else value
 
 
 class SubmissionInfo(Strict):

@@ -9,6 +9,8 @@ Three layers, each used where the platform allows it:
   loopback that is down. Under Docker the container provides all of this.
 - ``build_worker_root``: the allow-list filesystem each worker is chrooted into: the
   system folders, the Python runtime, its code and its home, nothing else.
+  Where it cannot be built (no CAP_SYS_ADMIN), Landlock gives the same allow-list
+  (``landlock``; the choice is ``isolation``'s).
 - ``WorkerLimits.preexec``: in each worker, between fork and exec: resource limits,
   the chroot, a private user id (so the worker cannot signal, trace or read the
   harness, nor the other worker), one CPU core, no new privileges, and death with the
@@ -33,7 +35,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 KEYCTL_JOIN_SESSION_KEYRING = 1
 _KEYCTL = seccomp.SYSCALLS.get(seccomp.machine(), {}).get("keyctl", -1)
 
@@ -141,6 +143,11 @@ def hide_path(path: str) -> None:
     _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0")
 
 
+def not_dumpable() -> None:
+    """Keep this process's memory out of reach of its own uid (/proc/<pid>/mem, ptrace)."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def can_isolate_namespaces() -> bool:
     """Probe in a throw-away child whether namespaces can be entered here."""
     pid = os.fork()
@@ -200,12 +207,13 @@ class WorkerLimits:
     open_files: int
     cpu_seconds: int
     uid: int | None = None  # a private uid per worker; None when not running as root
-    tasks: int | None = None  # RLIMIT_NPROC: only meaningful with a private uid
+    tasks: int | None = None  # RLIMIT_NPROC (counts every process of the uid the worker runs as)
     cpu: int | None = None
     oom_score_adj: int = 1000
     root: str | None = None  # chroot into this allow-list root (build_worker_root); needs root
     workdir: str | None = None  # the cwd again, inside the new root
     syscall_filter: seccomp.Filter | None = None  # built in the parent; installed last
+    landlock: object | None = None  # a landlock.Ruleset built in the parent (where no chroot is made)
 
     def preexec(self) -> None:
         """Runs in the child between fork and exec: order matters (limits, then identity)."""
@@ -213,6 +221,9 @@ class WorkerLimits:
         # the worker that overran it, never the harness that would report it. First: the
         # parent's descriptors are closed only after this function, so under RLIMIT_NOFILE
         # a busy parent (one holding 64 descriptors) would leave no number to open it with.
+        # A harness under the caller's uid makes itself non-dumpable (run.py): its child's
+        # /proc/self then belongs to root until exec. Dumpable again (exec would do it anyway).
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         with open("/proc/self/oom_score_adj", "w") as oom:
             oom.write(str(self.oom_score_adj))
         limits = [
@@ -242,5 +253,7 @@ class WorkerLimits:
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
         # Set after the uid change, which clears it: the worker dies with the harness.
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+        if self.landlock is not None:  # the file allow-list where no chroot could be built
+            self.landlock.restrict()
         if self.syscall_filter is not None:  # last: it denies clearing PDEATHSIG, among others
             self.syscall_filter.install()

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import conv2d as assignment
-from . import seccomp, speed_feedback
+from . import isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
 from .text import ReportBudget
 from .checks import compare
-from .lockdown import (WorkerLimits, build_worker_root, can_isolate_namespaces, cover_shared_dirs, hide_path,
+from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .timing import TimingPlan, TrialBudget, clock_ns, describe_plan, steady_allocator, summarize_blocks
 from .timing_lock import TimingLock
@@ -58,7 +58,8 @@ class Sandboxing:
     cpu: int | None
     pid_namespace: bool = False  # the harness is process 1 of its own PID namespace (or a container's)
     seccomp: str = ""  # what the workers' system-call filter denies ("" when none)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what this run lacked
+    isolation: dict = field(default_factory=dict)  # isolation.Isolation: the rung, what it has and lacks
 
 
 def _describe_failure(outcome: CallOutcome, function_name: str, memory_bytes: int, where: str = "") -> str:
@@ -124,6 +125,7 @@ class Run:
         self.scratch = ""
         self.made_mounts = False
         self.worker_root: str | None = None  # the allow-list root workers are chrooted into
+        self.landlock: dict = {}  # role -> landlock.Ruleset, where Landlock replaces the chroot
         # Shared by every student worker of this run, restarts included.
         self.student_output = (OutputCapture(self.limits["output_bytes"]), OutputCapture(self.limits["output_bytes"]))
         self.import_error = ""  # set when the student's module cannot be imported
@@ -136,12 +138,14 @@ class Run:
 
     def prepare(self) -> Sandboxing:
         self.timing_lock = TimingLock(self.job.get("timing_lock"))
-        is_root = os.geteuid() == 0
         cpu = self.job.get("cpu")
         if cpu is None:
             cpu = max(os.sched_getaffinity(0))  # the last allowed core, as the CLI says
         os.sched_setaffinity(0, {cpu})  # harness and both workers share one core (see workers)
-        namespaces = bool(self.job.get("isolate_namespaces")) and is_root and can_isolate_namespaces()
+        # The strongest isolation this process can have (see isolation): a missing
+        # privilege lowers the rung, it never fails the grading.
+        abilities = isolation.probe(try_namespaces=bool(self.job.get("isolate_namespaces")))
+        namespaces = abilities.namespaces
         if namespaces:
             isolate_namespaces()
         # The caller owns scratch_parent and removes it after we exit (see execute).
@@ -150,9 +154,13 @@ class Run:
         if namespaces:
             mount_scratch(self.scratch, self.limits["scratch_bytes"])
         os.chmod(self.scratch, 0o711)
-        uid_base = self.job.get("uid_base") if is_root else None
+        uid_base = self.job.get("uid_base") if abilities.private_uids else None
         self.student_uid = uid_base
         self.reference_uid = uid_base + 1 if uid_base is not None else None
+        # Without a chroot the workers open the runtime's real paths as their own uid.
+        self.runtime = runtime_copy.current()
+        if uid_base is not None and not namespaces and not runtime_copy.reachable_by_private_uid():
+            self.runtime = runtime_copy.private_copy()
 
         worker_dir = self._make_dir("worker", 0o755)
         for name in WORKER_FILES:
@@ -172,31 +180,59 @@ class Run:
             if uid is not None:
                 _chown_tree(home, uid)
         self.worker_root = None
+        runtime = self._runtime_folders()
         if namespaces and uid_base is not None:
             self.worker_root = self._make_dir("root", 0o755)
-            runtime = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(np.__file__)), worker_dir]
-            build_worker_root(self.worker_root, read_only=[os.path.realpath(p) for p in runtime] + runtime,
-                              writable=[self.student_home, self.reference_home])
+            build_worker_root(self.worker_root, read_only=runtime, writable=[self.student_home, self.reference_home])
         if namespaces:
             for path in self.job.get("hide_paths", []):
                 if os.path.exists(path):
                     hide_path(path)
             cover_shared_dirs(self.scratch, runtime=[sys.prefix, sys.base_prefix, os.path.dirname(np.__file__)])
             private_proc()
-        self.syscall_filter = seccomp.Filter() if seccomp.supported() else None
-        notes = []
-        if self.syscall_filter is None:
-            notes.append(seccomp.description())
+        self.syscall_filter = seccomp.Filter() if abilities.seccomp else None
+        self.landlock = {}
+        if self.worker_root is None and abilities.landlock_abi:
+            read_only, listable = self._landlock_runtime()
+            read_only += [*SYSTEM_DIRS, self.worker_dir, "/proc/cpuinfo", "/sys/devices/system/cpu"]
+            self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, read_only, [home], list(DEVICES), listable)
+                             for role, home in (("student", self.student_home), ("reference", self.reference_home))}
+        if uid_base is None:  # workers share our uid: keep our memory out of reach of /proc/<pid>/mem and ptrace
+            lockdown.not_dumpable()
         pid_namespace = os.getpid() == 1 or not self.job.get("isolate_namespaces")  # else: a container's
-        if not pid_namespace:
-            notes.append("no PID namespace: a worker that leaves its session could outlive the harness")
-        if uid_base is None:
-            notes.append("not root: the student worker runs under the grader's own user id")
-        if not namespaces:
-            notes.append("no private namespaces: network and file visibility come from the sandbox around the harness")
+        exposed = [] if namespaces or self.landlock or uid_base is None else _exposed_grader_files()
+        described = isolation.describe(abilities, pid_namespace=pid_namespace,
+                                       landlock_used=abilities.landlock_abi if self.landlock else 0,
+                                       runtime_copied=self.runtime.copied, exposed=exposed,
+                                       inside_container=not self.job.get("isolate_namespaces"))
         return Sandboxing(private_uids=uid_base is not None, namespaces=namespaces, cpu=cpu,
                           pid_namespace=pid_namespace,
-                          seccomp=seccomp.description() if self.syscall_filter else "", notes=notes)
+                          seccomp=seccomp.description() if self.syscall_filter else "", notes=described.lacks,
+                          isolation=described.__dict__)
+
+    def _landlock_runtime(self) -> tuple[list[str], tuple[str, ...]]:
+        """What Landlock lets a worker read of the runtime, and the folders it may only list.
+
+        Narrower than the chroot's binds: the site-packages a worker imports numpy from
+        may also hold the grader and the references (an installed convgrade), so only
+        its listing is allowed, and numpy (with its libraries) and threadpoolctl below it."""
+        if self.runtime.copied:
+            return [os.path.dirname(os.path.dirname(self.runtime.executable))], ()
+        read_only = runtime_copy.runtime_paths()
+        site = os.path.dirname(os.path.dirname(np.__file__))
+        venv_config = os.path.join(sys.prefix, "pyvenv.cfg")
+        if os.path.exists(venv_config):
+            read_only.append(venv_config)
+        return read_only, (site,)
+
+    def _runtime_folders(self) -> list[str]:
+        """What a worker may read and run besides the system's folders: the runtime, its code."""
+        if self.runtime.copied:
+            folders = [os.path.dirname(os.path.dirname(self.runtime.executable))]
+        else:
+            folders = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(np.__file__))]
+        folders.append(self.worker_dir)
+        return list(dict.fromkeys([os.path.realpath(p) for p in folders] + folders))
 
     def _make_dir(self, name: str, mode: int) -> str:
         path = os.path.join(self.scratch, name)
@@ -213,14 +249,16 @@ class Run:
             cpu_seconds=lim["cpu_seconds"],
             uid=uid,
             # One task: no threads, no child processes, so no helper can compute on
-            # another core or while the harness is not looking. Needs a private uid.
-            tasks=1 if uid is not None else None,
+            # another core or while the harness is not looking. Under the grader's own uid
+            # (no private uids) the count includes the grader's processes: still none can start.
+            tasks=1,
             cpu=cpu,
             # The student's worker before the reference's, should a container's memory run out.
             oom_score_adj=1000 if uid == self.student_uid else 500,
             root=self.worker_root,
             workdir=home,
             syscall_filter=self.syscall_filter,
+            landlock=self.landlock.get("student" if home == self.student_home else "reference"),
         )
 
     def _spec(self, role: str, cpu: int) -> WorkerSpec:
@@ -233,7 +271,8 @@ class Run:
             functions, uid, home = tuple(assignment.REFERENCE_FUNCTIONS.values()), self.reference_uid, self.reference_home
         return WorkerSpec(role=role, worker_dir=self.worker_dir, root=root, entry=entry, functions=functions,
                           workdir=home, limits=self._limits(uid, cpu, home), request_bytes=request,
-                          response_bytes=response, output_limit=self.limits["output_bytes"])
+                          response_bytes=response, output_limit=self.limits["output_bytes"],
+                          executable=self.runtime.executable, runtime_env=tuple(self.runtime.env.items()))
 
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:
         captures = self.student_output if role == "student" else (None, None)
@@ -532,6 +571,8 @@ class Run:
             for worker in (self.student, self.reference):
                 if worker is not None:
                     worker.stop()
+            for ruleset in self.landlock.values():
+                ruleset.close()
             # NEVER delete recursively after mounting: a bind mount of the interpreter's
             # folder lives under the scratch, and rmtree would delete through it into the
             # real files. The private tmpfs vanishes with our namespace; the host removes
@@ -756,6 +797,16 @@ def _timed(outcome: CallOutcome) -> float:
     """A call's timed figure: the worker's CPU time (the wall time only if the kernel's
     clock could not be read, which happens only for a worker that is gone)."""
     return outcome.cpu_s if outcome.cpu_s is not None else outcome.elapsed_s
+
+
+def _exposed_grader_files() -> list[str]:
+    """The grader's own folders (the harness, the references) where a uid with no
+    privilege can read them: without namespaces or Landlock, only their modes keep
+    the student's uid out (the Gradescope set-up and the Docker image make them 0700)."""
+    import reference
+
+    folders = [os.path.dirname(HARNESS_DIR), list(reference.__path__)[0]]
+    return [path for path in folders if isolation.readable_by_others(path)]
 
 
 def _chown_tree(path: str, uid: int) -> None:

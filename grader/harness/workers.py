@@ -172,6 +172,10 @@ class WorkerSpec:
     request_bytes: int
     response_bytes: int
     output_limit: int = 64 * 1024
+    # The interpreter workers run (a copy a private uid can read, see runtime_copy) and
+    # what its environment needs to find its library; both workers share it.
+    executable: str = sys.executable
+    runtime_env: tuple[tuple[str, str], ...] = ()
 
 
 # Every threading library numpy may load reads one of these: one thread each.
@@ -226,9 +230,10 @@ class WorkerProcess:
         }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"), json.dumps(config)],
+                [self.spec.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"),
+                 json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=self.spec.workdir, env=worker_environment(self.spec.workdir),
+                cwd=self.spec.workdir, env={**worker_environment(self.spec.workdir), **dict(self.spec.runtime_env)},
                 pass_fds=(request_read, reply_write, self.arena.fd),
                 start_new_session=True, preexec_fn=self.spec.limits.preexec,
             )

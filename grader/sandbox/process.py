@@ -3,9 +3,10 @@
 As root, the harness gets private mount, network, IPC and PID namespaces (it is
 process 1 of the last: its workers die with it), a size-capped tmpfs for scratch, the
 grader's own folders hidden, and each worker a private uid (a base claimed host-wide),
-one task, one core, resource limits and the seccomp filter. Without root it still gets the resource limits,
-one core and a scrubbed environment, but the student runs under the caller's uid
-(see the README's security model). The Docker backend is the stronger boundary.
+one task, one core, resource limits and the seccomp filter. Without CAP_SYS_ADMIN, or
+without root, it takes the next rung of the isolation ladder (grader.harness.isolation:
+private uids or the caller's, Landlock, seccomp, limits) and the result says what was
+lacking. The Docker backend is the stronger boundary.
 """
 
 from __future__ import annotations
