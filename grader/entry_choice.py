@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
 from grader.errors import SubmissionError
 from grader.notebook import notebook_to_module
 from grader.staging import StagingArea
+from grader.quiet_compiler import quiet_compiler
 from grader.syntax_errors import UNPARSEABLE, describe_parse_error, parse_quietly, syntax_error
 
 
@@ -131,8 +131,7 @@ def checked_entry_functions(entry: str, data: bytes, required: tuple[str, ...]) 
     """
     try:
         tree = parse_quietly(data, entry)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_compiler():
             compile(tree, entry, "exec", dont_inherit=True)
     except UNPARSEABLE as exc:
         raise syntax_error(entry, data, exc) from exc

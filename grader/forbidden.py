@@ -19,6 +19,7 @@ import ast
 from pathlib import Path
 
 from grader.harness import conv2d
+from grader.quiet_compiler import quiet_compiler
 from grader.result import Check, CheckStatus, ForbiddenUse, Integrity
 
 MAX_FILES = 200
@@ -152,7 +153,9 @@ def static_uses(root: Path, patterns: list[str]) -> list[ForbiddenUse]:
         try:
             if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
                 continue
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+            text = path.read_text(encoding="utf-8", errors="replace")
+            with quiet_compiler():
+                tree = ast.parse(text)
         except (OSError, SyntaxError, ValueError, RecursionError):
             continue
         relative = path.relative_to(root)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
+from grader.quiet_compiler import quiet_compiler
 from grader.repair import import_lines, python2_divisions, unused_imports
 
 # The causes grader.repair can repair, by name; grader.whatif grades a repaired copy
@@ -84,8 +84,7 @@ class SourceContext:
         if self.text is None:
             return None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet_compiler():
                 return ast.parse(self.text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None

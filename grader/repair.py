@@ -25,8 +25,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-import warnings
 from dataclasses import dataclass, field
+
+from grader.quiet_compiler import quiet_compiler
 
 # The rules, in the order they run; the names are what results record.
 RULES = ("merge_conflict", "python2_print", "tabs", "xrange", "numpy_alias", "python2_division",
@@ -243,8 +244,7 @@ def _print_call(rest: str) -> str | None:
         if expression.endswith(","):  # Python 2's "no newline"
             expression, end = expression[:-1].rstrip(), ', end=" "'
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet_compiler():
                 ast.parse(f"print({expression}{end})", mode="eval")
         except _PARSE_ERRORS:
             continue
@@ -673,8 +673,7 @@ def _char_offset(lines: list[str], row: int, byte_offset: int) -> int:
 
 def _parse(text: str) -> tuple[ast.Module | None, str | None]:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_compiler():
             return ast.parse(text), None
     except _PARSE_ERRORS as exc:
         return None, _describe(exc)
@@ -682,8 +681,7 @@ def _parse(text: str) -> tuple[ast.Module | None, str | None]:
 
 def _compile_exception(text: str) -> BaseException | None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_compiler():
             compile(text, "<submission>", "exec", dont_inherit=True)
     except _PARSE_ERRORS as exc:
         return exc

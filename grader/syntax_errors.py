@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 
 from grader.errors import SubmissionError
+from grader.quiet_compiler import quiet_compiler
 from grader.repair import conflict_marker_lines, conflicts, line_ranges, tab_indented_lines
 
 UNPARSEABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -22,8 +22,7 @@ def parse_quietly(source: str | bytes, filename: str) -> ast.Module:
 
     An invalid escape like ``'\\d'`` is the student's business, not noise for the grader's log.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_compiler():
         return ast.parse(source, filename=filename)
 
 

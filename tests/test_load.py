@@ -1150,3 +1150,30 @@ def test_unknown_extension_is_refused(tmp_path, name, message):
 )
 def test_import_hints(error_text, hint):
     assert import_hints(error_text) == hint
+
+
+def test_submissions_load_from_many_threads_at_once(tmp_path):
+    """The service's request threads and grade-all's in-process workers load at the same
+    time: every load stages into its own folder and finds its own functions. (The compiler
+    race the service's burst once met, "AST constructor recursion depth mismatch", did not
+    reproduce here; grader.quiet_compiler's lock is what keeps it away.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.load import load_submission
+
+    body = "\n".join(f"def helper_{i}(x):\n    return [[(x + {i}) * j for j in range(3)] for _ in range(2)]"
+                     for i in range(300))
+    paths = []
+    for n in range(24):
+        path = tmp_path / f"s{n}.py"
+        path.write_text(body + "\n\ndef conv_forward_naive(x, w, b, conv_param):\n    return None, None\n\n"
+                        "def conv_backward_naive(dout, cache):\n    return None, None, None\n")
+        paths.append(path)
+
+    def load(job):
+        n, path = job
+        return load_submission(path, tmp_path / f"staging-{n}").functions_found
+
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(load, enumerate(paths * 4)))
+    assert found == [("conv_forward_naive", "conv_backward_naive")] * 96
