@@ -54,9 +54,11 @@ from .hints import SourceContext, hint_for
 '''
 # Shipped as they are (kit/<name>), with their imports of each other made relative.
 SHIPPED = {"hints.py": GRADER / "hints.py", "repair.py": GRADER / "repair.py",
+           "quiet_compiler.py": GRADER / "quiet_compiler.py",
            "diagnosis.py": KIT_SOURCES / "diagnosis.py", "gradient.py": KIT_SOURCES / "gradient.py",
            "speed.py": KIT_SOURCES / "speed.py"}
-RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import"}
+RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import",
+                    "from grader.quiet_compiler import": "from .quiet_compiler import"}
 
 
 def extract(path: Path, names: list[str]) -> str:
