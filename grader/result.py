@@ -79,7 +79,7 @@ class FunctionTiming(Strict):
         "reference worker and subtracted from every time of both sides (median over the pairs)."))
     student_times_s: list[float] = Field(default_factory=list)
     reference_times_s: list[float] = Field(default_factory=list)
-    # Speed against the machine (measured by the harness; see conv2d.timed_flops, same_shape_gemm).
+    # Speed against the machine (measured by the harness; see the pack's timed_flops, same_shape_gemm).
     flops: int | None = Field(None, description="Floating-point operations of one timed call, as the assignment "
                                                 "declares them (forward 2*N*F*C*HH*WW*H'*W', backward twice that).")
     student_gflops: float | None = Field(None, description="flops / student_median_s / 1e9.")
