@@ -9,14 +9,11 @@ appear among its failed checks. After an intended change, run
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
-from test_examples_golden import SCHEMA, masked
+from test_examples_golden import matches_golden
 
 from grader.config import GradingConfig, TimingSettings
 from grader.grade import grade_submission
@@ -65,25 +62,9 @@ def graded(maxpool_config):
 @pytest.mark.parametrize("example, score, failure_text", EXAMPLES)
 def test_maxpool_example_matches_golden(example, score, failure_text, graded, request):
     result = graded[example]
-    document = result.model_dump(mode="json")
-    jsonschema.validate(document, SCHEMA)
-    assert result.gradable and result.assignment == "cs231n-maxpool"
-    if score is not None:
-        assert result.score == score
-    else:
-        assert 0 < result.score < 100
-    failed = [c.message for c in result.checks if c.status.value == "failed"]
-    if failure_text is None:
-        assert failed == []
-        assert all(t.measured for t in result.timing)
-    else:
-        assert any(re.search(failure_text, m, re.S) for m in failed), failed[:3]
-    golden = GOLDEN_DIR / f"{example}.json"
-    actual = json.dumps(masked(document), indent=2, sort_keys=True) + "\n"
-    if request.config.getoption("--update-golden"):
-        golden.write_text(actual)
-    assert golden.exists(), f"no golden file {golden.name}: run pytest with --update-golden"
-    assert actual == golden.read_text(), f"{example} differs from {golden.name} (if intended: --update-golden)"
+    assert result.assignment == "cs231n-maxpool"
+    matches_golden(result, score, failure_text, GOLDEN_DIR / f"{example}.json",
+                   request.config.getoption("--update-golden"))
 
 
 def test_maxpool_results_make_a_leaderboard(graded):

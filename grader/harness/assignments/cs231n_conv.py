@@ -87,15 +87,8 @@ def check_identity(case_id: str, case_group: str, function: str, label: str) -> 
     return layer.check_identity(STUDENT_FUNCTIONS, case_id, case_group, function, label)
 
 
-INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
-                "group": "inputs_unchanged"}
-
-# Rubric groups that check a property of the calls rather than their answers, and the
-# functions whose calls they cover. Such a group earns its points only when at least
-# one of those calls returned a correct output: code that crashes, returns garbage or
-# does nothing leaves its inputs unchanged too, and earns nothing for it (the host's
-# scoring applies this rule; the harness still reports what it saw).
-PROPERTY_GROUPS = {"inputs_unchanged": ("forward", "backward")}
+INPUTS_CHECK = layer.INPUTS_CHECK
+PROPERTY_GROUPS = layer.PROPERTY_GROUPS
 
 
 def check_plan(hidden_count: int) -> list[dict[str, str]]:

@@ -76,9 +76,8 @@ def check_identity(case_id: str, case_group: str, function: str, label: str) -> 
     return layer.check_identity(STUDENT_FUNCTIONS, case_id, case_group, function, label)
 
 
-INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
-                "group": "inputs_unchanged"}
-PROPERTY_GROUPS = {"inputs_unchanged": ("forward", "backward")}
+INPUTS_CHECK = layer.INPUTS_CHECK
+PROPERTY_GROUPS = layer.PROPERTY_GROUPS
 
 
 def check_plan(hidden_count: int) -> list[dict[str, str]]:

@@ -3,6 +3,16 @@ of the checks a grading reports. A pack passes its own names and result labels."
 
 from __future__ import annotations
 
+INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
+                "group": "inputs_unchanged"}
+
+# Rubric groups that check a property of the calls rather than their answers, and the
+# functions whose calls they cover. Such a group earns its points only when at least
+# one of those calls returned a correct output: code that crashes, returns garbage or
+# does nothing leaves its inputs unchanged too, and earns nothing for it (the host's
+# scoring applies this rule; the harness still reports what it saw).
+PROPERTY_GROUPS = {"inputs_unchanged": ("forward", "backward")}
+
 
 def check_identity(student_functions: dict[str, str], case_id: str, case_group: str, function: str,
                    label: str) -> dict[str, str]:
