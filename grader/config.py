@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.errors import UsageError
 from grader.harness import assignments
+from grader.harness.job import GradingJob
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -213,8 +214,9 @@ class GradingConfig(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:
-        """The part of the harness's job that comes from configuration."""
-        return {
+        """The part of the harness's job that comes from configuration, built through the
+        harness's own type (``grader.harness.job``), which the harness checks again."""
+        return GradingJob.from_json({
             "assignment": self.assignment,
             "seed": seed,
             "hidden_cases": self.hidden_cases,
@@ -225,7 +227,7 @@ class GradingConfig(Strict):
             "forbidden_modules": list(self.forbidden.modules),
             # The sandbox sizes a container from it without knowing the assignment.
             "worker_address_space_bytes": self.pack().worker_address_space_bytes(self.limits.model_dump()),
-        }
+        }).as_json()
 
     def warnings(self) -> list[str]:
         """Settings that are valid but almost certainly not what the course meant."""

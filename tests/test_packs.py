@@ -113,3 +113,20 @@ def test_the_word_rule_catches_what_it_names():
         assert CONVOLUTION_WORDS.search(word), word
     for word in ("convgrade", "convert", "convention", "pool_param"):
         assert not CONVOLUTION_WORDS.search(word), word
+
+
+def test_the_harness_job_is_typed_on_both_sides():
+    """The host builds the job through the harness's types, and the harness refuses a job
+    whose fields were renamed or mistyped before anything runs, naming the field."""
+    from grader.harness.job import GradingJob, JobError
+
+    job = GradingConfig(assignment="cs231n-maxpool").harness_job(7)
+    typed = GradingJob.from_json({**job, "entry": "layers.py", "cpu": 1})  # the sandbox's keys pass through
+    assert typed.assignment == "cs231n-maxpool" and typed.limits.deadline_s == job["limits"]["deadline_s"]
+    renamed = {**job, "limits": {**{k: v for k, v in job["limits"].items() if k != "deadline_s"}, "deadline": 9}}
+    with pytest.raises(JobError, match=r"limits: unknown fields \['deadline'\], missing fields \['deadline_s'\]"):
+        GradingJob.from_json(renamed)
+    with pytest.raises(JobError, match="seed must be int"):
+        GradingJob.from_json({**job, "seed": "7"})
+    with pytest.raises(assignments.UnknownAssignment):
+        GradingJob.from_json({**job, "assignment": "cs231n-batchnorm"})
