@@ -34,7 +34,8 @@ def test_every_pack_declares_what_the_grader_reads(name):
     assert {check["group"] for check in plan} == set(pack.DEFAULT_RUBRIC["points"])
     assert len({check["id"] for check in plan}) == len(plan)
     for size in ("speed-cell", "small"):
-        assert pack.flops(size, "forward") > 0 and pack.flops(size, "backward") > 0
+        assert pack.timed_flops("forward", size) > 0 and pack.timed_flops("backward", size) > 0
+        assert all(d >= 1 for d in pack.same_shape_gemm(size))
         case = pack.speed_case(np.random.default_rng(0), 0, size)
         expected = pack.expected_outputs(case)
         assert expected["out"].shape  # the reference runs at every timed size

@@ -84,6 +84,7 @@ class GradingJob:
     timing: TimingJob
     limits: LimitsJob
     worker_address_space_bytes: int  # the pack's figure, so the sandbox can size a container blind
+    forbidden_modules: list  # module patterns the student worker's hook watches for (call_watch)
 
     @classmethod
     def from_json(cls, raw: Any) -> "GradingJob":
