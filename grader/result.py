@@ -85,8 +85,8 @@ class FunctionTiming(Strict):
     student_gflops: float | None = Field(None, description="flops / student_median_s / 1e9.")
     reference_gflops: float | None = Field(None, description="flops / reference_median_s / 1e9.")
     peak_gflops: float | None = Field(None, description=(
-        "GFLOP/s of a numpy matrix product of the same shape, timed in the reference worker on the grading core "
-        "after the trials: what an im2col convolution cannot beat there."))
+        "GFLOP/s of a numpy matrix product of the shape the assignment pack declares for this size, timed in the "
+        "reference worker on the grading core after the trials: what code reduced to that product cannot beat there."))
     percent_of_peak: float | None = Field(None, description="100 * student_gflops / peak_gflops.")
     reference_percent_of_peak: float | None = Field(None, description="100 * reference_gflops / peak_gflops.")
 
