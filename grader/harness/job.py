@@ -57,6 +57,8 @@ class TimingJob:
     max_trials: int
     warmup_s: float
     pairs: int
+    phase_s: float
+    own_warm_up_s: float
     between_gradings_cv: float
 
 
