@@ -35,7 +35,7 @@ RUN PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 \
     python3 /tmp/wheels/pip-${PIP_VERSION}-py3-none-any.whl/pip install \
         --no-index --find-links /tmp/wheels --root /install --no-warn-script-location \
-        "numpy==${NUMPY_VERSION}" "threadpoolctl==${THREADPOOLCTL_VERSION}" \
+        "numpy==${NUMPY_VERSION}" "threadpoolctl==${THREADPOOLCTL_VERSION}" -r /tmp/wheels/packs.txt \
         "line_profiler==${LINE_PROFILER_VERSION}" "typing_extensions==${TYPING_EXTENSIONS_VERSION}" \
     && rm -rf /install/usr/local/bin
 

@@ -35,12 +35,12 @@ test: venv
 
 # '@': make must not echo the command onto stdout, where the JSON goes.
 grade: venv
-	@$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)') $(if $(CONFIG),--config '$(CONFIG)')
+	@$(PY) -m grader grade '$(SUBMISSION)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(OUT),--out '$(OUT)') $(if $(CONFIG),--config '$(CONFIG)') $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)')
 
 # Grade a whole class into OUT (default out/ here; `make grade` takes an empty OUT as stdout).
 SUBMISSIONS ?= submissions/examples
 grade-all: venv
-	@$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(CONFIG),--config '$(CONFIG)') $(if $(ROSTER),--roster '$(ROSTER)') $(if $(ONLY),--only '$(ONLY)')
+	@$(PY) -m grader grade-all '$(SUBMISSIONS)' --out '$(or $(OUT),out)' --sandbox $(SANDBOX) --format $(FORMAT) $(if $(JOBS),--jobs $(JOBS)) $(if $(CONFIG),--config '$(CONFIG)') $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)') $(if $(ROSTER),--roster '$(ROSTER)') $(if $(ONLY),--only '$(ONLY)')
 
 # Whole-class throughput with --jobs 1 and 2 (the in-process Dask cluster) and on a scheduler
 # plus one `convgrade worker` per core (separate processes); the fast examples' speed figures side by side.

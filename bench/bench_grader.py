@@ -34,7 +34,7 @@ from pathlib import Path
 
 from grader.config import GradingConfig, TimingSettings
 from grader.grade import grade_submission
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.workers import worker_environment
 from grader.sandbox import get_sandbox
 
@@ -48,7 +48,7 @@ import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from reference import strided
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 rng = np.random.default_rng(5)
 times = {f"{fn} {clock}": [] for fn in ("forward", "backward") for clock in ("wall", "cpu")}
 for trial in range(-5, 30):

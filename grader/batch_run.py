@@ -91,7 +91,7 @@ class BatchRun:
             return False
         if self.seed is not None and stored.seed != self.seed:
             return False
-        digest = submission_sha256(student.path)
+        digest = submission_sha256(student.path, self.config)
         if digest is None or digest != stored.submission.sha256:
             return False
         # Without --seed: the seed this file gets now (a changed course secret regrades).
@@ -149,7 +149,7 @@ class BatchRun:
         try:
             # The seed is chosen here: the course secret is this host's, and never travels.
             seed, derivation = ((self.seed, GIVEN) if self.seed is not None
-                                else content_seed(content_sha256(student.path), self.config))
+                                else content_seed(content_sha256(student.path, self.config), self.config))
             task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
                         seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock)
         except Exception as exc:  # one student's bytes must never stop the batch: recorded, not retried

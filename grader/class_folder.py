@@ -18,7 +18,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from grader.load import CONV_FUNCTIONS
+from grader.load import default_functions
 from grader.load_limits import SKIPPED_DIRS, LoadLimits
 from grader.syntax_errors import parse_quietly
 
@@ -30,8 +30,9 @@ WARN_AT = 2
 _MAX_FILES_LOOKED_AT = 2000
 
 
-def submission_like_entries(folder: Path, required: tuple[str, ...] = CONV_FUNCTIONS) -> list[str]:
+def submission_like_entries(folder: Path, required: tuple[str, ...] | None = None) -> list[str]:
     """Names of the top-level entries of ``folder`` that each look like a whole submission."""
+    required = required or default_functions()
     found = []
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)

@@ -18,7 +18,7 @@ from grader.class_folder import CLASS_AT, WARN_AT, submission_like_entries
 from grader.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
 from grader.gradescope import to_gradescope
-from grader.harness import conv2d
+from grader.harness import assignments
 from grader.harness.text import clean
 from grader.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
@@ -34,6 +34,9 @@ def sandbox_option(function):
 
 
 def config_option(function):
+    """--config and --assignment: together they make the grading's configuration."""
+    function = click.option("--assignment", type=click.Choice(sorted(assignments.PACKS)), default=None,
+                            help=f"The assignment pack (default: the config file's, else {assignments.DEFAULT}).")(function)
     return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                         help="JSON file overriding the rubric, limits or timing budget.")(function)
 
@@ -81,7 +84,7 @@ def print_summary(result: GradeResult) -> None:
         earned = groups.setdefault(check.group, [0.0, 0.0])
         earned[0] += check.score
         earned[1] += check.max_score
-    order = list(conv2d.DEFAULT_RUBRIC["points"])  # the rubric's order, then speed
+    order = list(assignments.get(result.assignment).DEFAULT_RUBRIC["points"])  # the rubric's order, then speed
     ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
                err=True)
@@ -111,11 +114,11 @@ def print_summary(result: GradeResult) -> None:
         click.echo(f"  note: {note}", err=True)
 
 
-def refuse_a_class(submission: Path, one_student: bool) -> None:
+def refuse_a_class(submission: Path, one_student: bool, functions: tuple[str, ...]) -> None:
     """A folder whose entries each look like a submission is a class: grade-all grades it."""
     if not submission.is_dir():
         return
-    entries = submission_like_entries(submission)
+    entries = submission_like_entries(submission, functions)
     # Entry names are the students' own file names: escaped before they reach a terminal.
     shown = ", ".join(clean(name) for name in entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
     if len(entries) >= CLASS_AT and not one_student:
@@ -145,7 +148,7 @@ def render(result: GradeResult, output_format: str) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="convgrade")
 def cli() -> None:
-    """convgrade: grade numpy convolution layers (CS231n API) in a sandbox, with honest timing."""
+    """convgrade: grade numpy layers (CS231n assignments, one pack each) in a sandbox, with honest timing."""
 
 
 @cli.command()
@@ -159,8 +162,8 @@ def cli() -> None:
 @click.option("--cpu", type=int, help="Core to run (and time) on; default: the last allowed core.")
 @click.option("--one-student", is_flag=True,
               help="Grade a folder as one student even when its entries look like several students' submissions.")
-def grade(submission: Path, sandbox: str, output_format: str, config_path: Path | None, out: Path | None,
-          seed: int | None, cpu: int | None, one_student: bool) -> None:
+def grade(submission: Path, sandbox: str, output_format: str, config_path: Path | None, assignment: str | None,
+          out: Path | None, seed: int | None, cpu: int | None, one_student: bool) -> None:
     """Grade one SUBMISSION: a .py file, a folder, a .zip or an .ipynb.
 
     The result goes to --out, or to standard output when that is a file or a pipe
@@ -168,10 +171,10 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
     """
     from grader.grade import grade_submission
 
-    config = GradingConfig.load(config_path)
+    config = GradingConfig.load(config_path, assignment)
     warn_without_secret(config, seed)
     print_config_warnings(config)
-    refuse_a_class(submission, one_student)
+    refuse_a_class(submission, one_student, tuple(config.pack().STUDENT_FUNCTIONS.values()))
     result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, cpu=cpu)
     print_summary(result)
     # A not-gradable result is still written as convgrade JSON (it says so); Gradescope
@@ -204,8 +207,8 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
               help="Grade on this Dask scheduler's workers (`convgrade worker`), not on this machine.")
 def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandbox: str, jobs: int | None,
                       force: bool, roster: Path | None, anonymize: bool, hide_unranked_scores: bool, salt: str,
-                      output_format: str, config_path: Path | None, seed: int | None, exclusive_timing: bool,
-                      scheduler: str | None) -> None:
+                      output_format: str, config_path: Path | None, assignment: str | None, seed: int | None,
+                      exclusive_timing: bool, scheduler: str | None) -> None:
     """Grade every submission in the folder SUBMISSIONS (one entry per student) into --out.
 
     Re-running skips students whose submission, grader version and configuration are
@@ -215,7 +218,7 @@ def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandb
     """
     from grader.batch import BatchInterrupted, grade_all
 
-    config = GradingConfig.load(config_path)
+    config = GradingConfig.load(config_path, assignment)
     warn_without_secret(config, seed)
     print_config_warnings(config)
     try:
@@ -244,14 +247,15 @@ def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandb
               help="Output folder: leaderboard.{json,md,html}, scores.csv (and gradescope/ with --format gradescope).")
 @class_output_options
 def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anonymize: bool,
-                        hide_unranked_scores: bool, salt: str, output_format: str, config_path: Path | None) -> None:
+                        hide_unranked_scores: bool, salt: str, output_format: str, config_path: Path | None,
+                        assignment: str | None) -> None:
     """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
     output folder, or its results/ folder), without grading anything: after a regrade,
     or with another roster or anonymization. --out may be RESULTS_DIR itself."""
     from grader.batch import rebuild_leaderboard
 
     summary = rebuild_leaderboard(results_dir, out, roster=roster, anonymize=anonymize, anonymize_salt=salt,
-                                  output_format=output_format, config=GradingConfig.load(config_path),
+                                  output_format=output_format, config=GradingConfig.load(config_path, assignment),
                                   hide_unranked_scores=hide_unranked_scores)
     counts = summary.leaderboard_counts or {}
     click.echo(f"{sum(counts.values())} results: {counts.get('ranked', 0)} ranked. Leaderboard: "

@@ -1,6 +1,6 @@
 """The grading configuration: rubric, tolerances, limits and timing budget, validated.
 
-Defaults come from the assignment's declaration (``grader.harness.conv2d``); a course
+Defaults come from the assignment's pack (``grader.harness.assignments``); a course
 overrides any part with a JSON file (``--config``). Its hash is recorded in every
 result, so a batch knows when a regrade is needed.
 """
@@ -13,12 +13,13 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.errors import UsageError
-from grader.harness import conv2d
+from grader.harness import assignments
+from grader.harness.job import GradingJob
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -46,21 +47,20 @@ class SpeedRubric(Strict):
 
 
 class Rubric(Strict):
-    points: dict[str, float] = Field(default_factory=lambda: dict(conv2d.DEFAULT_RUBRIC["points"]))
-    tolerance: float = Field(conv2d.DEFAULT_RUBRIC["tolerance"], gt=0, lt=1)
+    """Defaults here are the default pack's; ``GradingConfig`` fills them from the pack it names."""
+
+    points: dict[str, float] = Field(default_factory=lambda: dict(assignments.default().DEFAULT_RUBRIC["points"]))
+    tolerance: float = Field(assignments.default().DEFAULT_RUBRIC["tolerance"], gt=0, lt=1)
     speed: SpeedRubric = Field(default_factory=SpeedRubric)
     hidden_visibility: Literal["visible", "hidden", "after_due_date", "after_published"] = "visible"
 
     @field_validator("points")
     @classmethod
-    def _known_groups(cls, points: dict[str, float]) -> dict[str, float]:
-        unknown = set(points) - set(conv2d.DEFAULT_RUBRIC["points"])
-        if unknown:
-            raise ValueError(f"unknown rubric groups {sorted(unknown)}; known: {sorted(conv2d.DEFAULT_RUBRIC['points'])}")
+    def _non_negative(cls, points: dict[str, float]) -> dict[str, float]:
         negative = [f"{group} is {value:g}" for group, value in points.items() if value < 0]
         if negative:
             raise ValueError(f"{', '.join(negative)}: points must be >= 0")
-        return {**conv2d.DEFAULT_RUBRIC["points"], **points}
+        return points
 
 
 class Limits(Strict):
@@ -155,13 +155,13 @@ class Course(Strict):
 
     title: str | None = Field(None, description="Shown on the leaderboard instead of the assignment id.")
     gradebook_column: str | None = Field(
-        None, description="The Canvas gradebook column, e.g. 'Conv layers (123456)' to update that assignment.")
+        None, description="The Canvas gradebook column, e.g. 'Layers (123456)' to update that assignment.")
 
 
 class GradingConfig(Strict):
-    assignment: Literal["cs231n-conv"] = conv2d.NAME
+    assignment: str = Field(assignments.DEFAULT, description="The assignment pack: " + ", ".join(assignments.PACKS))
     rubric: Rubric = Field(default_factory=Rubric)
-    hidden_cases: int = Field(len(conv2d.HIDDEN_SHAPES), ge=1, le=64)
+    hidden_cases: int = Field(len(assignments.default().HIDDEN_SHAPES), ge=1, le=64)
     limits: Limits = Field(default_factory=Limits)
     timing: TimingSettings = Field(default_factory=TimingSettings)
     seed_secret: str | None = Field(None, exclude=True, repr=False, description=(
@@ -171,6 +171,41 @@ class GradingConfig(Strict):
     forbidden: ForbiddenCalls = Field(default_factory=ForbiddenCalls)
     course: Course = Field(default_factory=Course)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pack_defaults(cls, raw: Any) -> Any:
+        """The named pack's rubric, tolerance and hidden-case count fill what the file leaves out."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("assignment", assignments.DEFAULT), str):
+            return raw
+        name = raw.get("assignment", assignments.DEFAULT)
+        if name not in assignments.PACKS:
+            raise ValueError(f"assignment: unknown assignment {name!r}; known: {', '.join(sorted(assignments.PACKS))}")
+        pack = assignments.get(name)
+        rubric = raw.get("rubric", {})
+        if isinstance(rubric, Rubric):
+            rubric = rubric.model_dump()
+        if isinstance(rubric, dict):
+            points = rubric.get("points", {})
+            if isinstance(points, dict):
+                unknown = set(points) - set(pack.DEFAULT_RUBRIC["points"])
+                if unknown:
+                    raise ValueError(f"unknown rubric groups {sorted(unknown)} for {name}; "
+                                     f"known: {sorted(pack.DEFAULT_RUBRIC['points'])}")
+                points = {**pack.DEFAULT_RUBRIC["points"], **points}
+            rubric = {"tolerance": pack.DEFAULT_RUBRIC["tolerance"], **rubric, "points": points}
+        return {"hidden_cases": len(pack.HIDDEN_SHAPES), **raw, "rubric": rubric}
+
+    @model_validator(mode="after")
+    def _fits_pack(self) -> "GradingConfig":
+        sizes = assignments.get(self.assignment).SPEED_SIZES
+        if self.timing.size not in sizes:
+            raise ValueError(f"timing.size {self.timing.size!r} is not a size of {self.assignment}: {', '.join(sizes)}")
+        return self
+
+    def pack(self):
+        """The assignment pack this configuration grades."""
+        return assignments.get(self.assignment)
+
     def config_hash(self) -> str:
         # No forbidden calls (the default) leaves the hash as it was before the option existed:
         # adding the option regrades nobody; setting it regrades everyone, as it should.
@@ -179,8 +214,9 @@ class GradingConfig(Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def harness_job(self, seed: int) -> dict:
-        """The part of the harness's job that comes from configuration."""
-        return {
+        """The part of the harness's job that comes from configuration, built through the
+        harness's own type (``grader.harness.job``), which the harness checks again."""
+        return GradingJob.from_json({
             "assignment": self.assignment,
             "seed": seed,
             "hidden_cases": self.hidden_cases,
@@ -189,7 +225,9 @@ class GradingConfig(Strict):
             "limits": self.limits.model_dump(),
             # Module patterns the student worker's hook watches for during check calls (call_watch).
             "forbidden_modules": list(self.forbidden.modules),
-        }
+            # The sandbox sizes a container from it without knowing the assignment.
+            "worker_address_space_bytes": self.pack().worker_address_space_bytes(self.limits.model_dump()),
+        }).as_json()
 
     def warnings(self) -> list[str]:
         """Settings that are valid but almost certainly not what the course meant."""
@@ -214,13 +252,14 @@ class GradingConfig(Strict):
         return round(math.fsum([*self.rubric.points.values(), speed]), 6)
 
     @classmethod
-    def load(cls, path: Path | None) -> "GradingConfig":
-        """The defaults overridden by the JSON file at ``path``.
+    def load(cls, path: Path | None, assignment: str | None = None) -> "GradingConfig":
+        """The defaults overridden by the JSON file at ``path``; ``assignment`` (the
+        command line's ``--assignment``) names the pack, and must agree with the file's.
 
         Raises UsageError listing every problem, one line each: the option's path, what
         is wrong, and for an unknown name the closest known one."""
         if path is None:
-            return cls()
+            return cls._for(assignment)
         try:
             raw = json.loads(Path(path).read_text())
         except FileNotFoundError as exc:
@@ -231,8 +270,15 @@ class GradingConfig(Strict):
             where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
             raise UsageError(f"config file {path} is not valid JSON{where}: "
                              f"{getattr(exc, 'msg', None) or exc.reason}") from exc
+        if assignment is not None and isinstance(raw, dict):
+            if raw.get("assignment", assignment) != assignment:
+                raise UsageError(f"config file {path} is for assignment {raw['assignment']!r}, "
+                                 f"but --assignment says {assignment!r}")
+            raw = {**raw, "assignment": assignment}
         problems: list[str] = []
-        known = _without_unknown_keys(raw, cls, "", problems)
+        named = raw.get("assignment") if isinstance(raw, dict) else None
+        pack_name = named if named in assignments.PACKS else assignments.DEFAULT
+        known = _without_unknown_keys(raw, cls, "", problems, pack_name)
         try:
             config = cls.model_validate(known)
         except ValidationError as exc:
@@ -241,6 +287,15 @@ class GradingConfig(Strict):
             count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
             raise UsageError(f"config file {path} has {count}:\n" + "\n".join(f"  {p}" for p in problems))
         return config
+
+    @classmethod
+    def _for(cls, assignment: str | None) -> "GradingConfig":
+        if assignment is None:
+            return cls()
+        try:
+            return cls(assignment=assignment)
+        except ValidationError as exc:
+            raise UsageError("; ".join(_one_line(error) for error in exc.errors())) from exc
 
 
 def _path(prefix: str, key) -> str:
@@ -255,7 +310,8 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     return f"{hint} (known: {', '.join(known)})"
 
 
-def _without_unknown_keys(raw, model: type[BaseModel], prefix: str, problems: list[str]):
+def _without_unknown_keys(raw, model: type[BaseModel], prefix: str, problems: list[str],
+                          pack_name: str = assignments.DEFAULT):
     """``raw`` without the keys ``model`` does not know (each reported in ``problems``), so
     that validation reports what is wrong with the known ones, not the same key twice."""
     if not isinstance(raw, dict):
@@ -271,9 +327,9 @@ def _without_unknown_keys(raw, model: type[BaseModel], prefix: str, problems: li
             continue
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            value = _without_unknown_keys(value, annotation, where, problems)
+            value = _without_unknown_keys(value, annotation, where, problems, pack_name)
         elif model is Rubric and key == "points" and isinstance(value, dict):
-            groups = list(conv2d.DEFAULT_RUBRIC["points"])
+            groups = list(assignments.get(pack_name).DEFAULT_RUBRIC["points"])
             for group in [g for g in value if g not in groups]:
                 problems.append(f"{_path(where, group)}: unknown rubric group{_did_you_mean(group, groups)}")
             value = {g: v for g, v in value.items() if g in groups}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from grader.harness import conv2d
+from grader.harness import assignments
 from grader.quiet_compiler import quiet_compiler
 from grader.result import Check, CheckStatus, ForbiddenUse, Integrity
 
@@ -144,8 +144,11 @@ def _reached(calls: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-def static_uses(root: Path, patterns: list[str]) -> list[ForbiddenUse]:
-    """Every forbidden name in the submission's Python files, attributed to a graded function."""
+def static_uses(root: Path, patterns: list[str], student_functions: dict[str, str] | None = None
+                ) -> list[ForbiddenUse]:
+    """Every forbidden name in the submission's Python files, attributed to a graded function
+    (``student_functions``: the pack's, {"forward": name, ...}; default: the default pack's)."""
+    student_functions = student_functions or assignments.default().STUDENT_FUNCTIONS
     if not patterns:
         return []
     found, calls = [], {}
@@ -166,7 +169,7 @@ def static_uses(root: Path, patterns: list[str]) -> list[ForbiddenUse]:
             found.append((function, str(relative), line, name))
         for function, callees in visitor.calls.items():
             calls.setdefault(function, set()).update(callees)
-    reach = {fn: _reached(calls, name) for fn, name in conv2d.STUDENT_FUNCTIONS.items()}
+    reach = {fn: _reached(calls, name) for fn, name in student_functions.items()}
     uses, seen = [], set()
     for function, file, line, name in found:
         owners = [fn for fn, reached in reach.items() if function and function in reached] or ["module"]
@@ -184,20 +187,22 @@ def runtime_uses(observed: list[dict]) -> list[ForbiddenUse]:
             for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward")]
 
 
-def review(root: Path, observed: list[dict], patterns: list[str], policy: str) -> Integrity | None:
+def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
+           student_functions: dict[str, str] | None = None) -> Integrity | None:
     """The staff's integrity block, or None when the course forbids nothing."""
     if not patterns:
         return None
-    uses = static_uses(root, patterns) + runtime_uses(observed)
+    uses = static_uses(root, patterns, student_functions) + runtime_uses(observed)
     zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
     return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed)
 
 
-def zero(checks: list[Check], functions: list[str]) -> list[Check]:
+def zero(checks: list[Check], functions: list[str], student_functions: dict[str, str] | None = None) -> list[Check]:
     """The zero policy: every check of these functions fails with no points, saying why
     (not which call: the evidence is for staff)."""
+    names = student_functions or assignments.default().STUDENT_FUNCTIONS
     message = ("scored 0: the course forbids a call this function makes (see the course's rules; "
                "staff have the details)")
     return [check.model_copy(update={"score": 0.0, "status": CheckStatus.FAILED,
-                                     "message": f"{conv2d.STUDENT_FUNCTIONS[check.function]} {message}"})
+                                     "message": f"{names[check.function]} {message}"})
             if check.function in functions else check for check in checks]

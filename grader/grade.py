@@ -20,7 +20,6 @@ import jsonschema
 from grader import __version__, forbidden, whatif
 from grader.config import GradingConfig
 from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
-from grader.harness import conv2d
 from grader.harness.text import clean_tree
 from grader.hints import SourceContext, hint_for
 from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
@@ -36,13 +35,17 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _functions(config: GradingConfig) -> tuple[str, ...]:
+    return tuple(config.pack().STUDENT_FUNCTIONS.values())
+
+
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
-    case = conv2d.speed_case_name(config.timing.size)
+    case = config.pack().speed_case_name(config.timing.size)
     return [FunctionTiming(function=fn, measured=False, reason=reason, case=case) for fn in ("forward", "backward")]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
-    return [{**identity, "passed": False, "message": message} for identity in conv2d.check_plan(config.hidden_cases)]
+    return [{**identity, "passed": False, "message": message} for identity in config.pack().check_plan(config.hidden_cases)]
 
 
 # A submission that cannot be loaded or imported fails one check, which says why, once;
@@ -73,7 +76,7 @@ def grade_submission(
     hide_paths = tuple(hide_paths) + (Path(path).resolve(),)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
-            loaded = load_submission(Path(path), Path(staging))
+            loaded = load_submission(Path(path), Path(staging), required=_functions(config))
         except SubmissionError as exc:
             if seed is None:
                 seed, derivation = content_seed(_file_digest(Path(path)), config)
@@ -128,7 +131,7 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
         FunctionTiming(**report["timing"][0]), FunctionTiming(**report["timing"][1])
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
-    planned = [identity["id"] for identity in conv2d.check_plan(config.hidden_cases)]
+    planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
 
@@ -153,9 +156,9 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     timing = [FunctionTiming(**t) for t in report["timing"]]
     checks = score_checks(raw_checks, config) + speed_checks(timing, config)
     integrity = forbidden.review(loaded.root, report.get("observed_forbidden") or [], list(config.forbidden.modules),
-                                 config.forbidden.policy)
+                                 config.forbidden.policy, config.pack().STUDENT_FUNCTIONS)
     if integrity is not None and integrity.zeroed:
-        checks = forbidden.zero(checks, integrity.zeroed)
+        checks = forbidden.zero(checks, integrity.zeroed, config.pack().STUDENT_FUNCTIONS)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
     failure = None
     if not imported["ok"]:
@@ -184,23 +187,24 @@ def _isolation(sandboxing: dict) -> dict:
     return {"level": "unknown", "lacks": list(sandboxing.get("notes") or [])}
 
 
-def submission_sha256(path: Path) -> str | None:
+def submission_sha256(path: Path, config: GradingConfig | None = None) -> str | None:
     """The ``submission.sha256`` that grading ``path`` records, found without grading it.
 
     Only loads (nothing of the student's runs). None when the recorded hash would not
-    follow the content: a folder that cannot be loaded is recorded by its name.
+    follow the content: a folder that cannot be loaded is recorded by its name. ``config``
+    names the assignment, whose functions choose a folder's entry (default: the default pack).
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="convgrade-hash-") as staging:
         try:
-            return load_submission(path, Path(staging)).sha256
+            return load_submission(path, Path(staging), required=_functions(config or GradingConfig())).sha256
         except SubmissionError:
             return _file_digest(path) if path.is_file() else None
 
 
-def content_sha256(path: Path) -> str:
+def content_sha256(path: Path, config: GradingConfig | None = None) -> str:
     """The hash that grading ``path`` records and derives its default seed from."""
-    return submission_sha256(path) or _file_digest(Path(path))
+    return submission_sha256(path, config) or _file_digest(Path(path))
 
 
 def grader_failure_result(path: Path, message: str, config: GradingConfig, seed: int | None,

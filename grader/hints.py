@@ -2,7 +2,7 @@
 
 The sandbox reports an error as text (type, message, the student's own traceback).
 Here, on the host, that text is matched against the mechanical causes that real
-submissions fail on before their convolution ever runs (Python 2 code, names and
+submissions fail on before their layer ever runs (Python 2 code, names and
 modules removed from NumPy, imports of modules the grader does not have), and the
 student's source is read, when it is available, to name the line to change.
 

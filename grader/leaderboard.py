@@ -6,7 +6,7 @@ The published boards (reasons, per-function boards, the public form) are built o
 ``grader.boards``; renderings for people in ``leaderboard_render``; gradebook CSVs in ``grader.gradebook``.
 
 Who is ranked and how ties are broken is written down once, on ``build_leaderboard``.
-Nothing here knows about convolutions: it reads only the generic parts of a result
+Nothing here knows about any one assignment: it reads only the generic parts of a result
 (checks and their groups, the "forward"/"backward" timings, the score).
 """
 

@@ -33,14 +33,18 @@ from typing import Literal
 from grader.entry_choice import Loaded, checked_entry_functions, choose_entry, nothing_defined, partial_note
 from grader.errors import SubmissionError, UsageError
 from grader.folder_scan import scan_folder
+from grader.harness import assignments
 from grader.load_limits import LoadLimits
 from grader.notebook import notebook_to_module
 from grader.staging import StagingArea, check_size, open_source, read_capped
 from grader.zip_members import validated_members
 
-# The functions of the CS231n convolution assignment; callers grading another
-# assignment pass their own names.
-CONV_FUNCTIONS = ("conv_forward_naive", "conv_backward_naive")
+
+def default_functions() -> tuple[str, ...]:
+    """The default assignment pack's student functions; callers grading another
+    assignment pass their pack's names."""
+    return tuple(assignments.default().STUDENT_FUNCTIONS.values())
+
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def load_submission(
     path: Path,
     staging_dir: Path,
     *,
-    required: tuple[str, ...] = CONV_FUNCTIONS,
+    required: tuple[str, ...] | None = None,
     limits: LoadLimits = LoadLimits(),
     rewrite: dict[str, bytes] | None = None,
 ) -> LoadedSubmission:
@@ -79,6 +83,7 @@ def load_submission(
     submission is unusable (the student's fault); nothing is left in ``staging_dir`` then.
     """
     path = Path(path)
+    required = required or default_functions()
     if not path.exists():
         raise UsageError(f"submission not found: {path}")
     # abspath, not resolve: "." gets a name, and a symlinked submission keeps the name

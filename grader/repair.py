@@ -2,8 +2,8 @@
 
 Some submissions fail at their first line of Python 2, old NumPy, a file saved with
 mixed tabs, an import of a module the grader does not have, or an unresolved merge,
-and their convolution is never run. Repairing those mechanically lets the grader tell
-the student what the convolution itself does (``grader.whatif``). The score is always
+and their layer is never run. Repairing those mechanically lets the grader tell
+the student what the layer itself does (``grader.whatif``). The score is always
 what the file as submitted earns.
 
 Every rule is conservative: it changes only what fails in Python 3 or the current
@@ -448,7 +448,7 @@ def import_lines(tree: ast.Module, module: str) -> list[int]:
 
 # --- Python 2 division -----------------------------------------------------------------
 
-# Dict keys of the assignment's parameters (conv_param, pool_param): integers by its API.
+# Dict keys of the assignment packs' plain-value parameters (PARAM_NAME): integers by their API.
 _INTEGER_PARAMETERS = {"stride", "pad", "pool_height", "pool_width"}
 
 

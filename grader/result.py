@@ -79,14 +79,14 @@ class FunctionTiming(Strict):
         "reference worker and subtracted from every time of both sides (median over the pairs)."))
     student_times_s: list[float] = Field(default_factory=list)
     reference_times_s: list[float] = Field(default_factory=list)
-    # Speed against the machine (measured by the harness; see conv2d.timed_flops, same_shape_gemm).
+    # Speed against the machine (measured by the harness; see the pack's timed_flops, same_shape_gemm).
     flops: int | None = Field(None, description="Floating-point operations of one timed call, as the assignment "
                                                 "declares them (forward 2*N*F*C*HH*WW*H'*W', backward twice that).")
     student_gflops: float | None = Field(None, description="flops / student_median_s / 1e9.")
     reference_gflops: float | None = Field(None, description="flops / reference_median_s / 1e9.")
     peak_gflops: float | None = Field(None, description=(
-        "GFLOP/s of a numpy matrix product of the same shape, timed in the reference worker on the grading core "
-        "after the trials: what an im2col convolution cannot beat there."))
+        "GFLOP/s of a numpy matrix product of the shape the assignment pack declares for this size, timed in the "
+        "reference worker on the grading core after the trials: what code reduced to that product cannot beat there."))
     percent_of_peak: float | None = Field(None, description="100 * student_gflops / peak_gflops.")
     reference_percent_of_peak: float | None = Field(None, description="100 * reference_gflops / peak_gflops.")
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 
 from grader.config import GradingConfig
-from grader.harness import conv2d
+from grader.harness.assignments.layer import is_hidden_check
 from grader.result import Check, CheckStatus, FunctionTiming
 from grader.speed_words import describe_speed
 
@@ -40,13 +40,13 @@ def _exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
-def _covered_calls_correct(raw_checks: list[dict], functions: tuple[str, ...]) -> bool:
+def _covered_calls_correct(raw_checks: list[dict], functions: tuple[str, ...], property_groups: dict) -> bool:
     return any(raw["passed"] for raw in raw_checks
-               if raw["function"] in functions and raw["group"] not in conv2d.PROPERTY_GROUPS)
+               if raw["function"] in functions and raw["group"] not in property_groups)
 
 
-def _unearned_property_message(raw: dict, functions: tuple[str, ...]) -> str:
-    names = " or ".join(conv2d.STUDENT_FUNCTIONS[fn] for fn in functions)
+def _unearned_property_message(raw: dict, functions: tuple[str, ...], student_functions: dict[str, str]) -> str:
+    names = " or ".join(student_functions[fn] for fn in functions)
     return (f"{raw['message']}; but no call of {names} returned a correct output, and this check earns its points "
             "only alongside at least one correct answer (code that crashes or returns nothing changes no input either)")
 
@@ -56,14 +56,15 @@ def score_checks(raw_checks: list[dict], config: GradingConfig) -> list[Check]:
     group_sizes: dict[str, int] = {}
     for raw in raw_checks:
         group_sizes[raw["group"]] = group_sizes.get(raw["group"], 0) + 1
+    pack = config.pack()
     checks = []
     for raw in raw_checks:
         share = float(_exact(config.rubric.points.get(raw["group"], 0.0)) / group_sizes[raw["group"]])
         passed, message = bool(raw["passed"]), raw["message"]
-        covered = conv2d.PROPERTY_GROUPS.get(raw["group"])
-        if passed and covered is not None and not _covered_calls_correct(raw_checks, covered):
-            passed, message = False, _unearned_property_message(raw, covered)
-        hidden = raw["id"].split("/")[1].startswith("hidden") if "/" in raw["id"] else False
+        covered = pack.PROPERTY_GROUPS.get(raw["group"])
+        if passed and covered is not None and not _covered_calls_correct(raw_checks, covered, pack.PROPERTY_GROUPS):
+            passed, message = False, _unearned_property_message(raw, covered, pack.STUDENT_FUNCTIONS)
+        hidden = is_hidden_check(raw["id"])
         checks.append(Check(
             id=raw["id"], name=raw["name"], function=raw["function"], group=raw["group"],
             status=CheckStatus.PASSED if passed else CheckStatus.FAILED,

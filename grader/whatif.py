@@ -1,11 +1,11 @@
 """What-if feedback: when a submission's first error is mechanical, grade a repaired copy.
 
 A student whose file stops at `print "x"`, `np.int`, an unused `import matplotlib` or a
-merge-conflict marker learns only that first error, and nothing about the convolution
+merge-conflict marker learns only that first error, and nothing about the layer
 they wrote. Here the entry module is repaired by ``grader.repair`` (conservative rules,
 each listed with its line) and the copy is graded in the same sandbox, under the same
 limits, with the same hidden cases (the same seed). The result gets a separate section
-("with these 3 mechanical fixes, your convolution would pass 33 of 37 checks: forward
+("with these 3 mechanical fixes, your <pack SUBJECT> would pass 33 of 37 checks: forward
 right, backward wrong at pad 0 ..."); the score, the checks and the leaderboard stay
 what the file as submitted earns.
 
@@ -114,7 +114,7 @@ def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConf
             variants.append(variant)
     if not variants:
         return None
-    return WhatIf(first_error=first.cause, summary=" ".join(_sentence(v) for v in variants), variants=variants)
+    return WhatIf(first_error=first.cause, summary=" ".join(_sentence(v, config.pack().SUBJECT) for v in variants), variants=variants)
 
 
 def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> WhatIfVariant | None:
@@ -188,7 +188,8 @@ class _CopyRunner:
             "limits": self.config.limits.model_copy(update={"deadline_s": left})})
         with tempfile.TemporaryDirectory(prefix="convgrade-whatif-") as staging:
             try:
-                loaded = load_submission(self.path, Path(staging), rewrite={entry: text.encode("utf-8")})
+                loaded = load_submission(self.path, Path(staging), rewrite={entry: text.encode("utf-8")},
+                                         required=tuple(self.config.pack().STUDENT_FUNCTIONS.values()))
             except SubmissionError as exc:
                 return _Outcome([], f"the repaired copy still does not load: {exc}", str(exc))
             job = SandboxJob(
@@ -285,14 +286,14 @@ def _verdict(checks: list[dict]) -> str:
     return ", ".join(parts)
 
 
-def _sentence(variant: WhatIfVariant) -> str:
+def _sentence(variant: WhatIfVariant, subject: str) -> str:
     count = len(variant.repairs)
     fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
     lead = f"With {'this' if count == 1 else 'these'} {fixes}" if variant.label == "with these fixes" else \
         f"{variant.label[0].upper()}{variant.label[1:]} ({fixes})"
     if variant.error:
         return f"{lead}: {variant.error}."
-    return f"{lead}, your convolution would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
+    return f"{lead}, your {subject} would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
 
 
 def _first_line(text: str) -> str:

@@ -563,7 +563,7 @@ def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_pa
 
 def passing_report(config) -> dict:
     """A whole harness report in which every planned check passed (nothing timed)."""
-    from grader.harness import conv2d
+    from grader.harness.assignments import cs231n_conv as conv2d
 
     return {"import": {"ok": True, "message": "", "functions": {"conv_forward_naive": True,
                                                                  "conv_backward_naive": True}},

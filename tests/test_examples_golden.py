@@ -53,6 +53,14 @@ EXAMPLES = [
 @pytest.mark.parametrize("example, score, failure_text", EXAMPLES)
 def test_example_matches_golden(example, score, failure_text, examples_dir, quick_config, request):
     result = grade_submission(examples_dir / f"{example}.py", get_sandbox("process"), quick_config, seed=SEED)
+    matches_golden(result, score, failure_text, GOLDEN_DIR / f"{example}.json",
+                   request.config.getoption("--update-golden"))
+
+
+def matches_golden(result, score: float | None, failure_text: str | None, golden: Path, update: bool) -> None:
+    """What every example's result must be: valid, gradable, its score (or a partial one),
+    the message among its failed checks (or no failure, and timed), and its golden JSON.
+    ``failure_text`` is a regular expression; ``.`` crosses the lines of a message."""
     document = result.model_dump(mode="json")
     jsonschema.validate(document, SCHEMA)
     assert result.gradable
@@ -65,11 +73,11 @@ def test_example_matches_golden(example, score, failure_text, examples_dir, quic
         assert failed_messages == []
         assert all(t.measured for t in result.timing)
     else:
-        assert any(re.search(failure_text, m) for m in failed_messages), failed_messages[:3]
+        assert any(re.search(failure_text, m, re.S) for m in failed_messages), failed_messages[:3]
 
-    golden = GOLDEN_DIR / f"{example}.json"
     actual = json.dumps(masked(document), indent=2, sort_keys=True) + "\n"
-    if request.config.getoption("--update-golden"):
+    if update:
         golden.write_text(actual)
     assert golden.exists(), f"no golden file {golden.name}: run pytest with --update-golden"
-    assert comparable(actual) == comparable(golden.read_text()), f"{example} differs from {golden.name} (if intended: --update-golden)"
+    assert comparable(actual) == comparable(golden.read_text()), \
+        f"{result.submission.id} differs from {golden.name} (if intended: --update-golden)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.config import GradingConfig, Rubric, SpeedRubric
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 from grader.result import FunctionTiming
 from grader.scoring import score_checks, speed_checks, total
 from grader.speed_words import describe_speed, interval_label

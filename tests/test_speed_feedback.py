@@ -10,7 +10,8 @@ import pytest
 
 from grader.boards import build_boards
 from grader.gradescope import to_gradescope
-from grader.harness import conv2d, line_feedback, speed_feedback
+from grader.harness import line_feedback, speed_feedback
+from grader.harness.assignments import cs231n_conv as conv2d
 
 
 def test_declared_flops_are_the_same_shape_gemms():
@@ -23,7 +24,7 @@ def test_declared_flops_are_the_same_shape_gemms():
 
 def test_machine_figures_relate_times_to_the_peak():
     flops = conv2d.timed_flops("forward", "small")
-    figures = speed_feedback.machine_figures("forward", "small", student_s=0.004, reference_s=0.001, peak_s=0.0005)
+    figures = speed_feedback.machine_figures(conv2d, "forward", "small", student_s=0.004, reference_s=0.001, peak_s=0.0005)
     assert figures["student_gflops"] == pytest.approx(flops / 0.004 / 1e9)
     assert figures["percent_of_peak"] == pytest.approx(12.5)
     assert figures["reference_percent_of_peak"] == pytest.approx(50.0)

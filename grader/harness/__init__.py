@@ -2,7 +2,7 @@
 
     __main__   reads the job, prints the one JSON report
     run        the grading: workers, checks, timing, report
-    conv2d     everything specific to the convolution assignment
+    assignments  the assignment packs (everything specific to one assignment) and their registry
     workers    the harness's side of a worker process (start, call, deadline, kill)
     worker     the worker itself (runs the untrusted module; believed in nothing)
     protocol   framing and the shared-memory arena, used by both sides

@@ -16,8 +16,11 @@ def main() -> int:
     raw = os.environ.pop("CONVGRADE_JOB", None) or sys.stdin.read()
     try:
         job = json.loads(raw)
+        from .job import GradingJob
         from .lockdown import enter_pid_namespace
         from .run import Run
+
+        GradingJob.from_json(job)  # the host built it through the same types; a mismatch stops here
 
         if job.get("isolate_namespaces") and os.geteuid() == 0:
             enter_pid_namespace()  # Run reports whether it is process 1 of a namespace

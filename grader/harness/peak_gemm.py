@@ -1,8 +1,8 @@
-"""The grading core's own peak, for one convolution's shape: a plain numpy matrix product
-of the same shape (``conv2d.same_shape_gemm``), run in the REFERENCE worker and timed by
+"""The grading core's own peak, for one timed shape: a plain numpy matrix product
+of the shape the assignment pack declares (``same_shape_gemm``), run in the REFERENCE worker and timed by
 the harness on the same clock as every timed call.
 
-It is what an im2col convolution cannot beat on this core with this BLAS, so a timed
+It is what an im2col layer cannot beat on this core with this BLAS, so a timed
 function's GFLOP/s over the product's GFLOP/s is its "percentage of peak". Operands are
 made once per shape (the first call, untimed by the harness as a warm-up) and kept.
 """

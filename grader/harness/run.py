@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import conv2d as assignment
-from . import isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
+from . import assignments, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -111,11 +110,16 @@ class Run:
         deadline = float(self.limits["deadline_s"])
         self.ends_at = time.monotonic() + deadline - max(2.0, 0.05 * deadline)
         self.tolerance = float(job["tolerance"])
-        self.names = assignment.STUDENT_FUNCTIONS
+        self.pack = assignments.get(job["assignment"])  # everything the assignment declares
+        missing = assignments.missing_packages(self.pack)
+        if missing:
+            raise RuntimeError(f"{self.pack.NAME} needs {', '.join(missing)} in the grading environment; "
+                               f"install it (the Docker image installs every pack's packages)")
+        self.names = self.pack.STUDENT_FUNCTIONS
         self.checks: list[CheckRecord] = []
         self.events: list[str] = []
         self.input_changes: list[str] = []
-        # Changes to plain values (conv_param) are seen only by the student's own process,
+        # Changes to plain values (the pack's PARAM_NAME) are seen only by the student's own process,
         # which can forge that report: they are shown, never scored (each call gets a fresh
         # copy anyway, so such a change cannot touch grading).
         self.reported_changes: list[str] = []
@@ -243,7 +247,7 @@ class Run:
     def _limits(self, uid: int | None, cpu: int, home: str) -> WorkerLimits:
         lim = self.limits
         return WorkerLimits(
-            address_space_bytes=assignment.worker_address_space_bytes(lim),
+            address_space_bytes=self.pack.worker_address_space_bytes(lim),
             file_size_bytes=lim["file_size_bytes"],
             open_files=lim["open_files"],
             cpu_seconds=lim["cpu_seconds"],
@@ -262,13 +266,13 @@ class Run:
         )
 
     def _spec(self, role: str, cpu: int) -> WorkerSpec:
-        request, response = assignment.arena_sizes()
+        request, response = self.pack.arena_sizes()
         if role == "student":
             root, entry, functions = self.student_root, self.job["entry"], tuple(self.names.values())
             uid, home = self.student_uid, self.student_home
         else:
-            root, entry = self.reference_root, assignment.REFERENCE_ENTRY
-            functions, uid, home = tuple(assignment.REFERENCE_FUNCTIONS.values()), self.reference_uid, self.reference_home
+            root, entry = self.reference_root, self.pack.REFERENCE_ENTRY
+            functions, uid, home = tuple(self.pack.REFERENCE_FUNCTIONS.values()), self.reference_uid, self.reference_home
         return WorkerSpec(role=role, worker_dir=self.worker_dir, root=root, entry=entry, functions=functions,
                           workdir=home, limits=self._limits(uid, cpu, home), request_bytes=request,
                           response_bytes=response, output_limit=self.limits["output_bytes"],
@@ -306,9 +310,9 @@ class Run:
     def total_time_reached(self) -> str:
         return f"this grading's total time limit ({self.limits['deadline_s']:g} s) was reached"
 
-    def check_case(self, case: assignment.Case, cpu: int) -> None:
+    def check_case(self, case, cpu: int) -> None:
         started = clock_ns()
-        expected = assignment.expected_outputs(case)
+        expected = self.pack.expected_outputs(case)
         reference_s = (clock_ns() - started) / 1e9
         timeout = self.call_timeout(reference_s)
         forward_name, backward_name = self.names["forward"], self.names["backward"]
@@ -317,7 +321,7 @@ class Run:
         forward = None
         if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(forward_name):
             args, inputs = case.forward_call()
-            forward = self.student.call(forward_name, args, assignment.FORWARD_RESULTS, inputs, timeout, slot,
+            forward = self.student.call(forward_name, args, self.pack.FORWARD_RESULTS, inputs, timeout, slot,
                                         extra=self._watch_request())
             self._note_changes(forward, forward_name, case, args)
             self._note_observed(forward, "forward")
@@ -331,17 +335,17 @@ class Run:
         have_cache = forward is not None and forward.ok
         if not have_cache:
             cache_note = (" (your forward gave no usable cache here, so backward got the template's "
-                          "cache (x, w, b, conv_param))")
+                          f"cache {self.pack.TEMPLATE_CACHE})")
         backward = None
         if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(backward_name):
             # A worker restarted since the forward no longer holds its cache.
             still_kept = have_cache and any(kept[0] == slot for kept in self.student.kept)
             args, inputs = case.backward_call(slot if still_kept else None)
-            backward = self.student.call(backward_name, args, assignment.BACKWARD_RESULTS, inputs, timeout,
+            backward = self.student.call(backward_name, args, self.pack.BACKWARD_RESULTS, inputs, timeout,
                                          extra=self._watch_request())
             self._note_changes(backward, backward_name, case, args)
             self._note_observed(backward, "backward")
-        for label in assignment.BACKWARD_RESULTS:
+        for label in self.pack.BACKWARD_RESULTS:
             self._record(case, "backward", label, backward, expected[label], backward_name,
                          cache_note if backward is not None else "")
         self._forget(slot)
@@ -361,25 +365,26 @@ class Run:
         if self.student is not None and self.student.alive:
             self.student.forget([slot])
 
-    def _note_changes(self, outcome: CallOutcome, function_name: str, case: assignment.Case, args) -> None:
+    def _note_changes(self, outcome: CallOutcome, function_name: str, case, args) -> None:
         for name in outcome.inputs_changed:  # arrays: compared by the harness itself
             self.input_changes.append(f"{function_name} changed its input {name} {case.where}")
-        for name in [assignment.PARAM_NAME for i in outcome.changed_args if i < len(args) and "value" in args[i]]:
+        for name in [self.pack.PARAM_NAME for i in outcome.changed_args if i < len(args) and "value" in args[i]]:
             self.reported_changes.append(f"{function_name} changed its input {name} {case.where}")
 
-    def _record(self, case, function: str, label: str, outcome: CallOutcome | None, expected: np.ndarray,
-                function_name: str, suffix: str = "") -> None:
-        identity = assignment.check_identity(case.id, case.group, function, label)
+    def _record(self, case, function: str, label: str, outcome: CallOutcome | None,
+                expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "") -> None:
+        identity = self.pack.check_identity(case.id, case.group, function, label)
         if outcome is None:
             passed, message = False, self._unavailable_message(function_name)
         elif outcome.ok and label in outcome.results:
-            verdict = compare(label, outcome.results[label], expected, self.tolerance, case.where)
+            # A tuple: every answer the pack accepts (max pooling's two subgradients at ties).
+            accepted = expected if isinstance(expected, tuple) else (expected,)
+            verdicts = [compare(label, outcome.results[label], one, self.tolerance, case.where) for one in accepted]
+            verdict = next((v for v in verdicts if v.passed), verdicts[0])
             passed, message = verdict.passed, verdict.message
-            if case.id == "notebook-forward" and verdict.passed:
-                published = assignment.NOTEBOOK_FORWARD_OUT
-                got = outcome.results[label].array
-                diff = float(np.max(np.abs(got - published) / np.maximum(1e-8, np.abs(got) + np.abs(published))))
-                message += f"; the notebook prints 'difference: {diff:.2e}' (about 2e-08 expected)"
+            got = outcome.results[label].array
+            message += self.pack.published_note(case.id, got) if verdict.passed else \
+                self.pack.wrong_answer_note(case, label, got)
         else:
             passed, message = False, _describe_failure(outcome, function_name, self.limits["memory_bytes"], case.where)
             if outcome.status == "timeout" and self.time_left() <= 0:
@@ -402,7 +407,8 @@ class Run:
         if self.input_changes:
             shown = "; ".join(self.input_changes[:3])
             more = f" (and {len(self.input_changes) - 3} more)" if len(self.input_changes) > 3 else ""
-            message = f"{shown}{more}. Work on copies (e.g. np.pad returns a new array); never write into x, w, b, dout or conv_param"
+            message = (f"{shown}{more}. Work on copies (e.g. np.pad returns a new array); never write into "
+                       f"{self.pack.INPUT_NAMES}")
             passed = False
         elif self.import_error:
             passed, message = False, self.import_error
@@ -412,13 +418,13 @@ class Run:
             shown = "; ".join(self.reported_changes[:3])
             message += (f". Your own process reported: {shown}. The grader cannot verify a plain value's change "
                         f"(your process could hide it), so it is not scored; work on a copy all the same")
-        self.checks.append(CheckRecord(**assignment.INPUTS_CHECK, passed=passed, message=message))
+        self.checks.append(CheckRecord(**self.pack.INPUTS_CHECK, passed=passed, message=message))
 
     # -- timing ------------------------------------------------------------------------
 
     def untimed(self, reason: str | None) -> list[dict]:
         """A timing row per function with no figure (the reason may be filled in later)."""
-        case = assignment.speed_case_name(self.job["timing"]["size"])
+        case = self.pack.speed_case_name(self.job["timing"]["size"])
         return [{"function": fn, "measured": False, "case": case, "reason": reason} for fn in ("forward", "backward")]
 
     def time_functions(self, cpu: int, seed: int) -> list[dict]:
@@ -471,7 +477,8 @@ class Run:
             if failure:
                 break
             # Right after the pair's trials, on the same core and in the same conditions.
-            peaks.append(speed_feedback.measure_peak(self.reference, settings["size"], self.limits["call_allowance_s"]))
+            peaks.append(speed_feedback.measure_peak(self.pack, self.reference, settings["size"],
+                                                     self.limits["call_allowance_s"]))
         phase_s = (clock_ns() - phase_started) / 1e9
         peak = {}
         if not failure:  # the core's peak at this shape: the median over the pairs' reference workers
@@ -496,7 +503,7 @@ class Run:
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
             )
-            results[fn].update(speed_feedback.machine_figures(fn, settings["size"], summary.student_median_s,
+            results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.student_median_s,
                                                               summary.reference_median_s, peak[fn]))
         return list(results.values())
 
@@ -506,7 +513,7 @@ class Run:
         profiles = []
         measured = {row["function"]: row for row in timing if row.get("measured")}
         rng = np.random.default_rng([int(self.job["seed"]), 11])
-        case = assignment.speed_case(rng, -200, self.job["timing"]["size"])
+        case = self.pack.speed_case(rng, -200, self.job["timing"]["size"])
         for fn in ("backward", "forward"):  # backward first: it needs the forward's cache, kept unprofiled
             budget = min(speed_feedback.PROFILE_BUDGET_S, self.time_left() / 4)
             if fn not in measured or budget <= 0.05 or not self.ensure_student(cpu):
@@ -515,7 +522,7 @@ class Run:
             timeout = self.call_timeout(measured[fn]["reference_median_s"])
             args, inputs = case.forward_call()
             if fn == "backward":
-                kept = self.student.call(self.names["forward"], args, assignment.FORWARD_RESULTS, inputs, timeout,
+                kept = self.student.call(self.names["forward"], args, self.pack.FORWARD_RESULTS, inputs, timeout,
                                          "profile-cache")
                 if not kept.ok:
                     self.events.append(f"no line profile of {self.names[fn]}: its forward gave no cache ({kept.status})")
@@ -585,7 +592,7 @@ class Run:
             if row.get("reason"):
                 row["reason"] = budget.take(row["reason"], MESSAGE_BYTES)
         return {
-            "assignment": assignment.NAME,
+            "assignment": self.pack.NAME,
             "seed": seed,
             "import": {"ok": not self.import_error, "message": budget.take(self.import_error, MESSAGE_BYTES),
                        "functions": self.functions},
@@ -609,7 +616,7 @@ class Run:
         self.reference, reference_ready = self.start_worker("reference", cpu)
         if not reference_ready.ok:
             raise RuntimeError(f"the reference worker failed to start: {reference_ready.error or reference_ready.message}")
-        for case in assignment.notebook_cases() + assignment.hidden_cases(seed, int(self.job["hidden_cases"])):
+        for case in self.pack.notebook_cases() + self.pack.hidden_cases(seed, int(self.job["hidden_cases"])):
             with self.timing_lock.shared():  # per case: another grading's timing waits one case at most
                 self.check_case(case, cpu)
         self.inputs_check()
@@ -649,7 +656,7 @@ class TrialRunner:
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {"forward": 0.0, "backward": 0.0}
 
-    def one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
+    def one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         """Forward then backward on one worker; returns (times, outputs, failure message).
         Every worker is held stopped between its calls (``WorkerProcess``), so the student's
         runs nothing while the reference is timed."""
@@ -657,15 +664,15 @@ class TrialRunner:
         self.cpu_s += sum(times.values())
         return times, outputs, failure
 
-    def _one_call_pair(self, role: str, case: assignment.Case, timeout: float) -> tuple[dict, dict, str]:
+    def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.run_.student if role == "student" else self.run_.reference
-        names = self.run_.names if role == "student" else assignment.REFERENCE_FUNCTIONS
+        names = self.run_.names if role == "student" else self.run_.pack.REFERENCE_FUNCTIONS
         times, outputs = {}, {}
         use_forward = role == "reference" or "forward" in self.timed
         slot = f"timing-{case.id}"
         if use_forward:
             args, inputs = case.forward_call()
-            outcome = worker.call(names["forward"], args, assignment.FORWARD_RESULTS, inputs, timeout, slot)
+            outcome = worker.call(names["forward"], args, self.run_.pack.FORWARD_RESULTS, inputs, timeout, slot)
             if not outcome.ok:
                 memory = self.run_.limits["memory_bytes"]
                 return times, outputs, _describe_failure(outcome, names["forward"], memory, case.where)
@@ -674,7 +681,7 @@ class TrialRunner:
             times["forward"], outputs["out"] = self._net(outcome, "forward"), outcome.results["out"]
         if role == "reference" or "backward" in self.timed:
             args, inputs = case.backward_call(slot if use_forward else None)
-            outcome = worker.call(names["backward"], args, assignment.BACKWARD_RESULTS, inputs, timeout)
+            outcome = worker.call(names["backward"], args, self.run_.pack.BACKWARD_RESULTS, inputs, timeout)
             if not outcome.ok:
                 memory = self.run_.limits["memory_bytes"]
                 return times, outputs, _describe_failure(outcome, names["backward"], memory, case.where)
@@ -708,14 +715,14 @@ class TrialRunner:
                 case, student, started = first
                 first = None
             else:
-                case, student, started = assignment.speed_case(rng, self.trials, settings["size"]), None, clock_ns()
+                case, student, started = self.run_.pack.speed_case(rng, self.trials, settings["size"]), None, clock_ns()
             failure = self._trial(case, timeout, student)
             if failure:
                 return failure
             wall_s += (clock_ns() - started) / 1e9
         return ""
 
-    def _trial(self, case: assignment.Case, timeout: float, student: tuple[dict, dict] | None) -> str:
+    def _trial(self, case, timeout: float, student: tuple[dict, dict] | None) -> str:
         """One trial: both sides on the same inputs, in the order A B B A ... (the student's
         call pair may already be done: a long warm-up call); returns a failure reason or ''."""
         order = ("student", "reference") if self.trials % 2 == 0 else ("reference", "student")
@@ -749,7 +756,7 @@ class TrialRunner:
         """The fixed cost of a call: null calls (the same request and arguments, no call)
         on the reference worker, whose code is ours. Measured on the student's worker, a
         student could inflate it; any student's fixed cost is its own to shrink either way."""
-        case = assignment.speed_case(rng, -100, settings["size"])
+        case = self.run_.pack.speed_case(rng, -100, settings["size"])
         reference = self.run_.reference
         for function, (args, inputs) in (("forward", case.forward_call()), ("backward", case.backward_call(None))):
             costs = []
@@ -769,7 +776,7 @@ class TrialRunner:
         started, calls, last = clock_ns(), 0, 0.0
         # One set of inputs for the whole warm-up: nothing of it is timed, and drawing fresh
         # inputs for each of a fast solution's ten or so warm-up calls was harness time.
-        case = assignment.speed_case(rng, self.trials if own_warm_up else -1, settings["size"])
+        case = self.run_.pack.speed_case(rng, self.trials if own_warm_up else -1, settings["size"])
         while calls == 0 or ((clock_ns() - started) / 1e9 < settings["warmup_s"] and calls < 20):
             case_started = clock_ns()
             times, outputs, failure = self.one_call_pair(role, case, timeout)
@@ -782,9 +789,9 @@ class TrialRunner:
             calls += 1
         return last
 
-    def _wrong_output(self, results: dict, case: assignment.Case) -> str:
+    def _wrong_output(self, results: dict, case) -> str:
         labels = (["out"] if "forward" in self.timed else []) + (
-            assignment.BACKWARD_RESULTS if "backward" in self.timed else [])
+            self.run_.pack.BACKWARD_RESULTS if "backward" in self.timed else [])
         for label in labels:
             expected = results["reference"][1][label].array
             verdict = compare(label, results["student"][1][label], expected, self.run_.tolerance, case.where)

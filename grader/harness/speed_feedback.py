@@ -2,7 +2,7 @@
 GFLOP/s of each timed function, and the student worker's line profile, checked and capped.
 
 Trusted figures (GFLOP/s, percent of peak) come from the harness's own clock and the
-assignment's declared operation counts (``conv2d.timed_flops``). The line profile comes
+assignment pack's declared operation counts (``timed_flops``). The line profile comes
 from the student's process, which can forge it: it is kept in its own block, labelled as
 feedback, capped, its text cleaned, and nothing scores or ranks it.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import statistics
 
-from . import conv2d as assignment
 from .text import clip
 from .workers import WorkerProcess
 
@@ -21,11 +20,11 @@ PROFILE_BUDGET_S = 2.0  # CPU seconds a profiled call may run before it is stopp
 MAX_PROFILE_LINES = 5
 
 
-def measure_peak(reference: WorkerProcess, size: str, timeout_s: float) -> dict[str, float]:
+def measure_peak(pack, reference: WorkerProcess, size: str, timeout_s: float) -> dict[str, float]:
     """Median CPU seconds of the same-shape matrix product(s) per pass, in the reference
     worker on the grading's core (the harness's clock, as for every timed call), less the
     median fixed cost of such a call (a call that computes nothing), never below half."""
-    m, k, f = assignment.same_shape_gemm(size)
+    m, k, f = pack.same_shape_gemm(size)
 
     def median_of(kind: str) -> float:
         spec = {"m": m, "k": k, "f": f, "pass": kind}
@@ -42,9 +41,9 @@ def measure_peak(reference: WorkerProcess, size: str, timeout_s: float) -> dict[
     return {fn: max(median - fixed, median / 2) for fn in ("forward", "backward") for median in [median_of(fn)]}
 
 
-def machine_figures(function: str, size: str, student_s: float, reference_s: float, peak_s: float) -> dict:
+def machine_figures(pack, function: str, size: str, student_s: float, reference_s: float, peak_s: float) -> dict:
     """GFLOP/s of student and reference, the product's, and the percentages of that peak."""
-    flops = assignment.timed_flops(function, size)
+    flops = pack.timed_flops(function, size)
     return {
         "flops": flops,
         "student_gflops": flops / student_s / 1e9,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 from grader.kit.public_cases import case_arrays, public_cases
 
 GRADER = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ MESSAGE_PARTS = [
     ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "rel_error", "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
-    ("harness/conv2d.py", ["Case"]),  # for Case.where, how every message names its case
+    ("harness/assignments/cs231n_conv.py", ["Case"]),  # for Case.where, how every message names its case
     ("grade.py", ["_with_hint"]),
 ]
 MESSAGE_HEADER = '''"""Generated from the grader's own modules by grader/kit/build.py: do not edit.

@@ -36,7 +36,6 @@ import time
 from typing import Any
 
 from grader.errors import GraderError, HarnessProtocolError, SandboxCancelled, SandboxTimeout, SandboxUnavailable
-from grader.harness import conv2d
 from grader.sandbox.base import MAX_REPORT_BYTES, SandboxJob, SandboxRun, parse_report, private_uid_pair
 from grader.sandbox.process import harness_environment
 
@@ -79,11 +78,12 @@ STDERR_KEEP = 4000
 DEV_SHM = "rw,nosuid,nodev,noexec,size=65536,mode=0755"
 
 
-def container_memory_bytes(limits: dict[str, Any]) -> int:
-    """The container's memory (and memory+swap) limit, from the grading's limits.
+def container_memory_bytes(harness_config: dict[str, Any]) -> int:
+    """The container's memory (and memory+swap) limit, from the grading's job.
 
     - the student worker: at most its RLIMIT_AS, i.e. ``memory_bytes`` + the arena +
-      ``address_space_overhead_bytes`` (``conv2d.worker_address_space_bytes``), so its
+      ``address_space_overhead_bytes`` (the job's ``worker_address_space_bytes``, which
+      the host computed from the assignment's pack), so its
       own limit (a MemoryError, reported as "memory limit of ... exceeded") comes first;
     - ``scratch_bytes``: tmpfs pages in /tmp are charged to the container's cgroup;
     - the harness and the reference worker: ``HARNESS_AND_REFERENCE_BYTES``.
@@ -91,7 +91,8 @@ def container_memory_bytes(limits: dict[str, Any]) -> int:
     If the sum is reached anyway (the student touches pages slowly under RLIMIT_AS but
     the others grew), the OOM killer takes a worker (oom_score_adj 1000), never the harness.
     """
-    return conv2d.worker_address_space_bytes(limits) + limits["scratch_bytes"] + HARNESS_AND_REFERENCE_BYTES
+    limits = harness_config["limits"]
+    return harness_config["worker_address_space_bytes"] + limits["scratch_bytes"] + HARNESS_AND_REFERENCE_BYTES
 
 
 def _quiet_log(message: str) -> None:
@@ -187,7 +188,7 @@ class DockerSandbox:
             "isolate_namespaces": False,  # the container is the namespace
             "timing_lock": TIMING_LOCK_MOUNT if job.timing_lock else None,
         }
-        memory = container_memory_bytes(limits)
+        memory = container_memory_bytes(job.harness_config)
         ulimits = [
             docker.types.Ulimit(name="core", soft=0, hard=0),
             # No file in scratch can outgrow the tmpfs anyway; workers lower it further.

@@ -150,6 +150,12 @@ def _copy_tree(src: Path, dst: Path) -> None:
             shutil.copy2(entry, dst / entry.name)
 
 
+def _pack_packages() -> dict[str, str]:
+    from grader.harness.assignments import sandbox_packages
+
+    return sandbox_packages()
+
+
 def build_context(
     context_dir: Path | None = None,
     *,
@@ -163,8 +169,9 @@ def build_context(
     downloaded (or taken from the cache) by :func:`download_wheels`.
     """
     context_dir = context_dir or BUILD_DIR / "docker-context"
+    packs = _pack_packages()
     if wheels is None:
-        wheels = download_wheels(pinned_requirements(repo_root / "Dockerfile"), log=log)
+        wheels = download_wheels({**pinned_requirements(repo_root / "Dockerfile"), **packs}, log=log)
     if context_dir.exists():
         shutil.rmtree(context_dir)
     context_dir.mkdir(parents=True)
@@ -174,6 +181,8 @@ def build_context(
     for rel in CONTEXT_DIRS:
         _copy_tree(repo_root / rel, context_dir / rel)
     (context_dir / "wheels").mkdir()
+    # The assignment packs' extra distributions, installed by the Dockerfile (empty: none).
+    (context_dir / "wheels" / "packs.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(packs.items())))
     for whl in wheels:
         target = context_dir / "wheels" / whl.name
         try:

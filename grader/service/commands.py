@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from grader.errors import UsageError
+from grader.harness import assignments
 
-DEFAULT_ASSIGNMENT = "cs231n-conv"
+DEFAULT_ASSIGNMENT = assignments.DEFAULT
 
 
 def _rate(text: str) -> tuple[int, float]:
@@ -33,7 +34,7 @@ def register(cli, sandbox_option, config_option) -> None:
                   "(convgrade worker) instead of an in-process cluster.")
     @click.option("--database", metavar="URL", help="postgresql://user@host/db instead of SQLite under --data.")
     @click.option("--assignment", default=DEFAULT_ASSIGNMENT, show_default=True,
-                  help="The assignment graded (only cs231n-conv for now).")
+                  type=click.Choice(sorted(assignments.PACKS)), help="The assignment pack graded.")
     @click.option("--jobs", type=int, help="In-process grading slots, one core each (default: all usable cores).")
     @click.option("--rate-limit", "rate_limit", default="5/600", show_default=True,
                   help="Submissions allowed per student per SECONDS, as N/SECONDS.")

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from grader.class_students import discover_submissions
 from grader.errors import SubmissionError, UsageError
-from grader.harness.conv2d import STUDENT_FUNCTIONS
+from grader.harness import assignments
 from grader.load import load_submission
 from grader.syntax_errors import parse_quietly
 
 # The graded functions, from the assignment's one declaration of them (an assignment pack
 # will provide this list later; nothing else here names a function).
-GRADED_FUNCTIONS = tuple(STUDENT_FUNCTIONS.values())
+GRADED_FUNCTIONS = tuple(assignments.default().STUDENT_FUNCTIONS.values())
 
 
 @dataclass(frozen=True)

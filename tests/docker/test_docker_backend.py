@@ -168,7 +168,7 @@ def test_container_is_hardened_even_for_root(tmp_path, sandbox, hostile_config, 
     finally:
         container.remove(force=True)
     limits = hostile_config.limits
-    memory = container_memory_bytes(limits.model_dump())
+    memory = container_memory_bytes(hostile_config.harness_job(SEED))
     assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] is True and host["Init"] is True
     assert host["CapDrop"] == ["ALL"] and sorted(host["CapAdd"]) == sorted(CAPABILITIES)
     assert host["SecurityOpt"] == ["no-new-privileges"]

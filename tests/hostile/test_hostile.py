@@ -48,7 +48,7 @@ import pytest
 
 from grader.config import GradingConfig, Limits, TimingSettings
 from grader.grade import grade_submission
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 from grader.sandbox import get_sandbox
 from grader.sandbox.base import UID_RANGE
 

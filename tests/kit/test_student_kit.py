@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.harness import conv2d
+from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.checks import compare as grader_compare
 from grader.harness.workers import Returned
 from grader.kit import build
@@ -201,7 +201,7 @@ def test_the_leak_check_finds_a_copied_reference_and_the_generator(kit):
     assert any("names conv_forward" in leak for leak in leaks({**sources, "kit/extra.py": strided}))
     renamed = re.sub(r"\bdef \w+", "def helper", strided)
     assert any("lines copied" in leak for leak in leaks({**sources, "kit/extra.py": renamed}))
-    generator = build.extract(REPO / "grader" / "harness" / "conv2d.py", ["hidden_cases"])
+    generator = build.extract(REPO / "grader" / "harness" / "assignments" / "cs231n_conv.py", ["hidden_cases"])
     assert any("names hidden_cases" in leak for leak in leaks({**sources, "kit/extra.py": generator}))
     assert any("imports grader" in leak for leak in leaks({**sources, "kit/extra.py": "import grader.seeds\n"}))
 

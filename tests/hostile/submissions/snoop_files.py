@@ -54,7 +54,7 @@ import sys
 
 _project = os.path.dirname(os.path.dirname(os.path.dirname(sys.executable)))  # <project>/.venv/bin/python
 _targets = [os.path.join(_project, p) for p in (
-    "reference/strided.py", "grader/harness/conv2d.py", "grader/harness/run.py", "tests/hostile/test_hostile.py",
+    "reference/strided.py", "grader/harness/assignments/cs231n_conv.py", "grader/harness/run.py", "tests/hostile/test_hostile.py",
     ".git/config", "build/docker-context/reference/strided.py", "submissions/examples/fast_strided.py")]
 _targets += ["/opt/convgrade-hostile-others/reference/strided.py", "/opt/convgrade/app/reference/strided.py", "/root/.bash_history",
              "/etc/shadow", f"/proc/{os.getppid()}/environ", "/proc/1/environ", f"/proc/{os.getppid()}/fd/0",

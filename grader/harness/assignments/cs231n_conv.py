@@ -1,9 +1,6 @@
-"""Everything specific to the CS231n convolution assignment, declared in one place:
-the functions' names, how they are called, the notebook's cases, the hidden case
-generator, the speed-cell size, the reference, and the default rubric.
-
-A second assignment (max pooling, say) is another module of this shape; the
-harness, sandbox, timing, scoring and leaderboard code do not change.
+"""The CS231n convolution pack, declared in one place: the functions' names, how they
+are called, the notebook's cases, the hidden case generator, the speed-cell size and
+its FLOP count, the reference, and the default rubric (see ``__init__`` for the list).
 """
 
 from __future__ import annotations
@@ -12,13 +9,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import layer
+
 NAME = "cs231n-conv"
+TITLE = "CS231n convolution layers"
+SUBJECT = "convolution"  # what-if feedback: "your convolution would pass 33 of 37 checks"
 STUDENT_FUNCTIONS = {"forward": "conv_forward_naive", "backward": "conv_backward_naive"}
 REFERENCE_FUNCTIONS = {"forward": "conv_forward", "backward": "conv_backward"}
 PARAM_NAME = "conv_param"  # the plain-value argument; its changes are only reported by the student's process
 REFERENCE_ENTRY = "reference/strided.py"  # the yardstick students are timed against
 FORWARD_RESULTS = ["out", "@cache"]  # '@': kept inside the worker, never sent
 BACKWARD_RESULTS = ["dx", "dw", "db"]
+INPUT_NAMES = "x, w, b, dout or conv_param"  # what a student is told never to write into
+TEMPLATE_CACHE = "(x, w, b, conv_param)"  # the starter code's cache, given to backward when forward gave none
+# Distributions the sandbox installs beyond numpy and the standard library, pinned
+# ({"scipy": "1.14.1"}; list their dependencies too: the image installs without resolving).
+SANDBOX_PACKAGES: dict[str, str] = {}
 
 # Points per rubric group (split equally among the group's checks), tolerance and
 # optional speed points. The host validates and may override these (grader.config).
@@ -78,39 +84,31 @@ class Case:
 
 
 def check_identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-    """id, name, function and rubric group of one check: the harness records checks under
-    these, and the host builds the same list when a submission cannot even be loaded."""
-    name = STUDENT_FUNCTIONS[function]
-    return {
-        "id": f"{function}/{case_id}" + (f"/{label}" if function == "backward" else ""),
-        "name": f"{name} {label}, {case_id.replace('-', ' ')} case",
-        "function": function,
-        "group": f"{function}_{case_group}",
-    }
+    return layer.check_identity(STUDENT_FUNCTIONS, case_id, case_group, function, label)
 
 
-INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
-                "group": "inputs_unchanged"}
-
-# Rubric groups that check a property of the calls rather than their answers, and the
-# functions whose calls they cover. Such a group earns its points only when at least
-# one of those calls returned a correct output: code that crashes, returns garbage or
-# does nothing leaves its inputs unchanged too, and earns nothing for it (the host's
-# scoring applies this rule; the harness still reports what it saw).
-PROPERTY_GROUPS = {"inputs_unchanged": ("forward", "backward")}
+INPUTS_CHECK = layer.INPUTS_CHECK
+PROPERTY_GROUPS = layer.PROPERTY_GROUPS
 
 
 def check_plan(hidden_count: int) -> list[dict[str, str]]:
     """Every check a grading reports, in order."""
-    plan = []
-    cases = [("notebook-forward", "notebook", ("forward",)), ("notebook-backward", "notebook", ("backward",))]
-    cases += [(f"hidden-{i + 1}", "hidden", ("forward", "backward")) for i in range(hidden_count)]
-    for case_id, group, graded in cases:
-        if "forward" in graded:
-            plan.append(check_identity(case_id, group, "forward", "out"))
-        if "backward" in graded:
-            plan += [check_identity(case_id, group, "backward", label) for label in BACKWARD_RESULTS]
-    return plan + [INPUTS_CHECK]
+    return layer.check_plan(STUDENT_FUNCTIONS, BACKWARD_RESULTS, INPUTS_CHECK, hidden_count)
+
+
+def published_note(case_id: str, out: np.ndarray) -> str:
+    """For a right answer to the notebook's forward case: what the notebook itself prints."""
+    if case_id != "notebook-forward":
+        return ""
+    published = NOTEBOOK_FORWARD_OUT
+    diff = float(np.max(np.abs(out - published) / np.maximum(1e-8, np.abs(out) + np.abs(published))))
+    return f"; the notebook prints 'difference: {diff:.2e}' (about 2e-08 expected)"
+
+
+def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
+    """A sentence naming the bug when a wrong answer is exactly a known one (none here:
+    the checks' messages and the hints already name the convolution's bugs)."""
+    return ""
 
 
 def output_shape(x_shape, w_shape, conv_param) -> tuple[int, int, int, int]:
@@ -248,10 +246,7 @@ def arena_sizes() -> tuple[int, int]:
 
 
 def worker_address_space_bytes(limits: dict) -> int:
-    """A worker's RLIMIT_AS: the student's memory limit, the arena it maps, and the
-    address space Python, numpy and BLAS take on top."""
-    request, response = arena_sizes()
-    return limits["memory_bytes"] + request + response + limits["address_space_overhead_bytes"]
+    return layer.worker_address_space_bytes(arena_sizes(), limits)
 
 
 def expected_outputs(case: Case) -> dict[str, np.ndarray]:

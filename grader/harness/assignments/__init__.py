@@ -1,0 +1,76 @@
+"""Assignment packs: everything specific to one assignment, one module each, and the
+registry that names them. Nothing outside this folder knows an assignment's function
+names, arguments, cases or sizes; the harness, sandbox, timing, scoring and
+leaderboard code read them from the pack the grading's configuration names.
+
+A pack is a module (numpy and the standard library only: it runs inside the sandbox)
+that defines every name in ``PACK_NAMES``; ``tests/test_packs.py`` checks each
+registered pack against that list, and the README's "Adding an assignment" says
+what each name means.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# Registered packs: the name a course writes (``--assignment``, the config's
+# ``assignment``) -> the module in this folder.
+PACKS = {
+    "cs231n-conv": "cs231n_conv",
+    "cs231n-maxpool": "cs231n_maxpool",
+}
+DEFAULT = "cs231n-conv"
+
+# What a pack declares (see the README's "Adding an assignment").
+PACK_NAMES = (
+    "NAME", "TITLE", "SUBJECT", "STUDENT_FUNCTIONS", "REFERENCE_FUNCTIONS", "REFERENCE_ENTRY", "PARAM_NAME",
+    "FORWARD_RESULTS", "BACKWARD_RESULTS", "INPUT_NAMES", "TEMPLATE_CACHE", "SANDBOX_PACKAGES",
+    "DEFAULT_RUBRIC", "PROPERTY_GROUPS", "INPUTS_CHECK", "HIDDEN_SHAPES", "SPEED_SIZES",
+    "check_identity", "check_plan", "notebook_cases", "hidden_cases", "published_note", "wrong_answer_note",
+    "speed_case", "speed_case_name", "timed_flops", "same_shape_gemm", "arena_sizes", "worker_address_space_bytes",
+    "expected_outputs",
+)
+
+
+class UnknownAssignment(ValueError):
+    pass
+
+
+def get(name: str) -> ModuleType:
+    """The pack registered under ``name``."""
+    if name not in PACKS:
+        raise UnknownAssignment(f"unknown assignment {name!r}; known: {', '.join(sorted(PACKS))}")
+    return importlib.import_module(f"{__name__}.{PACKS[name]}")
+
+
+def default() -> ModuleType:
+    return get(DEFAULT)
+
+
+def sandbox_packages() -> dict[str, str]:
+    """Every pack's extra distributions, pinned ({name: version}): the Docker image
+    installs them all, so one image grades every registered assignment."""
+    wanted: dict[str, str] = {}
+    for name in PACKS:
+        for distribution, version in get(name).SANDBOX_PACKAGES.items():
+            if wanted.setdefault(distribution, version) != version:
+                raise ValueError(f"assignment packs pin {distribution} to both {wanted[distribution]} and {version}")
+    return wanted
+
+
+def missing_packages(pack: ModuleType) -> list[str]:
+    """The pack's extra distributions that this interpreter lacks (or has at another
+    version): a grading without them would fail every student's import, so the harness
+    refuses to grade instead (the grader's failure, never a zero)."""
+    from importlib import metadata
+
+    missing = []
+    for distribution, version in pack.SANDBOX_PACKAGES.items():
+        try:
+            found = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found = None
+        if found != version:
+            missing.append(f"{distribution}=={version}" + (f" (found {found})" if found else ""))
+    return missing

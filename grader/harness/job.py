@@ -1,0 +1,103 @@
+"""The harness's job, typed: what the host's configuration sends (``GradingJob``) and
+what the sandbox adds (``SandboxKeys``). The host builds it through these types
+(``GradingConfig.harness_job``) and the harness checks it again before anything runs, so a
+renamed or mistyped field fails as the grader's error at once, naming the field, instead
+of as a KeyError somewhere inside the sandbox. Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from . import assignments
+
+# Keys the sandbox backends add to the job (where the submission is, which core, which
+# uids, what to hide): checked by their backends, passed through here.
+SANDBOX_KEYS = frozenset({"submission_root", "entry", "cpu", "uid_base", "isolate_namespaces", "scratch_parent",
+                          "timing_lock", "hide_paths"})
+
+
+class JobError(ValueError):
+    pass
+
+
+def _typed(cls, raw: Any, where: str, extra: frozenset[str] = frozenset()):
+    """``cls`` built from the JSON object ``raw``: exactly its fields (plus ``extra``), each
+    of its declared type (an int is accepted where a float is declared)."""
+    if not isinstance(raw, dict):
+        raise JobError(f"{where or 'the job'} must be an object, not {type(raw).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown, missing = sorted(set(raw) - names - extra), sorted(names - set(raw))
+    if unknown or missing:
+        raise JobError(f"{where.rstrip('.') or 'the job'}: unknown fields {unknown}, missing fields {missing}")
+    values = {}
+    for f in fields(cls):
+        value, kind = raw[f.name], f.type
+        if kind in _NESTED:
+            value = _typed(_NESTED[kind], value, f"{where}{f.name}.")
+        elif not _is(value, kind):
+            raise JobError(f"{where}{f.name} must be {kind}, not {value!r}")
+        values[f.name] = value
+    return cls(**values)
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return type(value).__name__ == kind
+
+
+@dataclass(frozen=True)
+class TimingJob:
+    enabled: bool
+    size: str
+    budget_s: float
+    min_trials: int
+    max_trials: int
+    warmup_s: float
+    pairs: int
+    phase_s: float
+    own_warm_up_s: float
+    between_gradings_cv: float
+
+
+@dataclass(frozen=True)
+class LimitsJob:
+    memory_bytes: int
+    address_space_overhead_bytes: int
+    file_size_bytes: int
+    open_files: int
+    cpu_seconds: int
+    import_timeout_s: float
+    call_allowance_s: float
+    call_time_factor: float
+    output_bytes: int
+    scratch_bytes: int
+    deadline_s: float
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    assignment: str
+    seed: int
+    hidden_cases: int
+    tolerance: float
+    timing: TimingJob
+    limits: LimitsJob
+    worker_address_space_bytes: int  # the pack's figure, so the sandbox can size a container blind
+    forbidden_modules: list  # module patterns the student worker's hook watches for (call_watch)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "GradingJob":
+        job = _typed(cls, raw, "", extra=SANDBOX_KEYS)
+        pack = assignments.get(job.assignment)  # UnknownAssignment: a ValueError too
+        if job.timing.size not in pack.SPEED_SIZES:
+            raise JobError(f"timing.size {job.timing.size!r} is not a size of {job.assignment}")
+        return job
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+_NESTED = {"TimingJob": TimingJob, "LimitsJob": LimitsJob}
