@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	@echo "creating $(VENV) and installing convgrade (about a minute)" >&2
 	@$(PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install --quiet --upgrade pip >&2
-	@$(PY) -m pip install --quiet -e '.[test]' >&2
+	@# PYTHONWARNINGS: setuptools' generic "editable installation" advisory is noise on every first run.
+	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test]' >&2
 	@touch $@
 
 venv: $(VENV)/.installed $(VENV)/similarity-packages/.installed
