@@ -83,17 +83,9 @@ class Case:
         return [{"array": "dout"}, template], {"dout": self.dout, "x": self.x, "w": self.w, "b": self.b}
 
 
-def check_identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-    return layer.check_identity(STUDENT_FUNCTIONS, case_id, case_group, function, label)
-
-
 INPUTS_CHECK = layer.INPUTS_CHECK
 PROPERTY_GROUPS = layer.PROPERTY_GROUPS
-
-
-def check_plan(hidden_count: int) -> list[dict[str, str]]:
-    """Every check a grading reports, in order."""
-    return layer.check_plan(STUDENT_FUNCTIONS, BACKWARD_RESULTS, INPUTS_CHECK, hidden_count)
+check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, BACKWARD_RESULTS)
 
 
 def published_note(case_id: str, out: np.ndarray) -> str:

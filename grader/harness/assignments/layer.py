@@ -44,6 +44,18 @@ def check_plan(student_functions: dict[str, str], backward_results: list[str], i
     return plan + [inputs_check]
 
 
+def bound_checks(student_functions: dict[str, str], backward_results: list[str]):
+    """A pack's ``check_identity(case_id, case_group, function, label)`` and
+    ``check_plan(hidden_count)``, bound to its function names and result labels."""
+    def identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
+        return check_identity(student_functions, case_id, case_group, function, label)
+
+    def plan(hidden_count: int) -> list[dict[str, str]]:
+        return check_plan(student_functions, backward_results, INPUTS_CHECK, hidden_count)
+
+    return identity, plan
+
+
 def is_hidden_check(check_id: str) -> bool:
     """Whether a check id (as ``check_identity`` makes it) belongs to a hidden case."""
     parts = check_id.split("/")
