@@ -9,9 +9,6 @@ from pathlib import Path
 import click
 
 from grader.errors import UsageError
-from grader.harness import assignments
-
-DEFAULT_ASSIGNMENT = assignments.DEFAULT
 
 
 def _rate(text: str) -> tuple[int, float]:
@@ -33,8 +30,6 @@ def register(cli, sandbox_option, config_option) -> None:
     @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Grade on this Dask scheduler's workers "
                   "(convgrade worker) instead of an in-process cluster.")
     @click.option("--database", metavar="URL", help="postgresql://user@host/db instead of SQLite under --data.")
-    @click.option("--assignment", default=DEFAULT_ASSIGNMENT, show_default=True,
-                  type=click.Choice(sorted(assignments.PACKS)), help="The assignment pack graded.")
     @click.option("--jobs", type=int, help="In-process grading slots, one core each (default: all usable cores).")
     @click.option("--rate-limit", "rate_limit", default="5/600", show_default=True,
                   help="Submissions allowed per student per SECONDS, as N/SECONDS.")
@@ -51,9 +46,7 @@ def register(cli, sandbox_option, config_option) -> None:
         from grader.gradebook import load_roster
         from grader.service.app import ServiceSettings, create_app
 
-        config = GradingConfig.load(config_path)
-        if assignment != config.assignment:
-            raise UsageError(f"unknown assignment {assignment!r}; this grader knows {config.assignment!r}")
+        config = GradingConfig.load(config_path, assignment)  # --assignment comes with config_option
         settings = ServiceSettings(data_dir=data_dir, roster=load_roster(roster), config=config, database=database,
                                    scheduler=scheduler, sandbox=sandbox, jobs=jobs, rate_limit=_rate(rate_limit),
                                    counting=counting)
