@@ -369,3 +369,15 @@ def test_a_class_refusal_escapes_the_students_file_names(tmp_path):
     done = run_cli("grade", str(folder))
     assert done.returncode == 2, done.stderr
     assert "\x1b" not in done.stderr and "\\x1b[2Jevil.py" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", sorted(cli_module.cli.commands))
+def test_every_command_declares_each_option_once(command):
+    """Two options of one name (a command's own and a shared decorator's) make click warn
+    and the second silently win: `serve` once refused every start that way."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        done = CliRunner().invoke(cli_module.cli, [command, "--help"])
+    assert done.exit_code == 0, done.output + repr(done.exception)
