@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from golden_text import comparable
+from golden_text import comparable, masked
 
 from grader.grade import grade_submission
 from grader.sandbox import get_sandbox
@@ -21,18 +21,7 @@ from grader.sandbox import get_sandbox
 GOLDEN_DIR = Path(__file__).parent / "golden"
 SCHEMA = json.loads((Path(__file__).parents[1] / "schemas" / "result.schema.json").read_text())
 SEED = 20261124
-MASK = "<masked>"
-MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
-                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s",
-                 "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak",
-                 "timing_phase_s")
 
-
-def masked(result: dict) -> dict:
-    # line_profiles: times from the student's process (their shape is tested in test_speed_feedback).
-    result = dict(result, graded_at=MASK, wall_time_s=MASK, environment=MASK, line_profiles=MASK)
-    result["timing"] = [{k: (MASK if k in MASKED_TIMING else v) for k, v in t.items()} for t in result["timing"]]
-    return result
 
 
 # (example, expected score, a message that must appear among the failed checks)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from golden_text import comparable
+from golden_text import comparable, masked
 
 from grader.config import GradingConfig, WhatIfSettings
 from grader.grade import grade_submission
@@ -26,11 +26,6 @@ REPAIRED = MECHANICAL / "repaired"
 GOLDEN_DIR = Path(__file__).parent / "golden" / "mechanical"
 SCHEMA = json.loads((ROOT / "schemas" / "result.schema.json").read_text())
 SEED = 20261128
-MASK = "<masked>"
-MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
-                 "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s",
-                 "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak",
-                 "timing_phase_s")
 
 # (example, message the first failure must hold, hint it must hold, hand-repaired copies (one per variant),
 #  rules the what-if must list)
@@ -92,11 +87,6 @@ def grade(path: Path, config: GradingConfig):
 def verdicts(result) -> dict[str, bool]:
     return {c.id: c.status.value == "passed" for c in result.checks if c.id != "load" and c.group != "speed"}
 
-
-def masked(document: dict) -> dict:
-    document = dict(document, graded_at=MASK, wall_time_s=MASK, environment=MASK, line_profiles=MASK)
-    document["timing"] = [{k: (MASK if k in MASKED_TIMING else v) for k, v in t.items()} for t in document["timing"]]
-    return document
 
 
 @pytest.mark.parametrize("example, message, hint, repaired, rules", EXAMPLES)
