@@ -27,6 +27,7 @@ Run: ``.venv/bin/python -m pytest tests/hostile -m "not docker"`` (as root, Linu
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import glob
 import importlib.util
 import json
@@ -450,7 +451,7 @@ def loopback_listener():
 
 
 @pytest.fixture(scope="session")
-def other_students():
+def other_students(one_hostile_suite_at_a_time):
     """Another student's world-readable solution, in a folder the grading hides (as a batch does),
     and a world-readable decoy copy of the reference: another checkout elsewhere on a machine."""
     OTHERS_DIR.mkdir(mode=0o755, exist_ok=True)
@@ -464,6 +465,16 @@ def other_students():
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     yield OTHERS_DIR
     shutil.rmtree(OTHERS_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_hostile_suite_at_a_time():
+    """The suite plants files at fixed host paths (OTHERS_DIR, named by the attacks themselves) and
+    checks the host for the private uid range's processes and leftovers: two runs at once (two
+    checkouts on one machine) would see each other's. So runs on one host take turns."""
+    with open(OTHERS_DIR.with_name(OTHERS_DIR.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="session")
