@@ -106,11 +106,21 @@ def stored_result(out: Path):
     return fake
 
 
-def ctrl_c() -> None:
-    """Press Ctrl-C on this process (from a grading, which runs in a worker thread) and
-    wait for the batch to stop the grading: a real interruption, delivered to the main thread."""
+def ctrl_c(sandbox) -> None:
+    """Press Ctrl-C on this process (from a grading, which runs in a worker thread) and wait, as a
+    real grading would be stopped, until the batch cancels this grading's sandbox: a real
+    interruption, delivered to the main thread. (A bare sleep here would hold the batch's stop,
+    which waits for its gradings to end, for as long as it sleeps.)"""
+    cancelled = threading.Event()
+    cancel = sandbox.cancel
+
+    def cancel_and_tell():
+        cancelled.set()
+        cancel()
+
+    sandbox.cancel = cancel_and_tell
     os.kill(os.getpid(), signal.SIGINT)
-    time.sleep(30)
+    assert cancelled.wait(30), "the batch never cancelled the interrupted grading"
 
 
 def harness_children() -> list[int]:
@@ -323,7 +333,7 @@ def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path, monke
             deadline = time.monotonic() + 30  # Ctrl-C once the first result is on disk
             while not (out / "results" / "a_broken.json").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            ctrl_c()
+            ctrl_c(sandbox)
         return real_grade_submission(path, sandbox, config, **kwargs)
 
     calls = counted(monkeypatch, interrupt_on_second)
@@ -514,7 +524,7 @@ def test_docker_interruption_removes_this_batchs_containers(tmp_path, monkeypatc
             running.extend(box.last_run_id for box in boxes
                            if box.last_run_id and containers(box.last_run_id, status="running"))
             time.sleep(0.2)
-        ctrl_c()
+        ctrl_c(sandbox)
 
     monkeypatch.setattr(executor, "get_sandbox", recording_get_sandbox)
     monkeypatch.setattr(executor, "grade_submission", interrupt_once_the_sleeper_runs)

@@ -310,7 +310,7 @@ def test_an_interrupted_student_is_not_counted_as_done(tmp_path, quick_config, m
         if Path(path).name == "b.py":
             time.sleep(0.2)
             interrupted.set()
-            ctrl_c()
+            ctrl_c(sandbox)
         interrupted.wait(30)
         time.sleep(0.5)  # the batch is stopping: this grading was killed, the grader says not gradable
         return grader_failure_result(path, "harness killed", config, 1)
