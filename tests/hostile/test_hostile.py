@@ -734,8 +734,29 @@ def grade(case: str, backend: str, config: GradingConfig, env, sandboxes, *, fol
     return result, elapsed
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(("case", "expect"), [pytest.param(c, e, id=c) for c, e in CASES])
+# Cases that attack the harness's own checks and protocol (the values, replies and messages a worker
+# sends back, and arguments changed in place) run the same harness code whichever backend holds the
+# worker, and the archives refused by the loader never reach a backend: the process backend alone
+# grades them. Every case that meets a boundary the backends enforce each their own way (time,
+# memory, files, processes, output, the network, snooping, timing) runs on both.
+SAME_CODE_ON_EVERY_BACKEND = {
+    "ndarray_subclass", "lying_object", "returns_list", "returns_none", "returns_nan", "returns_inf",
+    "object_array", "complex_array", "wrong_shape", "byteswapped_array", "tuple_too_long", "backward_tuple_short",
+    "patch_numpy_compare", "mutate_x", "mutate_conv_param", "hide_conv_param_change", "mutate_dout",
+    "forge_reply_shape_overflow", "forge_reply_error_fields", "forge_reply_extra_labels", "forge_reply_missing_label",
+    "forge_reply_changed_args", "forge_reply_deep_json", "exit_after_reply", "hang_on_forget", "forge_ready_message",
+    "forge_ready_in_call",
+} | {case for case, expect in CASES if not expect.loaded}
+
+
+def case_params():
+    for backend in BACKENDS:
+        for case, expect in CASES:
+            if backend.values[0] == "process" or case not in SAME_CODE_ON_EVERY_BACKEND:
+                yield pytest.param(case, expect, backend.values[0], id=f"{case}-{backend.id}", marks=backend.marks)
+
+
+@pytest.mark.parametrize(("case", "expect", "backend"), list(case_params()))
 def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, sandboxes):
     result, elapsed = grade(case, backend, hostile_config, hostile_env, sandboxes)
     if expect.loaded:
