@@ -89,9 +89,10 @@ clean-containers: venv
 bench-sandbox: venv
 	$(PY) bench/bench_sandbox.py --repeats $(REPEATS)
 
-# The student self-check kit: build/student-kit.zip (grader/kit; no reference code ships).
+# The student self-check kit: build/student-kit.zip (grader/kit builds the kit the pack declares;
+# no reference code ships).
 student-kit: venv
-	$(PY) -m grader.kit.build --out build/student-kit.zip
+	$(PY) -m grader.kit.build --out build/student-kit.zip $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)')
 
 # Similarity report over a synthetic class of 300 (convgrade similarity's scaling target).
 bench-similarity: venv

@@ -316,8 +316,10 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Overlap to list a pair (default 0.6).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the HTML (default OUT/staff/similarity.html, mode 0600).")
+@click.option("--assignment", type=click.Choice(sorted(assignments.PACKS)), default=assignments.DEFAULT,
+              show_default=True, help="The assignment pack: its graded functions and starter template.")
 def similarity_command(out: Path, known: Path | None, submissions: Path | None, threshold: float | None,
-                       report: Path | None) -> None:
+                       report: Path | None, assignment: str) -> None:
     """Staff only: compare the graded functions' code across a graded class (OUT, a grade-all
     output folder) and optionally with known public solutions; write an HTML report of the
     pairs above the threshold with their matching code side by side."""
@@ -328,11 +330,12 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     from grader.similarity.sources import class_submissions_folder, collect
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
-    collected = collect(submissions or class_submissions_folder(out))
-    known_codes = collect(known, known=True) if known else None
+    pack = assignments.get(assignment)
+    collected = collect(submissions or class_submissions_folder(out), pack)
+    known_codes = collect(known, pack, known=True) if known else None
     codes = collected.codes + (known_codes.codes if known_codes else [])
     skipped = collected.skipped + (known_codes.skipped if known_codes else [])
-    pairs = similar_pairs(codes, threshold=threshold)
+    pairs = similar_pairs(codes, threshold=threshold, template=pack.STARTER_TEMPLATE)
     target = report or out / "staff" / "similarity.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, similarity_html(pairs, threshold=threshold, compared=len(codes), skipped=skipped),

@@ -1,6 +1,10 @@
-"""Trusted reference convolutions for the CS231n API, in three independent styles.
+"""Trusted reference code of every assignment pack (grader/harness/assignments/): only
+packs name its modules. The harness imports this package, copies it for the reference
+worker and then hides its folder from the student, so every module a pack uses is
+imported here (tests/test_packs.py checks it).
 
-Each module offers the same two functions:
+The convolution pack's references come in three independent styles; each module offers
+the same two functions:
 
     conv_forward(x, w, b, conv_param) -> (out, cache)
     conv_backward(dout, cache) -> (dx, dw, db)
@@ -21,9 +25,7 @@ imports ``reference.strided`` and ``reference.validate``. Only numpy and the
 standard library are used: this package also runs inside the grading container.
 """
 
-# maxpool: the max-pooling pack's references. Every module is imported here because the
-# harness imports this package before the sandbox hides its folder (a module imported
-# later is not found).
+# maxpool: the max-pooling pack's references (see its own docstring).
 from . import einsum, maxpool, naive, strided
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}

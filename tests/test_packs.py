@@ -5,8 +5,11 @@ that grades or ranks, and no convolution word lives outside the packs' folder.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +23,6 @@ from grader.harness import assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKS_DIR = ROOT / "grader" / "harness" / "assignments"
-# The student kit and the similarity template hold the convolution assignment's kit and
-# starter template today (both landed after the packs were drawn); until each takes a pack,
-# they are the known exceptions, named here so the rule cannot widen silently.
-KNOWN_EXCEPTIONS = (ROOT / "grader" / "kit", ROOT / "grader" / "similarity" / "template.py")
 
 
 @pytest.mark.parametrize("name", sorted(assignments.PACKS))
@@ -32,7 +31,11 @@ def test_every_pack_declares_what_the_grader_reads(name):
     missing = [attribute for attribute in assignments.PACK_NAMES if not hasattr(pack, attribute)]
     assert missing == [], f"{name} lacks {missing}"
     assert pack.NAME == name
-    assert set(pack.STUDENT_FUNCTIONS) == set(pack.REFERENCE_FUNCTIONS) == {"forward", "backward"}
+    calls = [call.name for call in pack.CALLS]
+    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls == ["forward", "backward"]
+    for call in pack.CALLS:  # what a call needs, an earlier call keeps; a worker keeps one value per call
+        assert len(call.kept) <= 1 and set(call.needs) <= set(pack.STAND_INS)
+        assert all(any(label in earlier.kept for earlier in pack.CALLS[:calls.index(call.name)]) for label in call.needs)
     assert (ROOT / pack.REFERENCE_ENTRY).is_file()
     plan = pack.check_plan(len(pack.HIDDEN_SHAPES))
     assert {check["group"] for check in plan} == set(pack.DEFAULT_RUBRIC["points"])
@@ -48,7 +51,16 @@ def test_every_pack_declares_what_the_grader_reads(name):
     ids = {check["id"].split("/")[1] for check in plan if "/" in check["id"]}
     assert {case.id for case in cases} == ids
     for case in cases:
-        assert set(pack.expected_outputs(case)) == {"out", *pack.BACKWARD_RESULTS}
+        assert set(pack.expected_outputs(case)) == {label for call in pack.CALLS for label in call.sent}
+        assert set(case.graded) <= set(case.calls) and [c for c in calls if c in case.calls] == list(case.calls)
+    # The starter template (similarity's boilerplate) is the student's functions, as given out.
+    starter = [node.name for node in ast.parse(pack.STARTER_TEMPLATE).body if isinstance(node, ast.FunctionDef)]
+    assert starter == list(pack.STUDENT_FUNCTIONS.values())
+    if pack.KIT is not None:  # the student kit's folder, with what grader/kit/build.py packages
+        kit = assignments.kit(pack)
+        sources = Path(kit.__file__).parent
+        assert all((sources / name).is_file() for name in (kit.RUNNER, kit.README, *kit.MODULES))
+        assert [case.id for case in kit.public_cases()][:2] == ["notebook-forward", "notebook-backward"]
 
 
 def test_the_registry_refuses_an_unknown_assignment():
@@ -96,20 +108,52 @@ CONVOLUTION_WORDS = re.compile(
 
 def test_convolution_words_live_only_in_the_packs_folder():
     """The rule: no Python file of the grader package outside grader/harness/assignments/
-    names the convolution assignment (its functions, its parameter, its pack). The packs'
-    data stay outside that rule by design: reference/ (the trusted implementations the
-    sandbox copies), submissions/ (examples), tests/ and bench/ exercise a particular pack
+    names the convolution assignment (its functions, its parameter, its pack, its kit, its
+    starter template). reference/ is the packs' trusted code, outside grader/ so that the
+    harness can import it whole and then hide its one folder; only packs name its modules
+    (the next test). submissions/ (examples), tests/ and bench/ exercise a particular pack
     and are not the grading engine. A second assignment must never need an edit outside
-    its pack because of a convolution word here."""
+    its pack (and its reference module) because of a convolution word here."""
     found = []
     for path in sorted((ROOT / "grader").rglob("*.py")):
-        if PACKS_DIR in path.parents or any(path == known or known in path.parents for known in KNOWN_EXCEPTIONS):
+        if PACKS_DIR in path.parents:
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             match = CONVOLUTION_WORDS.search(line)
             if match:
                 found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
     assert found == [], "convolution words outside the packs' folder:\n" + "\n".join(found)
+
+
+def _reference_imports(path: Path) -> list[str]:
+    """The reference modules a file imports by name (``from reference import strided``,
+    ``import reference.maxpool``); ``import reference``, the whole package, is not one."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "reference":
+            found += [f"{node.module}.{alias.name}" if node.module == "reference" else node.module for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.startswith("reference.")]
+    return found
+
+
+def test_reference_modules_are_named_only_by_packs_and_imported_before_the_folder_is_hidden():
+    """reference/ holds every pack's trusted code. Outside the packs' folder the grader uses
+    the package only whole (to copy it for the reference worker, and to hide it); a module
+    of it is named only by a pack. The harness imports the package and then hides its
+    folder from the student, so each module a pack names must be imported by the package
+    itself: one imported later would not be found inside the sandbox."""
+    outside = [f"{path.relative_to(ROOT)} imports {name}" for path in sorted((ROOT / "grader").rglob("*.py"))
+               if PACKS_DIR not in path.parents for name in _reference_imports(path)]
+    assert outside == []
+    named = {name for path in PACKS_DIR.rglob("*.py") for name in _reference_imports(path)}
+    named |= {"reference." + Path(assignments.get(pack).REFERENCE_ENTRY).stem for pack in assignments.PACKS}
+    assert {"reference.strided", "reference.maxpool"} <= named
+    done = subprocess.run([sys.executable, "-c", "import json, sys, reference; "
+                           "print(json.dumps(sorted(m for m in sys.modules if m.startswith('reference.'))))"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    imported_with_the_package = set(json.loads(done.stdout))
+    assert named <= imported_with_the_package, f"import {sorted(named - imported_with_the_package)} in reference/__init__.py"
 
 
 def test_the_word_rule_catches_what_it_names():

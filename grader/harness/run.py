@@ -115,7 +115,8 @@ class Run:
         if missing:
             raise RuntimeError(f"{self.pack.NAME} needs {', '.join(missing)} in the grading environment; "
                                f"install it (the Docker image installs every pack's packages)")
-        self.names = self.pack.STUDENT_FUNCTIONS
+        self.names = self.pack.STUDENT_FUNCTIONS  # call name -> the student's function
+        self.calls = {call.name: call for call in self.pack.CALLS}  # in the pack's order
         self.checks: list[CheckRecord] = []
         self.events: list[str] = []
         self.input_changes: list[str] = []
@@ -311,44 +312,46 @@ class Run:
         return f"this grading's total time limit ({self.limits['deadline_s']:g} s) was reached"
 
     def check_case(self, case, cpu: int) -> None:
+        """The case's calls in order, each graded call's results checked; what a call keeps
+        (a forward's cache) stays in the student's worker for the later calls that need it."""
         started = clock_ns()
         expected = self.pack.expected_outputs(case)
         reference_s = (clock_ns() - started) / 1e9
         timeout = self.call_timeout(reference_s)
-        forward_name, backward_name = self.names["forward"], self.names["backward"]
-        slot = f"cache-{case.id}"
+        made: dict[str, str] = {}  # kept label -> the worker slot holding the student's value
+        slots = []
+        for call in (self.calls[name] for name in case.calls):
+            name = self.names[call.name]
+            slot = f"{call.kept[0]}-{case.id}" if call.kept else None
+            slots += [slot] if slot else []
+            outcome = None
+            if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(name):
+                # A worker restarted since the earlier call no longer holds what it kept.
+                kept = {label: held for label, held in made.items() if any(k[0] == held for k in self.student.kept)}
+                args, inputs = case.arguments(call.name, kept)
+                outcome = self.student.call(name, args, list(call.results), inputs, timeout, slot,
+                                            extra=self._watch_request(), may_change=call.mutable)
+                self._note_changes(outcome, name, case, args, call)
+                self._note_observed(outcome, call.name)
+                if slot and outcome.ok:
+                    made[call.kept[0]] = slot
+            if call.name in case.graded:
+                note = self._stand_in_note(call, made) if outcome is not None else ""
+                for label in call.sent:
+                    self._record(case, call.name, label, outcome, expected[label], name, note)
+        if slots:
+            self._forget(slots)
 
-        forward = None
-        if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(forward_name):
-            args, inputs = case.forward_call()
-            forward = self.student.call(forward_name, args, self.pack.FORWARD_RESULTS, inputs, timeout, slot,
-                                        extra=self._watch_request())
-            self._note_changes(forward, forward_name, case, args)
-            self._note_observed(forward, "forward")
-        if "forward" in case.graded:
-            self._record(case, "forward", "out", forward, expected["out"], forward_name)
-
-        if "backward" not in case.graded:
-            self._forget(slot)
-            return
-        cache_note = ""
-        have_cache = forward is not None and forward.ok
-        if not have_cache:
-            cache_note = (" (your forward gave no usable cache here, so backward got the template's "
-                          f"cache {self.pack.TEMPLATE_CACHE})")
-        backward = None
-        if self.time_left() > 0 and self.ensure_student(cpu) and self.functions.get(backward_name):
-            # A worker restarted since the forward no longer holds its cache.
-            still_kept = have_cache and any(kept[0] == slot for kept in self.student.kept)
-            args, inputs = case.backward_call(slot if still_kept else None)
-            backward = self.student.call(backward_name, args, self.pack.BACKWARD_RESULTS, inputs, timeout,
-                                         extra=self._watch_request())
-            self._note_changes(backward, backward_name, case, args)
-            self._note_observed(backward, "backward")
-        for label in self.pack.BACKWARD_RESULTS:
-            self._record(case, "backward", label, backward, expected[label], backward_name,
-                         cache_note if backward is not None else "")
-        self._forget(slot)
+    def _stand_in_note(self, call, made: dict[str, str]) -> str:
+        """Said on a failed check of a call that got the starter code's stand-in for what
+        the student's earlier call should have kept."""
+        notes = []
+        for label in call.needs:
+            if label not in made:
+                maker = next(c.name for c in self.pack.CALLS if label in c.kept)
+                notes.append(f"your {maker} gave no usable {label} here, so {call.name} got the template's "
+                             f"{label} {self.pack.STAND_INS[label]}")
+        return f" ({'; '.join(notes)})" if notes else ""
 
     def _watch_request(self) -> dict | None:
         return {"watch": self.watch} if self.watch else None
@@ -361,13 +364,15 @@ class Run:
             elif len(self.observed) < 40:
                 self.observed[key] = item
 
-    def _forget(self, slot: str) -> None:
+    def _forget(self, slots: list[str]) -> None:
         if self.student is not None and self.student.alive:
-            self.student.forget([slot])
+            self.student.forget(slots)
 
-    def _note_changes(self, outcome: CallOutcome, function_name: str, case, args) -> None:
-        for name in outcome.inputs_changed:  # arrays: compared by the harness itself
+    def _note_changes(self, outcome: CallOutcome, function_name: str, case, args, call) -> None:
+        for name in outcome.inputs_changed:  # arrays: compared by the harness itself (declared mutable ones left out)
             self.input_changes.append(f"{function_name} changed its input {name} {case.where}")
+        if self.pack.PARAM_NAME in call.mutable:
+            return
         for name in [self.pack.PARAM_NAME for i in outcome.changed_args if i < len(args) and "value" in args[i]]:
             self.reported_changes.append(f"{function_name} changed its input {name} {case.where}")
 
@@ -425,10 +430,10 @@ class Run:
     def untimed(self, reason: str | None) -> list[dict]:
         """A timing row per function with no figure (the reason may be filled in later)."""
         case = self.pack.speed_case_name(self.job["timing"]["size"])
-        return [{"function": fn, "measured": False, "case": case, "reason": reason} for fn in ("forward", "backward")]
+        return [{"function": fn, "measured": False, "case": case, "reason": reason} for fn in self.calls]
 
     def time_functions(self, cpu: int, seed: int) -> list[dict]:
-        passed = {fn: all(c.passed for c in self.checks if c.function == fn) for fn in ("forward", "backward")}
+        passed = {fn: all(c.passed for c in self.checks if c.function == fn) for fn in self.calls}
         results = {row["function"]: row for row in self.untimed(None)}
         if not self.job["timing"]["enabled"]:
             for fn in results:
@@ -514,30 +519,49 @@ class Run:
         measured = {row["function"]: row for row in timing if row.get("measured")}
         rng = np.random.default_rng([int(self.job["seed"]), 11])
         case = self.pack.speed_case(rng, -200, self.job["timing"]["size"])
-        for fn in ("backward", "forward"):  # backward first: it needs the forward's cache, kept unprofiled
+        order = list(self.calls)
+        for fn in reversed(order):  # last first: a later call's earlier ones run unprofiled for what they keep
             budget = min(speed_feedback.PROFILE_BUDGET_S, self.time_left() / 4)
             if fn not in measured or budget <= 0.05 or not self.ensure_student(cpu):
                 continue
             # The timed trials' own limit for a call; the profiled call stops itself at its budget.
             timeout = self.call_timeout(measured[fn]["reference_median_s"])
-            args, inputs = case.forward_call()
-            if fn == "backward":
-                kept = self.student.call(self.names["forward"], args, self.pack.FORWARD_RESULTS, inputs, timeout,
-                                         "profile-cache")
-                if not kept.ok:
-                    self.events.append(f"no line profile of {self.names[fn]}: its forward gave no cache ({kept.status})")
-                    continue
-                args, inputs = case.backward_call("profile-cache")
+            made = self._keep_for(fn, case, timeout)
+            if isinstance(made, str):
+                self.events.append(f"no line profile of {self.names[fn]}: {made}")
+                continue
+            args, inputs = case.arguments(fn, made)
             outcome = self.student.call(self.names[fn], args, [], inputs, timeout,
                                         op="profile", extra={"budget_s": budget})
-            if fn == "backward":
-                self._forget("profile-cache")
+            if made:
+                self._forget(list(made.values()))
             profile = speed_feedback.clean_profile(outcome.feedback.get("profile"), fn, budget) if outcome.ok else None
             if profile is not None:
                 profiles.append(profile)
             else:
                 self.events.append(f"no line profile of {self.names[fn]}: {outcome.message or outcome.status}")
-        return sorted(profiles, key=lambda p: p["function"], reverse=True)
+        return sorted(profiles, key=lambda p: order.index(p["function"]))
+
+    def _keep_for(self, fn: str, case, timeout: float) -> dict[str, str] | str:
+        """Run, unprofiled, the earlier calls whose kept results ``fn`` needs; returns the
+        slots holding them, or why one gave none."""
+        made: dict[str, str] = {}
+        for earlier in self.pack.CALLS:
+            if earlier.name == fn:
+                break
+            wanted = [label for label in earlier.kept if label in self.calls[fn].needs]
+            if not wanted:
+                continue
+            args, inputs = case.arguments(earlier.name, made)
+            slot = f"profile-{wanted[0]}"
+            kept = self.student.call(self.names[earlier.name], args, list(earlier.results), inputs, timeout, slot,
+                                     may_change=earlier.mutable)
+            if not kept.ok:
+                if made:
+                    self._forget(list(made.values()))
+                return f"its {earlier.name} gave no {wanted[0]} ({kept.status})"
+            made[wanted[0]] = slot
+        return made
 
     def fresh_pair(self, cpu: int) -> bool:
         """New student and reference workers for the next timing block: the spread between
@@ -654,10 +678,10 @@ class TrialRunner:
         self.own_warm_up = False  # the student's first call pair was long enough to be a trial
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
-        self.overhead_s = {"forward": 0.0, "backward": 0.0}
+        self.overhead_s = {fn: 0.0 for fn in run.calls}
 
     def one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
-        """Forward then backward on one worker; returns (times, outputs, failure message).
+        """The case's calls in order on one worker; returns (times, outputs, failure message).
         Every worker is held stopped between its calls (``WorkerProcess``), so the student's
         runs nothing while the reference is timed."""
         times, outputs, failure = self._one_call_pair(role, case, timeout)
@@ -667,30 +691,27 @@ class TrialRunner:
     def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.run_.student if role == "student" else self.run_.reference
         names = self.run_.names if role == "student" else self.run_.pack.REFERENCE_FUNCTIONS
-        times, outputs = {}, {}
-        use_forward = role == "reference" or "forward" in self.timed
-        slot = f"timing-{case.id}"
-        if use_forward:
-            args, inputs = case.forward_call()
-            outcome = worker.call(names["forward"], args, self.run_.pack.FORWARD_RESULTS, inputs, timeout, slot)
+        times, outputs, made = {}, {}, {}
+        for call in (self.run_.calls[name] for name in case.calls):
+            # The student's untimed calls (they failed a check) are skipped: a later call then
+            # gets the starter code's stand-in for what they keep. The reference runs them all.
+            if role == "student" and call.name not in self.timed:
+                continue
+            slot = f"timing-{call.kept[0]}-{case.id}" if call.kept else None
+            args, inputs = case.arguments(call.name, made)
+            outcome = worker.call(names[call.name], args, list(call.results), inputs, timeout, slot,
+                                  may_change=call.mutable)
             if not outcome.ok:
                 memory = self.run_.limits["memory_bytes"]
-                return times, outputs, _describe_failure(outcome, names["forward"], memory, case.where)
+                return times, outputs, _describe_failure(outcome, names[call.name], memory, case.where)
             if outcome.inputs_changed:
-                return times, outputs, f"{names['forward']} changed its input {outcome.inputs_changed[0]}"
-            times["forward"], outputs["out"] = self._net(outcome, "forward"), outcome.results["out"]
-        if role == "reference" or "backward" in self.timed:
-            args, inputs = case.backward_call(slot if use_forward else None)
-            outcome = worker.call(names["backward"], args, self.run_.pack.BACKWARD_RESULTS, inputs, timeout)
-            if not outcome.ok:
-                memory = self.run_.limits["memory_bytes"]
-                return times, outputs, _describe_failure(outcome, names["backward"], memory, case.where)
-            if outcome.inputs_changed:
-                return times, outputs, f"{names['backward']} changed its input {outcome.inputs_changed[0]}"
-            times["backward"] = self._net(outcome, "backward")
+                return times, outputs, f"{names[call.name]} changed its input {outcome.inputs_changed[0]}"
+            times[call.name] = self._net(outcome, call.name)
             outputs.update(outcome.results)
-        if use_forward:
-            worker.forget([slot])
+            if slot:
+                made[call.kept[0]] = slot
+        if made:
+            worker.forget(list(made.values()))
         return times, outputs, ""
 
     def run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
@@ -758,7 +779,8 @@ class TrialRunner:
         student could inflate it; any student's fixed cost is its own to shrink either way."""
         case = self.run_.pack.speed_case(rng, -100, settings["size"])
         reference = self.run_.reference
-        for function, (args, inputs) in (("forward", case.forward_call()), ("backward", case.backward_call(None))):
+        for function in self.run_.calls:
+            args, inputs = case.arguments(function, {})  # as the call itself, with stand-ins for kept results
             costs = []
             for _ in range(calls):
                 outcome = reference.call(None, args, [], inputs, self.run_.limits["call_allowance_s"], op="null")
@@ -790,8 +812,7 @@ class TrialRunner:
         return last
 
     def _wrong_output(self, results: dict, case) -> str:
-        labels = (["out"] if "forward" in self.timed else []) + (
-            self.run_.pack.BACKWARD_RESULTS if "backward" in self.timed else [])
+        labels = [label for call in self.run_.pack.CALLS if call.name in self.timed for label in call.sent]
         for label in labels:
             expected = results["reference"][1][label].array
             verdict = compare(label, results["student"][1][label], expected, self.run_.tolerance, case.where)

@@ -356,9 +356,13 @@ class WorkerProcess:
 
     def call(self, function: str | None, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
              timeout_s: float, keep_as: str | None = None, op: str = "call",
-             extra: dict | None = None) -> CallOutcome:
+             extra: dict | None = None, may_change: tuple[str, ...] = ()) -> CallOutcome:
         """Call ``function`` in the worker; the clock runs from before the inputs are
         written until every output has been copied out of the arena.
+
+        ``outcome.inputs_changed`` names every input array the call left different, its
+        own and those kept for earlier calls, except the ones in ``may_change`` (the
+        call's declared mutable arguments, layer.Call.mutable).
 
         The request region is a stack: the inputs of a call whose result is kept (a
         forward's cache may hold views of x) stay in place until ``forget``, and later
@@ -381,8 +385,9 @@ class WorkerProcess:
             return self._died(started)
         outcome = self._await(time.monotonic() + timeout_s, started, [r for r in results if not r.startswith("@")])
         placed = {name: (descriptors[name], array) for name, array in inputs.items()}
-        outcome.inputs_changed = self._changed(placed) + [
-            f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)]
+        outcome.inputs_changed = [name for name in self._changed(placed) if name not in may_change] + [
+            f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)
+            if name not in may_change]
         if keep_as is not None and outcome.ok:
             top = max((d["offset"] + a.nbytes for d, a in placed.values()), default=base)
             # Later calls are checked against the inputs as this call left them: a change

@@ -1,13 +1,15 @@
-"""`make student-kit`: write build/student-kit.zip.
+"""`make student-kit`: write build/student-kit.zip for one assignment pack.
 
 The kit's messages and hints are the grader's own code, packaged, never retyped: the
 checks' wording (grader/harness/checks.py), how a failed call is described
 (grader/harness/run.py, untrusted_worker.py), and the hints for mechanical errors (grader/hints.py,
 grader/repair.py). Definitions are cut out of those modules by name with the ast module,
-so a change of wording in the grader reaches the next kit by itself. Only numbers
-(the cases and their expected outputs) come from the reference, computed here.
+so a change of wording in the grader reaches the next kit by itself. What is the
+assignment's own (the runner, its shipped modules, the public cases) comes from the kit
+folder the pack names (``KIT``); only numbers (the cases and their expected outputs) come
+from the reference, computed here.
 
-    python -m grader.kit.build [--out build/student-kit.zip]
+    python -m grader.kit.build [--out build/student-kit.zip] [--assignment NAME]
 """
 
 from __future__ import annotations
@@ -21,11 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.harness.assignments import cs231n_conv as conv2d
-from grader.kit.public_cases import case_arrays, public_cases
+from grader.harness import assignments
 
 GRADER = Path(__file__).resolve().parent.parent
-KIT_SOURCES = Path(__file__).resolve().parent
 DEFAULT_OUT = Path("build/student-kit.zip")
 TOP = "student-kit"
 
@@ -35,9 +35,9 @@ MESSAGE_PARTS = [
     ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "rel_error", "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
-    ("harness/assignments/cs231n_conv.py", ["Case"]),  # for Case.where, how every message names its case
     ("grade.py", ["_with_hint"]),
 ]
+# And the pack's Case (for Case.where, how every message names its case), after these.
 MESSAGE_HEADER = '''"""Generated from the grader's own modules by grader/kit/build.py: do not edit.
 The checks' wording and failure descriptions are exactly the grader's."""
 
@@ -52,11 +52,10 @@ import numpy as np
 
 from .hints import SourceContext, hint_for
 '''
-# Shipped as they are (kit/<name>), with their imports of each other made relative.
+# Shipped as they are (kit/<name>), with their imports of each other made relative; the
+# pack's kit adds its own MODULES.
 SHIPPED = {"hints.py": GRADER / "hints.py", "repair.py": GRADER / "repair.py",
-           "quiet_compiler.py": GRADER / "quiet_compiler.py",
-           "diagnosis.py": KIT_SOURCES / "diagnosis.py", "gradient.py": KIT_SOURCES / "gradient.py",
-           "speed.py": KIT_SOURCES / "speed.py"}
+           "quiet_compiler.py": GRADER / "quiet_compiler.py"}
 RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import",
                     "from grader.quiet_compiler import": "from .quiet_compiler import"}
 
@@ -84,8 +83,9 @@ def extract(path: Path, names: list[str]) -> str:
     return "\n\n\n".join(found[name] for name in names)
 
 
-def grader_messages() -> str:
+def grader_messages(pack) -> str:
     parts = [extract(GRADER / module, names) for module, names in MESSAGE_PARTS]
+    parts.append(extract(Path(pack.__file__), ["Case"]))
     return MESSAGE_HEADER + "\n\n" + "\n\n\n".join(parts) + "\n"
 
 
@@ -96,40 +96,44 @@ def shipped(path: Path) -> str:
     return text
 
 
-def assignment_description() -> dict:
+def assignment_description(pack) -> dict:
     """What the kit needs to know of the assignment, from its one declaration."""
     return {
-        "functions": conv2d.STUDENT_FUNCTIONS,
-        "forward_results": [label for label in conv2d.FORWARD_RESULTS if not label.startswith("@")],
-        "backward_results": conv2d.BACKWARD_RESULTS,
-        "tolerance": conv2d.DEFAULT_RUBRIC["tolerance"],
-        "speed_size": conv2d.SPEED_SIZES["speed-cell"],
-        "speed_name": conv2d.speed_case_name("speed-cell"),
+        "functions": pack.STUDENT_FUNCTIONS,
+        "results": {call.name: list(call.sent) for call in pack.CALLS},  # what each call's checks read
+        "tolerance": pack.DEFAULT_RUBRIC["tolerance"],
+        "speed_size": pack.SPEED_SIZES["speed-cell"],
+        "speed_name": pack.speed_case_name("speed-cell"),
     }
 
 
-def kit_files() -> dict[str, bytes]:
-    cases = public_cases()
+def kit_files(pack=None) -> dict[str, bytes]:
+    pack = pack or assignments.default()
+    kit = assignments.kit(pack)
+    sources = Path(kit.__file__).parent
+    cases = kit.public_cases()
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **case_arrays(cases))
-    description = assignment_description() | {"cases": [case.id for case in cases]}
+    np.savez_compressed(buffer, **kit.case_arrays(cases))
+    description = assignment_description(pack) | {"cases": [case.id for case in cases]}
     files = {
-        "check.py": (KIT_SOURCES / "check.py").read_text(encoding="utf-8"),
-        "README.txt": (KIT_SOURCES / "README.txt").read_text(encoding="utf-8"),
+        "check.py": (sources / kit.RUNNER).read_text(encoding="utf-8"),
+        "README.txt": (sources / kit.README).read_text(encoding="utf-8"),
         "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
-        "kit/grader_messages.py": grader_messages(),
+        "kit/grader_messages.py": grader_messages(pack),
         "kit/assignment.json": json.dumps(description, indent=2) + "\n",
     }
-    files.update({f"kit/{name}": shipped(path) for name, path in SHIPPED.items()})
+    modules = SHIPPED | {name: sources / name for name in kit.MODULES}
+    files.update({f"kit/{name}": shipped(path) for name, path in modules.items()})
     encoded = {name: text.encode("utf-8") for name, text in files.items()}
     encoded["kit/cases.npz"] = buffer.getvalue()
     return encoded
 
 
-def build(out: Path = DEFAULT_OUT) -> Path:
+def build(out: Path = DEFAULT_OUT, assignment: str = assignments.DEFAULT) -> Path:
+    files = kit_files(assignments.get(assignment))
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(kit_files().items()):
+        for name, data in sorted(files.items()):
             # A fixed date: the same sources give the same zip.
             info = zipfile.ZipInfo(f"{TOP}/{name}", date_time=(2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
@@ -140,7 +144,12 @@ def build(out: Path = DEFAULT_OUT) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    print(build(parser.parse_args().out))
+    parser.add_argument("--assignment", choices=sorted(assignments.PACKS), default=assignments.DEFAULT)
+    options = parser.parse_args()
+    try:
+        print(build(options.out, options.assignment))
+    except assignments.UnknownAssignment as exc:
+        parser.exit(2, f"{exc}\n")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ so renaming and reformatting change nothing; then it hashes k-grams of what is l
 keeps a winnowed subset, which guarantees that any match of ``guarantee`` characters
 is found and ignores matches shorter than ``noise``.
 
-Fingerprints of the template (grader.similarity.template) never count. With a class of
+Fingerprints of the starter template (the assignment pack's STARTER_TEMPLATE) never count. With a class of
 at least COMMON_MIN_CLASS students, fingerprints found in more than ``common_fraction`` of
 them are treated the same way: an idiom half the class writes (``for n in range(N):``
 with four nested loops, after renaming) says nothing about copying, as MOSS's -m option
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.harness import assignments
 from grader.similarity.library import copydetect
 from grader.similarity.sources import GradedCode
-from grader.similarity.template import TEMPLATE
 
 # copydetect's own defaults (noise threshold 25 characters, guarantee 30).
 NOISE_CHARACTERS = 25
@@ -91,9 +91,10 @@ def _fingerprint(tokens: tuple[str, np.ndarray], ignored: set[int]) -> _Fingerpr
                         utils.get_token_coverage(idx, NOISE_CHARACTERS, len(filtered)))
 
 
-def _template_hashes() -> set[int]:
-    # Window 1: every k-gram of the template, not a winnowed sample of them.
-    filtered, _offsets = _tokenized(TEMPLATE)
+def _template_hashes(template: str | None = None) -> set[int]:
+    """Every k-gram of the starter template (window 1, not a winnowed sample of them);
+    the default pack's template when none is given."""
+    filtered, _offsets = _tokenized(assignments.default().STARTER_TEMPLATE if template is None else template)
     hashes, _idx = copydetect().utils.get_document_fingerprints(filtered, NOISE_CHARACTERS, 1)
     return set(int(h) for h in hashes)
 
@@ -114,11 +115,12 @@ def _common_hashes(codes: list[GradedCode], tokens: list, common_fraction: float
 
 
 def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHOLD,
-                  common_fraction: float = DEFAULT_COMMON_FRACTION) -> list[Pair]:
+                  common_fraction: float = DEFAULT_COMMON_FRACTION, template: str | None = None) -> list[Pair]:
     """Every pair (student-student, or student-known solution) whose overlap reaches
-    ``threshold``, most similar first. Known solutions are not compared with each other."""
+    ``threshold``, most similar first. Known solutions are not compared with each other.
+    ``template``: the starter code every student began from (default: the default pack's)."""
     tokens = _tokenize_all(codes)
-    ignored = _template_hashes() | _common_hashes(codes, tokens, common_fraction)
+    ignored = _template_hashes(template) | _common_hashes(codes, tokens, common_fraction)
     prints = [_fingerprint(token_list, ignored) for token_list in tokens]
     masks = [_coverage_masks(fingerprint) for fingerprint in prints]
     pairs = []

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from grader.class_students import discover_submissions
 from grader.errors import SubmissionError, UsageError
@@ -21,9 +22,11 @@ from grader.harness import assignments
 from grader.load import load_submission
 from grader.syntax_errors import parse_quietly
 
-# The graded functions, from the assignment's one declaration of them (an assignment pack
-# will provide this list later; nothing else here names a function).
-GRADED_FUNCTIONS = tuple(assignments.default().STUDENT_FUNCTIONS.values())
+
+def graded_functions(pack: ModuleType | None = None) -> tuple[str, ...]:
+    """The graded functions, from the assignment pack's one declaration of them (nothing
+    else here names a function); the default pack's when none is given."""
+    return tuple((pack or assignments.default()).STUDENT_FUNCTIONS.values())
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class GradedCode:
     entry: str
     """The file inside the submission the functions came from."""
     code: str
-    """The graded functions' source, in the order of GRADED_FUNCTIONS, blank-line separated."""
+    """The graded functions' source, in the pack's order, blank-line separated."""
     known: bool = False
 
 
@@ -45,8 +48,10 @@ class Collected:
     """(who, why) for submissions with nothing to compare (unloadable, no graded function)."""
 
 
-def graded_functions_source(text: str, names: tuple[str, ...] = GRADED_FUNCTIONS) -> str:
-    """The top-level definitions of ``names`` in ``text`` (decorators included), or ''."""
+def graded_functions_source(text: str, names: tuple[str, ...] | None = None) -> str:
+    """The top-level definitions of ``names`` (default: the default pack's graded functions)
+    in ``text`` (decorators included), or ''."""
+    names = names or graded_functions()
     tree = parse_quietly(text, "<submission>")
     lines = text.splitlines()
     found = {}
@@ -70,8 +75,10 @@ def class_submissions_folder(out_dir: Path) -> Path:
     return Path(folder)
 
 
-def collect(folder: Path, *, known: bool = False) -> Collected:
-    """The graded code of every submission in ``folder`` (a class, or known solutions)."""
+def collect(folder: Path, pack: ModuleType | None = None, *, known: bool = False) -> Collected:
+    """The graded code of every submission in ``folder`` (a class, or known solutions) for
+    the assignment ``pack`` (default: the default pack)."""
+    names = graded_functions(pack)
     students, _ignored = discover_submissions(folder)
     codes, skipped = [], []
     staging = Path(tempfile.mkdtemp(prefix="convgrade-similarity-"))
@@ -79,9 +86,9 @@ def collect(folder: Path, *, known: bool = False) -> Collected:
         for student in students:
             owner = f"known:{student.path.name}" if known else student.id
             try:
-                loaded = load_submission(student.path, staging, required=GRADED_FUNCTIONS)
+                loaded = load_submission(student.path, staging, required=names)
                 text = (loaded.root / loaded.entry).read_text(encoding="utf-8", errors="replace")
-                code = graded_functions_source(text)
+                code = graded_functions_source(text, names)
             except (SubmissionError, UsageError, SyntaxError, ValueError, RecursionError) as exc:
                 skipped.append((owner, f"not loadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
                 continue

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.harness import assignments
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.checks import compare as grader_compare
 from grader.harness.workers import Returned
@@ -129,6 +130,14 @@ def test_the_kits_messages_are_the_graders_own_code(kit):
     assert "def compare(" in (kit / "kit" / "grader_messages.py").read_text()
 
 
+def test_the_kit_is_the_packs_and_a_pack_without_one_is_refused(tmp_path):
+    assert (build.kit_files(conv2d)["check.py"].decode()
+            == (Path(conv2d.__file__).parent / conv2d.KIT / "check.py").read_text())
+    with pytest.raises(assignments.UnknownAssignment, match="cs231n-maxpool has no student self-check kit"):
+        build.build(tmp_path / "kit.zip", "cs231n-maxpool")
+    assert not (tmp_path / "kit.zip").exists()
+
+
 def test_the_builder_refuses_a_grader_that_renamed_what_it_packages(tmp_path):
     module = tmp_path / "checks.py"
     module.write_text("def compare():\n    pass\n")
@@ -208,8 +217,8 @@ def test_the_leak_check_finds_a_copied_reference_and_the_generator(kit):
 
 def test_the_public_cases_expose_one_property_each():
     """Each shape property holds for a different set of the kit's cases, so a failing set names one."""
-    from grader.kit.diagnosis import PROPERTIES, case_properties
-    from grader.kit.public_cases import public_cases
+    from grader.harness.assignments.cs231n_conv_kit.diagnosis import PROPERTIES, case_properties
+    from grader.harness.assignments.cs231n_conv_kit.public_cases import public_cases
 
     cases = public_cases()
     having = [frozenset(case.id for case in cases

@@ -143,3 +143,22 @@ def test_the_command_reads_a_graded_class_of_files_zips_and_notebooks(tmp_path):
     assert sorted(sorted(names) for *names, in top) == [["known:public_repo.py", "notebooked"], ["student1", "zipped"]]
     assert "broken: not loadable" in page
     assert "7 submissions compared" in page  # 6 loadable students and one known solution
+
+
+def test_the_pack_names_the_graded_functions_and_the_starter_template(tmp_path):
+    """--assignment: the max-pooling pack's functions are the code compared, and its starter
+    template is what never counts (a class that only kept the template is not similar)."""
+    from grader.harness import assignments
+    from grader.similarity.sources import collect
+
+    pack = assignments.get("cs231n-maxpool")
+    collected = collect(REPO / "submissions" / "maxpool", pack)
+    assert len(collected.codes) == 8 and collected.skipped == []
+    assert all(code.code.startswith("def max_pool_forward_naive(") and "def max_pool_backward_naive(" in code.code
+               for code in collected.codes)
+    names = tuple(pack.STUDENT_FUNCTIONS.values())
+    starters = [GradedCode(owner, f"{owner}.py", f"{owner}.py", graded_functions_source(pack.STARTER_TEMPLATE, names))
+                for owner in ("a", "b")]
+    assert all(code.code.count("def max_pool_") == 2 for code in starters)
+    assert detect.similar_pairs(starters, threshold=0.0, template=pack.STARTER_TEMPLATE) == []
+    assert detect.similar_pairs(starters, threshold=0.9)  # under the other pack's template, they are copies

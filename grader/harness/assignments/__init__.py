@@ -25,7 +25,7 @@ DEFAULT = "cs231n-conv"
 # What a pack declares (see the README's "Adding an assignment").
 PACK_NAMES = (
     "NAME", "TITLE", "SUBJECT", "STUDENT_FUNCTIONS", "REFERENCE_FUNCTIONS", "REFERENCE_ENTRY", "PARAM_NAME",
-    "FORWARD_RESULTS", "BACKWARD_RESULTS", "INPUT_NAMES", "TEMPLATE_CACHE", "SANDBOX_PACKAGES",
+    "CALLS", "INPUT_NAMES", "STAND_INS", "SANDBOX_PACKAGES", "KIT", "STARTER_TEMPLATE",
     "DEFAULT_RUBRIC", "PROPERTY_GROUPS", "INPUTS_CHECK", "HIDDEN_SHAPES", "SPEED_SIZES",
     "check_identity", "check_plan", "notebook_cases", "hidden_cases", "published_note", "wrong_answer_note",
     "speed_case", "speed_case_name", "timed_flops", "same_shape_gemm", "arena_sizes", "worker_address_space_bytes",
@@ -46,6 +46,13 @@ def get(name: str) -> ModuleType:
 
 def default() -> ModuleType:
     return get(DEFAULT)
+
+
+def kit(pack: ModuleType) -> ModuleType:
+    """The pack's student self-check kit (a folder of this one, named by ``KIT``)."""
+    if pack.KIT is None:
+        raise UnknownAssignment(f"{pack.NAME} has no student self-check kit")
+    return importlib.import_module(f"{__name__}.{pack.KIT}")
 
 
 def sandbox_packages() -> dict[str, str]:

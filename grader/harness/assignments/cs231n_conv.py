@@ -18,10 +18,36 @@ STUDENT_FUNCTIONS = {"forward": "conv_forward_naive", "backward": "conv_backward
 REFERENCE_FUNCTIONS = {"forward": "conv_forward", "backward": "conv_backward"}
 PARAM_NAME = "conv_param"  # the plain-value argument; its changes are only reported by the student's process
 REFERENCE_ENTRY = "reference/strided.py"  # the yardstick students are timed against
-FORWARD_RESULTS = ["out", "@cache"]  # '@': kept inside the worker, never sent
-BACKWARD_RESULTS = ["dx", "dw", "db"]
+# The calls of a case, in order (see layer.Call): forward keeps its cache in the worker for
+# backward; neither may change any input.
+CALLS = (
+    layer.Call("forward", results=("out", "@cache")),
+    layer.Call("backward", results=("dx", "dw", "db"), needs=("cache",)),
+)
 INPUT_NAMES = "x, w, b, dout or conv_param"  # what a student is told never to write into
-TEMPLATE_CACHE = "(x, w, b, conv_param)"  # the starter code's cache, given to backward when forward gave none
+STAND_INS = {"cache": "(x, w, b, conv_param)"}  # the starter code's cache, given to backward when forward gave none
+# The graded functions as every student starts them: the CS231n template's skeleton
+# (signatures, the START/END markers, the given first and last lines). Its fingerprints
+# never count in `convgrade similarity`: keeping the template is not copying.
+STARTER_TEMPLATE = '''
+def conv_forward_naive(x, w, b, conv_param):
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    pass
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+
+def conv_backward_naive(dout, cache):
+    dx, dw, db = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    pass
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dw, db
+'''
+# The student self-check kit (`make student-kit`): a folder of this one (see its __init__).
+KIT = "cs231n_conv_kit"
 # Distributions the sandbox installs beyond numpy and the standard library, pinned
 # ({"scipy": "1.14.1"}; list their dependencies too: the image installs without resolving).
 SANDBOX_PACKAGES: dict[str, str] = {}
@@ -63,29 +89,30 @@ class Case:
     b: np.ndarray
     dout: np.ndarray
     conv_param: dict
-    graded: tuple[str, ...] = ("forward", "backward")  # which functions this case scores
+    graded: tuple[str, ...] = ("forward", "backward")  # which calls this case scores
+    calls: tuple[str, ...] = ("forward", "backward")  # the calls it runs, in order (CALLS' names)
 
     @property
     def where(self) -> str:
         p = self.conv_param
         return f"at pad {p['pad']}, stride {p['stride']} (x {self.x.shape}, w {self.w.shape})"
 
-    # How the functions are called; the worker resolves the names to arena arrays.
-    def forward_call(self) -> tuple[list[dict], dict[str, np.ndarray]]:
-        args = [{"array": "x"}, {"array": "w"}, {"array": "b"}, {"value": self.conv_param}]
-        return args, {"x": self.x, "w": self.w, "b": self.b}
-
-    def backward_call(self, kept_cache: str | None) -> tuple[list[dict], dict[str, np.ndarray]]:
-        if kept_cache is not None:
-            return [{"array": "dout"}, {"kept": kept_cache}], {"dout": self.dout}
-        # The template's cache, for when the student's forward gave none we can use.
+    def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
+        """How ``call`` is called: its argument specs and input arrays (the worker resolves
+        the names to arena arrays). ``kept``: the worker slots holding earlier calls' kept
+        results ({"cache": slot}); without the cache, backward gets the template's."""
+        if call == "forward":
+            args = [{"array": "x"}, {"array": "w"}, {"array": "b"}, {"value": self.conv_param}]
+            return args, {"x": self.x, "w": self.w, "b": self.b}
+        if "cache" in kept:
+            return [{"array": "dout"}, {"kept": kept["cache"]}], {"dout": self.dout}
         template = {"tuple": [{"array": "x"}, {"array": "w"}, {"array": "b"}, {"value": self.conv_param}]}
         return [{"array": "dout"}, template], {"dout": self.dout, "x": self.x, "w": self.w, "b": self.b}
 
 
 INPUTS_CHECK = layer.INPUTS_CHECK
 PROPERTY_GROUPS = layer.PROPERTY_GROUPS
-check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, BACKWARD_RESULTS)
+check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, CALLS)
 
 
 def published_note(case_id: str, out: np.ndarray) -> str:
@@ -121,7 +148,8 @@ def notebook_cases() -> list[Case]:
     bx, bw, bb = rng.randn(4, 3, 5, 5), rng.randn(2, 3, 3, 3), rng.randn(2)
     bdout = rng.randn(4, 2, 5, 5)
     return [
-        Case("notebook-forward", "notebook", x, w, b, dout_forward, forward_param, graded=("forward",)),
+        Case("notebook-forward", "notebook", x, w, b, dout_forward, forward_param, graded=("forward",),
+             calls=("forward",)),
         # The forward still runs here, untested, to give backward the student's own cache.
         Case("notebook-backward", "notebook", bx, bw, bb, bdout, {"stride": 1, "pad": 1}, graded=("backward",)),
     ]

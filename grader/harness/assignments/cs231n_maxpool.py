@@ -24,10 +24,32 @@ STUDENT_FUNCTIONS = {"forward": "max_pool_forward_naive", "backward": "max_pool_
 REFERENCE_FUNCTIONS = {"forward": "max_pool_forward", "backward": "max_pool_backward"}
 PARAM_NAME = "pool_param"  # the plain-value argument; its changes are only reported by the student's process
 REFERENCE_ENTRY = "reference/maxpool.py"  # the yardstick students are timed against
-FORWARD_RESULTS = ["out", "@cache"]  # '@': kept inside the worker, never sent
-BACKWARD_RESULTS = ["dx"]
+CALLS = (
+    layer.Call("forward", results=("out", "@cache")),  # '@': kept inside the worker, never sent
+    layer.Call("backward", results=("dx",), needs=("cache",)),
+)
 INPUT_NAMES = "x, dout or pool_param"
-TEMPLATE_CACHE = "(x, pool_param)"
+STAND_INS = {"cache": "(x, pool_param)"}
+# The graded functions as every student starts them (the CS231n template's skeleton): its
+# fingerprints never count in `convgrade similarity`.
+STARTER_TEMPLATE = '''
+def max_pool_forward_naive(x, pool_param):
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    pass
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, pool_param)
+    return out, cache
+
+
+def max_pool_backward_naive(dout, cache):
+    dx = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    pass
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx
+'''
+KIT = None  # no student self-check kit yet
 SANDBOX_PACKAGES: dict[str, str] = {}
 
 DEFAULT_RUBRIC = {
@@ -56,25 +78,25 @@ class Case:
     dout: np.ndarray
     pool_param: dict
     graded: tuple[str, ...] = ("forward", "backward")
+    calls: tuple[str, ...] = ("forward", "backward")
 
     @property
     def where(self) -> str:
         p = self.pool_param
         return f"at pool {p['pool_height']}x{p['pool_width']}, stride {p['stride']} (x {self.x.shape})"
 
-    def forward_call(self) -> tuple[list[dict], dict[str, np.ndarray]]:
-        return [{"array": "x"}, {"value": self.pool_param}], {"x": self.x}
-
-    def backward_call(self, kept_cache: str | None) -> tuple[list[dict], dict[str, np.ndarray]]:
-        if kept_cache is not None:
-            return [{"array": "dout"}, {"kept": kept_cache}], {"dout": self.dout}
+    def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
+        if call == "forward":
+            return [{"array": "x"}, {"value": self.pool_param}], {"x": self.x}
+        if "cache" in kept:
+            return [{"array": "dout"}, {"kept": kept["cache"]}], {"dout": self.dout}
         template = {"tuple": [{"array": "x"}, {"value": self.pool_param}]}
         return [{"array": "dout"}, template], {"dout": self.dout, "x": self.x}
 
 
 INPUTS_CHECK = layer.INPUTS_CHECK
 PROPERTY_GROUPS = layer.PROPERTY_GROUPS
-check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, BACKWARD_RESULTS)
+check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, CALLS)
 
 
 def published_note(case_id: str, out: np.ndarray) -> str:
@@ -113,7 +135,7 @@ def notebook_cases() -> list[Case]:
     bx = rng.randn(3, 2, 8, 8)
     bdout = rng.randn(3, 2, 4, 4)
     return [
-        Case("notebook-forward", "notebook", x, dout_forward, param, graded=("forward",)),
+        Case("notebook-forward", "notebook", x, dout_forward, param, graded=("forward",), calls=("forward",)),
         Case("notebook-backward", "notebook", bx, bdout, dict(param), graded=("backward",)),
     ]
 

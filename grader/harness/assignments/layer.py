@@ -1,7 +1,43 @@
-"""What every forward/backward layer pack shares: how a check is named and the order
-of the checks a grading reports. A pack passes its own names and result labels."""
+"""What every forward/backward layer pack shares: how a pack declares its calls, how a
+check is named and the order of the checks a grading reports. A pack passes its own
+names and calls."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a case's sequence, as a pack declares it; the harness runs a case's
+    calls in order (``Case.calls``), student and reference alike, and knows nothing else
+    of them.
+
+    ``name`` is the role the check ids, rubric groups and timing rows carry ("forward").
+    ``results`` are what the function returns, in order; "@label" is kept in the worker
+    that made it, for later calls of the same case, and never sent (a forward's cache).
+    ``needs`` are the kept results of earlier calls this call takes; when the student's
+    earlier call gave none, the case passes the starter code's stand-in (``STAND_INS``).
+    ``mutable`` are the inputs the call may change in place (a batchnorm forward's
+    running mean in train mode); every other input must be left exactly as it was, or
+    the inputs check fails and the call is not timed.
+    """
+
+    name: str
+    results: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    mutable: tuple[str, ...] = ()
+
+    @property
+    def sent(self) -> tuple[str, ...]:
+        """The results the harness reads and checks."""
+        return tuple(label for label in self.results if not label.startswith("@"))
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """The results kept in the worker for later calls (at most one: a worker keeps one value per call)."""
+        return tuple(label[1:] for label in self.results if label.startswith("@"))
+
 
 INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
                 "group": "inputs_unchanged"}
@@ -28,30 +64,29 @@ def check_identity(student_functions: dict[str, str], case_id: str, case_group: 
     }
 
 
-def check_plan(student_functions: dict[str, str], backward_results: list[str], inputs_check: dict[str, str],
+def check_plan(student_functions: dict[str, str], calls: tuple[Call, ...], inputs_check: dict[str, str],
                hidden_count: int) -> list[dict[str, str]]:
     """Every check a grading reports, in order: the notebook's forward and backward
-    cases, then each hidden case (forward and backward), then the inputs check."""
+    cases, then each hidden case (each graded call's sent results, in call order), then
+    the inputs check."""
     plan = []
     cases = [("notebook-forward", "notebook", ("forward",)), ("notebook-backward", "notebook", ("backward",))]
     cases += [(f"hidden-{i + 1}", "hidden", ("forward", "backward")) for i in range(hidden_count)]
     for case_id, group, graded in cases:
-        if "forward" in graded:
-            plan.append(check_identity(student_functions, case_id, group, "forward", "out"))
-        if "backward" in graded:
-            plan += [check_identity(student_functions, case_id, group, "backward", label)
-                     for label in backward_results]
+        for call in calls:
+            if call.name in graded:
+                plan += [check_identity(student_functions, case_id, group, call.name, label) for label in call.sent]
     return plan + [inputs_check]
 
 
-def bound_checks(student_functions: dict[str, str], backward_results: list[str]):
+def bound_checks(student_functions: dict[str, str], calls: tuple[Call, ...]):
     """A pack's ``check_identity(case_id, case_group, function, label)`` and
-    ``check_plan(hidden_count)``, bound to its function names and result labels."""
+    ``check_plan(hidden_count)``, bound to its function names and calls."""
     def identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
         return check_identity(student_functions, case_id, case_group, function, label)
 
     def plan(hidden_count: int) -> list[dict[str, str]]:
-        return check_plan(student_functions, backward_results, INPUTS_CHECK, hidden_count)
+        return check_plan(student_functions, calls, INPUTS_CHECK, hidden_count)
 
     return identity, plan
 

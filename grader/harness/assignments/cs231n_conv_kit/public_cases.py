@@ -5,14 +5,14 @@ are chosen here, by hand, not drawn from the grader's hidden case generator, so 
 the kit reveals nothing of the hidden cases beyond what the notebook already teaches.
 Each shape property (pad 0, pad other than 1, non-square kernel, non-square output,
 stride above 1) holds for a distinct set of cases, so the set of failing cases says which
-property a bug depends on (grader.kit.diagnosis).
+property a bug depends on (diagnosis.py, beside this file).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from grader.harness.assignments import cs231n_conv as conv2d
+from .. import cs231n_conv as conv2d
 
 PUBLIC_SEED = 20240231  # public: these cases are given to students
 # (id, x shape, w shape, pad, stride)

@@ -117,15 +117,15 @@ class Report:
 
 def check_case(module, case: Case, expected: dict, report: Report, root: Path, tolerance: float) -> None:
     forward, backward = getattr(module, FORWARD), getattr(module, BACKWARD)
-    out_labels = ASSIGNMENT["forward_results"] + ["cache"]
+    out_labels = ASSIGNMENT["results"]["forward"] + ["cache"]
     fwd, values = call(forward, (case.x.copy(), case.w.copy(), case.b.copy(), dict(case.conv_param)), out_labels, root)
     if "forward" in case.graded:
         check(report, case, "forward", "out", fwd, expected["out"], FORWARD, tolerance)
     if "backward" not in case.graded:
         return
     cache = values[1] if fwd.ok else (case.x.copy(), case.w.copy(), case.b.copy(), dict(case.conv_param))
-    bwd, _ = call(backward, (case.dout.copy(), cache), ASSIGNMENT["backward_results"], root)
-    for label in ASSIGNMENT["backward_results"]:
+    bwd, _ = call(backward, (case.dout.copy(), cache), ASSIGNMENT["results"]["backward"], root)
+    for label in ASSIGNMENT["results"]["backward"]:
         check(report, case, "backward", label, bwd, expected[label], BACKWARD, tolerance)
 
 
