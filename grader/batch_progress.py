@@ -8,6 +8,7 @@ import threading
 from grader.batch_summary import StudentOutcome
 from grader.class_students import Student
 from grader.result import GradeResult
+from grader.speed_words import summary_line
 
 
 class BatchLog:
@@ -62,7 +63,7 @@ class BatchLog:
             if outcome.status == "not_gradable":
                 self.message(f"{student.id}: NOT GRADABLE: {outcome.message}")
         elif result is not None:
-            self.message(f"[{self.done}/{self.total}] {result.summary_line()} ({result.wall_time_s:.1f} s)")
+            self.message(f"[{self.done}/{self.total}] {summary_line(result)} ({result.wall_time_s:.1f} s)")
         else:
             self.message(f"[{self.done}/{self.total}] {student.id}: {outcome.status}")
 

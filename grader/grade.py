@@ -19,11 +19,12 @@ import jsonschema
 
 from grader import __version__, forbidden, whatif
 from grader.config import GradingConfig
-from grader.errors import GraderError, HarnessProtocolError, SubmissionError, UsageError
+from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.text import clean_tree
 from grader.hints import SourceContext, hint_for
 from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
 from grader.notebook import relocator
+from grader.report_shape import check_report_shape
 from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
                            SubmissionInfo)
 from grader.sandbox.base import Sandbox, SandboxJob
@@ -119,21 +120,6 @@ def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
 
 def _with_derivation(result: GradeResult, derivation: str) -> GradeResult:
     return result.model_copy(update={"seed_derivation": derivation})
-
-
-def check_report_shape(report: dict, config: GradingConfig) -> None:
-    """The host trusts one document, and only once it has the shape of a whole grading:
-    every planned check, in order, and the blocks scoring reads. Anything else is the
-    grader's failure (not gradable), never a smaller max_score or a traceback."""
-    try:
-        ids = [check["id"] for check in report["checks"]]
-        report["import"]["ok"], report["sandboxing"], report["environment"]
-        FunctionTiming(**report["timing"][0]), FunctionTiming(**report["timing"][1])
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
-        raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
-    planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
-    if ids != planned:
-        raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
 
 
 def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:

@@ -239,14 +239,3 @@ class GradeResult(Strict):
         "Where the time goes, per timed function: feedback from the student's own process, never scored or ranked."))
     integrity: Integrity | None = Field(None, description="Forbidden-call evidence: staff only, never published.")
     wall_time_s: float
-
-    def summary_line(self) -> str:
-        """One line for people: id, score, and each function's speed against the reference or why it has none."""
-        from grader.speed_words import describe_speed  # it imports this module
-
-        parts = [f"{self.submission.id}: {self.score:g}/{self.max_score:g}"]
-        if not self.gradable:
-            parts.append("NOT GRADABLE")
-        for timing in self.timing:
-            parts.append(f"{timing.function} {describe_speed(timing) if timing.measured else 'not timed'}")
-        return ", ".join(parts)

@@ -9,7 +9,7 @@ from a constant: the timing code decides the level, the words follow it.
 
 from __future__ import annotations
 
-from grader.result import FunctionTiming, LineProfile
+from grader.result import FunctionTiming, GradeResult, LineProfile
 
 # Below this fraction of the reference's speed, "Nx slower" reads better than "0.002x its speed".
 SLOWER_BELOW = 0.1
@@ -79,3 +79,13 @@ def describe_speed(timing: FunctionTiming) -> str:
         return text + (f" ({label} {figure(1 / high)}-{figure(1 / low)}x slower)" if have_interval else "")
     text = f"{figure(speedup)}x the reference's speed"
     return text + (f" ({label} {figure(low)}-{figure(high)})" if have_interval else "")
+
+
+def summary_line(result: GradeResult) -> str:
+    """One line for people: id, score, and each function's speed against the reference or why it has none."""
+    parts = [f"{result.submission.id}: {result.score:g}/{result.max_score:g}"]
+    if not result.gradable:
+        parts.append("NOT GRADABLE")
+    for timing in result.timing:
+        parts.append(f"{timing.function} {describe_speed(timing) if timing.measured else 'not timed'}")
+    return ", ".join(parts)

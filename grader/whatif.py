@@ -36,6 +36,7 @@ from grader.load import LoadedSubmission, load_submission
 from grader.syntax_errors import EntrySyntaxError
 from grader.notebook import host_has_module
 from grader.repair import repair_source
+from grader.report_shape import check_report_shape
 from grader.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
 from grader.sandbox.base import Sandbox, SandboxJob
 
@@ -178,7 +179,6 @@ class _CopyRunner:
         self.ends_at = time.monotonic() + config.limits.deadline_s
 
     def grade(self, entry: str, text: str) -> _Outcome:
-        from grader.grade import check_report_shape  # grader.grade imports this module
 
         left = round(self.ends_at - time.monotonic(), 1)
         if left < MIN_COPY_S:
