@@ -12,6 +12,7 @@ Backends: ``process`` (a locked-down local process tree, the embedded default) a
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -54,7 +55,14 @@ def _claim_uid_base() -> int:
     while True:  # every base taken: wait for one to be free rather than share it
         for base in bases:
             path = os.path.join(_lock_dir(), f"convgrade-uids-{base}.lock")
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            # Readable by all (flock needs no more), so that graders of different users share
+            # one claim space; an older file another user made unreadable stays theirs.
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            except PermissionError:
+                continue
+            with contextlib.suppress(OSError):  # past the umask; EPERM: another user's file
+                os.fchmod(fd, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
