@@ -11,9 +11,11 @@ weaker one.
    capabilities, Gradescope): private uids (CAP_SETUID), rlimits, file permissions,
    seccomp, and Landlock where the kernel and the container's seccomp profile allow it.
    No chroot: its root could only be built with bind mounts, which need CAP_SYS_ADMIN;
-   Landlock gives the same allow-list without them.
-3. ``user`` (not root): rlimits, seccomp, Landlock where present; the student runs
-   under the grader's own uid.
+   Landlock gives the same allow-list without them. No size-capped tmpfs either: a
+   seccomp user-notification listener charges what the student writes against the
+   same cap instead (``disk_cap``, Linux 5.5+).
+3. ``user`` (not root): rlimits, seccomp, Landlock and the disk cap where present; the
+   student runs under the grader's own uid.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from . import landlock, seccomp
+from . import disk_cap, landlock, seccomp
 from .lockdown import can_isolate_namespaces
 
 CAP_SETGID, CAP_SETUID, CAP_SYS_CHROOT, CAP_SYS_ADMIN = 6, 7, 18, 21
@@ -46,6 +48,7 @@ class Abilities:
     chroot: bool  # CAP_SYS_CHROOT
     seccomp: bool  # a filter for this architecture exists
     landlock_abi: int  # 0: none (old kernel, disabled, or refused by a seccomp profile)
+    disk_cap: bool = False  # seccomp user notification works end to end (disk_cap.supported)
 
     @property
     def level(self) -> str:
@@ -65,6 +68,7 @@ def probe(try_namespaces: bool = True) -> Abilities:
         chroot=root and has(CAP_SYS_CHROOT),
         seccomp=seccomp.supported(),
         landlock_abi=landlock.abi_version(),
+        disk_cap=seccomp.supported() and disk_cap.supported(),
     )
 
 
@@ -78,10 +82,11 @@ class Isolation:
 
 
 def describe(abilities: Abilities, *, pid_namespace: bool, landlock_used: int, runtime_copied: bool,
-             exposed: list[str], inside_container: bool) -> Isolation:
+             exposed: list[str], inside_container: bool, disk_cap_bytes: int | None = None) -> Isolation:
     """``landlock_used``: the ABI applied to the workers (0: none). ``exposed``: grader
     files the student's uid could read. ``inside_container``: the harness runs in a
-    container of the Docker backend, which supplies the namespaces itself."""
+    container of the Docker backend, which supplies the namespaces itself.
+    ``disk_cap_bytes``: the student's disk budget (disk_cap), where no tmpfs holds it."""
     has, lacks = ["resource limits (memory, CPU time, files, file size) and one core per worker"], []
     if abilities.namespaces:
         has += ["private mount, network and IPC namespaces", "an allow-list chroot per worker",
@@ -111,6 +116,14 @@ def describe(abilities: Abilities, *, pid_namespace: bool, landlock_used: int, r
     elif not abilities.namespaces and not inside_container:
         lacks.append("Landlock (Linux 5.13+; an older Docker's seccomp profile refuses it): files are "
                      "confined by permissions only" if not abilities.landlock_abi else "Landlock")
+    if not abilities.namespaces and not inside_container:
+        if abilities.disk_cap:
+            size = f"{disk_cap_bytes / 2**20:g} MiB" if disk_cap_bytes else "limits.scratch_bytes"
+            has.append(f"a disk budget of {size} for everything the student's process writes, anywhere: "
+                       f"past it a write fails with ENOSPC (seccomp user notification)")
+        else:
+            lacks.append("a total disk cap (no size-capped tmpfs without CAP_SYS_ADMIN, and seccomp user "
+                         "notification needs Linux 5.5+): the student's files are limited one by one (RLIMIT_FSIZE)")
     for path in exposed:
         lacks.append(f"file permissions: {path} is readable by the student's uid")
     return Isolation(level=abilities.level if not inside_container else f"container, {abilities.level}",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import assignments, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
+from . import assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -131,6 +131,7 @@ class Run:
         self.made_mounts = False
         self.worker_root: str | None = None  # the allow-list root workers are chrooted into
         self.landlock: dict = {}  # role -> landlock.Ruleset, where Landlock replaces the chroot
+        self.disk_budget: disk_cap.Budget | None = None  # the student's, where no tmpfs caps the scratch
         # Shared by every student worker of this run, restarts included.
         self.student_output = (OutputCapture(self.limits["output_bytes"]), OutputCapture(self.limits["output_bytes"]))
         self.import_error = ""  # set when the student's module cannot be imported
@@ -202,6 +203,12 @@ class Run:
             read_only += [*SYSTEM_DIRS, self.worker_dir, "/proc/cpuinfo", "/sys/devices/system/cpu"]
             self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, read_only, [home], list(DEVICES), listable)
                              for role, home in (("student", self.student_home), ("reference", self.reference_home))}
+        # Where no size-capped tmpfs holds the student's files (the namespaces rung mounts
+        # one, a Docker backend container has its own): the same cap, as a budget (disk_cap).
+        self.disk_budget = None
+        if not namespaces and self.job.get("isolate_namespaces") and abilities.disk_cap:
+            self.disk_budget = disk_cap.Budget(self.limits["scratch_bytes"], self.limits["file_size_bytes"],
+                                               os.statvfs(self.scratch).f_bsize)
         if uid_base is None:  # workers share our uid: keep our memory out of reach of /proc/<pid>/mem and ptrace
             lockdown.not_dumpable()
         pid_namespace = os.getpid() == 1 or not self.job.get("isolate_namespaces")  # else: a container's
@@ -209,7 +216,8 @@ class Run:
         described = isolation.describe(abilities, pid_namespace=pid_namespace,
                                        landlock_used=abilities.landlock_abi if self.landlock else 0,
                                        runtime_copied=self.runtime.copied, exposed=exposed,
-                                       inside_container=not self.job.get("isolate_namespaces"))
+                                       inside_container=not self.job.get("isolate_namespaces"),
+                                       disk_cap_bytes=self.disk_budget.cap if self.disk_budget else None)
         return Sandboxing(private_uids=uid_base is not None, namespaces=namespaces, cpu=cpu,
                           pid_namespace=pid_namespace,
                           seccomp=seccomp.description() if self.syscall_filter else "", notes=described.lacks,
@@ -277,7 +285,8 @@ class Run:
         return WorkerSpec(role=role, worker_dir=self.worker_dir, root=root, entry=entry, functions=functions,
                           workdir=home, limits=self._limits(uid, cpu, home), request_bytes=request,
                           response_bytes=response, output_limit=self.limits["output_bytes"],
-                          executable=self.runtime.executable, runtime_env=tuple(self.runtime.env.items()))
+                          executable=self.runtime.executable, runtime_env=tuple(self.runtime.env.items()),
+                          disk_budget=self.disk_budget if role == "student" else None)
 
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:
         captures = self.student_output if role == "student" else (None, None)

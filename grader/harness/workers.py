@@ -28,6 +28,7 @@ import math
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from . import disk_cap
 from .lockdown import WorkerLimits
 from . import text as student_text
 from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body,
@@ -43,7 +45,8 @@ from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, Pr
 from .timing import clock_ns, worker_cpu_ns
 
 # The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
-WORKER_FILES = ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py")
+WORKER_FILES = ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py",
+                "seccomp_listener.py")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.process_vm_readv.restype = ctypes.c_ssize_t
@@ -176,6 +179,9 @@ class WorkerSpec:
     # what its environment needs to find its library; both workers share it.
     executable: str = sys.executable
     runtime_env: tuple[tuple[str, str], ...] = ()
+    # Where no size-capped tmpfs holds the worker's files: what it writes is charged here
+    # (disk_cap); the harness answers its stopped calls while it waits on the worker.
+    disk_budget: disk_cap.Budget | None = None
 
 
 # Every threading library numpy may load reads one of these: one thread each.
@@ -215,6 +221,7 @@ class WorkerProcess:
         self.direct_reads = False  # outputs read from the worker's memory (see the module doc)
         self.held = False  # stopped by us, between calls
         self._cpu_started: int | None = None
+        self.listener: int | None = None  # the disk cap's seccomp listener (disk_cap)
 
     # -- life cycle --------------------------------------------------------------
 
@@ -228,13 +235,19 @@ class WorkerProcess:
             "arena_size": self.arena.size, "request_bytes": self.arena.request_bytes,
             "root": self.spec.root, "entry": self.spec.entry, "functions": list(self.spec.functions),
         }
+        pass_fds = [request_read, reply_write, self.arena.fd]
+        channel = worker_end = None
+        if self.spec.disk_budget is not None:
+            channel, worker_end = socket.socketpair()
+            pass_fds.append(worker_end.fileno())
+            config["disk_cap"] = disk_cap.worker_config((1, 2, reply_write), worker_end.fileno())
         try:
             self.process = subprocess.Popen(
                 [self.spec.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"),
                  json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=self.spec.workdir, env={**worker_environment(self.spec.workdir), **dict(self.spec.runtime_env)},
-                pass_fds=(request_read, reply_write, self.arena.fd),
+                pass_fds=tuple(pass_fds),
                 start_new_session=True, preexec_fn=self.spec.limits.preexec,
             )
         except (OSError, subprocess.SubprocessError) as exc:
@@ -244,10 +257,24 @@ class WorkerProcess:
                 os.close(fd)
             self.arena.close()
             self.process = None
+            for end in (channel, worker_end):
+                if end is not None:
+                    end.close()
             return CallOutcome("died", 0.0, message=f"could not be started ({str(exc)[:200]})")
         os.close(request_read)
         os.close(reply_write)
         self.selector = selectors.DefaultSelector()
+        if channel is not None:
+            # Sent before the student's module is imported: none means the worker broke
+            # before any student code ran, which is the grader's fault, never the student's.
+            worker_end.close()
+            with channel:
+                self.listener = disk_cap.receive_listener(channel, timeout_s)
+            if self.listener is None:
+                self.stop()
+                raise RuntimeError("the student worker did not hand over its disk cap's seccomp listener: "
+                                   + self.stderr.text()[-1500:])
+            self.selector.register(self.listener, selectors.EVENT_READ, "disk")
         self.selector.register(self.reply_fd, selectors.EVENT_READ, "reply")
         self.selector.register(self.process.stdout.fileno(), selectors.EVENT_READ, self.stdout)
         self.selector.register(self.process.stderr.fileno(), selectors.EVENT_READ, self.stderr)
@@ -310,11 +337,13 @@ class WorkerProcess:
             pass
         self._reap()
         self._drain_output()
-        for fd in (self.request_fd, self.reply_fd):
+        for fd in (self.request_fd, self.reply_fd, self.listener):
             try:
-                os.close(fd)
+                if fd is not None:
+                    os.close(fd)
             except OSError:
                 pass
+        self.listener = None
         self.selector.close()
         self.process.stdout.close()
         self.process.stderr.close()
@@ -448,6 +477,13 @@ class WorkerProcess:
             if remaining <= 0:
                 return self._timed_out(started)
             for key, _ in self.selector.select(remaining):
+                if key.data == "disk":  # a write the student's process is waiting to have charged
+                    waiting = disk_cap.pending(key.fd)
+                    if waiting:
+                        self.spec.disk_budget.answer(key.fd)
+                    elif waiting is None:  # no process left under its filter
+                        self.selector.unregister(key.fd)
+                    continue
                 data = os.read(key.fd, 1 << 16)
                 if key.data == "reply":
                     if not data:
