@@ -32,6 +32,7 @@ import glob
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import site
 import socket
@@ -147,6 +148,16 @@ def unearned_properties(config: GradingConfig, expect: Expect) -> set[str]:
         if all(expect.failing(check_id) for check_id in covered):
             unearned |= {c["id"] for c in plan if c["group"] == group and not expect.failing(c["id"])}
     return unearned
+
+
+def message_problems(failed: dict[str, str], expect: Expect, unearned: set[str]) -> list[str]:
+    """The failing checks (id: message) whose message does not say what the table says."""
+    if "load" in failed:  # not loaded or not imported: the reason is said once, in the load check
+        problems = [] if expect.message_for(next(c for c in failed if c != "load")) in failed["load"] else \
+            [f"load: {failed['load'][:600]}"]
+        return problems + [f"{c}: {m[:200]}" for c, m in failed.items() if c != "load" and not m.startswith("not run: ")]
+    return [f"{check_id}: {message[:600]}" for check_id, message in failed.items()
+            if (UNEARNED_PROPERTY if check_id in unearned else expect.message_for(check_id)) not in message]
 
 
 def expected_score(config: GradingConfig, expect: Expect) -> float:
@@ -768,13 +779,7 @@ def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, 
         f"failed checks differ: unexpected {sorted(set(failed) - expected_failures)}, "
         f"expected to fail {sorted(expected_failures - set(failed))}; messages: "
         + "; ".join(f"{k}: {v[:200]}" for k, v in list(failed.items())[:3]))
-    if "load" in failed:  # not loaded or not imported: the reason is said once, in the load check
-        assert expect.message_for(next(c for c in failed if c != "load")) in failed["load"], failed["load"][:600]
-        assert all(m.startswith("not run: ") for c, m in failed.items() if c != "load")
-    else:
-        for check_id, message in failed.items():
-            wanted = UNEARNED_PROPERTY if check_id in unearned else expect.message_for(check_id)
-            assert wanted in message, f"{check_id}: {message[:600]}"
+    assert message_problems(failed, expect, unearned) == []
     assert result.score == pytest.approx(expected_score(hostile_config, expect), abs=1e-6), result.score
     assert result.max_score == pytest.approx(100.0)
     if not expect.loaded or expect.fails == "all":
@@ -977,3 +982,18 @@ def test_multibyte_messages_stay_inside_the_report_cap(backend, hostile_config, 
     failed = [c for c in result.checks if c.status.value == "failed" and c.function != "both"]
     assert failed and all("FloodError" in c.message for c in failed), [c.message[:160] for c in failed if "FloodError" not in c.message][:3]
     assert len(result.model_dump_json().encode()) < 3 * MiB
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
+def test_disk_fill_without_cap_sys_admin_gets_the_full_privilege_verdict(tmp_path):
+    """The private-uids rung on this host (root without CAP_SYS_ADMIN, as in a default Docker
+    container or on Gradescope): no size-capped tmpfs, so the disk cap's budget must give the
+    same ENOSPC inside the student's process: the same failing check, message and score.
+    (Both lower rungs in a default-capability container: tests/docker.)"""
+    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases disk_fill"
+    done = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", command], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
+    assert verdict.get("ok"), verdict["problems"]
+    assert verdict["isolation"] == "private-uids"
+    assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]

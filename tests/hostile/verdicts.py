@@ -6,7 +6,7 @@ The hostile suite (test_hostile.py) checks every case against its table, but nee
 and its host-side fixtures. This grades the same submissions with the same configuration
 and seed under whatever this process is (root with or without CAP_SYS_ADMIN, a plain
 user), and compares each verdict with what full privileges give: for a hostile case the
-table's failing checks and score, for an example its golden file's score and each
+table's failing checks, their messages and the score, for an example its golden file's score and each
 check's status and points. One JSON line per submission, with the isolation the grading
 got; the exit status is 1 when any verdict differs, or any output says LEAKED.
 """
@@ -58,8 +58,10 @@ def hostile_verdict(case: str, folder: Path) -> dict:
     path = hostile.stage(case, folder / case)
     result = grade_submission(path, get_sandbox("process"), HOSTILE, seed=hostile.SEED)
     document = json.dumps(result.model_dump(mode="json"))
-    failed = sorted(c.id for c in result.checks if c.status.value == "failed")
-    wanted = sorted({c.id for c in result.checks if expect.failing(c.id)} | hostile.unearned_properties(HOSTILE, expect))
+    messages = {c.id: c.message for c in result.checks if c.status.value == "failed"}
+    failed = sorted(messages)
+    unearned = hostile.unearned_properties(HOSTILE, expect)
+    wanted = sorted({c.id for c in result.checks if expect.failing(c.id)} | unearned)
     score = hostile.expected_score(HOSTILE, expect)
     problems = []
     if not result.gradable:
@@ -68,6 +70,8 @@ def hostile_verdict(case: str, folder: Path) -> dict:
         problems.append("LEAKED")
     if failed != wanted:
         problems.append(f"failed {sorted(set(failed) - set(wanted))} unexpectedly, passed {sorted(set(wanted) - set(failed))}")
+    elif result.gradable:
+        problems += [f"message differs: {text}" for text in hostile.message_problems(messages, expect, unearned)]
     if abs(result.score - score) > 1e-6:
         problems.append(f"score {result.score} instead of {score}")
     return {"case": case, "score": result.score, "ok": not problems, "problems": problems,
