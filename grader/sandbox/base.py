@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader.errors import HarnessProtocolError
+from grader.errors import HarnessProtocolError, SandboxUnavailable
 from grader.harness.text import clean_tree
 
 # The harness report is small (checks, messages, timings and a capped output excerpt);
@@ -53,6 +53,7 @@ def _claim_uid_base() -> int:
     bases = [UID_RANGE[0] + 2 * MAX_SLOTS * i for i in range((UID_RANGE[1] - UID_RANGE[0]) // (2 * MAX_SLOTS))]
     random.SystemRandom().shuffle(bases)
     while True:  # every base taken: wait for one to be free rather than share it
+        unreadable = 0
         for base in bases:
             path = os.path.join(_lock_dir(), f"convgrade-uids-{base}.lock")
             # Readable by all (flock needs no more), so that graders of different users share
@@ -60,6 +61,7 @@ def _claim_uid_base() -> int:
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             except PermissionError:
+                unreadable += 1
                 continue
             with contextlib.suppress(OSError):  # past the umask; EPERM: another user's file
                 os.fchmod(fd, 0o644)
@@ -70,6 +72,10 @@ def _claim_uid_base() -> int:
                 continue
             _claimed.append((base, fd))
             return base
+        if unreadable == len(bases):  # nothing will ever free one: say so instead of waiting forever
+            raise SandboxUnavailable(
+                f"every private-uid lock file in {_lock_dir()} (convgrade-uids-*.lock) belongs to another user and "
+                "is unreadable (made by an older convgrade): remove them (they are empty) or grade as that user")
         time.sleep(0.2)
 
 
