@@ -51,7 +51,8 @@ bench-batch: venv
 bench: venv
 	$(PY) bench/bench_reference.py
 
-# A grading's GFLOP/s and percent of peak for the reference, against bench_reference.py's.
+# A grading's GFLOP/s and percent of peak for the reference against bench_reference.py's, side by side
+# for three rounds: both figures, their ratio, the load average (run it on a quiet machine).
 bench-machine: venv
 	$(PY) bench/bench_machine_figures.py
 

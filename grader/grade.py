@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-from grader import __version__, forbidden, whatif
+from grader import __version__, forbidden, machine_cache, whatif
 from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.text import clean_tree
@@ -70,11 +70,14 @@ def grade_submission(
     slot: int = 0,
     hide_paths: tuple[Path, ...] = (),
     timing_lock: Path | None = None,
+    machine_cache_path: Path | None = None,
 ) -> GradeResult:
     config = config or GradingConfig()
     derivation = GIVEN
     started = time.monotonic()
-    hide_paths = tuple(hide_paths) + (Path(path).resolve(),)
+    cache_path = machine_cache_path or machine_cache.default_path()
+    # The machine cache is the host's: no student reads or plants it (on a rung that can hide paths).
+    hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + ((cache_path.parent,) if cache_path.parent.is_dir() else ())
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
             loaded = load_submission(Path(path), Path(staging), required=_functions(config))
@@ -86,14 +89,21 @@ def grade_submission(
         else:
             if seed is None:  # the same file gets the same hidden cases on every regrade
                 seed, derivation = content_seed(loaded.sha256, config)
+            size = config.timing.size
+            machine = {"host": machine_cache.host_name(),
+                       "cached": machine_cache.load(cache_path, config.assignment, size)}
             job = SandboxJob(
-                submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(seed),
+                submission_root=loaded.root, entry=loaded.entry,
+                harness_config={**config.harness_job(seed), "machine": machine},
                 deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
                 hide_paths=hide_paths + (Path(staging),),
             )
             try:
                 run = sandbox.run(job)
                 check_report_shape(run.report, config)
+                measured = (run.report.get("machine") or {}).get("measured")
+                if measured is not None:  # measured in this grading: kept for the next ones
+                    machine_cache.store(cache_path, measured, config.assignment, size)
                 result = _with_derivation(_from_report(loaded, run.report, config, seed, started, sandbox.name),
                                           derivation)
             except GraderError as exc:
@@ -159,9 +169,15 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
         line_profiles=[LineProfile(**p) for p in report.get("line_profiles") or []], integrity=integrity,
         environment=Environment(**report["environment"], sandbox=backend,
-                                isolation=_isolation(report["sandboxing"]), host=socket.gethostname()),
+                                isolation=_isolation(report["sandboxing"]), host=socket.gethostname(),
+                                peak_source=_peak_source(report)),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
+
+
+def _peak_source(report: dict) -> str | None:
+    machine = report.get("machine")
+    return str(machine.get("source"))[:300] if isinstance(machine, dict) and machine.get("source") else None
 
 
 def _isolation(sandboxing: dict) -> dict:

@@ -82,13 +82,18 @@ class FunctionTiming(Strict):
     # Speed against the machine (measured by the harness; see the pack's timed_flops, same_shape_gemm).
     flops: int | None = Field(None, description="Floating-point operations of one timed call, as the assignment "
                                                 "declares them (forward 2*N*F*C*HH*WW*H'*W', backward twice that).")
-    student_gflops: float | None = Field(None, description="flops / student_median_s / 1e9.")
-    reference_gflops: float | None = Field(None, description="flops / reference_median_s / 1e9.")
+    student_gflops: float | None = Field(None, description=(
+        "reference_gflops * speedup_vs_reference: the student's GFLOP/s at the reference's steady pace."))
+    reference_gflops: float | None = Field(None, description=(
+        "flops / the reference's steady time on this host: called back to back in the reference worker, "
+        "alternating with the same-shape product, as make bench measures it (not the trials' times, which "
+        "include the cost of alternating with the other worker on one core)."))
     peak_gflops: float | None = Field(None, description=(
         "GFLOP/s of a numpy matrix product of the shape the assignment pack declares for this size, timed in the "
-        "reference worker on the grading core after the trials: what code reduced to that product cannot beat there."))
-    percent_of_peak: float | None = Field(None, description="100 * student_gflops / peak_gflops.")
-    reference_percent_of_peak: float | None = Field(None, description="100 * reference_gflops / peak_gflops.")
+        "reference worker on the grading core: what code reduced to that product cannot beat there."))
+    percent_of_peak: float | None = Field(None, description="reference_percent_of_peak * speedup_vs_reference.")
+    reference_percent_of_peak: float | None = Field(None, description=(
+        "100 / the median per-trial ratio of reference time to product time, in the same measurement."))
 
 
 class ProfiledLine(Strict):
@@ -157,6 +162,10 @@ class Environment(Strict):
     isolation: Isolation = Field(default_factory=lambda: Isolation(level="unknown"),
                                  description="The isolation this run got and what it lacked.")
     host: str | None = Field(None, description="Hostname of the machine that graded (and timed) it.")
+    peak_source: str | None = Field(None, description=(
+        "Where the timing's peak and reference GFLOP/s came from: measured in this grading, or measured once on "
+        "this host by an earlier grading and kept in the host's machine cache (same host, CPU, numpy, BLAS, Python, "
+        "size and reference code)."))
 
     @field_validator("isolation", mode="before")
     @classmethod

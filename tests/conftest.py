@@ -43,6 +43,19 @@ def _docker_marker_needs_engine(request):
         request.getfixturevalue("docker_client")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _machine_cache(tmp_path_factory):
+    """The session's own machine cache (grader.machine_cache), never the user's: the first
+    timed grading of a size measures the machine figures, the later ones reuse them."""
+    previous = os.environ.get("CONVGRADE_MACHINE_CACHE")
+    os.environ["CONVGRADE_MACHINE_CACHE"] = str(tmp_path_factory.mktemp("machine") / "machine.json")
+    yield
+    if previous is None:
+        del os.environ["CONVGRADE_MACHINE_CACHE"]
+    else:
+        os.environ["CONVGRADE_MACHINE_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def quick_config():
     """A grading configuration for tests: every check, but a short timing phase on a

@@ -22,12 +22,16 @@ def test_declared_flops_are_the_same_shape_gemms():
     assert conv2d.timed_flops("backward", "speed-cell") == 4 * m * k * f
 
 
-def test_machine_figures_relate_times_to_the_peak():
+def test_machine_figures_scale_the_hosts_steady_figures_by_the_speedup():
     flops = conv2d.timed_flops("forward", "small")
-    figures = speed_feedback.machine_figures(conv2d, "forward", "small", student_s=0.004, reference_s=0.001, peak_s=0.0005)
-    assert figures["student_gflops"] == pytest.approx(flops / 0.004 / 1e9)
-    assert figures["percent_of_peak"] == pytest.approx(12.5)
-    assert figures["reference_percent_of_peak"] == pytest.approx(50.0)
+    machine = {fn: {"reference_s": 0.001, "gemm_s": 0.0005, "reference_percent_of_peak": 48.0}
+               for fn in ("forward", "backward")}
+    figures = speed_feedback.machine_figures(conv2d, "forward", "small", speedup=0.25, machine=machine)
+    assert figures["reference_gflops"] == pytest.approx(flops / 0.001 / 1e9)
+    assert figures["peak_gflops"] == pytest.approx(flops / 0.0005 / 1e9)
+    assert figures["student_gflops"] == pytest.approx(flops / 0.004 / 1e9)  # four times slower than the reference
+    assert figures["reference_percent_of_peak"] == 48.0
+    assert figures["percent_of_peak"] == pytest.approx(12.0)
 
 
 # Two loops around the hot line (5), a while loop (6-7) whose body counts two.
@@ -102,7 +106,7 @@ def test_a_loop_solution_is_told_its_hottest_line(naive_result, examples_dir):
 def test_machine_figures_are_in_the_result_and_on_the_board_but_the_profile_is_not(naive_result):
     for timing in naive_result.timing:
         assert timing.measured and timing.flops == conv2d.timed_flops(timing.function, "small")
-        assert timing.student_gflops == pytest.approx(timing.flops / timing.student_median_s / 1e9)
+        assert timing.student_gflops == pytest.approx(timing.reference_gflops * timing.speedup_vs_reference)
         assert 0 < timing.percent_of_peak < timing.reference_percent_of_peak
     feedback = to_gradescope(naive_result)["output"]
     assert "GFLOP/s" in feedback and "% of this core's peak" in feedback

@@ -16,6 +16,9 @@ from . import assignments
 # uids, what to hide): checked by their backends, passed through here.
 SANDBOX_KEYS = frozenset({"submission_root", "entry", "cpu", "uid_base", "isolate_namespaces", "scratch_parent",
                           "timing_lock", "hide_paths"})
+# Keys the host adds: "machine", {host, cached}: this host's name and its cached machine
+# figures (grader.machine_cache), which the harness uses only if their identity is its own.
+HOST_KEYS = frozenset({"machine"})
 
 
 class JobError(ValueError):
@@ -90,7 +93,7 @@ class GradingJob:
 
     @classmethod
     def from_json(cls, raw: Any) -> "GradingJob":
-        job = _typed(cls, raw, "", extra=SANDBOX_KEYS)
+        job = _typed(cls, raw, "", extra=SANDBOX_KEYS | HOST_KEYS)
         pack = assignments.get(job.assignment)  # UnknownAssignment: a ValueError too
         if job.timing.size not in pack.SPEED_SIZES:
             raise JobError(f"timing.size {job.timing.size!r} is not a size of {job.assignment}")

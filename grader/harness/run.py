@@ -139,6 +139,8 @@ class Run:
         # Forbidden calls the student worker's hook saw during check calls (untrusted evidence).
         self.watch = list(job.get("forbidden_modules") or [])
         self.observed: dict[tuple, dict] = {}
+        # Where the machine figures came from, and the entry for the host's cache when measured here.
+        self.machine_report: dict | None = None
 
     # -- setting up ------------------------------------------------------------------
 
@@ -468,9 +470,13 @@ class Run:
                           max_trials=int(settings["max_trials"]), budget_s=float(settings["budget_s"]),
                           phase_s=float(settings.get("phase_s", float("inf"))))
         steady_allocator()
+        identity = self.machine_identity(settings["size"])
+        cached = (self.job.get("machine") or {}).get("cached")
+        machine = speed_feedback.cached_figures(cached, identity)
+        if machine is not None:
+            self.machine_report = {"source": speed_feedback.describe_source(cached), "measured": None}
         phase_started = clock_ns()
         blocks: list[TrialRunner] = []
-        peaks: list[dict[str, float]] = []  # the same-shape product's time per pair (speed_feedback)
         failure, stopped = "", ""
         while True:
             trials = sum(runner.trials for runner in blocks)
@@ -490,13 +496,12 @@ class Run:
             blocks.append(runner)
             if failure:
                 break
-            # Right after the pair's trials, on the same core and in the same conditions.
-            peaks.append(speed_feedback.measure_peak(self.pack, self.reference, settings["size"],
-                                                     self.limits["call_allowance_s"]))
+            if machine is None:  # once per host: after the first pair's trials, in its warm reference worker
+                machine = self.measure_machine(runner, rng, settings["size"])
+                measured = {"identity": identity, "figures": machine,
+                            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                self.machine_report = {"source": speed_feedback.describe_source(None), "measured": measured}
         phase_s = (clock_ns() - phase_started) / 1e9
-        peak = {}
-        if not failure:  # the core's peak at this shape: the median over the pairs' reference workers
-            peak = {fn: statistics.median(p[fn] for p in peaks) for fn in timed}
         for fn in timed:
             if failure:
                 results[fn]["reason"] = failure
@@ -517,9 +522,39 @@ class Run:
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
             )
-            results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.student_median_s,
-                                                              summary.reference_median_s, peak[fn]))
+            results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.speedup,
+                                                              machine))
         return list(results.values())
+
+    def machine_identity(self, size: str) -> dict:
+        """What the machine figures hold for: this host (named by the host), its CPU and the
+        timed runtime (numpy, BLAS, Python), the assignment's size, and the reference's code
+        as the reference worker runs it."""
+        folder = os.path.join(self.reference_root, "reference")
+        files = []
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as source:
+                    files.append((name, source.read()))
+        return {"host": str((self.job.get("machine") or {}).get("host", "")), **environment(),
+                "cpus": os.cpu_count(), "assignment": self.pack.NAME, "size": size,
+                "reference": speed_feedback.code_digest(files)}
+
+    def measure_machine(self, runner: "TrialRunner", rng, size: str) -> dict:
+        """The reference's and the same-shape product's steady times (speed_feedback), in the
+        reference worker that has just run its pair's trials."""
+        case = self.pack.speed_case(rng, -300, size)
+        m, k, f = self.pack.same_shape_gemm(size)
+        allowance = self.limits["call_allowance_s"]
+
+        def product(kind: str, repeat: int) -> float:
+            spec = {"m": m, "k": k, "f": f, "pass": kind, "repeat": repeat}
+            outcome = self.reference.call(None, [{"value": spec}], [], {}, allowance * repeat, op="gemm")
+            if not outcome.ok or outcome.cpu_s is None:
+                raise RuntimeError(f"the reference worker failed the peak product: {outcome.message or outcome.error}")
+            return outcome.cpu_s
+
+        return speed_feedback.measure_machine(lambda repeats: runner.reference_pair(case, repeats), product)
 
     def profile_functions(self, cpu: int, timing: list[dict]) -> list[dict]:
         """Each measured function once more under the line profiler, in the student's worker,
@@ -637,6 +672,7 @@ class Run:
             "events": self.events,
             "sandboxing": sandboxing.__dict__,
             "environment": environment(),
+            "machine": self.machine_report,
         }
 
     def check_all(self, cpu: int, seed: int) -> None:
@@ -697,6 +733,26 @@ class TrialRunner:
         self.cpu_s += sum(times.values())
         return times, outputs, failure
 
+    def reference_pair(self, case, repeats: dict[str, int]) -> dict:
+        """The reference's forward and backward on ``case``, net of the fixed cost of a call,
+        outside the trials and their budget, for the machine figures (speed_feedback): as
+        make bench runs it, nothing is copied out between calls. Every result is asked as
+        '@' (kept in the worker under the slot, the last one, the forward's cache, staying):
+        no output crosses to the harness, and the outputs are not checked (the reference's)."""
+        worker, names, pack = self.run_.reference, self.run_.pack.REFERENCE_FUNCTIONS, self.run_.pack
+        slot, times = "machine", {}
+        for function, (args, inputs), labels in (
+                ("forward", case.forward_call(), pack.FORWARD_RESULTS),
+                ("backward", case.backward_call("machine"), pack.BACKWARD_RESULTS)):
+            kept = ["@" + label.lstrip("@") for label in labels]
+            outcome = worker.call(names[function], args, kept, inputs, min(self.timeout * repeats[function], self.run_.time_left()), slot,
+                                  extra={"repeat": repeats[function]})
+            if not outcome.ok:
+                raise RuntimeError(f"the reference failed while measuring the machine figures: {outcome.message}")
+            times[function] = self._net(outcome, function)
+        worker.forget([slot])
+        return times
+
     def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.run_.student if role == "student" else self.run_.reference
         names = self.run_.names if role == "student" else self.run_.pack.REFERENCE_FUNCTIONS
@@ -729,7 +785,7 @@ class TrialRunner:
         warm_ref_s = self._warm_up("reference", rng, allowance, settings)
         if isinstance(warm_ref_s, str):
             raise RuntimeError(f"the reference failed while warming up: {warm_ref_s}")
-        timeout = self.run_.call_timeout(warm_ref_s)
+        timeout = self.timeout = self.run_.call_timeout(warm_ref_s)
         self.calibrate(rng, settings)
         warm_student = self._warm_up("student", rng, timeout, settings, own_warm_up=True)
         if isinstance(warm_student, str):

@@ -1,56 +1,139 @@
-"""The harness's side of speed feedback: the core's peak from the reference worker, the
+"""The harness's side of speed feedback: the machine figures (the reference's and a
+same-shape product's steady GFLOP/s, measured once per host in the reference worker), the
 GFLOP/s of each timed function, and the student worker's line profile, checked and capped.
 
 Trusted figures (GFLOP/s, percent of peak) come from the harness's own clock and the
 assignment pack's declared operation counts (``timed_flops``). The line profile comes
 from the student's process, which can forge it: it is kept in its own block, labelled as
 feedback, capped, its text cleaned, and nothing scores or ranks it.
+
+Why absolute figures do not come from the timed trials: a trial's call runs right after
+the other worker's call and the harness's own work on the same core, and starts with their
+data in its caches. Measured at the speed cell (bench/bench_machine_figures.py), that made
+the reference's calls take 1.3-1.45 times as long as the same code called back to back, as
+make bench calls it, while the student-to-reference ratio, both sides paying alike, is
+unchanged. So the absolute scale is measured as make bench measures it, reference and
+product alternating back to back in the reference worker, once per host (the host keeps
+it: grader.machine_cache), and a student's GFLOP/s is that scale times the grading's speedup.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import statistics
+import time
+from typing import Callable
 
 from .text import clip
-from .workers import WorkerProcess
 
-PEAK_CALLS = 9  # timed products per pass, after one untimed call that makes the operands
+MACHINE_TRIALS = 15  # reference and product pairs (ABBA), as bench_reference.py's minimum for strided
+MACHINE_WARMUP_S = 0.3  # each side, as bench_reference.py
+MACHINE_REQUEST_S = 0.02  # each timed request repeats its call back to back for about this long
+FIXED_COST_CALLS = 9  # null products, for the fixed cost of a request
 PROFILE_BUDGET_S = 2.0  # CPU seconds a profiled call may run before it is stopped
 MAX_PROFILE_LINES = 5
+FUNCTIONS = ("forward", "backward")
 
 
-def measure_peak(pack, reference: WorkerProcess, size: str, timeout_s: float) -> dict[str, float]:
-    """Median CPU seconds of the same-shape matrix product(s) per pass, in the reference
-    worker on the grading's core (the harness's clock, as for every timed call), less the
-    median fixed cost of such a call (a call that computes nothing), never below half."""
-    m, k, f = pack.same_shape_gemm(size)
+def measure_machine(reference_pair: Callable[[dict[str, int]], dict[str, float]],
+                    product: Callable[[str, int], float]) -> dict:
+    """Steady times of the reference and of the same-shape product, per pass.
 
-    def median_of(kind: str) -> float:
-        spec = {"m": m, "k": k, "f": f, "pass": kind}
-        times = []
-        for call in range(PEAK_CALLS + 1):
-            outcome = reference.call(None, [{"value": spec}], [], {}, timeout_s, op="gemm")
-            if not outcome.ok or outcome.cpu_s is None:
-                raise RuntimeError(f"the reference worker failed the peak product: {outcome.message or outcome.error}")
-            if call:  # the first made the operands
-                times.append(outcome.cpu_s)
-        return statistics.median(times)
+    ``reference_pair(repeats)``: the reference's forward, then backward, on fixed inputs,
+    each called ``repeats[pass]`` times back to back in one request; the CPU seconds of each
+    request, net of a request's fixed cost. ``product(pass, repeat)``: one request of
+    ``repeat`` products ("forward", "backward", or "none": computing nothing), its CPU
+    seconds. Both run in the reference worker. Each request repeats its call for about
+    MACHINE_REQUEST_S: what a call pays for following the harness's work and a switch of
+    process on the core (its data and translations evicted), which make bench never pays,
+    is then a small part of it. After a warm-up, reference and product requests alternate
+    in ABBA order. Returns {pass: {reference_s, gemm_s, reference_percent_of_peak}} per
+    call, the percentage being 100 / the median per-trial ratio reference / product
+    (bench_reference.py's figure).
+    """
+    ones = {fn: 1 for fn in FUNCTIONS}
+    warm_until = time.monotonic() + MACHINE_WARMUP_S
+    while True:
+        single = reference_pair(ones)
+        single_product = {fn: product(fn, 1) for fn in FUNCTIONS}
+        if time.monotonic() >= warm_until:
+            break
+    fixed = statistics.median(product("none", 1) for _ in range(FIXED_COST_CALLS))
+    ref_repeat = {fn: max(1, math.ceil(MACHINE_REQUEST_S / single[fn])) for fn in FUNCTIONS}
+    gemm_repeat = {fn: max(1, math.ceil(MACHINE_REQUEST_S / max(single_product[fn] - fixed, 1e-6)))
+                   for fn in FUNCTIONS}
+    reference = {fn: [] for fn in FUNCTIONS}
+    gemm = {fn: [] for fn in FUNCTIONS}
+    for trial in range(MACHINE_TRIALS):
+        for side in (("reference", "product") if trial % 2 == 0 else ("product", "reference")):
+            if side == "reference":
+                times = reference_pair(ref_repeat)
+                for fn in FUNCTIONS:
+                    reference[fn].append(times[fn] / ref_repeat[fn])
+            else:
+                for fn in FUNCTIONS:
+                    measured = product(fn, gemm_repeat[fn])
+                    gemm[fn].append(max(measured - fixed, measured / 2) / gemm_repeat[fn])
+    return {fn: {"reference_s": statistics.median(reference[fn]), "gemm_s": statistics.median(gemm[fn]),
+                 "reference_percent_of_peak": 100 / statistics.median(r / g for r, g in zip(reference[fn], gemm[fn]))}
+            for fn in FUNCTIONS}
 
-    fixed = median_of("none")
-    return {fn: max(median - fixed, median / 2) for fn in ("forward", "backward") for median in [median_of(fn)]}
+
+def valid_figures(figures: object) -> bool:
+    """Whether ``figures`` has measure_machine's shape with plausible values: what a cache
+    file read back must satisfy before anything uses it."""
+    if not isinstance(figures, dict) or set(figures) != set(FUNCTIONS):
+        return False
+    for row in figures.values():
+        if not isinstance(row, dict) or set(row) != {"reference_s", "gemm_s", "reference_percent_of_peak"}:
+            return False
+        if _number(row["reference_s"], 1e-9, 1e3) is None or _number(row["gemm_s"], 1e-9, 1e3) is None:
+            return False
+        if _number(row["reference_percent_of_peak"], 1e-6, 1e4) is None:
+            return False
+    return True
 
 
-def machine_figures(pack, function: str, size: str, student_s: float, reference_s: float, peak_s: float) -> dict:
-    """GFLOP/s of student and reference, the product's, and the percentages of that peak."""
+def cached_figures(cached: object, identity: dict) -> dict | None:
+    """A cached machine entry's figures if it was measured for exactly ``identity`` (host,
+    CPU, numpy, BLAS, Python, assignment, size, reference code) and is well formed; else None."""
+    if not isinstance(cached, dict) or cached.get("identity") != identity or not valid_figures(cached.get("figures")):
+        return None
+    return cached["figures"]
+
+
+def code_digest(folder_files: list[tuple[str, bytes]]) -> str:
+    """A digest of the reference's source files (name, content): a changed reference is
+    another yardstick, and its figures are measured anew."""
+    digest = hashlib.sha256()
+    for name, content in sorted(folder_files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()[:16]
+
+
+def describe_source(cached: dict | None) -> str:
+    """Where a result's peak and reference figures came from (``cached``: the entry used), in one line."""
+    if cached is not None:
+        return (f"measured at {clip(str(cached.get('measured_at')), 40)} by an earlier grading on this host (same CPU, "
+                "numpy, BLAS, Python and reference code), kept in the host's machine cache")
+    return "measured in this grading: reference and same-shape product back to back in the reference worker"
+
+
+def machine_figures(pack, function: str, size: str, speedup: float, machine: dict) -> dict:
+    """GFLOP/s of reference, student and product, and the percentages of that peak. The
+    reference's and the product's are the host's steady figures (``machine``); the student's
+    are the reference's times the grading's speedup (reference time / student time)."""
     flops = pack.timed_flops(function, size)
+    figures = machine[function]
+    reference_gflops = flops / figures["reference_s"] / 1e9
     return {
         "flops": flops,
-        "student_gflops": flops / student_s / 1e9,
-        "reference_gflops": flops / reference_s / 1e9,
-        "peak_gflops": flops / peak_s / 1e9,
-        "percent_of_peak": 100 * peak_s / student_s,
-        "reference_percent_of_peak": 100 * peak_s / reference_s,
+        "student_gflops": reference_gflops * speedup,
+        "reference_gflops": reference_gflops,
+        "peak_gflops": flops / figures["gemm_s"] / 1e9,
+        "percent_of_peak": figures["reference_percent_of_peak"] * speedup,
+        "reference_percent_of_peak": figures["reference_percent_of_peak"],
     }
 
 

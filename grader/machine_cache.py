@@ -1,0 +1,82 @@
+"""The host's machine cache: each assignment size's peak and reference figures, measured
+once per host by a grading's reference worker and kept for the gradings after it.
+
+One JSON file on the host, outside every sandbox: {"<assignment>/<size>": entry}, an entry
+being what the harness reported (``{"identity", "figures", "measured_at"}``). The harness
+uses a cached entry only when its identity is exactly its own (this host's name, CPU,
+numpy, BLAS, Python, the size and the reference's code; ``speed_feedback.cached_figures``),
+so a new CPU, numpy or reference is measured anew and replaces the entry. Nothing of a
+student's reaches the file: the harness writes the entry from the reference worker's times,
+the host validates it before storing it and again before sending it, and the file's folder
+is hidden from the sandbox like the results.
+
+Its place: $CONVGRADE_MACHINE_CACHE, else the user's cache folder (XDG_CACHE_HOME or
+~/.cache)/convgrade/machine.json: every way of grading on a host (grade, grade-all, the
+service, a cluster worker) shares it, which is what "once per host" needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from pathlib import Path
+
+from .atomic_write import write_atomic
+from .harness.speed_feedback import valid_figures
+
+
+def default_path() -> Path:
+    if os.environ.get("CONVGRADE_MACHINE_CACHE"):
+        return Path(os.environ["CONVGRADE_MACHINE_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "convgrade" / "machine.json"
+
+
+def key(assignment: str, size: str) -> str:
+    return f"{assignment}/{size}"
+
+
+def host_name() -> str:
+    """The host's name as the identity has it (a container's own name would change every run)."""
+    return socket.gethostname()
+
+
+def valid_entry(entry: object, assignment: str, size: str) -> bool:
+    """An entry of the harness's shape for this assignment and size, its figures plausible."""
+    if not isinstance(entry, dict) or set(entry) != {"identity", "figures", "measured_at"}:
+        return False
+    identity = entry["identity"]
+    return (isinstance(identity, dict) and identity.get("assignment") == assignment and identity.get("size") == size
+            and isinstance(entry["measured_at"], str) and valid_figures(entry["figures"]))
+
+
+def _read(path: Path) -> dict:
+    """The whole cache, or {} when it is missing or unreadable (then it is measured anew)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def load(path: Path, assignment: str, size: str) -> dict | None:
+    """The cached entry for this assignment and size, or None (missing, malformed or implausible)."""
+    entry = _read(path).get(key(assignment, size))
+    return entry if valid_entry(entry, assignment, size) else None
+
+
+def store(path: Path, entry: object, assignment: str, size: str) -> bool:
+    """Keep a harness's new entry (replacing the old one for this assignment and size);
+    False when it is not valid or the file cannot be written (the next grading measures
+    again: the cache saves time, it is never needed for a result)."""
+    if not valid_entry(entry, assignment, size):
+        return False
+    cache = _read(path)
+    cache[key(assignment, size)] = entry
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(cache, indent=2, sort_keys=True), mode=0o600)
+        return True
+    return False
