@@ -734,23 +734,25 @@ class TrialRunner:
         return times, outputs, failure
 
     def reference_pair(self, case, repeats: dict[str, int]) -> dict:
-        """The reference's forward and backward on ``case``, net of the fixed cost of a call,
-        outside the trials and their budget, for the machine figures (speed_feedback): as
-        make bench runs it, nothing is copied out between calls. Every result is asked as
-        '@' (kept in the worker under the slot, the last one, the forward's cache, staying):
-        no output crosses to the harness, and the outputs are not checked (the reference's)."""
-        worker, names, pack = self.run_.reference, self.run_.pack.REFERENCE_FUNCTIONS, self.run_.pack
-        slot, times = "machine", {}
-        for function, (args, inputs), labels in (
-                ("forward", case.forward_call(), pack.FORWARD_RESULTS),
-                ("backward", case.backward_call("machine"), pack.BACKWARD_RESULTS)):
-            kept = ["@" + label.lstrip("@") for label in labels]
-            outcome = worker.call(names[function], args, kept, inputs, min(self.timeout * repeats[function], self.run_.time_left()), slot,
-                                  extra={"repeat": repeats[function]})
+        """The reference's calls on ``case``, each repeated back to back ``repeats[call]``
+        times in one request, net of the fixed cost of a request; outside the trials and
+        their budget, for the machine figures (speed_feedback). As make bench runs them,
+        nothing is copied out: the results stay in the worker (the reference's, unchecked)."""
+        worker, names = self.run_.reference, self.run_.pack.REFERENCE_FUNCTIONS
+        times, made = {}, {}
+        for call in (self.run_.calls[name] for name in case.calls):
+            slot = f"machine-{call.kept[0]}" if call.kept else None
+            args, inputs = case.arguments(call.name, made)
+            outcome = worker.call(names[call.name], args, list(call.results), inputs,
+                                  min(self.timeout * repeats[call.name], self.run_.time_left()), slot,
+                                  extra={"repeat": repeats[call.name], "discard": True}, may_change=call.mutable)
             if not outcome.ok:
                 raise RuntimeError(f"the reference failed while measuring the machine figures: {outcome.message}")
-            times[function] = self._net(outcome, function)
-        worker.forget([slot])
+            times[call.name] = self._net(outcome, call.name)
+            if slot:
+                made[call.kept[0]] = slot
+        if made:
+            worker.forget(list(made.values()))
         return times
 
     def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:

@@ -219,6 +219,8 @@ class Worker:
             if label.startswith("@"):  # kept in this process (e.g. the cache), never sent
                 self.kept[request["keep_as"]] = value
                 continue
+            if request.get("discard"):  # the machine figures' calls: nothing is sent (make bench copies nothing)
+                continue
             described[label], offset = self.describe_result(value, offset, bool(request.get("direct")))
         return {"ok": True, "results": described, "changed_args": changed, "observed": observed}
 

@@ -396,7 +396,8 @@ class WorkerProcess:
         The request region is a stack: the inputs of a call whose result is kept (a
         forward's cache may hold views of x) stay in place until ``forget``, and later
         requests go above them. ``op="null"``: the same request, parsed and its arguments
-        built, but no call (the fixed cost of a call, see TrialRunner.calibrate)."""
+        built, but no call (the fixed cost of a call, see TrialRunner.calibrate).
+        ``extra={"discard": True}``: the call's results stay in the worker, none is sent."""
         if self.process is None:  # stopped since, e.g. it did not acknowledge a ``forget`` in time
             return CallOutcome("died", 0.0, message="had been stopped after its previous call (it died, or did "
                                                     "not answer the harness in time)")
@@ -412,7 +413,8 @@ class WorkerProcess:
             write_all(self.request_fd, message)
         except BrokenPipeError:
             return self._died(started)
-        outcome = self._await(time.monotonic() + timeout_s, started, [r for r in results if not r.startswith("@")])
+        sent = [] if (extra or {}).get("discard") else [r for r in results if not r.startswith("@")]
+        outcome = self._await(time.monotonic() + timeout_s, started, sent)
         placed = {name: (descriptors[name], array) for name, array in inputs.items()}
         outcome.inputs_changed = [name for name in self._changed(placed) if name not in may_change] + [
             f"{name} (kept in its cache)" for _, _, kept in self.kept for name in self._changed(kept)
