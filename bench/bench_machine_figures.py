@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"load average at the start {os.getloadavg()[0]:.2f}")
-    header = (f"{'round':5s} {'pass':8s} {'bench GFLOP/s':>13s} {'graded':>7s} {'ratio':>6s} {'bench %peak':>11s} "
+    header = (f"{'round':6s} {'pass':8s} {'bench GFLOP/s':>13s} {'graded':>7s} {'ratio':>6s} {'bench %peak':>11s} "
               f"{'graded':>7s} {'ratio':>6s} {'trials GFLOP/s':>14s} {'ratio':>6s} {'load':>5s}")
     print(header)
     rows: dict[str, list[dict[str, float]]] = {direction: [] for direction in PASSES}
@@ -107,7 +107,7 @@ def main() -> int:
 
 
 def _format(label: str, direction: str, row: dict[str, float]) -> str:
-    return (f"{label:6s}{direction:8s} {row['bench_gflops']:13.2f} {row['gflops']:7.2f} {row['gflops_ratio']:6.2f} "
+    return (f"{label:7s}{direction:8s} {row['bench_gflops']:13.2f} {row['gflops']:7.2f} {row['gflops_ratio']:6.2f} "
             f"{row['bench_percent']:10.1f}% {row['percent']:6.1f}% {row['percent_ratio']:6.2f} "
             f"{row['trials_gflops']:14.2f} {row['trials_ratio']:6.2f} {row['load']:5.2f}")
 
