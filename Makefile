@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) >&2
 	@$(PY) -m pip install --quiet --upgrade pip >&2
 	@# PYTHONWARNINGS: setuptools' generic "editable installation" advisory is noise on every first run.
-	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test]' >&2
+	@PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test,service]' >&2
 	@touch $@
 
 venv: $(VENV)/.installed $(VENV)/similarity-packages/.installed
