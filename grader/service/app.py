@@ -13,8 +13,10 @@
 
 Every call but the leaderboard needs ``Authorization: Bearer <token>`` (the /me page also
 takes the token from its login form, kept in an HttpOnly, SameSite=Strict cookie).
-An upload is checked by the loader (which runs nothing) before anything is stored; a
-refused one answers 4xx with the loader's message and leaves no trace.
+An upload is checked by the loader (which runs nothing, in grader.service.upload_check's
+processes) before anything is stored; a refused one answers 4xx with the loader's message
+and leaves no trace. An accepted one is acknowledged once grader.service.intake has stored
+it durably and committed its job row.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,15 +35,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from grader.config import GradingConfig
-from grader.errors import SubmissionError, UsageError
+from grader.errors import UsageError
 from grader.gradebook import Roster
-from grader.load import load_submission, submission_id_for
+from grader.load import submission_id_for
 from grader.load_limits import LoadLimits
 from grader.service import db, pages
 from grader.service.board import Boards, Counting
 from grader.service.dispatcher import Dispatcher
+from grader.service.intake import Intake
 from grader.service.store import ContentStore
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
+from grader.service.upload_check import CheckerUnavailable, UploadChecker
 
 KINDS = (".py", ".zip", ".ipynb")
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer in PostgreSQL
@@ -118,7 +121,8 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     db.sync_students(engine, [(i, names.get(i, "staff" if i == STAFF_ID else ""),
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
-    intake = db.Intake(engine)
+    intake = Intake(engine, store)
+    checker = UploadChecker(data_dir / "checking")
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
                             hide_paths=_hideable((data_dir,)), log=log)
     boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,
@@ -127,11 +131,13 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        await asyncio.to_thread(checker.warm)
         await asyncio.to_thread(dispatcher.start)
         try:
             yield
         finally:
             await asyncio.to_thread(dispatcher.stop)
+            await asyncio.to_thread(checker.close)
             engine.dispose()
 
     # No /docs or /redoc: they load scripts from a CDN; the document itself is at /openapi.json.
@@ -151,12 +157,27 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+    def person_with(credentials: HTTPAuthorizationCredentials | None):
         row = db.who(engine, token_hash(credentials.credentials)) if credentials else None
         if row is None:
             raise HTTPException(401, "a valid token is needed: Authorization: Bearer <token>",
                                 headers={"WWW-Authenticate": "Bearer"})
         return row
+
+    def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        return person_with(credentials)
+
+    def uploader(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
+        # Who, and within the rate limit, in one worker thread: a burst's uploads wait for
+        # a free thread once, not twice.
+        person = person_with(credentials)
+        if person.role != "staff":
+            count, oldest = db.recent_count(engine, person.id, time.time() - window)
+            if count >= limit:
+                wait = max(1, int((oldest or time.time()) + window - time.time()) + 1)
+                raise HTTPException(429, f"at most {limit} submissions per {window:g} s; try again in {wait} s",
+                                    headers={"Retry-After": str(wait)})
+        return person
 
     def staff(person=Depends(caller)):
         if person.role != "staff":
@@ -166,23 +187,24 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     # ------------------------------------------------------------------ the API
 
     @app.post("/api/submissions", status_code=202, response_model=SubmissionAccepted)
-    def submit(file: UploadFile = File(...), person=Depends(caller)):
-        if person.role != "staff":
-            count, oldest = db.recent_count(engine, person.id, time.time() - window)
-            if count >= limit:
-                wait = max(1, int((oldest or time.time()) + window - time.time()) + 1)
-                raise HTTPException(429, f"at most {limit} submissions per {window:g} s; try again in {wait} s",
-                                    headers={"Retry-After": str(wait)})
-        data = file.file.read(settings.max_upload_bytes + 1)
+    async def submit(file: UploadFile = File(...), person=Depends(uploader)):
+        # Async, and each step's work off the event loop's thread: the check in the checker's
+        # processes, the storing and the commit in the intake's thread, with the uploads
+        # that arrive together.
+        data = await file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"the upload is over {settings.max_upload_bytes // 2**20} MiB")
         suffix = Path(file.filename or "").suffix.lower()
         if suffix not in KINDS:
             raise HTTPException(415, f"expected a .py file, a .zip or an .ipynb, got {file.filename!r}")
         filename = f"{submission_id_for(person.id)}{suffix}"  # the result's id is the student's
-        _check_loadable(filename, data)
-        digest = store.put(data)
-        job_id, position = intake.add(person.id, digest, filename)
+        try:
+            refusal = await checker.refusal(filename, data)  # the loader's; nothing is stored before it
+        except CheckerUnavailable as exc:
+            raise HTTPException(503, f"{exc}; try again", headers={"Retry-After": "5"}) from None
+        if refusal is not None:
+            raise HTTPException(422, refusal)
+        job_id, position = await asyncio.wrap_future(intake.add(person.id, data, filename))
         dispatcher.wake.set()
         return SubmissionAccepted(id=job_id, position=position)
 
@@ -277,18 +299,6 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
         return response
 
     return app
-
-
-def _check_loadable(filename: str, data: bytes) -> None:
-    """The loader's verdict on the upload (nothing of it runs): 422 with its message, and
-    nothing stored, for anything it refuses (no functions, a zip bomb, path traversal...)."""
-    with tempfile.TemporaryDirectory(prefix="convgrade-upload-") as folder:
-        path = Path(folder) / filename
-        path.write_bytes(data)
-        try:
-            load_submission(path, Path(folder) / "staging")  # its parsing holds grader.quiet_compiler's lock
-        except (SubmissionError, UsageError) as exc:
-            raise HTTPException(422, str(exc)) from None
 
 
 def _state(row, position, result_json) -> dict:

@@ -11,13 +11,12 @@ other instead of failing on a lock upgrade.
 
 from __future__ import annotations
 
-import queue
-import threading
+import json
 import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, func, insert, select, update)
+                        create_engine, event, exists, func, insert, select, tuple_, update)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -166,42 +165,6 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str]]) -> list[
     return [(job_id, ahead + index + 1) for index, job_id in enumerate(ids)]
 
 
-class Intake:
-    """Group commit of uploads: requests that arrive together wait for one transaction.
-    ``add`` returns once the row is committed (or raises what the commit raised)."""
-
-    MAX_GROUP = 256
-
-    def __init__(self, engine: Database):
-        self.engine = engine
-        self.waiting: queue.Queue = queue.Queue()
-        threading.Thread(target=self._run, name="convgrade-intake", daemon=True).start()
-
-    def add(self, student_id: str, sha256: str, filename: str) -> tuple[int, int]:
-        done, answer = threading.Event(), []
-        self.waiting.put(((student_id, sha256, filename), done, answer))
-        done.wait()
-        if isinstance(answer[0], BaseException):
-            raise answer[0]
-        return answer[0]
-
-    def _run(self) -> None:
-        while True:
-            group = [self.waiting.get()]
-            while len(group) < self.MAX_GROUP:
-                try:
-                    group.append(self.waiting.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                answers = add_submissions(self.engine, [job for job, _, _ in group])
-            except Exception as exc:  # every waiter hears of it; none is told it was stored
-                answers = [exc] * len(group)
-            for (_, done, answer), result in zip(group, answers):
-                answer.append(result)
-                done.set()
-
-
 def _position(conn, job_id: int) -> int:
     return int(conn.execute(select(func.count()).select_from(submissions)
                             .where(submissions.c.status == "queued", submissions.c.id <= job_id)).scalar())
@@ -243,13 +206,26 @@ def board_version(engine: Database) -> tuple[int, float]:
     return int(row[0]), float(row[1] or 0)
 
 
+def _twins(job) -> list:
+    """Conditions for the twins of ``job`` (a row, or another alias of the table): the same
+    student's uploads of the same bytes under the same name. Twins share one grading."""
+    return [submissions.c.student_id == job.student_id, submissions.c.sha256 == job.sha256,
+            submissions.c.filename == job.filename]
+
+
 def claim(engine: Database, limit: int, token: str):
-    """Mark up to ``limit`` queued jobs running (oldest first) under ``token``; their rows."""
+    """Mark up to ``limit`` queued jobs running (oldest first) under ``token``; their rows.
+    Of twins, only the oldest is claimed, and none while another runs: the rest wait in the
+    queue for its result, which ``reuse_result`` then gives them."""
     if limit <= 0:
         return []
+    running = submissions.alias("running")
+    twin_running = exists().where(running.c.status == "running", *_twins(running.c))
+    oldest_of_each = (select(func.min(submissions.c.id)).where(submissions.c.status == "queued", ~twin_running)
+                      .group_by(submissions.c.student_id, submissions.c.sha256, submissions.c.filename)
+                      .order_by(func.min(submissions.c.id)).limit(limit))
     with engine.begin() as conn:
-        ids = [row.id for row in conn.execute(select(submissions.c.id).where(submissions.c.status == "queued")
-                                              .order_by(submissions.c.id).limit(limit))]
+        ids = [row[0] for row in conn.execute(oldest_of_each)]
         if not ids:
             return []
         conn.execute(update(submissions).where(submissions.c.id.in_(ids), submissions.c.status == "queued")
@@ -276,6 +252,23 @@ def record_result(engine: Database, job_id: int, claim_token: str, student_id: s
     return True
 
 
+def reuse_result(engine: Database, job, claim_token: str, grader_version: str, config_hash: str) -> bool:
+    """Record for the claimed ``job`` the result of its newest graded twin, when this grader
+    version and configuration graded it: the same file submitted again gets the same grading
+    (and cannot fish for a luckier timing). False, and nothing written, when there is none."""
+    query = (select(results).join(submissions, submissions.c.id == results.c.submission_id)
+             .where(*_twins(job), submissions.c.status == "graded").order_by(submissions.c.id.desc()))
+    with engine.connect() as conn:
+        for earlier in conn.execute(query):
+            grading = json.loads(earlier.result_json)
+            if (grading.get("grader_version"), grading.get("config_hash")) == (grader_version, config_hash):
+                break
+        else:
+            return False
+    return record_result(engine, job.id, claim_token, job.student_id, earlier.score, earlier.gradable,
+                         earlier.result_json)
+
+
 def release(engine: Database, job_id: int, claim_token: str, *, failed_message: str | None = None) -> None:
     """Back to the queue (a retry, a lost scheduler), or `failed` with the grader's reason."""
     values = (dict(status="failed", message=failed_message, finished_at=time.time()) if failed_message
@@ -286,14 +279,17 @@ def release(engine: Database, job_id: int, claim_token: str, *, failed_message: 
 
 
 def regrade(engine: Database, *, student_id: str | None = None, job_id: int | None = None) -> int:
-    """Queue graded or failed submissions again (all when neither is given); their old results go."""
-    condition = submissions.c.status.in_(("graded", "failed"))
+    """Queue graded or failed submissions again (all when neither is given); their old results go.
+    The twins of each go too (they share its grading), so the next grading is a fresh one."""
+    done = submissions.c.status.in_(("graded", "failed"))
+    chosen = select(submissions.c.student_id, submissions.c.sha256, submissions.c.filename).where(done)
     if student_id is not None:
-        condition = condition & (submissions.c.student_id == student_id)
+        chosen = chosen.where(submissions.c.student_id == student_id)
     if job_id is not None:
-        condition = condition & (submissions.c.id == job_id)
+        chosen = chosen.where(submissions.c.id == job_id)
+    twins = tuple_(submissions.c.student_id, submissions.c.sha256, submissions.c.filename).in_(chosen)
     with engine.begin() as conn:
-        ids = [row.id for row in conn.execute(select(submissions.c.id).where(condition))]
+        ids = [row.id for row in conn.execute(select(submissions.c.id).where(done, twins))]
         if ids:
             conn.execute(results.delete().where(results.c.submission_id.in_(ids)))
             conn.execute(update(submissions).where(submissions.c.id.in_(ids))

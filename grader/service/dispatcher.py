@@ -4,7 +4,9 @@ Two threads share one ``grader.executor.Executor`` (in-process Dask cluster, or 
 scheduler with ``--scheduler``):
 
 - the submitter claims queued jobs (``db.claim``: queued -> running, with a claim token)
-  as slots free up, and submits each as a GradingTask built from the stored bytes;
+  as slots free up, and submits each as a GradingTask built from the stored bytes, unless
+  the same student's same file was graded already by this grader version and
+  configuration: then that grading is recorded again (``db.reuse_result``), and nothing runs;
 - the collector takes each finished task from ``Executor.completed`` and writes its
   result and the `graded` status in one transaction (``db.record_result``), or puts a
   grader fault back in the queue, or marks it `failed` after MAX_ATTEMPTS.
@@ -25,6 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader import __version__
 from grader.config import GradingConfig
 from grader.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, pack
 from grader.grade import content_seed, content_sha256
@@ -44,6 +47,7 @@ class Dispatcher:
         self.engine = engine
         self.store = store
         self.config = config
+        self.config_hash = config.config_hash()
         self.open_executor = open_executor
         self.hide_paths = tuple(hide_paths)
         self.log = log
@@ -103,7 +107,11 @@ class Dispatcher:
                 with self.lock:
                     room = max(1, self.slots()) * (1 + AHEAD_PER_SLOT) - len(self.in_flight)
                 for row in db.claim(self.engine, room, self.claim_token):
-                    self._submit(row)
+                    if db.reuse_result(self.engine, row, self.claim_token, __version__, self.config_hash):
+                        self._changed()
+                        self.wake.set()  # it took no slot: claim again
+                    else:
+                        self._submit(row)
             except Exception:
                 self.log(f"dispatcher: {traceback.format_exc().rstrip()}")
                 time.sleep(1)

@@ -1,15 +1,21 @@
 """Submissions' bytes, content-addressed: DATA/store/<sha256[:2]>/<sha256>.
 
-A blob is written to a temporary file in the same folder, fsynced, renamed into place and
-the folder fsynced, so an acknowledged submission survives a crash of the process or the
-machine; the same bytes submitted twice are stored once.
+Blobs are stored in groups (the uploads that arrive together): each is written to a
+temporary file in its folder; one sync makes them all durable; they are renamed into
+place; a second sync makes the names durable. Only then does ``put_many`` return, so an
+acknowledged submission survives a crash of the process or the machine, and a name in
+the store always holds its whole content. Two syncs per group instead of two fsyncs per
+blob: a burst of 200 uploads costs milliseconds, not a second. The same bytes submitted
+twice are stored once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -26,24 +32,34 @@ class ContentStore:
 
     def put(self, data: bytes) -> str:
         """Store ``data`` durably; its sha256."""
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if target.is_file():
-            return digest
-        target.parent.mkdir(exist_ok=True)
-        descriptor, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+        return self.put_many([data])[0]
+
+    def put_many(self, blobs: list[bytes]) -> list[str]:
+        """Store every blob durably (see the module's note); their sha256, in order."""
+        digests = [hashlib.sha256(data).hexdigest() for data in blobs]
+        pending: dict[Path, str] = {}  # final name -> its temporary file, one per new content
         try:
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
-        _fsync_dir(target.parent)
-        return digest
+            for digest, data in zip(digests, blobs):
+                target = self.path(digest)
+                if target in pending or target.is_file():
+                    continue
+                target.parent.mkdir(exist_ok=True)
+                descriptor, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+                pending[target] = temp
+                with os.fdopen(descriptor, "wb") as stream:
+                    stream.write(data)
+            if not pending:
+                return digests
+            self._sync(pending.values())  # the contents, before any name points at them
+            for target, temp in list(pending.items()):
+                os.replace(temp, target)
+                del pending[target]
+            self._sync({str(target.parent) for target in map(self.path, digests)})  # the names
+        finally:
+            for temp in pending.values():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+        return digests
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
@@ -51,10 +67,34 @@ class ContentStore:
     def all(self) -> set[str]:
         return {p.name for p in self.root.glob("??/*") if not p.name.startswith(".")}
 
+    def _sync(self, paths) -> None:
+        """Make ``paths`` (files or folders of the store) durable: on Linux, one syncfs of the
+        store's filesystem for all of them; elsewhere, an fsync each."""
+        if _syncfs is not None:
+            descriptor = os.open(self.root, os.O_RDONLY)
+            try:
+                if _syncfs(descriptor) != 0:
+                    error = ctypes.get_errno()
+                    raise OSError(error, f"syncfs: {os.strerror(error)}")
+            finally:
+                os.close(descriptor)
+            return
+        for path in paths:
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+
+def _load_syncfs():
+    """syncfs(2) from the C library (Linux; the standard library has only sync and fsync)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    function = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if function is not None:
+        function.argtypes, function.restype = [ctypes.c_int], ctypes.c_int
+    return function
+
+
+_syncfs = _load_syncfs()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.service
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server for the module (starting one takes seconds); each test uses its own students."""
-    running = Server(tmp_path_factory.mktemp("api"), students=4, args=("--rate-limit", "3/600", "--jobs", "1"))
+    running = Server(tmp_path_factory.mktemp("api"), students=5, args=("--rate-limit", "3/600", "--jobs", "1"))
     yield running.start()
     running.stop()
 
@@ -139,3 +139,24 @@ def test_a_regrade_replaces_the_result_once_and_a_rotated_token_stops_working(se
     with server.client("s00") as own:
         assert own.get("/api/submissions").status_code == 200
     assert oct((server.data / "tokens.csv").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_same_file_submitted_again_shares_its_grading_and_a_regrade_grades_both_afresh(server):
+    data = example("bug_pad_slice") + b"\n# s04's\n"
+    first = server.submit("s04", "a.py", data).json()["id"]
+    again = server.submit("s04", "b.py", data).json()["id"]  # another name: stored as s04.py all the same
+    other = server.submit("s03", "a.py", data).json()["id"]  # another student's: a grading of their own
+    states = server.wait_done([first, again, other])
+
+    def grading(state):
+        return state["result"]["graded_at"], state["result"]["wall_time_s"]
+
+    assert states[first]["result"] == states[again]["result"]  # one grading, recorded for both
+    assert states[other]["result"]["submission"]["id"] == "s03" and grading(states[other]) != grading(states[first])
+    assert states[first]["result"]["score"] == states[other]["result"]["score"] < 100
+    with server.client("staff") as staff:  # regrading one regrades its twin: they still share one grading
+        assert staff.post("/api/regrade", json={"submission": again}).json() == {"queued": 2}
+    regraded = server.wait_done([first, again])
+    assert regraded[first]["result"] == regraded[again]["result"]
+    assert grading(regraded[first]) != grading(states[first])
+    assert len(rows(server.database(), f"select submission_id from results where submission_id in ({first}, {again})")) == 2
