@@ -387,6 +387,12 @@ def test_every_command_declares_each_option_once(command):
 def test_serve_without_the_service_extra_says_how_to_install_it(missing, tmp_path, monkeypatch):
     """Grading needs none of the service's packages (the Gradescope zip and node image leave them
     out): where they are missing, `serve` is a usage error naming the extra, not a traceback."""
+    import uvicorn
+
+    def no_server(*args, **kwargs):  # were the check to let a start through, fail instead of serving forever
+        raise AssertionError("serve started a server")
+
+    monkeypatch.setattr(uvicorn, "run", no_server)
     monkeypatch.setitem(sys.modules, missing, None)  # `import missing` now fails as if not installed
     for module in [name for name in sys.modules if name.startswith("grader.service.")
                    and name != "grader.service.commands"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -61,6 +62,8 @@ def register(cli, sandbox_option, config_option) -> None:
               config_path):
         """Run the grading service: students submit, a durable queue grades, a live leaderboard."""
         with service_packages():
+            for module in ("fastapi", "uvicorn", "sqlalchemy"):  # all of them before anything starts
+                importlib.import_module(module)
             import uvicorn
 
             from grader.service.app import ServiceSettings, create_app
