@@ -122,7 +122,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
     intake = Intake(engine, store)
-    checker = UploadChecker(data_dir / "checking")
+    checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()))
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
                             hide_paths=_hideable((data_dir,)), log=log)
     boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,

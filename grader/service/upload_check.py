@@ -28,7 +28,9 @@ class CheckerUnavailable(Exception):
 
 
 class UploadChecker:
-    def __init__(self, folder: Path, workers: int | None = None):
+    def __init__(self, folder: Path, required: tuple[str, ...], workers: int | None = None):
+        """``required``: the functions the served assignment's pack asks a submission to define."""
+        self.required = required
         self.workers = workers or min(4, len(os.sched_getaffinity(0)))
         self.folder = str(folder)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -44,15 +46,16 @@ class UploadChecker:
     def warm(self) -> None:
         """Start every checking process and check a file there (the loader's imports, its
         first compile), before the first upload."""
-        warm = b"def conv_forward_naive(x, w, b, conv_param):\n    return None\n"
-        for future in [self.pool.submit(loader_refusal, self.folder, "warm.py", warm) for _ in range(self.workers)]:
+        warm = "".join(f"def {name}(*args):\n    return None\n" for name in self.required).encode()
+        for future in [self.pool.submit(loader_refusal, self.folder, "warm.py", warm, self.required)
+                       for _ in range(self.workers)]:
             future.result()
 
     async def refusal(self, filename: str, data: bytes) -> str | None:
         """The loader's message when it refuses the upload; None when it is a submission."""
         pool = self.pool
         try:
-            return await asyncio.wrap_future(pool.submit(loader_refusal, self.folder, filename, data))
+            return await asyncio.wrap_future(pool.submit(loader_refusal, self.folder, filename, data, self.required))
         except BrokenProcessPool:
             if self.pool is pool:
                 self.pool = self._new_pool()
@@ -68,7 +71,7 @@ class UploadChecker:
 _remover: ThreadPoolExecutor | None = None
 
 
-def loader_refusal(folder: str, filename: str, data: bytes) -> str | None:
+def loader_refusal(folder: str, filename: str, data: bytes, required: tuple[str, ...]) -> str | None:
     global _remover
     from grader.load import load_submission
 
@@ -76,7 +79,7 @@ def loader_refusal(folder: str, filename: str, data: bytes) -> str | None:
     try:
         path = check / filename
         path.write_bytes(data)
-        load_submission(path, check / "staging")
+        load_submission(path, check / "staging", required=required)
         return None
     except (SubmissionError, UsageError) as exc:
         return str(exc)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
+from grader.harness import assignments
 from grader.service.store import ContentStore
 from grader.service.upload_check import CheckerUnavailable, UploadChecker
 from tests.service.conftest import example
 
 pytestmark = pytest.mark.service
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_group_of_blobs_is_stored_once_each_by_content_with_no_temporary_file_left(tmp_path):
@@ -27,7 +30,7 @@ def test_a_group_of_blobs_is_stored_once_each_by_content_with_no_temporary_file_
 
 
 def test_a_checking_process_that_dies_costs_one_answer_and_the_next_upload_is_checked(tmp_path):
-    checker = UploadChecker(tmp_path / "checking", workers=1)
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1)
     try:
         checker.warm()
         assert asyncio.run(checker.refusal("s00.py", b"x = 1\n")).startswith("no file defines")
@@ -41,3 +44,20 @@ def test_a_checking_process_that_dies_costs_one_answer_and_the_next_upload_is_ch
     finally:
         checker.close()
     assert not (tmp_path / "checking").exists()
+
+
+def functions(assignment: str) -> tuple[str, ...]:
+    return tuple(assignments.get(assignment).STUDENT_FUNCTIONS.values())
+
+
+def test_uploads_are_checked_for_the_served_assignments_functions(tmp_path):
+    """A service serving max pooling takes a max-pool file and refuses a convolution, with the loader's words."""
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-maxpool"), workers=1)
+    try:
+        checker.warm()
+        maxpool = (ROOT / "submissions" / "maxpool" / "naive_loops.py").read_bytes()
+        assert asyncio.run(checker.refusal("s00.py", maxpool)) is None
+        refusal = asyncio.run(checker.refusal("s00.py", example("fast_strided")))
+        assert refusal.startswith("no file defines") and "max_pool_forward_naive" in refusal
+    finally:
+        checker.close()
