@@ -76,8 +76,7 @@ def grade_submission(
     derivation = GIVEN
     started = time.monotonic()
     cache_path = machine_cache_path or machine_cache.default_path()
-    # The machine cache is the host's: no student reads or plants it (on a rung that can hide paths).
-    hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + ((cache_path.parent,) if cache_path.parent.is_dir() else ())
+    hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + machine_cache.hidden_paths(cache_path)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
             loaded = load_submission(Path(path), Path(staging), required=_functions(config))

@@ -21,10 +21,22 @@ import contextlib
 import json
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 from .atomic_write import write_atomic
 from .harness.speed_feedback import valid_figures
+
+
+def hidden_paths(path: Path) -> tuple[Path, ...]:
+    """What a grading hides of the cache: the host's figures, which no student reads or plants
+    (on a rung that can hide paths). Its folder, unless that folder also holds the gradings'
+    own temporary folders (a cache set to /tmp/...): then only the file, where it exists."""
+    folder = path.parent.resolve()
+    scratch = Path(tempfile.gettempdir()).resolve()
+    if folder.is_dir() and folder != scratch and folder not in scratch.parents:
+        return (folder,)
+    return (path.resolve(),) if path.is_file() else ()
 
 
 def default_path() -> Path:

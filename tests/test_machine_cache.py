@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import tempfile
 
 import pytest
 
@@ -118,3 +119,17 @@ def test_a_grading_measures_once_then_the_next_uses_the_hosts_figures(tmp_path, 
     assert third.environment.peak_source.startswith("measured in this grading")
     assert all(t.reference_percent_of_peak != 100.0 for t in third.timing)
     assert machine_cache.load(path, ASSIGNMENT, SIZE)["identity"] == entry["identity"]
+
+
+def test_a_cache_beside_the_gradings_temporary_folders_hides_only_its_file(tmp_path, monkeypatch):
+    """A cache set to /tmp/... must not hide /tmp from the grading (its own scratch lives there):
+    the file alone is hidden; a cache folder of its own is hidden whole."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    beside = tmp_path / "machine.json"
+    assert machine_cache.hidden_paths(beside) == ()
+    beside.write_text("{}")
+    assert machine_cache.hidden_paths(beside) == (beside.resolve(),)
+    own = tmp_path / "cache" / "convgrade"
+    own.mkdir(parents=True)
+    assert machine_cache.hidden_paths(own / "machine.json") == (own.resolve(),)
+    assert machine_cache.hidden_paths(tmp_path.parent / "machine.json") == ()  # an ancestor of the scratch
