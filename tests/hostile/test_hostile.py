@@ -243,8 +243,11 @@ CASES = [
     ("backward_tuple_short", Expect(fails="backward",
                                     message="returned tuple of length 2, expected a tuple (dx, dw, db)")),
     # -- timing tricks
-    ("patch_clocks", Expect(max_speedup=0.05)),
-    ("memoize_answers", Expect(max_speedup=0.05)),
+    # Both burn 50 ms per call; the reference takes 1-4 ms at the small timed size, so an honest
+    # figure is 0.02-0.08 (which side of that a grading lands on follows trial order: issue 9's
+    # note). A trick that paid would show the code as fast as the reference or faster: 0.2 holds.
+    ("patch_clocks", Expect(max_speedup=0.2)),
+    ("memoize_answers", Expect(max_speedup=0.2)),
     ("multiprocessing_pool", Expect(fails="forward", message="conv_forward_naive raised")),
     ("steal_reference_cpu", Expect()),  # its speed, and the others': test_timing_tricks_do_not_pay
     ("steal_reference_cpu_twin", Expect()),

@@ -1,7 +1,7 @@
 """Timing trick: memoize answers keyed by a hash of the input bytes: slow (50 ms of
 computing) on a miss, instant on a hit.
 Expected: each timed trial has fresh random inputs, so every call misses: score 100, both
-timed, speedup_vs_reference below 0.05.
+timed, speedup_vs_reference below 0.2 (an honest 50 ms call: 0.02-0.08).
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np

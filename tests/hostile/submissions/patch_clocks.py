@@ -2,7 +2,7 @@
 time.perf_counter, perf_counter_ns, monotonic, monotonic_ns, time, time_ns, process_time
 and timeit.default_timer to return constants.
 Expected: time is measured by the harness in its own process: score 100, both functions
-timed, speedup_vs_reference below 0.05.
+timed, speedup_vs_reference below 0.2 (an honest 50 ms call: 0.02-0.08).
 """
 # ---- honest, fast convolution (as in submissions/examples/fast_strided.py) ----
 import numpy as np
