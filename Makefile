@@ -10,7 +10,7 @@ OUT ?=
 CONFIG ?=
 
 .PHONY: student-kit bench-similarity
-.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-tricks bench-sandbox image node-image clean-containers clean gradescope
+.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -64,6 +64,11 @@ bench-service: venv
 REPEATS ?= 5
 bench-grader: venv
 	$(PY) bench/bench_grader.py --sandbox $(SANDBOX) --repeats $(REPEATS)
+
+# Issue 9's stability target alone: 5 regradings each of two submissions, a memory-heavy
+# neighbour on the other core in every other round.
+bench-stability: venv
+	$(PY) bench/bench_grader.py --sandbox $(SANDBOX) --parts 2 --repeats $(REPEATS)
 
 ROUNDS ?= 2
 bench-tricks: venv

@@ -72,6 +72,7 @@ from grader.config import GradingConfig
 from grader.errors import UsageError
 from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.harness.text import clean
+from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.timing_lock import TimingLock
 from grader.load import submission_id_for
 
@@ -136,6 +137,7 @@ def grade_all(
                                                                    else ())), log=log)
     with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores) if exclusive_timing else 1) as lock:
         run.timing_lock = lock
+        run.quiet_wait_s = quiet_wait_for(scheduler, len(cores), lock is not None)
         try:
             run.plan(force, only_ids)
             run.grade()
@@ -173,6 +175,16 @@ def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> Non
     summary.wall_time_s = round(time.monotonic() - started, 3)
     summary.outputs.append("summary.json")
     write_atomic(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
+
+
+def quiet_wait_for(scheduler: str | None, jobs: int, exclusive_timing: bool) -> float:
+    """How long a batch's grading may wait for the host's other cores to go quiet before
+    timing (harness.contention). Alone on this host's cores (one job, or every other
+    grading paused while one is timed) a grading waits out a passing neighbour; with
+    parallel gradings the neighbour is the batch itself and waiting cannot help, and a
+    scheduler's workers may share their hosts with anything, so there nobody waits and
+    a busy machine is only marked in the result."""
+    return QUIET_WAIT_S if not scheduler and (jobs == 1 or exclusive_timing) else 0.0
 
 
 @contextlib.contextmanager

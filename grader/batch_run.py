@@ -39,6 +39,7 @@ class BatchRun:
         self.hide_paths: tuple[Path, ...] = hide_paths
         self.log: BatchLog = log
         self.timing_lock: Path | None = None
+        self.quiet_wait_s = 0.0  # see executor.GradingTask.quiet_wait_s
         self.outcomes: dict[str, StudentOutcome] = {}
         self.to_grade: list[Student] = []
         self.stop = threading.Event()
@@ -151,7 +152,8 @@ class BatchRun:
             seed, derivation = ((self.seed, GIVEN) if self.seed is not None
                                 else content_seed(content_sha256(student.path, self.config), self.config))
             task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
-                        seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock)
+                        seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock,
+                        quiet_wait_s=self.quiet_wait_s)
         except Exception as exc:  # one student's bytes must never stop the batch: recorded, not retried
             if isinstance(exc, SubmissionError):
                 result = unloadable_result(student.path, exc, self.config, self.seed or 0)

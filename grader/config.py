@@ -105,7 +105,7 @@ class TimingSettings(Strict):
     own_warm_up_s: float = Field(1.0, ge=0, description=(
         "A student call pair (forward and backward) taking at least this much CPU time is its own warm-up: "
         "it counts as its worker pair's first trial instead of being thrown away."))
-    between_gradings_cv: float = Field(0.015, ge=0, le=0.5, description=(
+    between_gradings_cv: float = Field(0.02, ge=0, le=0.5, description=(
         "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
         "in quadrature to the interval of several pairs."))
 

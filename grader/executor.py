@@ -93,11 +93,14 @@ class GradingTask:
     hide_paths: tuple[str, ...] = ()
     """Host paths to hide from the student where they exist (the client's own host)."""
     timing_lock: str | None = None
+    quiet_wait_s: float = 0.0
+    """How long the grading's timing may wait for the host's other cores to go quiet: 0
+    where the batch's own parallel gradings are those cores' load (waiting cannot help)."""
 
 
 def pack(student_id: str, path: Path, config: GradingConfig, seed: int, batch: str, *,
          seed_derivation: str = "given", attempt: int = 1, hide_paths: Iterable[Path] = (),
-         timing_lock: Path | None = None) -> GradingTask:
+         timing_lock: Path | None = None, quiet_wait_s: float = 0.0) -> GradingTask:
     """The task for grading ``path``; its bytes are read here, on the client."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
@@ -113,7 +116,7 @@ def pack(student_id: str, path: Path, config: GradingConfig, seed: int, batch: s
                        config_json=config.model_dump_json(), seed=seed, seed_derivation=seed_derivation,
                        batch=batch, attempt=attempt,
                        hide_paths=tuple(str(p) for p in hide_paths),
-                       timing_lock=str(timing_lock) if timing_lock else None)
+                       timing_lock=str(timing_lock) if timing_lock else None, quiet_wait_s=quiet_wait_s)
 
 
 def _plain_members(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -207,7 +210,8 @@ def grade_task(task: GradingTask) -> str:
                     hide = tuple(Path(p) for p in task.hide_paths if os.path.exists(p))
                     lock = Path(task.timing_lock) if task.timing_lock and os.path.isdir(task.timing_lock) else None
                     result = grade_submission(path, slot.sandbox, config, seed=task.seed, cpu=slot.core,
-                                              slot=slot.index, hide_paths=hide, timing_lock=lock)
+                                              slot=slot.index, hide_paths=hide, timing_lock=lock,
+                                              quiet_wait_s=task.quiet_wait_s)
                 except Exception as exc:  # a grader bug: recorded, never a zero
                     result = grader_failure_result(path, f"unexpected error on {HOST}: {type(exc).__name__}: {exc}",
                                                    config, task.seed, time.monotonic() - started)

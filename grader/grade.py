@@ -20,6 +20,7 @@ import jsonschema
 from grader import __version__, forbidden, machine_cache, whatif
 from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
+from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
 from grader.hints import SourceContext, hint_for
 from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
@@ -71,6 +72,7 @@ def grade_submission(
     hide_paths: tuple[Path, ...] = (),
     timing_lock: Path | None = None,
     machine_cache_path: Path | None = None,
+    quiet_wait_s: float = QUIET_WAIT_S,
 ) -> GradeResult:
     config = config or GradingConfig()
     derivation = GIVEN
@@ -89,7 +91,7 @@ def grade_submission(
             if seed is None:  # the same file gets the same hidden cases on every regrade
                 seed, derivation = content_seed(loaded.sha256, config)
             size = config.timing.size
-            machine = {"host": machine_cache.host_name(),
+            machine = {"host": machine_cache.host_name(), "quiet_wait_s": quiet_wait_s,
                        "cached": machine_cache.load(cache_path, config.assignment, size)}
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry,

@@ -61,18 +61,28 @@ class FunctionTiming(Strict):
     reference_median_s: float | None = None
     speedup_vs_reference: float | None = Field(
         None, description=("Reference time / student time (>1: faster than the reference): the geometric mean over "
-                           "worker pairs of each pair's median per-trial ratio.")
+                           "worker pairs of each pair's figure (the geometric mean of its A B B A block ratios).")
     )
     ci_low: float | None = None
     ci_high: float | None = None
     ci_level: float | None = Field(None, description="Nominal coverage of [ci_low, ci_high] (see ci_method).")
-    ci_method: str | None = Field(None, description="How the interval was built, e.g. 't-interval over 4 worker pairs'.")
+    ci_method: str | None = Field(None, description="How the interval was built, e.g. 'regrade interval over 4 worker pairs (A B B A blocks)'.")
     pairs: int = Field(0, ge=0, description="Fresh student and reference worker pairs the trials were spread over.")
-    pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's median ratio.")
+    pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's figure: the geometric mean of its A B B A block ratios.")
     plan: str | None = Field(None, description=(
         "What the timing phase ran and why: trials, worker pairs, its wall time, and what made it run fewer "
         "pairs than configured (timing.phase_s for slow code) or count a long first call as a trial."))
     timing_phase_s: float | None = Field(None, description="Wall time of the whole timing phase (starts, warm-ups, trials).")
+    other_cores_busy: float | None = Field(None, description=(
+        "How busy the machine's other cores were (0-1, /proc/stat) during the busiest kept worker pair; None where "
+        "it cannot be read. Above 0.25 the pair counts as contended."))
+    contended_pairs: int = Field(0, ge=0, description=(
+        "Kept worker pairs timed while other cores were busy: a memory-bound figure can then differ by tens of "
+        "per cent from a quiet machine's (the plan line says so)."))
+    contention_wait_s: float = Field(0.0, ge=0, description=(
+        "Time the grading lost to busy other cores: waiting for a quiet spell and redoing pairs timed while they "
+        "were busy (bounded per grading; 0 in batches whose parallel gradings are each other's neighbours)."))
+    redone_pairs: int = Field(0, ge=0, description="Worker pairs thrown away and timed again because other cores were busy.")
     clock: str | None = Field(None, description="What a time is: the worker process's CPU time for the call.")
     call_overhead_s: float | None = Field(None, description=(
         "The fixed CPU cost of a call in a worker (request, arguments, reply), calibrated by null calls on the "

@@ -1,5 +1,5 @@
 """The timed quantity and the figure: the worker's CPU clock as the harness reads it,
-outputs read from the worker's memory, and the interval over worker pairs."""
+outputs read from the worker's memory, the A B B A blocks, and the regrade interval."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from grader.harness.timing import (TimingPlan, describe_plan, process_cpu_clock, steady_allocator, summarize_blocks,
-                                   t_quantile_975, worker_cpu_ns)
+from grader.harness.timing import (TimingPlan, block_ratios, describe_plan, pair_figure, process_cpu_clock,
+                                   steady_allocator, summarize_blocks, t_quantile_975, worker_cpu_ns)
 from grader.harness.workers import can_read_memory_of, read_process_memory
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"
@@ -67,24 +67,56 @@ def test_outputs_are_read_from_the_other_process_memory():
     assert not can_read_memory_of(child.pid)
 
 
-def test_several_pairs_give_a_t_interval_over_pair_figures():
-    # Three pairs whose per-trial ratios have medians 1.0, 1.1 and 1.2.
-    student = [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
-    reference = [[0.9, 1.0, 1.1], [1.0, 1.1, 1.2], [1.1, 1.2, 1.3]]
+def test_a_block_of_two_trials_cancels_which_side_ran_first():
+    # Trials alternate A B B A: the side that runs second in a trial is 1.5x faster (its
+    # worker's previous call was its own). Per-trial ratios flip between 1.5 and 1/1.5
+    # around a true 1.0; each block of two trials gives exactly 1.0.
+    student = [1.0, 1.5, 1.0, 1.5]   # first, second, first, second
+    reference = [1.5, 1.0, 1.5, 1.0]
+    assert [r / s for s, r in zip(student, reference)] == [1.5, 1 / 1.5, 1.5, 1 / 1.5]
+    assert block_ratios(student, reference) == [1.0, 1.0]
+    assert pair_figure(student, reference) == pytest.approx(1.0)
+    # A block's ratio is a ratio of sums, not a mean of ratios.
+    assert block_ratios([1.0, 3.0], [2.0, 2.0]) == [1.0]
+
+
+def test_an_odd_last_trial_is_a_block_of_its_own():
+    assert block_ratios([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == [2.0, 1.5]
+    assert pair_figure([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == pytest.approx(math.sqrt(3.0))
+    with pytest.raises(ValueError):
+        block_ratios([], [])
+
+
+def test_several_pairs_give_a_regrade_interval_over_pair_figures():
+    # Three pairs of two trials (one block each) whose figures are 1.0, 1.1 and 1.2.
+    student = [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    reference = [[0.9, 1.1], [1.0, 1.2], [1.1, 1.3]]
     summary = summarize_blocks(student, reference)
     logs = [math.log(v) for v in (1.0, 1.1, 1.2)]
     mean = sum(logs) / 3
     sd = math.sqrt(sum((v - mean) ** 2 for v in logs) / 2)
+    # The difference of two gradings' figures has twice one grading's variance: sqrt(2).
+    half = math.sqrt(2) * 4.303 * sd / math.sqrt(3)
     assert summary.pair_speedups == pytest.approx([1.0, 1.1, 1.2])
     assert summary.speedup == pytest.approx(math.exp(mean))
-    assert summary.ci_low == pytest.approx(math.exp(mean - 4.303 * sd / math.sqrt(3)))
-    assert summary.ci_high == pytest.approx(math.exp(mean + 4.303 * sd / math.sqrt(3)))
-    assert summary.ci_level == 0.95 and summary.trials == 9
-    assert summary.ci_method == "t-interval over 3 worker pairs"
+    assert summary.ci_low == pytest.approx(math.exp(mean - half))
+    assert summary.ci_high == pytest.approx(math.exp(mean + half))
+    assert summary.ci_level == 0.95 and summary.trials == 6
+    assert summary.ci_method == "regrade interval over 3 worker pairs (A B B A blocks)"
     wider = summarize_blocks(student, reference, between_gradings_cv=0.02)
     assert wider.ci_low < summary.ci_low and wider.ci_high > summary.ci_high
     assert "2.0% between gradings" in wider.ci_method
     assert t_quantile_975(1) == 12.706 and t_quantile_975(100) == 1.96
+
+
+def test_pairs_that_agree_still_get_the_between_gradings_spread():
+    # Four pairs with the same figure: the pairs' spread is nil, and the interval is
+    # sqrt(2) x 1.96 x log(1.015) either side, what another grading may still move.
+    summary = summarize_blocks([[1.0, 1.0]] * 4, [[2.0, 2.0]] * 4, between_gradings_cv=0.015)
+    half = math.sqrt(2) * 1.96 * math.log1p(0.015)
+    assert summary.speedup == pytest.approx(2.0)
+    assert summary.ci_low == pytest.approx(2.0 * math.exp(-half))
+    assert summary.ci_high == pytest.approx(2.0 * math.exp(half))
 
 
 def test_one_pair_keeps_the_order_statistics_interval_and_its_true_level():

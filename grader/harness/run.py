@@ -23,6 +23,7 @@ from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
+from .contention import OtherCores, QuietWait, contended
 from .timing import TimingPlan, TrialBudget, clock_ns, describe_plan, steady_allocator, summarize_blocks
 from .timing_lock import TimingLock
 from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
@@ -478,6 +479,9 @@ class Run:
         phase_started = clock_ns()
         blocks: list[TrialRunner] = []
         failure, stopped = "", ""
+        quiet = QuietWait(self.other_cores, float((self.job.get("machine") or {}).get("quiet_wait_s", 0.0)))
+        busy = self.other_cores.busy_since(self.other_cores_at_start)  # over the correctness phase
+        pairs_run = 0
         while True:
             trials = sum(runner.trials for runner in blocks)
             spent = sum(runner.cpu_s for runner in blocks)
@@ -485,18 +489,26 @@ class Run:
                 if len(blocks) < plan.max_pairs:
                     stopped = plan.stopped_early(statistics.median(t for r in blocks for t in r.trial_cpu_s))
                 break
-            if blocks and self.time_left() < 2 * (clock_ns() - phase_started) / 1e9 / len(blocks):
+            if pairs_run and self.time_left() < 2 * (clock_ns() - phase_started) / 1e9 / pairs_run:
                 stopped = "the grading's own time was running out"
                 break
-            if blocks and not self.fresh_pair(cpu):
+            quiet.before_pair(busy, self.time_left())
+            if pairs_run and not self.fresh_pair(cpu):
                 failure = "not timed: the student worker could not be restarted for another timing pair"
                 break
             runner = TrialRunner(self, timed, cpu)
+            at_start, pair_started = self.other_cores.sample(), clock_ns()
             failure = runner.run(rng, settings, plan.pair_budget(len(blocks), trials))
+            pairs_run += 1
+            busy = runner.other_cores_busy = self.other_cores.busy_since(at_start)
+            if not failure and quiet.redo(busy, (clock_ns() - pair_started) / 1e9):
+                continue  # timed while other cores were busy: redone after a quiet spell
             blocks.append(runner)
             if failure:
                 break
-            if machine is None:  # once per host: after the first pair's trials, in its warm reference worker
+            if machine is None and not contended(busy):
+                # Once per host: after the first quiet pair's trials, in its warm reference worker
+                # (figures measured beside a busy neighbour would be cached as this host's).
                 machine = self.measure_machine(runner, rng, settings["size"])
                 measured = {"identity": identity, "figures": machine,
                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -515,15 +527,19 @@ class Run:
                 ci_low=summary.ci_low, ci_high=summary.ci_high, ci_level=summary.ci_level,
                 ci_method=summary.ci_method, pairs=len(blocks), pair_speedups=summary.pair_speedups,
                 timing_phase_s=phase_s,
-                plan=describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
-                                   stopped, float(settings["own_warm_up_s"])),
+                plan="; ".join(filter(None, (
+                    describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
+                                  stopped, float(settings["own_warm_up_s"])),
+                    quiet.describe(blocks)))),
                 call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
+                **quiet.report(blocks),
             )
-            results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.speedup,
-                                                              machine))
+            if machine is not None:  # None when every pair ran beside a busy neighbour and none was cached
+                results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.speedup,
+                                                                  machine))
         return list(results.values())
 
     def machine_identity(self, size: str) -> dict:
@@ -632,6 +648,8 @@ class Run:
     def execute(self) -> dict:
         sandboxing = self.prepare()
         cpu = sandboxing.cpu
+        self.other_cores = OtherCores({cpu} if cpu is not None else None)
+        self.other_cores_at_start = self.other_cores.sample()
         profiles: list[dict] = []
         seed = int(self.job["seed"])
         try:
@@ -719,6 +737,7 @@ class TrialRunner:
         # What the plan and the budget count: the calls' CPU time (both sides), which a
         # regrade repeats whatever else the machine runs; wall time only guards the deadline.
         self.cpu_s = 0.0  # every timed call of this pair: warm-ups and trials
+        self.other_cores_busy: float | None = None  # the rest of the machine during this pair (contention.py)
         self.trial_cpu_s: list[float] = []  # each trial's calls
         self.own_warm_up = False  # the student's first call pair was long enough to be a trial
         # The fixed CPU cost of a call in a worker (reading the request, building the
