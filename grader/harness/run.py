@@ -480,7 +480,7 @@ class Run:
         blocks: list[TrialRunner] = []
         failure, stopped = "", ""
         quiet = QuietWait(self.other_cores, float((self.job.get("machine") or {}).get("quiet_wait_s", 0.0)))
-        busy = self.other_cores.busy_since(self.other_cores_at_start)  # over the correctness phase
+        busy = None  # the other cores are looked at during each pair's trials (TrialRunner.run)
         pairs_run = 0
         while True:
             trials = sum(runner.trials for runner in blocks)
@@ -497,10 +497,10 @@ class Run:
                 failure = "not timed: the student worker could not be restarted for another timing pair"
                 break
             runner = TrialRunner(self, timed, cpu)
-            at_start, pair_started = self.other_cores.sample(), clock_ns()
+            pair_started = clock_ns()
             failure = runner.run(rng, settings, plan.pair_budget(len(blocks), trials))
             pairs_run += 1
-            busy = runner.other_cores_busy = self.other_cores.busy_since(at_start)
+            busy = runner.other_cores_busy
             if not failure and quiet.redo(busy, (clock_ns() - pair_started) / 1e9):
                 continue  # timed while other cores were busy: redone after a quiet spell
             blocks.append(runner)
@@ -649,7 +649,6 @@ class Run:
         sandboxing = self.prepare()
         cpu = sandboxing.cpu
         self.other_cores = OtherCores({cpu} if cpu is not None else None)
-        self.other_cores_at_start = self.other_cores.sample()
         profiles: list[dict] = []
         seed = int(self.job["seed"])
         try:
@@ -801,7 +800,17 @@ class TrialRunner:
         return times, outputs, ""
 
     def run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
-        """Warm up both sides, then time trials under the budget; returns a failure reason or ''."""
+        """Warm up both sides, then time trials under the budget; returns a failure reason or ''.
+        The other cores are looked at over all of it (a look needs the kernel's 10 ms ticks
+        to pass), but not over the workers' start: reading files in a container keeps the
+        host's overlay daemon busy on another core while they import."""
+        at_start = self.run_.other_cores.sample()
+        try:
+            return self._run(rng, settings, budget)
+        finally:
+            self.other_cores_busy = self.run_.other_cores.busy_since(at_start)
+
+    def _run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
         allowance = self.run_.limits["call_allowance_s"]
         warm_ref_s = self._warm_up("reference", rng, allowance, settings)
         if isinstance(warm_ref_s, str):
