@@ -91,7 +91,7 @@ class TimingSettings(Strict):
     max_trials: int = Field(32, ge=1, description="Timed trials in all, at most (shared among the pairs).")
     warmup_s: float = Field(0.05, ge=0, description="Warm-up of each side in each worker pair (at least one call).")
     pairs: int = Field(4, ge=1, le=16, description=(
-        "Fresh student and reference worker pairs the timing is spread over; the interval is a t-interval "
+        "Fresh student and reference worker pairs the timing is spread over; the interval is a regrade interval "
         "over their figures (one pair: an interval over its trials only)."))
     # A 2-second loop's trial takes about 8 s of calls: it gets the three pairs of one trial
     # that min_trials asks for, fewer timed calls than one pair of three trials after a

@@ -23,7 +23,7 @@ def test_a_long_first_call_pair_is_its_own_warm_up_and_the_first_trial(examples_
     for timing in _grade(examples_dir, pairs=3, min_trials=3, max_trials=3, own_warm_up_s=0.0):
         assert (timing.measured, timing.pairs, timing.trials) == (True, 3, 3)
         assert len(timing.student_times_s) == len(timing.reference_times_s) == 3
-        assert timing.ci_method.startswith("t-interval over 3 worker pairs")
+        assert timing.ci_method.startswith("regrade interval over 3 worker pairs")
         assert timing.plan == ("3 timed trials in 3 worker pairs; a student call pair of 0 s or more of CPU time "
                                "was its own warm-up and counted as a trial")
         assert timing.timing_phase_s > 0
