@@ -90,7 +90,7 @@ def test_what_a_busy_machine_adds_to_the_result_and_the_plan():
     assert quiet.describe([Pair(0.0), Pair(0.1)]) == ""  # a quiet grading's plan line says nothing more
     marked = quiet.describe([Pair(0.97), Pair(0.1)])
     assert marked.startswith("1 of 2 kept pairs ran while other cores were up to 97% busy")
-    assert "regrade when the machine is quiet" in marked
+    assert "regrade on a quiet machine for a ranking that counts" in marked
     waited = QuietWait(ScriptedCores(busy_looks=0), budget_s=5.0)
     waited.spent_s, waited.redone = 2.5, 1
     assert waited.describe([Pair(0.0)]) == ("other cores were busy: 2.5 s spent waiting for quiet and redoing "

@@ -153,6 +153,7 @@ class QuietWait:
                          + (f" and redoing {redone} pair{'s' * (redone != 1)} timed meanwhile" if redone else ""))
         if fields["contended_pairs"]:
             parts.append(f"{fields['contended_pairs']} of {len(pairs)} kept pairs ran while other cores were up to "
-                         f"{fields['other_cores_busy']:.0%} busy: a memory-bound figure can differ by tens of per cent "
-                         "from a quiet machine's; regrade when the machine is quiet")
+                         f"{fields['other_cores_busy']:.0%} busy (another grading or program): a memory-bound figure can "
+                         "then differ from a quiet machine's, by up to 30% beside a memory-heavy program; regrade "
+                         "on a quiet machine for a ranking that counts")
         return "; ".join(parts)
