@@ -77,8 +77,8 @@ class FunctionTiming(Strict):
         "How busy the machine's other cores were (0-1, /proc/stat) during the busiest kept worker pair; None where "
         "it cannot be read. Above 0.25 the pair counts as contended."))
     contended_pairs: int = Field(0, ge=0, description=(
-        "Kept worker pairs timed while other cores were busy: a memory-bound figure can then differ by tens of "
-        "per cent from a quiet machine's (the plan line says so)."))
+        "Kept worker pairs timed while other cores were busy: a memory-bound figure can then differ from a quiet "
+        "machine's, by up to 30% beside a memory-heavy program (the plan line says so)."))
     contention_wait_s: float = Field(0.0, ge=0, description=(
         "Time the grading lost to busy other cores: waiting for a quiet spell and redoing pairs timed while they "
         "were busy (bounded per grading; 0 in batches whose parallel gradings are each other's neighbours)."))

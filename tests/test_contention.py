@@ -142,15 +142,20 @@ def test_the_harness_sees_a_neighbour_come_and_go(other_core):
         neighbour.wait()
 
 
-def test_a_neighbour_that_stays_is_marked_in_the_result(other_core, examples_dir, quick_config):
+def grade_beside_a_neighbour(other_core, examples_dir, quick_config, neighbour_s: float, quiet_wait_s: float):
+    """fast_strided graded on one core while another spins for ``neighbour_s``."""
     neighbour_core, own = other_core
-    neighbour = spin(neighbour_core, 60)
+    neighbour = spin(neighbour_core, neighbour_s)
     try:
-        result = grade_submission(examples_dir / "fast_strided.py", get_sandbox("process"), quick_config,
-                                  seed=1, cpu=own, quiet_wait_s=0.5)
+        return grade_submission(examples_dir / "fast_strided.py", get_sandbox("process"), quick_config,
+                                seed=1, cpu=own, quiet_wait_s=quiet_wait_s)
     finally:
         neighbour.kill()
         neighbour.wait()
+
+
+def test_a_neighbour_that_stays_is_marked_in_the_result(other_core, examples_dir, quick_config):
+    result = grade_beside_a_neighbour(other_core, examples_dir, quick_config, neighbour_s=60, quiet_wait_s=0.5)
     assert result.score == result.max_score
     for timing in result.timing:
         assert timing.measured and timing.pairs == 2
@@ -160,14 +165,7 @@ def test_a_neighbour_that_stays_is_marked_in_the_result(other_core, examples_dir
 
 
 def test_a_passing_neighbour_is_waited_out(other_core, examples_dir, quick_config):
-    neighbour_core, own = other_core
-    neighbour = spin(neighbour_core, 2.0)
-    try:
-        result = grade_submission(examples_dir / "fast_strided.py", get_sandbox("process"), quick_config,
-                                  seed=1, cpu=own, quiet_wait_s=10.0)
-    finally:
-        neighbour.kill()
-        neighbour.wait()
+    result = grade_beside_a_neighbour(other_core, examples_dir, quick_config, neighbour_s=2.0, quiet_wait_s=10.0)
     for timing in result.timing:
         assert timing.contended_pairs == 0, timing.plan
         assert 0.2 < timing.contention_wait_s < 5.0
