@@ -80,11 +80,18 @@ def test_a_block_of_two_trials_cancels_which_side_ran_first():
     assert block_ratios([1.0, 3.0], [2.0, 2.0]) == [1.0]
 
 
-def test_an_odd_last_trial_is_a_block_of_its_own():
-    assert block_ratios([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == [2.0, 1.5]
-    assert pair_figure([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == pytest.approx(math.sqrt(3.0))
+def test_an_odd_last_trial_is_left_out_but_a_lone_trial_counts():
+    assert block_ratios([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == [2.0]  # the third trial leans by its order
+    assert pair_figure([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == pytest.approx(2.0)
+    assert block_ratios([2.0], [3.0]) == [1.5]  # slow code: one trial is all a pair has
     with pytest.raises(ValueError):
         block_ratios([], [])
+
+
+def test_pairs_get_whole_blocks_where_there_is_room():
+    plan = TimingPlan(max_pairs=2, min_trials=5, max_trials=10, budget_s=1.0, phase_s=100.0)
+    assert (plan.pair_budget(0, 0).min_trials, plan.pair_budget(0, 0).max_trials) == (3, 4)  # not 5: a lone trial
+    assert TimingPlan(max_pairs=3, min_trials=3, max_trials=3, budget_s=1.0, phase_s=100.0).pair_budget(0, 0).max_trials == 1
 
 
 def test_several_pairs_give_a_regrade_interval_over_pair_figures():
@@ -180,7 +187,7 @@ def test_min_and_max_trials_count_in_all():
     second = plan.pair_budget(1, 2)
     assert (second.min_trials, second.max_trials) == (1, 1)  # 3 in all, never 4
     one_pair = TimingPlan(max_pairs=1, min_trials=3, max_trials=41, budget_s=6.0, phase_s=15.0).pair_budget(0, 0)
-    assert (one_pair.min_trials, one_pair.max_trials, one_pair.budget_s) == (3, 41, 6.0)
+    assert (one_pair.min_trials, one_pair.max_trials, one_pair.budget_s) == (3, 40, 6.0)  # whole blocks
 
 
 def test_the_plan_says_what_ran_and_why():

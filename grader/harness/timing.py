@@ -131,10 +131,12 @@ class BlockSummary:
 def block_ratios(student_s: list[float], reference_s: list[float]) -> list[float]:
     """Ratios reference / student over blocks of two trials, 2k and 2k+1: within a block
     each side ran once first and once second, so the order's bias cancels. An odd last
-    trial is a block of its own."""
+    trial leans by its order and is left out (its times stay in the result); a pair of
+    one trial (slow code) has only that."""
     if len(student_s) != len(reference_s) or not student_s:
         raise ValueError("need the same, non-zero number of student and reference times")
-    return [sum(reference_s[k:k + 2]) / sum(student_s[k:k + 2]) for k in range(0, len(student_s), 2)]
+    whole = len(student_s) - len(student_s) % 2 or 1
+    return [sum(reference_s[k:k + 2]) / sum(student_s[k:k + 2]) for k in range(0, whole, 2)]
 
 
 def pair_figure(student_s: list[float], reference_s: list[float]) -> float:
@@ -264,6 +266,8 @@ class TimingPlan:
         missing = max(0, self.min_trials - trials_done)
         minimum = max(1, -(-missing // pairs_left))
         maximum = max(minimum, min(-(-self.max_trials // self.max_pairs), self.max_trials - trials_done))
+        if maximum > 1:
+            maximum = max(minimum, maximum - maximum % 2)  # whole A B B A blocks where there is room
         return TrialBudget(self.budget_s / self.max_pairs, minimum, maximum)
 
     def wants_another_pair(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float) -> bool:
