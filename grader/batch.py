@@ -71,8 +71,8 @@ from grader.class_students import checked_only_ids, discover_submissions
 from grader.config import GradingConfig
 from grader.errors import UsageError
 from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
-from grader.harness.text import clean
 from grader.harness.contention import QUIET_WAIT_S
+from grader.harness.text import clean
 from grader.harness.timing_lock import TimingLock
 from grader.load import submission_id_for
 

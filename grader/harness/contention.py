@@ -26,7 +26,7 @@ BUSY_LIMIT = 0.25
 WINDOW_S = 0.1  # how long one look at the other cores lasts while waiting
 # A grading alone on its host (convgrade grade, grade-all --jobs 1 or with
 # --exclusive-timing) may lose this much time to a busy machine; a batch whose parallel
-# gradings are each other's neighbours waits for nothing (grader.executor).
+# gradings are each other's neighbours waits for nothing (grader.batch.quiet_wait_for).
 QUIET_WAIT_S = 10.0
 
 
@@ -75,7 +75,10 @@ class OtherCores:
     def __init__(self, own: set[int] | None = None, path: str = STAT):
         self.own = set(own if own is not None else os.sched_getaffinity(0))
         self.path = path
-        self.unknown = self.sample() is None
+
+    @property
+    def unknown(self) -> bool:
+        return self.sample() is None
 
     def sample(self) -> Sample | None:
         try:
@@ -88,14 +91,16 @@ class OtherCores:
         now = self.sample()
         return None if now is None or earlier is None else now.busy_since(earlier)
 
-    def wait_for_quiet(self, budget_s: float, sleep=time.sleep) -> float:
+    def wait_for_quiet(self, budget_s: float) -> float:
         """Look at the other cores in windows of ``WINDOW_S`` until one shows them quiet or
         ``budget_s`` is spent; returns the time spent. A first quiet window costs its
         length, so callers look only after they saw the machine busy."""
         started = time.monotonic()
-        while not self.unknown and time.monotonic() - started < budget_s:
+        while time.monotonic() - started < budget_s:
             before = self.sample()
-            sleep(min(WINDOW_S, max(0.0, budget_s - (time.monotonic() - started))))
+            if before is None:  # unknown: nothing to wait for
+                break
+            time.sleep(min(WINDOW_S, max(0.0, budget_s - (time.monotonic() - started))))
             busy = self.busy_since(before)
             if busy is not None and busy <= BUSY_LIMIT:
                 break

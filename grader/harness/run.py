@@ -514,6 +514,7 @@ class Run:
                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 self.machine_report = {"source": speed_feedback.describe_source(None), "measured": measured}
         phase_s = (clock_ns() - phase_started) / 1e9
+        busy_machine, busy_machine_text = quiet.report(blocks), quiet.describe(blocks)  # the same for every function
         for fn in timed:
             if failure:
                 results[fn]["reason"] = failure
@@ -530,12 +531,12 @@ class Run:
                 plan="; ".join(filter(None, (
                     describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
                                   stopped, float(settings["own_warm_up_s"])),
-                    quiet.describe(blocks)))),
+                    busy_machine_text))),
                 call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
                 student_times_s=[t for times in student for t in times],
                 reference_times_s=[t for times in reference for t in times],
-                **quiet.report(blocks),
+                **busy_machine,
             )
             if machine is not None:  # None when every pair ran beside a busy neighbour and none was cached
                 results[fn].update(speed_feedback.machine_figures(self.pack, fn, settings["size"], summary.speedup,

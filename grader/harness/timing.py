@@ -135,7 +135,7 @@ def block_ratios(student_s: list[float], reference_s: list[float]) -> list[float
     one trial (slow code) has only that."""
     if len(student_s) != len(reference_s) or not student_s:
         raise ValueError("need the same, non-zero number of student and reference times")
-    whole = len(student_s) - len(student_s) % 2 or 1
+    whole = (len(student_s) - len(student_s) % 2) or 1  # one trial: the lone block a slow loop has
     return [sum(reference_s[k:k + 2]) / sum(student_s[k:k + 2]) for k in range(0, whole, 2)]
 
 
