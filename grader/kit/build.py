@@ -32,7 +32,8 @@ TOP = "student-kit"
 # (grader module, top-level names) cut into the kit's grader_messages.py, in this order.
 MESSAGE_PARTS = [
     ("harness/workers.py", ["Returned", "CallOutcome"]),
-    ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "rel_error", "Verdict", "_indices", "compare"]),
+    ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "CHUNK", "_chunks", "all_finite", "rel_error",
+                            "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
     ("grade.py", ["_with_hint"]),
