@@ -61,14 +61,15 @@ class FunctionTiming(Strict):
     reference_median_s: float | None = None
     speedup_vs_reference: float | None = Field(
         None, description=("Reference time / student time (>1: faster than the reference): the geometric mean over "
-                           "worker pairs of each pair's figure (the geometric mean of its A B B A block ratios).")
+                           "worker pairs of each pair's figure (the geometric mean of its block ratios: a block is two runs "
+                           "of trials, each side first in one).")
     )
     ci_low: float | None = None
     ci_high: float | None = None
     ci_level: float | None = Field(None, description="Nominal coverage of [ci_low, ci_high] (see ci_method).")
-    ci_method: str | None = Field(None, description="How the interval was built, e.g. 'regrade interval over 4 worker pairs (A B B A blocks)'.")
+    ci_method: str | None = Field(None, description="How the interval was built, e.g. 'regrade interval over 4 worker pairs (A B B A runs)'.")
     pairs: int = Field(0, ge=0, description="Fresh student and reference worker pairs the trials were spread over.")
-    pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's figure: the geometric mean of its A B B A block ratios.")
+    pair_speedups: list[float] = Field(default_factory=list, description="Each worker pair's figure: the geometric mean of its block ratios (two runs of trials, each side first in one).")
     plan: str | None = Field(None, description=(
         "What the timing phase ran and why: trials, worker pairs, its wall time, and what made it run fewer "
         "pairs than configured (timing.phase_s for slow code) or count a long first call as a trial."))

@@ -1,5 +1,5 @@
 """The timed quantity and the figure: the worker's CPU clock as the harness reads it,
-outputs read from the worker's memory, the A B B A blocks, and the regrade interval."""
+outputs read from the worker's memory, runs and their A B B A blocks, and the regrade interval."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from grader.harness.timing import (TimingPlan, block_ratios, describe_plan, pair_figure, process_cpu_clock,
-                                   steady_allocator, summarize_blocks, t_quantile_975, worker_cpu_ns)
+from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, pair_figure,
+                                   process_cpu_clock, run_length, steady_allocator, summarize_blocks, t_quantile_975,
+                                   worker_cpu_ns)
 from grader.harness.workers import can_read_memory_of, read_process_memory
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"
@@ -80,6 +81,33 @@ def test_a_block_of_two_trials_cancels_which_side_ran_first():
     assert block_ratios([1.0, 3.0], [2.0, 2.0]) == [1.0]
 
 
+def test_a_block_of_two_runs_cancels_which_side_ran_first():
+    # Runs of 4: the student ran first in trials 0-3, the reference first in trials 4-7. The
+    # first call of each side's run follows the other side's (1.5x slower here); a block of
+    # two runs has each side once first, once second, so its ratio is exactly 1.0.
+    student = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    reference = [1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0]
+    assert block_ratios(student, reference, block=8) == [1.0]
+    assert pair_figure(student, reference, block=8) == pytest.approx(1.0)
+    # Trials past the last whole block are left out; less than a block is all a pair has.
+    assert block_ratios(student + [1.0, 1.0], reference + [3.0, 3.0], block=8) == [1.0]
+    assert block_ratios([1.0, 1.0, 1.0], [2.0, 2.0, 2.0], block=8) == [2.0]
+
+
+def test_runs_are_as_long_as_a_pair_can_afford_two_of():
+    fast = TrialBudget(budget_s=1.5, min_trials=1, max_trials=8)
+    assert run_length(fast, 0.02) == 4  # 8 trials: two runs of 4
+    assert run_length(TrialBudget(budget_s=1.5, min_trials=1, max_trials=4), 0.02) == 2
+    assert run_length(fast, 0.25) == 3  # 6 trials affordable
+    assert run_length(fast, 0.6) == 1  # slow code: a run of one, as before runs
+    assert run_length(fast, 3.0) == 1
+    assert run_length(fast, 0.0) == 4
+    # A run is timed whole or not at all, within the budget and the maximum.
+    assert fast.wants_more(4, 0.08, 4) and not fast.wants_more(8, 0.16, 4)
+    assert fast.wants_more(3, 0.75, 3)  # 0.75 s spent, three more at 0.25 s: 1.5 s, the budget
+    assert not TrialBudget(budget_s=1.4, min_trials=1, max_trials=8).wants_more(3, 0.75, 3)
+
+
 def test_an_odd_last_trial_is_left_out_but_a_lone_trial_counts():
     assert block_ratios([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == [2.0]  # the third trial leans by its order
     assert pair_figure([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == pytest.approx(2.0)
@@ -109,7 +137,7 @@ def test_several_pairs_give_a_regrade_interval_over_pair_figures():
     assert summary.ci_low == pytest.approx(math.exp(mean - half))
     assert summary.ci_high == pytest.approx(math.exp(mean + half))
     assert summary.ci_level == 0.95 and summary.trials == 6
-    assert summary.ci_method == "regrade interval over 3 worker pairs (A B B A blocks)"
+    assert summary.ci_method == "regrade interval over 3 worker pairs (A B B A runs)"
     wider = summarize_blocks(student, reference, between_gradings_cv=0.02)
     assert wider.ci_low < summary.ci_low and wider.ci_high > summary.ci_high
     assert "2.0% between gradings" in wider.ci_method
@@ -148,8 +176,9 @@ def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s:
         budget = plan.pair_budget(len(pairs), sum(pairs))
         own = trial_s >= own_warm_up_s
         trials, cost = (1, trial_s) if own else (0, warm_up_s)
-        while budget.wants_more(trials, trials * trial_s):
-            trials, cost = trials + 1, cost + trial_s
+        run = 1 if own else run_length(budget, trial_s)
+        while budget.wants_more(trials, trials * trial_s, run):
+            trials, cost = trials + run, cost + run * trial_s
         pairs.append(trials)
         spent, last = spent + cost, cost
     return pairs
@@ -192,6 +221,8 @@ def test_min_and_max_trials_count_in_all():
 
 def test_the_plan_says_what_ran_and_why():
     assert describe_plan(4, 32, False, "", 1.0) == "32 timed trials in 4 worker pairs"
+    assert describe_plan(4, 32, False, "", 1.0, 4) == ("32 timed trials in 4 worker pairs, each side timing runs "
+                                                      "of 4 trials in turn")
     text = describe_plan(3, 3, True, DEFAULT_PLAN.stopped_early(8.2), 1.0)
     assert text.startswith("3 timed trials in 3 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
     assert text.endswith("a student call pair of 1 s or more of CPU time was its own warm-up and counted as a trial")

@@ -24,7 +24,8 @@ from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .contention import OtherCores, QuietWait, contended
-from .timing import TimingPlan, TrialBudget, clock_ns, describe_plan, steady_allocator, summarize_blocks
+from .timing import (TimingPlan, TrialBudget, clock_ns, describe_plan, run_length, steady_allocator,
+                     summarize_blocks)
 from .timing_lock import TimingLock
 from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
@@ -521,7 +522,8 @@ class Run:
                 continue
             student = [runner.times["student"][fn] for runner in blocks]
             reference = [runner.times["reference"][fn] for runner in blocks]
-            summary = summarize_blocks(student, reference, float(settings.get("between_gradings_cv", 0.0)))
+            summary = summarize_blocks(student, reference, float(settings.get("between_gradings_cv", 0.0)),
+                                       [2 * runner.run_length for runner in blocks])
             results[fn].update(
                 measured=True, trials=summary.trials, student_median_s=summary.student_median_s,
                 reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,
@@ -530,7 +532,8 @@ class Run:
                 timing_phase_s=phase_s,
                 plan="; ".join(filter(None, (
                     describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
-                                  stopped, float(settings["own_warm_up_s"])),
+                                  stopped, float(settings["own_warm_up_s"]),
+                                  max(runner.run_length for runner in blocks)),
                     busy_machine_text))),
                 call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
@@ -726,7 +729,9 @@ class Run:
 
 
 class TrialRunner:
-    """Student and reference, alternately (A B B A ...), on the same fresh inputs per trial."""
+    """Student and reference on the same fresh inputs per trial, in runs: each side times
+    ``run_length`` trials' calls in a row, then the other side the same trials, the order
+    of the sides alternating from run to run (A B B A ...)."""
 
     def __init__(self, run: Run, timed: list[str], cpu: int):
         self.run_ = run
@@ -740,6 +745,8 @@ class TrialRunner:
         self.other_cores_busy: float | None = None  # the rest of the machine during this pair (contention.py)
         self.trial_cpu_s: list[float] = []  # each trial's calls
         self.own_warm_up = False  # the student's first call pair was long enough to be a trial
+        self.run_length = 1  # trials per run, set after the warm-ups (timing.run_length)
+        self.runs = 0
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {fn: 0.0 for fn in run.calls}
@@ -822,45 +829,57 @@ class TrialRunner:
         if isinstance(warm_student, str):
             return f"not timed: {warm_student}"
         first = warm_student if isinstance(warm_student, tuple) else None
+        if first is None:
+            self.run_length = run_length(budget, warm_ref_s + warm_student)
         wall_s = 0.0
-        while first is not None or budget.wants_more(self.trials, sum(self.trial_cpu_s)):
-            if self.trials and self.run_.time_left() < 2 * wall_s / self.trials:
+        while first is not None or budget.wants_more(self.trials, sum(self.trial_cpu_s), self.run_length):
+            if self.trials and self.run_.time_left() < (self.run_length + 1) * wall_s / self.trials:
                 if self.trials < budget.min_trials:
                     return f"not timed: {self.run_.total_time_reached()}"
                 break
             if first is not None:  # the student's long first call pair: its reference follows
                 case, student, started = first
+                cases, students = [case], [student]
                 first = None
             else:
-                case, student, started = self.run_.pack.speed_case(rng, self.trials, settings["size"]), None, clock_ns()
-            failure = self._trial(case, timeout, student)
+                cases = [self.run_.pack.speed_case(rng, self.trials + i, settings["size"])
+                         for i in range(self.run_length)]
+                students, started = [None] * len(cases), clock_ns()
+            failure = self._runs(cases, timeout, students)
             if failure:
                 return failure
             wall_s += (clock_ns() - started) / 1e9
         return ""
 
-    def _trial(self, case, timeout: float, student: tuple[dict, dict] | None) -> str:
-        """One trial: both sides on the same inputs, in the order A B B A ... (the student's
-        call pair may already be done: a long warm-up call); returns a failure reason or ''."""
-        order = ("student", "reference") if self.trials % 2 == 0 else ("reference", "student")
-        results = {"student": student} if student is not None else {}
+    def _runs(self, cases: list, timeout: float, students: list) -> str:
+        """One run of trials on each side: one side's calls on every case, then the other's,
+        the first side alternating (A B B A ...); a student call pair already done (a long
+        warm-up call) is not repeated. The outputs are checked once both runs are done, so
+        nothing of the harness's runs between one side's calls but what each call needs
+        (its inputs staged, its outputs copied out). Returns a failure reason or ''."""
+        order = ("student", "reference") if self.runs % 2 == 0 else ("reference", "student")
+        results: dict[str, list] = {"student": list(students), "reference": [None] * len(cases)}
         for role in order:
-            if role in results:
-                continue
-            times, outputs, failure = self.one_call_pair(role, case, timeout)
-            if failure:
-                if role == "reference":
-                    raise RuntimeError(f"the reference failed in a timed trial: {failure}")
-                return f"not timed: in timed trial {self.trials + 1}, {failure}"
-            results[role] = (times, outputs)
-        wrong = self._wrong_output(results, case)
-        if wrong:
-            return f"not timed: the output of timed trial {self.trials + 1} was wrong: {wrong}"
-        for role in ("student", "reference"):
-            for fn in self.timed:
-                self.times[role][fn].append(results[role][0][fn])
-        self.trial_cpu_s.append(sum(sum(times.values()) for times, _ in results.values()))
-        self.trials += 1
+            for index, case in enumerate(cases):
+                if results[role][index] is not None:
+                    continue
+                times, outputs, failure = self.one_call_pair(role, case, timeout)
+                if failure:
+                    if role == "reference":
+                        raise RuntimeError(f"the reference failed in a timed trial: {failure}")
+                    return f"not timed: in timed trial {self.trials + index + 1}, {failure}"
+                results[role][index] = (times, outputs)
+        for index, case in enumerate(cases):
+            wrong = self._wrong_output({role: results[role][index] for role in results}, case)
+            if wrong:
+                return f"not timed: the output of timed trial {self.trials + index + 1} was wrong: {wrong}"
+        for index in range(len(cases)):
+            for role in ("student", "reference"):
+                for fn in self.timed:
+                    self.times[role][fn].append(results[role][index][0][fn])
+            self.trial_cpu_s.append(sum(sum(results[role][index][0].values()) for role in results))
+        self.trials += len(cases)
+        self.runs += 1
         return ""
 
     def _net(self, outcome: CallOutcome, function: str) -> float:

@@ -11,13 +11,20 @@ pipe round trips, and time the core was given to another process are not in it; 
 call's wall time on ``clock_ns`` is its deadline only.
 
 The figure the class competes on comes from several fresh worker pairs per grading.
-Within a pair, student and reference alternate on the same inputs (A B B A ...):
-alternation cancels slow drifts of machine load (TIMING_FACTS: a ratio's spread drops
-from 21% to 1.5% under bursty load). It also means each side runs first in one trial
-and second in the next, and a worker's call straight after its own previous call is
-much faster (fast_strided forward: 3.4 against 5.1 ms). So a trial's ratio alone is
-biased one way or the other by its order; a block of two trials (each side once first,
-once second) is not, and the pair's figure is the geometric mean of its block ratios
+Within a pair, student and reference take turns on the same inputs, in runs: one side
+times a run of trials' calls in a row (``run_length``, 4 for fast code), then the other
+side the same trials, and the next run starts with the other side (A B B A ...).
+Alternation cancels slow drifts of machine load (TIMING_FACTS: a ratio's spread drops
+from 21% to 1.5% under bursty load). Runs are there because a call straight after the
+other side's calls starts with caches that code just used: the reference's forward at
+the speed cell took about 27% longer after another process's conv on the core than in
+a loop alone (bench/bench_grader.py part 1); alternating call by call, the grader
+reported 3.1-3.5 ms against 2.2-2.3 ms in-process, and with runs 2.3-2.4 ms. In a run,
+all but the first call follow the same side's previous call, as in a notebook's loop;
+the outputs are checked after both runs, so only what each call needs (staging its
+inputs, copying its outputs) runs in between. A block is
+two runs, each side once first and once second, so what is left of the order's bias
+cancels; the pair's figure is the geometric mean of its block ratios
 (``block_ratios``). The grading's figure is the geometric mean of the pair figures,
 and its interval is where another grading of the same file should fall
 (``summarize_blocks``).
@@ -128,24 +135,25 @@ class BlockSummary:
     pair_speedups: list[float]
 
 
-def block_ratios(student_s: list[float], reference_s: list[float]) -> list[float]:
-    """Ratios reference / student over blocks of two trials, 2k and 2k+1: within a block
-    each side ran once first and once second, so the order's bias cancels. An odd last
-    trial leans by its order and is left out (its times stay in the result); a pair of
-    one trial (slow code) has only that."""
+def block_ratios(student_s: list[float], reference_s: list[float], block: int = 2) -> list[float]:
+    """Ratios reference / student over blocks of ``block`` trials (two runs, see
+    ``run_length``): within a block each side ran once first and once second, so the
+    order's bias cancels. Trials after the last whole block lean by their order and are
+    left out (their times stay in the result); a pair of less than one block (slow code)
+    has only what it has."""
     if len(student_s) != len(reference_s) or not student_s:
         raise ValueError("need the same, non-zero number of student and reference times")
-    whole = (len(student_s) - len(student_s) % 2) or 1  # one trial: the lone block a slow loop has
-    return [sum(reference_s[k:k + 2]) / sum(student_s[k:k + 2]) for k in range(0, whole, 2)]
+    whole = (len(student_s) - len(student_s) % block) or len(student_s)
+    return [sum(reference_s[k:k + block]) / sum(student_s[k:k + block]) for k in range(0, whole, block)]
 
 
-def pair_figure(student_s: list[float], reference_s: list[float]) -> float:
+def pair_figure(student_s: list[float], reference_s: list[float], block: int = 2) -> float:
     """One worker pair's speedup: the geometric mean of its block ratios."""
-    return math.exp(statistics.fmean(math.log(ratio) for ratio in block_ratios(student_s, reference_s)))
+    return math.exp(statistics.fmean(math.log(ratio) for ratio in block_ratios(student_s, reference_s, block)))
 
 
 def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]],
-                     between_gradings_cv: float = 0.0) -> BlockSummary:
+                     between_gradings_cv: float = 0.0, block_sizes: list[int] | None = None) -> BlockSummary:
     """Combine per-pair timings into the grading's figure and its regrade interval.
 
     Each pair's figure is ``pair_figure``; the grading's is the geometric mean of the
@@ -158,15 +166,17 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
     observe (what else the machine was doing: a memory-heavy neighbour shifts a
     memory-bound submission's ratio for a whole grading).
     With one pair only the trials' spread is known: the distribution-free interval of
-    the median of the trials' ratios, with its true coverage."""
-    blocks = [(s, r) for s, r in zip(student_s, reference_s) if s]
-    if not blocks or any(len(s) != len(r) for s, r in blocks):
+    the median of the trials' ratios, with its true coverage. ``block_sizes``: each
+    pair's block length in trials (two runs; 2 when not given)."""
+    sizes = block_sizes or [2] * len(student_s)
+    blocks = [(s, r, size) for s, r, size in zip(student_s, reference_s, sizes) if s]
+    if not blocks or any(len(s) != len(r) for s, r, _ in blocks):
         raise ValueError("need the same, non-zero number of student and reference times in each pair")
-    all_student = [t for s, _ in blocks for t in s]
-    all_reference = [t for _, r in blocks for t in r]
-    pair_speedups = [pair_figure(s, r) for s, r in blocks]
+    all_student = [t for s, _, _ in blocks for t in s]
+    all_reference = [t for _, r, _ in blocks for t in r]
+    pair_speedups = [pair_figure(s, r, size) for s, r, size in blocks]
     if len(blocks) == 1:
-        one = summarize_pairs(*blocks[0])
+        one = summarize_pairs(*blocks[0][:2])
         return BlockSummary(one.trials, one.student_median_s, one.reference_median_s, one.speedup, one.ci_low,
                             one.ci_high, one.ci_level, "median of trial ratios, order-statistics interval",
                             [one.speedup])
@@ -182,7 +192,7 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
         ci_low=math.exp(centre - half),
         ci_high=math.exp(centre + half),
         ci_level=T_LEVEL,
-        ci_method=f"regrade interval over {len(logs)} worker pairs (A B B A blocks)" + (
+        ci_method=f"regrade interval over {len(logs)} worker pairs (A B B A runs)" + (
             f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else ""),
         pair_speedups=pair_speedups,
     )
@@ -223,13 +233,28 @@ class TrialBudget:
     min_trials: int
     max_trials: int
 
-    def wants_more(self, trials_done: int, spent_s: float) -> bool:
+    def wants_more(self, trials_done: int, spent_s: float, count: int = 1) -> bool:
+        """Whether to time ``count`` more trials (a run, see ``run_length``)."""
         if trials_done < self.min_trials:
             return True
-        if trials_done >= self.max_trials:
+        if trials_done + count > self.max_trials:
             return False
         per_trial = spent_s / trials_done
-        return spent_s + per_trial <= self.budget_s
+        return spent_s + count * per_trial <= self.budget_s
+
+
+# Trials per run (the module's docstring): a fast solution's 8 trials per pair make two
+# runs of 4, so 3 of every 4 calls follow the same side's previous call.
+RUN_MAX = 4
+
+
+def run_length(budget: TrialBudget, trial_s: float) -> int:
+    """Trials per run for a pair, from its budget and a trial's cost (both sides' warm-up
+    call pairs, CPU time): the longest run, up to RUN_MAX, of which the pair can afford
+    two (a block, each side once first). Slow code gets runs of one: its calls are long
+    next to what the other side's turn costs them (about a millisecond at the speed cell)."""
+    affordable = budget.max_trials if trial_s <= 0 else min(budget.max_trials, int(budget.budget_s / trial_s))
+    return max(1, min(RUN_MAX, affordable // 2))
 
 
 @dataclass(frozen=True)
@@ -283,9 +308,12 @@ class TimingPlan:
                 f"calls past timing.phase_s ({self.phase_s:g} s of CPU time)")
 
 
-def describe_plan(pairs: int, trials: int, own_warm_up: bool, stopped: str, own_warm_up_s: float) -> str:
+def describe_plan(pairs: int, trials: int, own_warm_up: bool, stopped: str, own_warm_up_s: float,
+                  run_trials: int = 1) -> str:
     """What the timing phase ran, and why, in one line of the result."""
     text = f"{trials} timed trial{'s' * (trials != 1)} in {pairs} worker pair{'s' * (pairs != 1)}"
+    if run_trials > 1:
+        text += f", each side timing runs of {run_trials} trials in turn"
     if stopped:
         text += f"; fewer pairs than configured: {stopped}"
     if own_warm_up:
