@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, pair_figure,
+from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, next_run, pair_figure,
                                    process_cpu_clock, run_length, steady_allocator, summarize_blocks, t_quantile_975,
                                    worker_cpu_ns)
 from grader.harness.workers import can_read_memory_of, read_process_memory
@@ -82,11 +82,12 @@ def test_a_block_of_two_trials_cancels_which_side_ran_first():
 
 
 def test_a_block_of_two_runs_cancels_which_side_ran_first():
-    # Runs of 4: the student ran first in trials 0-3, the reference first in trials 4-7. The
-    # first call of each side's run follows the other side's (1.5x slower here); a block of
-    # two runs has each side once first, once second, so its ratio is exactly 1.0.
-    student = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    reference = [1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0]
+    # Runs of 4: the student's run came first in trials 0-3, the reference's in trials 4-7.
+    # The second side's first call follows the other side's run (1.5x slower here): the
+    # reference's in trial 0, the student's in trial 4. A block of two runs has each side
+    # once first, once second, so its ratio is exactly 1.0.
+    student = [1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0]
+    reference = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     assert block_ratios(student, reference, block=8) == [1.0]
     assert pair_figure(student, reference, block=8) == pytest.approx(1.0)
     # Trials past the last whole block are left out; less than a block is all a pair has.
@@ -106,6 +107,23 @@ def test_runs_are_as_long_as_a_pair_can_afford_two_of():
     assert fast.wants_more(4, 0.08, 4) and not fast.wants_more(8, 0.16, 4)
     assert fast.wants_more(3, 0.75, 3)  # 0.75 s spent, three more at 0.25 s: 1.5 s, the budget
     assert not TrialBudget(budget_s=1.4, min_trials=1, max_trials=8).wants_more(3, 0.75, 3)
+
+
+def test_a_pair_times_whole_blocks_of_runs_and_never_passes_its_maximum():
+    def pair(budget: TrialBudget, trial_s: float) -> list[int]:
+        length, trials, runs, counts = run_length(budget, trial_s), 0, 0, []
+        while count := next_run(budget, trials, runs, trials * trial_s, length):
+            trials, runs = trials + count, runs + 1
+            counts.append(count)
+        return counts
+
+    assert pair(TrialBudget(budget_s=1.5, min_trials=1, max_trials=8), 0.02) == [4, 4]
+    # A block started is finished even if its second run passes the budget; none starts past it.
+    assert pair(TrialBudget(budget_s=0.5, min_trials=1, max_trials=8), 0.1) == [2, 2]
+    # The minimum may ask for a short last block, but never for more than the maximum.
+    assert pair(TrialBudget(budget_s=6.0, min_trials=5, max_trials=5), 0.02) == [2, 2, 1]
+    assert pair(TrialBudget(budget_s=6.0, min_trials=3, max_trials=10), 0.02) == [4, 4]  # 2 left: no half block
+    assert pair(TrialBudget(budget_s=0.1, min_trials=3, max_trials=8), 0.5) == [1, 1, 1]
 
 
 def test_an_odd_last_trial_is_left_out_but_a_lone_trial_counts():
@@ -176,9 +194,10 @@ def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s:
         budget = plan.pair_budget(len(pairs), sum(pairs))
         own = trial_s >= own_warm_up_s
         trials, cost = (1, trial_s) if own else (0, warm_up_s)
-        run = 1 if own else run_length(budget, trial_s)
-        while budget.wants_more(trials, trials * trial_s, run):
-            trials, cost = trials + run, cost + run * trial_s
+        length = 1 if own else run_length(budget, trial_s)
+        runs = 1 if own else 0  # the own warm-up is the first run's student half
+        while count := next_run(budget, trials, runs, trials * trial_s, length):
+            trials, cost, runs = trials + count, cost + count * trial_s, runs + 1
         pairs.append(trials)
         spent, last = spent + cost, cost
     return pairs
@@ -221,8 +240,10 @@ def test_min_and_max_trials_count_in_all():
 
 def test_the_plan_says_what_ran_and_why():
     assert describe_plan(4, 32, False, "", 1.0) == "32 timed trials in 4 worker pairs"
-    assert describe_plan(4, 32, False, "", 1.0, 4) == ("32 timed trials in 4 worker pairs, each side timing runs "
-                                                      "of 4 trials in turn")
+    assert describe_plan(4, 32, False, "", 1.0, [4] * 4) == ("32 timed trials in 4 worker pairs, each side timing "
+                                                            "runs of 4 trials in turn")
+    assert describe_plan(2, 9, True, "", 1.0, [1, 4]).startswith("9 timed trials in 2 worker pairs, each side timing "
+                                                                 "runs of 1-4 trials in turn")
     text = describe_plan(3, 3, True, DEFAULT_PLAN.stopped_early(8.2), 1.0)
     assert text.startswith("3 timed trials in 3 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
     assert text.endswith("a student call pair of 1 s or more of CPU time was its own warm-up and counted as a trial")

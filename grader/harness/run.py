@@ -24,8 +24,8 @@ from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
                        isolate_namespaces, mount_scratch, private_proc)
 from .contention import OtherCores, QuietWait, contended
-from .timing import (TimingPlan, TrialBudget, clock_ns, describe_plan, run_length, steady_allocator,
-                     summarize_blocks)
+from .timing import (REWARM_LIMIT_S, TimingPlan, TrialBudget, clock_ns, describe_plan, next_run, run_length,
+                     steady_allocator, summarize_blocks)
 from .timing_lock import TimingLock
 from .workers import WORKER_FILES, CallOutcome, OutputCapture, WorkerProcess, WorkerSpec
 
@@ -514,6 +514,8 @@ class Run:
                 measured = {"identity": identity, "figures": machine,
                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 self.machine_report = {"source": speed_feedback.describe_source(None), "measured": measured}
+        if not blocks and not failure:  # the only pair was redone (a busy machine) and time ran out
+            failure = f"not timed: {self.total_time_reached()}"
         phase_s = (clock_ns() - phase_started) / 1e9
         busy_machine, busy_machine_text = quiet.report(blocks), quiet.describe(blocks)  # the same for every function
         for fn in timed:
@@ -533,7 +535,7 @@ class Run:
                 plan="; ".join(filter(None, (
                     describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
                                   stopped, float(settings["own_warm_up_s"]),
-                                  max(runner.run_length for runner in blocks)),
+                                  [runner.run_length for runner in blocks]),
                     busy_machine_text))),
                 call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
                 clock=self.clock_description(),
@@ -747,6 +749,8 @@ class TrialRunner:
         self.own_warm_up = False  # the student's first call pair was long enough to be a trial
         self.run_length = 1  # trials per run, set after the warm-ups (timing.run_length)
         self.runs = 0
+        self.rewarm = {"student": False, "reference": True}  # which sides start a run with an untimed call pair
+        self.warm_up_case = self.rewarm_case = None  # inputs for those calls (_runs)
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {fn: 0.0 for fn in run.calls}
@@ -831,19 +835,27 @@ class TrialRunner:
         first = warm_student if isinstance(warm_student, tuple) else None
         if first is None:
             self.run_length = run_length(budget, warm_ref_s + warm_student)
+            # Each side's run starts with an untimed call pair (``_runs``): always the
+            # reference's, so that it is timed alike whoever it is compared with; the
+            # student's where its calls are short enough for a cold start to show.
+            self.rewarm["student"] = warm_student < REWARM_LIMIT_S
+        self.rewarm_case = self.warm_up_case
         wall_s = 0.0
-        while first is not None or budget.wants_more(self.trials, sum(self.trial_cpu_s), self.run_length):
-            if self.trials and self.run_.time_left() < (self.run_length + 1) * wall_s / self.trials:
-                if self.trials < budget.min_trials:
-                    return f"not timed: {self.run_.total_time_reached()}"
-                break
+        while True:
+            if first is None:
+                count = next_run(budget, self.trials, self.runs, sum(self.trial_cpu_s), self.run_length)
+                if not count:
+                    break
+                if self.trials and self.run_.time_left() < (count + 1) * wall_s / self.trials:
+                    if self.trials < budget.min_trials:
+                        return f"not timed: {self.run_.total_time_reached()}"
+                    break
             if first is not None:  # the student's long first call pair: its reference follows
                 case, student, started = first
                 cases, students = [case], [student]
                 first = None
             else:
-                cases = [self.run_.pack.speed_case(rng, self.trials + i, settings["size"])
-                         for i in range(self.run_length)]
+                cases = [self.run_.pack.speed_case(rng, self.trials + i, settings["size"]) for i in range(count)]
                 students, started = [None] * len(cases), clock_ns()
             failure = self._runs(cases, timeout, students)
             if failure:
@@ -854,12 +866,21 @@ class TrialRunner:
     def _runs(self, cases: list, timeout: float, students: list) -> str:
         """One run of trials on each side: one side's calls on every case, then the other's,
         the first side alternating (A B B A ...); a student call pair already done (a long
-        warm-up call) is not repeated. The outputs are checked once both runs are done, so
-        nothing of the harness's runs between one side's calls but what each call needs
-        (its inputs staged, its outputs copied out). Returns a failure reason or ''."""
+        warm-up call) is not repeated. A side's run starts with an untimed call pair on
+        inputs both sides have already had (``rewarm``), so that its first timed call, like
+        the others, follows one of its own. The outputs are checked once both runs are
+        done: between two calls of a run the harness only stages the next inputs, copies
+        the outputs out and checks that the inputs were left unchanged. Returns a failure
+        reason or ''."""
         order = ("student", "reference") if self.runs % 2 == 0 else ("reference", "student")
         results: dict[str, list] = {"student": list(students), "reference": [None] * len(cases)}
         for role in order:
+            if self.rewarm[role] and any(result is None for result in results[role]):
+                _, _, failure = self.one_call_pair(role, self.rewarm_case, timeout)
+                if failure:
+                    if role == "reference":
+                        raise RuntimeError(f"the reference failed before a timed run: {failure}")
+                    return f"not timed: before timed trial {self.trials + 1}, {failure}"
             for index, case in enumerate(cases):
                 if results[role][index] is not None:
                     continue
@@ -880,6 +901,7 @@ class TrialRunner:
             self.trial_cpu_s.append(sum(sum(results[role][index][0].values()) for role in results))
         self.trials += len(cases)
         self.runs += 1
+        self.rewarm_case = cases[-1]  # seen by both sides: remembering its answer gains nothing
         return ""
 
     def _net(self, outcome: CallOutcome, function: str) -> float:
@@ -914,6 +936,8 @@ class TrialRunner:
         # One set of inputs for the whole warm-up: nothing of it is timed, and drawing fresh
         # inputs for each of a fast solution's ten or so warm-up calls was harness time.
         case = self.run_.pack.speed_case(rng, self.trials if own_warm_up else -1, settings["size"])
+        if not own_warm_up:
+            self.warm_up_case = case  # the reference's; the first runs' untimed calls reuse it
         while calls == 0 or ((clock_ns() - started) / 1e9 < settings["warmup_s"] and calls < 20):
             case_started = clock_ns()
             times, outputs, failure = self.one_call_pair(role, case, timeout)

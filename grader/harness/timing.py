@@ -16,18 +16,18 @@ times a run of trials' calls in a row (``run_length``, 4 for fast code), then th
 side the same trials, and the next run starts with the other side (A B B A ...).
 Alternation cancels slow drifts of machine load (TIMING_FACTS: a ratio's spread drops
 from 21% to 1.5% under bursty load). Runs are there because a call straight after the
-other side's calls starts with caches that code just used: the reference's forward at
-the speed cell took about 27% longer after another process's conv on the core than in
-a loop alone (bench/bench_grader.py part 1); alternating call by call, the grader
-reported 3.1-3.5 ms against 2.2-2.3 ms in-process, and with runs 2.3-2.4 ms. In a run,
-all but the first call follow the same side's previous call, as in a notebook's loop;
-the outputs are checked after both runs, so only what each call needs (staging its
-inputs, copying its outputs) runs in between. A block is
-two runs, each side once first and once second, so what is left of the order's bias
-cancels; the pair's figure is the geometric mean of its block ratios
-(``block_ratios``). The grading's figure is the geometric mean of the pair figures,
-and its interval is where another grading of the same file should fall
-(``summarize_blocks``).
+other side's calls starts with caches and TLB that code just used: the reference's
+forward at the speed cell took about 27% longer after another process ran the same
+layer on the core than in a loop alone (bench/bench_grader.py part 1); alternating call
+by call, the grader reported 3.1-3.5 ms against 2.2-2.3 ms in-process. Each side's run starts with
+an untimed call pair on inputs both sides have had (the reference's always, so it is
+timed alike for every student; the student's where its call pair is under
+REWARM_LIMIT_S), so every timed call follows one of its own side, as in a notebook's
+loop. The outputs are checked after both runs. A block is two runs, each side once
+first and once second, so what is left of the order's bias cancels; the pair's figure
+is the geometric mean of its block ratios (``block_ratios``). The grading's figure is
+the geometric mean of the pair figures, and its interval is where another grading of
+the same file should fall (``summarize_blocks``).
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class TrialBudget:
     max_trials: int
 
     def wants_more(self, trials_done: int, spent_s: float, count: int = 1) -> bool:
-        """Whether to time ``count`` more trials (a run, see ``run_length``)."""
+        """Whether to time ``count`` more trials (a block of two runs, see ``run_length``)."""
         if trials_done < self.min_trials:
             return True
         if trials_done + count > self.max_trials:
@@ -244,15 +244,38 @@ class TrialBudget:
 
 
 # Trials per run (the module's docstring): a fast solution's 8 trials per pair make two
-# runs of 4, so 3 of every 4 calls follow the same side's previous call.
+# runs of 4, and one untimed call pair per side and run warms the first.
 RUN_MAX = 4
+# A student call pair (warm-up, CPU time) from which its runs start without an untimed
+# call pair: the cold start (about a millisecond at the speed cell) is then about 1% of
+# a call pair, and the extra call would cost the student's own budget the most.
+REWARM_LIMIT_S = 0.1
+
+
+def next_run(budget: TrialBudget, trials: int, runs: int, spent_s: float, length: int) -> int:
+    """How many trials a pair's next run times (0: the pair is done), after ``trials`` in
+    ``runs`` runs that cost ``spent_s``. A block (two runs, each side first once) starts
+    only if the budget has room for all of it, and once started it is finished; never
+    past the maximum. While the minimum is not reached, the last block may be short.
+    Runs of one trial (slow code) go a trial at a time, as the budget allows."""
+    room = budget.max_trials - trials
+    if room <= 0:
+        return 0
+    if length == 1:  # slow code: a trial at a time, a lone one's order is a small part of it
+        return 1 if budget.wants_more(trials, spent_s) else 0
+    if runs % 2 == 0:
+        block = 2 * length
+        whole = block if room >= block or trials >= budget.min_trials else room
+        if not budget.wants_more(trials, spent_s, whole):
+            return 0
+    return min(length, room)
 
 
 def run_length(budget: TrialBudget, trial_s: float) -> int:
     """Trials per run for a pair, from its budget and a trial's cost (both sides' warm-up
     call pairs, CPU time): the longest run, up to RUN_MAX, of which the pair can afford
-    two (a block, each side once first). Slow code gets runs of one: its calls are long
-    next to what the other side's turn costs them (about a millisecond at the speed cell)."""
+    two (a block, each side once first). Slow code gets runs of one. The length changes
+    how many untimed call pairs warm the runs, not how warm a timed call is."""
     affordable = budget.max_trials if trial_s <= 0 else min(budget.max_trials, int(budget.budget_s / trial_s))
     return max(1, min(RUN_MAX, affordable // 2))
 
@@ -292,7 +315,7 @@ class TimingPlan:
         minimum = max(1, -(-missing // pairs_left))
         maximum = max(minimum, min(-(-self.max_trials // self.max_pairs), self.max_trials - trials_done))
         if maximum > 1:
-            maximum = max(minimum, maximum - maximum % 2)  # whole A B B A blocks where there is room
+            maximum = max(minimum, maximum - maximum % 2)  # an even count: whole blocks of two runs of one
         return TrialBudget(self.budget_s / self.max_pairs, minimum, maximum)
 
     def wants_another_pair(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float) -> bool:
@@ -309,11 +332,14 @@ class TimingPlan:
 
 
 def describe_plan(pairs: int, trials: int, own_warm_up: bool, stopped: str, own_warm_up_s: float,
-                  run_trials: int = 1) -> str:
-    """What the timing phase ran, and why, in one line of the result."""
+                  run_trials: list[int] | None = None) -> str:
+    """What the timing phase ran, and why, in one line of the result. ``run_trials``:
+    each pair's run length (``run_length``)."""
     text = f"{trials} timed trial{'s' * (trials != 1)} in {pairs} worker pair{'s' * (pairs != 1)}"
-    if run_trials > 1:
-        text += f", each side timing runs of {run_trials} trials in turn"
+    shortest, longest = min(run_trials or [1]), max(run_trials or [1])
+    if longest > 1:
+        lengths = f"{longest}" if shortest == longest else f"{shortest}-{longest}"
+        text += f", each side timing runs of {lengths} trials in turn"
     if stopped:
         text += f"; fewer pairs than configured: {stopped}"
     if own_warm_up:

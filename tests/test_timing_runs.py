@@ -1,0 +1,96 @@
+"""The order of the timed calls: each side times a run of trials in a row, and each
+side's run starts with an untimed call pair of its own, always the reference's, so that
+the reference is timed alike whoever it is compared with (harness.timing, "runs").
+
+The harness runs for real (its workers, the student's code) in a child process whose
+TrialRunner records every call pair of the timing phase: which side, and whether it was
+the untimed call pair that starts a run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.config import GradingConfig, TimingSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ROOT / "submissions" / "examples" / "fast_strided.py"
+# Spins 0.6 s in its first call at the timed size: a costly warm-up, so runs of one trial.
+SLOW_WARM_UP = ROOT / "tests" / "hostile" / "submissions" / "slow_first_speed_call.py"
+
+CHILD = """
+import json, sys
+from grader.harness import run
+
+events = []
+call_pair, runs = run.TrialRunner.one_call_pair, run.TrialRunner._runs
+
+def recording_call_pair(self, role, case, timeout):
+    if self.in_runs:
+        events.append([role, case is self.rewarm_case])
+    return call_pair(self, role, case, timeout)
+
+def recording_runs(self, cases, timeout, students):
+    events.append(["run", len(cases)])
+    return runs(self, cases, timeout, students)
+
+run.TrialRunner.in_runs = property(lambda self: self.rewarm_case is not None)
+run.TrialRunner.one_call_pair, run.TrialRunner._runs = recording_call_pair, recording_runs
+report = run.Run(json.load(sys.stdin)).execute()
+print(json.dumps({"timing": report["timing"], "events": events}))
+"""
+
+
+def time_in_runs(tmp_path: Path, submission_file: Path) -> tuple[list[dict], list[list]]:
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / submission_file.name).write_text(submission_file.read_text())
+    config = GradingConfig(hidden_cases=1, timing=TimingSettings(
+        size="speed-cell", budget_s=2.0, min_trials=2, max_trials=16, warmup_s=0.0, pairs=2))
+    job = config.harness_job(20261129) | {
+        "submission_root": str(submission), "entry": submission_file.name, "uid_base": None,
+        "isolate_namespaces": False, "scratch_parent": str(tmp_path), "timing_lock": None, "hide_paths": []}
+    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(job), capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)
+    assert all(row["measured"] for row in out["timing"]), [row.get("reason") for row in out["timing"]]
+    return out["timing"], out["events"]
+
+
+def sides(events: list[list]) -> list[list[list]]:
+    """Each run's call pairs, as [side, untimed] in order."""
+    runs: list[list[list]] = []
+    for event in events:
+        if event[0] == "run":
+            runs.append([])
+        elif runs:
+            runs[-1].append(event)
+    return runs
+
+
+def test_fast_code_is_timed_in_runs_each_started_by_an_untimed_call_pair_of_its_side(tmp_path):
+    timing, events = time_in_runs(tmp_path, FAST)
+    assert "each side timing runs of 4 trials in turn" in timing[0]["plan"]
+    runs = sides(events)
+    assert len(runs) == 4 and all(event[1] == 4 for event in events if event[0] == "run")  # 2 pairs x 2 runs
+    for number, calls in enumerate(runs):
+        first, second = ("student", "reference") if number % 2 == 0 else ("reference", "student")
+        expected = [[first, True]] + [[first, False]] * 4 + [[second, True]] + [[second, False]] * 4
+        assert calls == expected, (number, calls)
+
+
+def test_a_costly_warm_up_gets_runs_of_one_and_the_reference_is_still_timed_warm(tmp_path):
+    timing, events = time_in_runs(tmp_path, SLOW_WARM_UP)
+    assert "runs of" not in timing[0]["plan"]
+    runs = sides(events)
+    assert len(runs) >= 4 and all(event[1] == 1 for event in events if event[0] == "run")
+    for number, calls in enumerate(runs):
+        # The student's run has no untimed call pair (its warm-up is over REWARM_LIMIT_S);
+        # the reference's always has one, so no timed reference call follows the student's.
+        reference = [["reference", True], ["reference", False]]
+        expected = [["student", False]] + reference if number % 2 == 0 else reference + [["student", False]]
+        assert calls == expected, (number, calls)
