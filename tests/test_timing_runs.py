@@ -26,19 +26,32 @@ import json, sys
 from grader.harness import run
 
 events = []
-call_pair, runs = run.TrialRunner.one_call_pair, run.TrialRunner._runs
+call_pair, runs, warm_up, pair = (run.TrialRunner.one_call_pair, run.TrialRunner._runs, run.TrialRunner._warm_up,
+                                  run.TrialRunner.run)
 
 def recording_call_pair(self, role, case, timeout):
-    if self.in_runs:
-        events.append([role, case is self.rewarm_case])
+    if not self.warming_up:
+        events.append([role, case.id, case is self.rewarm_case])
     return call_pair(self, role, case, timeout)
 
+def recording_warm_up(self, *args, **kwargs):
+    self.warming_up = True
+    try:
+        return warm_up(self, *args, **kwargs)
+    finally:
+        self.warming_up = False
+
 def recording_runs(self, cases, timeout, students):
-    events.append(["run", len(cases)])
+    events.append(["run", [case.id for case in cases]])
     return runs(self, cases, timeout, students)
 
-run.TrialRunner.in_runs = property(lambda self: self.rewarm_case is not None)
+def recording_pair(self, *args):
+    events.append(["pair"])
+    return pair(self, *args)
+
+run.TrialRunner.warming_up = False
 run.TrialRunner.one_call_pair, run.TrialRunner._runs = recording_call_pair, recording_runs
+run.TrialRunner._warm_up, run.TrialRunner.run = recording_warm_up, recording_pair
 report = run.Run(json.load(sys.stdin)).execute()
 print(json.dumps({"timing": report["timing"], "events": events}))
 """
@@ -61,36 +74,48 @@ def time_in_runs(tmp_path: Path, submission_file: Path) -> tuple[list[dict], lis
     return out["timing"], out["events"]
 
 
-def sides(events: list[list]) -> list[list[list]]:
-    """Each run's call pairs, as [side, untimed] in order."""
-    runs: list[list[list]] = []
+def runs_of(events: list[list]) -> list[tuple[list[str], list[list]]]:
+    """Each run's trial ids and its call pairs as [side, case id, untimed], in order;
+    checks that nothing is called outside the runs, and that each untimed call pair is on
+    the inputs it should be: a pair's warm-up inputs first, then the last run's last."""
+    assert events[0] == ["pair"] and events[1][0] == "run", events[:3]
+    found: list[tuple[list[str], list[list]]] = []
+    expected = previous = None
     for event in events:
-        if event[0] == "run":
-            runs.append([])
-        elif runs:
-            runs[-1].append(event)
-    return runs
+        if event[0] == "pair":
+            expected, previous = "speed--1", None  # the reference's warm-up inputs
+        elif event[0] == "run":
+            expected = previous[-1] if previous else expected
+            previous = event[1]
+            found.append((event[1], []))
+        else:
+            found[-1][1].append(event)
+            if event[2]:
+                assert event[1] == expected, (event, expected)
+    return found
 
 
 def test_fast_code_is_timed_in_runs_each_started_by_an_untimed_call_pair_of_its_side(tmp_path):
     timing, events = time_in_runs(tmp_path, FAST)
     assert "each side timing runs of 4 trials in turn" in timing[0]["plan"]
-    runs = sides(events)
-    assert len(runs) == 4 and all(event[1] == 4 for event in events if event[0] == "run")  # 2 pairs x 2 runs
-    for number, calls in enumerate(runs):
+    assert all(row["trials"] == 16 and len(row["student_times_s"]) == 16 for row in timing)
+    runs = runs_of(events)
+    assert [len(ids) for ids, _ in runs] == [4, 4, 4, 4]  # 2 pairs x 2 runs
+    for number, (ids, calls) in enumerate(runs):
         first, second = ("student", "reference") if number % 2 == 0 else ("reference", "student")
-        expected = [[first, True]] + [[first, False]] * 4 + [[second, True]] + [[second, False]] * 4
-        assert calls == expected, (number, calls)
+        assert [[side, untimed] for side, _, untimed in calls] == (
+            [[first, True]] + [[first, False]] * 4 + [[second, True]] + [[second, False]] * 4), (number, calls)
+        assert [case for side, case, untimed in calls if not untimed and side == first] == ids
 
 
 def test_a_costly_warm_up_gets_runs_of_one_and_the_reference_is_still_timed_warm(tmp_path):
     timing, events = time_in_runs(tmp_path, SLOW_WARM_UP)
     assert "runs of" not in timing[0]["plan"]
-    runs = sides(events)
-    assert len(runs) >= 4 and all(event[1] == 1 for event in events if event[0] == "run")
-    for number, calls in enumerate(runs):
+    runs = runs_of(events)
+    assert len(runs) >= 4 and all(len(ids) == 1 for ids, _ in runs)
+    for number, (_, calls) in enumerate(runs):
         # The student's run has no untimed call pair (its warm-up is over REWARM_LIMIT_S);
         # the reference's always has one, so no timed reference call follows the student's.
         reference = [["reference", True], ["reference", False]]
         expected = [["student", False]] + reference if number % 2 == 0 else reference + [["student", False]]
-        assert calls == expected, (number, calls)
+        assert [[side, untimed] for side, _, untimed in calls] == expected, (number, calls)

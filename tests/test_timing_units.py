@@ -83,9 +83,9 @@ def test_a_block_of_two_trials_cancels_which_side_ran_first():
 
 def test_a_block_of_two_runs_cancels_which_side_ran_first():
     # Runs of 4: the student's run came first in trials 0-3, the reference's in trials 4-7.
-    # The second side's first call follows the other side's run (1.5x slower here): the
-    # reference's in trial 0, the student's in trial 4. A block of two runs has each side
-    # once first, once second, so its ratio is exactly 1.0.
+    # Say the second side's first call is slower (1.5x here: a cold start the untimed call
+    # pair did not fully warm): the reference's in trial 0, the student's in trial 4. A
+    # block of two runs has each side once first, once second, so its ratio is exactly 1.0.
     student = [1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0]
     reference = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     assert block_ratios(student, reference, block=8) == [1.0]
@@ -111,19 +111,24 @@ def test_runs_are_as_long_as_a_pair_can_afford_two_of():
 
 def test_a_pair_times_whole_blocks_of_runs_and_never_passes_its_maximum():
     def pair(budget: TrialBudget, trial_s: float) -> list[int]:
-        length, trials, runs, counts = run_length(budget, trial_s), 0, 0, []
-        while count := next_run(budget, trials, runs, trials * trial_s, length):
-            trials, runs = trials + count, runs + 1
+        length, trials, counts = run_length(budget, trial_s), 0, []
+        while count := next_run(budget, trials, trials * trial_s, length):
+            trials += count
             counts.append(count)
         return counts
 
     assert pair(TrialBudget(budget_s=1.5, min_trials=1, max_trials=8), 0.02) == [4, 4]
-    # A block started is finished even if its second run passes the budget; none starts past it.
-    assert pair(TrialBudget(budget_s=0.5, min_trials=1, max_trials=8), 0.1) == [2, 2]
-    # The minimum may ask for a short last block, but never for more than the maximum.
-    assert pair(TrialBudget(budget_s=6.0, min_trials=5, max_trials=5), 0.02) == [2, 2, 1]
+    assert pair(TrialBudget(budget_s=0.5, min_trials=1, max_trials=8), 0.1) == [2, 2]  # no second block: 0.8 s
     assert pair(TrialBudget(budget_s=6.0, min_trials=3, max_trials=10), 0.02) == [4, 4]  # 2 left: no half block
-    assert pair(TrialBudget(budget_s=0.1, min_trials=3, max_trials=8), 0.5) == [1, 1, 1]
+    # The minimum asks for just the trials missing, never more than the maximum.
+    assert pair(TrialBudget(budget_s=6.0, min_trials=5, max_trials=5), 0.02) == [2, 2, 1]
+    assert pair(TrialBudget(budget_s=6.0, min_trials=9, max_trials=12), 0.02) == [4, 4, 1]
+    assert pair(TrialBudget(budget_s=0.1, min_trials=3, max_trials=8), 0.5) == [1, 1, 1]  # slow code: one at a time
+    # A block started is finished past the budget, unless its first run cost more than
+    # twice the budget (a warm-up that looked cheap: a first call that returned at once).
+    budget = TrialBudget(budget_s=1.5, min_trials=1, max_trials=8)
+    assert next_run(budget, 4, 0.8, 4) == 4  # 1.6 s in all: past 1.5, within 3
+    assert next_run(budget, 4, 8.0, 4) == 0
 
 
 def test_an_odd_last_trial_is_left_out_but_a_lone_trial_counts():
@@ -195,9 +200,8 @@ def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s:
         own = trial_s >= own_warm_up_s
         trials, cost = (1, trial_s) if own else (0, warm_up_s)
         length = 1 if own else run_length(budget, trial_s)
-        runs = 1 if own else 0  # the own warm-up is the first run's student half
-        while count := next_run(budget, trials, runs, trials * trial_s, length):
-            trials, cost, runs = trials + count, cost + count * trial_s, runs + 1
+        while count := next_run(budget, trials, trials * trial_s, length):
+            trials, cost = trials + count, cost + count * trial_s
         pairs.append(trials)
         spent, last = spent + cost, cost
     return pairs

@@ -515,7 +515,8 @@ class Run:
                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 self.machine_report = {"source": speed_feedback.describe_source(None), "measured": measured}
         if not blocks and not failure:  # the only pair was redone (a busy machine) and time ran out
-            failure = f"not timed: {self.total_time_reached()}"
+            failure = (f"not timed: {stopped or self.total_time_reached()}, after the only worker pair was timed "
+                       "while other cores were busy and thrown away")
         phase_s = (clock_ns() - phase_started) / 1e9
         busy_machine, busy_machine_text = quiet.report(blocks), quiet.describe(blocks)  # the same for every function
         for fn in timed:
@@ -821,6 +822,7 @@ class TrialRunner:
             return self._run(rng, settings, budget)
         finally:
             self.other_cores_busy = self.run_.other_cores.busy_since(at_start)
+            self.warm_up_case = self.rewarm_case = None  # 15 MB at the speed cell, kept per pair otherwise
 
     def _run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
         allowance = self.run_.limits["call_allowance_s"]
@@ -843,10 +845,13 @@ class TrialRunner:
         wall_s = 0.0
         while True:
             if first is None:
-                count = next_run(budget, self.trials, self.runs, sum(self.trial_cpu_s), self.run_length)
+                count = next_run(budget, self.trials, sum(self.trial_cpu_s), self.run_length)
                 if not count:
                     break
-                if self.trials and self.run_.time_left() < (count + 1) * wall_s / self.trials:
+                # A block's first run starts only with time for the whole block.
+                starts_block = self.run_length > 1 and self.trials % (2 * self.run_length) == 0
+                span = 2 * count if starts_block else count
+                if self.trials and self.run_.time_left() < (span + 1) * wall_s / self.trials:
                     if self.trials < budget.min_trials:
                         return f"not timed: {self.run_.total_time_reached()}"
                     break
@@ -866,12 +871,13 @@ class TrialRunner:
     def _runs(self, cases: list, timeout: float, students: list) -> str:
         """One run of trials on each side: one side's calls on every case, then the other's,
         the first side alternating (A B B A ...); a student call pair already done (a long
-        warm-up call) is not repeated. A side's run starts with an untimed call pair on
-        inputs both sides have already had (``rewarm``), so that its first timed call, like
-        the others, follows one of its own. The outputs are checked once both runs are
-        done: between two calls of a run the harness only stages the next inputs, copies
-        the outputs out and checks that the inputs were left unchanged. Returns a failure
-        reason or ''."""
+        warm-up call) is not repeated. The reference's run, and the student's where
+        ``rewarm`` says so, starts with an untimed call pair on inputs already timed (the
+        first run: the reference's warm-up inputs), so that its first timed call, like
+        the others, follows one of its own side. The outputs are checked once both runs
+        are done: between two calls of a run the harness only stages the next inputs,
+        copies the outputs out and checks that the inputs were left unchanged. Returns a
+        failure reason or ''."""
         order = ("student", "reference") if self.runs % 2 == 0 else ("reference", "student")
         results: dict[str, list] = {"student": list(students), "reference": [None] * len(cases)}
         for role in order:

@@ -20,10 +20,11 @@ other side's calls starts with caches and TLB that code just used: the reference
 forward at the speed cell took about 27% longer after another process ran the same
 layer on the core than in a loop alone (bench/bench_grader.py part 1); alternating call
 by call, the grader reported 3.1-3.5 ms against 2.2-2.3 ms in-process. Each side's run starts with
-an untimed call pair on inputs both sides have had (the reference's always, so it is
-timed alike for every student; the student's where its call pair is under
-REWARM_LIMIT_S), so every timed call follows one of its own side, as in a notebook's
-loop. The outputs are checked after both runs. A block is two runs, each side once
+an untimed call pair on inputs already timed (for a pair's first run, the reference's
+warm-up inputs): the reference's always, so it is timed alike for every student, and
+the student's where its call pair is under REWARM_LIMIT_S. So every reference call, and
+a fast student's, follows one of its own side, as in a notebook's loop. The outputs are
+checked after both runs. A block is two runs, each side once
 first and once second, so what is left of the order's bias cancels; the pair's figure
 is the geometric mean of its block ratios (``block_ratios``). The grading's figure is
 the geometric mean of the pair figures, and its interval is where another grading of
@@ -234,7 +235,7 @@ class TrialBudget:
     max_trials: int
 
     def wants_more(self, trials_done: int, spent_s: float, count: int = 1) -> bool:
-        """Whether to time ``count`` more trials (a block of two runs, see ``run_length``)."""
+        """Whether to time ``count`` more trials (one, or a block of two runs: ``next_run``)."""
         if trials_done < self.min_trials:
             return True
         if trials_done + count > self.max_trials:
@@ -248,34 +249,39 @@ class TrialBudget:
 RUN_MAX = 4
 # A student call pair (warm-up, CPU time) from which its runs start without an untimed
 # call pair: the cold start (about a millisecond at the speed cell) is then about 1% of
-# a call pair, and the extra call would cost the student's own budget the most.
+# a call pair, and the extra call would cost the grading's time the most.
 REWARM_LIMIT_S = 0.1
 
 
-def next_run(budget: TrialBudget, trials: int, runs: int, spent_s: float, length: int) -> int:
-    """How many trials a pair's next run times (0: the pair is done), after ``trials`` in
-    ``runs`` runs that cost ``spent_s``. A block (two runs, each side first once) starts
-    only if the budget has room for all of it, and once started it is finished; never
-    past the maximum. While the minimum is not reached, the last block may be short.
-    Runs of one trial (slow code) go a trial at a time, as the budget allows."""
+def next_run(budget: TrialBudget, trials: int, spent_s: float, length: int) -> int:
+    """How many trials a pair's next run times (0: the pair is done), after ``trials``
+    that cost ``spent_s``, in runs of ``length``. A block (two runs, each side first once)
+    starts only if the budget has room for all of it, and once started it is finished,
+    unless its first run cost more than twice what the estimate let in (a warm-up can
+    look cheaper than the timed calls, e.g. a first call that returns at once); never past
+    the maximum. While the minimum is not reached and no whole block fits, just the
+    missing trials (outside every block, so outside the figure). Runs of one trial (slow
+    code) go a trial at a time, as the budget allows."""
     room = budget.max_trials - trials
     if room <= 0:
         return 0
     if length == 1:  # slow code: a trial at a time, a lone one's order is a small part of it
         return 1 if budget.wants_more(trials, spent_s) else 0
-    if runs % 2 == 0:
-        block = 2 * length
-        whole = block if room >= block or trials >= budget.min_trials else room
-        if not budget.wants_more(trials, spent_s, whole):
-            return 0
-    return min(length, room)
+    block = 2 * length
+    if trials % block == length:  # a block's first run is done
+        count = min(length, room)
+        return count if spent_s + count * spent_s / trials <= 2 * budget.budget_s else 0
+    if room >= block:
+        return length if budget.wants_more(trials, spent_s, block) else 0
+    return min(length, max(0, budget.min_trials - trials))
 
 
 def run_length(budget: TrialBudget, trial_s: float) -> int:
     """Trials per run for a pair, from its budget and a trial's cost (both sides' warm-up
     call pairs, CPU time): the longest run, up to RUN_MAX, of which the pair can afford
-    two (a block, each side once first). Slow code gets runs of one. The length changes
-    how many untimed call pairs warm the runs, not how warm a timed call is."""
+    two (a block, each side once first). Slow code gets runs of one. For the reference,
+    and a student whose runs start with an untimed call pair, the length changes how
+    many of those there are, not how warm a timed call is."""
     affordable = budget.max_trials if trial_s <= 0 else min(budget.max_trials, int(budget.budget_s / trial_s))
     return max(1, min(RUN_MAX, affordable // 2))
 
