@@ -751,7 +751,7 @@ class TrialRunner:
         self.run_length = 1  # trials per run, set after the warm-ups (timing.run_length)
         self.runs = 0
         self.rewarm = {"student": False, "reference": True}  # which sides start a run with an untimed call pair
-        self.warm_up_case = self.rewarm_case = None  # inputs for those calls (_runs)
+        self.rewarm_case = None  # inputs for those calls: the reference's warm-up's, then each run's last
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {fn: 0.0 for fn in run.calls}
@@ -822,7 +822,7 @@ class TrialRunner:
             return self._run(rng, settings, budget)
         finally:
             self.other_cores_busy = self.run_.other_cores.busy_since(at_start)
-            self.warm_up_case = self.rewarm_case = None  # 15 MB at the speed cell, kept per pair otherwise
+            self.rewarm_case = None  # 7 MB at the speed cell, kept per pair otherwise
 
     def _run(self, rng: np.random.Generator, settings: dict, budget: TrialBudget) -> str:
         allowance = self.run_.limits["call_allowance_s"]
@@ -841,7 +841,6 @@ class TrialRunner:
             # reference's, so that it is timed alike whoever it is compared with; the
             # student's where its calls are short enough for a cold start to show.
             self.rewarm["student"] = warm_student < REWARM_LIMIT_S
-        self.rewarm_case = self.warm_up_case
         wall_s = 0.0
         while True:
             if first is None:
@@ -943,7 +942,7 @@ class TrialRunner:
         # inputs for each of a fast solution's ten or so warm-up calls was harness time.
         case = self.run_.pack.speed_case(rng, self.trials if own_warm_up else -1, settings["size"])
         if not own_warm_up:
-            self.warm_up_case = case  # the reference's; the first runs' untimed calls reuse it
+            self.rewarm_case = case  # the reference's: the first run's untimed calls reuse it
         while calls == 0 or ((clock_ns() - started) / 1e9 < settings["warmup_s"] and calls < 20):
             case_started = clock_ns()
             times, outputs, failure = self.one_call_pair(role, case, timeout)
