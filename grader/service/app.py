@@ -121,7 +121,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     db.sync_students(engine, [(i, names.get(i, "staff" if i == STAFF_ID else ""),
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
-    intake = Intake(engine, store)
+    intake = Intake(engine, store, rate_limit=settings.rate_limit, exempt=frozenset({STAFF_ID}))
     checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()))
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
                             hide_paths=_hideable((data_dir,)), log=log)
@@ -169,14 +169,15 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
 
     def uploader(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
         # Who, and within the rate limit, in one worker thread: a burst's uploads wait for
-        # a free thread once, not twice.
+        # a free thread once, not twice. This early count only spares a student already over
+        # the limit the upload's check; the limit itself is kept by the intake, which counts
+        # and inserts in one transaction (uploads sent together all pass this one).
         person = person_with(credentials)
         if person.role != "staff":
             count, oldest = db.recent_count(engine, person.id, time.time() - window)
             if count >= limit:
                 wait = max(1, int((oldest or time.time()) + window - time.time()) + 1)
-                raise HTTPException(429, f"at most {limit} submissions per {window:g} s; try again in {wait} s",
-                                    headers={"Retry-After": str(wait)})
+                raise rate_limited(db.RateLimited(limit, window, wait))
         return person
 
     def staff(person=Depends(caller)):
@@ -204,7 +205,10 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
             raise HTTPException(503, f"{exc}; try again", headers={"Retry-After": "5"}) from None
         if refusal is not None:
             raise HTTPException(422, refusal)
-        job_id, position = await asyncio.wrap_future(intake.add(person.id, data, filename))
+        try:
+            job_id, position = await asyncio.wrap_future(intake.add(person.id, data, filename))
+        except db.RateLimited as refused:
+            raise rate_limited(refused) from None
         dispatcher.wake.set()
         return SubmissionAccepted(id=job_id, position=position)
 
@@ -299,6 +303,10 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
         return response
 
     return app
+
+
+def rate_limited(refused: db.RateLimited) -> HTTPException:
+    return HTTPException(429, str(refused), headers={"Retry-After": str(refused.retry_after)})
 
 
 def _state(row, position, result_json) -> dict:
