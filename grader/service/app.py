@@ -46,6 +46,7 @@ from grader.service.intake import Intake
 from grader.service.store import ContentStore
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
 from grader.service.upload_check import CheckerUnavailable, UploadChecker
+from grader.service.upload_gate import UploadGate
 
 KINDS = (".py", ".zip", ".ipynb")
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer in PostgreSQL
@@ -145,13 +146,20 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     app.state.engine, app.state.store, app.state.dispatcher = engine, store, dispatcher
     bearer = HTTPBearer(auto_error=False)
 
+    async def admit_uploader(headers: dict[str, str]):
+        # Who, and within the rate limit, from the headers alone (the gate asks before the
+        # body is read), in one worker thread: a burst's uploads wait for a free thread once.
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+                       if scheme.lower() == "bearer" and token.strip() else None)
+        return await asyncio.to_thread(uploader, credentials)
+
+    # The gate first (innermost of the two): the guard's headers go on its refusals too.
+    app.add_middleware(UploadGate, path="/api/submissions", admit=admit_uploader,
+                       max_bytes=settings.max_upload_bytes + 65536)  # the form's own bytes besides the file
+
     @app.middleware("http")
     async def guard(request: Request, call_next):
-        # Refuse an oversized upload before its body is parsed or spooled.
-        length = request.headers.get("content-length", "")
-        if request.method == "POST" and length.isdigit() and int(length) > settings.max_upload_bytes + 65536:
-            return JSONResponse({"detail": f"the upload is over {settings.max_upload_bytes // 2**20} MiB"},
-                                status_code=413)
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -167,9 +175,8 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
         return person_with(credentials)
 
-    def uploader(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)):
-        # Who, and within the rate limit, in one worker thread: a burst's uploads wait for
-        # a free thread once, not twice. This early count only spares a student already over
+    def uploader(credentials: HTTPAuthorizationCredentials | None):
+        # This early count only spares a student already over
         # the limit the upload's check; the limit itself is kept by the intake, which counts
         # and inserts in one transaction (uploads sent together all pass this one).
         person = person_with(credentials)
@@ -187,8 +194,10 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
 
     # ------------------------------------------------------------------ the API
 
-    @app.post("/api/submissions", status_code=202, response_model=SubmissionAccepted)
-    async def submit(file: UploadFile = File(...), person=Depends(uploader)):
+    @app.post("/api/submissions", status_code=202, response_model=SubmissionAccepted,
+              dependencies=[Depends(bearer)])  # the bearer scheme, in the OpenAPI document
+    async def submit(request: Request, file: UploadFile = File(...)):
+        person = request.state.uploader  # admitted by the gate before the body was read
         # Async, and each step's work off the event loop's thread: the check in the checker's
         # processes, the storing and the commit in the intake's thread, with the uploads
         # that arrive together.
