@@ -41,9 +41,11 @@ from grader.load import submission_id_for
 from grader.load_limits import LoadLimits
 from grader.service import db, pages
 from grader.service.board import Boards, Counting
+from grader.service.check_limits import StudentCheckLimits
 from grader.service.dispatcher import Dispatcher
 from grader.service.intake import Intake
 from grader.service.store import ContentStore
+from grader.service.stream_caps import StreamCaps
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
 from grader.service.upload_check import CheckerUnavailable, UploadChecker
 from grader.service.upload_gate import UploadGate
@@ -67,7 +69,17 @@ class ServiceSettings:
     rate_limit: tuple[int, float] = (5, 600.0)
     """At most this many submissions per student in this many seconds (staff: no limit)."""
     max_upload_bytes: int = LoadLimits().max_total_bytes
+    check_timeout_s: float = 10.0
+    """An upload whose check takes longer is refused (its checking process is killed)."""
+    checkers: int | None = None
+    """Upload-checking processes (default: one per usable core, at most 4)."""
+    refusal_limit: tuple[int, float] = (10, 600.0)
+    """At most this many refused uploads per student in this many seconds (see check_limits)."""
     counting: Counting = "best"
+    max_event_streams: int = 512
+    """Live-board event streams open at once (each holds a descriptor); past it, 503."""
+    max_event_streams_per_address: int = 8
+    """... and from one client address; past it, 429."""
 
 
 class SubmissionAccepted(BaseModel):
@@ -123,12 +135,15 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
     intake = Intake(engine, store, rate_limit=settings.rate_limit, exempt=frozenset({STAFF_ID}))
-    checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()))
+    checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()),
+                            workers=settings.checkers, timeout_s=settings.check_timeout_s)
+    checks = StudentCheckLimits(*settings.refusal_limit)
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
                             hide_paths=_hideable((data_dir,)), log=log)
     boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,
                     settings.config.assignment)
     limit, window = settings.rate_limit
+    streams = StreamCaps(settings.max_event_streams, settings.max_event_streams_per_address, log)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -152,7 +167,11 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
                        if scheme.lower() == "bearer" and token.strip() else None)
-        return await asyncio.to_thread(uploader, credentials)
+        person = await asyncio.to_thread(uploader, credentials)
+        wait = checks.retry_after(person.id) if person.role != "staff" else None
+        if wait is not None:
+            raise HTTPException(429, checks.message(wait), headers={"Retry-After": str(wait)})
+        return person
 
     # The gate first (innermost of the two): the guard's headers go on its refusals too.
     app.add_middleware(UploadGate, path="/api/submissions", admit=admit_uploader,
@@ -209,10 +228,16 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
             raise HTTPException(415, f"expected a .py file, a .zip or an .ipynb, got {file.filename!r}")
         filename = f"{submission_id_for(person.id)}{suffix}"  # the result's id is the student's
         try:
-            refusal = await checker.refusal(filename, data)  # the loader's; nothing is stored before it
+            refusal = await unless_hung_up(request, checked(person, filename, data))
         except CheckerUnavailable as exc:
             raise HTTPException(503, f"{exc}; try again", headers={"Retry-After": "5"}) from None
+        except ClientGone:  # its check was cancelled (its process killed); nobody reads this answer
+            if person.role != "staff":
+                checks.refused(person.id)
+            raise HTTPException(400, "the client hung up before its upload was checked") from None
         if refusal is not None:
+            if person.role != "staff":
+                checks.refused(person.id)
             raise HTTPException(422, refusal)
         try:
             job_id, position = await asyncio.wrap_future(intake.add(person.id, data, filename))
@@ -220,6 +245,13 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
             raise rate_limited(refused) from None
         dispatcher.wake.set()
         return SubmissionAccepted(id=job_id, position=position)
+
+    async def checked(person, filename: str, data: bytes) -> str | None:
+        """The loader's refusal, or None; a student's checks one at a time. Nothing is stored before it."""
+        if person.role == "staff":
+            return await checker.refusal(filename, data)
+        async with checks.one_at_a_time(person.id):
+            return await checker.refusal(filename, data)
 
     @app.get("/api/submissions/{submission_id}", response_model=SubmissionState)
     def get_submission(submission_id: int = FastAPIPath(ge=1, le=MAX_ID), person=Depends(caller)):
@@ -271,18 +303,26 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
 
     @app.get("/events", include_in_schema=False)
     async def events(request: Request):
+        address = request.client.host if request.client else "unknown"
+        refusal = streams.admit(address)
+        if refusal is not None:
+            return JSONResponse({"detail": refusal[1]}, status_code=refusal[0], headers={"Retry-After": "30"})
+
         async def stream():
-            seen, quiet = dispatcher.version, 0.0
-            yield "retry: 2000\n\n"
-            while not await request.is_disconnected():
-                await asyncio.sleep(0.5)
-                quiet += 0.5
-                if dispatcher.version != seen:
-                    seen, quiet = dispatcher.version, 0.0
-                    yield f"data: {seen}\n\n"
-                elif quiet >= 15:  # a comment keeps proxies from closing an idle stream
-                    quiet = 0.0
-                    yield ": idle\n\n"
+            try:
+                seen, quiet = dispatcher.version, 0.0
+                yield "retry: 2000\n\n"
+                while not await request.is_disconnected():
+                    await asyncio.sleep(0.5)
+                    quiet += 0.5
+                    if dispatcher.version != seen:
+                        seen, quiet = dispatcher.version, 0.0
+                        yield f"data: {seen}\n\n"
+                    elif quiet >= 15:  # a comment keeps proxies from closing an idle stream
+                        quiet = 0.0
+                        yield ": idle\n\n"
+            finally:  # closed by the client, or cancelled by the server: the slot is free again
+                streams.release(address)
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"X-Accel-Buffering": "no"})
 
@@ -312,6 +352,34 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
         return response
 
     return app
+
+
+class ClientGone(Exception):
+    """The client closed its connection while its upload waited for its check."""
+
+
+async def unless_hung_up(request: Request, work):
+    """Await ``work``, cancelling it when the client closes its connection first (ClientGone).
+    The body has been read by then, so the next message the server has for this request is
+    the disconnect."""
+    async def hung_up():
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    task, gone = asyncio.ensure_future(work), asyncio.ensure_future(hung_up())
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the server stops
+        task.cancel()
+        raise
+    finally:
+        gone.cancel()
+    if not task.done():
+        task.cancel()  # a check in flight: its process is killed
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise ClientGone()
+    return task.result()
 
 
 def rate_limited(refused: db.RateLimited) -> HTTPException:
