@@ -44,6 +44,7 @@ from grader.service.board import Boards, Counting
 from grader.service.check_limits import StudentCheckLimits
 from grader.service.dispatcher import Dispatcher
 from grader.service.intake import Intake
+from grader.service.leftovers import sweep_and_mark
 from grader.service.store import ContentStore
 from grader.service.stream_caps import StreamCaps
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
@@ -123,17 +124,22 @@ def open_executor_for(settings: ServiceSettings):
 def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     from grader.batch import _hideable
 
+    started = time.time()
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # students' code and the tokens: staff only
     ids = [student.id for student in settings.roster.students]
     if STAFF_ID in ids:
         raise UsageError(f"the roster has a student with the id {STAFF_ID!r}, which is the staff account's")
+    sweep_and_mark(data_dir, log)  # before any helper process starts
     tokens = ensure_tokens(data_dir, ids)
     engine = db.open_database(db.database_url(settings.database, data_dir))
     names = {student.id: student.name for student in settings.roster.students}
     db.sync_students(engine, [(i, names.get(i, "staff" if i == STAFF_ID else ""),
                                "staff" if i == STAFF_ID else "student", token_hash(t)) for i, t in tokens.items()])
     store = ContentStore(data_dir / "store")
+    swept = store.sweep_temporary_files(older_than=started)
+    if swept:
+        log(f"removed {swept} temporary file(s) an earlier server left in the store")
     intake = Intake(engine, store, rate_limit=settings.rate_limit, exempt=frozenset({STAFF_ID}))
     checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()),
                             workers=settings.checkers, timeout_s=settings.check_timeout_s)
