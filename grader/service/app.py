@@ -70,10 +70,10 @@ class ServiceSettings:
     rate_limit: tuple[int, float] = (5, 600.0)
     """At most this many submissions per student in this many seconds (staff: no limit)."""
     max_upload_bytes: int = LoadLimits().max_total_bytes
-    check_timeout_s: float = 10.0
+    check_timeout_s: float = 5.0
     """An upload whose check takes longer is refused (its checking process is killed)."""
     checkers: int | None = None
-    """Upload-checking processes (default: one per usable core, at most 4)."""
+    """Upload-checking processes (default 4, whatever the cores: see upload_check.DEFAULT_WORKERS)."""
     refusal_limit: tuple[int, float] = (10, 600.0)
     """At most this many refused uploads per student in this many seconds (see check_limits)."""
     counting: Counting = "best"

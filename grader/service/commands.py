@@ -61,10 +61,10 @@ def register(cli, sandbox_option, config_option) -> None:
     @click.option("--jobs", type=int, help="In-process grading slots, one core each (default: all usable cores).")
     @click.option("--rate-limit", "rate_limit", default="5/600", show_default=True,
                   help="Submissions allowed per student per SECONDS, as N/SECONDS.")
-    @click.option("--check-timeout", "check_timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+    @click.option("--check-timeout", "check_timeout", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
                   help="Seconds an upload's check may take; past it the upload is refused.")
     @click.option("--checkers", type=click.IntRange(min=1), help="Processes that check uploads before they are "
-                  "stored (default: one per usable core, at most 4).")
+                  "stored (default 4).")
     @click.option("--refusal-limit", "refusal_limit", default="10/600", show_default=True,
                   help="Refused uploads allowed per student per SECONDS, as N/SECONDS (their own limit).")
     @click.option("--event-streams", "event_streams", default="512/8", show_default=True,
