@@ -13,9 +13,11 @@
 
 Every call but the leaderboard needs ``Authorization: Bearer <token>`` (the /me page also
 takes the token from its login form, kept in an HttpOnly, SameSite=Strict cookie).
-An upload is checked by the loader (which runs nothing, in grader.service.upload_check's
-processes) before anything is stored; a refused one answers 4xx with the loader's message
-and leaves no trace. An accepted one is acknowledged once grader.service.intake has stored
+An upload's token and rate limit are checked on its headers, before its body is read, and
+the body is capped as it streams in (grader.service.upload_gate). It is then checked by the
+loader (which runs nothing, in grader.service.upload_check's processes, bounded in time,
+one at a time per student: grader.service.check_limits) before anything is stored; a
+refused one answers 4xx with the loader's message and leaves no trace. An accepted one is acknowledged once grader.service.intake has stored
 it durably and committed its job row.
 """
 
