@@ -35,7 +35,32 @@ PRIVATE_PROJECT_DIRS = ("grader", "reference", "tests", "submissions", "bench", 
 
 
 def harness_environment() -> dict[str, str]:
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **ONE_THREAD}
+    # A service's run marker (grader.service.leftovers) goes along: the next start of a
+    # service that died finds the harnesses it left by it. Workers get an environment of their own.
+    marker = {name: os.environ[name] for name in ("CONVGRADE_SERVICE_RUN",) if name in os.environ}
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **ONE_THREAD,
+            **marker}
+
+
+def _die_with_parent_hook():
+    """A preexec hook: the harness gets SIGKILL when the grader's thread that started it dies
+    (it waits for the harness, so: when the grader dies), instead of grading on for nobody.
+    Linux only; the hook does no more than one prebuilt foreign call and two system calls,
+    so it is safe in the child of a threaded process."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes, prctl.restype = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                     ctypes.c_ulong], ctypes.c_int
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the grader died before the call
+            os._exit(1)
+    return hook
 
 
 class ProcessSandbox:
@@ -86,6 +111,7 @@ class ProcessSandbox:
             [sys.executable, "-s", "-m", "grader.harness"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=scratch_parent, env=harness_environment(), start_new_session=True,
+            preexec_fn=_die_with_parent_hook(),
         )
         with self._lock:
             self._running.add(process.pid)  # its session: what cancel() kills

@@ -13,11 +13,18 @@ import click
 from grader.errors import UsageError
 
 
-def _rate(text: str) -> tuple[int, float]:
+def _rate(text: str, option: str = "--rate-limit") -> tuple[int, float]:
     match = re.fullmatch(r"(\d+)/(\d+(?:\.\d+)?)", text.strip())
     if not match or int(match[1]) < 1:
-        raise UsageError(f"--rate-limit takes N/SECONDS, e.g. 5/600, not {text!r}")
+        raise UsageError(f"{option} takes N/SECONDS, e.g. 5/600, not {text!r}")
     return int(match[1]), float(match[2])
+
+
+def _stream_caps(text: str) -> dict[str, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise UsageError(f"--event-streams takes TOTAL/PER_ADDRESS, e.g. 512/8, not {text!r}")
+    return {"max_event_streams": int(match[1]), "max_event_streams_per_address": int(match[2])}
 
 
 # What the [service] extra brings (import names): grading alone needs none of them, so the
@@ -54,12 +61,20 @@ def register(cli, sandbox_option, config_option) -> None:
     @click.option("--jobs", type=int, help="In-process grading slots, one core each (default: all usable cores).")
     @click.option("--rate-limit", "rate_limit", default="5/600", show_default=True,
                   help="Submissions allowed per student per SECONDS, as N/SECONDS.")
+    @click.option("--check-timeout", "check_timeout", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+                  help="Seconds an upload's check may take; past it the upload is refused.")
+    @click.option("--checkers", type=click.IntRange(min=1), help="Processes that check uploads before they are "
+                  "stored (default 4).")
+    @click.option("--refusal-limit", "refusal_limit", default="10/600", show_default=True,
+                  help="Refused uploads allowed per student per SECONDS, as N/SECONDS (their own limit).")
+    @click.option("--event-streams", "event_streams", default="512/8", show_default=True,
+                  help="Live-board event streams open at once, in all and per client address, as TOTAL/PER_ADDRESS.")
     @click.option("--count", "counting", type=click.Choice(["best", "latest"]), default="best", show_default=True,
                   help="Which of a student's graded submissions the leaderboard counts.")
     @sandbox_option
     @config_option
-    def serve(data_dir, roster, host, port, scheduler, database, assignment, jobs, rate_limit, counting, sandbox,
-              config_path):
+    def serve(data_dir, roster, host, port, scheduler, database, assignment, jobs, rate_limit, check_timeout,
+              checkers, refusal_limit, event_streams, counting, sandbox, config_path):
         """Run the grading service: students submit, a durable queue grades, a live leaderboard."""
         with service_packages():
             for module in ("fastapi", "uvicorn", "sqlalchemy"):  # all of them before anything starts
@@ -73,7 +88,8 @@ def register(cli, sandbox_option, config_option) -> None:
         config = GradingConfig.load(config_path, assignment)  # --assignment comes with config_option
         settings = ServiceSettings(data_dir=data_dir, roster=load_roster(roster), config=config, database=database,
                                    scheduler=scheduler, sandbox=sandbox, jobs=jobs, rate_limit=_rate(rate_limit),
-                                   counting=counting)
+                                   check_timeout_s=check_timeout, checkers=checkers, refusal_limit=_rate(refusal_limit, "--refusal-limit"),
+                                   counting=counting, **_stream_caps(event_streams))
         app = create_app(settings, log=lambda text: click.echo(text, err=True))
         click.echo(f"serving on http://{host}:{port} (tokens in {data_dir / 'tokens.csv'})", err=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

@@ -152,17 +152,60 @@ def recent_count(engine: Database, student_id: str, since: float) -> tuple[int, 
     return int(row[0]), row[1]
 
 
-def add_submissions(engine: Database, jobs: list[tuple[str, str, str]]) -> list[tuple[int, int]]:
+class RateLimited(Exception):
+    """The student has used up their submissions in the window; ``retry_after`` seconds to wait."""
+
+    def __init__(self, limit: int, window: float, retry_after: int):
+        super().__init__(f"at most {limit} submissions per {window:g} s; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
+                    rate_limit: tuple[int, float] | None = None,
+                    exempt: frozenset[str] = frozenset()) -> list[tuple[int, int] | RateLimited]:
     """Job rows (student id, sha256, filename) in one transaction: one commit (one fsync)
-    for many uploads. Their ids and queue positions, in order."""
+    for many uploads. Their ids and queue positions, in order; with ``rate_limit`` (N per
+    SECONDS, for everyone but ``exempt``), a RateLimited instead of a row for each upload
+    past it.
+
+    The count and the inserts are one transaction under a lock per student: SQLite's write
+    lock is taken at BEGIN (BEGIN IMMEDIATE), and PostgreSQL's student rows are locked
+    (SELECT ... FOR UPDATE) before they are counted, so two uploads that arrive together,
+    in two servers or two groups, cannot both read a count under the limit."""
     now = time.time()
+    answers: list[tuple[int, int] | RateLimited | None] = [None] * len(jobs)
     with engine.begin() as conn:
-        ids = [conn.execute(insert(submissions).values(
-            student_id=student_id, sha256=sha256, filename=filename, status="queued", attempts=0,
-            created_at=now)).inserted_primary_key[0] for student_id, sha256, filename in jobs]
-        ahead = int(conn.execute(select(func.count()).select_from(submissions)
-                                 .where(submissions.c.status == "queued", submissions.c.id < min(ids))).scalar())
-    return [(job_id, ahead + index + 1) for index, job_id in enumerate(ids)]
+        used: dict[str, list[float]] = {}
+        if rate_limit is not None:
+            limit, window = rate_limit
+            limited = sorted({student_id for student_id, _, _ in jobs} - exempt)
+            if limited:  # in id order: two groups lock the same students in the same order
+                conn.execute(select(students.c.id).where(students.c.id.in_(limited))
+                             .order_by(students.c.id).with_for_update())
+            for student_id in limited:
+                used[student_id] = sorted(conn.execute(
+                    select(submissions.c.created_at).where(submissions.c.student_id == student_id,
+                                                           submissions.c.created_at >= now - window)).scalars())
+        ids = []
+        for index, (student_id, sha256, filename) in enumerate(jobs):
+            times = used.get(student_id)
+            if times is not None and len(times) >= limit:
+                retry_after = max(1, int(times[len(times) - limit] + window - now) + 1)
+                answers[index] = RateLimited(limit, window, retry_after)
+                continue
+            if times is not None:
+                times.append(now)
+            job_id = conn.execute(insert(submissions).values(
+                student_id=student_id, sha256=sha256, filename=filename, status="queued", attempts=0,
+                created_at=now)).inserted_primary_key[0]
+            ids.append((index, job_id))
+        if ids:
+            ahead = int(conn.execute(select(func.count()).select_from(submissions)
+                                     .where(submissions.c.status == "queued",
+                                            submissions.c.id < min(job_id for _, job_id in ids))).scalar())
+            for order, (index, job_id) in enumerate(ids):
+                answers[index] = (job_id, ahead + order + 1)
+    return answers
 
 
 def _position(conn, job_id: int) -> int:

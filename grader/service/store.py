@@ -7,6 +7,11 @@ acknowledged submission survives a crash of the process or the machine, and a na
 the store always holds its whole content. Two syncs per group instead of two fsyncs per
 blob: a burst of 200 uploads costs milliseconds, not a second. The same bytes submitted
 twice are stored once.
+
+A server killed in the middle of a group leaves its temporary files (a 14 MiB upload's,
+say): nothing would ever name them. They are removed when the next server opens the store
+(``sweep_temporary_files``), those older than its start only, so that the temporary files
+of a group still being written elsewhere are left alone.
 """
 
 from __future__ import annotations
@@ -24,6 +29,17 @@ class ContentStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+
+    def sweep_temporary_files(self, older_than: float) -> int:
+        """Remove the temporary files a killed server left (modified before ``older_than``, a
+        time.time()); how many. Only the store's own names: ``??/.*.tmp``."""
+        removed = 0
+        for temp in self.root.glob("??/.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                if temp.is_file() and not temp.is_symlink() and temp.stat().st_mtime < older_than:
+                    temp.unlink()
+                    removed += 1
+        return removed
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

@@ -1,88 +1,216 @@
 """The loader's verdict on an upload, in a small pool of processes beside the server.
 
 Checking an upload parses and compiles it (nothing of it runs): a couple of milliseconds
-of CPU each, which in the server's own process would hold its GIL and make a burst of
-uploads queue behind each other. The pool's processes check in parallel, off that GIL.
-Each check stages the upload in a folder of its own under the checker's folder
-(DATA/checking: students' code stays in DATA); it is removed by a thread of the checking
-process after the verdict is sent (removing folders takes milliseconds on some
-filesystems), and what a crash left is removed at the next start.
+of CPU for a real file, which in the server's own process would hold its GIL and make a
+burst of uploads queue behind each other. The pool's processes check in parallel, off that
+GIL. But a hostile file can make the loader's analyses slow (16,000 merge-conflict blocks
+took over a minute), so each check is bounded: past ``timeout_s`` its process is killed
+(SIGKILL) and replaced, and the upload is refused with a message saying so. A check whose
+client hung up is killed the same way (the caller cancels it), so nobody's abandoned
+uploads hold the pool.
+
+Each checking process is our own (not a ProcessPoolExecutor's, whose processes cannot be
+killed one at a time): it takes one upload at a time over a pipe and answers a few bytes
+(an accepted mark, or the loader's message, capped), which the server reads as text and
+nothing else. It stages each upload in its own folder under the checker's folder
+(DATA/checking: students' code stays in DATA), which the server removes when it kills it;
+what a crash of the server left is removed at the next start. A checking process dies with
+the server: it asks the kernel for SIGKILL when its parent dies (Linux), and it leaves when
+its pipe from the server closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
 
+DEFAULT_WORKERS = 4
+REPLY_MAX = 3800
+"""A reply fits one atomic pipe write (PIPE_BUF is 4096): readable means wholly readable."""
+ACCEPTED = b"\0"
+
 
 class CheckerUnavailable(Exception):
-    """A checking process died (its pool is replaced): the upload was neither accepted nor refused."""
+    """A checking process died (it is replaced): the upload was neither accepted nor refused."""
+
+
+class _CheckingProcess:
+    """One checking process, its end of the pipe and its staging folder."""
+
+    def __init__(self, context, folder: Path, required: tuple[str, ...]):
+        self.folder = folder
+        folder.mkdir(mode=0o700)
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=serve_checks, args=(child_end, str(folder), required),
+                                       name="convgrade-checker", daemon=True)
+        self.process.start()
+        child_end.close()
+
+    def wait_ready(self, timeout_s: float) -> None:
+        if not self.connection.poll(timeout_s) or self.connection.recv_bytes(REPLY_MAX) != ACCEPTED:
+            raise CheckerUnavailable("a checking process did not start")
+
+    def kill(self) -> None:
+        """SIGKILL, reaped, its staging folder removed (blocking: call it off the event loop)."""
+        with contextlib.suppress(ProcessLookupError, AttributeError, ValueError):
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join(10)
+        self.connection.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class UploadChecker:
-    def __init__(self, folder: Path, required: tuple[str, ...], workers: int | None = None):
+    def __init__(self, folder: Path, required: tuple[str, ...], workers: int | None = None,
+                 timeout_s: float = 5.0):
         """``required``: the functions the served assignment's pack asks a submission to define."""
         self.required = required
-        self.workers = workers or min(4, len(os.sched_getaffinity(0)))
-        self.folder = str(folder)
-        shutil.rmtree(self.folder, ignore_errors=True)
-        os.mkdir(self.folder, 0o700)
-        self.pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
+        # Not tied to the cores: a check is milliseconds of CPU, so while slow ones run out their
+        # time bound on some processes, the others still answer honest uploads at once.
+        self.workers = workers or DEFAULT_WORKERS
+        self.timeout_s = timeout_s
+        self.folder = Path(folder)
+        shutil.rmtree(self.folder, ignore_errors=True)  # what a killed server's checks left
+        self.folder.mkdir(mode=0o700)
         # Not fork: the server has threads (the intake's, Dask's) whose locks a fork would copy.
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._names = itertools.count()
+        self.processes: list[_CheckingProcess] = []
+        self._idle: asyncio.Queue | None = None  # made in the event loop, at the first check
+        self._replacing: set[asyncio.Task] = set()
+
+    def _start_one(self) -> _CheckingProcess:
+        checking = _CheckingProcess(self.context, self.folder / f"checker-{next(self._names)}", self.required)
+        try:
+            checking.wait_ready(60)  # its imports and a first check, before it takes an upload
+        except BaseException:
+            checking.kill()
+            raise
+        return checking
 
     def warm(self) -> None:
-        """Start every checking process and check a file there (the loader's imports, its
-        first compile), before the first upload."""
-        warm = "".join(f"def {name}(*args):\n    return None\n" for name in self.required).encode()
-        for future in [self.pool.submit(loader_refusal, self.folder, "warm.py", warm, self.required)
-                       for _ in range(self.workers)]:
-            future.result()
+        """Start every checking process (the loader's imports, a first compile), before the first upload."""
+        while len(self.processes) < self.workers:
+            self.processes.append(self._start_one())
 
     async def refusal(self, filename: str, data: bytes) -> str | None:
-        """The loader's message when it refuses the upload; None when it is a submission."""
-        pool = self.pool
+        """The loader's message when it refuses the upload (or when checking it took longer
+        than ``timeout_s``); None when it is a submission. Cancelling it kills its process."""
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for checking in self.processes:
+                self._idle.put_nowait(checking)
+        checking = await self._idle.get()
+        healthy = False
         try:
-            return await asyncio.wrap_future(pool.submit(loader_refusal, self.folder, filename, data, self.required))
-        except BrokenProcessPool:
-            if self.pool is pool:
-                self.pool = self._new_pool()
+            reply = await self._ask(checking, filename, data)
+            healthy = True
+        except asyncio.TimeoutError:
+            return (f"checking the upload took over {self.timeout_s:g} s, so it was stopped: the loader reads "
+                    "a submission in milliseconds, so this file is not one it can accept (an enormous file, or "
+                    "thousands of merge-conflict blocks?)")
+        except (EOFError, OSError):
             raise CheckerUnavailable("a checking process stopped") from None
+        finally:
+            if healthy:
+                self._idle.put_nowait(checking)
+            else:  # timed out, died or cancelled: killed and replaced, off the event loop
+                task = asyncio.get_running_loop().create_task(self._replace(checking))
+                self._replacing.add(task)
+                task.add_done_callback(self._replacing.discard)
+        return None if reply == ACCEPTED else reply.decode("utf-8", errors="replace")
+
+    async def _ask(self, checking: _CheckingProcess, filename: str, data: bytes) -> bytes:
+        loop = asyncio.get_running_loop()
+        await asyncio.to_thread(_send, checking.connection, filename, data)  # up to 20 MiB into a pipe
+        readable = loop.create_future()
+        descriptor = checking.connection.fileno()
+        loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
+        try:
+            await asyncio.wait_for(readable, self.timeout_s)
+        finally:
+            loop.remove_reader(descriptor)
+        return checking.connection.recv_bytes(REPLY_MAX)  # one atomic write: no wait here
+
+    async def _replace(self, checking: _CheckingProcess) -> None:
+        await asyncio.to_thread(checking.kill)
+        while True:
+            try:
+                fresh = await asyncio.to_thread(self._start_one)
+                break
+            except Exception:  # the machine is short of something: try again, not in a tight loop
+                await asyncio.sleep(1)
+        self.processes = [fresh if p is checking else p for p in self.processes]
+        self._idle.put_nowait(fresh)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for checking in self.processes:
+            checking.kill()
+        self.processes = []
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _send(connection, filename: str, data: bytes) -> None:
+    connection.send_bytes(filename.encode())
+    connection.send_bytes(data)
 
 
 # ------------------------------------------------------------- in the checking processes
 
-_remover: ThreadPoolExecutor | None = None
+
+def serve_checks(connection, folder: str, required: tuple[str, ...]) -> None:
+    """A checking process's life: one upload at a time, until the server's end closes."""
+    die_with_parent()
+    warm = "".join(f"def {name}(*args):\n    return None\n" for name in required).encode()
+    filename, data = "warm.py", warm
+    while True:
+        check = Path(tempfile.mkdtemp(dir=folder))
+        verdict = _verdict(loader_refusal(check, filename, data, required))
+        connection.send_bytes(verdict)
+        shutil.rmtree(check, ignore_errors=True)  # after the answer: it takes milliseconds on some filesystems
+        try:
+            filename = connection.recv_bytes().decode()
+            data = connection.recv_bytes()
+        except (EOFError, OSError):  # the server is gone
+            return
 
 
-def loader_refusal(folder: str, filename: str, data: bytes, required: tuple[str, ...]) -> str | None:
-    global _remover
+def _verdict(refusal: str | None) -> bytes:
+    if refusal is None:
+        return ACCEPTED
+    encoded = refusal.encode("utf-8", errors="replace")
+    return encoded if len(encoded) <= REPLY_MAX else encoded[:REPLY_MAX - 3].decode("utf-8", "ignore").encode() + b"..."
+
+
+def die_with_parent() -> None:
+    """SIGKILL when the parent dies (Linux's PR_SET_PDEATHSIG). The parent is the server, or
+    the forkserver, which leaves when the server does. If it is already gone, leave now."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def loader_refusal(check: Path, filename: str, data: bytes, required: tuple[str, ...]) -> str | None:
     from grader.load import load_submission
 
-    check = Path(tempfile.mkdtemp(dir=folder))
+    path = check / filename
+    path.write_bytes(data)
     try:
-        path = check / filename
-        path.write_bytes(data)
         load_submission(path, check / "staging", required=required)
         return None
     except (SubmissionError, UsageError) as exc:
         return str(exc)
-    finally:
-        _remover = _remover or ThreadPoolExecutor(1, thread_name_prefix="convgrade-remover")
-        _remover.submit(shutil.rmtree, check, ignore_errors=True)

@@ -80,3 +80,11 @@ def test_the_service_keeps_its_state_in_postgresql(server_factory, postgres):
         hashes = set(conn.execute(text("select token_hash from students")).scalars())
     engine.dispose()
     assert not hashes & set(server.tokens().values())  # only hashes are stored
+
+
+def test_the_rate_limit_holds_for_simultaneous_uploads_on_postgresql(server_factory, postgres):
+    from tests.service.test_rate_limit_race import SIMULTANEOUS, assert_exactly_the_limit_is_accepted, post_together
+
+    server = server_factory(students=1, args=("--database", postgres, "--jobs", "1", "--rate-limit", "5/600")).start()
+    answers = post_together(server, "s00", example("fast_strided"), SIMULTANEOUS)
+    assert_exactly_the_limit_is_accepted(server, "s00", 5, answers)

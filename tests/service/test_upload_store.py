@@ -31,19 +31,46 @@ def test_a_group_of_blobs_is_stored_once_each_by_content_with_no_temporary_file_
 
 def test_a_checking_process_that_dies_costs_one_answer_and_the_next_upload_is_checked(tmp_path):
     checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1)
+
+    async def checks():
+        assert (await checker.refusal("s00.py", b"x = 1\n")).startswith("no file defines")
+        assert await checker.refusal("s00.py", example("fast_strided")) is None
+        for checking in list(checker.processes):
+            os.kill(checking.process.pid, signal.SIGKILL)
+            checking.process.join()
+        with pytest.raises(CheckerUnavailable):
+            await checker.refusal("s00.py", example("fast_strided"))
+        assert await checker.refusal("s00.py", example("fast_strided")) is None  # a fresh process
+
     try:
         checker.warm()
-        assert asyncio.run(checker.refusal("s00.py", b"x = 1\n")).startswith("no file defines")
-        assert asyncio.run(checker.refusal("s00.py", example("fast_strided"))) is None
-        for process in list(checker.pool._processes.values()):
-            os.kill(process.pid, signal.SIGKILL)
-            process.join()
-        with pytest.raises(CheckerUnavailable):
-            asyncio.run(checker.refusal("s00.py", example("fast_strided")))
-        assert asyncio.run(checker.refusal("s00.py", example("fast_strided"))) is None  # a fresh pool
+        asyncio.run(checks())
     finally:
         checker.close()
     assert not (tmp_path / "checking").exists()
+
+
+def test_a_check_past_its_time_is_refused_and_its_process_killed_and_replaced(tmp_path):
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1, timeout_s=0.5)
+
+    async def checks():
+        slow = checker.processes[0].process
+        refusal = await checker.refusal("s00.py", merge_conflicts(4000))  # seconds of the loader's analysis
+        assert refusal.startswith("checking the upload took over 0.5 s, so it was stopped")
+        assert await checker.refusal("s00.py", example("fast_strided")) is None  # a fresh process took it
+        assert slow.exitcode == -signal.SIGKILL
+        assert checker.processes[0].process is not slow
+
+    try:
+        checker.warm()
+        asyncio.run(checks())
+    finally:
+        checker.close()
+
+
+def merge_conflicts(blocks: int) -> bytes:
+    """A file of ``blocks`` merge-conflict blocks: the loader's conflict analysis of it is slow."""
+    return b"<<<<<<< HEAD\nx = 1\n=======\nx = 2\n>>>>>>> theirs\n" * blocks
 
 
 def functions(assignment: str) -> tuple[str, ...]:
@@ -56,8 +83,12 @@ def test_uploads_are_checked_for_the_served_assignments_functions(tmp_path):
     try:
         checker.warm()
         maxpool = (ROOT / "submissions" / "maxpool" / "naive_loops.py").read_bytes()
-        assert asyncio.run(checker.refusal("s00.py", maxpool)) is None
-        refusal = asyncio.run(checker.refusal("s00.py", example("fast_strided")))
+
+        async def checks():
+            return await checker.refusal("s00.py", maxpool), await checker.refusal("s00.py", example("fast_strided"))
+
+        accepted, refusal = asyncio.run(checks())
+        assert accepted is None
         assert refusal.startswith("no file defines") and "max_pool_forward_naive" in refusal
     finally:
         checker.close()
