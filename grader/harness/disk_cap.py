@@ -18,7 +18,12 @@ are at most the budget, wherever it writes (Landlock or not):
   blocks for the partial blocks at its ends and the file's own bookkeeping;
 - writev and its kin, whose sizes sit in the worker's memory: the file size limit
   (RLIMIT_FSIZE), the most one call can grow a file by;
-- fallocate, truncate, ftruncate: their length; setxattr: its size;
+- fallocate: its whole length, whatever the mode. With FALLOC_FL_KEEP_SIZE (ZERO_RANGE
+  and PUNCH_HOLE take it too) the file's size does not change, so the file size limit
+  does not apply: ext4, xfs and overlayfs allocate any length (4 GiB were allocated
+  against a 256 MiB budget when it was charged at most the file size limit);
+- truncate, ftruncate: their length, at most the file size limit (they only set a size);
+  setxattr: its size;
 - every file, folder, link or name made (open with O_CREAT or O_TMPFILE, mkdir, mknod,
   symlink, link, rename): one block.
 
@@ -80,8 +85,11 @@ SYSCALLS = {
 
 # What each stopped call is charged (Budget.charge): the size in this argument (at most the
 # file size limit) plus two blocks; writev's kin the file size limit; a name made one block.
-SIZED = {"write": 2, "pwrite64": 2, "sendfile": 3, "splice": 4, "copy_file_range": 4, "fallocate": 3,
+SIZED = {"write": 2, "pwrite64": 2, "sendfile": 3, "splice": 4, "copy_file_range": 4,
          "ftruncate": 1, "truncate": 1, "setxattr": 3, "lsetxattr": 3, "fsetxattr": 3}
+# Charged the size in this argument uncapped: the file size limit does not bound what
+# fallocate(FALLOC_FL_KEEP_SIZE) allocates (see the module's docstring).
+UNCAPPED = {"fallocate": 3}
 VECTORED = ("writev", "pwritev", "pwritev2")
 NAMING = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
           "link", "linkat", "rename", "renameat", "renameat2")
@@ -116,7 +124,7 @@ def build_filter(exempt_fds: tuple[int, ...], arch: str | None = None) -> list[t
         return [stmt(ld, _args_offset(flags_argument)), jump(jset, O_CREAT | O_TMPFILE_BIT, 0, 1), notify, allow]
 
     blocks: dict[str, list] = {name: unless_exempt(0, notify) for name in ("write", "pwrite64", *VECTORED)}
-    blocks.update({name: [notify] for name in (*SIZED, *NAMING) if name not in blocks})
+    blocks.update({name: [notify] for name in (*SIZED, *UNCAPPED, *NAMING) if name not in blocks})
     blocks.update(open=creating(1), openat=creating(2), close=onto_exempt(0), dup2=onto_exempt(1),
                   dup3=onto_exempt(1), close_range=[stmt(ld, _args_offset(0)), jump(jgt, max(exempt_fds), 0, 1),
                                                     allow, deny],
@@ -178,6 +186,8 @@ class Budget:
     def charge(self, name: str, args) -> int:
         if name in SIZED:
             return min(int(args[SIZED[name]]), self.file_size) + 2 * self.block
+        if name in UNCAPPED:
+            return int(args[UNCAPPED[name]]) + 2 * self.block
         if name in VECTORED:
             return self.file_size + 2 * self.block
         return self.block  # a name made

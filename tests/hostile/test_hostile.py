@@ -196,6 +196,7 @@ CASES = [
     ("memory_backward_gradual", Expect(fails="backward",
                                        message="memory limit of 0.25 GiB exceeded in conv_backward_naive")),
     ("disk_fill", Expect(fails="notebook-forward", message="No space left on device")),
+    ("fallocate_keep_size", Expect(fails="notebook-forward", message="fallocate(KEEP_SIZE) of 256 MiB refused")),
     ("flood_output", Expect(output="more bytes not shown", checks=("output_capped",))),
     ("many_files", Expect(fails="forward", message="Too many open files")),
     ("segfault", Expect(fails="forward", message="crashed with a segmentation fault (SIGSEGV)")),
@@ -998,13 +999,18 @@ def test_multibyte_messages_stay_inside_the_report_cap(backend, hostile_config, 
     assert len(result.model_dump_json().encode()) < 3 * MiB
 
 
+# The cases whose bound is the disk cap's budget on the rungs without a size-capped tmpfs.
+DISK_BUDGET_CASES = ("disk_fill", "fallocate_keep_size")
+
+
 @pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
-def test_disk_fill_without_cap_sys_admin_gets_the_full_privilege_verdict(tmp_path):
+@pytest.mark.parametrize("case", DISK_BUDGET_CASES)
+def test_disk_budget_cases_without_cap_sys_admin_get_the_full_privilege_verdict(case, tmp_path):
     """The private-uids rung on this host (root without CAP_SYS_ADMIN, as in a default Docker
     container or on Gradescope): no size-capped tmpfs, so the disk cap's budget must give the
     same ENOSPC inside the student's process: the same failing check, message and score.
     (Both lower rungs in a default-capability container: tests/docker.)"""
-    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases disk_fill"
+    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases {case}"
     done = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", command], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
