@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
+from . import (assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback,
+               tree_removal)
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -675,9 +676,10 @@ class Run:
             # NEVER delete recursively after mounting: a bind mount of the interpreter's
             # folder lives under the scratch, and rmtree would delete through it into the
             # real files. The private tmpfs vanishes with our namespace; the host removes
-            # the empty parent. Without mounts, deleting is safe.
+            # the empty parent. Without mounts, deleting is safe; folders the student locked
+            # (mode 000 under our own uid) are opened up first. What stays, the host reports.
             if self.scratch and not self.made_mounts:
-                shutil.rmtree(self.scratch, ignore_errors=True)
+                tree_removal.remove_tree(self.scratch)
         budget = ReportBudget(STUDENT_TEXT_BUDGET)
         checks = [dict(c.as_json(), message=budget.take(c.message, MESSAGE_BYTES)) for c in self.checks]
         for row in timing:

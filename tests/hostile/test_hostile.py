@@ -197,6 +197,7 @@ CASES = [
                                        message="memory limit of 0.25 GiB exceeded in conv_backward_naive")),
     ("disk_fill", Expect(fails="notebook-forward", message="No space left on device")),
     ("fallocate_keep_size", Expect(fails="notebook-forward", message="fallocate(KEEP_SIZE) of 256 MiB refused")),
+    ("locked_scratch_folder", Expect(output="locked folder made: mode 000")),
     ("flood_output", Expect(output="more bytes not shown", checks=("output_capped",))),
     ("many_files", Expect(fails="forward", message="Too many open files")),
     ("segfault", Expect(fails="forward", message="crashed with a segmentation fault (SIGSEGV)")),
