@@ -174,6 +174,40 @@ def test_fallocate_keep_size_is_charged_its_whole_length(tmp_path):
     assert budget.refused == 1 + (seen["zero_range"] == errno.ENOSPC), budget.refused
 
 
+def test_a_write_within_the_budget_that_would_eat_the_reserve_is_refused_and_counted(tmp_path):
+    """Another grading filled the shared disk: the student's writes stop where the grader's
+    reserve begins, with ENOSPC, and the budget says the disk (not the student) was short."""
+    budget = disk_cap.Budget(64 * MiB, 16 * MiB, free_space=lambda: 12 * MiB - budget.charged, reserve=8 * MiB)
+
+    def probe(report):
+        written, error = 0, 0
+        try:
+            with open(tmp_path / "fill.bin", "wb", buffering=0) as out:
+                while written < 64 * MiB:
+                    out.write(b"\0" * MiB)
+                    written += MiB
+        except OSError as exc:
+            error = exc.errno
+        return {"written": written, "error": error}
+
+    seen = _under_listener(probe, budget)
+    assert seen["error"] == errno.ENOSPC and 2 * MiB <= seen["written"] <= 4 * MiB, seen
+    assert budget.refused == 0 and budget.short == 1, (budget.refused, budget.short)
+    shortage = budget.shortage()
+    assert isinstance(shortage, disk_cap.DiskLow)
+    assert str(shortage).startswith("the disk ran low during the grading: 1 of the student's writes within its "
+                                    "64 MiB budget were refused to keep 8 MiB free for the grader"), str(shortage)
+    assert disk_cap.Budget(MiB, MiB).shortage() is None
+
+
+def test_a_disk_without_room_for_the_budget_and_the_reserve_is_refused_before_grading(tmp_path):
+    free = disk_cap.free_bytes(str(tmp_path))
+    disk_cap.check_room(str(tmp_path), budget_bytes=MiB, reserve_bytes=MiB)  # room: nothing raised
+    with pytest.raises(disk_cap.DiskLow, match=r"^not enough free disk for a grading: the file system of .* has "
+                                              r"\d+ MiB free, a grading needs \d+ MiB \(the student's disk budget"):
+        disk_cap.check_room(str(tmp_path), budget_bytes=free, reserve_bytes=disk_cap.RESERVE_BYTES)
+
+
 def test_a_worker_past_its_budget_fails_that_call_only(tmp_path):
     """Through the harness's own wait loop: the student's write fails inside its process with
     ENOSPC, its output and replies still flow, the next call works."""

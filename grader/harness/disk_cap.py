@@ -39,6 +39,15 @@ closing them, duplicating onto them and close_range over them are refused.
 What remains outside the bound: data another process writes for the student (a logging
 daemon reached over a unix socket, where the machine has one), and the harness's own
 files (the worker's code, the submission's copy).
+
+The disk itself is shared: other gradings (and anything else on the machine) write to it
+too, so the budget alone does not keep room for the grader's own files (reports, results,
+the next grading's copies). Two guards, both the grader's side, never the student's score:
+before a grading, the scratch's file system must have the budget and a reserve free
+(``check_room``), or the grading is not gradable with a message that says so; during it, a
+call that fits the budget but would leave less than the reserve free is refused with ENOSPC
+all the same, and counted (``Budget.short``): that grading's verdict depended on a neighbour,
+so the harness reports it not gradable rather than scoring it (``DiskLow``).
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ import os
 import select
 import socket
 import struct
+from collections.abc import Callable
 
 from . import seccomp
 from .seccomp_listener import hand_over
@@ -64,6 +74,10 @@ IOCTL_SEND = 0xC0000000 | RESPONSE_SIZE << 16 | ord("!") << 8 | 1  # _IOWR('!', 
 O_CREAT, O_TMPFILE_BIT = 0o100, 0o20000000
 MAP_SHARED, MAP_ANONYMOUS = 0x01, 0x20
 BLOCK = 4096  # the charge per partial block and per name; the scratch file system's own if larger
+MiB = 1 << 20
+# Kept free for the grader's own writes on the scratch's file system (results, reports, the
+# harness's copies for the next gradings: a few MiB each) whatever the students write.
+RESERVE_BYTES = 64 * MiB
 
 SYSCALLS = {
     "x86_64": {
@@ -171,16 +185,44 @@ class _Response(ctypes.Structure):
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+class DiskLow(RuntimeError):
+    """The scratch's file system lacks room for a grading (check_room) or ran low during one
+    (Budget.short): the grader's condition, reported as not gradable, never a score."""
+
+
+def free_bytes(path: str) -> int:
+    """What an unprivileged writer can still allocate on ``path``'s file system."""
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize
+
+
+def check_room(path: str, budget_bytes: int, reserve_bytes: int = RESERVE_BYTES) -> None:
+    """Raise DiskLow unless ``path``'s file system has the student's budget and the reserve free."""
+    free = free_bytes(path)
+    if free < budget_bytes + reserve_bytes:
+        raise DiskLow(f"not enough free disk for a grading: the file system of {path} has "
+                      f"{free / MiB:.0f} MiB free, a grading needs {(budget_bytes + reserve_bytes) / MiB:.0f} MiB "
+                      f"(the student's disk budget of {budget_bytes / MiB:g} MiB and {reserve_bytes / MiB:g} MiB kept "
+                      f"for the grader's own files); free some space, or point TMPDIR at a larger disk, and regrade")
+
+
 class Budget:
     """One grading's disk budget for the student: shared by every student worker of the
-    run (restarts too: the files stay), answered by the harness in its wait loop."""
+    run (restarts too: the files stay), answered by the harness in its wait loop.
+    ``free_space``: the scratch's free bytes now, to keep ``reserve`` of them for the grader."""
 
-    def __init__(self, cap_bytes: int, file_size_bytes: int, block: int = BLOCK):
+    def __init__(self, cap_bytes: int, file_size_bytes: int, block: int = BLOCK,
+                 free_space: Callable[[], int] | None = None, reserve: int = RESERVE_BYTES):
         self.cap = cap_bytes
         self.file_size = file_size_bytes
         self.block = max(block, BLOCK)
         self.charged = 0
         self.refused = 0
+        self.free_space = free_space
+        self.reserve = reserve
+        self.short = 0
+        """Calls refused within the budget because the disk itself was short (see DiskLow)."""
+        self.lowest_free: int | None = None
         self._names = {number: name for name, number in SYSCALLS.get(seccomp.machine(), {}).items()}
 
     def charge(self, name: str, args) -> int:
@@ -203,10 +245,23 @@ class Budget:
         if self.charged + cost > self.cap:
             response.error = -errno.ENOSPC
             self.refused += 1
+        elif self.free_space is not None and (free := self.free_space()) - cost < self.reserve:
+            response.error = -errno.ENOSPC  # a neighbour filled the disk: this grading is not the student's
+            self.short += 1
+            self.lowest_free = free if self.lowest_free is None else min(self.lowest_free, free)
         else:
             self.charged += cost
             response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE
         return _libc.ioctl(listener, IOCTL_SEND, ctypes.byref(response)) == 0  # ENOENT: the worker died meanwhile
+
+    def shortage(self) -> DiskLow | None:
+        """The not-gradable reason when the disk, not the budget, refused a student's call."""
+        if not self.short:
+            return None
+        return DiskLow(f"the disk ran low during the grading: {self.short} of the student's writes within its "
+                       f"{self.cap / MiB:g} MiB budget were refused to keep {self.reserve / MiB:g} MiB free for the "
+                       f"grader (down to {(self.lowest_free or 0) / MiB:.0f} MiB free: other gradings or programs "
+                       f"share this disk); regrade when there is room")
 
 
 def pending(listener: int) -> bool | None:

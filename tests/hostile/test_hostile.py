@@ -32,6 +32,7 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import site
@@ -1018,3 +1019,94 @@ def test_disk_budget_cases_without_cap_sys_admin_get_the_full_privilege_verdict(
     assert verdict.get("ok"), verdict["problems"]
     assert verdict["isolation"] == "private-uids"
     assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]
+
+
+@pytest.fixture
+def small_disk(request):
+    """A small file system (tmpfs, of request.param MiB) for the grader's temporary files, so
+    that "the disk" can be full; the gradings run without CAP_SYS_ADMIN, on the disk budget."""
+    mount = Path(tempfile.mkdtemp(prefix="hostile-small-disk-", dir="/tmp"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={request.param}m,mode=1777", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+        mount.rmdir()
+
+
+def _without_cap_sys_admin(script: str, tmpdir: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", script], capture_output=True, text=True,
+                          timeout=240, cwd=cwd, env={**os.environ, "TMPDIR": str(tmpdir)})
+
+
+# The disk budget of HOSTILE (32 MiB) and the grader's reserve (disk_cap.RESERVE_BYTES, 64 MiB).
+BUDGET_AND_RESERVE_MIB = 32 + 64
+DISK_LOW = "not gradable: not gradable (the grader failed, not the submission): process: harness failed: "
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
+@pytest.mark.parametrize("small_disk", [BUDGET_AND_RESERVE_MIB - 16], indirect=True)
+def test_a_disk_without_room_for_a_grading_is_the_graders_problem(small_disk, tmp_path):
+    """Less free space than the student's budget and the grader's reserve: not gradable, with
+    a message that says so (never a zero, never a student's check failing for it)."""
+    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases honest_control"
+    done = _without_cap_sys_admin(command, small_disk, tmp_path)
+    verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
+    assert verdict["problems"][0].startswith(
+        f"{DISK_LOW}not enough free disk for a grading: the file system of {small_disk}/"), verdict["problems"]
+    assert re.search(rf" has \d+ MiB free, a grading needs {BUDGET_AND_RESERVE_MIB} MiB \(the student's disk budget",
+                     verdict["problems"][0]), verdict["problems"]
+
+
+TWO_AT_ONCE = """
+import json, sys, threading
+from pathlib import Path
+sys.path[:0] = [{checkout!r}, {tests!r}, {here!r}]
+import verdicts
+from grader.grade import grade_submission
+from grader.sandbox import get_sandbox
+
+sandbox, results = get_sandbox("process"), {{}}
+
+
+def grade(slot):
+    path = verdicts.hostile.stage("disk_fill", Path({folder!r}) / f"student-{{slot}}")
+    result = grade_submission(path, sandbox, verdicts.HOSTILE, seed=verdicts.hostile.SEED, slot=slot)
+    results[slot] = {{"gradable": result.gradable, "score": result.score,
+                     "failure": result.failure.message if result.failure else "",
+                     "failed": {{c.id: c.message for c in result.checks if c.status.value == "failed"}}}}
+
+
+threads = [threading.Thread(target=grade, args=(slot,)) for slot in (0, 1)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
+@pytest.mark.parametrize("small_disk", [BUDGET_AND_RESERVE_MIB + 16], indirect=True)
+def test_two_disk_fills_sharing_a_full_disk_never_eat_the_graders_reserve(small_disk, tmp_path):
+    """disk_fill graded twice at once on a disk with room for one budget and the reserve: each
+    grading gets disk_fill's own verdict (score 90, ENOSPC at its budget) or is not gradable
+    because of the disk (before it started, or because a write within its budget was refused
+    to keep the reserve). Both within budget would have left the grader less than its reserve."""
+    script = TWO_AT_ONCE.format(checkout=str(PROJECT), tests=str(PROJECT / "tests"), here=str(HERE),
+                                folder=str(tmp_path))
+    done = _without_cap_sys_admin(f"{shlex.quote(sys.executable)} -B -c {shlex.quote(script)}", small_disk, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    print({slot: (r["gradable"], r["score"], r["failure"][:200]) for slot, r in results.items()})  # which way each went
+    graded = [r for r in results.values() if r["gradable"]]
+    refused = [r for r in results.values() if not r["gradable"]]
+    assert refused, "both gradings were allowed their whole budget on a disk with room for one and the reserve"
+    for result in refused:
+        assert result["failure"].startswith(DISK_LOW[len("not gradable: "):]) and (
+            "not enough free disk for a grading" in result["failure"]
+            or "the disk ran low during the grading" in result["failure"]), result["failure"][:600]
+        assert result["score"] == 0
+    for result in graded:
+        assert result["score"] == pytest.approx(90.0) and list(result["failed"]) == ["forward/notebook-forward"]
+        assert "No space left on device" in result["failed"]["forward/notebook-forward"]
