@@ -1021,6 +1021,50 @@ def test_disk_budget_cases_without_cap_sys_admin_get_the_full_privilege_verdict(
     assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]
 
 
+PLAIN_USER = 65534  # nobody
+PLAIN_USER_CASES = ("locked_scratch_folder", *DISK_BUDGET_CASES)
+
+
+def _plain_user(*command: str) -> list[str]:
+    return ["setpriv", f"--reuid={PLAIN_USER}", f"--regid={PLAIN_USER}", "--clear-groups", *command]
+
+
+def _plain_user_python() -> str | None:
+    """An interpreter a plain user can run (and start again, as the grader starts its harness)
+    with this checkout's packages: this one, or the one CONVGRADE_PLAIN_USER_PYTHON names (a
+    venv made from an interpreter only root can reach is not one); None if neither works."""
+    python = os.environ.get("CONVGRADE_PLAIN_USER_PYTHON", sys.executable)
+    probe = subprocess.run(_plain_user(python, "-c", "import subprocess, sys; sys.exit(subprocess.run("
+                                       "[sys.executable, '-c', 'import numpy, grader.harness']).returncode)"),
+                           capture_output=True, cwd="/", timeout=60)
+    return python if probe.returncode == 0 else None
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
+@pytest.mark.parametrize("case", PLAIN_USER_CASES)
+def test_plain_user_gets_the_full_privilege_verdict_and_leaves_nothing(case, tmp_path):
+    """The lowest rung on this host (not root: the student runs under the grader's own uid,
+    no tmpfs, the disk cap's budget): the same verdict as with full privileges, and nothing
+    of the grading left in its temporary folder (verdicts.py checks it), however the student
+    locked its folders. (The same in a default-capability container: tests/docker.)"""
+    python = _plain_user_python()
+    if python is None:
+        pytest.skip("no interpreter a plain user can run: set CONVGRADE_PLAIN_USER_PYTHON")
+    home = Path(tempfile.mkdtemp(prefix="hostile-plain-user-", dir="/tmp"))
+    os.chown(home, PLAIN_USER, PLAIN_USER)
+    try:
+        done = subprocess.run(_plain_user(python, "-B", str(HERE / "verdicts.py"), "--cases", case),
+                              capture_output=True, text=True, timeout=180, cwd=home,
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                                   "HOME": str(home), "TMPDIR": str(home)})  # nothing of this root's session
+    finally:
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+    verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
+    assert verdict.get("ok"), verdict["problems"]
+    assert verdict["isolation"] == "user"
+    assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]
+
+
 @pytest.fixture
 def small_disk(request):
     """A small file system (tmpfs, of request.param MiB) for the grader's temporary files, so
