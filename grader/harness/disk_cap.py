@@ -245,7 +245,7 @@ class Budget:
         if self.charged + cost > self.cap:
             response.error = -errno.ENOSPC
             self.refused += 1
-        elif self.free_space is not None and (free := self.free_space()) - cost < self.reserve:
+        elif (free := self._free()) is not None and free - cost < self.reserve:
             response.error = -errno.ENOSPC  # a neighbour filled the disk: this grading is not the student's
             self.short += 1
             self.lowest_free = free if self.lowest_free is None else min(self.lowest_free, free)
@@ -253,6 +253,14 @@ class Budget:
             self.charged += cost
             response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE
         return _libc.ioctl(listener, IOCTL_SEND, ctypes.byref(response)) == 0  # ENOENT: the worker died meanwhile
+
+    def _free(self) -> int | None:
+        if self.free_space is None:
+            return None
+        try:
+            return self.free_space()
+        except OSError:  # not known: the budget alone answers
+            return None
 
     def shortage(self) -> DiskLow | None:
         """The not-gradable reason when the disk, not the budget, refused a student's call."""
