@@ -65,7 +65,7 @@ from grader.atomic_write import write_atomic
 from grader.batch_outputs import load_results, publish_outputs
 from grader.batch_progress import BatchLog
 from grader.batch_run import BatchRun
-from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome
+from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.class_outputs import OutputOptions
 from grader.class_students import checked_only_ids, discover_submissions
 from grader.config import GradingConfig
@@ -148,6 +148,10 @@ def grade_all(
             log.close()
         summary.students = [run.outcomes.get(s.id) or StudentOutcome(s.id, s.path.name, "not_started")
                             for s in students]
+        left_note = scratch_left_note(summary.students)
+        if left_note:
+            summary.notes.append(left_note)
+            log.warning(f"warning: {left_note}")
         if summary.interrupted:
             _finish_summary(summary, out_dir, started)
             raise BatchInterrupted(summary)

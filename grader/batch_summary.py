@@ -7,6 +7,7 @@ from typing import Literal
 
 from grader import __version__
 from grader.class_students import Student
+from grader.grade import SCRATCH_LEFT
 from grader.result import GradeResult
 
 RESULTS_DIR = "results"  # OUT/results/<id>.json: one stored result per student
@@ -35,6 +36,8 @@ class StudentOutcome:
     result: str | None = None
     """Path of the stored result, relative to the output folder."""
     message: str | None = None
+    scratch_left: list[str] = field(default_factory=list)
+    """What the grader could not remove of this grading's scratch (a count, then paths and why)."""
 
 
 @dataclass
@@ -55,6 +58,7 @@ class BatchSummary:
     orphan_results: list[str] = field(default_factory=list)
     """Ids with a stored result but no submission in the folder any more (still on the board)."""
     notes: list[str] = field(default_factory=list)
+    """Things the operator should know; one says which gradings left files behind (scratch_left_note)."""
     leaderboard_counts: dict[str, int] | None = None
     outputs: list[str] = field(default_factory=list)
 
@@ -80,4 +84,29 @@ def outcome_of(student: Student, result: GradeResult, status: StudentStatus) -> 
         max_score=result.max_score, gradable=result.gradable, wall_time_s=result.wall_time_s,
         result=f"{RESULTS_DIR}/{student.id}.json",
         message=result.failure.message.splitlines()[0] if result.failure else None,
+        scratch_left=[] if status == "skipped" else scratch_left_of(result),
     )
+
+
+def scratch_left_of(result: GradeResult) -> list[str]:
+    """What this grading left of its scratch: the environment says it for a graded run, the
+    failure message's SCRATCH_LEFT line for a run that was not gradable."""
+    if result.environment is not None and result.environment.scratch_left:
+        return list(result.environment.scratch_left)
+    if result.failure is not None and not result.gradable:
+        for line in result.failure.message.splitlines():
+            _, found, rest = line.partition(SCRATCH_LEFT)
+            if found:
+                return rest.split("; ")
+    return []
+
+
+def scratch_left_note(students: list[StudentOutcome]) -> str | None:
+    """One line for the summary's notes and the log when any grading left files behind."""
+    left = [student for student in students if student.scratch_left]
+    if not left:
+        return None
+    named = ", ".join(f"{student.id} ({student.scratch_left[0]})" for student in left[:5])
+    more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+    return (f"{len(left)} grading{'s' * (len(left) != 1)} left files the grader could not remove (on the grading "
+            f"host; paths in each student's scratch_left): {named}{more}")

@@ -40,6 +40,9 @@ class UsageError(ConvgradeError):
 class GraderError(ConvgradeError):
     """The grader failed; the submission is not gradable, and is never given a zero."""
 
+    scratch_left: tuple[str, ...] = ()
+    """Set by a backend when the failed run's scratch could not be wholly removed (SandboxRun)."""
+
 
 class SandboxUnavailable(GraderError):
     """The sandbox backend cannot run (for example the Docker engine is not reachable)."""

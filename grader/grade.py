@@ -105,8 +105,8 @@ def grade_submission(
                 measured = (run.report.get("machine") or {}).get("measured")
                 if measured is not None:  # measured in this grading: kept for the next ones
                     machine_cache.store(cache_path, measured, config.assignment, size)
-                result = _with_derivation(_from_report(loaded, run.report, config, seed, started, sandbox.name),
-                                          derivation)
+                result = _with_derivation(_from_report(loaded, run.report, config, seed, started, sandbox.name,
+                                                       run.scratch_left), derivation)
             except GraderError as exc:
                 return _with_derivation(_not_gradable(loaded, exc, config, seed, started), derivation)
             first = whatif.first_error_of_report(run.report, loaded)
@@ -138,7 +138,8 @@ def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
                           sha256=loaded.sha256, entry=loaded.entry)
 
 
-def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str) -> GradeResult:
+def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str,
+                 scratch_left: tuple[str, ...] = ()) -> GradeResult:
     imported = report["import"]
     to_cells = relocator(loaded.root / loaded.entry, loaded.entry)  # a converted notebook's lines -> its cells
     context = whatif.source_context(loaded, (report.get("environment") or {}).get("numpy"))
@@ -171,7 +172,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         line_profiles=[LineProfile(**p) for p in report.get("line_profiles") or []], integrity=integrity,
         environment=Environment(**report["environment"], sandbox=backend,
                                 isolation=_isolation(report["sandboxing"]), host=socket.gethostname(),
-                                peak_source=_peak_source(report)),
+                                peak_source=_peak_source(report), scratch_left=list(scratch_left)),
         wall_time_s=round(time.monotonic() - started, 3),
     ))
 
@@ -269,8 +270,15 @@ def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: 
     ))
 
 
+SCRATCH_LEFT = "the grader could not remove its scratch: "
+"""Starts the failure message's line that says what a not gradable run left (GraderError.scratch_left)."""
+
+
 def _not_gradable(loaded, error: GraderError, config, seed: int, started: float) -> GradeResult:
-    return _grader_failed(_submission_info(loaded), str(error), config, seed, time.monotonic() - started)
+    message = str(error)
+    if error.scratch_left:
+        message += "\n" + SCRATCH_LEFT + "; ".join(error.scratch_left)
+    return _grader_failed(_submission_info(loaded), message, config, seed, time.monotonic() - started)
 
 
 def _file_digest(path: Path) -> str:

@@ -173,6 +173,9 @@ class Environment(Strict):
     isolation: Isolation = Field(default_factory=lambda: Isolation(level="unknown"),
                                  description="The isolation this run got and what it lacked.")
     host: str | None = Field(None, description="Hostname of the machine that graded (and timed) it.")
+    scratch_left: list[str] = Field(default_factory=list, description=(
+        "What the grader could not remove of this grading's scratch folder on the grading host (a count, then the "
+        "first paths and why): files the operator must delete; empty when everything was removed."))
     peak_source: str | None = Field(None, description=(
         "Where the timing's peak and reference GFLOP/s came from: measured in this grading, or measured once on "
         "this host by an earlier grading and kept in the host's machine cache (same host, CPU, numpy, BLAS, Python, "

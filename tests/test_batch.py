@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 import grader.executor as executor
 from grader.batch import BatchInterrupted, grade_all
 from grader.cli import cli
-from grader.errors import SandboxUnavailable, UsageError
+from grader.errors import SandboxTimeout, SandboxUnavailable, UsageError
 from grader.grade import grade_submission as real_grade_submission
 from grader.leaderboard import pseudonym
 from grader.load import submission_id_for
@@ -322,6 +323,51 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
     calls = counted(monkeypatch)
     grade_all(folder, out, sandbox_name="process", config=quick_config, jobs=2, progress=False)
     assert calls.names == ["aaa.py"] * executor.MAX_ATTEMPTS + ["ccc.py"]
+
+
+class LeavesScratch:
+    """The process sandbox, saying it could not remove files of aaa.py's run, and failing
+    ccc.py's run with files left (what a plain user's cleanup reports: tree_removal)."""
+
+    LEFT = ("1 entry of the scratch could not be removed", "/tmp/convgrade-run-a/student/locked (Permission denied)")
+
+    def __init__(self):
+        self.inner = get_sandbox("process")
+        self.name = self.inner.name
+
+    def run(self, job):
+        if job.entry == "ccc.py":
+            error = SandboxTimeout("process: the harness gave no report within 90 s (simulated)")
+            error.scratch_left = self.LEFT
+            raise error
+        run = self.inner.run(job)
+        return dataclasses.replace(run, scratch_left=self.LEFT) if job.entry == "aaa.py" else run
+
+    def cancel(self):
+        self.inner.cancel()
+
+    def close(self):
+        self.inner.close()
+
+
+def test_files_a_grading_could_not_remove_are_in_the_summary(tmp_path, monkeypatch, quick_config):
+    unfinished = "def conv_forward_naive(*args):\n    return None\n\n\ndef conv_backward_naive(*args):\n    return None\n"
+    folder = small_class(tmp_path / "subs", aaa=unfinished, bbb=unfinished, ccc=unfinished)
+    out = tmp_path / "out"
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: LeavesScratch())
+    summary = grade_all(folder, out, sandbox_name="process", config=quick_config, jobs=1, progress=False)
+    assert [(s.id, s.status, s.scratch_left) for s in summary.students] == [
+        ("aaa", "graded", list(LeavesScratch.LEFT)), ("bbb", "graded", []),
+        ("ccc", "not_gradable", list(LeavesScratch.LEFT))]
+    note = ("2 gradings left files the grader could not remove (on the grading host; paths in each student's "
+            "scratch_left): aaa (1 entry of the scratch could not be removed), ccc (1 entry")
+    assert any(n.startswith(note) for n in summary.notes), summary.notes
+    written = read_json(out / "summary.json")
+    assert written["notes"] == summary.notes and written["students"][0]["scratch_left"] == list(LeavesScratch.LEFT)
+    stored = read_json(out / "results" / "aaa.json")
+    assert stored["environment"]["scratch_left"] == list(LeavesScratch.LEFT)
+    assert "the grader could not remove its scratch: 1 entry" in read_json(out / "results" / "ccc.json")["failure"][
+        "message"]
 
 
 def test_an_interrupted_batch_keeps_what_it_finished_and_resumes(tmp_path, monkeypatch, quick_config):

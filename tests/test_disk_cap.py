@@ -138,6 +138,76 @@ def test_what_would_write_past_the_budget_unseen_is_refused(tmp_path):
     assert seen["writev"] == errno.ENOSPC  # 16 MiB charged against a 4 MiB budget
 
 
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_ZERO_RANGE = 0x01, 0x10
+
+
+def _fallocate(fd: int, mode: int, length: int) -> int:
+    """fallocate(2) with a mode (os.posix_fallocate has none): 0, or the errno."""
+    function = _libc.fallocate
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    return 0 if function(fd, mode, 0, length) == 0 else ctypes.get_errno()
+
+
+def test_fallocate_keep_size_is_charged_its_whole_length(tmp_path):
+    """FALLOC_FL_KEEP_SIZE leaves the file's size alone, so the file size limit does not bound
+    it: ext4, xfs and overlayfs allocate the whole length (4 GiB against a 256 MiB budget when
+    the charge was capped at the file size limit). Each call, with ZERO_RANGE too, is charged
+    its length: 8 MiB against a 4 MiB budget is refused, and nothing was allocated."""
+    budget = disk_cap.Budget(4 * MiB, 1 * MiB)
+
+    def probe(report):
+        seen = {}
+        for name, mode in (("keep_size", FALLOC_FL_KEEP_SIZE),
+                           ("zero_range", FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)):
+            with open(tmp_path / f"{name}.bin", "wb") as out:
+                seen[name] = _fallocate(out.fileno(), mode, 8 * MiB)
+                seen[f"{name}_allocated"] = os.fstat(out.fileno()).st_blocks * 512
+        with open(tmp_path / "small.bin", "wb") as out:  # within the budget: allowed, and charged
+            seen["small"] = _fallocate(out.fileno(), FALLOC_FL_KEEP_SIZE, 2 * MiB)
+        return seen
+
+    seen = _under_listener(probe, budget)
+    assert seen["keep_size"] == errno.ENOSPC and seen["keep_size_allocated"] == 0, seen
+    assert seen["zero_range"] in (errno.ENOSPC, errno.EOPNOTSUPP) and seen["zero_range_allocated"] == 0, seen
+    assert seen["small"] in (0, errno.EOPNOTSUPP), seen
+    assert budget.charged >= (2 * MiB if seen["small"] == 0 else 0) and budget.charged <= budget.cap
+    assert budget.refused == 1 + (seen["zero_range"] == errno.ENOSPC), budget.refused
+
+
+def test_a_write_within_the_budget_that_would_eat_the_reserve_is_refused_and_counted(tmp_path):
+    """Another grading filled the shared disk: the student's writes stop where the grader's
+    reserve begins, with ENOSPC, and the budget says the disk (not the student) was short."""
+    budget = disk_cap.Budget(64 * MiB, 16 * MiB, free_space=lambda: 12 * MiB - budget.charged, reserve=8 * MiB)
+
+    def probe(report):
+        written, error = 0, 0
+        try:
+            with open(tmp_path / "fill.bin", "wb", buffering=0) as out:
+                while written < 64 * MiB:
+                    out.write(b"\0" * MiB)
+                    written += MiB
+        except OSError as exc:
+            error = exc.errno
+        return {"written": written, "error": error}
+
+    seen = _under_listener(probe, budget)
+    assert seen["error"] == errno.ENOSPC and 2 * MiB <= seen["written"] <= 4 * MiB, seen
+    assert budget.refused == 0 and budget.short == 1, (budget.refused, budget.short)
+    shortage = budget.shortage()
+    assert isinstance(shortage, disk_cap.DiskLow)
+    assert str(shortage).startswith("the disk ran low during the grading: 1 of the student's writes within its "
+                                    "64 MiB budget were refused to keep 8 MiB free for the grader"), str(shortage)
+    assert disk_cap.Budget(MiB, MiB).shortage() is None
+
+
+def test_a_disk_without_room_for_the_budget_and_the_reserve_is_refused_before_grading(tmp_path):
+    free = disk_cap.free_bytes(str(tmp_path))
+    disk_cap.check_room(str(tmp_path), budget_bytes=MiB, reserve_bytes=MiB)  # room: nothing raised
+    with pytest.raises(disk_cap.DiskLow, match=r"^not enough free disk for a grading: the file system of .* has "
+                                              r"\d+ MiB free, a grading needs \d+ MiB \(the student's disk budget"):
+        disk_cap.check_room(str(tmp_path), budget_bytes=free, reserve_bytes=disk_cap.RESERVE_BYTES)
+
+
 def test_a_worker_past_its_budget_fails_that_call_only(tmp_path):
     """Through the harness's own wait loop: the student's write fails inside its process with
     ENOSPC, its output and replies still flow, the next call works."""

@@ -18,7 +18,12 @@ are at most the budget, wherever it writes (Landlock or not):
   blocks for the partial blocks at its ends and the file's own bookkeeping;
 - writev and its kin, whose sizes sit in the worker's memory: the file size limit
   (RLIMIT_FSIZE), the most one call can grow a file by;
-- fallocate, truncate, ftruncate: their length; setxattr: its size;
+- fallocate: its whole length, whatever the mode. With FALLOC_FL_KEEP_SIZE (ZERO_RANGE
+  and PUNCH_HOLE take it too) the file's size does not change, so the file size limit
+  does not apply: ext4, xfs and overlayfs allocate any length (4 GiB were allocated
+  against a 256 MiB budget when it was charged at most the file size limit);
+- truncate, ftruncate: their length, at most the file size limit (they only set a size);
+  setxattr: its size;
 - every file, folder, link or name made (open with O_CREAT or O_TMPFILE, mkdir, mknod,
   symlink, link, rename): one block.
 
@@ -34,6 +39,15 @@ closing them, duplicating onto them and close_range over them are refused.
 What remains outside the bound: data another process writes for the student (a logging
 daemon reached over a unix socket, where the machine has one), and the harness's own
 files (the worker's code, the submission's copy).
+
+The disk itself is shared: other gradings (and anything else on the machine) write to it
+too, so the budget alone does not keep room for the grader's own files (reports, results,
+the next grading's copies). Two guards, both the grader's side, never the student's score:
+before a grading, the scratch's file system must have the budget and a reserve free
+(``check_room``), or the grading is not gradable with a message that says so; during it, a
+call that fits the budget but would leave less than the reserve free is refused with ENOSPC
+all the same, and counted (``Budget.short``): that grading's verdict depended on a neighbour,
+so the harness reports it not gradable rather than scoring it (``DiskLow``).
 """
 
 from __future__ import annotations
@@ -44,6 +58,7 @@ import os
 import select
 import socket
 import struct
+from collections.abc import Callable
 
 from . import seccomp
 from .seccomp_listener import hand_over
@@ -59,6 +74,10 @@ IOCTL_SEND = 0xC0000000 | RESPONSE_SIZE << 16 | ord("!") << 8 | 1  # _IOWR('!', 
 O_CREAT, O_TMPFILE_BIT = 0o100, 0o20000000
 MAP_SHARED, MAP_ANONYMOUS = 0x01, 0x20
 BLOCK = 4096  # the charge per partial block and per name; the scratch file system's own if larger
+MiB = 1 << 20
+# Kept free for the grader's own writes on the scratch's file system (results, reports, the
+# harness's copies for the next gradings: a few MiB each) whatever the students write.
+RESERVE_BYTES = 64 * MiB
 
 SYSCALLS = {
     "x86_64": {
@@ -80,8 +99,11 @@ SYSCALLS = {
 
 # What each stopped call is charged (Budget.charge): the size in this argument (at most the
 # file size limit) plus two blocks; writev's kin the file size limit; a name made one block.
-SIZED = {"write": 2, "pwrite64": 2, "sendfile": 3, "splice": 4, "copy_file_range": 4, "fallocate": 3,
+SIZED = {"write": 2, "pwrite64": 2, "sendfile": 3, "splice": 4, "copy_file_range": 4,
          "ftruncate": 1, "truncate": 1, "setxattr": 3, "lsetxattr": 3, "fsetxattr": 3}
+# Charged the size in this argument uncapped: the file size limit does not bound what
+# fallocate(FALLOC_FL_KEEP_SIZE) allocates (see the module's docstring).
+UNCAPPED = {"fallocate": 3}
 VECTORED = ("writev", "pwritev", "pwritev2")
 NAMING = ("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "mknod", "mknodat", "symlink", "symlinkat",
           "link", "linkat", "rename", "renameat", "renameat2")
@@ -116,7 +138,7 @@ def build_filter(exempt_fds: tuple[int, ...], arch: str | None = None) -> list[t
         return [stmt(ld, _args_offset(flags_argument)), jump(jset, O_CREAT | O_TMPFILE_BIT, 0, 1), notify, allow]
 
     blocks: dict[str, list] = {name: unless_exempt(0, notify) for name in ("write", "pwrite64", *VECTORED)}
-    blocks.update({name: [notify] for name in (*SIZED, *NAMING) if name not in blocks})
+    blocks.update({name: [notify] for name in (*SIZED, *UNCAPPED, *NAMING) if name not in blocks})
     blocks.update(open=creating(1), openat=creating(2), close=onto_exempt(0), dup2=onto_exempt(1),
                   dup3=onto_exempt(1), close_range=[stmt(ld, _args_offset(0)), jump(jgt, max(exempt_fds), 0, 1),
                                                     allow, deny],
@@ -163,21 +185,51 @@ class _Response(ctypes.Structure):
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+class DiskLow(RuntimeError):
+    """The scratch's file system lacks room for a grading (check_room) or ran low during one
+    (Budget.short): the grader's condition, reported as not gradable, never a score."""
+
+
+def free_bytes(path: str) -> int:
+    """What an unprivileged writer can still allocate on ``path``'s file system."""
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize
+
+
+def check_room(path: str, budget_bytes: int, reserve_bytes: int = RESERVE_BYTES) -> None:
+    """Raise DiskLow unless ``path``'s file system has the student's budget and the reserve free."""
+    free = free_bytes(path)
+    if free < budget_bytes + reserve_bytes:
+        raise DiskLow(f"not enough free disk for a grading: the file system of {path} has "
+                      f"{free / MiB:.0f} MiB free, a grading needs {(budget_bytes + reserve_bytes) / MiB:.0f} MiB "
+                      f"(the student's disk budget of {budget_bytes / MiB:g} MiB and {reserve_bytes / MiB:g} MiB kept "
+                      f"for the grader's own files); free some space, or point TMPDIR at a larger disk, and regrade")
+
+
 class Budget:
     """One grading's disk budget for the student: shared by every student worker of the
-    run (restarts too: the files stay), answered by the harness in its wait loop."""
+    run (restarts too: the files stay), answered by the harness in its wait loop.
+    ``free_space``: the scratch's free bytes now, to keep ``reserve`` of them for the grader."""
 
-    def __init__(self, cap_bytes: int, file_size_bytes: int, block: int = BLOCK):
+    def __init__(self, cap_bytes: int, file_size_bytes: int, block: int = BLOCK,
+                 free_space: Callable[[], int] | None = None, reserve: int = RESERVE_BYTES):
         self.cap = cap_bytes
         self.file_size = file_size_bytes
         self.block = max(block, BLOCK)
         self.charged = 0
         self.refused = 0
+        self.free_space = free_space
+        self.reserve = reserve
+        self.short = 0
+        """Calls refused within the budget because the disk itself was short (see DiskLow)."""
+        self.lowest_free: int | None = None
         self._names = {number: name for name, number in SYSCALLS.get(seccomp.machine(), {}).items()}
 
     def charge(self, name: str, args) -> int:
         if name in SIZED:
             return min(int(args[SIZED[name]]), self.file_size) + 2 * self.block
+        if name in UNCAPPED:
+            return int(args[UNCAPPED[name]]) + 2 * self.block
         if name in VECTORED:
             return self.file_size + 2 * self.block
         return self.block  # a name made
@@ -193,10 +245,31 @@ class Budget:
         if self.charged + cost > self.cap:
             response.error = -errno.ENOSPC
             self.refused += 1
+        elif (free := self._free()) is not None and free - cost < self.reserve:
+            response.error = -errno.ENOSPC  # a neighbour filled the disk: this grading is not the student's
+            self.short += 1
+            self.lowest_free = free if self.lowest_free is None else min(self.lowest_free, free)
         else:
             self.charged += cost
             response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE
         return _libc.ioctl(listener, IOCTL_SEND, ctypes.byref(response)) == 0  # ENOENT: the worker died meanwhile
+
+    def _free(self) -> int | None:
+        if self.free_space is None:
+            return None
+        try:
+            return self.free_space()
+        except OSError:  # not known: the budget alone answers
+            return None
+
+    def shortage(self) -> DiskLow | None:
+        """The not-gradable reason when the disk, not the budget, refused a student's call."""
+        if not self.short:
+            return None
+        return DiskLow(f"the disk ran low during the grading: {self.short} of the student's writes within its "
+                       f"{self.cap / MiB:g} MiB budget were refused to keep {self.reserve / MiB:g} MiB free for the "
+                       f"grader (down to {(self.lowest_free or 0) / MiB:.0f} MiB free: other gradings or programs "
+                       f"share this disk); regrade when there is room")
 
 
 def pending(listener: int) -> bool | None:

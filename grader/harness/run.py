@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback
+from . import (assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback,
+               tree_removal)
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -163,6 +164,11 @@ class Run:
         self.made_mounts = namespaces
         if namespaces:
             mount_scratch(self.scratch, self.limits["scratch_bytes"])
+        # Where the student's files go to the real disk (no tmpfs: see the budget below), the
+        # disk must hold its budget and the grader's reserve; else not gradable, said plainly.
+        on_disk_budget = not namespaces and self.job.get("isolate_namespaces") and abilities.disk_cap
+        if on_disk_budget:
+            disk_cap.check_room(self.scratch, self.limits["scratch_bytes"])
         os.chmod(self.scratch, 0o711)
         uid_base = self.job.get("uid_base") if abilities.private_uids else None
         self.student_uid = uid_base
@@ -210,9 +216,11 @@ class Run:
         # Where no size-capped tmpfs holds the student's files (the namespaces rung mounts
         # one, a Docker backend container has its own): the same cap, as a budget (disk_cap).
         self.disk_budget = None
-        if not namespaces and self.job.get("isolate_namespaces") and abilities.disk_cap:
+        if on_disk_budget:
+            scratch = self.scratch
             self.disk_budget = disk_cap.Budget(self.limits["scratch_bytes"], self.limits["file_size_bytes"],
-                                               os.statvfs(self.scratch).f_bsize)
+                                               os.statvfs(scratch).f_bsize,
+                                               free_space=lambda: disk_cap.free_bytes(scratch))
         if uid_base is None:  # workers share our uid: keep our memory out of reach of /proc/<pid>/mem and ptrace
             lockdown.not_dumpable()
         pid_namespace = os.getpid() == 1 or not self.job.get("isolate_namespaces")  # else: a container's
@@ -675,9 +683,13 @@ class Run:
             # NEVER delete recursively after mounting: a bind mount of the interpreter's
             # folder lives under the scratch, and rmtree would delete through it into the
             # real files. The private tmpfs vanishes with our namespace; the host removes
-            # the empty parent. Without mounts, deleting is safe.
+            # the empty parent. Without mounts, deleting is safe; folders the student locked
+            # (mode 000 under our own uid) are opened up first. What stays, the host reports.
             if self.scratch and not self.made_mounts:
-                shutil.rmtree(self.scratch, ignore_errors=True)
+                tree_removal.remove_tree(self.scratch)
+        shortage = self.disk_budget.shortage() if self.disk_budget is not None else None
+        if shortage is not None:
+            raise shortage
         budget = ReportBudget(STUDENT_TEXT_BUDGET)
         checks = [dict(c.as_json(), message=budget.take(c.message, MESSAGE_BYTES)) for c in self.checks]
         for row in timing:

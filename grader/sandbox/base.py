@@ -117,6 +117,9 @@ class SandboxRun:
     wall_time_s: float
     backend: str
     diagnostics: str = ""
+    scratch_left: tuple[str, ...] = ()
+    """What the backend could not remove of the run's scratch on the grading host: a count,
+    then the first paths and why (empty when everything was removed)."""
 
 
 class Sandbox(Protocol):

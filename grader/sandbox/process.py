@@ -12,9 +12,9 @@ lacking. The Docker backend is the stronger boundary.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from grader.errors import HarnessProtocolError, SandboxCancelled, SandboxTimeout
+from grader.errors import GraderError, HarnessProtocolError, SandboxCancelled, SandboxTimeout
+from grader.harness.tree_removal import Leftovers, remove_tree
 from grader.harness.workers import ONE_THREAD
 from grader.sandbox.base import SandboxJob, SandboxRun, parse_report, private_uid_pair
 
@@ -87,10 +88,17 @@ class ProcessSandbox:
 
     def run(self, job: SandboxJob) -> SandboxRun:
         scratch_parent = tempfile.mkdtemp(prefix="convgrade-run-")
+        left = None
         try:
-            return self._run_in(scratch_parent, job)
+            run = self._run_in(scratch_parent, job)
+        except GraderError as exc:  # not gradable: what stayed is still said
+            left = remove_unless_mounted(scratch_parent)
+            exc.scratch_left = scratch_left(left)
+            raise
         finally:  # whatever stops the run (Ctrl-C while the harness starts, too): ours, and never mounted here
-            remove_unless_mounted(scratch_parent)
+            if left is None:
+                left = remove_unless_mounted(scratch_parent)
+        return dataclasses.replace(run, scratch_left=scratch_left(left))
 
     def _run_in(self, scratch_parent: str, job: SandboxJob) -> SandboxRun:
         os.chmod(scratch_parent, 0o711)
@@ -137,17 +145,29 @@ class ProcessSandbox:
         return SandboxRun(report=report, wall_time_s=wall, backend=self.name, diagnostics=diagnostics)
 
 
-def remove_unless_mounted(path: str) -> None:
-    """Delete ``path`` recursively, unless anything is mounted under it.
+def remove_unless_mounted(path: str) -> Leftovers:
+    """Delete ``path`` recursively, unless anything is mounted under it; what is left.
 
     The harness's mounts (among them a bind of the interpreter's folder) live in its own
     namespace, gone with it, so here there should be none. If that ever stopped being
-    true, rmtree would delete through a bind mount into the real files, so we check."""
+    true, deleting would go through a bind mount into the real files, so we check. The
+    student's folders are given their owner's rwx back first (a folder of mode 000 made
+    under the grader's own uid stayed in /tmp), never through a link (tree_removal)."""
     prefix = os.path.join(os.path.realpath(path), "")
     with open("/proc/self/mountinfo") as mounts:
         if any((line.split()[4] + "/").startswith(prefix) for line in mounts):
-            return
-    shutil.rmtree(path, ignore_errors=True)
+            left = Leftovers()
+            left.add(path, "something is mounted under it: not removed")
+            return left
+    return remove_tree(path)
+
+
+def scratch_left(left: Leftovers) -> tuple[str, ...]:
+    """The leftovers as the result records them: the count, then the first few paths."""
+    if not left:
+        return ()
+    return (f"{left.count} entr{'y' if left.count == 1 else 'ies'} of the scratch could not be removed",
+            *left.named)
 
 
 def _kill_session(process: subprocess.Popen) -> None:

@@ -33,9 +33,10 @@ EXAMPLES = REPO / "submissions" / "examples"
 USER = "1000:1000"  # a plain user, with no entry in the image's passwd: nothing to lean on
 # Representative of the hostile suite's families: escapes (files, network, signals,
 # tracing, descriptors, the grader's folders), resources (processes, memory, disk: no tmpfs
-# on these rungs, the disk cap's budget must give the same ENOSPC) and a control.
+# on these rungs, the disk cap's budget must give the same ENOSPC, fallocate with KEEP_SIZE
+# too; a locked folder must not outlive the grading: verdicts.py checks nothing is left) and a control.
 LADDER_CASES = ("honest_control", "fork_bomb", "signal_harness", "read_other_students", "network", "import_reference",
-                "memory_forward", "disk_fill")
+                "memory_forward", "disk_fill", "fallocate_keep_size", "locked_scratch_folder")
 LADDER_EXAMPLES = ("fast_strided", "bug_pad_slice")
 QUICK_TIMING = {"size": "small", "budget_s": 0.2, "min_trials": 3, "max_trials": 3, "warmup_s": 0.0, "pairs": 2}
 

@@ -32,6 +32,7 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import site
@@ -196,6 +197,8 @@ CASES = [
     ("memory_backward_gradual", Expect(fails="backward",
                                        message="memory limit of 0.25 GiB exceeded in conv_backward_naive")),
     ("disk_fill", Expect(fails="notebook-forward", message="No space left on device")),
+    ("fallocate_keep_size", Expect(fails="notebook-forward", message="fallocate(KEEP_SIZE) of 256 MiB refused")),
+    ("locked_scratch_folder", Expect(output="locked folder made: mode 000")),
     ("flood_output", Expect(output="more bytes not shown", checks=("output_capped",))),
     ("many_files", Expect(fails="forward", message="Too many open files")),
     ("segfault", Expect(fails="forward", message="crashed with a segmentation fault (SIGSEGV)")),
@@ -998,16 +1001,156 @@ def test_multibyte_messages_stay_inside_the_report_cap(backend, hostile_config, 
     assert len(result.model_dump_json().encode()) < 3 * MiB
 
 
+# The cases whose bound is the disk cap's budget on the rungs without a size-capped tmpfs.
+DISK_BUDGET_CASES = ("disk_fill", "fallocate_keep_size")
+
+
 @pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
-def test_disk_fill_without_cap_sys_admin_gets_the_full_privilege_verdict(tmp_path):
+@pytest.mark.parametrize("case", DISK_BUDGET_CASES)
+def test_disk_budget_cases_without_cap_sys_admin_get_the_full_privilege_verdict(case, tmp_path):
     """The private-uids rung on this host (root without CAP_SYS_ADMIN, as in a default Docker
     container or on Gradescope): no size-capped tmpfs, so the disk cap's budget must give the
     same ENOSPC inside the student's process: the same failing check, message and score.
     (Both lower rungs in a default-capability container: tests/docker.)"""
-    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases disk_fill"
+    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases {case}"
     done = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", command], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
     assert verdict.get("ok"), verdict["problems"]
     assert verdict["isolation"] == "private-uids"
     assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]
+
+
+PLAIN_USER = 65534  # nobody
+PLAIN_USER_CASES = ("locked_scratch_folder", *DISK_BUDGET_CASES)
+
+
+def _plain_user(*command: str) -> list[str]:
+    return ["setpriv", f"--reuid={PLAIN_USER}", f"--regid={PLAIN_USER}", "--clear-groups", *command]
+
+
+def _plain_user_python() -> str | None:
+    """An interpreter a plain user can run (and start again, as the grader starts its harness)
+    with this checkout's packages: this one, or the one CONVGRADE_PLAIN_USER_PYTHON names (a
+    venv made from an interpreter only root can reach is not one); None if neither works."""
+    python = os.environ.get("CONVGRADE_PLAIN_USER_PYTHON", sys.executable)
+    probe = subprocess.run(_plain_user(python, "-c", "import subprocess, sys; sys.exit(subprocess.run("
+                                       "[sys.executable, '-c', 'import numpy, grader.harness']).returncode)"),
+                           capture_output=True, cwd="/", timeout=60)
+    return python if probe.returncode == 0 else None
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
+@pytest.mark.parametrize("case", PLAIN_USER_CASES)
+def test_plain_user_gets_the_full_privilege_verdict_and_leaves_nothing(case, tmp_path):
+    """The lowest rung on this host (not root: the student runs under the grader's own uid,
+    no tmpfs, the disk cap's budget): the same verdict as with full privileges, and nothing
+    of the grading left in its temporary folder (verdicts.py checks it), however the student
+    locked its folders. (The same in a default-capability container: tests/docker.)"""
+    python = _plain_user_python()
+    if python is None:
+        pytest.skip("no interpreter a plain user can run: set CONVGRADE_PLAIN_USER_PYTHON")
+    home = Path(tempfile.mkdtemp(prefix="hostile-plain-user-", dir="/tmp"))
+    os.chown(home, PLAIN_USER, PLAIN_USER)
+    try:
+        done = subprocess.run(_plain_user(python, "-B", str(HERE / "verdicts.py"), "--cases", case),
+                              capture_output=True, text=True, timeout=180, cwd=home,
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+                                   "HOME": str(home), "TMPDIR": str(home)})  # nothing of this root's session
+    finally:
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+    verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
+    assert verdict.get("ok"), verdict["problems"]
+    assert verdict["isolation"] == "user"
+    assert any(item.startswith("a disk budget of 32 MiB") for item in verdict["has"]), verdict["has"]
+
+
+@pytest.fixture
+def small_disk(request):
+    """A small file system (tmpfs, of request.param MiB) for the grader's temporary files, so
+    that "the disk" can be full; the gradings run without CAP_SYS_ADMIN, on the disk budget."""
+    mount = Path(tempfile.mkdtemp(prefix="hostile-small-disk-", dir="/tmp"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={request.param}m,mode=1777", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+        mount.rmdir()
+
+
+def _without_cap_sys_admin(script: str, tmpdir: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", script], capture_output=True, text=True,
+                          timeout=240, cwd=cwd, env={**os.environ, "TMPDIR": str(tmpdir)})
+
+
+# The disk budget of HOSTILE (32 MiB) and the grader's reserve (disk_cap.RESERVE_BYTES, 64 MiB).
+BUDGET_AND_RESERVE_MIB = 32 + 64
+DISK_LOW = "not gradable: not gradable (the grader failed, not the submission): process: harness failed: "
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
+@pytest.mark.parametrize("small_disk", [BUDGET_AND_RESERVE_MIB - 16], indirect=True)
+def test_a_disk_without_room_for_a_grading_is_the_graders_problem(small_disk, tmp_path):
+    """Less free space than the student's budget and the grader's reserve: not gradable, with
+    a message that says so (never a zero, never a student's check failing for it)."""
+    command = f"{shlex.quote(sys.executable)} -B {shlex.quote(str(HERE / 'verdicts.py'))} --cases honest_control"
+    done = _without_cap_sys_admin(command, small_disk, tmp_path)
+    verdict = json.loads(done.stdout.splitlines()[-1]) if done.stdout.strip() else {"problems": [done.stderr[-2000:]]}
+    assert verdict["problems"][0].startswith(
+        f"{DISK_LOW}not enough free disk for a grading: the file system of {small_disk}/"), verdict["problems"]
+    assert re.search(rf" has \d+ MiB free, a grading needs {BUDGET_AND_RESERVE_MIB} MiB \(the student's disk budget",
+                     verdict["problems"][0]), verdict["problems"]
+
+
+TWO_AT_ONCE = """
+import json, sys, threading
+from pathlib import Path
+sys.path[:0] = [{checkout!r}, {tests!r}, {here!r}]
+import verdicts
+from grader.grade import grade_submission
+from grader.sandbox import get_sandbox
+
+sandbox, results = get_sandbox("process"), {{}}
+
+
+def grade(slot):
+    path = verdicts.hostile.stage("disk_fill", Path({folder!r}) / f"student-{{slot}}")
+    result = grade_submission(path, sandbox, verdicts.HOSTILE, seed=verdicts.hostile.SEED, slot=slot)
+    results[slot] = {{"gradable": result.gradable, "score": result.score,
+                     "failure": result.failure.message if result.failure else "",
+                     "failed": {{c.id: c.message for c in result.checks if c.status.value == "failed"}}}}
+
+
+threads = [threading.Thread(target=grade, args=(slot,)) for slot in (0, 1)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None and not os.environ.get("CI"), reason="capsh (libcap2-bin) is missing")
+@pytest.mark.parametrize("small_disk", [BUDGET_AND_RESERVE_MIB + 16], indirect=True)
+def test_two_disk_fills_sharing_a_full_disk_never_eat_the_graders_reserve(small_disk, tmp_path):
+    """disk_fill graded twice at once on a disk with room for one budget and the reserve: each
+    grading gets disk_fill's own verdict (score 90, ENOSPC at its budget) or is not gradable
+    because of the disk (before it started, or because a write within its budget was refused
+    to keep the reserve). Both within budget would have left the grader less than its reserve."""
+    script = TWO_AT_ONCE.format(checkout=str(PROJECT), tests=str(PROJECT / "tests"), here=str(HERE),
+                                folder=str(tmp_path))
+    done = _without_cap_sys_admin(f"{shlex.quote(sys.executable)} -B -c {shlex.quote(script)}", small_disk, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    print({slot: (r["gradable"], r["score"], r["failure"][:200]) for slot, r in results.items()})  # which way each went
+    graded = [r for r in results.values() if r["gradable"]]
+    refused = [r for r in results.values() if not r["gradable"]]
+    assert refused, "both gradings were allowed their whole budget on a disk with room for one and the reserve"
+    for result in refused:
+        assert result["failure"].startswith(DISK_LOW[len("not gradable: "):]) and (
+            "not enough free disk for a grading" in result["failure"]
+            or "the disk ran low during the grading" in result["failure"]), result["failure"][:600]
+        assert result["score"] == 0
+    for result in graded:
+        assert result["score"] == pytest.approx(90.0) and list(result["failed"]) == ["forward/notebook-forward"]
+        assert "No space left on device" in result["failed"]["forward/notebook-forward"]

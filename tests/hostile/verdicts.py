@@ -6,9 +6,10 @@ The hostile suite (test_hostile.py) checks every case against its table, but nee
 and its host-side fixtures. This grades the same submissions with the same configuration
 and seed under whatever this process is (root with or without CAP_SYS_ADMIN, a plain
 user), and compares each verdict with what full privileges give: for a hostile case the
-table's failing checks, their messages and the score, for an example its golden file's score and each
+table's failing checks, their messages, the score and the output it names, for an example its golden file's score and each
 check's status and points. One JSON line per submission, with the isolation the grading
-got; the exit status is 1 when any verdict differs, or any output says LEAKED.
+got; the exit status is 1 when any verdict differs, any output says LEAKED, or a grading left
+anything in its temporary folder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,17 +56,36 @@ def _isolation(result) -> dict:
             "lacks": isolation.lacks if isolation else []}
 
 
+def _grade_alone(path: Path, config: GradingConfig, seed: int):
+    """Grade with the grader's temporary files in a folder of their own; also what the grading
+    left there (on a rung without a private tmpfs the scratch lives in it, under the student's
+    uid or the grader's: it must be gone however the student left it)."""
+    with tempfile.TemporaryDirectory(prefix="verdicts-tmp-") as private:
+        os.chmod(private, 0o711)  # the workers' uids cross it, as they cross /tmp
+        saved, tempfile.tempdir = tempfile.tempdir, private
+        try:
+            result = grade_submission(path, get_sandbox("process"), config, seed=seed)
+        finally:
+            tempfile.tempdir = saved
+        left = sorted(os.listdir(private))
+        if left:  # ours to clear, whatever the modes (a plain user's rmtree cannot)
+            subprocess.run(["chmod", "-R", "u+rwx", private], capture_output=True)
+    problems = [f"left behind: {left}"] if left else []
+    scratch_left = result.environment.scratch_left if result.environment else []
+    problems += [f"the grader reports its scratch not removed: {scratch_left}"] if scratch_left else []
+    return result, problems
+
+
 def hostile_verdict(case: str, folder: Path) -> dict:
     expect = dict(hostile.CASES)[case]
     path = hostile.stage(case, folder / case)
-    result = grade_submission(path, get_sandbox("process"), HOSTILE, seed=hostile.SEED)
+    result, problems = _grade_alone(path, HOSTILE, hostile.SEED)
     document = json.dumps(result.model_dump(mode="json"))
     messages = {c.id: c.message for c in result.checks if c.status.value == "failed"}
     failed = sorted(messages)
     unearned = hostile.unearned_properties(HOSTILE, expect)
     wanted = sorted({c.id for c in result.checks if expect.failing(c.id)} | unearned)
     score = hostile.expected_score(HOSTILE, expect)
-    problems = []
     if not result.gradable:
         problems.append(f"not gradable: {result.failure.message[:300] if result.failure else ''}")
     if "LEAKED" in document:
@@ -74,6 +96,8 @@ def hostile_verdict(case: str, folder: Path) -> dict:
         problems += [f"message differs: {text}" for text in hostile.message_problems(messages, expect, unearned)]
     if abs(result.score - score) > 1e-6:
         problems.append(f"score {result.score} instead of {score}")
+    if expect.output and expect.output not in result.student_output:
+        problems.append(f"output lacks {expect.output!r}: {result.student_output[:300]!r}")
     return {"case": case, "score": result.score, "ok": not problems, "problems": problems,
             **_isolation(result)}
 
@@ -82,10 +106,11 @@ def example_verdict(example: str) -> dict:
     """The example's checks (id, status, score) and total against its golden file. Not its
     bytes: a message quoting a relative error in the last bits (1.08e-16) may differ."""
     path = TESTS.parent / "submissions" / "examples" / f"{example}.py"
-    result = grade_submission(path, get_sandbox("process"), QUICK, seed=golden.SEED)
+    result, problems = _grade_alone(path, QUICK, golden.SEED)
     expected = json.loads((golden.GOLDEN_DIR / f"{example}.json").read_text())
     verdict = lambda document: (document["score"], [(c["id"], c["status"], c["score"]) for c in document["checks"]])  # noqa: E731
-    problems = [] if verdict(result.model_dump(mode="json")) == verdict(expected) else ["checks or score differ from its golden file"]
+    if verdict(result.model_dump(mode="json")) != verdict(expected):
+        problems.append("checks or score differ from its golden file")
     return {"case": f"example:{example}", "score": result.score, "ok": not problems, "problems": problems,
             **_isolation(result)}
 
