@@ -136,3 +136,26 @@ def test_the_workers_run_time_evidence_is_bounded_and_typed():
     cleaned = clean_observed(forged, "forward")
     assert len(cleaned) <= 20 and all(type(item["line"]) is int for item in cleaned)
     assert len(cleaned[0]["name"]) < 300 and clean_observed({"not": "a list"}, "forward") == []
+
+
+def _deeply_nested_source(definitions: int = 99, calls: int = 199, negations: int = 150) -> str:
+    """Valid Python (it compiles and imports) of about 22 KB: definitions nested as deep as
+    the tokenizer allows, a call nested as deep, and a chain of `not`s inside it. A walk
+    that recurses per node goes past Python's recursion limit on it."""
+    lines = [f"{'    ' * depth}def helper{depth}(x):" for depth in range(definitions)]
+    lines.append(f"{'    ' * definitions}return {'g(' * calls}{'not ' * negations}x{')' * calls}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_deeply_nested_valid_file_is_analysed_not_a_recursion_error(tmp_path):
+    deep = _deeply_nested_source()
+    compile(deep, "deep.py", "exec")  # the student's file is valid: it would import
+    assert 20_000 < len(deep.encode()) < 24_000
+    (tmp_path / "deep.py").write_text(deep)
+    uses = _uses(tmp_path, TEMPLATE.format(imports="import scipy.signal", call="scipy.signal.correlate(x, w)"))
+    # the other file's use is still found, attributed and placed; the deep file has none
+    assert uses == [("module", "scipy.signal", 1), ("forward", "scipy.signal.correlate", 4)]
+    deep_with_use = deep.replace("return g(", "return scipy.signal.correlate(", 1)
+    (tmp_path / "deep.py").write_text("import scipy.signal\n" + deep_with_use)
+    found = [(u.function, u.file, u.call, u.line) for u in forbidden.static_uses(tmp_path, SCIPY)]
+    assert ("module", "deep.py", "scipy.signal.correlate", 101) in found
