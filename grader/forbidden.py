@@ -6,7 +6,9 @@
   module-level ``c = s.correlate``, relative imports inside a package, and
   ``importlib.import_module("scipy.signal")`` with a constant name);
 - at run time, by a profile hook in the student's worker during the correctness checks
-  (``grader.harness.call_watch``): observed evidence, which code in that process can evade.
+  (``grader.harness.call_watch``), which knows the forbidden functions by identity, whatever
+  module their code lives in: observed evidence, which code in that process can evade. A
+  check call that returned with the hook removed or replaced is marked (``hook_tampering``).
 
 Each use is attributed to the graded function that reaches it (its own body, or a helper
 it calls by name); the policy decides whether evidence only flags (staff view) or zeroes
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from grader.harness import assignments
 from grader.quiet_compiler import quiet_compiler
-from grader.result import Check, CheckStatus, ForbiddenUse, Integrity
+from grader.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 2_000_000
@@ -202,7 +204,14 @@ def runtime_uses(observed: list[dict]) -> list[ForbiddenUse]:
     """The harness's (already bounded and cleaned) run-time evidence as uses."""
     return [ForbiddenUse(function=item["function"], how="run time", call=f"{item['module']}.{item['name']}",
                          file=item["file"], line=item["line"], count=item["count"])
-            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward")]
+            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward") and "hook" not in item]
+
+
+def hook_tampering(observed: list[dict]) -> list[HookTampering]:
+    """Check calls after which the watch's hook was removed or replaced, per function and kind."""
+    return [HookTampering(function=item["function"], what=item["hook"], calls=item["count"])
+            for item in observed[:MAX_USES]
+            if item.get("function") in ("forward", "backward") and item.get("hook") in ("removed", "replaced")]
 
 
 def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
@@ -212,7 +221,10 @@ def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
         return None
     uses = static_uses(root, patterns, student_functions) + runtime_uses(observed)
     zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
-    return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed)
+    # A removed or replaced hook is marked, not scored: what it hid is unknown, and the
+    # student's process can hide the removal as well.
+    return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed,
+                     hook_tampering=hook_tampering(observed))
 
 
 def zero(checks: list[Check], functions: list[str], student_functions: dict[str, str] | None = None) -> list[Check]:
