@@ -307,6 +307,8 @@ CASES = [
                                                forbidden=STRIDE_TRICKS, checks=("forward_zeroed_for_as_strided",))),
     ("forbidden_private_impl_module", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED,
                                              forbidden=STRIDE_TRICKS, checks=("forward_zeroed_for_sliding_window",))),
+    ("deeply_nested_source", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED, forbidden=STRIDE_TRICKS,
+                                    checks=("forward_zeroed_statically",))),
     ("watch_hook_removed", Expect(forbidden=STRIDE_TRICKS, checks=("hook_removed_marked",))),
     ("watch_hook_replaced", Expect(forbidden=STRIDE_TRICKS, checks=("hook_replaced_marked",))),
     ("lying_exception_at_import", Expect(fails="all", message=f"CopyNotice: {LIE}", checks=("board_shows_only_the_type",))),
@@ -773,6 +775,13 @@ def _forward_zeroed_for_sliding_window(result, env, config):
     _forward_zeroed_for(result, "numpy.lib.stride_tricks.sliding_window_view", "sliding_window_view(x_pad")
 
 
+def _forward_zeroed_statically(result, env, config):
+    """The static check finished on the deep file and attributed the call to the forward."""
+    statics = {(u.function, u.call, u.line) for u in result.integrity.uses if u.how == "static"}
+    assert ("forward", "numpy.lib.stride_tricks.as_strided", _line_of(result, "as_strided(x_pad")) in statics, statics
+    assert result.integrity.zeroed == ["forward"]
+
+
 def _hook_marked(result, config, what: str) -> None:
     from grader.result import HookTampering
 
@@ -809,6 +818,7 @@ EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "se
                 "conv_param_change_shown": _conv_param_change_shown, "conv_param_change_hidden": _conv_param_change_hidden, "notebook_canary_survives": _notebook_canary_survives,
                 "forward_zeroed_for_as_strided": _forward_zeroed_for_as_strided,
                 "forward_zeroed_for_sliding_window": _forward_zeroed_for_sliding_window,
+                "forward_zeroed_statically": _forward_zeroed_statically,
                 "hook_removed_marked": _hook_removed_marked, "hook_replaced_marked": _hook_replaced_marked,
                 "board_shows_only_the_type": _board_shows_only_the_type}
 
@@ -854,6 +864,7 @@ SAME_CODE_ON_EVERY_BACKEND = {
     "forge_reply_changed_args", "forge_reply_deep_json", "exit_after_reply", "hang_on_forget", "forge_ready_message",
     "forge_ready_in_call",
     "lying_exception_at_import",  # the harness words the import failure; the board is built on the host
+    "deeply_nested_source",  # the static check runs on the host
 } | {case for case, expect in CASES if not expect.loaded}
 
 
