@@ -143,7 +143,12 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
 
 
 def unranked_reason(result: GradeResult, status: str) -> str:
-    """The first thing that keeps a student off the ranking, in words a student can act on."""
+    """The first thing that keeps a student off the ranking, in words a student can act on.
+
+    A public board carries the grader's words only. Wherever a message quotes the student's
+    own text (an exception's message, sys.exit's argument, a reply the worker forged), the
+    reason keeps the exception's type and drops the rest, whatever the type is called: one
+    student's message once made a board say two others were flagged as copies."""
     if status == "not_gradable" or not result.gradable:
         return "not gradable: the grader failed, not the submission (not a grade)"
     if result.failure is not None:
@@ -159,16 +164,31 @@ def unranked_reason(result: GradeResult, status: str) -> str:
     return "correct, but a speed figure is incomplete"
 
 
+# An exception's type as the worker writes it (module.QualifiedName): only these characters
+# are kept, so a type whose name holds a sentence ("Flagged: ...") is cut at its first space
+# or colon. The harness caps the type at 200 characters; a board shows this many.
+TYPE_NAME = re.compile(r"[A-Za-z_][\w.]{0,59}")
+
+
 def _failure_reason(message: str) -> str:
     """A load or import failure's first line, cut after the exception's type: what follows
     is the student's own text (an exception message), which a public board must not carry."""
     first = _first_line(message)
+    importing = re.match(r"importing (.+?) failed: ", first)
+    if importing:  # the harness's words, then the worker's "type: message"
+        rest = first[importing.end():]
+        if rest.startswith("the process "):  # it died: the harness says how
+            return first
+        kind = TYPE_NAME.match(rest)
+        return f"{importing[0]}{kind[0]}" if kind else importing[0].removesuffix(": ")
     raised = re.search(r"\b[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt):", first)
     return first[:raised.end() - 1] if raised else first
 
 
 def _check_reason(check: Check) -> str:
-    """A failed check, by kind: the harness's messages name what went wrong first."""
+    """A failed check, by kind: the harness's messages name what went wrong first. Those that
+    go on with the student's words (what was raised, the argument of sys.exit, a worker's
+    malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
     function = check.function if check.function in FUNCTIONS else "a call"
@@ -177,9 +197,21 @@ def _check_reason(check: Check) -> str:
     unfinished = re.match(r"(\w+) is None\b", first)
     if unfinished:
         return f"{function} unfinished: {unfinished[1]} is None ({check.name})"
-    raised = re.search(r"raised (\w+)", first)
+    raised = re.match(r"\w+ raised ", first)
     if raised:
-        return f"{function} raised {raised[1]} ({check.name})"
+        kind = TYPE_NAME.match(first[raised.end():])
+        return f"{function} raised {kind[0] if kind else 'an exception'} ({check.name})"
+    if re.match(r"\w+ called sys\.exit\(", first):
+        return f"{function} called sys.exit ({check.name})"
+    memory = re.match(r"memory limit of [\d.]+ GiB exceeded", first)
+    if memory:
+        return f"{function}: {memory[0]} ({check.name})"
+    returned = re.match(r"\w+ returned ([A-Za-z_][\w.]{0,59})( of length \d{1,6})?\b", first)
+    if returned:  # the worker's description of the value (a type the student may have named)
+        return f"{function} returned {returned[1]}{returned[2] or ''}: not what it should ({check.name})"
+    malformed = re.search(r"sent a malformed reply", first)
+    if malformed:
+        return f"{function}: the worker {malformed[0]} ({check.name})"
     return f"failed {check.name}: {first}"
 
 

@@ -6,7 +6,9 @@
   module-level ``c = s.correlate``, relative imports inside a package, and
   ``importlib.import_module("scipy.signal")`` with a constant name);
 - at run time, by a profile hook in the student's worker during the correctness checks
-  (``grader.harness.call_watch``): observed evidence, which code in that process can evade.
+  (``grader.harness.call_watch``), which knows the forbidden functions by identity, whatever
+  module their code lives in: observed evidence, which code in that process can evade. A
+  check call that returned with the hook removed or replaced is marked (``hook_tampering``).
 
 Each use is attributed to the graded function that reaches it (its own body, or a helper
 it calls by name); the policy decides whether evidence only flags (staff view) or zeroes
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from grader.harness import assignments
 from grader.quiet_compiler import quiet_compiler
-from grader.result import Check, CheckStatus, ForbiddenUse, Integrity
+from grader.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 2_000_000
@@ -73,8 +75,16 @@ def _aliases(tree: ast.Module, package: list[str]) -> dict[str, str]:
     return names
 
 
-class _Uses(ast.NodeVisitor):
-    """Forbidden names used in one file, each with its line and enclosing function."""
+_LEAVE_FUNCTION = object()  # on the walk's stack: the function whose children were just walked ends here
+
+
+class _Uses:
+    """Forbidden names used in one file, each with its line and enclosing function.
+
+    The walk keeps its own stack instead of recursing (as ``ast.NodeVisitor`` does): a valid
+    file of a few KB nests deeper than Python's recursion limit, and what the student's text
+    can do to this analysis must never become the grader's failure. It visits the nodes in
+    the order ``NodeVisitor.generic_visit`` would (fields in order, each list in order)."""
 
     def __init__(self, names: dict[str, str], patterns: list[str], package: list[str]):
         self.names, self.patterns, self.package = names, patterns, package
@@ -85,26 +95,48 @@ class _Uses(ast.NodeVisitor):
     def _enclosing(self) -> str:
         return self.stack[0] if self.stack else ""
 
-    def visit_FunctionDef(self, node):
-        self.stack.append(node.name)
-        self.calls.setdefault(self.stack[0], set())
-        self.generic_visit(node)
-        self.stack.pop()
+    def visit(self, tree: ast.AST) -> None:
+        todo: list = [tree]
+        while todo:
+            node = todo.pop()
+            if node is _LEAVE_FUNCTION:
+                self.stack.pop()
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.stack.append(node.name)
+                self.calls.setdefault(self.stack[0], set())
+                todo.append(_LEAVE_FUNCTION)
+            elif isinstance(node, ast.Import):
+                self._import(node)
+                continue
+            elif isinstance(node, ast.ImportFrom):
+                self._import_from(node)
+                continue
+            elif isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.Attribute):
+                chain = _chain(node)
+                if chain is not None:
+                    self._name(chain, node.lineno)  # the longest chain only: its parts are not visited again
+                    continue
+            elif isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    self._name([node.id], node.lineno)
+                continue
+            todo.extend(reversed(list(ast.iter_child_nodes(node))))
 
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Import(self, node):
+    def _import(self, node: ast.Import) -> None:
         for alias in node.names:
             if matches(alias.name, self.patterns):
                 self.found.append((self._enclosing(), node.lineno, alias.name))
 
-    def visit_ImportFrom(self, node):
+    def _import_from(self, node: ast.ImportFrom) -> None:
         aliases = _aliases(ast.Module(body=[node], type_ignores=[]), self.package)
         for full in aliases.values():
             if matches(full, self.patterns):
                 self.found.append((self._enclosing(), node.lineno, full))
 
-    def visit_Call(self, node):
+    def _call(self, node: ast.Call) -> None:
         chain = _chain(node.func)
         if chain and self.stack:
             self.calls[self.stack[0]].add(chain[-1])
@@ -114,18 +146,6 @@ class _Uses(ast.NodeVisitor):
             first = node.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and matches(first.value, self.patterns):
                 self.found.append((self._enclosing(), node.lineno, first.value))
-        self.generic_visit(node)
-
-    def visit_Attribute(self, node):
-        chain = _chain(node)
-        if chain is None:
-            self.generic_visit(node)
-            return
-        self._name(chain, node.lineno)  # the longest chain only: its parts are not visited again
-
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load):
-            self._name([node.id], node.lineno)
 
     def _name(self, chain: list[str], line: int) -> None:
         if chain[0] in self.names:
@@ -159,7 +179,7 @@ def static_uses(root: Path, patterns: list[str], student_functions: dict[str, st
             text = path.read_text(encoding="utf-8", errors="replace")
             with quiet_compiler():
                 tree = ast.parse(text)
-        except (OSError, SyntaxError, ValueError, RecursionError):
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         relative = path.relative_to(root)
         package = _package_of(relative)
@@ -184,7 +204,14 @@ def runtime_uses(observed: list[dict]) -> list[ForbiddenUse]:
     """The harness's (already bounded and cleaned) run-time evidence as uses."""
     return [ForbiddenUse(function=item["function"], how="run time", call=f"{item['module']}.{item['name']}",
                          file=item["file"], line=item["line"], count=item["count"])
-            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward")]
+            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward") and "hook" not in item]
+
+
+def hook_tampering(observed: list[dict]) -> list[HookTampering]:
+    """Check calls after which the watch's hook was removed or replaced, per function and kind."""
+    return [HookTampering(function=item["function"], what=item["hook"], calls=item["count"])
+            for item in observed[:MAX_USES]
+            if item.get("function") in ("forward", "backward") and item.get("hook") in ("removed", "replaced")]
 
 
 def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
@@ -194,7 +221,10 @@ def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
         return None
     uses = static_uses(root, patterns, student_functions) + runtime_uses(observed)
     zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
-    return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed)
+    # A removed or replaced hook is marked, not scored: what it hid is unknown, and the
+    # student's process can hide the removal as well.
+    return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed,
+                     hook_tampering=hook_tampering(observed))
 
 
 def zero(checks: list[Check], functions: list[str], student_functions: dict[str, str] | None = None) -> list[Check]:

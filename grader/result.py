@@ -146,6 +146,16 @@ class ForbiddenUse(Strict):
     count: int | None = Field(None, description="Calls seen (run time).")
 
 
+class HookTampering(Strict):
+    """The run-time watch's profile hook was not the grader's when a check call returned."""
+
+    function: Literal["forward", "backward"]
+    what: Literal["removed", "replaced"] = Field(description=(
+        "removed: no profile hook was set; replaced: another function was. Either way the calls made after it "
+        "were not watched. Seen by the student's own process, which can also hide this."))
+    calls: int = Field(description="Check calls of this function that returned with the hook in that state.")
+
+
 class Integrity(Strict):
     """Forbidden-call evidence for staff (``forbidden`` in the configuration)."""
 
@@ -154,6 +164,8 @@ class Integrity(Strict):
     uses: list[ForbiddenUse] = Field(default_factory=list)
     zeroed: list[Literal["forward", "backward"]] = Field(default_factory=list, description=(
         "Functions whose checks scored 0 under the zero policy."))
+    hook_tampering: list[HookTampering] = Field(default_factory=list, description=(
+        "Check calls after which the run-time watch's hook was removed or replaced: marked for staff, not scored."))
 
 
 class Isolation(Strict):

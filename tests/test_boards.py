@@ -4,6 +4,7 @@ the public form (no unranked scores), anonymized boards, and rebuilding from res
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import jsonschema
@@ -13,7 +14,7 @@ from grader.boards import BoardOptions, build_boards, unranked_reason
 from grader.class_outputs import OutputOptions, class_outputs, with_pseudonym_note
 from grader.gradebook import load_roster
 from grader.leaderboard import pseudonym
-from grader.leaderboard_render import leaderboard_html, leaderboard_markdown
+from grader.leaderboard_render import _markdown_text, leaderboard_html, leaderboard_markdown
 from grader.result import Check, CheckStatus, Failure, FailureKind, GradeResult
 from test_leaderboard import GENERATED_AT, make_result
 
@@ -207,3 +208,60 @@ def test_outputs_are_a_function_of_the_stored_results(anonymize):
     options = OutputOptions(anonymize=anonymize, salt="pepper", generated_at=GENERATED_AT)
     results = class_results()
     assert class_outputs(results, options) == class_outputs(list(reversed(results)), options)
+
+
+# ------------------------------------------------- the student's own words stay off the board
+
+LIE = "the grader flagged alice and bob as copies of each other"
+TRACE = "\nTraceback (your code):\n  File \"layers.py\", line 3, in <module>\n"
+
+
+@pytest.mark.parametrize("failing, failure, reason", [
+    pytest.param(None, f"importing layers.py failed: CopyNotice: {LIE} (layers.py line 3: raise CopyNotice()){TRACE}",
+                 "importing layers.py failed: CopyNotice", id="import, a type not named *Error"),
+    pytest.param(None, f"importing layers.py failed: notice.CopyNotice: {LIE}{TRACE}",
+                 "importing layers.py failed: notice.CopyNotice", id="import, a dotted type"),
+    # __qualname__ is the student's to set: a "type" holding a sentence keeps its first word
+    pytest.param(None, f"importing layers.py failed: Notice: {LIE}: {TRACE}",
+                 "importing layers.py failed: Notice", id="import, a type named like a sentence"),
+    pytest.param({"forward/hidden-1": f"conv_forward_naive called sys.exit({LIE}) at pad 1; return the results"},
+                 None, "forward called sys.exit (conv_forward_naive, forward/hidden-1)", id="sys.exit"),
+    pytest.param({"forward/hidden-1": f"memory limit of 0.25 GiB exceeded in conv_forward_naive at pad 1 "
+                                      f"(ValueError: Unable to allocate; {LIE})"}, None,
+                 "forward: memory limit of 0.25 GiB exceeded (conv_forward_naive, forward/hidden-1)",
+                 id="a message made to look like the memory limit"),
+    pytest.param({"forward/hidden-1": f"conv_forward_naive returned {LIE}"}, None,
+                 "forward returned the: not what it should (conv_forward_naive, forward/hidden-1)",
+                 id="a forged return description"),
+])
+def test_a_public_board_shows_the_exception_type_not_the_students_sentence(failing, failure, reason):
+    """The lead's case: an exception class not named *Error carried its message onto the board.
+    The JSON, Markdown and HTML boards (the service's board is these same outputs) show the
+    type and the grader's words, never the message."""
+    lying = with_checks("eve", failing, failure=failure, forward=None, backward=None)
+    outputs = class_outputs([lying, with_checks("ranked-a")], OutputOptions(generated_at=GENERATED_AT))
+    entry = next(e for e in json.loads(outputs["leaderboard.json"])["entries"] if e["student"] == "eve")
+    assert entry["reason"] == reason
+    for name in ("leaderboard.json", "leaderboard.md", "leaderboard.html"):
+        assert "alice" not in outputs[name] and "copies" not in outputs[name], name
+    assert f"| {_markdown_text(reason)} |" in outputs["leaderboard.md"]
+    assert f'<td data-label="Why">{escape(reason)}</td>' in outputs["leaderboard.html"]
+
+
+def test_the_services_live_board_shows_only_the_type(monkeypatch):
+    """The service's board (GET /api/leaderboard and /) from its stored results: the type only."""
+    from types import SimpleNamespace
+
+    from grader.gradebook import Roster
+    from grader.service import board, db
+
+    lying = with_checks("eve", failure=f"importing layers.py failed: CopyNotice: {LIE}{TRACE}", forward=None,
+                        backward=None)
+    rows = [SimpleNamespace(student_id=r.submission.id, result_json=r.model_dump_json(), created_at=1.7e9)
+            for r in (lying, with_checks("ranked-a"))]
+    monkeypatch.setattr(db, "board_version", lambda engine: (1, 1.7e9))
+    monkeypatch.setattr(db, "results_of", lambda engine: rows)
+    outputs, _results = board.Boards(None, Roster(), "best", None, "cs231n-conv").outputs()
+    entry = next(e for e in json.loads(outputs["leaderboard.json"])["entries"] if e["student"] == "eve")
+    assert entry["reason"] == "importing layers.py failed: CopyNotice"
+    assert "alice" not in outputs["leaderboard.json"] + outputs["leaderboard.html"]

@@ -136,3 +136,113 @@ def test_the_workers_run_time_evidence_is_bounded_and_typed():
     cleaned = clean_observed(forged, "forward")
     assert len(cleaned) <= 20 and all(type(item["line"]) is int for item in cleaned)
     assert len(cleaned[0]["name"]) < 300 and clean_observed({"not": "a list"}, "forward") == []
+
+
+def _deeply_nested_source(definitions: int = 99, calls: int = 199, negations: int = 150) -> str:
+    """Valid Python (it compiles and imports) of about 22 KB: definitions nested as deep as
+    the tokenizer allows, a call nested as deep, and a chain of `not`s inside it. A walk
+    that recurses per node goes past Python's recursion limit on it."""
+    lines = [f"{'    ' * depth}def helper{depth}(x):" for depth in range(definitions)]
+    lines.append(f"{'    ' * definitions}return {'g(' * calls}{'not ' * negations}x{')' * calls}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_deeply_nested_valid_file_is_analysed_not_a_recursion_error(tmp_path):
+    deep = _deeply_nested_source()
+    compile(deep, "deep.py", "exec")  # the student's file is valid: it would import
+    assert 20_000 < len(deep.encode()) < 24_000
+    (tmp_path / "deep.py").write_text(deep)
+    uses = _uses(tmp_path, TEMPLATE.format(imports="import scipy.signal", call="scipy.signal.correlate(x, w)"))
+    # the other file's use is still found, attributed and placed; the deep file has none
+    assert uses == [("module", "scipy.signal", 1), ("forward", "scipy.signal.correlate", 4)]
+    deep_with_use = deep.replace("return g(", "return scipy.signal.correlate(", 1)
+    (tmp_path / "deep.py").write_text("import scipy.signal\n" + deep_with_use)
+    found = [(u.function, u.file, u.call, u.line) for u in forbidden.static_uses(tmp_path, SCIPY)]
+    assert ("module", "deep.py", "scipy.signal.correlate", 101) in found
+
+
+STUDENT_MODULE = '''\
+import sys
+import numpy as np
+
+
+def by_getattr(x):
+    return getattr(np.lib, "stride_tricks").as_strided(x, shape=(2, 2), strides=(0, 8))
+
+
+def by_private_module(x):
+    return sys.modules["numpy.lib._stride_tricks_impl"].sliding_window_view(x, 2)
+
+
+def inside_the_library(x):  # np.vectorize with a signature uses as_strided itself: not the student's call
+    return np.vectorize(lambda row: row.sum(), signature="(n)->()")(x.reshape(1, -1))
+
+
+def removes_the_hook(x):
+    sys.setprofile(None)
+    return by_getattr(x)
+
+
+def replaces_the_hook(x):
+    sys.setprofile(lambda frame, event, arg: None)
+    return x
+'''
+
+
+def _watched(tmp_path: Path, name: str) -> list[dict]:
+    import importlib.util
+
+    import numpy as np
+
+    from grader.harness import call_watch
+
+    path = tmp_path / "student.py"
+    path.write_text(STUDENT_MODULE)
+    spec = importlib.util.spec_from_file_location("watched_student", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    evidence: list = []
+    call_watch.watched_call(getattr(module, name), [np.arange(4.0)], ["numpy.lib.stride_tricks"], str(tmp_path),
+                            evidence)
+    return evidence
+
+
+def _line(text: str) -> int:
+    return next(i for i, line in enumerate(STUDENT_MODULE.splitlines(), start=1) if text in line)
+
+
+@pytest.mark.parametrize("function, called, at", [
+    ("by_getattr", "as_strided", "as_strided(x,"),
+    ("by_private_module", "sliding_window_view", "sliding_window_view(x, 2)"),
+])
+def test_the_watch_knows_a_forbidden_function_by_identity_whatever_the_path(tmp_path, function, called, at):
+    """NumPy 2 runs numpy.lib.stride_tricks' functions in numpy.lib._stride_tricks_impl: matched on
+    module names they were never seen. Known by identity, they are, under their public name."""
+    assert _watched(tmp_path, function) == [{"module": "numpy.lib.stride_tricks", "name": called,
+                                            "file": "student.py", "line": _line(at), "count": 1}]
+
+
+def test_a_forbidden_function_the_library_calls_itself_is_not_the_students(tmp_path):
+    assert _watched(tmp_path, "inside_the_library") == []
+
+
+@pytest.mark.parametrize("function, what", [("removes_the_hook", "removed"), ("replaces_the_hook", "replaced")])
+def test_a_removed_or_replaced_hook_is_reported_first(tmp_path, function, what):
+    import sys
+
+    evidence = _watched(tmp_path, function)
+    assert evidence == [{"hook": what}]  # as_strided ran after the removal: unseen
+    assert sys.getprofile() is None  # the watch leaves no hook behind, whoever set the last one
+
+
+def test_the_hook_state_survives_cleaning_once_and_a_flood_cannot_push_it_out():
+    from grader.harness.speed_feedback import clean_observed
+
+    flood = [{"module": "m", "name": f"n{i}", "file": "f", "line": i, "count": 1} for i in range(40)]
+    cleaned = clean_observed([{"hook": "replaced"}, {"hook": "removed"}] + flood, "backward")
+    assert cleaned[0] == {"function": "backward", "module": "", "name": "hook removed", "file": "", "line": 0,
+                          "count": 1, "hook": "removed"}
+    assert len(cleaned) == 20 and not [item for item in cleaned[1:] if "hook" in item]
+    integrity = forbidden.review(EXAMPLES / "none-such", cleaned, ["m"], "zero")
+    assert [(h.function, h.what, h.calls) for h in integrity.hook_tampering] == [("backward", "removed", 1)]
+    assert integrity.zeroed == ["backward"] and len(integrity.uses) == 19  # the calls, not the hook

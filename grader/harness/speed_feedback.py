@@ -170,14 +170,20 @@ def clean_profile(raw: object, function: str, budget_s: float) -> dict | None:
 
 
 def clean_observed(raw: object, function: str) -> list[dict]:
-    """Forbidden calls the student worker's hook reported for one call, bounded and cleaned."""
+    """Forbidden calls the student worker's hook reported for one call, bounded and cleaned;
+    and, when the hook was gone or not the grader's after the call, one item saying which
+    ("hook": "removed" or "replaced", its name "hook removed" keeping it apart from calls)."""
     if not isinstance(raw, list):
         return []
-    found = []
-    for item in raw[:20]:
+    found, hook = [], []
+    for item in raw[:21]:  # 20 calls and the hook's state
+        if isinstance(item, dict) and item.get("hook") in ("removed", "replaced"):
+            hook = [{"function": function, "module": "", "name": f"hook {item['hook']}", "file": "", "line": 0,
+                     "count": 1, "hook": item["hook"]}]
+            continue
         if not isinstance(item, dict) or type(item.get("line")) is not int or type(item.get("count")) is not int:
             continue
         found.append({"function": function, "module": clip(str(item.get("module", "")), 200),
                       "name": clip(str(item.get("name", "")), 200), "file": clip(str(item.get("file", "")), 300),
                       "line": max(0, min(item["line"], 10**7)), "count": max(0, min(item["count"], 10**9))})
-    return found
+    return hook + found[:20]

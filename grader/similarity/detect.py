@@ -122,14 +122,14 @@ def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHO
     tokens = _tokenize_all(codes)
     ignored = _template_hashes(template) | _common_hashes(codes, tokens, common_fraction)
     prints = [_fingerprint(token_list, ignored) for token_list in tokens]
-    masks = [_coverage_masks(fingerprint) for fingerprint in prints]
+    occurrences = [_occurrences(fingerprint) for fingerprint in prints]
     pairs = []
     for i in range(len(codes)):
         for j in range(i + 1, len(codes)):
             if codes[i].known and codes[j].known:
                 continue
             shared = prints[i].hashes & prints[j].hashes
-            if not shared or max(_overlap(masks[i], shared), _overlap(masks[j], shared)) < threshold:
+            if not shared or max(_overlap(occurrences[i], shared), _overlap(occurrences[j], shared)) < threshold:
                 continue
             # Above the threshold: copydetect itself, for its figures and the matching spans.
             _tokens, overlap, slices = copydetect().compare_files(prints[i], prints[j])
@@ -139,30 +139,32 @@ def similar_pairs(codes: list[GradedCode], *, threshold: float = DEFAULT_THRESHO
 
 
 @dataclass
-class _Masks:
-    rows: dict
-    """fingerprint -> row of ``bits``"""
-    bits: np.ndarray
-    """one row per fingerprint: the token positions its occurrences cover ([p, p + k) each)"""
+class _Occurrences:
+    """Where each fingerprint occurs in one submission's filtered code."""
+
+    starts: dict
+    """fingerprint -> the token positions its occurrences start at (each covers [p, p + k))"""
+    length: int
+    k: int
     coverage: float
 
 
-def _coverage_masks(fingerprint: _Fingerprint) -> _Masks:
-    length = len(fingerprint.filtered_code) + fingerprint.k
-    bits = np.zeros((max(1, len(fingerprint.hash_idx)), length), dtype=bool)
-    rows = {}
-    for row, (digest, positions) in enumerate(fingerprint.hash_idx.items()):
-        rows[digest] = row
-        for position in positions:
-            bits[row, position:position + fingerprint.k] = True
-    return _Masks(rows, bits, fingerprint.token_coverage)
+def _occurrences(fingerprint: _Fingerprint) -> _Occurrences:
+    # Positions only: memory linear in the code's size. (A matrix of fingerprints by
+    # positions grew as the square of it: 120 GiB for one 1.1 MB submission.)
+    starts = {digest: np.asarray(positions, dtype=np.int64) for digest, positions in fingerprint.hash_idx.items()}
+    return _Occurrences(starts, len(fingerprint.filtered_code) + fingerprint.k, fingerprint.k,
+                        fingerprint.token_coverage)
 
 
-def _overlap(masks: _Masks, shared: set) -> float:
+def _overlap(occurrences: _Occurrences, shared: set) -> float:
     """copydetect's overlap figure for one side, without its slices: the token positions covered
     by the shared fingerprints' occurrences over those covered by all (what compare_files divides),
     at a fraction of its cost, so that only pairs above the threshold pay for compare_files."""
-    if not masks.coverage:
+    if not occurrences.coverage or not shared:
         return 0.0
-    covered = masks.bits[[masks.rows[digest] for digest in shared]].any(axis=0)
-    return float(np.count_nonzero(covered)) / masks.coverage
+    starts = np.concatenate([occurrences.starts[digest] for digest in shared])
+    covered = np.zeros(occurrences.length, dtype=bool)
+    for offset in range(occurrences.k):
+        covered[starts + offset] = True
+    return float(np.count_nonzero(covered)) / occurrences.coverage

@@ -22,6 +22,11 @@ from grader.harness import assignments
 from grader.load import load_submission
 from grader.syntax_errors import parse_quietly
 
+# The graded functions' code compared per submission. A loop solution is a few KB and an
+# unrolled or pasted one tens of KB; past this, lexing and the side-by-side report (the code
+# twice per pair) cost more than a look at the file would: it is skipped, with the reason.
+MAX_COMPARED_CHARS = 200_000
+
 
 def graded_functions(pack: ModuleType | None = None) -> tuple[str, ...]:
     """The graded functions, from the assignment pack's one declaration of them (nothing
@@ -45,7 +50,7 @@ class GradedCode:
 class Collected:
     codes: list[GradedCode]
     skipped: list[tuple[str, str]]
-    """(who, why) for submissions with nothing to compare (unloadable, no graded function)."""
+    """(who, why) for submissions not compared (unloadable, no graded function, too large)."""
 
 
 def graded_functions_source(text: str, names: tuple[str, ...] | None = None) -> str:
@@ -89,7 +94,7 @@ def collect(folder: Path, pack: ModuleType | None = None, *, known: bool = False
                 loaded = load_submission(student.path, staging, required=names)
                 text = (loaded.root / loaded.entry).read_text(encoding="utf-8", errors="replace")
                 code = graded_functions_source(text, names)
-            except (SubmissionError, UsageError, SyntaxError, ValueError, RecursionError) as exc:
+            except (SubmissionError, UsageError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
                 skipped.append((owner, f"not loadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
                 continue
             finally:
@@ -97,6 +102,10 @@ def collect(folder: Path, pack: ModuleType | None = None, *, known: bool = False
                 staging.mkdir()
             if not code.strip():
                 skipped.append((owner, "defines none of the graded functions"))
+                continue
+            if len(code) > MAX_COMPARED_CHARS:
+                skipped.append((owner, f"too large to compare: the graded functions are {len(code):,} characters "
+                                       f"(at most {MAX_COMPARED_CHARS:,} are compared); read {loaded.entry} yourself"))
                 continue
             codes.append(GradedCode(owner, student.path.name, loaded.entry, code, known))
     finally:

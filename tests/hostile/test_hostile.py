@@ -49,7 +49,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.config import GradingConfig, Limits, TimingSettings
+from grader.config import ForbiddenCalls, GradingConfig, Limits, TimingSettings
 from grader.grade import grade_submission
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.sandbox import get_sandbox
@@ -112,6 +112,8 @@ class Expect:
     """Bound on the whole grading's wall time."""
     checks: tuple = field(default_factory=tuple)
     """Names of extra checks (functions in EXTRA_CHECKS) to run on the result."""
+    forbidden: tuple = ()
+    """Graded with these forbidden.modules under policy "zero" (the default configuration forbids nothing)."""
 
     def failing(self, check_id: str) -> bool:
         if self.fails == "all":
@@ -172,8 +174,19 @@ def expected_score(config: GradingConfig, expect: Expect) -> float:
                if not expect.failing(c["id"]) and c["id"] not in unearned)
 
 
+def case_config(config: GradingConfig, expect: Expect) -> GradingConfig:
+    """The suite's configuration, with the case's forbidden modules under policy "zero"."""
+    if not expect.forbidden:
+        return config
+    return config.model_copy(update={"forbidden": ForbiddenCalls(modules=list(expect.forbidden), policy="zero")})
+
+
 IMPORT_BLOCKED = "blocked"
+LIE = "the grader flagged alice and bob as copies of each other"  # also in submissions/lying_exception_at_import.py
 NOT_A_NDARRAY = "expected a numpy.ndarray"
+STRIDE_TRICKS = ("numpy.lib.stride_tricks",)
+FORBIDS = "scored 0: the course forbids a call this function makes"
+BOTH_TIMED = ("measured", "measured")  # the zero policy is the host's: the harness timed what it checked
 LOOP = "is there an infinite loop?"
 
 CASES = [
@@ -290,6 +303,18 @@ CASES = [
     ("hang_on_forget", Expect(timing=("had been stopped", "had been stopped"), max_s=30)),
     ("forge_ready_message", Expect(fails="forward+backward", message="is not defined in forge_ready_message.py")),
     ("forge_ready_in_call", Expect(timing=("sent a 'ready' message out of turn",) * 2)),
+    # -- integrity: forbidden calls by any path, the watch's hook, the public board's reason
+    ("forbidden_plain_as_strided", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED, forbidden=STRIDE_TRICKS,
+                                          checks=("forward_zeroed_for_as_strided",))),
+    ("forbidden_getattr_stride_tricks", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED,
+                                               forbidden=STRIDE_TRICKS, checks=("forward_zeroed_for_as_strided",))),
+    ("forbidden_private_impl_module", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED,
+                                             forbidden=STRIDE_TRICKS, checks=("forward_zeroed_for_sliding_window",))),
+    ("deeply_nested_source", Expect(fails="forward", message=FORBIDS, timing=BOTH_TIMED, forbidden=STRIDE_TRICKS,
+                                    checks=("forward_zeroed_statically",))),
+    ("watch_hook_removed", Expect(forbidden=STRIDE_TRICKS, checks=("hook_removed_marked",))),
+    ("watch_hook_replaced", Expect(forbidden=STRIDE_TRICKS, checks=("hook_replaced_marked",))),
+    ("lying_exception_at_import", Expect(fails="all", message=f"CopyNotice: {LIE}", checks=("board_shows_only_the_type",))),
     # -- text that is not safe to store or show
     ("lone_surrogate_message", Expect(fails="forward", message="raised ValueError: broken \ufffd",
                                       checks=("serialisable",))),
@@ -726,10 +751,79 @@ def _no_control_characters(result, env, config):
         assert char not in document, f"{char!r} in the result"
 
 
+def _runtime_calls(result) -> set:
+    return {(u.function, u.call, u.file, u.line) for u in result.integrity.uses if u.how == "run time"}
+
+
+def _line_of(result, text: str) -> int:
+    lines = (SUBMISSIONS / result.submission.entry).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if text in line)
+
+
+def _forward_zeroed_for(result, call: str, at: str) -> None:
+    """policy "zero" gave the forward 0 on the run-time watch's evidence: the call by its public
+    name, at the student's line that made it, and nothing else at run time."""
+    integrity = result.integrity
+    assert integrity is not None and integrity.zeroed == ["forward"], integrity
+    assert _runtime_calls(result) == {("forward", call, result.submission.entry, _line_of(result, at))}, integrity.uses
+    assert integrity.hook_tampering == []
+
+
+def _forward_zeroed_for_as_strided(result, env, config):
+    _forward_zeroed_for(result, "numpy.lib.stride_tricks.as_strided", "as_strided(x_pad")
+
+
+def _forward_zeroed_for_sliding_window(result, env, config):
+    # sliding_window_view's own call of as_strided is inside the library: not the student's
+    _forward_zeroed_for(result, "numpy.lib.stride_tricks.sliding_window_view", "sliding_window_view(x_pad")
+
+
+def _forward_zeroed_statically(result, env, config):
+    """The static check finished on the deep file and attributed the call to the forward."""
+    statics = {(u.function, u.call, u.line) for u in result.integrity.uses if u.how == "static"}
+    assert ("forward", "numpy.lib.stride_tricks.as_strided", _line_of(result, "as_strided(x_pad")) in statics, statics
+    assert result.integrity.zeroed == ["forward"]
+
+
+def _hook_marked(result, config, what: str) -> None:
+    from grader.result import HookTampering
+
+    integrity = result.integrity
+    forward_calls = sum(case.calls.count("forward") for case in
+                        conv2d.notebook_cases() + conv2d.hidden_cases(SEED, config.hidden_cases))
+    assert integrity is not None and integrity.hook_tampering == [
+        HookTampering(function="forward", what=what, calls=forward_calls)], integrity
+    assert _runtime_calls(result) == set() and integrity.zeroed == []  # unseen: marked, not scored
+
+
+def _hook_removed_marked(result, env, config):
+    _hook_marked(result, config, "removed")
+
+
+def _hook_replaced_marked(result, env, config):
+    _hook_marked(result, config, "replaced")
+
+
+def _board_shows_only_the_type(result, env, config):
+    """The public board (JSON, Markdown, HTML) says which type was raised, never its message."""
+    from grader.class_outputs import OutputOptions, class_outputs
+
+    outputs = class_outputs([result], OutputOptions(hide_unranked_scores=True))
+    reason = json.loads(outputs["leaderboard.json"])["entries"][0]["reason"]
+    assert reason == "importing lying_exception_at_import.py failed: lying_exception_at_import.CopyNotice", reason
+    for name in ("leaderboard.json", "leaderboard.md", "leaderboard.html"):
+        assert "alice" not in outputs[name], name
+
+
 EXTRA_CHECKS = {"notebook_class_body_not_run": _notebook_class_body_not_run, "serialisable": _serialisable, "no_control_characters": _no_control_characters,
                 "blames_forward_only": _blames_forward_only, "output_capped": _output_capped, "listener_untouched": _listener_untouched,
                 "messages_bounded": _messages_bounded,
-                "conv_param_change_shown": _conv_param_change_shown, "conv_param_change_hidden": _conv_param_change_hidden, "notebook_canary_survives": _notebook_canary_survives}
+                "conv_param_change_shown": _conv_param_change_shown, "conv_param_change_hidden": _conv_param_change_hidden, "notebook_canary_survives": _notebook_canary_survives,
+                "forward_zeroed_for_as_strided": _forward_zeroed_for_as_strided,
+                "forward_zeroed_for_sliding_window": _forward_zeroed_for_sliding_window,
+                "forward_zeroed_statically": _forward_zeroed_statically,
+                "hook_removed_marked": _hook_removed_marked, "hook_replaced_marked": _hook_replaced_marked,
+                "board_shows_only_the_type": _board_shows_only_the_type}
 
 
 # -- the tests ---------------------------------------------------------------------------------
@@ -772,6 +866,8 @@ SAME_CODE_ON_EVERY_BACKEND = {
     "forge_reply_shape_overflow", "forge_reply_error_fields", "forge_reply_extra_labels", "forge_reply_missing_label",
     "forge_reply_changed_args", "forge_reply_deep_json", "exit_after_reply", "hang_on_forget", "forge_ready_message",
     "forge_ready_in_call",
+    "lying_exception_at_import",  # the harness words the import failure; the board is built on the host
+    "deeply_nested_source",  # the static check runs on the host
 } | {case for case, expect in CASES if not expect.loaded}
 
 
@@ -784,6 +880,7 @@ def case_params():
 
 @pytest.mark.parametrize(("case", "expect", "backend"), list(case_params()))
 def test_hostile_submission(case, expect, backend, hostile_config, hostile_env, sandboxes):
+    hostile_config = case_config(hostile_config, expect)
     result, elapsed = grade(case, backend, hostile_config, hostile_env, sandboxes)
     if expect.loaded:
         assert hostile_env["uids"], "no private uid pair was recorded: the leftover-process check would prove nothing"

@@ -79,13 +79,14 @@ def _grade_alone(path: Path, config: GradingConfig, seed: int):
 def hostile_verdict(case: str, folder: Path) -> dict:
     expect = dict(hostile.CASES)[case]
     path = hostile.stage(case, folder / case)
-    result, problems = _grade_alone(path, HOSTILE, hostile.SEED)
+    config = hostile.case_config(HOSTILE, expect)  # the forbidden-call cases' modules and policy
+    result, problems = _grade_alone(path, config, hostile.SEED)
     document = json.dumps(result.model_dump(mode="json"))
     messages = {c.id: c.message for c in result.checks if c.status.value == "failed"}
     failed = sorted(messages)
-    unearned = hostile.unearned_properties(HOSTILE, expect)
+    unearned = hostile.unearned_properties(config, expect)
     wanted = sorted({c.id for c in result.checks if expect.failing(c.id)} | unearned)
-    score = hostile.expected_score(HOSTILE, expect)
+    score = hostile.expected_score(config, expect)
     if not result.gradable:
         problems.append(f"not gradable: {result.failure.message[:300] if result.failure else ''}")
     if "LEAKED" in document:
