@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import glob
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -1126,31 +1127,88 @@ def _plain_user(*command: str) -> list[str]:
     return ["setpriv", f"--reuid={PLAIN_USER}", f"--regid={PLAIN_USER}", "--clear-groups", *command]
 
 
-def _plain_user_python() -> str | None:
-    """An interpreter a plain user can run (and start again, as the grader starts its harness)
-    with this checkout's packages: this one, or the one CONVGRADE_PLAIN_USER_PYTHON names (a
-    venv made from an interpreter only root can reach is not one); None if neither works."""
+PROBE = ("import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', "
+         "'import numpy, grader.harness']).returncode)")
+# What verdicts.py needs of a checkout, copied where a plain user can read it.
+CHECKOUT_PARTS = ("grader", "reference", "tests", "submissions", "schemas")
+# What verdicts.py imports, at this environment's versions, for an interpreter made for a plain user.
+VERDICT_PACKAGES = ("numpy", "pydantic", "jsonschema", "docker", "click", "tqdm", "threadpoolctl", "distributed",
+                    "pytest")
+
+
+def _runs_as_plain_user(python: str, checkout: Path) -> bool:
+    probe = subprocess.run(_plain_user(python, "-c", PROBE), capture_output=True, cwd="/", timeout=60,
+                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(checkout)})
+    return probe.returncode == 0
+
+
+def _world_runnable_python() -> str | None:
+    """The system's Python of this version, if a plain user can run it and make a venv with it
+    (a venv of ours usually is not runnable: its interpreter may live under root's home)."""
+    for candidate in (f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}", "/usr/bin/python3"):
+        if os.path.exists(candidate) and subprocess.run(_plain_user(candidate, "-c", "import venv, ensurepip"),
+                                                        capture_output=True, cwd="/", timeout=60).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def plain_user_python():
+    """(interpreter, checkout) a plain user can run verdicts.py with: this interpreter and this
+    checkout when a plain user may run them (or CONVGRADE_PLAIN_USER_PYTHON), else a venv made
+    here from the system's Python with this environment's package versions and a copy of the
+    checkout, both in a folder everyone may read. Skipped only outside CI."""
     python = os.environ.get("CONVGRADE_PLAIN_USER_PYTHON", sys.executable)
-    probe = subprocess.run(_plain_user(python, "-c", "import subprocess, sys; sys.exit(subprocess.run("
-                                       "[sys.executable, '-c', 'import numpy, grader.harness']).returncode)"),
-                           capture_output=True, cwd="/", timeout=60)
-    return python if probe.returncode == 0 else None
+    if _runs_as_plain_user(python, PROJECT):
+        yield python, PROJECT
+        return
+    base = _world_runnable_python()
+    reason = "no system Python with venv that a plain user can run"
+    if base is not None:
+        folder = Path(tempfile.mkdtemp(prefix="hostile-plain-python-", dir="/tmp"))
+        try:
+            made = _plain_user_venv(base, folder)
+            if made is not None:
+                yield made
+                return
+            reason = "a venv for a plain user could not be made (pip install failed, or the copy does not import)"
+        finally:
+            shutil.rmtree(folder)  # made here, holds no mount
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
+def _plain_user_venv(base: str, folder: Path) -> tuple[str, Path] | None:
+    subprocess.run([base, "-m", "venv", str(folder / "venv")], check=True, capture_output=True, timeout=300)
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in VERDICT_PACKAGES]
+    installed = subprocess.run([str(folder / "venv" / "bin" / "pip"), "install", "--quiet",
+                                "--disable-pip-version-check", *pins], capture_output=True, timeout=600)
+    checkout = folder / "checkout"
+    for part in CHECKOUT_PARTS:
+        shutil.copytree(PROJECT / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__"))
+    # The grader starts its harness as `python -s -m grader.harness`: the copy must be importable.
+    site_packages = next((folder / "venv" / "lib").glob("python3*/site-packages"))
+    (site_packages / "convgrade-checkout.pth").write_text(f"{checkout}\n")
+    subprocess.run(["chmod", "-R", "a+rX", str(folder)], check=True)
+    python = str(folder / "venv" / "bin" / "python")
+    return (python, checkout) if installed.returncode == 0 and _runs_as_plain_user(python, checkout) else None
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None and not os.environ.get("CI"),
+                    reason="setpriv (util-linux) is missing")
 @pytest.mark.parametrize("case", PLAIN_USER_CASES)
-def test_plain_user_gets_the_full_privilege_verdict_and_leaves_nothing(case, tmp_path):
+def test_plain_user_gets_the_full_privilege_verdict_and_leaves_nothing(case, plain_user_python):
     """The lowest rung on this host (not root: the student runs under the grader's own uid,
     no tmpfs, the disk cap's budget): the same verdict as with full privileges, and nothing
     of the grading left in its temporary folder (verdicts.py checks it), however the student
     locked its folders. (The same in a default-capability container: tests/docker.)"""
-    python = _plain_user_python()
-    if python is None:
-        pytest.skip("no interpreter a plain user can run: set CONVGRADE_PLAIN_USER_PYTHON")
+    python, checkout = plain_user_python
     home = Path(tempfile.mkdtemp(prefix="hostile-plain-user-", dir="/tmp"))
     os.chown(home, PLAIN_USER, PLAIN_USER)
     try:
-        done = subprocess.run(_plain_user(python, "-B", str(HERE / "verdicts.py"), "--cases", case),
+        done = subprocess.run(_plain_user(python, "-B", str(checkout / "tests" / "hostile" / "verdicts.py"),
+                                          "--cases", case),
                               capture_output=True, text=True, timeout=180, cwd=home,
                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                                    "HOME": str(home), "TMPDIR": str(home)})  # nothing of this root's session
