@@ -174,6 +174,7 @@ def expected_score(config: GradingConfig, expect: Expect) -> float:
 IMPORT_BLOCKED = "blocked"
 NOT_A_NDARRAY = "expected a numpy.ndarray"
 LOOP = "is there an infinite loop?"
+NOT_INSTALLED = "ModuleNotFoundError: No module named '{0}'\nHint: {0} is not installed in the grading environment; "
 
 CASES = [
     # -- control
@@ -225,6 +226,11 @@ CASES = [
     ("user_namespace", Expect(output="user namespace refused")),
     ("abstract_socket", Expect(fails="all", message=IMPORT_BLOCKED)),
     ("pidfd_steal_fds", Expect(fails="all", message=IMPORT_BLOCKED)),
+    # -- packages: only numpy, the standard library and the course's `packages` are importable,
+    # whatever the grader's own environment holds (scipy from a test extra, its own dependencies)
+    ("import_scipy", Expect(fails="all", message=NOT_INSTALLED.format("scipy"))),
+    ("import_pydantic", Expect(fails="all", message=NOT_INSTALLED.format("pydantic"))),
+    ("import_grader", Expect(fails="all", message=NOT_INSTALLED.format("grader"))),
     # -- forgery
     ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
     ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
