@@ -865,6 +865,18 @@ def test_timing_tricks_do_not_pay(trick, twin, backend, hostile_config, hostile_
             f"{function}: the trick measured {attack:.3g}x, the same code without it {honest:.3g}x")
 
 
+def test_scipy_imports_where_the_course_allows_it(hostile_config, hostile_env, sandboxes):
+    """import_scipy.py with scipy in the configuration's `packages`: it imports, and its
+    scipy-based forward is right (100). Nothing else joins it: pydantic still does not import."""
+    config = hostile_config.model_copy(update={"packages": ["scipy"]})
+    result, _ = grade("import_scipy", "process", config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / "allowed-scipy")
+    assert result.score == pytest.approx(100.0), [c.message[:300] for c in result.checks if c.status.value == "failed"]
+    result, _ = grade("import_pydantic", "process", config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / "allowed-scipy-not-pydantic")
+    assert result.score == 0 and NOT_INSTALLED.format("pydantic") in result.failure.message
+
+
 def test_seed_decoy_is_readable_outside_the_sandbox(seed_decoy):
     """Control for snoop_seed: on the host, any user can read the decoy's command line, so
     only the sandbox's private /proc keeps the seed from the student."""
