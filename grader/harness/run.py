@@ -118,11 +118,12 @@ class Run:
         if missing:
             raise RuntimeError(f"{self.pack.NAME} needs {', '.join(missing)} in the grading environment; "
                                f"install it (the Docker image installs every pack's packages)")
-        # What each worker may import (student_packages): the student numpy and the course's
-        # packages (the configuration's `packages`), the reference numpy and its pack's; both
-        # the worker's own helpers, in a view of their own.
-        self.packages = {"student": student_packages.for_student(job.get("packages") or []),
-                         "reference": student_packages.resolve([*student_packages.ALWAYS, *self.pack.SANDBOX_PACKAGES]),
+        # What each worker may import (student_packages): both numpy and the pack's packages, the
+        # student also the course's (the configuration's `packages`); both the worker's own
+        # helpers, in a view of their own.
+        pack_packages = list(self.pack.SANDBOX_PACKAGES)
+        self.packages = {"student": student_packages.for_student([*pack_packages, *(job.get("packages") or [])]),
+                         "reference": student_packages.for_student(pack_packages),
                          "worker": student_packages.resolve(student_packages.WORKER_ONLY)}
         for role in ("student", "reference"):
             if self.packages[role].missing:

@@ -92,13 +92,9 @@ def _requirements(distribution: metadata.Distribution) -> list[str]:
     return names
 
 
-def resolve(names: list[str] | tuple[str, ...]) -> Resolved:
-    """The top-level entries of ``names`` and of what they require, installed or not.
-
-    A requested name that is not installed is ``missing``; a requirement that is not
-    installed is left out (pip installed what the platform needed)."""
-    entries: dict[str, Entry] = {}
-    missing: list[str] = []
+def _walk(names: list[str] | tuple[str, ...]):
+    """(name, its installed distribution or None, whether it was asked for) for ``names``
+    and, transitively, the installed distributions they require; each once."""
     seen: set[str] = set()
     todo = [(name, True) for name in names]
     while todo:
@@ -111,6 +107,19 @@ def resolve(names: list[str] | tuple[str, ...]) -> Resolved:
             distribution = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             distribution = None
+        yield name, distribution, requested
+        if distribution is not None:
+            todo += [(requirement, False) for requirement in _requirements(distribution)]
+
+
+def resolve(names: list[str] | tuple[str, ...]) -> Resolved:
+    """The top-level entries of ``names`` and of what they require, installed or not.
+
+    A requested name that is not installed is ``missing``; a requirement that is not
+    installed is left out (pip installed what the platform needed)."""
+    entries: dict[str, Entry] = {}
+    missing: list[str] = []
+    for name, distribution, requested in _walk(names):
         found = _top_level(distribution) if distribution is not None else None
         if found is None:
             if requested:
@@ -118,8 +127,20 @@ def resolve(names: list[str] | tuple[str, ...]) -> Resolved:
             continue
         for entry in found:
             entries.setdefault(entry.path, entry)
-        todo += [(requirement, False) for requirement in _requirements(distribution)]
     return Resolved(tuple(entries.values()), tuple(missing))
+
+
+def pinned(names: list[str] | tuple[str, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """({distribution: installed version} for ``names`` and what they require, the names
+    not installed here): what an image must install to give the same packages."""
+    pins: dict[str, str] = {}
+    missing: list[str] = []
+    for name, distribution, requested in _walk(names):
+        if distribution is not None:
+            pins[normalize(distribution.metadata["Name"] or name)] = distribution.version
+        elif requested:
+            missing.append(name)
+    return pins, tuple(missing)
 
 
 def for_student(course_packages: list[str] | tuple[str, ...]) -> Resolved:

@@ -865,15 +865,18 @@ def test_timing_tricks_do_not_pay(trick, twin, backend, hostile_config, hostile_
             f"{function}: the trick measured {attack:.3g}x, the same code without it {honest:.3g}x")
 
 
-def test_scipy_imports_where_the_course_allows_it(hostile_config, hostile_env, sandboxes):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scipy_imports_where_the_course_allows_it(backend, hostile_config, hostile_env, sandboxes):
     """import_scipy.py with scipy in the configuration's `packages`: it imports, and its
-    scipy-based forward is right (100). Nothing else joins it: pydantic still does not import."""
+    scipy-based forward is right (100). Nothing else joins it: pydantic still does not import.
+    (The docker backend builds an image that installs the course's packages: its context
+    holds their wheels, at the versions installed in the grader's environment.)"""
     config = hostile_config.model_copy(update={"packages": ["scipy"]})
-    result, _ = grade("import_scipy", "process", config, hostile_env, sandboxes,
-                      folder=hostile_env["tmp"] / "allowed-scipy")
+    result, _ = grade("import_scipy", backend, config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / f"allowed-scipy-{backend}")
     assert result.score == pytest.approx(100.0), [c.message[:300] for c in result.checks if c.status.value == "failed"]
-    result, _ = grade("import_pydantic", "process", config, hostile_env, sandboxes,
-                      folder=hostile_env["tmp"] / "allowed-scipy-not-pydantic")
+    result, _ = grade("import_pydantic", backend, config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / f"allowed-scipy-not-pydantic-{backend}")
     assert result.score == 0 and NOT_INSTALLED.format("pydantic") in result.failure.message
 
 
