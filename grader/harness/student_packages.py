@@ -143,14 +143,16 @@ def pinned(names: list[str] | tuple[str, ...]) -> tuple[dict[str, str], tuple[st
     return pins, tuple(missing)
 
 
-def for_student(course_packages: list[str] | tuple[str, ...]) -> Resolved:
-    return resolve([*ALWAYS, *course_packages])
+def for_student(packages: list[str] | tuple[str, ...]) -> Resolved:
+    """What a worker may import: numpy and ``packages`` (with what they require)."""
+    return resolve([*ALWAYS, *packages])
 
 
 def build_view(folder: str, entries: tuple[Entry, ...], relocate: dict[str, str] | None = None) -> str:
     """Make ``folder`` a package view: one link per entry, to its file or folder
     (``relocate`` maps a site folder to where a runtime copy holds its entries)."""
-    os.mkdir(folder, 0o755)
+    os.mkdir(folder)
+    os.chmod(folder, 0o755)  # whatever the umask: the workers' private uids list it
     for entry in entries:
         site = (relocate or {}).get(entry.site, entry.site)
         link = os.path.join(folder, entry.name)
