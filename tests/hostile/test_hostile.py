@@ -231,6 +231,7 @@ CASES = [
     ("import_scipy", Expect(fails="all", message=NOT_INSTALLED.format("scipy"))),
     ("import_pydantic", Expect(fails="all", message=NOT_INSTALLED.format("pydantic"))),
     ("import_grader", Expect(fails="all", message=NOT_INSTALLED.format("grader"))),
+    ("escape_package_view", Expect(fails="all", message="blocked: only the course's packages are here")),
     # -- forgery
     ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
     ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
