@@ -149,6 +149,9 @@ class ForbiddenCalls(Strict):
         return modules
 
 
+_DISTRIBUTION_NAME = r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"
+
+
 class Course(Strict):
     """How the course presents results. Not part of grading: left out of the config hash,
     so renaming the course never regrades anyone."""
@@ -169,7 +172,20 @@ class GradingConfig(Strict):
         "variable CONVGRADE_SEED_SECRET takes precedence. Never written into results or hashes."))
     what_if: WhatIfSettings = Field(default_factory=WhatIfSettings)
     forbidden: ForbiddenCalls = Field(default_factory=ForbiddenCalls)
+    packages: list[str] = Field(default_factory=list, description=(
+        "Distributions the student's code may import besides numpy and the standard library (with what they "
+        "require), e.g. [\"scipy\"]; the same on every backend and isolation rung. Each must be installed where "
+        "the harness runs (the process backend: the grader's environment); anything else a student imports is "
+        "'not installed in the grading environment', however the grader's own environment was set up."))
     course: Course = Field(default_factory=Course)
+
+    @field_validator("packages")
+    @classmethod
+    def _distributions(cls, names: list[str]) -> list[str]:
+        bad = [name for name in names if not re.match(_DISTRIBUTION_NAME, name)]
+        if bad:
+            raise ValueError(f"not distribution names: {bad}")
+        return names
 
     @model_validator(mode="before")
     @classmethod
@@ -210,6 +226,7 @@ class GradingConfig(Strict):
         # No forbidden calls (the default) leaves the hash as it was before the option existed:
         # adding the option regrades nobody; setting it regrades everyone, as it should.
         excluded = {"course"} | ({"forbidden"} if self.forbidden == ForbiddenCalls() else set())
+        excluded |= {"packages"} if not self.packages else set()  # likewise: numpy alone, the default
         canonical = json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -225,6 +242,8 @@ class GradingConfig(Strict):
             "limits": self.limits.model_dump(),
             # Module patterns the student worker's hook watches for during check calls (call_watch).
             "forbidden_modules": list(self.forbidden.modules),
+            # What the student's worker may import besides numpy (student_packages): its view of packages.
+            "packages": list(self.packages),
             # The sandbox sizes a container from it without knowing the assignment.
             "worker_address_space_bytes": self.pack().worker_address_space_bytes(self.limits.model_dump()),
         }).as_json()

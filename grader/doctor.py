@@ -12,14 +12,14 @@ import glob
 import os
 import time
 
-from grader.harness import isolation, runtime_copy
+from grader.harness import isolation, runtime_copy, student_packages
 from grader.harness.workers import ONE_THREAD
 
 
 def isolation_lines() -> list[str]:
     abilities = isolation.probe()
     private = abilities.private_uids and not abilities.namespaces
-    copied = private and not runtime_copy.reachable_by_private_uid()
+    copied = private and not runtime_copy.reachable_by_private_uid(student_packages.for_student([]).entries)
     import reference
 
     exposed = []

@@ -63,6 +63,24 @@ def test_context_hash_is_stable_and_tracks_harness_changes(tmp_path, fake_wheel)
     assert _hash(repo, ctx, [fake_wheel]) != changed
 
 
+def test_the_courses_packages_are_in_the_context_at_the_installed_versions(tmp_path, fake_wheel):
+    """A configuration's `packages` (what students may import besides numpy) reach the image:
+    pinned, with what they require, to the versions the process backend's workers import;
+    numpy keeps the Dockerfile's pin. Each package set is its own context, its own image."""
+    pytest.importorskip("scipy")
+    repo = _fake_repo(tmp_path / "repo")
+    plain = image.build_context(tmp_path / "plain", repo_root=repo, wheels=[fake_wheel], log=None)
+    assert (plain / "wheels" / "packs.txt").read_text() == ""
+    course = image.build_context(tmp_path / "course", repo_root=repo, wheels=[fake_wheel], packages=("scipy",),
+                                 log=None)
+    assert (course / "wheels" / "packs.txt").read_text() == f"scipy=={importlib.metadata.version('scipy')}\n"
+    assert image.context_hash(course) != image.context_hash(plain)
+    with pytest.raises(image.SandboxUnavailable, match="packages no-such-distribution are not installed in the "
+                                                       "grader's environment"):
+        image.build_context(tmp_path / "none", repo_root=repo, wheels=[fake_wheel],
+                            packages=("no-such-distribution",), log=None)
+
+
 def test_context_copes_with_a_missing_harness(tmp_path, fake_wheel):
     repo = _fake_repo(tmp_path / "repo")
     shutil.rmtree(repo / "grader" / "harness")

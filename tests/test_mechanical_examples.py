@@ -278,3 +278,35 @@ def test_a_notebook_gets_the_hint_but_no_what_if(tmp_path, quick_config):
     result = grade(path, quick_config)
     assert any("`np.int` was removed from NumPy" in c.message for c in result.checks)
     assert result.what_if is None
+
+
+SCIPY_MESSAGE = ("importing scipy_signal.py failed: ModuleNotFoundError: No module named 'scipy'\n"
+                 "Traceback (your code):\n  File \"scipy_signal.py\", line 8, in <module>\n    from scipy import signal\n"
+                 "ModuleNotFoundError: No module named 'scipy'\n"
+                 "Hint: scipy is not installed in the grading environment; scipy_signal.py uses it (imported at line 8): "
+                 "remove that code, or ask staff to add it")
+
+
+def test_a_scipy_convolution_needs_the_course_to_allow_scipy(quick_config, request):
+    """scipy_signal.py is a correct convolution on scipy.signal. The grader's environment has
+    scipy (a test extra), the course's does not by default: the import fails, as in the Docker
+    image, with the usual hint, and no what-if (the import is used: nothing to repair).
+    With scipy in the configuration's `packages` the same file scores 100."""
+    result = grade(MECHANICAL / "scipy_signal.py", quick_config)
+    document = result.model_dump(mode="json")
+    jsonschema.validate(document, SCHEMA)
+    assert result.score == 0 and result.failure.kind.value == "student"
+    assert result.failure.message == SCIPY_MESSAGE
+    assert [c.id for c in result.checks if c.status.value == "failed" and not c.message.startswith("not run: ")] == \
+        ["load"]
+    assert result.what_if is None
+    golden = GOLDEN_DIR / "scipy_signal.json"
+    actual = json.dumps(masked(document), indent=2, sort_keys=True) + "\n"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(actual)
+    assert comparable(actual) == comparable(golden.read_text()), "scipy_signal differs from scipy_signal.json"
+
+    allowed = quick_config.model_copy(update={"packages": ["scipy"]})
+    assert allowed.config_hash() != quick_config.config_hash()  # a course that adds scipy regrades its class
+    result = grade(MECHANICAL / "scipy_signal.py", allowed)
+    assert result.score == 100 and result.failure is None, [c.message[:300] for c in result.checks if c.message][:3]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.harness import workers
+from grader.harness import student_packages, workers
 from grader.harness.lockdown import WorkerLimits
 from grader.harness.workers import WORKER_FILES, WorkerProcess, WorkerSpec
 
@@ -38,6 +38,9 @@ def _spec(tmp_path: Path, source: str) -> WorkerSpec:
     worker_dir.mkdir()
     for name in WORKER_FILES:
         shutil.copy(HARNESS / name, worker_dir)
+    views = {role: student_packages.build_view(str(worker_dir / f"packages-{role}"), resolved.entries)
+             for role, resolved in (("student", student_packages.for_student([])),
+                                    ("worker", student_packages.resolve(student_packages.WORKER_ONLY)))}
     root = tmp_path / "submission"
     root.mkdir()
     (root / "tracee.py").write_text(source)
@@ -46,7 +49,8 @@ def _spec(tmp_path: Path, source: str) -> WorkerSpec:
     limits = WorkerLimits(address_space_bytes=1 << 44, file_size_bytes=1 << 20, open_files=64, cpu_seconds=30)
     return WorkerSpec(role="student", worker_dir=str(worker_dir), root=str(root), entry="tracee.py",
                       functions=("conv_forward_naive",), workdir=str(tmp_path), limits=limits,
-                      request_bytes=1 << 16, response_bytes=1 << 16)
+                      request_bytes=1 << 16, response_bytes=1 << 16, packages=views["student"],
+                      worker_packages=views["worker"])
 
 
 def _gone(pid: int) -> bool:

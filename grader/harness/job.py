@@ -91,6 +91,7 @@ class GradingJob:
     limits: LimitsJob
     worker_address_space_bytes: int  # the pack's figure, so the sandbox can size a container blind
     forbidden_modules: list  # module patterns the student worker's hook watches for (call_watch)
+    packages: list  # distributions the student may import besides numpy and the standard library (student_packages)
 
     @classmethod
     def from_json(cls, raw: Any) -> "GradingJob":

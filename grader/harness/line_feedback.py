@@ -31,10 +31,16 @@ def _import_profiler(root: str):
     saved = sys.path[:]
     sys.path[:] = [p for p in saved if not os.path.join(os.path.abspath(p or "."), "").startswith(prefix)]
     try:
-        from line_profiler import LineProfiler
+        # In a worker, line_profiler is in the worker's own package view (worker_paths, loaded
+        # first in every worker); elsewhere (the grader's tests) where it is installed.
+        worker_paths = sys.modules.get("worker_paths")
+        if worker_paths is None:
+            from line_profiler import LineProfiler
+
+            return LineProfiler
+        return worker_paths.import_worker_package("line_profiler").LineProfiler
     finally:
         sys.path[:] = saved
-    return LineProfiler
 
 
 def _student_functions(function, prefix: str) -> list:

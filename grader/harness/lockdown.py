@@ -168,11 +168,37 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
 
 
-def build_worker_root(new_root: str, read_only: list[str], writable: list[str]) -> None:
+def _bind_read_only(source: str, target: str) -> None:
+    """Bind the file or folder ``source`` at ``target`` (made here), read-only."""
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC, None)
+    _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
+
+
+def show_only_packages(new_root: str, site: str, names: list[str]) -> None:
+    """Inside ``new_root``, cover the site-packages folder ``site`` with an empty tmpfs
+    and bind back only ``names`` (the packages the workers may import, student_packages):
+    the system folders and the runtime bring whole site folders into the root, the
+    grader's dependencies among them."""
+    target = new_root + site
+    os.makedirs(target, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+    for name in names:
+        _bind_read_only(os.path.join(site, name), os.path.join(target, name))
+    _mount("none", target, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def build_worker_root(new_root: str, read_only: list[str], writable: list[str],
+                      packages: dict[str, list[str]] | None = None) -> None:
     """The filesystem a worker is chrooted into: an empty tmpfs with the system folders,
     ``read_only`` (the Python runtime, the worker's code) and ``writable`` (its home)
     bound in at their own paths, a few devices, and a /proc that shows only its own
-    process. Mounts made here stay in our private namespace."""
+    process. ``packages``: {site-packages folder: the entries of it the workers may see};
+    every such folder shows those entries and nothing else. Mounts made here stay in our
+    private namespace."""
     _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     binds = [(path, True) for path in (*SYSTEM_DIRS, *read_only)] + [(path, False) for path in writable]
     for source, read_only_bind in binds:
@@ -190,6 +216,9 @@ def build_worker_root(new_root: str, read_only: list[str], writable: list[str]) 
         _mount(source, target, None, MS_BIND | MS_REC, None)
         if read_only_bind:
             _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
+    for site, names in (packages or {}).items():
+        if names or os.path.isdir(new_root + site):  # a folder not in the root, with nothing to show: skipped
+            show_only_packages(new_root, site, names)
     for device in DEVICES:
         target = new_root + device
         os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import (assignments, disk_cap, isolation, landlock, lockdown, runtime_copy, seccomp, speed_feedback,
-               tree_removal)
+               student_packages, tree_removal)
 from .text import ReportBudget
 from .checks import compare
 from .lockdown import (DEVICES, SYSTEM_DIRS, WorkerLimits, build_worker_root, cover_shared_dirs, hide_path,
@@ -118,6 +118,18 @@ class Run:
         if missing:
             raise RuntimeError(f"{self.pack.NAME} needs {', '.join(missing)} in the grading environment; "
                                f"install it (the Docker image installs every pack's packages)")
+        # What each worker may import (student_packages): both numpy and the pack's packages, the
+        # student also the course's (the configuration's `packages`); both the worker's own
+        # helpers, in a view of their own.
+        pack_packages = list(self.pack.SANDBOX_PACKAGES)
+        self.packages = {"student": student_packages.for_student([*pack_packages, *(job.get("packages") or [])]),
+                         "reference": student_packages.for_student(pack_packages),
+                         "worker": student_packages.resolve(student_packages.WORKER_ONLY)}
+        for role in ("student", "reference"):
+            if self.packages[role].missing:
+                raise RuntimeError(f"the configuration lets the {role}'s code import "
+                                   f"{', '.join(self.packages[role].missing)}, which the grading environment does not "
+                                   f"have: install it where the harness runs, or take it out of `packages`")
         self.names = self.pack.STUDENT_FUNCTIONS  # call name -> the student's function
         self.calls = {call.name: call for call in self.pack.CALLS}  # in the pack's order
         self.checks: list[CheckRecord] = []
@@ -174,15 +186,19 @@ class Run:
         self.student_uid = uid_base
         self.reference_uid = uid_base + 1 if uid_base is not None else None
         # Without a chroot the workers open the runtime's real paths as their own uid.
+        entries = self._package_entries()
         self.runtime = runtime_copy.current()
-        if uid_base is not None and not namespaces and not runtime_copy.reachable_by_private_uid():
-            self.runtime = runtime_copy.private_copy()
+        if uid_base is not None and not namespaces and not runtime_copy.reachable_by_private_uid(entries):
+            self.runtime = runtime_copy.private_copy(entries)
 
         worker_dir = self._make_dir("worker", 0o755)
         for name in WORKER_FILES:
             shutil.copy(os.path.join(HARNESS_DIR, name), worker_dir)
             os.chmod(os.path.join(worker_dir, name), 0o644)
         self.worker_dir = worker_dir
+        self.views = {role: student_packages.build_view(os.path.join(worker_dir, f"packages-{role}"),
+                                                        resolved.entries, self.runtime.relocate)
+                      for role, resolved in self.packages.items()}
         self.student_home = self._make_dir("student", 0o700)
         self.student_root = os.path.join(self.student_home, "submission")
         shutil.copytree(self.job["submission_root"], self.student_root, symlinks=False)
@@ -199,19 +215,20 @@ class Run:
         runtime = self._runtime_folders()
         if namespaces and uid_base is not None:
             self.worker_root = self._make_dir("root", 0o755)
-            build_worker_root(self.worker_root, read_only=runtime, writable=[self.student_home, self.reference_home])
+            build_worker_root(self.worker_root, read_only=runtime, writable=[self.student_home, self.reference_home],
+                              packages=self._package_sites(entries))
         if namespaces:
             for path in self.job.get("hide_paths", []):
                 if os.path.exists(path):
                     hide_path(path)
-            cover_shared_dirs(self.scratch, runtime=[sys.prefix, sys.base_prefix, os.path.dirname(np.__file__)])
+            cover_shared_dirs(self.scratch, runtime=[sys.prefix, sys.base_prefix, *(entry.path for entry in entries)])
             private_proc()
         self.syscall_filter = seccomp.Filter() if abilities.seccomp else None
         self.landlock = {}
         if self.worker_root is None and abilities.landlock_abi:
-            read_only, listable = self._landlock_runtime()
-            read_only += [*SYSTEM_DIRS, self.worker_dir, "/proc/cpuinfo", "/sys/devices/system/cpu"]
-            self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, read_only, [home], list(DEVICES), listable)
+            shared = [*SYSTEM_DIRS, self.worker_dir, "/proc/cpuinfo", "/sys/devices/system/cpu"]
+            self.landlock = {role: landlock.Ruleset(abilities.landlock_abi, self._landlock_runtime(role) + shared, [home],
+                                                    list(DEVICES))
                              for role, home in (("student", self.student_home), ("reference", self.reference_home))}
         # Where no size-capped tmpfs holds the student's files (the namespaces rung mounts
         # one, a Docker backend container has its own): the same cap, as a budget (disk_cap).
@@ -235,27 +252,38 @@ class Run:
                           seccomp=seccomp.description() if self.syscall_filter else "", notes=described.lacks,
                           isolation=described.__dict__)
 
-    def _landlock_runtime(self) -> tuple[list[str], tuple[str, ...]]:
-        """What Landlock lets a worker read of the runtime, and the folders it may only list.
+    def _package_entries(self) -> tuple[student_packages.Entry, ...]:
+        """Every package file or folder some worker may open (student_packages)."""
+        every = {entry.path: entry for resolved in self.packages.values() for entry in resolved.entries}
+        return tuple(every.values())
 
-        Narrower than the chroot's binds: the site-packages a worker imports numpy from
-        may also hold the grader and the references (an installed convgrade), so only
-        its listing is allowed, and numpy (with its libraries) and threadpoolctl below it."""
+    @staticmethod
+    def _package_sites(entries: tuple[student_packages.Entry, ...]) -> dict[str, list[str]]:
+        """{site-packages folder: its entries the workers may see}, for every folder of
+        packages this interpreter knows: the chroot shows those entries and nothing else."""
+        sites: dict[str, list[str]] = {site: [] for site in student_packages.site_folders(entries)}
+        for entry in entries:
+            sites[entry.site].append(entry.name)
+        return sites
+
+    def _landlock_runtime(self, role: str) -> list[str]:
+        """What Landlock lets a worker of ``role`` read of the runtime: the interpreter, the
+        standard library, and its own packages and the worker's (never a whole site-packages:
+        it may hold the grader, the references, and whatever the grader's environment has)."""
         if self.runtime.copied:
-            return [os.path.dirname(os.path.dirname(self.runtime.executable))], ()
-        read_only = runtime_copy.runtime_paths()
-        site = os.path.dirname(os.path.dirname(np.__file__))
-        venv_config = os.path.join(sys.prefix, "pyvenv.cfg")
-        if os.path.exists(venv_config):
-            read_only.append(venv_config)
-        return read_only, (site,)
+            return [os.path.dirname(os.path.dirname(self.runtime.executable))]
+        return runtime_copy.runtime_paths(self.packages[role].entries + self.packages["worker"].entries)
 
     def _runtime_folders(self) -> list[str]:
-        """What a worker may read and run besides the system's folders: the runtime, its code."""
+        """What a worker may read and run besides the system's folders: the runtime, its code.
+        Not the virtual environment the grader runs in (workers run its interpreter, with -S),
+        unless the interpreter itself lives there (a copy, not a link)."""
         if self.runtime.copied:
             folders = [os.path.dirname(os.path.dirname(self.runtime.executable))]
         else:
-            folders = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(np.__file__))]
+            folders = [sys.base_prefix]
+            if runtime_copy.interpreter().startswith(os.path.join(os.path.realpath(sys.prefix), "")):
+                folders.append(sys.prefix)
         folders.append(self.worker_dir)
         return list(dict.fromkeys([os.path.realpath(p) for p in folders] + folders))
 
@@ -298,6 +326,7 @@ class Run:
                           workdir=home, limits=self._limits(uid, cpu, home), request_bytes=request,
                           response_bytes=response, output_limit=self.limits["output_bytes"],
                           executable=self.runtime.executable, runtime_env=tuple(self.runtime.env.items()),
+                          packages=self.views[role], worker_packages=self.views["worker"],
                           disk_budget=self.disk_budget if role == "student" else None)
 
     def start_worker(self, role: str, cpu: int) -> tuple[WorkerProcess, CallOutcome]:

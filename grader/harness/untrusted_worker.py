@@ -13,7 +13,7 @@ messages (what was returned, which exception, which line).
 The same file serves the reference implementation in a second worker process, so
 both sides of a timing comparison go through identical code.
 
-Usage: python -s -B untrusted_worker.py '<json config>' (see ``grader.harness.workers`` for the keys).
+Usage: python -s -S -B untrusted_worker.py '<json config>' (see ``grader.harness.workers`` for the keys).
 """
 
 import importlib
@@ -22,13 +22,17 @@ import os
 import sys
 import traceback
 
-import numpy as np
+import worker_paths  # first: it puts the packages this worker may import (numpy among them) on the path
 
-import call_watch
-import line_feedback
-import peak_gemm
-import seccomp_listener
-from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all
+CONFIG = worker_paths.set_up(sys.argv[1]) if __name__ == "__main__" else {}
+
+import numpy as np  # noqa: E402
+
+import call_watch  # noqa: E402
+import line_feedback  # noqa: E402
+import peak_gemm  # noqa: E402
+import seccomp_listener  # noqa: E402
+from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all  # noqa: E402
 
 MAX_TEXT = 4000
 MAX_TRACEBACK_FRAMES = 12
@@ -37,10 +41,10 @@ MAX_TRACEBACK_FRAMES = 12
 def _limit_blas_threads() -> None:
     # The environment already asks for one thread; threadpoolctl enforces it where present.
     try:
-        from threadpoolctl import threadpool_limits
+        threadpoolctl = worker_paths.import_worker_package("threadpoolctl", keep=False)
     except ImportError:
         return
-    threadpool_limits(1)
+    threadpoolctl.threadpool_limits(1)
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -272,7 +276,7 @@ def _not_dumpable() -> None:
 
 def main() -> None:
     _not_dumpable()
-    config = json.loads(sys.argv[1])
+    config = CONFIG
     _limit_blas_threads()
     # The worker's own folder must not shadow the student's modules.
     sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.dirname(os.path.abspath(__file__))]

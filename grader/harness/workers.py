@@ -45,8 +45,8 @@ from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, Pr
 from .timing import clock_ns, worker_cpu_ns
 
 # The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
-WORKER_FILES = ("untrusted_worker.py", "protocol.py", "call_watch.py", "line_feedback.py", "peak_gemm.py",
-                "seccomp_listener.py")
+WORKER_FILES = ("untrusted_worker.py", "worker_paths.py", "protocol.py", "call_watch.py", "line_feedback.py",
+                "peak_gemm.py", "seccomp_listener.py")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.process_vm_readv.restype = ctypes.c_ssize_t
@@ -174,6 +174,11 @@ class WorkerSpec:
     limits: WorkerLimits
     request_bytes: int
     response_bytes: int
+    # The package views (student_packages): what this worker may import (numpy, the course's
+    # packages), and the worker's own (threadpoolctl, line_profiler). Its Python runs with -S:
+    # nothing else of the grader's environment is on its path (worker_paths).
+    packages: str
+    worker_packages: str
     output_limit: int = 64 * 1024
     # The interpreter workers run (a copy a private uid can read, see runtime_copy) and
     # what its environment needs to find its library; both workers share it.
@@ -234,6 +239,7 @@ class WorkerProcess:
             "request_fd": request_read, "reply_fd": reply_write, "arena_fd": self.arena.fd,
             "arena_size": self.arena.size, "request_bytes": self.arena.request_bytes,
             "root": self.spec.root, "entry": self.spec.entry, "functions": list(self.spec.functions),
+            "packages": self.spec.packages, "worker_packages": self.spec.worker_packages,
         }
         pass_fds = [request_read, reply_write, self.arena.fd]
         channel = worker_end = None
@@ -243,7 +249,7 @@ class WorkerProcess:
             config["disk_cap"] = disk_cap.worker_config((1, 2, reply_write), worker_end.fileno())
         try:
             self.process = subprocess.Popen(
-                [self.spec.executable, "-s", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"),
+                [self.spec.executable, "-s", "-S", "-B", os.path.join(self.spec.worker_dir, "untrusted_worker.py"),
                  json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=self.spec.workdir, env={**worker_environment(self.spec.workdir), **dict(self.spec.runtime_env)},

@@ -117,6 +117,9 @@ class DockerSandbox:
         self._client = client
         self._owns_client = client is None
         self._image = image
+        self._image_given = image is not None
+        self._images: dict[tuple[str, ...], str] = {}
+        """Images built for a configuration's `packages` (what students may import besides numpy)."""
         self._lock = threading.Lock()
         self._running: set[str] = set()
         """The run ids in progress: what ``cancel`` removes."""
@@ -129,25 +132,32 @@ class DockerSandbox:
 
     # -- the engine and the image -------------------------------------------------------
 
-    def ready(self) -> tuple[Any, str, float]:
+    def ready(self, packages: tuple[str, ...] = ()) -> tuple[Any, str, float]:
         """(client, image tag, seconds this call took): the engine is reached and the image
-        ensured once per instance (again after a failure); later calls return at once."""
+        ensured once per instance (again after a failure); later calls return at once.
+        ``packages``: the configuration's, which the image must install (image.ensure_image:
+        one image per package set; an image given to the constructor is used as it is)."""
         with self._lock:
             started = time.monotonic()
             if self._client is None:
                 from grader.sandbox.image import docker_client
 
                 self._client = docker_client()
-            if self._image is None:
+            packages = () if self._image_given else tuple(packages)
+            if (self._image if not packages else self._images.get(packages)) is None:
                 from grader.sandbox.image import ensure_image
 
                 try:
-                    self._image = ensure_image(client=self._client, log=_quiet_log)
+                    tag = ensure_image(client=self._client, packages=packages, log=_quiet_log)
                 except GraderError:
                     raise
                 except Exception as exc:  # engine errors, a broken build context
                     raise SandboxUnavailable(f"docker: the sandbox image cannot be built: {exc}") from exc
-            return self._client, self._image, time.monotonic() - started
+                if packages:
+                    self._images[packages] = tag
+                else:
+                    self._image = tag
+            return self._client, self._images[packages] if packages else self._image, time.monotonic() - started
 
     def prepare(self) -> str | None:
         _, image, _ = self.ready()
@@ -228,7 +238,7 @@ class DockerSandbox:
         )
 
     def run(self, job: SandboxJob) -> SandboxRun:
-        client, image, image_s = self.ready()
+        client, image, image_s = self.ready(tuple(job.harness_config.get("packages") or ()))
         engine_errors = _engine_errors()
         run_id = secrets.token_hex(6)
         self.last_run_id = run_id

@@ -4,6 +4,10 @@
       build_context()       -> build/docker-context/: Dockerfile, grader/__init__.py,
                                grader/harness/**, reference/**, wheels/ (no .pyc)
         pinned_requirements()  the pins the Dockerfile declares (ARG *_VERSION=...)
+        course_requirements()  the configuration's `packages` (what students may import
+                               besides numpy) at the versions installed here, with what
+                               they require: their wheels join the context, so each
+                               course's package set is its own image (its own hash)
         download_wheels()      pip download for CPython 3.11 manylinux x86_64, cached
       context_hash()        sha256 over the context's paths, exec bits and contents
       choose_base()         python:3.11-slim if present or pullable, else
@@ -156,22 +160,41 @@ def _pack_packages() -> dict[str, str]:
     return sandbox_packages()
 
 
+def course_requirements(packages: tuple[str, ...] | list[str], already: dict[str, str]) -> dict[str, str]:
+    """The configuration's ``packages`` and what they require, pinned to the versions
+    installed in this (the grader's) environment, which the process backend's workers
+    import: both backends then give a student the same packages. Those ``already`` pinned
+    (numpy, by the Dockerfile) keep their pin."""
+    from grader.harness.student_packages import normalize, pinned
+
+    pins, missing = pinned(list(packages))
+    if missing:
+        raise SandboxUnavailable(f"the configuration's packages {', '.join(missing)} are not installed in the grader's "
+                                 f"environment; install them there: the sandbox image takes the versions installed there")
+    have = {normalize(name) for name in already}
+    return {name: version for name, version in pins.items() if name not in have}
+
+
 def build_context(
     context_dir: Path | None = None,
     *,
     repo_root: Path = REPO_ROOT,
     wheels: list[Path] | None = None,
+    packages: tuple[str, ...] = (),
     log: Log | None = _stderr,
 ) -> Path:
     """(Re)create the build context from the repo; return its directory.
 
     ``wheels``: the wheel files to put in ``wheels/``; by default the Dockerfile's pins,
-    downloaded (or taken from the cache) by :func:`download_wheels`.
+    downloaded (or taken from the cache) by :func:`download_wheels`. ``packages``: the
+    configuration's (course_requirements), installed beside the packs' own.
     """
     context_dir = context_dir or BUILD_DIR / "docker-context"
+    pins = pinned_requirements(repo_root / "Dockerfile")
     packs = _pack_packages()
+    packs = {**packs, **course_requirements(packages, {**pins, **packs})}
     if wheels is None:
-        wheels = download_wheels({**pinned_requirements(repo_root / "Dockerfile"), **packs}, log=log)
+        wheels = download_wheels({**pins, **packs}, log=log)
     if context_dir.exists():
         shutil.rmtree(context_dir)
     context_dir.mkdir(parents=True)
@@ -181,7 +204,8 @@ def build_context(
     for rel in CONTEXT_DIRS:
         _copy_tree(repo_root / rel, context_dir / rel)
     (context_dir / "wheels").mkdir()
-    # The assignment packs' extra distributions, installed by the Dockerfile (empty: none).
+    # The assignment packs' extra distributions and the course's packages, installed by the
+    # Dockerfile (empty: none).
     (context_dir / "wheels" / "packs.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(packs.items())))
     for whl in wheels:
         target = context_dir / "wheels" / whl.name
@@ -313,22 +337,25 @@ def ensure_image(
     context_dir: Path | None = None,
     base: str | None = None,
     pull: bool = True,
+    packages: tuple[str, ...] = (),
     log: Log | None = _stderr,
 ) -> str:
-    """Make sure ``convgrade:<hash12>`` exists for the current sources; return that tag.
+    """Make sure ``convgrade:<hash12>`` exists for the current sources and the course's
+    ``packages``; return that tag.
 
-    Builds only when the tag is missing; also points ``convgrade:latest`` at it.
-    Raises ``SandboxUnavailable`` when the engine, the wheels or the base cannot be had.
+    Builds only when the tag is missing; also points ``convgrade:latest`` at it (at the
+    image without course packages only). Raises ``SandboxUnavailable`` when the engine,
+    the wheels or the base cannot be had, or a package is not installed here.
     """
     context_dir = context_dir or BUILD_DIR / "docker-context"
     client = client or docker_client()
     with _lock(context_dir.parent / ".docker-context.lock"):
-        ctx = build_context(context_dir, repo_root=repo_root, log=log)
+        ctx = build_context(context_dir, repo_root=repo_root, packages=packages, log=log)
         full_hash = context_hash(ctx)
         tag = f"{IMAGE_NAME}:{full_hash[:12]}"
         image = _image_exists(client, tag)
         if image is not None and image.labels.get(HASH_LABEL) == full_hash:
-            if f"{IMAGE_NAME}:latest" not in image.tags:
+            if not packages and f"{IMAGE_NAME}:latest" not in image.tags:
                 image.tag(IMAGE_NAME, "latest")
             if log:
                 log(f"image {tag} is up to date")
@@ -337,9 +364,10 @@ def ensure_image(
         if log:
             log(f"building {tag} on {base}")
         _build(client, ctx, tag, base, full_hash, log)
-        client.images.get(tag).tag(IMAGE_NAME, "latest")
+        if not packages:
+            client.images.get(tag).tag(IMAGE_NAME, "latest")
         if log:
-            log(f"built {tag} (also {IMAGE_NAME}:latest)")
+            log(f"built {tag}" + (f" (also {IMAGE_NAME}:latest)" if not packages else f" with {', '.join(packages)}"))
         return tag
 
 

@@ -35,8 +35,11 @@ USER = "1000:1000"  # a plain user, with no entry in the image's passwd: nothing
 # tracing, descriptors, the grader's folders), resources (processes, memory, disk: no tmpfs
 # on these rungs, the disk cap's budget must give the same ENOSPC, fallocate with KEEP_SIZE
 # too; a locked folder must not outlive the grading: verdicts.py checks nothing is left) and a control.
+# And packages: the verdicts' environment holds scipy and pydantic (and the grader), which no
+# student may import on any rung.
 LADDER_CASES = ("honest_control", "fork_bomb", "signal_harness", "read_other_students", "network", "import_reference",
-                "memory_forward", "disk_fill", "fallocate_keep_size", "locked_scratch_folder")
+                "memory_forward", "disk_fill", "fallocate_keep_size", "locked_scratch_folder", "import_scipy",
+                "import_pydantic", "import_grader")
 LADDER_EXAMPLES = ("fast_strided", "bug_pad_slice")
 QUICK_TIMING = {"size": "small", "budget_s": 0.2, "min_trials": 3, "max_trials": 3, "warmup_s": 0.0, "pairs": 2}
 
@@ -88,12 +91,14 @@ def docker(*args: str, check: bool = True, timeout: float = 600) -> subprocess.C
 
 
 def verdict_wheels() -> Path:
-    """pytest and its dependencies, which verdicts.py needs (it reads the hostile table)."""
+    """pytest and its dependencies, which verdicts.py needs (it reads the hostile table), and
+    scipy: in the grader's environment, as in a venv made with the test extra, so that
+    import_scipy meets a scipy the student must not reach."""
     cache = BUILD_DIR / "wheels" / f"test-{WHEEL_ABI}"
-    if not list(cache.glob("pytest-*.whl")):
+    if not list(cache.glob("pytest-*.whl")) or not list(cache.glob("scipy-*.whl")):
         cache.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                        "--only-binary=:all:", "--python-version", "3.11", "--dest", str(cache), "pytest"],
+                        "--only-binary=:all:", "--python-version", "3.11", "--dest", str(cache), "pytest", "scipy"],
                        check=True, capture_output=True)
     return cache
 
@@ -124,7 +129,7 @@ def box(docker_client, tmp_path_factory):
                   "mkdir -p /tmp/wheels /tmp/u && cp /test-wheels/* /tmp/wheels/ && cp /autograder/source/wheels/* /tmp/wheels/ "
                   "&& chmod -R a+rX /tmp/wheels && chown 1000:1000 /tmp/u")
         run(name, "cd /tmp/u && python3 -m venv --without-pip venv && PIP=$(ls /tmp/wheels/pip-*.whl) && "
-                  "venv/bin/python $PIP/pip install --quiet --no-index --find-links /tmp/wheels convgrade pytest",
+                  "venv/bin/python $PIP/pip install --quiet --no-index --find-links /tmp/wheels convgrade pytest scipy",
             user=USER)
         setup = run(name, "bash /autograder/source/setup.sh && cp /autograder/source/run_autograder /autograder/")
         assert "Isolation (process sandbox): private-uids" in setup.stdout, setup.stdout

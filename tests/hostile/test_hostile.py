@@ -189,6 +189,7 @@ STRIDE_TRICKS = ("numpy.lib.stride_tricks",)
 FORBIDS = "scored 0: the course forbids a call this function makes"
 BOTH_TIMED = ("measured", "measured")  # the zero policy is the host's: the harness timed what it checked
 LOOP = "is there an infinite loop?"
+NOT_INSTALLED = "ModuleNotFoundError: No module named '{0}'\nHint: {0} is not installed in the grading environment; "
 
 CASES = [
     # -- control
@@ -242,6 +243,12 @@ CASES = [
     ("user_namespace", Expect(output="user namespace refused")),
     ("abstract_socket", Expect(fails="all", message=IMPORT_BLOCKED)),
     ("pidfd_steal_fds", Expect(fails="all", message=IMPORT_BLOCKED)),
+    # -- packages: only numpy, the standard library and the course's `packages` are importable,
+    # whatever the grader's own environment holds (scipy from a test extra, its own dependencies)
+    ("import_scipy", Expect(fails="all", message=NOT_INSTALLED.format("scipy"))),
+    ("import_pydantic", Expect(fails="all", message=NOT_INSTALLED.format("pydantic"))),
+    ("import_grader", Expect(fails="all", message=NOT_INSTALLED.format("grader"))),
+    ("escape_package_view", Expect(fails="all", message="blocked: only the course's packages are here")),
     # -- forgery
     ("print_result_json", Expect(fails="forward+backward", message="is wrong", output='"score": 100.0')),
     ("write_results_json", Expect(fails="forward+backward", message="is wrong")),
@@ -958,6 +965,21 @@ def test_timing_tricks_do_not_pay(trick, twin, backend, hostile_config, hostile_
         honest = sum(s[function] for s in speedups[twin]) / 2
         assert attack < TRICK_MARGIN * honest, (
             f"{function}: the trick measured {attack:.3g}x, the same code without it {honest:.3g}x")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scipy_imports_where_the_course_allows_it(backend, hostile_config, hostile_env, sandboxes):
+    """import_scipy.py with scipy in the configuration's `packages`: it imports, and its
+    scipy-based forward is right (100). Nothing else joins it: pydantic still does not import.
+    (The docker backend builds an image that installs the course's packages: its context
+    holds their wheels, at the versions installed in the grader's environment.)"""
+    config = hostile_config.model_copy(update={"packages": ["scipy"]})
+    result, _ = grade("import_scipy", backend, config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / f"allowed-scipy-{backend}")
+    assert result.score == pytest.approx(100.0), [c.message[:300] for c in result.checks if c.status.value == "failed"]
+    result, _ = grade("import_pydantic", backend, config, hostile_env, sandboxes,
+                      folder=hostile_env["tmp"] / f"allowed-scipy-not-pydantic-{backend}")
+    assert result.score == 0 and NOT_INSTALLED.format("pydantic") in result.failure.message
 
 
 def test_seed_decoy_is_readable_outside_the_sandbox(seed_decoy):
