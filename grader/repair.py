@@ -292,9 +292,12 @@ def _python2_prints(source: _Source) -> bool:
         if not match:
             index += 1
             continue
-        statement = _print_statement(source.lines, index, match.group("rest") or "")
+        statement, looked_at = _print_statement(source.lines, index, match.group("rest") or "")
         if statement is None:
-            index += 1
+            # Past every line this attempt read: a statement left open is not tried again
+            # from each of its lines (that made the rule quadratic in _MAX_PRINT_LINES per
+            # line), and the copy cannot compile with it anyway.
+            index += looked_at
             continue
         first_line = match.group("indent") + statement[0]
         source.replace_lines(index, [first_line] + statement[1:], "python2_print")
@@ -309,16 +312,17 @@ def _python2_prints(source: _Source) -> bool:
 _MAX_PRINT_LINES = 20
 
 
-def _print_statement(lines: list[str], index: int, rest: str) -> list[str] | None:
+def _print_statement(lines: list[str], index: int, rest: str) -> tuple[list[str] | None, int]:
     """The print call replacing the statement that starts at ``lines[index]`` (``rest``
-    follows `print` there), one string per line it spans; None when it is not one."""
+    follows `print` there), one string per line it spans, or None when it is not one;
+    and how many lines were read."""
     parts = [rest]
     while True:
         call, complete = _print_call("\n".join(parts))
         if call is not None:
-            return call
+            return call, len(parts)
         if complete or len(parts) >= _MAX_PRINT_LINES or index + len(parts) >= len(lines):
-            return None
+            return None, len(parts)
         parts.append(lines[index + len(parts)])
 
 
@@ -587,17 +591,26 @@ def unused_imports(tree: ast.Module, modules: frozenset[str] | set[str]) -> list
                     unused.append(statement)
             elif all((a.asname or a.name) not in loaded for a in statement.names):
                 unused.append(statement)
-    return [s for s in unused if _alone_on_its_lines(tree, s)]
+    alone = _alone_on_their_lines(tree)
+    return [s for s in unused if id(s) in alone]
 
 
 def _one_of(module: str, modules: frozenset[str] | set[str]) -> bool:
     return any(module == name or module.startswith(name + ".") for name in modules)
 
 
-def _alone_on_its_lines(tree: ast.Module, statement: ast.stmt) -> bool:
-    last = statement.end_lineno or statement.lineno
-    return not any(other is not statement and other.lineno <= last and (other.end_lineno or other.lineno)
-                   >= statement.lineno for other in tree.body)
+def _alone_on_their_lines(tree: ast.Module) -> set[int]:
+    """ids of the top-level statements that share no line with another (`import a; f()` do).
+    The body is in line order, so only neighbours can share a line: one pass, not one per import."""
+    body = tree.body
+    alone = set()
+    for index, statement in enumerate(body):
+        first, last = statement.lineno, statement.end_lineno or statement.lineno
+        before = body[index - 1] if index > 0 else None
+        after = body[index + 1] if index + 1 < len(body) else None
+        if (before is None or (before.end_lineno or before.lineno) < first) and (after is None or after.lineno > last):
+            alone.add(id(statement))
+    return alone
 
 
 def import_lines(tree: ast.Module, module: str) -> list[int]:

@@ -298,3 +298,34 @@ def test_an_absolute_import_in_python2_is_left_alone():
     text = "from __future__ import absolute_import\nfrom im2col import *\nimport im2col\n"
     assert repair_source(text, beside=frozenset({"im2col"})).repairs == []
     assert repair_source("import im2col.sub\n", beside=frozenset({"im2col"})).repairs == []
+
+
+def test_print_statements_left_open_cost_linear_work(monkeypatch):
+    """Each line of a never-closed print was the start of a 20-line attempt: 20 tokenizations
+    a line. An attempt now moves past the lines it read."""
+    from grader import repair
+
+    calls = []
+    original = repair._print_call
+
+    def counted(rest):
+        calls.append(rest.count("\n") + 1)
+        return original(rest)
+
+    monkeypatch.setattr(repair, "_print_call", counted)
+    lines = 2_000
+    repaired = repair_source("def f(x):\n" + "    print 'a', (\n" * lines)
+    assert repaired.repairs == [] and repaired.error is not None
+    assert len(calls) <= lines + 1
+
+
+def test_many_unused_imports_are_found_in_linear_time():
+    """Whether an import shares its line was asked of the whole body for each import."""
+    import time
+
+    lines = 50_000
+    text = "import matplotlib\n" * lines + "def f(x):\n    return x\n"
+    started = time.monotonic()
+    repaired = repair_source(text, missing_modules=frozenset({"matplotlib"}))
+    assert time.monotonic() - started < 10
+    assert len(repaired.repairs) == lines and repaired.error is None
