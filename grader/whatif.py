@@ -146,11 +146,11 @@ def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConf
 
 def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> WhatIfVariant | None:
     """Repair, grade, and repair further while the copy stops at a new mechanical error."""
-    python2, missing = first.python2, first.missing
+    python2, missing, beside = first.python2, first.missing, first.beside
     outcome = None
     for _ in range(MAX_ROUNDS):
         repaired = repair_source(first.source, python2=python2, missing_modules=missing, conflict_side=side,
-                                 conflict_scan=first.conflict_scan, beside=first.beside)
+                                 conflict_scan=first.conflict_scan, beside=beside)
         if not repaired.repairs:
             return None
         entry_repairs = [(first.entry, r) for r in repaired.repairs]
@@ -160,14 +160,18 @@ def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> What
             return WhatIfVariant(label=label, passed=0, total=0, verdict="",
                                  **_listed(entry_repairs, first.cells, first.entry),
                                  error=f"the repaired {where} still does not compile ({repaired.error})")
-        rules = _NeighbourRules(python2 or repaired.python2, missing, side, first.beside)
+        rules = _NeighbourRules(python2 or repaired.python2, missing, side, beside)
         outcome = runner.grade(first.entry, repaired.text, rules)
         listed = _listed(entry_repairs + outcome.neighbour_repairs, first.cells, first.entry)
         next_error = outcome.next_error
         cause = mechanical_class(next_error) if next_error else None
         more_missing = missing_module(next_error) if cause == "missing_module" and next_error else None
         wants_python2 = cause in _PYTHON2_CAUSES and not python2
-        if more_missing and more_missing not in missing:
+        if more_missing and more_missing.split(".")[0] in outcome.beside - beside:
+            # A zip's package is seen only once staged: its modules are beside, not missing.
+            beside = beside | outcome.beside
+            missing = missing - beside
+        elif more_missing and more_missing not in missing:
             missing = missing | {more_missing}
         elif wants_python2:
             python2 = True
@@ -228,6 +232,8 @@ class _Outcome:
     """The repaired copy's first mechanical-looking error, for another round."""
     neighbour_repairs: list[tuple[str, RepairMade]] = field(default_factory=list)
     """Repairs of the other modules of the entry's package, with their files."""
+    beside: frozenset[str] = frozenset()
+    """beside_in_package of the staged copy (a zip's files are known only there)."""
 
     def variant(self, label: str, listed: dict) -> WhatIfVariant:
         checks = [WhatIfCheck(id=c["id"], passed=bool(c["passed"]), message=c["message"]) for c in self.checks]
@@ -273,6 +279,9 @@ class _CopyRunner:
                 return _Outcome([], f"the repaired copy still does not load: {exc}", str(exc), neighbours)
             neighbours += _repair_neighbours(loaded.root, loaded.entry, rules)
             to_cells = relocator(loaded.root / loaded.entry, loaded.entry)
+            # What the staged copy holds, whatever the submission's kind: for the hint, and the next round.
+            own = self.own_modules | own_modules_of(loaded.root, loaded.entry)
+            beside = beside_in_package(loaded.root, loaded.entry)
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(self.seed),
                 deadline_s=left, cpu=self.cpu, slot=self.slot, timing_lock=self.timing_lock,
@@ -283,18 +292,18 @@ class _CopyRunner:
                 check_report_shape(report, config)
             except GraderError as exc:
                 return _Outcome([], f"the repaired copy could not be graded (a grader failure): {exc}", None,
-                                neighbours)
+                                neighbours, beside)
         imported = report["import"]
         if not imported["ok"]:
             message = to_cells(imported.get("message") or "")
-            hint = hint_for(message, SourceContext(entry, text, self.own_modules))
+            hint = hint_for(message, SourceContext(entry, text, own))
             error = "the repaired copy still fails at import: " + _first_line(message) + (
                 f" (hint: {hint})" if hint else "")
-            return _Outcome([], error, message, neighbours)
+            return _Outcome([], error, message, neighbours, beside)
         checks = [{**c, "message": to_cells(c["message"])} for c in report["checks"]]
         failed = [c["message"] for c in checks if not c["passed"]]
         next_error = next((m for m in failed if mechanical_class(m)), None)
-        return _Outcome(checks, None, next_error, neighbours)
+        return _Outcome(checks, None, next_error, neighbours, beside)
 
 
 def _repair_neighbours(root: Path, entry: str, rules: _NeighbourRules) -> list[tuple[str, RepairMade]]:

@@ -324,3 +324,21 @@ def test_a_python2_package_is_repaired_as_a_whole(quick_config):
                                                            ("cs231n/im2col.py", "xrange")}
     assert variant.passed == variant.total == 37 and variant.error is None
     assert "not in your submission" not in json.dumps(result.model_dump(mode="json"))
+
+
+def test_a_zipped_python2_package_gets_the_same_what_if(tmp_path, quick_config):
+    """A zip's files are seen only once staged: im2col.py is found beside layers.py there,
+    and the copy's next round imports it relatively, never calling it missing."""
+    import zipfile
+
+    folder = MECHANICAL / "python2_package"
+    path = tmp_path / "python2_package.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted(folder.rglob("*.py")):
+            archive.write(file, file.relative_to(folder).as_posix())
+    result = grade(path, quick_config)
+    [variant] = result.what_if.variants
+    from_folder = grade(folder, quick_config).what_if.variants[0]
+    assert [(r.file, r.line, r.rule) for r in variant.repairs] == [(r.file, r.line, r.rule) for r in from_folder.repairs]
+    assert variant.passed == variant.total == 37 and variant.error is None
+    assert "not in your submission" not in json.dumps(result.model_dump(mode="json"))
