@@ -60,6 +60,7 @@ class Conflict:
     base: int | None = None  # diff3's `|||||||` line, when present
     first_label: str = ""  # what follows <<<<<<< (often HEAD)
     second_label: str = ""  # what follows >>>>>>> (a branch or commit)
+    size: int = 7  # of each marker: git writes 7, more inside a rename or with conflict-marker-size
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def scan_conflicts(text: str) -> ConflictScan:
         elif kind == ">":
             markers.append(number)
             if middle is not None:
-                blocks.append(Conflict(start, middle, number, base, first_label, line[len(run):].strip()))
+                blocks.append(Conflict(start, middle, number, base, first_label, line[len(run):].strip(), size))
             start = base = middle = None
     return ConflictScan(tuple(blocks), tuple(markers))
 
@@ -265,8 +266,9 @@ def _keep_conflict_side(source: _Source, side: int, scan: ConflictScan) -> None:
         label = block.first_label if side == 0 else block.second_label
         which = "first" if side == 0 else "second"
         note = f"kept the {which} side" + (f" ({label})" if label else "")
+        lt, eq, gt = "<" * block.size, "=" * block.size, ">" * block.size  # the markers as the file has them
         source.repairs.append(Repair(source.origin[block.start - 1], "merge_conflict",
-                                     f"<<<<<<< {block.first_label} ... ======= ... >>>>>>> {block.second_label}"
+                                     f"{lt} {block.first_label} ... {eq} ... {gt} {block.second_label}"
                                      .replace("  ", " ").strip(),
                                      note, source.origin[block.end - 1]))
     source.lines = [line for line, kept in zip(source.lines, keep) if kept]

@@ -153,6 +153,8 @@ def test_merge_markers_of_any_size_from_seven_are_git_markers(size):
                                                        "be31d0e (fix the pad)")
     assert repair_source(text, conflict_side=0).text == "a = 1\nb = 2\nc = b\n"
     assert repair_source(text, conflict_side=1).text == "a = 1\nb = 3\nc = b\n"
+    assert repair_source(text, conflict_side=1).repairs[0].before == (
+        f"{lt} HEAD:assignments/assignment1/cs231n/layers.py ... {eq} ... {gt} be31d0e (fix the pad)")
     error = _syntax_error(text)
     assert error.cause == "merge_conflict"
     assert error.message == "layers.py still holds unresolved git merge-conflict markers (lines 2-6)"
