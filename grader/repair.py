@@ -10,10 +10,11 @@ Every rule is conservative: it changes only what fails in Python 3 or the curren
 NumPy, and only where the new code means exactly what the old code meant when it ran
 (in Python 2, in old NumPy, or with the tabs as Python 2 read them). A change whose
 meaning is uncertain (``/`` on something that may be a float, a print statement
-Python 3 cannot express simply, a tab width that changes the blocks) is not made, and
+left open for 20 lines, a tab width that changes the blocks) is not made, and
 the what-if copy then fails the way the submission does. Each repair is recorded with
 its line in the file as submitted, so the student can make it.
 
+    scan_conflicts(text)                 -> the merge-conflict blocks and marker lines, in one pass
     conflicts(text)                      -> the merge-conflict blocks, with their lines
     repair_source(text, ...)             -> Repaired(text, repairs, error)
     python2_divisions(text)              -> the lines where `/` divides two integers
@@ -137,11 +138,6 @@ def scan_conflicts(text: str) -> ConflictScan:
 def conflicts(text: str) -> list[Conflict]:
     """The complete merge-conflict blocks of ``text`` (git's markers at the start of a line)."""
     return list(scan_conflicts(text).blocks)
-
-
-def conflict_marker_lines(text: str) -> list[int]:
-    """Lines holding any conflict marker, complete block or not."""
-    return list(scan_conflicts(text).marker_lines)
 
 
 def line_ranges(numbers: list[int], limit: int = 6) -> str:
