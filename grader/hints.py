@@ -163,6 +163,13 @@ def _missing_module_hint(dotted: str, context: SourceContext | None) -> str | No
     if top == "numpy":
         return (f"`{dotted}` is not in {_numpy(context)} (a removed or private module; editors add such imports "
                 f"on their own); {_remove_import(dotted, context, 'remove the import')}")
+    if top in own and context is not None and "/" in context.entry:
+        # The submission has it, yet Python 3 did not find it: it lies inside the entry's
+        # package, where only a relative import reaches (the worker puts the folders above
+        # the package on the path). Never say such a file is missing.
+        package = context.entry.rsplit("/", 1)[0]
+        return (f"`{top}` is in your submission's package ({package}/), but Python 3 does not look there for "
+                f"`import {top}` (Python 2's implicit relative import did): write `from .{top} import ...`")
     if top in own:
         return None  # the student's own module failed for another reason; the traceback says which
     if top in CS231N_MODULES:

@@ -425,6 +425,11 @@ def _code_cells(notebook: dict) -> list[tuple[int, str]]:
     return cells
 
 
+def blank_ipython_lines(source: str) -> tuple[str, int]:
+    """A cell's text as the conversion reads it (the what-if repairs that text; see _blank_ipython_lines)."""
+    return _blank_ipython_lines(source)
+
+
 def _blank_ipython_lines(source: str) -> tuple[str, int]:
     """Replace IPython-only lines by ``pass`` at the same indentation; return the count.
 

@@ -215,7 +215,7 @@ class Repair(Strict):
     line: int
     end_line: int | None = Field(None, description="Last line, when the repair spans several (a merge conflict).")
     rule: Literal["merge_conflict", "python2_print", "tabs", "xrange", "numpy_alias", "python2_division",
-                  "unused_missing_import"]
+                  "unused_missing_import", "implicit_relative_import"]
     before: str
     after: str
 
@@ -230,7 +230,8 @@ class WhatIfVariant(Strict):
     """The checks a repaired copy passed (for a merge conflict, one variant per side)."""
 
     label: str = Field(description="Which copy: 'with these fixes', or which side of the conflicts was kept.")
-    repairs: list[Repair]
+    repairs: list[Repair] = Field(description="The first repairs, in line order (at most 40; see repairs_not_listed).")
+    repairs_not_listed: int = Field(0, ge=0, description="How many more repairs the copy has than are listed.")
     passed: int
     total: int
     verdict: str = Field(description="Per function: right, or wrong with the first failing case.")

@@ -12,7 +12,7 @@ import re
 
 from grader.errors import SubmissionError
 from grader.quiet_compiler import quiet_compiler
-from grader.repair import conflict_marker_lines, conflicts, line_ranges, tab_indented_lines
+from grader.repair import ConflictScan, line_ranges, scan_conflicts, tab_indented_lines
 
 UNPARSEABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 
@@ -43,26 +43,29 @@ class EntrySyntaxError(SubmissionError):
     """The module to grade does not compile. Carries what a what-if repair needs:
     the file (relative to the submission, or a notebook cell), its text, and the cause."""
 
-    def __init__(self, message: str, hint: str | None, *, where: str, source: str, cause: str):
+    def __init__(self, message: str, hint: str | None, *, where: str, source: str, cause: str,
+                 conflict_scan: ConflictScan | None = None):
         super().__init__(message, hint)
         self.where = where
         self.source = source
         self.cause = cause
         """merge_conflict, tabs, python2_syntax or syntax (anything else)."""
+        self.conflict_scan = conflict_scan
+        """The file's merge-conflict markers, scanned once here and reused by the what-if repairs."""
 
 
 def syntax_error(where: str, source: str | bytes, exc: BaseException) -> SubmissionError:
     """A SubmissionError for a file (or notebook cell) that does not compile, naming the cause
     when it is mechanical: merge-conflict markers, mixed tabs and spaces, Python 2 syntax."""
     text = source.decode("utf-8", errors="replace") if isinstance(source, bytes) else source
-    markers = conflict_marker_lines(text)
-    if markers:
-        blocks = conflicts(text)
-        spans = line_ranges([n for b in blocks for n in range(b.start, b.end + 1)] if blocks else markers)
+    scan = scan_conflicts(text)
+    if scan.marker_lines:
+        blocks = scan.blocks
+        spans = line_ranges([n for b in blocks for n in range(b.start, b.end + 1)] if blocks else scan.marker_lines)
         return EntrySyntaxError(
             f"{where} still holds unresolved git merge-conflict markers (lines {spans})",
             "keep the side you want of each conflict and delete the <<<<<<<, ======= and >>>>>>> lines",
-            where=where, source=text, cause="merge_conflict")
+            where=where, source=text, cause="merge_conflict", conflict_scan=scan)
     if isinstance(exc, TabError):
         tabbed = tab_indented_lines(text)
         return EntrySyntaxError(

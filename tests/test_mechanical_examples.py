@@ -75,6 +75,23 @@ EXAMPLES = [
         "cs231n_import.py", "No module named 'cs231n'",
         "the grader only has your submission's files; remove the unused import (cs231n_import.py line 1)",
         ["cs231n_import.py"], {"unused_missing_import"}, id="cs231n_import"),
+    pytest.param(
+        "merge_conflict_long_markers.py", "merge_conflict_long_markers.py still holds unresolved git "
+        "merge-conflict markers (lines 11-17)", "delete the <<<<<<<, ======= and >>>>>>> lines",
+        ["merge_conflict_long_markers_first_side.py", "merge_conflict_long_markers_second_side.py"],
+        {"merge_conflict"}, id="merge_conflict_long_markers"),
+    pytest.param(
+        "py2_print_continued.py", "syntax error in py2_print_continued.py line 14: Missing parentheses in call to "
+        "'print'", "this looks like Python 2 code", ["py2_print_continued.py"], {"python2_print"},
+        id="py2_print_continued"),
+    pytest.param(
+        "python2_package", "syntax error in cs231n/layers.py line 14: Missing parentheses in call to 'print'",
+        "this looks like Python 2 code", ["python2_package"],
+        {"python2_print", "implicit_relative_import", "xrange"}, id="python2_package"),
+    pytest.param(
+        "python2_notebook.ipynb", "syntax error in notebook cell 3 line 7: Missing parentheses in call to 'print'",
+        "this looks like Python 2 code", ["python2_notebook.ipynb"], {"python2_print", "xrange", "python2_division"},
+        id="python2_notebook"),
 ]
 
 
@@ -124,7 +141,7 @@ def test_mechanical_example(example, message, hint, repaired, rules, quick_confi
     assert gradescope["score"] == result.score
     assert all("what-if" not in test["name"].lower() for test in gradescope["tests"])
 
-    golden = GOLDEN_DIR / f"{example.removesuffix('.py')}.json"
+    golden = GOLDEN_DIR / f"{Path(example).stem}.json"
     actual = json.dumps(masked(document), indent=2, sort_keys=True) + "\n"
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(exist_ok=True)
@@ -269,15 +286,62 @@ def test_the_leaderboard_is_the_same_with_or_without_what_if(quick_config, examp
     assert with_what_if.model_dump() == without.model_dump()
 
 
-def test_a_notebook_gets_the_hint_but_no_what_if(tmp_path, quick_config):
-    """A notebook's module is generated: its lines are not the student's, so no repair is listed."""
+def test_a_notebooks_repairs_are_told_by_cell_and_line(tmp_path, quick_config):
+    """A notebook that loads (its module is generated from the cells): the what-if repairs
+    that module, and names each repair by the cell and the line in the cell."""
     source = (MECHANICAL / "numpy_alias.py").read_text()
+    intro = {"cell_type": "markdown", "metadata": {}, "source": "# Convolutional networks"}
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
     path = tmp_path / "ConvolutionalNetworks.ipynb"
-    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    path.write_text(json.dumps({"cells": [intro, cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     result = grade(path, quick_config)
     assert any("`np.int` was removed from NumPy" in c.message for c in result.checks)
-    assert result.what_if is None
+    [variant] = result.what_if.variants
+    expected = verdicts(grade(REPAIRED / "numpy_alias.py", quick_config))
+    assert {c.id: c.passed for c in variant.checks} == expected
+    alias_lines = [n for n, line in enumerate(source.split("\n"), start=1) if "np.int(" in line or "dtype=np.float" in line]
+    assert [(r.file, r.line, r.rule) for r in variant.repairs] == [
+        ("notebook cell 2", n, "numpy_alias") for n in alias_lines]
+
+
+def test_the_python2_notebooks_other_cells_are_repaired_too(quick_config):
+    """Cell 3 stops the load; cells 5 and 6 are Python 2 as well, and get the same rules."""
+    result = grade(MECHANICAL / "python2_notebook.ipynb", quick_config)
+    [variant] = result.what_if.variants
+    assert [(r.file, r.line) for r in variant.repairs if r.rule == "python2_print"] == [
+        ("notebook cell 3", 7), ("notebook cell 5", 18), ("notebook cell 6", 4)]
+    assert "backward wrong in 3 of 27 checks (dx has shape (1, 3, 0, 0)" in variant.verdict
+
+
+def test_a_python2_package_is_repaired_as_a_whole(quick_config):
+    """layers.py imports its neighbours the Python 2 way: they are in the submission, so the
+    imports become relative, and the neighbours get the same repairs (fast_layers.py does not parse)."""
+    result = grade(MECHANICAL / "python2_package", quick_config)
+    [variant] = result.what_if.variants
+    assert [(r.file, r.line, r.after) for r in variant.repairs if r.rule == "implicit_relative_import"] == [
+        ("cs231n/layers.py", 4, "from .im2col import *"), ("cs231n/layers.py", 5, "from .fast_layers import pad_input")]
+    assert {(r.file, r.rule) for r in variant.repairs} >= {("cs231n/fast_layers.py", "python2_print"),
+                                                           ("cs231n/im2col.py", "xrange")}
+    assert variant.passed == variant.total == 37 and variant.error is None
+    assert "not in your submission" not in json.dumps(result.model_dump(mode="json"))
+
+
+def test_a_zipped_python2_package_gets_the_same_what_if(tmp_path, quick_config):
+    """A zip's files are seen only once staged: im2col.py is found beside layers.py there,
+    and the copy's next round imports it relatively, never calling it missing."""
+    import zipfile
+
+    folder = MECHANICAL / "python2_package"
+    path = tmp_path / "python2_package.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in sorted(folder.rglob("*.py")):
+            archive.write(file, file.relative_to(folder).as_posix())
+    result = grade(path, quick_config)
+    [variant] = result.what_if.variants
+    from_folder = grade(folder, quick_config).what_if.variants[0]
+    assert [(r.file, r.line, r.rule) for r in variant.repairs] == [(r.file, r.line, r.rule) for r in from_folder.repairs]
+    assert variant.passed == variant.total == 37 and variant.error is None
+    assert "not in your submission" not in json.dumps(result.model_dump(mode="json"))
 
 
 SCIPY_MESSAGE = ("importing scipy_signal.py failed: ModuleNotFoundError: No module named 'scipy'\n"

@@ -1,0 +1,8 @@
+# Python 2 helper of the cs231n package, repaired by hand: a print call.
+import numpy as np
+
+
+def pad_input(x, pad):
+    if pad > 0:
+        print('padding by', pad)
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
