@@ -1,0 +1,83 @@
+"""grader.host_budget: host-side work on a student's text runs in a child with a wall
+deadline, CPU and memory limits and a cap on its answer; each way of exceeding them is
+stopped and said in words a student can read. grader.feedback's note is what a student
+sees when the feedback analysis of their file is stopped."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.feedback import feedback_for
+from grader.hints import SourceContext
+from grader.host_budget import GiB, MiB, Budget, BudgetExceeded, run_bounded
+
+PHASES = "tests.budget.phases"
+FLOAT_SIZE = "conv_forward_naive raised TypeError: 'float' object cannot be interpreted as an integer"
+PYTHON2 = ("import numpy as np\n\n\ndef conv_forward_naive(x, w, b, conv_param):\n    N, C, H, W = x.shape\n"
+           "    stride = conv_param['stride']\n    return np.zeros((N, (H - 3) / stride + 1)), None\n")
+
+
+def test_an_answer_comes_back_as_data():
+    assert run_bounded(f"{PHASES}:echo", {"a": [1, "b"]}, Budget(wall_s=30)) == {"echo": {"a": [1, "b"]}}
+
+
+def test_a_phase_that_loops_forever_is_stopped_at_the_wall_deadline():
+    started = time.monotonic()
+    with pytest.raises(BudgetExceeded) as stopped:
+        run_bounded(f"{PHASES}:loop_forever", {}, Budget(wall_s=1.5, cpu_s=60))
+    assert stopped.value.what == "time"
+    assert stopped.value.describe() == "stopped after 1.5 s (its time limit)"
+    assert time.monotonic() - started < 10
+
+
+def test_a_phase_that_spins_is_stopped_at_its_cpu_limit():
+    started = time.monotonic()
+    with pytest.raises(BudgetExceeded) as stopped:
+        run_bounded(f"{PHASES}:loop_forever", {}, Budget(wall_s=60, cpu_s=1))
+    assert stopped.value.what == "time"
+    assert time.monotonic() - started < 30  # the CPU limit, not the 60 s deadline
+
+
+def test_a_phase_that_allocates_4_gib_is_stopped_by_the_memory_limit():
+    with pytest.raises(BudgetExceeded) as stopped:
+        run_bounded(f"{PHASES}:allocate", {"bytes": 4 * GiB}, Budget(wall_s=60, memory_bytes=1 * GiB))
+    assert stopped.value.what == "memory"
+    assert stopped.value.describe() == "stopped at its memory limit (1 GiB)"
+
+
+def test_an_answer_over_the_cap_is_refused():
+    with pytest.raises(BudgetExceeded) as stopped:
+        run_bounded(f"{PHASES}:answer_of", {"chars": 3 * MiB}, Budget(wall_s=60, output_bytes=2 * MiB))
+    assert stopped.value.what == "output"
+    assert stopped.value.describe() == "stopped: its answer was over 2 MiB"
+    assert run_bounded(f"{PHASES}:answer_of", {"chars": 1 * MiB}, Budget(wall_s=60, output_bytes=2 * MiB)) \
+        == "x" * MiB
+
+
+def test_unbounded_recursion_and_a_bug_are_reported_not_raised():
+    with pytest.raises(BudgetExceeded) as deep:
+        run_bounded(f"{PHASES}:recurse", {}, Budget(wall_s=60))
+    assert deep.value.describe() == "stopped: the file is nested too deeply to analyse"
+    with pytest.raises(BudgetExceeded) as bug:
+        run_bounded(f"{PHASES}:fail", {}, Budget(wall_s=60))
+    assert bug.value.what == "crash" and bug.value.describe() == "failed (ValueError: a bug in the phase)"
+
+
+def test_feedback_gives_every_message_its_hint_from_one_analysis():
+    context = SourceContext("layers.py", PYTHON2)
+    feedback = feedback_for(context, [FLOAT_SIZE, "out is wrong", FLOAT_SIZE])
+    hint = ("\nHint: Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float): "
+            "layers.py line 7: `return np.zeros((N, (H - 3) / stride + 1)), None`")
+    assert feedback.messages == [FLOAT_SIZE + hint, "out is wrong", FLOAT_SIZE + hint]
+    assert feedback.note is None
+    assert feedback.context.divisions == [7]  # made in the child, kept for the first mechanical error
+
+
+def test_feedback_stopped_by_its_budget_says_so_and_keeps_the_messages():
+    context = SourceContext("layers.py", PYTHON2)
+    feedback = feedback_for(context, [FLOAT_SIZE, "out is wrong"], Budget(wall_s=0.001))
+    assert feedback.messages == [FLOAT_SIZE, "out is wrong"]
+    assert feedback.note == ("feedback analysis of your file stopped after 0.001 s (its time limit): hints omitted "
+                             "(your checks and score are not affected)")
