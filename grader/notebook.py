@@ -381,9 +381,19 @@ class _Conversion:
             self.missing_modules.append(module)
 
 
+# Python refuses to convert an int of more digits than this (and converting one is
+# quadratic in its length); json.loads would raise ValueError on a notebook whose output
+# holds such a number. Outputs are never read: a number that long stays its text.
+_MAX_INT_DIGITS = 4000
+
+
+def _json_int(text: str) -> int | str:
+    return int(text) if len(text) <= _MAX_INT_DIGITS else text
+
+
 def _parse_notebook(raw: bytes) -> dict:
     try:
-        notebook = json.loads(raw.removeprefix(codecs.BOM_UTF8))
+        notebook = json.loads(raw.removeprefix(codecs.BOM_UTF8), parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise SubmissionError(
             f"notebook is not valid JSON: {exc}",
@@ -393,6 +403,9 @@ def _parse_notebook(raw: bytes) -> dict:
         raise SubmissionError(f"notebook is not valid JSON: it is not UTF-8 text ({exc.reason})") from exc
     except RecursionError as exc:
         raise SubmissionError("notebook is not valid JSON: it is nested too deeply to read") from exc
+    except ValueError as exc:  # anything else json.loads refuses in the student's bytes is theirs
+        raise SubmissionError(f"notebook could not be read: {str(exc)[:200]}",
+                              "open it in Jupyter and save it again, or submit cs231n/layers.py instead") from exc
     if not isinstance(notebook, dict):
         raise SubmissionError(f"notebook is not a JSON object but a {type(notebook).__name__}")
     version = notebook.get("nbformat")
