@@ -22,6 +22,7 @@ from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
+from grader.bounded_load import load_bounded
 from grader.feedback import feedback_for
 from grader.hints import SourceContext
 from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
@@ -82,7 +83,8 @@ def grade_submission(
     hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + machine_cache.hidden_paths(cache_path)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
-            loaded = load_submission(Path(path), Path(staging), required=_functions(config))
+            # In a child with its own time and memory limits (grader.bounded_load).
+            loaded = load_bounded(Path(path), Path(staging), _functions(config))
         except SubmissionError as exc:
             if seed is None:
                 seed, derivation = content_seed(_file_digest(Path(path)), config)

@@ -81,3 +81,38 @@ def test_feedback_stopped_by_its_budget_says_so_and_keeps_the_messages():
     assert feedback.messages == [FLOAT_SIZE, "out is wrong"]
     assert feedback.note == ("feedback analysis of your file stopped after 0.001 s (its time limit): hints omitted "
                              "(your checks and score are not affected)")
+
+
+def test_the_bounded_loader_gives_the_loaders_answer(tmp_path):
+    from grader.bounded_load import load_bounded
+    from grader.load import load_submission
+    from grader.syntax_errors import EntrySyntaxError
+
+    source = tmp_path / "layers.py"
+    source.write_text(PYTHON2 + "\n\ndef conv_backward_naive(dout, cache):\n    return None, None, None\n")
+    required = ("conv_forward_naive", "conv_backward_naive")
+    bounded, direct = load_bounded(source, tmp_path / "a", required), load_submission(source, tmp_path / "b",
+                                                                                        required=required)
+    assert bounded.root.parent == tmp_path / "a" and (bounded.root / "layers.py").read_text() == source.read_text()
+    assert (bounded.sha256, bounded.entry, bounded.functions_found, bounded.notes, bounded.kind) == \
+        (direct.sha256, direct.entry, direct.functions_found, direct.notes, direct.kind)
+    source.write_text("def conv_forward_naive(x):\n\tif x:\n        return 1\n")
+    with pytest.raises(EntrySyntaxError) as refused:
+        load_bounded(source, tmp_path / "c", required)
+    assert refused.value.cause == "tabs" and refused.value.where == "layers.py" and "\tif x" in refused.value.source
+
+
+def test_a_loader_over_its_budget_makes_the_submission_unloadable(tmp_path, quick_config, monkeypatch):
+    from grader import bounded_load
+    from grader.grade import grade_submission
+    from grader.sandbox import get_sandbox
+
+    source = tmp_path / "layers.py"
+    source.write_text(PYTHON2)
+    monkeypatch.setattr(bounded_load, "BUDGET", Budget(wall_s=0.001))
+    result = grade_submission(source, get_sandbox("process"), quick_config, seed=1)
+    assert result.gradable and result.score == 0
+    assert result.failure.message == ("loading your submission stopped after 0.001 s (its time limit) (hint: submit "
+                                      "the .py file that defines the functions (a notebook or an archive with less "
+                                      "in it loads faster))")
+    assert all(c.status.value == "failed" for c in result.checks if c.group != "speed")
