@@ -31,7 +31,8 @@ class Feedback:
     """For the student, when the analysis stopped."""
 
 
-def feedback_for(context: SourceContext, messages: list[str], budget: Budget = BUDGET) -> Feedback:
+def feedback_for(context: SourceContext, messages: list[str], budget: Budget | None = None) -> Feedback:
+    budget = budget or BUDGET
     request = {"entry": context.entry, "text": context.text, "own_modules": sorted(context.own_modules),
                "numpy": context.numpy_version, "messages": messages}
     try:

@@ -25,7 +25,7 @@ from grader.harness.text import clean_tree
 from grader.bounded_load import load_bounded
 from grader.feedback import feedback_for
 from grader.hints import SourceContext
-from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
+from grader.load import LoadedSubmission, kind_of, submission_id_for
 from grader.notebook import relocator
 from grader.report_shape import check_report_shape
 from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
@@ -209,7 +209,8 @@ def submission_sha256(path: Path, config: GradingConfig | None = None) -> str | 
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="convgrade-hash-") as staging:
         try:
-            return load_submission(path, Path(staging), required=_functions(config or GradingConfig())).sha256
+            # Bounded like a grading's load: grade-all and the service hash before they dispatch.
+            return load_bounded(path, Path(staging), _functions(config or GradingConfig())).sha256
         except SubmissionError:
             return _file_digest(path) if path.is_file() else None
 

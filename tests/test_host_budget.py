@@ -116,3 +116,23 @@ def test_a_loader_over_its_budget_makes_the_submission_unloadable(tmp_path, quic
                                       "the .py file that defines the functions (a notebook or an archive with less "
                                       "in it loads faster))")
     assert all(c.status.value == "failed" for c in result.checks if c.group != "speed")
+
+
+def test_feedback_over_its_budget_leaves_the_sandboxs_verdicts(tmp_path, quick_config, monkeypatch):
+    """The checks and the score are the sandbox's; the messages lose their hints, and a note says why."""
+    from grader import feedback
+    from grader.grade import grade_submission
+    from grader.sandbox import get_sandbox
+
+    source = tmp_path / "layers.py"
+    source.write_text(PYTHON2 + "\n\ndef conv_backward_naive(dout, cache):\n    return None, None, None\n")
+    hinted = grade_submission(source, get_sandbox("process"), quick_config, seed=1)
+    monkeypatch.setattr(feedback, "BUDGET", Budget(wall_s=0.001))
+    stopped = grade_submission(source, get_sandbox("process"), quick_config, seed=1)
+    assert [(c.id, c.status, c.score) for c in stopped.checks] == [(c.id, c.status, c.score) for c in hinted.checks]
+    assert stopped.score == hinted.score == 0
+    forward = next(c for c in stopped.checks if c.id == "forward/notebook-forward")
+    assert "Hint: Python 2 division" in next(c for c in hinted.checks if c.id == forward.id).message
+    assert "Hint:" not in forward.message and "'float' object cannot be interpreted as an integer" in forward.message
+    assert stopped.notes == ["feedback analysis of your file stopped after 0.001 s (its time limit): hints omitted "
+                             "(your checks and score are not affected)"]
