@@ -58,7 +58,8 @@ def _checked(answer: object, count: int) -> tuple[list[str], list[int], list[tup
     return hinted, divisions, [(line, what) for line, what in signs]
 
 
-def with_hint(message: str, context: SourceContext | None = None) -> str:
+def _with_hint(message: str, context: SourceContext | None = None) -> str:
+    # Also the student kit's (grader/kit/build.py cuts it out by name).
     hint = hint_for(message, context) if message else None
     return f"{message}\nHint: {hint}" if hint else message
 
@@ -66,6 +67,6 @@ def with_hint(message: str, context: SourceContext | None = None) -> str:
 def analyse(request: dict) -> dict:
     """In the child (grader.host_budget): every message with its hint, and the analysis."""
     context = SourceContext(request["entry"], request["text"], frozenset(request["own_modules"]), request["numpy"])
-    messages = [with_hint(message, context) for message in request["messages"]]
+    messages = [_with_hint(message, context) for message in request["messages"]]
     return {"messages": messages, "divisions": context.divisions,
             "python2_signs": [list(sign) for sign in context.python2_signs]}
