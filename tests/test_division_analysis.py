@@ -44,3 +44,29 @@ def test_a_deep_chain_of_divisions_does_not_exhaust_the_stack():
     repaired = repair_source(text, python2=True)
     assert "return x[n" + " // 2" * 2500 + "]" in repaired.text
 
+
+
+CAST = ("conv_forward_naive raised TypeError: Cannot cast array data from dtype('float64') to dtype('int64') "
+        "according to the rule 'same_kind'")
+INDEX = "conv_forward_naive raised IndexError: arrays used as indices must be of integer (or boolean) type"
+TAKE = HEAD.replace("return np.zeros((N, H_out)), None", "return np.take(x, np.arange(H_out)), None")
+
+
+def test_a_float_index_is_python2_division_only_when_the_source_shows_python2():
+    from grader.hints import mechanical_class
+
+    python2 = "from __future__ import print_function\n" + TAKE + "\n\ndef f(n):\n    return xrange(n)\n"
+    context = SourceContext("layers.py", python2)
+    for error in (CAST, INDEX):
+        assert mechanical_class(error, context) == "python2_division"
+        assert hint_for(error, context) == (
+            "Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float): layers.py "
+            "line 8: `H_out = 1 + (H - w.shape[2]) / stride` (the file is Python 2: `from __future__ import "
+            "print_function` at line 1, `xrange` at line 13)")
+    # The same symptom, without other Python 2, without an integer `/`, or with true division asked for:
+    # another bug, not Python 2's floor division.
+    no_signs = SourceContext("layers.py", TAKE)
+    no_division = SourceContext("layers.py", python2.replace(") / stride", ") // stride"))
+    true_division = SourceContext("layers.py", "from __future__ import division\n" + python2)
+    for other in (no_signs, no_division, true_division, None):
+        assert mechanical_class(CAST, other) is None and hint_for(CAST, other) is None
