@@ -312,6 +312,10 @@ CASES = [
                                   "`H_out = (H + 2 * pad - HH) / stride + 1`")),
     # An output holding a 100,000-digit number: json.loads raised Python's int-digits ValueError.
     ("notebook_huge_number", Expect()),
+    # A notebook whose forward raises a message forging a traceback line of 5000 digits: pointing
+    # it at a notebook cell raised the same ValueError on the host (own hunt).
+    ("notebook_forged_line_number", Expect(fails="forward", message='raised ValueError: File "submission.py", '
+                                           "line 99999")),
     # 107 KB whose every failed check draws the division hint: 7 min to grade before (a quadratic
     # analysis, once per message), a few seconds now; 60 s is a generous bound on a loaded machine.
     ("division_hint_flood", Expect(fails="forward+backward", message=DIVISION_HINT + ": division_hint_flood.py "
@@ -421,6 +425,15 @@ def build_archive(case: str, folder: Path) -> Path:
         path = folder / "notebook_huge_number.ipynb"
         path.write_text(text.replace('"HUGE"}}', '"HUGE", "application/json": ' + "9" * 100_000 + "}}"))
         return path
+    if case == "notebook_forged_line_number":
+        source = HONEST.split('"""', 2)[2].replace(
+            "def conv_forward_naive(x, w, b, conv_param):\n    return _forward(x, w, b, conv_param)",
+            "def conv_forward_naive(x, w, b, conv_param):\n    raise ValueError('File \"submission.py\", line ' + '9' * 5000)")
+        assert "9' * 5000" in source
+        cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+        path = folder / "notebook_forged_line_number.ipynb"
+        path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        return path
     if case == "division_hint_flood":
         path = folder / "division_hint_flood.py"
         path.write_text(division_hint_flood(107_000))
@@ -466,7 +479,7 @@ def scale(x, stride):
     return "".join(lines)
 
 
-ARCHIVES = {"notebook_huge_number", "division_hint_flood", "notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
+ARCHIVES = {"notebook_huge_number", "notebook_forged_line_number", "division_hint_flood", "notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
             "zip_cp437_name", "zip_long_folder_name", "zip_deep_folders", "zip_shadow_worker_modules",
             "notebook_shell_cells"}
 
