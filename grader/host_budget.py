@@ -11,7 +11,7 @@ parent adds a wall deadline and reads at most ``output_bytes`` of the answer, wh
 plain JSON; the answer is data to check, never trusted.
 
     run_bounded("grader.module:function", request, budget) -> the function's JSON answer
-        raises BudgetExceeded (.what: "time", "memory", "output", "depth" or "crash")
+        raises BudgetExceeded (.what: "time", "cpu", "memory", "output", "depth" or "crash")
 
 The child's own cost is one Python start and the imports of the phase's module: about
 0.1 s (measured in the commit that introduced it).
@@ -56,6 +56,8 @@ class BudgetExceeded(Exception):
         budget = self.budget
         if self.what == "time":
             return f"stopped after {budget.wall_s:g} s (its time limit)"
+        if self.what == "cpu":
+            return f"stopped after {budget.cpu_s:g} s of computing (its time limit)"
         if self.what == "memory":
             return f"stopped at its memory limit ({budget.memory_bytes / GiB:g} GiB)"
         if self.what == "output":
@@ -122,7 +124,7 @@ def _stop(child: subprocess.Popen) -> None:
 
 def _decode(answer: bytes, returncode: int | None, budget: Budget) -> object:
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):  # RLIMIT_CPU: soft limit, then hard
-        raise BudgetExceeded("time", budget)
+        raise BudgetExceeded("cpu", budget)
     try:
         message = json.loads(answer)
     except (ValueError, RecursionError):

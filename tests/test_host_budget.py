@@ -36,7 +36,8 @@ def test_a_phase_that_spins_is_stopped_at_its_cpu_limit():
     started = time.monotonic()
     with pytest.raises(BudgetExceeded) as stopped:
         run_bounded(f"{PHASES}:loop_forever", {}, Budget(wall_s=60, cpu_s=1))
-    assert stopped.value.what == "time"
+    assert stopped.value.what == "cpu"
+    assert stopped.value.describe() == "stopped after 1 s of computing (its time limit)"
     assert time.monotonic() - started < 30  # the CPU limit, not the 60 s deadline
 
 
