@@ -117,7 +117,8 @@ class SourceContext:
     @cached_property
     def divisions(self) -> list[int]:
         """Lines of the integer divisions that compute a size or an index (grader.repair)."""
-        return python2_divisions(self.text) if self.text else []
+        tree = self.tree()
+        return python2_divisions(self.text, tree) if tree is not None else []
 
     def with_analysis(self, divisions: list[int], python2_signs: list[tuple[int, str]]) -> "SourceContext":
         """A copy holding an analysis already made (in grader.feedback's bounded child)."""

@@ -16,7 +16,7 @@ its line in the file as submitted, so the student can make it.
 
     conflicts(text)                      -> the merge-conflict blocks, with their lines
     repair_source(text, ...)             -> Repaired(text, repairs, error)
-    python2_divisions(text)              -> the lines where `/` divides two integers
+    python2_divisions(text[, tree])      -> the lines where `/` divides two integers
     unused_imports(text, modules)        -> imports of those modules that nothing uses
 """
 
@@ -452,11 +452,13 @@ def import_lines(tree: ast.Module, module: str) -> list[int]:
 _INTEGER_PARAMETERS = {"stride", "pad", "pool_height", "pool_width"}
 
 
-def python2_divisions(text: str) -> list[int]:
+def python2_divisions(text: str, tree: ast.Module | None = None) -> list[int]:
     """Lines where `/` divides two integers (shapes, strides, pads, int literals) into a
     size or an index: the ones a Python 2 author meant as floor division. Empty when the
-    text does not parse, or is too deeply nested to analyse."""
-    tree, _ = _parse(text)
+    text does not parse, or is too deeply nested to analyse. ``tree``: the text's, when
+    the caller has parsed it already (parsing is most of the cost)."""
+    if tree is None:
+        tree, _ = _parse(text)
     if tree is None:
         return []
     try:
