@@ -75,9 +75,9 @@ def run_bounded(function: str, request: dict, budget: Budget = Budget()) -> obje
         given.seek(0)
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         limits = [str(int(budget.memory_bytes)), str(max(1, int(budget.cpu_s)))]
-        child = subprocess.Popen([sys.executable, "-m", "grader.host_budget", *limits], stdin=given, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, cwd=_PROJECT, env=environment, start_new_session=True,
-                                 close_fds=True)
+        child = subprocess.Popen([sys.executable, "-m", "grader.host_budget", *limits], stdin=given,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_PROJECT, env=environment,
+                                 start_new_session=True, close_fds=True)
         try:
             answer = _read_capped(child, budget)
         finally:

@@ -428,7 +428,8 @@ def build_archive(case: str, folder: Path) -> Path:
     if case == "notebook_forged_line_number":
         source = HONEST.split('"""', 2)[2].replace(
             "def conv_forward_naive(x, w, b, conv_param):\n    return _forward(x, w, b, conv_param)",
-            "def conv_forward_naive(x, w, b, conv_param):\n    raise ValueError('File \"submission.py\", line ' + '9' * 5000)")
+            "def conv_forward_naive(x, w, b, conv_param):\n"
+            "    raise ValueError('File \"submission.py\", line ' + '9' * 5000)")
         assert "9' * 5000" in source
         cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
         path = folder / "notebook_forged_line_number.ipynb"
@@ -479,7 +480,8 @@ def scale(x, stride):
     return "".join(lines)
 
 
-ARCHIVES = {"notebook_huge_number", "notebook_forged_line_number", "division_hint_flood", "notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
+ARCHIVES = {"notebook_huge_number", "notebook_forged_line_number", "division_hint_flood",
+            "notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
             "zip_cp437_name", "zip_long_folder_name", "zip_deep_folders", "zip_shadow_worker_modules",
             "notebook_shell_cells"}
 
