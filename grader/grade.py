@@ -22,8 +22,10 @@ from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
-from grader.hints import SourceContext, hint_for
-from grader.load import LoadedSubmission, kind_of, load_submission, submission_id_for
+from grader.bounded_load import load_bounded
+from grader.feedback import feedback_for
+from grader.hints import SourceContext
+from grader.load import LoadedSubmission, kind_of, submission_id_for
 from grader.notebook import relocator
 from grader.report_shape import check_report_shape
 from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
@@ -81,7 +83,8 @@ def grade_submission(
     hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + machine_cache.hidden_paths(cache_path)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
-            loaded = load_submission(Path(path), Path(staging), required=_functions(config))
+            # In a child with its own time and memory limits (grader.bounded_load).
+            loaded = load_bounded(Path(path), Path(staging), _functions(config))
         except SubmissionError as exc:
             if seed is None:
                 seed, derivation = content_seed(_file_digest(Path(path)), config)
@@ -105,11 +108,12 @@ def grade_submission(
                 measured = (run.report.get("machine") or {}).get("measured")
                 if measured is not None:  # measured in this grading: kept for the next ones
                     machine_cache.store(cache_path, measured, config.assignment, size)
-                result = _with_derivation(_from_report(loaded, run.report, config, seed, started, sandbox.name,
-                                                       run.scratch_left), derivation)
+                graded, context = _from_report(loaded, run.report, config, seed, started, sandbox.name,
+                                               run.scratch_left)
+                result = _with_derivation(graded, derivation)
             except GraderError as exc:
                 return _with_derivation(_not_gradable(loaded, exc, config, seed, started), derivation)
-            first = whatif.first_error_of_report(run.report, loaded)
+            first = whatif.first_error_of_report(run.report, loaded, context)
     if first is None or not config.what_if.enabled:
         return result
     # Feedback only: the score, the checks and the timing above are final.
@@ -139,16 +143,21 @@ def _submission_info(loaded: LoadedSubmission) -> SubmissionInfo:
 
 
 def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started: float, backend: str,
-                 scratch_left: tuple[str, ...] = ()) -> GradeResult:
+                 scratch_left: tuple[str, ...] = ()) -> tuple[GradeResult, SourceContext]:
+    """The result, and the source context the hints were made with (for the first error)."""
     imported = report["import"]
     to_cells = relocator(loaded.root / loaded.entry, loaded.entry)  # a converted notebook's lines -> its cells
     context = whatif.source_context(loaded, (report.get("environment") or {}).get("numpy"))
-    message = _with_hint(to_cells(imported.get("message") or ""), context)
+    # np.int or xrange fail inside a call as at import: every failed message gets its hint,
+    # all of them from one bounded analysis of the source (grader.feedback).
+    failed = [raw for raw in report["checks"] if not raw["passed"]] if imported["ok"] else []
+    feedback = feedback_for(context, [to_cells(imported.get("message") or "")]
+                            + [to_cells(raw["message"]) for raw in failed])
+    message = feedback.messages[0]
+    for raw, hinted in zip(failed, feedback.messages[1:]):
+        raw["message"] = hinted
     if imported["ok"]:
         raw_checks = report["checks"]
-        for raw in raw_checks:
-            if not raw["passed"]:  # np.int or xrange fail inside a call as at import
-                raw["message"] = _with_hint(to_cells(raw["message"]), context)
     else:
         raw_checks = _load_failed_plan(config, message, f"{loaded.entry} could not be imported")
     timing = [FunctionTiming(**t) for t in report["timing"]]
@@ -163,7 +172,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         failure = Failure(kind=FailureKind.STUDENT, message=message)
     elif missing:
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
-    notes = list(loaded.notes)
+    notes = list(loaded.notes) + ([feedback.note] if feedback.note else [])
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
@@ -174,7 +183,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
                                 isolation=_isolation(report["sandboxing"]), host=socket.gethostname(),
                                 peak_source=_peak_source(report), scratch_left=list(scratch_left)),
         wall_time_s=round(time.monotonic() - started, 3),
-    ))
+    )), feedback.context
 
 
 def _peak_source(report: dict) -> str | None:
@@ -201,7 +210,8 @@ def submission_sha256(path: Path, config: GradingConfig | None = None) -> str | 
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="convgrade-hash-") as staging:
         try:
-            return load_submission(path, Path(staging), required=_functions(config or GradingConfig())).sha256
+            # Bounded like a grading's load: grade-all and the service hash before they dispatch.
+            return load_bounded(path, Path(staging), _functions(config or GradingConfig())).sha256
         except SubmissionError:
             return _file_digest(path) if path.is_file() else None
 
@@ -244,11 +254,6 @@ def _path_info(path: Path) -> SubmissionInfo:
         kind = "py"  # an unknown extension: reported in the message, recorded as a file
     return SubmissionInfo(id=submission_id_for(path.stem if path.is_file() else path.name), source_name=path.name,
                           kind=kind, sha256=_file_digest(path))
-
-
-def _with_hint(message: str, context: SourceContext | None = None) -> str:
-    hint = hint_for(message, context) if message else None
-    return f"{message}\nHint: {hint}" if hint else message
 
 
 def unloadable_result(path: Path, error: SubmissionError, config: GradingConfig, seed: int) -> GradeResult:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
+from grader.python2_signs import python2_signs, true_division
 from grader.quiet_compiler import quiet_compiler
 from grader.repair import import_lines, python2_divisions, unused_imports
 
@@ -63,6 +65,14 @@ _FLOAT_SIZE = re.compile(
     r"arrays are valid indices"
     r"|expected a sequence of integers or a single integer, got '[-\d.]+\.\d*'"  # reshape(3.0)
 )
+# What NumPy says when a float array (np.arange of a float size, an index computed with `/`)
+# is used as indices or repeats (np.take, np.repeat, fancy indexing). Many other bugs say the
+# same: these count as Python 2 division only when the source shows it (see _python2_division_source).
+_FLOAT_INDEX = re.compile(
+    r"Cannot cast array data from dtype\('float\d*'\) to dtype\('u?int\d*'\)"
+    r"|arrays used as indices must be of integer \(or boolean\) type"
+    r"|'numpy\.float\d*' object cannot be interpreted as an (?:integer|index)"
+)
 _COMPATIBILITY_PACKAGES = ("past", "future", "six")
 _MAX_LINES_NAMED = 4
 
@@ -80,7 +90,14 @@ class SourceContext:
     numpy_version: str | None = None
     """NumPy of the grading environment, as the sandbox reported it."""
 
+    # Each analysis of the text is done once per grading, however many failed checks ask
+    # for a hint (cached_property writes the instance's __dict__, which frozen allows).
+
     def tree(self) -> ast.Module | None:
+        return self._tree
+
+    @cached_property
+    def _tree(self) -> ast.Module | None:
         if self.text is None:
             return None
         try:
@@ -89,14 +106,47 @@ class SourceContext:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
+    @cached_property
+    def _lines(self) -> list[str]:
+        return (self.text or "").split("\n")
+
     def line(self, number: int) -> str:
-        lines = (self.text or "").split("\n")
+        lines = self._lines
         return lines[number - 1].strip() if 0 < number <= len(lines) else ""
 
+    @cached_property
+    def divisions(self) -> list[int]:
+        """Lines of the integer divisions that compute a size or an index (grader.repair)."""
+        tree = self.tree()
+        return python2_divisions(self.text, tree) if tree is not None else []
 
-def mechanical_class(error_text: str) -> str | None:
-    """Which of CLASSES an error (from the sandbox) belongs to, or None."""
+    def with_analysis(self, divisions: list[int], python2_signs: list[tuple[int, str]]) -> "SourceContext":
+        """A copy holding an analysis already made (in grader.feedback's bounded child)."""
+        copy = replace(self)
+        copy.__dict__.update(divisions=list(divisions), python2_signs=list(python2_signs))
+        return copy
+
+    @cached_property
+    def python2_signs(self) -> list[tuple[int, str]]:
+        """Python 2 elsewhere in the file (grader.python2_signs); none when it asks for true division."""
+        tree = self.tree()
+        if tree is None or true_division(tree):
+            return []
+        return python2_signs(tree)
+
+
+def _python2_division_source(context: SourceContext | None) -> bool:
+    """Whether the source shows Python 2 division: an integer `/` used as a size or an
+    index, in a file with other signs of Python 2."""
+    return context is not None and bool(context.divisions) and bool(context.python2_signs)
+
+
+def mechanical_class(error_text: str, context: SourceContext | None = None) -> str | None:
+    """Which of CLASSES an error (from the sandbox) belongs to, or None. ``context``: the
+    source, which decides for symptoms that have other causes too (a float index)."""
     if _FLOAT_SIZE.search(error_text):
+        return "python2_division"
+    if _FLOAT_INDEX.search(error_text) and _python2_division_source(context):
         return "python2_division"
     name = _UNDEFINED_NAME.search(error_text)
     if name and name.group(1) in _PYTHON2_BUILTINS:
@@ -116,7 +166,18 @@ def missing_module(error_text: str) -> str | None:
 
 
 def hint_for(error_text: str, context: SourceContext | None = None) -> str | None:
-    """A hint for a known cause of a failure (the sandbox's traceback text), or None."""
+    """A hint for a known cause of a failure (the sandbox's traceback text), or None.
+
+    The source is the student's: an analysis of it that its shape defeats (nesting too
+    deep for the parser or the stack, memory) costs the hint its line numbers, never the
+    grading."""
+    try:
+        return _hint_for(error_text, context)
+    except (RecursionError, MemoryError):
+        return _hint_for(error_text, None)
+
+
+def _hint_for(error_text: str, context: SourceContext | None) -> str | None:
     if not error_text:
         return None
     if _ARRAYPAD.search(error_text):
@@ -127,6 +188,8 @@ def hint_for(error_text: str, context: SourceContext | None = None) -> str | Non
         return f"`np.{name}` was removed from NumPy (use {_REMOVED_NUMPY_ALIASES[name]})"
     if _FLOAT_SIZE.search(error_text):
         return _division_hint(context)
+    if _FLOAT_INDEX.search(error_text) and _python2_division_source(context):
+        return _division_hint(context) + _signs_named(context)
     module = _MISSING_MODULE.search(error_text)
     if module:
         return _missing_module_hint(module.group(1), context)
@@ -142,12 +205,23 @@ def hint_for(error_text: str, context: SourceContext | None = None) -> str | Non
 
 def _division_hint(context: SourceContext | None) -> str:
     hint = "Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float)"
-    lines = python2_divisions(context.text) if context is not None and context.text else []
+    lines = context.divisions if context is not None else []
     if not lines:
         return hint + "; look for a `/` in the sizes or indices computed before the failing line"
     named = [f"line {n}: `{context.line(n)}`" for n in lines[:_MAX_LINES_NAMED]]
     more = f" and {len(lines) - _MAX_LINES_NAMED} more" if len(lines) > _MAX_LINES_NAMED else ""
     return f"{hint}: {context.entry} {'; '.join(named)}{more}"
+
+
+def _signs_named(context: SourceContext) -> str:
+    """' (the file is Python 2: `xrange` at line 40)': the first line of each kind of sign."""
+    first_of_each: dict[str, int] = {}
+    for line, what in context.python2_signs:
+        first_of_each.setdefault(what, line)
+    signs = [(line, what) for what, line in first_of_each.items()]
+    named = ", ".join(f"{what} at line {line}" for line, what in signs[:_MAX_LINES_NAMED])
+    more = f" and {len(signs) - _MAX_LINES_NAMED} more" if len(signs) > _MAX_LINES_NAMED else ""
+    return f" (the file is Python 2: {named}{more})"
 
 
 def _missing_module_hint(dotted: str, context: SourceContext | None) -> str | None:

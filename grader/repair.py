@@ -17,7 +17,7 @@ its line in the file as submitted, so the student can make it.
     scan_conflicts(text)                 -> the merge-conflict blocks and marker lines, in one pass
     conflicts(text)                      -> the merge-conflict blocks, with their lines
     repair_source(text, ...)             -> Repaired(text, repairs, error)
-    python2_divisions(text)              -> the lines where `/` divides two integers
+    python2_divisions(text[, tree])      -> the lines where `/` divides two integers
     unused_imports(text, modules)        -> imports of those modules that nothing uses
 """
 
@@ -628,79 +628,119 @@ def import_lines(tree: ast.Module, module: str) -> list[int]:
 _INTEGER_PARAMETERS = {"stride", "pad", "pool_height", "pool_width"}
 
 
-def python2_divisions(text: str) -> list[int]:
+def python2_divisions(text: str, tree: ast.Module | None = None) -> list[int]:
     """Lines where `/` divides two integers (shapes, strides, pads, int literals) into a
     size or an index: the ones a Python 2 author meant as floor division. Empty when the
-    text does not parse."""
-    tree, _ = _parse(text)
+    text does not parse, or is too deeply nested to analyse. ``tree``: the text's, when
+    the caller has parsed it already (parsing is most of the cost)."""
+    if tree is None:
+        tree, _ = _parse(text)
     if tree is None:
         return []
-    return sorted({line for line, _ in _integer_divisions(tree, text.split("\n"))})
+    try:
+        return sorted({line for line, _ in _integer_divisions(tree, text.split("\n"))})
+    except RecursionError:  # a pathological nesting: no lines to name, never a crash
+        return []
 
 
 def _integer_divisions(tree: ast.Module, lines: list[str]) -> list[tuple[int, int]]:
-    """(line, column of the `/`) of every division of two integers that computes a size or an index."""
+    """(line, column of the `/`) of every division of two integers that computes a size or an index.
+
+    Every step is linear in the size of the file (each node is visited a bounded number of
+    times): the analysis runs on the host, on untrusted text, once per grading."""
     found: list[tuple[int, int]] = []
-    _scope_divisions(tree.body, [], set(), lines, found)
+    positions = _Positions(lines)
+    # Scopes are processed from a work list, not by recursion: nested definitions as deep as
+    # the parser accepts cannot exhaust the stack.
+    pending: list[tuple[list[ast.stmt], list[str], set[str]]] = [(tree.body, [], set())]
+    while pending:
+        body, params, outer = pending.pop()
+        pending.extend(_scope_divisions(body, params, outer, positions, found))
     return found
 
 
-def _scope_divisions(body: list[ast.stmt], params: list[str], outer: set[str], lines: list[str],
-                     found: list[tuple[int, int]]) -> None:
+def _scope_divisions(body: list[ast.stmt], params: list[str], outer: set[str], positions: "_Positions",
+                     found: list[tuple[int, int]]) -> list[tuple[list[ast.stmt], list[str], set[str]]]:
+    """Add this scope's integer divisions to ``found``; return its nested functions' scopes."""
     nodes = list(_scope_nodes(body))
     integers = _integer_names(nodes, params, outer)
+    is_integer = _IntegerCheck(integers)
     sized = _size_arithmetic(nodes)
+    nested = []
     for node in nodes:
         if id(node) not in sized:
             pass
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) \
-                and _is_integer(node.left, integers) and _is_integer(node.right, integers):
-            position = _operator_position(lines, node.left, node.right)
+                and is_integer(node.left) and is_integer(node.right):
+            position = positions.operator(node.left, node.right)
             if position:
                 found.append(position)
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Div) \
                 and isinstance(node.target, ast.Name) and node.target.id in integers \
-                and _is_integer(node.value, integers):
-            position = _operator_position(lines, node.target, node.value)
+                and is_integer(node.value):
+            position = positions.operator(node.target, node.value)
             if position:
                 found.append(position)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             arguments = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
             arguments += [a.arg for a in (node.args.vararg, node.args.kwarg) if a]
-            _scope_divisions(node.body, arguments, integers, lines, found)
+            nested.append((node.body, arguments, integers))
+    return nested
 
 
-# Calls whose arguments are sizes: a float there is the TypeError Python 2 code meets.
-_SIZE_FUNCTIONS = {"range", "xrange", "zeros", "ones", "empty", "full", "reshape", "arange"}
+# Calls whose arguments are sizes or indices: a float there is the TypeError (or NumPy's
+# "Cannot cast array data from dtype('float64') to dtype('int64')") Python 2 code meets.
+_SIZE_FUNCTIONS = {"range", "xrange", "zeros", "ones", "empty", "full", "reshape", "arange", "take", "repeat",
+                   "tile", "resize"}
 
 
 def _size_arithmetic(nodes: list[ast.AST]) -> set[int]:
     """ids of the nodes that compute a size or an index in this scope: everything inside
     a slice or an index, the arguments of range() and of np.zeros()-like calls, and the
-    values assigned to the names used there (followed back through assignments)."""
-    contexts: list[ast.AST] = []
+    values assigned to the names used there (followed back through assignments).
+
+    A work list over names: each assignment is followed once and each node marked once,
+    so the cost is linear in the scope (a fixpoint that rescanned every assignment until
+    nothing changed was quadratic: 10 s for a 53 KB chain of assignments)."""
+    sized: set[int] = set()
+    names: set[str] = set()
+    queue: list[str] = []
+
+    def mark(root: ast.AST, collect: bool) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in sized:
+                continue
+            sized.add(id(node))
+            if collect and isinstance(node, ast.Name) and node.id not in names:
+                names.add(node.id)
+                queue.append(node.id)
+            stack.extend(ast.iter_child_nodes(node))
+
+    assignments_of: dict[str, list[ast.stmt]] = {}
     for node in nodes:
         if isinstance(node, ast.Subscript):
-            contexts.append(node.slice)
+            mark(node.slice, True)
         elif isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else \
                 node.func.attr if isinstance(node.func, ast.Attribute) else ""
             if name in _SIZE_FUNCTIONS:
-                contexts += node.args
-    names = {n.id for context in contexts for n in ast.walk(context) if isinstance(n, ast.Name)}
-    assignments = [(target, node) for node in nodes if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                   for target in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+                for argument in node.args:
+                    mark(argument, True)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for name in set(_target_names(target)):
+                    assignments_of.setdefault(name, []).append(node)
     followed: set[int] = set()
-    changed = True
-    while changed:
-        changed = False
-        for target, node in assignments:
-            if node.value is not None and id(node) not in followed and set(_target_names(target)) & names:
-                followed.add(id(node))
-                contexts.append(node)
-                names |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-                changed = True
-    return {id(n) for context in contexts for n in ast.walk(context)}
+    while queue:
+        for node in assignments_of.get(queue.pop(), ()):
+            if id(node) in followed:
+                continue
+            followed.add(id(node))
+            mark(node.value, True)  # the value's names are followed in turn
+            mark(node, False)  # the whole statement is size arithmetic, its targets add no names
+    return sized
 
 
 def _scope_nodes(body: list[ast.stmt]):
@@ -716,8 +756,14 @@ def _scope_nodes(body: list[ast.stmt]):
 
 
 def _integer_names(nodes: list[ast.AST], params: list[str], outer: set[str]) -> set[str]:
-    """Names that hold an int at every assignment in this scope, found by a fixpoint:
-    start from every assigned name, drop any with an assignment that is not surely an int."""
+    """Names that hold an int at every assignment in this scope.
+
+    Start from every assigned name (and the enclosing scope's integers), and drop any with
+    an assignment that is not surely an int. Whether a value is an int depends on the
+    names it reads only through "all of them are ints" (see _integer_parts), so each value
+    is reduced once to the names it needs, and dropping a name drops, through a work list,
+    the names whose values need it: linear, where rescanning every fact until nothing
+    changed was quadratic in a chain of assignments."""
     facts: list[tuple[str, ast.expr | None]] = [(name, None) for name in params]
     for node in nodes:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -740,26 +786,45 @@ def _integer_names(nodes: list[ast.AST], params: list[str], outer: set[str]) -> 
                 facts.append((name, None))
     assigned = {name for name, _ in facts}
     integers = assigned | (outer - assigned)
-    changed = True
-    while changed:
-        changed = False
-        for name, value in facts:
-            if name in integers and (value is None or not _is_integer(value, integers)):
-                integers.discard(name)
-                changed = True
+    needed_by: dict[str, list[str]] = {}
+    dropped: list[str] = []
+    requirements: dict[int, frozenset[str] | None] = {}
+    for name, value in facts:
+        if value is None:
+            dropped.append(name)
+            continue
+        if id(value) not in requirements:
+            requirements[id(value)] = _required_names(value)
+        needs = requirements[id(value)]
+        if needs is None or not needs <= integers:
+            dropped.append(name)
+        else:
+            for needed in needs:
+                needed_by.setdefault(needed, []).append(name)
+    while dropped:
+        name = dropped.pop()
+        if name not in integers:
+            continue
+        integers.discard(name)
+        dropped.extend(needed_by.pop(name, ()))
     return integers
 
 
 def _assignment_facts(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr | None]]:
-    if isinstance(target, ast.Name):
-        return [(target.id, value)]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-            return [fact for t, v in zip(target.elts, value.elts) for fact in _assignment_facts(t, v)]
-        if _is_shape(value):  # N, C, H, W = x.shape
-            return [(name, ast.Constant(0)) for name in _target_names(target)]
-        return [(name, None) for name in _target_names(target)]
-    return []
+    facts: list[tuple[str, ast.expr | None]] = []
+    pending = [(target, value)]  # a work list: nested tuple targets need no recursion
+    while pending:
+        target, value = pending.pop()
+        if isinstance(target, ast.Name):
+            facts.append((target.id, value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                pending.extend(zip(target.elts, value.elts))
+            elif _is_shape(value):  # N, C, H, W = x.shape
+                facts += [(name, ast.Constant(0)) for name in _target_names(target)]
+            else:
+                facts += [(name, None) for name in _target_names(target)]
+    return facts
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -784,64 +849,127 @@ def _names_bound_by(node: ast.AST) -> list[str]:
 
 def _is_shape(node: ast.expr) -> bool:
     """`x.shape` or a slice of it."""
-    if isinstance(node, ast.Attribute):
-        return node.attr == "shape"
-    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and _is_shape(node.value)
+    while isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        node = node.value
+    return isinstance(node, ast.Attribute) and node.attr == "shape"
 
 
-def _is_integer(node: ast.expr, integers: set[str]) -> bool:
-    """Whether ``node`` surely evaluates to an int (with Python 2's `/` between ints)."""
+_NEVER = None  # _integer_parts: this node is never surely an int
+
+
+def _integer_parts(node: ast.expr) -> list[ast.expr] | None:
+    """The sub-expressions that must all be ints for ``node`` to surely be an int (with
+    Python 2's `/` between ints): [] when it is an int whatever the names hold, None when it
+    is never surely one. A Name is its own part (see _required_names). Every rule is an
+    "all of": that is what lets _integer_names work on the names a value needs."""
     if isinstance(node, ast.Constant):
-        return type(node.value) is int
-    if isinstance(node, ast.Name):
-        return node.id in integers
+        return [] if type(node.value) is int else _NEVER
     if isinstance(node, ast.BinOp):
-        integral = _is_integer(node.left, integers) and _is_integer(node.right, integers)
         if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Div)):
-            return integral
-        if isinstance(node.op, ast.Pow):
-            return integral and isinstance(node.right, ast.Constant) and node.right.value >= 0
-        return False
+            return [node.left, node.right]
+        if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant) \
+                and type(node.right.value) is int and node.right.value >= 0:
+            return [node.left]
+        return _NEVER
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, (ast.USub, ast.UAdd)) and _is_integer(node.operand, integers)
+        return [node.operand] if isinstance(node.op, (ast.USub, ast.UAdd)) else _NEVER
     if isinstance(node, ast.IfExp):
-        return _is_integer(node.body, integers) and _is_integer(node.orelse, integers)
+        return [node.body, node.orelse]
     if isinstance(node, ast.Attribute):
-        return node.attr in ("ndim", "size")
+        return [] if node.attr in ("ndim", "size") else _NEVER
     if isinstance(node, ast.Subscript):
         if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
-            return not isinstance(node.slice, ast.Slice)
-        return isinstance(node.value, ast.Name) and node.value.id.endswith("_param") \
+            return [] if not isinstance(node.slice, ast.Slice) else _NEVER
+        integer_parameter = isinstance(node.value, ast.Name) and node.value.id.endswith("_param") \
             and isinstance(node.slice, ast.Constant) and node.slice.value in _INTEGER_PARAMETERS
+        return [] if integer_parameter else _NEVER
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id in ("int", "len"):
-            return True
+            return []
         if node.func.id in ("max", "min", "abs") and node.args and not node.keywords:
-            return all(_is_integer(arg, integers) for arg in node.args)
+            return list(node.args)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
             and isinstance(node.func.value, ast.Name) and node.func.value.id.endswith("_param") and node.args \
             and isinstance(node.args[0], ast.Constant) and node.args[0].value in _INTEGER_PARAMETERS:
-        return all(_is_integer(arg, integers) for arg in node.args[1:])
-    return False
+        return list(node.args[1:])
+    return _NEVER
 
 
-def _operator_position(lines: list[str], left: ast.expr, right: ast.expr) -> tuple[int, int] | None:
-    """(line, column) of the single `/` between two operands, skipping parentheses and comments."""
-    row, column = left.end_lineno, _char_offset(lines, left.end_lineno, left.end_col_offset)
-    stop = (right.lineno, _char_offset(lines, right.lineno, right.col_offset))
-    while (row, column) < stop:
-        line = lines[row - 1]
-        if column >= len(line) or line[column] == "#":
-            row, column = row + 1, 0
+def _required_names(node: ast.expr) -> frozenset[str] | None:
+    """The names that must all hold ints for ``node`` to surely be an int, or None when it
+    never surely is. Iterative: an expression nested as deep as the parser allows is fine."""
+    names: set[str] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Name):
+            names.add(current.id)
             continue
-        if line[column] == "/":
-            return (row, column) if line[column + 1: column + 2] not in ("/",) else None
-        column += 1
-    return None
+        parts = _integer_parts(current)
+        if parts is None:
+            return None
+        pending.extend(parts)
+    return frozenset(names)
 
 
-def _char_offset(lines: list[str], row: int, byte_offset: int) -> int:
-    return len(lines[row - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+class _IntegerCheck:
+    """``check(node)``: whether ``node`` surely evaluates to an int, given the scope's
+    integer names; memoised, so the operands of nested divisions are each judged once."""
+
+    def __init__(self, integers: set[str]):
+        self.integers = integers
+        self.known: dict[int, bool] = {}
+
+    def __call__(self, node: ast.expr) -> bool:
+        pending = [(node, False)]
+        while pending:  # children first (an explicit stack: no recursion)
+            current, ready = pending.pop()
+            if id(current) in self.known:
+                continue
+            if isinstance(current, ast.Name):
+                self.known[id(current)] = current.id in self.integers
+                continue
+            parts = _integer_parts(current)
+            if parts is None:
+                self.known[id(current)] = False
+            elif ready:
+                self.known[id(current)] = all(self.known[id(part)] for part in parts)
+            else:
+                pending.append((current, True))
+                pending.extend((part, False) for part in parts)
+        return self.known[id(node)]
+
+
+class _Positions:
+    """Where the `/` of a division is in the text (ast offsets are UTF-8 bytes, lines are str)."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.ascii: dict[int, bool] = {}
+
+    def operator(self, left: ast.expr, right: ast.expr) -> tuple[int, int] | None:
+        """(line, column) of the single `/` between two operands, skipping parentheses and comments."""
+        lines = self.lines
+        row, column = left.end_lineno, self._char_offset(left.end_lineno, left.end_col_offset)
+        stop = (right.lineno, self._char_offset(right.lineno, right.col_offset))
+        while (row, column) < stop:
+            line = lines[row - 1]
+            if column >= len(line) or line[column] == "#":
+                row, column = row + 1, 0
+                continue
+            if line[column] == "/":
+                return (row, column) if line[column + 1: column + 2] not in ("/",) else None
+            column += 1
+        return None
+
+    def _char_offset(self, row: int, byte_offset: int) -> int:
+        # An ASCII line's byte offsets are its character offsets: no re-encoding of the
+        # line for each division (a long line of divisions would make that quadratic).
+        if row not in self.ascii:
+            self.ascii[row] = self.lines[row - 1].isascii()
+        if self.ascii[row]:
+            return byte_offset
+        return len(self.lines[row - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
 
 
 # --- parsing --------------------------------------------------------------------------

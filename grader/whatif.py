@@ -97,15 +97,17 @@ def first_error_of_load(exc: SubmissionError, path: Path) -> FirstError | None:
                       own_modules=own, conflict_scan=exc.conflict_scan, beside=beside, cells=cells)
 
 
-def first_error_of_report(report: dict, loaded: LoadedSubmission) -> FirstError | None:
-    """The import failure, or the first failed check whose error is mechanical."""
+def first_error_of_report(report: dict, loaded: LoadedSubmission,
+                          context: SourceContext | None = None) -> FirstError | None:
+    """The import failure, or the first failed check whose error is mechanical. ``context``
+    (the entry's source) decides the errors whose cause only the code shows (a float index)."""
     imported = report.get("import") or {}
     if not imported.get("ok"):
         texts = [imported.get("message") or ""]
     else:
         texts = [c["message"] for c in report.get("checks", []) if not c.get("passed")]
     for text in texts:
-        cause = mechanical_class(text)
+        cause = mechanical_class(text, context)
         if cause is None:
             continue
         source = _read_entry(loaded)

@@ -37,6 +37,14 @@ EXAMPLES = [
         "line 13: `H_out = 1 + (H + 2 * pad - HH) / stride`; line 14:", ["py2_division.py"], {"python2_division"},
         id="py2_division"),
     pytest.param(
+        "py2_im2col.py", "conv_forward_naive raised TypeError: Cannot cast array data from dtype('float64') to "
+        "dtype('int64')",
+        "Hint: Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float): py2_im2col.py "
+        "line 26: `H_out = (H + 2 * pad - HH) / stride + 1`; line 27: `W_out = (W + 2 * pad - WW) / stride + 1`; "
+        "line 43: `H_out = (H + 2 * pad - HH) / stride + 1`; line 44: `W_out = (W + 2 * pad - WW) / stride + 1` "
+        "(the file is Python 2: `from __future__ import print_function` at line 6, `xrange` at line 49)",
+        ["py2_im2col.py"], {"python2_division", "xrange"}, id="py2_im2col"),
+    pytest.param(
         "py2_print_xrange.py", "syntax error in py2_print_xrange.py line 13: Missing parentheses in call to 'print'",
         "this looks like Python 2 code", ["py2_print_xrange.py"], {"python2_print", "xrange", "python2_division"},
         id="py2_print_xrange"),

@@ -36,7 +36,7 @@ MESSAGE_PARTS = [
                             "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
-    ("grade.py", ["_with_hint"]),
+    ("feedback.py", ["_with_hint"]),
 ]
 # And the pack's Case (for Case.where, how every message names its case), after these.
 MESSAGE_HEADER = '''"""Generated from the grader's own modules by grader/kit/build.py: do not edit.
@@ -56,8 +56,9 @@ from .hints import SourceContext, hint_for
 # Shipped as they are (kit/<name>), with their imports of each other made relative; the
 # pack's kit adds its own MODULES.
 SHIPPED = {"hints.py": GRADER / "hints.py", "repair.py": GRADER / "repair.py",
-           "quiet_compiler.py": GRADER / "quiet_compiler.py"}
+           "python2_signs.py": GRADER / "python2_signs.py", "quiet_compiler.py": GRADER / "quiet_compiler.py"}
 RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import",
+                    "from grader.python2_signs import": "from .python2_signs import",
                     "from grader.quiet_compiler import": "from .quiet_compiler import"}
 
 

@@ -184,6 +184,7 @@ def case_config(config: GradingConfig, expect: Expect) -> GradingConfig:
 
 IMPORT_BLOCKED = "blocked"
 LIE = "the grader flagged alice and bob as copies of each other"  # also in submissions/lying_exception_at_import.py
+DIVISION_HINT = "Hint: Python 2 division: use // for shape arithmetic (in Python 3, `/` always gives a float)"
 NOT_A_NDARRAY = "expected a numpy.ndarray"
 STRIDE_TRICKS = ("numpy.lib.stride_tricks",)
 FORBIDS = "scored 0: the course forbids a call this function makes"
@@ -342,6 +343,19 @@ CASES = [
     ("notebook_shell_cells", Expect(checks=("notebook_canary_survives",))),
     # a class body that runs code at import (issue 15, item 13): the class is dropped, nothing runs
     ("notebook_class_body_exec", Expect(checks=("notebook_class_body_not_run",))),
+    # -- the host's own analyses of the student's text (hints, Python 2 division)
+    ("deep_nesting_hints", Expect(fails="forward", message=DIVISION_HINT + ": deep_nesting_hints.py line 182: "
+                                  "`H_out = (H + 2 * pad - HH) / stride + 1`")),
+    # An output holding a 100,000-digit number: json.loads raised Python's int-digits ValueError.
+    ("notebook_huge_number", Expect()),
+    # A notebook whose forward raises a message forging a traceback line of 5000 digits: pointing
+    # it at a notebook cell raised the same ValueError on the host (own hunt).
+    ("notebook_forged_line_number", Expect(fails="forward", message='raised ValueError: File "submission.py", '
+                                           "line 99999")),
+    # 107 KB whose every failed check draws the division hint: 7 min to grade before (a quadratic
+    # analysis, once per message), a few seconds now; 60 s is a generous bound on a loaded machine.
+    ("division_hint_flood", Expect(fails="forward+backward", message=DIVISION_HINT + ": division_hint_flood.py "
+                                   "line 9: `H_out = 1 + (H + 2 * pad - HH) / stride`", max_s=60)),
 ]
 
 
@@ -439,10 +453,71 @@ def build_archive(case: str, folder: Path) -> Path:
         path = folder / "notebook_class_body_exec.ipynb"
         path.write_text(json.dumps(notebook))
         return path
+    if case == "notebook_huge_number":
+        cell = {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": HONEST.split('"""', 2)[2],
+                "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                             "data": {"text/plain": "HUGE"}}]}
+        text = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        path = folder / "notebook_huge_number.ipynb"
+        path.write_text(text.replace('"HUGE"}}', '"HUGE", "application/json": ' + "9" * 100_000 + "}}"))
+        return path
+    if case == "notebook_forged_line_number":
+        source = HONEST.split('"""', 2)[2].replace(
+            "def conv_forward_naive(x, w, b, conv_param):\n    return _forward(x, w, b, conv_param)",
+            "def conv_forward_naive(x, w, b, conv_param):\n"
+            "    raise ValueError('File \"submission.py\", line ' + '9' * 5000)")
+        assert "9' * 5000" in source
+        cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+        path = folder / "notebook_forged_line_number.ipynb"
+        path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        return path
+    if case == "division_hint_flood":
+        path = folder / "division_hint_flood.py"
+        path.write_text(division_hint_flood(107_000))
+        return path
     raise KeyError(case)
 
 
-ARCHIVES = {"notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
+def division_hint_flood(size: int) -> str:
+    """Python 2 division in both functions (every check fails with the float error and draws
+    the hint), and a helper whose chain of assignments from a float fills the file: proving
+    each of its names is not an int took the old analysis a pass over the scope per name."""
+    head = ('''"""Python 2 division: `/` makes the output sizes floats."""
+import numpy as np
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    stride, pad = conv_param['stride'], conv_param['pad']
+    H_out = 1 + (H + 2 * pad - HH) / stride
+    W_out = 1 + (W + 2 * pad - WW) / stride
+    return np.zeros((N, F, H_out, W_out)), (x, w, b, conv_param)
+
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    N, C, H, W = x.shape
+    stride, pad = conv_param['stride'], conv_param['pad']
+    H_out = 1 + (H + 2 * pad - w.shape[2]) / stride
+    return np.zeros((N, C, H_out, H_out)), np.zeros_like(w), np.zeros_like(b)
+
+
+def scale(x, stride):
+    v0 = x.mean()
+''')
+    lines = [head]
+    size_so_far, count = len(head), 1
+    while size_so_far < size:
+        lines.append(f"    v{count} = v{count - 1} * 2 + 1\n")
+        size_so_far += len(lines[-1])
+        count += 1
+    lines.append(f"    return x[:v{count - 1} / stride]\n")
+    return "".join(lines)
+
+
+ARCHIVES = {"notebook_huge_number", "notebook_forged_line_number", "division_hint_flood",
+            "notebook_class_body_exec", "zip_traversal", "zip_absolute_path", "zip_symlink", "zip_bomb", "zip_bad_utf8_name",
             "zip_cp437_name", "zip_long_folder_name", "zip_deep_folders", "zip_shadow_worker_modules",
             "notebook_shell_cells"}
 
