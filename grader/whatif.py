@@ -39,7 +39,7 @@ from grader.hints import CS231N_MODULES, SourceContext, hint_for, mechanical_cla
 from grader.load import LoadedSubmission, load_submission
 from grader.syntax_errors import EntrySyntaxError
 from grader.notebook import host_has_module, relocator
-from grader.repair import ConflictScan, Repair as RepairMade, Repaired, repair_source
+from grader.repair import ConflictScan, Repair as RepairMade, Repaired, repair_source, scan_conflicts
 from grader.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
 from grader.report_shape import check_report_shape
 from grader.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
@@ -93,8 +93,12 @@ def first_error_of_load(exc: SubmissionError, path: Path) -> FirstError | None:
     folder = Path(path).is_dir() and cells is None
     own = own_modules_of(Path(path), exc.where) if folder else frozenset()
     beside = beside_in_package(Path(path), exc.where) if folder else frozenset()
+    # The loader scanned in its bounded child, whose answer carries no scan: scan once here, for both sides.
+    scan = exc.conflict_scan
+    if scan is None and exc.cause == "merge_conflict":
+        scan = scan_conflicts(exc.source)
     return FirstError(exc.cause, exc.where, exc.source, str(exc), python2=exc.cause == "python2_syntax",
-                      own_modules=own, conflict_scan=exc.conflict_scan, beside=beside, cells=cells)
+                      own_modules=own, conflict_scan=scan, beside=beside, cells=cells)
 
 
 def first_error_of_report(report: dict, loaded: LoadedSubmission,

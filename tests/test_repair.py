@@ -232,7 +232,8 @@ def test_sixteen_thousand_conflict_blocks_are_scanned_in_one_pass():
 
 
 def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
-    """The loader's scan is the what-if's: not one more per side (nor per round)."""
+    """The what-if scans once for both sides (not once per side, nor per round). The loader's
+    own scan runs in its bounded child (grader.bounded_load), which is not counted here."""
     from grader import repair, syntax_errors
 
     calls = []
