@@ -66,11 +66,11 @@ from grader.batch_outputs import load_results, publish_outputs
 from grader.batch_progress import BatchLog
 from grader.batch_run import BatchRun
 from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
-from grader.class_outputs import OutputOptions
+from grader.publish.class_outputs import OutputOptions
 from grader.class_students import checked_only_ids, discover_submissions
 from grader.config import GradingConfig
 from grader.errors import UsageError
-from grader.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
+from grader.publish.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean
 from grader.harness.timing_lock import TimingLock
@@ -245,7 +245,7 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
 
 
 def _as_roster(roster: Path | str | dict[str, str] | Roster | None) -> Roster:
-    """A roster file (plain or Canvas, grader.gradebook), a Roster, or a plain id -> name mapping."""
+    """A roster file (plain or Canvas, grader.publish.gradebook), a Roster, or a plain id -> name mapping."""
     if isinstance(roster, Roster):
         return roster
     if isinstance(roster, (str, Path)):

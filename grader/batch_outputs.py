@@ -1,5 +1,5 @@
 """A class's published outputs, rebuilt from every stored result: leaderboards, gradebook
-CSVs and Gradescope files (``grader.class_outputs`` renders them; this writes them)."""
+CSVs and Gradescope files (``grader.publish.class_outputs`` renders them; this writes them)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 from grader.atomic_write import write_atomic
 from grader.batch_progress import BatchLog
 from grader.batch_summary import BatchSummary
-from grader.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
-from grader.gradescope import to_gradescope
+from grader.publish.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
+from grader.publish.gradescope import to_gradescope
 from grader.result import GradeResult
 
 GRADESCOPE_DIR = "gradescope"

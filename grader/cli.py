@@ -17,7 +17,7 @@ import click
 from grader.class_folder import CLASS_AT, WARN_AT, submission_like_entries
 from grader.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
-from grader.gradescope import to_gradescope
+from grader.publish.gradescope import to_gradescope
 from grader.harness import assignments
 from grader.harness.text import clean
 from grader.result import GradeResult
@@ -324,7 +324,7 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     output folder) and optionally with known public solutions; write an HTML report of the
     pairs above the threshold with their matching code side by side."""
     from grader.atomic_write import write_atomic
-    from grader.class_outputs import STAFF_FILE_MODE
+    from grader.publish.class_outputs import STAFF_FILE_MODE
     from grader.similarity.detect import DEFAULT_THRESHOLD, similar_pairs
     from grader.similarity.report import similarity_html
     from grader.similarity.sources import class_submissions_folder, collect

@@ -1,6 +1,6 @@
 """The grading result: the one document a grading produces, and its published schema.
 
-``schemas/result.schema.json`` is generated from ``GradeResult`` (``python -m grader.schemas``);
+``schemas/result.schema.json`` is generated from ``GradeResult`` (``python -m grader.publish.schemas``);
 a test fails when the committed file is stale.
 """
 

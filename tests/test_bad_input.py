@@ -58,7 +58,7 @@ def test_import_failures_fail_one_load_check_with_the_hint_once(tmp_path, quick_
     pytest.param(FAST + "\ndef broken(:\n    pass\n", "syntax error in layers.py line", id="syntax-error"),
 ])
 def test_load_failures_are_one_check_plus_zeros_in_json_and_gradescope(tmp_path, quick_config, source, message):
-    from grader.gradescope import to_gradescope
+    from grader.publish.gradescope import to_gradescope
 
     path = tmp_path / "layers.py"
     path.write_text(source)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from grader import forbidden
-from grader.boards import build_boards
+from grader.publish.boards import build_boards
 from grader.config import ForbiddenCalls, GradingConfig
-from grader.gradescope import to_gradescope
+from grader.publish.gradescope import to_gradescope
 
 EXAMPLES = Path(__file__).parent / "submissions" / "forbidden"
 SCIPY = ["scipy.signal"]

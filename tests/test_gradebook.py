@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from grader.errors import UsageError
-from grader.gradebook import (
+from grader.publish.gradebook import (
     Roster,
     canvas_gradebook_csv,
     load_roster,

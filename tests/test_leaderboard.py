@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 
 from grader.errors import UsageError
-from grader.leaderboard import Leaderboard, build_leaderboard, pseudonym
-from grader.leaderboard_render import leaderboard_html, leaderboard_markdown
+from grader.publish.leaderboard import Leaderboard, build_leaderboard, pseudonym
+from grader.publish.leaderboard_render import leaderboard_html, leaderboard_markdown
 from grader.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "leaderboard.schema.json"

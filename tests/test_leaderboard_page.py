@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.boards import BoardOptions, build_boards
-from grader.leaderboard_render import describe_speed, human_date, leaderboard_html, row_anchor
+from grader.publish.boards import BoardOptions, build_boards
+from grader.publish.leaderboard_render import describe_speed, human_date, leaderboard_html, row_anchor
 from test_boards import class_results
 from test_leaderboard import GENERATED_AT, make_result
 

@@ -18,7 +18,7 @@ from test_examples_golden import matches_golden
 from grader.config import GradingConfig, TimingSettings
 from grader.grade import grade_submission
 from grader.harness.assignments import cs231n_maxpool as pack
-from grader.leaderboard import build_leaderboard
+from grader.publish.leaderboard import build_leaderboard
 from grader.sandbox import get_sandbox
 from reference import maxpool
 

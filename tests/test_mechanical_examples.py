@@ -17,7 +17,7 @@ from golden_text import comparable, masked
 
 from grader.config import GradingConfig, WhatIfSettings
 from grader.grade import grade_submission
-from grader.gradescope import to_gradescope
+from grader.publish.gradescope import to_gradescope
 from grader.sandbox import get_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,7 +283,7 @@ def test_a_repair_that_would_change_the_code_is_not_made(quick_config):
 
 
 def test_the_leaderboard_is_the_same_with_or_without_what_if(quick_config, examples_dir):
-    from grader.leaderboard import build_leaderboard
+    from grader.publish.leaderboard import build_leaderboard
 
     results = [grade(examples_dir / "fast_strided.py", quick_config)]
     results += [grade(MECHANICAL / name, quick_config) for name in ("py2_division.py", "merge_conflict.py")]

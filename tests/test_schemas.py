@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import schemas
-from grader.leaderboard import Leaderboard
+from grader.publish import schemas
+from grader.publish.leaderboard import Leaderboard
 from grader.result import GradeResult
 
 COMMITTED = Path(__file__).resolve().parent.parent / "schemas"
@@ -23,9 +23,9 @@ COMMITTED = Path(__file__).resolve().parent.parent / "schemas"
 )
 def test_committed_schema_is_up_to_date(filename, model):
     path = COMMITTED / filename
-    assert path.is_file(), f"{path} is missing: run `python -m grader.schemas`"
+    assert path.is_file(), f"{path} is missing: run `python -m grader.publish.schemas`"
     assert path.read_text(encoding="utf-8") == schemas.schema_text(model), (
-        f"{path} is stale (the model changed): run `python -m grader.schemas` and commit the result"
+        f"{path} is stale (the model changed): run `python -m grader.publish.schemas` and commit the result"
     )
 
 
@@ -37,8 +37,8 @@ def test_schema_text_is_sorted_indented_json_with_a_final_newline():
 def test_write_then_check_round_trip(tmp_path, capsys):
     assert schemas.main(["--check", "--directory", str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"stale: {tmp_path / 'result.schema.json'} (run: python -m grader.schemas)",
-        f"stale: {tmp_path / 'leaderboard.schema.json'} (run: python -m grader.schemas)",
+        f"stale: {tmp_path / 'result.schema.json'} (run: python -m grader.publish.schemas)",
+        f"stale: {tmp_path / 'leaderboard.schema.json'} (run: python -m grader.publish.schemas)",
     ]
 
     assert schemas.main(["--directory", str(tmp_path)]) == 0

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from grader.boards import build_boards
-from grader.gradescope import to_gradescope
+from grader.publish.boards import build_boards
+from grader.publish.gradescope import to_gradescope
 from grader.harness import line_feedback, speed_feedback
 from grader.harness.assignments import cs231n_conv as conv2d
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field
 
 from grader.config import GradingConfig
 from grader.errors import UsageError
-from grader.gradebook import Roster
+from grader.publish.gradebook import Roster
 from grader.load import submission_id_for
 from grader.load_limits import LoadLimits
 from grader.service import db, pages

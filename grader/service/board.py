@@ -1,9 +1,9 @@
 """The leaderboard and the exports, from each student's counted result.
 
 One result per student counts: their best (highest score, then the latest) or their
-latest, as configured. The outputs are the batch's own (``grader.class_outputs``: the
+latest, as configured. The outputs are the batch's own (``grader.publish.class_outputs``: the
 leaderboard JSON of the published schema, its page, scores.csv) and Gradescope's
-results.json (``grader.gradescope``); they are rebuilt only when a result changed.
+results.json (``grader.publish.gradescope``); they are rebuilt only when a result changed.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import zipfile
 from datetime import datetime, timezone
 from typing import Literal
 
-from grader.class_outputs import OutputOptions, class_outputs
-from grader.gradebook import Roster
-from grader.gradescope import to_gradescope
+from grader.publish.class_outputs import OutputOptions, class_outputs
+from grader.publish.gradebook import Roster
+from grader.publish.gradescope import to_gradescope
 from grader.result import GradeResult
 from grader.service import db
 
@@ -87,8 +87,8 @@ def _iso(epoch: float) -> str:
 def _empty(options: OutputOptions, assignment: str) -> dict[str, str]:
     """The outputs of a class with no result yet (the board builder needs one result)."""
     from grader import __version__
-    from grader.leaderboard import Leaderboard, LeaderboardCounts
-    from grader.leaderboard_render import leaderboard_html
+    from grader.publish.leaderboard import Leaderboard, LeaderboardCounts
+    from grader.publish.leaderboard_render import leaderboard_html
 
     board = Leaderboard(assignment=assignment, generated_at=options.generated_at, grader_version=__version__,
                         entries=[], title=options.title,

@@ -1,6 +1,6 @@
 """The server's pages, rendered here, with no build step and no third-party asset.
 
-- ``/``: the batch's own leaderboard page (``grader.leaderboard_render``), made live: a
+- ``/``: the batch's own leaderboard page (``grader.publish.leaderboard_render``), made live: a
   small script, allowed by its hash in the Content-Security-Policy, listens to /events
   (server-sent events) and swaps in the new page when a grading finishes. With scripts off
   the page is complete as it is and refreshes itself every 30 s (a <noscript> refresh).
@@ -19,7 +19,7 @@ import html
 import math
 from collections import defaultdict
 
-from grader.leaderboard_render import _CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
+from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
 from grader.result import GradeResult
 from grader.speed_words import describe_speed
 

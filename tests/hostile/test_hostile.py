@@ -889,7 +889,7 @@ def _hook_replaced_marked(result, env, config):
 
 def _board_shows_only_the_type(result, env, config):
     """The public board (JSON, Markdown, HTML) says which type was raised, never its message."""
-    from grader.class_outputs import OutputOptions, class_outputs
+    from grader.publish.class_outputs import OutputOptions, class_outputs
 
     outputs = class_outputs([result], OutputOptions(hide_unranked_scores=True))
     reason = json.loads(outputs["leaderboard.json"])["entries"][0]["reason"]

@@ -2,7 +2,7 @@
 
     class_outputs(results, options) -> {relative path: text}
 
-    leaderboard.json / .md / .html   the boards (grader.boards), validated against the schema
+    leaderboard.json / .md / .html   the boards (grader.publish.boards), validated against the schema
     scores.csv                       student_id,name,score,max_score,submitted_at (real ids, always)
     canvas_gradebook.csv             with a Canvas roster export: Canvas's import format
     staff/pseudonyms.csv             with anonymize: who is who (STAFF_FILES: never publish it)
@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import jsonschema
 
-from grader.boards import BoardOptions, build_boards
-from grader.gradebook import Roster, canvas_gradebook_csv, scores_csv
-from grader.leaderboard import pseudonym
-from grader.leaderboard_render import leaderboard_html, leaderboard_markdown
+from grader.publish.boards import BoardOptions, build_boards
+from grader.publish.gradebook import Roster, canvas_gradebook_csv, scores_csv
+from grader.publish.leaderboard import pseudonym
+from grader.publish.leaderboard_render import leaderboard_html, leaderboard_markdown
 from grader.result import GradeResult
-from grader.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
+from grader.publish.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
 
 PSEUDONYM_MAP = "staff/pseudonyms.csv"
 STAFF_FILES = (PSEUDONYM_MAP,)
@@ -106,7 +106,7 @@ def leaderboard_schema() -> dict:
         if path.is_file():
             _LEADERBOARD_SCHEMA = json.loads(path.read_text(encoding="utf-8"))
         else:
-            from grader.leaderboard import Leaderboard
+            from grader.publish.leaderboard import Leaderboard
 
             _LEADERBOARD_SCHEMA = Leaderboard.model_json_schema()
     return _LEADERBOARD_SCHEMA

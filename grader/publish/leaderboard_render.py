@@ -6,7 +6,7 @@ plot. Every student-supplied string is escaped for its medium.
                                          usable at phone width; ``page#row-<id>`` highlights
                                          a student's own row (CSS :target, no script)
 
-The gradebook CSVs are in ``grader.gradebook``.
+The gradebook CSVs are in ``grader.publish.gradebook``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
+from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 from grader.speed_words import describe_machine
 
 # ------------------------------------------------------------------ shared wording
 
-# Used when an entry carries no reason of its own (a board built without grader.boards).
+# Used when an entry carries no reason of its own (a board built without grader.publish.boards).
 UNRANKED_REASONS: dict[str, str] = {
     "not_timed": "correct, but speed not measured",
     "failed_correctness": "failed a correctness check",
@@ -210,7 +210,7 @@ svg line.ci { stroke-width: 1.5; stroke-opacity: .35; }
 
 # Defence in depth: even if some text escaped escaping, the page can run no script
 # and load nothing; the only thing it is allowed is its own inline style.
-_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def leaderboard_html(board: Leaderboard) -> str:
@@ -223,7 +223,7 @@ def leaderboard_html(board: Leaderboard) -> str:
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CONTENT_SECURITY_POLICY}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Leaderboard: {esc(title)}</title>",
         f"<style>{_PAGE_STYLE}</style>",

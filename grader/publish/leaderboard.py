@@ -3,7 +3,7 @@
     build_leaderboard(results)  -> Leaderboard   the published JSON (schemas/leaderboard.schema.json)
 
 The published boards (reasons, per-function boards, the public form) are built on this in
-``grader.boards``; renderings for people in ``leaderboard_render``; gradebook CSVs in ``grader.gradebook``.
+``grader.publish.boards``; renderings for people in ``leaderboard_render``; gradebook CSVs in ``grader.publish.gradebook``.
 
 Who is ranked and how ties are broken is written down once, on ``build_leaderboard``.
 Nothing here knows about any one assignment: it reads only the generic parts of a result
@@ -139,7 +139,7 @@ class _Standing:
         return round(self.result.score if self.rank_score is None else self.rank_score, SCORE_DECIMALS)
 
 
-Standing = _Standing  # what rank_standings takes (grader.boards builds its own for the function boards)
+Standing = _Standing  # what rank_standings takes (grader.publish.boards builds its own for the function boards)
 
 
 def build_leaderboard(
@@ -317,7 +317,7 @@ def _ordered_unranked(standings: list[_Standing], names: dict[str, str]) -> list
 
 def rank_standings(standings: list[_Standing]) -> tuple[list[_Standing], list[int]]:
     """The ranking rule, in one place: the ranked standings in board order, and their ranks.
-    The overall board and the per-function boards (``grader.boards``) both rank through it."""
+    The overall board and the per-function boards (``grader.publish.boards``) both rank through it."""
     ranked = sorted(
         (s for s in standings if s.status == "ranked"), key=lambda s: (-s.score_key, -s.speed, s.student_id)
     )

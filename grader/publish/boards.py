@@ -3,7 +3,7 @@ reason each unranked student is not on it, one board per function, and the publi
 
     build_boards(results, options) -> Leaderboard   what leaderboard.json holds
 
-The overall ranking is ``grader.leaderboard.build_leaderboard``; the per-function boards
+The overall ranking is ``grader.publish.leaderboard.build_leaderboard``; the per-function boards
 rank through the same rule (``rank_standings``), by one function's speed and interval.
 Nothing here grades: it reads results, so a board can be rebuilt from OUT/results alone.
 """
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.leaderboard import (
+from grader.publish.leaderboard import (
     SPEED_GROUP_PREFIX,
     FunctionBoard,
     FunctionBoardEntry,

@@ -1,7 +1,7 @@
 """The published JSON Schemas, generated from the pydantic models so they cannot drift.
 
-    python -m grader.schemas            write schemas/*.schema.json
-    python -m grader.schemas --check    exit 1 (and name the files) when they are stale
+    python -m grader.publish.schemas            write schemas/*.schema.json
+    python -m grader.publish.schemas --check    exit 1 (and name the files) when they are stale
 
 A test runs the same check, so a model change without regenerated schemas fails CI.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from grader.leaderboard import Leaderboard
+from grader.publish.leaderboard import Leaderboard
 from grader.result import GradeResult
 
 # The repository's schemas/ folder: the default whatever directory the command runs from.
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "schemas"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "schemas"
 
 PUBLISHED_MODELS: dict[str, type[BaseModel]] = {
     "result.schema.json": GradeResult,
@@ -56,7 +56,7 @@ def stale_schemas(directory: Path | str = DEFAULT_DIRECTORY) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.schemas", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.publish.schemas", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if any schema file is stale")
     parser.add_argument(
         "--directory",
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_schemas(args.directory)
         for path in stale:
-            print(f"stale: {path} (run: python -m grader.schemas)", file=sys.stderr)
+            print(f"stale: {path} (run: python -m grader.publish.schemas)", file=sys.stderr)
         return 1 if stale else 0
     for path in write_schemas(args.directory):
         print(f"wrote {path}")

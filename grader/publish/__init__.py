@@ -1,0 +1,3 @@
+"""Publishing: stored results become files people read (leaderboards, boards, pages,
+Gradescope results, gradebook CSVs).
+"""
