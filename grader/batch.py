@@ -11,7 +11,7 @@
     OUT/gradescope/<id>/results.json with output_format="gradescope", for each gradable result
 
 Students: each entry of the folder (a .py, a folder, a .zip or an .ipynb) is one
-student, whose id is ``grader.load.submission_id_for`` of its name. Hidden entries
+student, whose id is ``grader.intake.load.submission_id_for`` of its name. Hidden entries
 (.DS_Store), tool debris (__MACOSX) and files of other kinds (a roster.csv) are
 ignored and listed in the summary. Entries that share an id are refused, every such
 conflict named at once. ``only`` regrades the listed students and rebuilds the outputs
@@ -41,7 +41,7 @@ with SIGKILL: ``convgrade clean-containers`` (docker); the process backend's har
 finish their grading and exit, their report having nowhere to go.
 
 This module holds the two entry points and the host's choices (cores, paths to hide, the
-timing lock, signals). The parts: the students of the folder (``class_students``), the
+timing lock, signals). The parts: the students of the folder (``intake.class_folder``), the
 grading run (``batch_run``), its progress line (``batch_progress``), what it did
 (``batch_summary``), the published outputs (``batch_outputs``), and whole-file writes
 (``atomic_write``).
@@ -67,14 +67,14 @@ from grader.batch_progress import BatchLog
 from grader.batch_run import BatchRun
 from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
-from grader.class_students import checked_only_ids, discover_submissions
+from grader.intake.class_folder import checked_only_ids, discover_submissions
 from grader.config import GradingConfig
 from grader.errors import UsageError
-from grader.publish.gradebook import Roster, RosterStudent, load_roster, roster_warnings, submission_times
+from grader.intake.roster import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean
 from grader.harness.timing_lock import TimingLock
-from grader.load import submission_id_for
+from grader.intake.load import submission_id_for
 
 OUTPUT_FORMATS = ("json", "gradescope")
 

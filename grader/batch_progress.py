@@ -6,7 +6,7 @@ import sys
 import threading
 
 from grader.batch_summary import StudentOutcome
-from grader.class_students import Student
+from grader.intake.class_folder import Student
 from grader.result import GradeResult
 from grader.speed_words import summary_line
 

@@ -13,7 +13,7 @@ from grader import __version__
 from grader.atomic_write import write_atomic
 from grader.batch_progress import BatchLog
 from grader.batch_summary import StudentOutcome, outcome_of
-from grader.class_students import Student
+from grader.intake.class_folder import Student
 from grader.config import GradingConfig
 from grader.errors import SubmissionError
 from grader.executor import MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed, pack

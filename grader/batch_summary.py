@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from grader import __version__
-from grader.class_students import Student
+from grader.intake.class_folder import Student
 from grader.grade import SCRATCH_LEFT
 from grader.result import GradeResult
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from grader.class_folder import CLASS_AT, WARN_AT, submission_like_entries
+from grader.intake.class_folder import CLASS_AT, WARN_AT, submission_like_entries
 from grader.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
 from grader.publish.gradescope import to_gradescope

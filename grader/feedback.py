@@ -1,9 +1,9 @@
 """The feedback analysis of a graded submission's text: a hint for each failed message,
 and the source analysis behind them, computed once per grading under a budget.
 
-Hints read the student's source (grader.hints: the Python 2 division analysis, the
+Hints read the student's source (grader.intake.hints: the Python 2 division analysis, the
 imports, the Python 2 signs). That is host-side work on untrusted text, so it runs in a
-child with its own time, memory and output limits (grader.host_budget), once for all
+child with its own time, memory and output limits (grader.intake.host_budget), once for all
 the messages of a grading. When it does not finish, the messages go out without hints
 and the result says why in a note; the checks, the score and the timing are the
 sandbox's and do not change.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
-from grader.hints import SourceContext, hint_for
+from grader.intake.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
+from grader.intake.hints import SourceContext, hint_for
 
 BUDGET = Budget(wall_s=20.0, cpu_s=15, memory_bytes=2 * GiB, output_bytes=16 * MiB)
 
@@ -65,7 +65,7 @@ def _with_hint(message: str, context: SourceContext | None = None) -> str:
 
 
 def analyse(request: dict) -> dict:
-    """In the child (grader.host_budget): every message with its hint, and the analysis."""
+    """In the child (grader.intake.host_budget): every message with its hint, and the analysis."""
     context = SourceContext(request["entry"], request["text"], frozenset(request["own_modules"]), request["numpy"])
     messages = [_with_hint(message, context) for message in request["messages"]]
     return {"messages": messages, "divisions": context.divisions,

@@ -21,7 +21,7 @@ import ast
 from pathlib import Path
 
 from grader.harness import assignments
-from grader.quiet_compiler import quiet_compiler
+from grader.intake.quiet_compiler import quiet_compiler
 from grader.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
 
 MAX_FILES = 200

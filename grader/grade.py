@@ -22,11 +22,11 @@ from grader.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
-from grader.bounded_load import load_bounded
+from grader.intake.bounded_load import load_bounded
 from grader.feedback import feedback_for
-from grader.hints import SourceContext
-from grader.load import LoadedSubmission, kind_of, submission_id_for
-from grader.notebook import relocator
+from grader.intake.hints import SourceContext
+from grader.intake.load import LoadedSubmission, kind_of, submission_id_for
+from grader.intake.notebook import relocator
 from grader.report_shape import check_report_shape
 from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
                            SubmissionInfo)
@@ -83,7 +83,7 @@ def grade_submission(
     hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + machine_cache.hidden_paths(cache_path)
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
-            # In a child with its own time and memory limits (grader.bounded_load).
+            # In a child with its own time and memory limits (grader.intake.bounded_load).
             loaded = load_bounded(Path(path), Path(staging), _functions(config))
         except SubmissionError as exc:
             if seed is None:

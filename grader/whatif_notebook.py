@@ -1,6 +1,6 @@
 """Where a notebook's repaired lines are, and its what-if copy.
 
-A notebook is graded as the module ``grader.notebook`` generates from its code cells,
+A notebook is graded as the module ``grader.intake.notebook`` generates from its code cells,
 each kept statement marked with its cell and line. A repair of that module is told to
 the student by cell and line ("notebook cell 7, line 3"), never by the generated
 module's lines, which the student has never seen. When the cell that defines a layer
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError
-from grader.load_limits import LoadLimits
-from grader.notebook import blank_ipython_lines, generated_locations
-from grader.repair import Repair as RepairMade, Repaired
-from grader.staging import open_source, read_capped
+from grader.intake.limits import LoadLimits
+from grader.intake.notebook import blank_ipython_lines, generated_locations
+from grader.intake.repair import Repair as RepairMade, Repaired
+from grader.intake.staging import open_source, read_capped
 
 _CELL = re.compile(r"^notebook cell (\d+)$")
 

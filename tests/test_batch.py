@@ -24,7 +24,7 @@ from grader.cli import cli
 from grader.errors import SandboxTimeout, SandboxUnavailable, UsageError
 from grader.grade import grade_submission as real_grade_submission
 from grader.publish.leaderboard import pseudonym
-from grader.load import submission_id_for
+from grader.intake.load import submission_id_for
 from grader.result import GradeResult
 from grader.sandbox import get_sandbox
 

@@ -12,7 +12,7 @@ import pytest
 
 from grader.publish.boards import BoardOptions, build_boards, unranked_reason
 from grader.publish.class_outputs import OutputOptions, class_outputs, with_pseudonym_note
-from grader.publish.gradebook import load_roster
+from grader.intake.roster import load_roster
 from grader.publish.leaderboard import pseudonym
 from grader.publish.leaderboard_render import _markdown_text, leaderboard_html, leaderboard_markdown
 from grader.result import Check, CheckStatus, Failure, FailureKind, GradeResult
@@ -252,7 +252,7 @@ def test_the_services_live_board_shows_only_the_type(monkeypatch):
     """The service's board (GET /api/leaderboard and /) from its stored results: the type only."""
     from types import SimpleNamespace
 
-    from grader.publish.gradebook import Roster
+    from grader.intake.roster import Roster
     from grader.service import board, db
 
     lying = with_checks("eve", failure=f"importing layers.py failed: CopyNotice: {LIE}{TRACE}", forward=None,

@@ -261,7 +261,7 @@ def test_one_student_flag_grades_a_class_like_folder(tmp_path, quick_config_file
 
 
 def test_an_assignment_folder_is_one_student(tmp_path):
-    from grader.class_folder import submission_like_entries
+    from grader.intake.class_folder import submission_like_entries
 
     folder = make_class(tmp_path / "assignment2", ["cs231n"])
     (folder / "cs231n" / "fast_layers.py").write_text("def conv_forward_fast(x):\n    pass\n")

@@ -1,4 +1,4 @@
-"""The Python 2 division analysis (grader.repair.python2_divisions) on hostile text: it runs
+"""The Python 2 division analysis (grader.intake.repair.python2_divisions) on hostile text: it runs
 on the host, on the student's bytes, so it must be linear in the file and never recurse
 as deep as the file nests."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from grader.hints import SourceContext, hint_for
-from grader.repair import python2_divisions, repair_source
+from grader.intake.hints import SourceContext, hint_for
+from grader.intake.repair import python2_divisions, repair_source
 
 FLOAT_SIZE = "conv_forward_naive raised TypeError: 'float' object cannot be interpreted as an integer"
 HEAD = ("import numpy as np\n\n\ndef conv_forward_naive(x, w, b, conv_param):\n    N, C, H, W = x.shape\n"
@@ -53,7 +53,7 @@ TAKE = HEAD.replace("return np.zeros((N, H_out)), None", "return np.take(x, np.a
 
 
 def test_a_float_index_is_python2_division_only_when_the_source_shows_python2():
-    from grader.hints import mechanical_class
+    from grader.intake.hints import mechanical_class
 
     python2 = "from __future__ import print_function\n" + TAKE + "\n\ndef f(n):\n    return xrange(n)\n"
     context = SourceContext("layers.py", python2)

@@ -11,14 +11,8 @@ from datetime import datetime, timezone
 import pytest
 
 from grader.errors import UsageError
-from grader.publish.gradebook import (
-    Roster,
-    canvas_gradebook_csv,
-    load_roster,
-    roster_warnings,
-    scores_csv,
-    submission_times,
-)
+from grader.intake.roster import Roster, load_roster, roster_warnings, submission_times
+from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
 from test_leaderboard import make_result
 
 # What Canvas's Grades > Export writes (a points row, a test student, an assignment column).

@@ -1,4 +1,4 @@
-"""grader.host_budget: host-side work on a student's text runs in a child with a wall
+"""grader.intake.host_budget: host-side work on a student's text runs in a child with a wall
 deadline, CPU and memory limits and a cap on its answer; each way of exceeding them is
 stopped and said in words a student can read. grader.feedback's note is what a student
 sees when the feedback analysis of their file is stopped."""
@@ -10,8 +10,8 @@ import time
 import pytest
 
 from grader.feedback import feedback_for
-from grader.hints import SourceContext
-from grader.host_budget import GiB, MiB, Budget, BudgetExceeded, run_bounded
+from grader.intake.hints import SourceContext
+from grader.intake.host_budget import GiB, MiB, Budget, BudgetExceeded, run_bounded
 
 PHASES = "tests.budget.phases"
 FLOAT_SIZE = "conv_forward_naive raised TypeError: 'float' object cannot be interpreted as an integer"
@@ -85,9 +85,9 @@ def test_feedback_stopped_by_its_budget_says_so_and_keeps_the_messages():
 
 
 def test_the_bounded_loader_gives_the_loaders_answer(tmp_path):
-    from grader.bounded_load import load_bounded
-    from grader.load import load_submission
-    from grader.syntax_errors import EntrySyntaxError
+    from grader.intake.bounded_load import load_bounded
+    from grader.intake.load import load_submission
+    from grader.intake.syntax_errors import EntrySyntaxError
 
     source = tmp_path / "layers.py"
     source.write_text(PYTHON2 + "\n\ndef conv_backward_naive(dout, cache):\n    return None, None, None\n")
@@ -104,7 +104,7 @@ def test_the_bounded_loader_gives_the_loaders_answer(tmp_path):
 
 
 def test_a_loader_over_its_budget_makes_the_submission_unloadable(tmp_path, quick_config, monkeypatch):
-    from grader import bounded_load
+    from grader.intake import bounded_load
     from grader.grade import grade_submission
     from grader.sandbox import get_sandbox
 

@@ -1,4 +1,4 @@
-"""grader.load and grader.notebook: staging submissions without running them.
+"""grader.intake.load and grader.intake.notebook: staging submissions without running them.
 
 Every fixture (folders, zips, notebooks, hostile archives) is built in tmp_path by the
 test that needs it; nothing binary is committed.
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError, UsageError
-from grader.hints import hint_for as import_hints
-from grader.load import LoadLimits, load_submission
-from grader.notebook import generated_locations, notebook_to_module, relocate
+from grader.intake.hints import hint_for as import_hints
+from grader.intake.load import LoadLimits, load_submission
+from grader.intake.notebook import generated_locations, notebook_to_module, relocate
 
 FORWARD = "def conv_forward_naive(x, w, b, conv_param):\n    return x, (x, w, b, conv_param)\n"
 BACKWARD = "def conv_backward_naive(dout, cache):\n    return dout, None, None\n"
@@ -1156,10 +1156,10 @@ def test_submissions_load_from_many_threads_at_once(tmp_path):
     """The service's request threads and grade-all's in-process workers load at the same
     time: every load stages into its own folder and finds its own functions. (The compiler
     race the service's burst once met, "AST constructor recursion depth mismatch", did not
-    reproduce here; grader.quiet_compiler's lock is what keeps it away.)"""
+    reproduce here; grader.intake.quiet_compiler's lock is what keeps it away.)"""
     from concurrent.futures import ThreadPoolExecutor
 
-    from grader.load import load_submission
+    from grader.intake.load import load_submission
 
     body = "\n".join(f"def helper_{i}(x):\n    return [[(x + {i}) * j for j in range(3)] for _ in range(2)]"
                      for i in range(300))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.hints import SourceContext, hint_for, mechanical_class
-from grader.syntax_errors import EntrySyntaxError, syntax_error
-from grader.repair import conflicts, python2_divisions, repair_source
+from grader.intake.hints import SourceContext, hint_for, mechanical_class
+from grader.intake.syntax_errors import EntrySyntaxError, syntax_error
+from grader.intake.repair import conflicts, python2_divisions, repair_source
 
 MECHANICAL = Path(__file__).resolve().parents[1] / "submissions" / "mechanical"
 SHAPES = "def f(x, w, conv_param):\n    N, C, H, W = x.shape\n    F, _, HH, WW = w.shape\n" \
@@ -233,8 +233,9 @@ def test_sixteen_thousand_conflict_blocks_are_scanned_in_one_pass():
 
 def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
     """The what-if scans once for both sides (not once per side, nor per round). The loader's
-    own scan runs in its bounded child (grader.bounded_load), which is not counted here."""
-    from grader import repair, syntax_errors
+    own scan runs in its bounded child (grader.intake.bounded_load), which is not counted here."""
+    from grader.intake import repair
+    from grader.intake import syntax_errors
 
     calls = []
     original = repair.scan_conflicts
@@ -306,7 +307,7 @@ def test_an_absolute_import_in_python2_is_left_alone():
 def test_print_statements_left_open_cost_linear_work(monkeypatch):
     """Each line of a never-closed print was the start of a 20-line attempt: 20 tokenizations
     a line. An attempt now moves past the lines it read."""
-    from grader import repair
+    from grader.intake import repair
 
     calls = []
     original = repair._print_call

@@ -2,8 +2,8 @@
 
 The kit's messages and hints are the grader's own code, packaged, never retyped: the
 checks' wording (grader/harness/checks.py), how a failed call is described
-(grader/harness/run.py, untrusted_worker.py), and the hints for mechanical errors (grader/hints.py,
-grader/repair.py). Definitions are cut out of those modules by name with the ast module,
+(grader/harness/run.py, untrusted_worker.py), and the hints for mechanical errors (grader/intake/hints.py,
+grader/intake/repair.py). Definitions are cut out of those modules by name with the ast module,
 so a change of wording in the grader reaches the next kit by itself. What is the
 assignment's own (the runner, its shipped modules, the public cases) comes from the kit
 folder the pack names (``KIT``); only numbers (the cases and their expected outputs) come
@@ -55,11 +55,12 @@ from .hints import SourceContext, hint_for
 '''
 # Shipped as they are (kit/<name>), with their imports of each other made relative; the
 # pack's kit adds its own MODULES.
-SHIPPED = {"hints.py": GRADER / "hints.py", "repair.py": GRADER / "repair.py",
-           "python2_signs.py": GRADER / "python2_signs.py", "quiet_compiler.py": GRADER / "quiet_compiler.py"}
-RELATIVE_IMPORTS = {"from grader.repair import": "from .repair import",
-                    "from grader.python2_signs import": "from .python2_signs import",
-                    "from grader.quiet_compiler import": "from .quiet_compiler import"}
+SHIPPED = {"hints.py": GRADER / "intake" / "hints.py", "repair.py": GRADER / "intake" / "repair.py",
+           "python2_signs.py": GRADER / "intake" / "python2_signs.py",
+           "quiet_compiler.py": GRADER / "intake" / "quiet_compiler.py"}
+RELATIVE_IMPORTS = {"from grader.intake.repair import": "from .repair import",
+                    "from grader.intake.python2_signs import": "from .python2_signs import",
+                    "from grader.intake.quiet_compiler import": "from .quiet_compiler import"}
 
 
 def extract(path: Path, names: list[str]) -> str:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from grader.publish.boards import BoardOptions, build_boards
-from grader.publish.gradebook import Roster, canvas_gradebook_csv, scores_csv
+from grader.intake.roster import Roster
+from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
 from grader.publish.leaderboard import pseudonym
 from grader.publish.leaderboard_render import leaderboard_html, leaderboard_markdown
 from grader.result import GradeResult

@@ -38,9 +38,9 @@ from pydantic import BaseModel, Field
 
 from grader.config import GradingConfig
 from grader.errors import UsageError
-from grader.publish.gradebook import Roster
-from grader.load import submission_id_for
-from grader.load_limits import LoadLimits
+from grader.intake.roster import Roster
+from grader.intake.load import submission_id_for
+from grader.intake.limits import LoadLimits
 from grader.service import db, pages
 from grader.service.board import Boards, Counting
 from grader.service.check_limits import StudentCheckLimits

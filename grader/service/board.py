@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from grader.publish.class_outputs import OutputOptions, class_outputs
-from grader.publish.gradebook import Roster
+from grader.intake.roster import Roster
 from grader.publish.gradescope import to_gradescope
 from grader.result import GradeResult
 from grader.service import db

@@ -83,7 +83,7 @@ def register(cli, sandbox_option, config_option) -> None:
 
             from grader.service.app import ServiceSettings, create_app
         from grader.config import GradingConfig
-        from grader.publish.gradebook import load_roster
+        from grader.intake.roster import load_roster
 
         config = GradingConfig.load(config_path, assignment)  # --assignment comes with config_option
         settings = ServiceSettings(data_dir=data_dir, roster=load_roster(roster), config=config, database=database,

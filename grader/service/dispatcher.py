@@ -31,7 +31,7 @@ from grader import __version__
 from grader.config import GradingConfig
 from grader.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, pack
 from grader.grade import content_seed, content_sha256
-from grader.load import submission_id_for
+from grader.intake.load import submission_id_for
 from grader.result import GradeResult
 from grader.service import db
 from grader.service.store import ContentStore
@@ -121,7 +121,7 @@ class Dispatcher:
             with tempfile.TemporaryDirectory(prefix="convgrade-job-") as folder:
                 path = Path(folder) / row.filename
                 path.write_bytes(self.store.get(row.sha256))
-                digest = content_sha256(path)  # parsing inside is serialised by grader.quiet_compiler
+                digest = content_sha256(path)  # parsing inside is serialised by grader.intake.quiet_compiler
                 seed, derivation = content_seed(digest, self.config)
                 task = pack(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
                             seed_derivation=derivation, hide_paths=self.hide_paths)

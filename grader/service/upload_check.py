@@ -205,7 +205,7 @@ def die_with_parent() -> None:
 
 
 def loader_refusal(check: Path, filename: str, data: bytes, required: tuple[str, ...]) -> str | None:
-    from grader.load import load_submission
+    from grader.intake.load import load_submission
 
     path = check / filename
     path.write_bytes(data)

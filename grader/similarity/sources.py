@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from grader.class_students import discover_submissions
+from grader.intake.class_folder import discover_submissions
 from grader.errors import SubmissionError, UsageError
 from grader.harness import assignments
-from grader.load import load_submission
-from grader.syntax_errors import parse_quietly
+from grader.intake.load import load_submission
+from grader.intake.syntax_errors import parse_quietly
 
 # The graded functions' code compared per submission. A loop solution is a few KB and an
 # unrolled or pasted one tens of KB; past this, lexing and the side-by-side report (the code

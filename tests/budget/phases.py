@@ -1,4 +1,4 @@
-"""Phases for tests/test_host_budget.py, run in grader.host_budget's child (imported there
+"""Phases for tests/test_host_budget.py, run in grader.intake.host_budget's child (imported there
 as ``tests.budget.phases`` from the checkout): each misbehaves in one way a student's text
 could make an analysis misbehave."""
 

@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from grader.load import load_submission
+from grader.intake.load import load_submission
 from tests.service.conftest import Server, rows
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]

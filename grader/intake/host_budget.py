@@ -4,7 +4,7 @@ The sandbox bounds the student's code; the analyses the host runs on the student
 bytes (hints, the Python 2 division analysis, the first mechanical error) run outside
 it, in the grader's own process, where a file built to make them slow or hungry would
 hold a grade-all slot, a service slot or a Dask worker for as long as it liked. Here such
-a phase runs in a fresh child process (``python -m grader.host_budget``: never a fork of a
+a phase runs in a fresh child process (``python -m grader.intake.host_budget``: never a fork of a
 process that has threads, as the service and Dask workers do) that limits itself before
 it reads anything: address space (RLIMIT_AS), CPU time (RLIMIT_CPU), no core files. The
 parent adds a wall deadline and reads at most ``output_bytes`` of the answer, which is
@@ -33,7 +33,7 @@ from pathlib import Path
 
 GiB = 1 << 30
 MiB = 1 << 20
-_PROJECT = Path(__file__).resolve().parents[1]  # the folder holding the grader package
+_PROJECT = Path(__file__).resolve().parents[2]  # the folder holding the grader package
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def run_bounded(function: str, request: dict, budget: Budget = Budget()) -> obje
         given.seek(0)
         environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         limits = [str(int(budget.memory_bytes)), str(max(1, int(budget.cpu_s)))]
-        child = subprocess.Popen([sys.executable, "-m", "grader.host_budget", *limits], stdin=given,
+        child = subprocess.Popen([sys.executable, "-m", "grader.intake.host_budget", *limits], stdin=given,
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_PROJECT, env=environment,
                                  start_new_session=True, close_fds=True)
         try:

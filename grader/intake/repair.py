@@ -30,7 +30,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-from grader.quiet_compiler import quiet_compiler
+from grader.intake.quiet_compiler import quiet_compiler
 
 # The rules, in the order they run; the names are what results record.
 RULES = ("merge_conflict", "python2_print", "tabs", "xrange", "numpy_alias", "python2_division",

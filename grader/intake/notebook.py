@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import SubmissionError
-from grader.import_effects import (BUILTINS, bound_names, describe, dotted_origin, first_active, names_evaluated,
+from grader.intake.import_effects import (BUILTINS, bound_names, describe, dotted_origin, first_active, names_evaluated,
                                    names_used_when_called, short)
-from grader.syntax_errors import describe_parse_error, parse_quietly, syntax_error
+from grader.intake.syntax_errors import describe_parse_error, parse_quietly, syntax_error
 
 # Line-level IPython syntax that is not Python: `%magic`, `!shell`, `x = !cmd`, `x = %cmd`.
 _IPYTHON_LINE = re.compile(r"^\s*(?:[%!]|[\w.,\s]+=\s*[%!])")

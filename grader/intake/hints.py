@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from grader.python2_signs import python2_signs, true_division
-from grader.quiet_compiler import quiet_compiler
-from grader.repair import import_lines, python2_divisions, unused_imports
+from grader.intake.python2_signs import python2_signs, true_division
+from grader.intake.quiet_compiler import quiet_compiler
+from grader.intake.repair import import_lines, python2_divisions, unused_imports
 
-# The causes grader.repair can repair, by name; grader.whatif grades a repaired copy
+# The causes grader.intake.repair can repair, by name; grader.whatif grades a repaired copy
 # when the first error is one of them.
 CLASSES = ("python2_division", "python2_builtin", "numpy_alias", "missing_module", "python2_syntax", "tabs",
            "merge_conflict")
@@ -116,7 +116,7 @@ class SourceContext:
 
     @cached_property
     def divisions(self) -> list[int]:
-        """Lines of the integer divisions that compute a size or an index (grader.repair)."""
+        """Lines of the integer divisions that compute a size or an index (grader.intake.repair)."""
         tree = self.tree()
         return python2_divisions(self.text, tree) if tree is not None else []
 
@@ -128,7 +128,7 @@ class SourceContext:
 
     @cached_property
     def python2_signs(self) -> list[tuple[int, str]]:
-        """Python 2 elsewhere in the file (grader.python2_signs); none when it asks for true division."""
+        """Python 2 elsewhere in the file (grader.intake.python2_signs); none when it asks for true division."""
         tree = self.tree()
         if tree is None or true_division(tree):
             return []

@@ -10,9 +10,9 @@ only, readable by an unprivileged user (files 0o644, folders 0o755).
         .py       copied as it is
         folder    walked without following links (any symlink is refused), then copied
         .zip      every member validated, then extracted under the caps, then as a folder
-        .ipynb    reduced to its imports, definitions and constants (grader.notebook)
+        .ipynb    reduced to its imports, definitions and constants (grader.intake.notebook)
 
-Each step has its module: the caps (``load_limits``), a folder's files (``folder_scan``),
+Each step has its module: the caps (``limits``), a folder's files (``folder_scan``),
 a zip's members (``zip_members``), the staged copy (``staging``), the module to grade
 (``entry_choice``), and the wording of a file that does not compile (``syntax_errors``).
 """
@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from grader.entry_choice import Loaded, checked_entry_functions, choose_entry, nothing_defined, partial_note
+from grader.intake.entry_choice import Loaded, checked_entry_functions, choose_entry, nothing_defined, partial_note
 from grader.errors import SubmissionError, UsageError
-from grader.folder_scan import scan_folder
+from grader.intake.folder_scan import scan_folder
 from grader.harness import assignments
-from grader.load_limits import LoadLimits
-from grader.notebook import notebook_to_module
-from grader.staging import StagingArea, check_size, open_source, read_capped
-from grader.zip_members import validated_members
+from grader.intake.limits import LoadLimits
+from grader.intake.notebook import notebook_to_module
+from grader.intake.staging import StagingArea, check_size, open_source, read_capped
+from grader.intake.zip_members import validated_members
 
 
 def default_functions() -> tuple[str, ...]:

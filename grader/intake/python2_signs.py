@@ -3,7 +3,7 @@
 A float used as a size or an index has many symptoms (NumPy's "Cannot cast array data
 from dtype('float64') to dtype('int64')", "arrays used as indices must be of integer (or
 boolean) type", ...), and each of them also has other causes. The code itself decides:
-an integer `/` that computes a size or an index (grader.repair.python2_divisions), in a
+an integer `/` that computes a size or an index (grader.intake.repair.python2_divisions), in a
 file that shows Python 2 elsewhere, is Python 2's floor division. This module finds the
 "elsewhere".
 

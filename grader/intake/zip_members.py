@@ -14,7 +14,7 @@ import zipfile
 import zlib
 
 from grader.errors import SubmissionError
-from grader.load_limits import RATIO_CHECK_MIN_BYTES, SKIPPED_DIRS, LoadLimits, per_file_cap
+from grader.intake.limits import RATIO_CHECK_MIN_BYTES, SKIPPED_DIRS, LoadLimits, per_file_cap
 
 
 def validated_members(archive: zipfile.ZipFile, limits: LoadLimits) -> list[tuple[str, zipfile.ZipInfo]]:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
-from grader.load_limits import SKIPPED_DIRS, LoadLimits, per_file_cap
+from grader.intake.limits import SKIPPED_DIRS, LoadLimits, per_file_cap
 
 
 def scan_folder(top: Path, limits: LoadLimits) -> tuple[list[tuple[str, Path]], list[str]]:

@@ -1,4 +1,4 @@
-"""Loading a submission under a budget: grader.load in a child (grader.host_budget).
+"""Loading a submission under a budget: grader.intake.load in a child (grader.intake.host_budget).
 
 The loader reads the student's bytes on the host (archives, notebooks, every .py it
 parses to find the entry), outside the sandbox's deadline and memory limit. Run in a
@@ -7,7 +7,7 @@ unloadable with a message the student can act on, instead of holding the grader.
 
     load_bounded(path, staging_dir, required) -> LoadedSubmission
         raises SubmissionError (an EntrySyntaxError when the entry does not compile) or UsageError,
-        as grader.load.load_submission does
+        as grader.intake.load.load_submission does
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import os
 from pathlib import Path, PurePosixPath
 
 from grader.errors import GraderError, SubmissionError, UsageError
-from grader.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
-from grader.load_limits import LoadLimits
-from grader.syntax_errors import EntrySyntaxError
+from grader.intake.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
+from grader.intake.limits import LoadLimits
+from grader.intake.syntax_errors import EntrySyntaxError
 
 # The entry's text comes back with a syntax error (for the what-if repairs): JSON may write
 # each character of it as a 6-byte \uXXXX escape, twice for a character outside the BMP.
@@ -29,13 +29,13 @@ _KINDS = ("py", "folder", "zip", "ipynb")
 
 
 def load_bounded(path: Path, staging_dir: Path, required: tuple[str, ...], budget: Budget | None = None):
-    from grader.load import LoadedSubmission  # what the child answers is checked and rebuilt here
+    from grader.intake.load import LoadedSubmission  # what the child answers is checked and rebuilt here
 
     budget = budget or BUDGET
     staging_dir = Path(os.path.abspath(staging_dir))
     request = {"path": os.path.abspath(path), "staging": str(staging_dir), "required": list(required)}
     try:
-        answer = run_bounded("grader.bounded_load:load", request, budget)
+        answer = run_bounded("grader.intake.bounded_load:load", request, budget)
         return _rebuilt(answer, staging_dir, LoadedSubmission)
     except BudgetExceeded as exc:
         if exc.what == "crash":  # our loader's bug, not the student's file: never a zero
@@ -72,8 +72,8 @@ def _rebuilt(answer: object, staging_dir: Path, loaded_class):
 
 
 def load(request: dict) -> dict:
-    """In the child: grader.load.load_submission, its result or its refusal as plain data."""
-    from grader.load import load_submission
+    """In the child: grader.intake.load.load_submission, its result or its refusal as plain data."""
+    from grader.intake.load import load_submission
 
     try:
         loaded = load_submission(Path(request["path"]), Path(request["staging"]), required=tuple(request["required"]))

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 from grader.errors import SubmissionError
-from grader.notebook import notebook_to_module
-from grader.staging import StagingArea
-from grader.quiet_compiler import quiet_compiler
-from grader.syntax_errors import UNPARSEABLE, describe_parse_error, parse_quietly, syntax_error
+from grader.intake.notebook import notebook_to_module
+from grader.intake.staging import StagingArea
+from grader.intake.quiet_compiler import quiet_compiler
+from grader.intake.syntax_errors import UNPARSEABLE, describe_parse_error, parse_quietly, syntax_error
 
 
 @dataclass(frozen=True)

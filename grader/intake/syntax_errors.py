@@ -11,8 +11,8 @@ import ast
 import re
 
 from grader.errors import SubmissionError
-from grader.quiet_compiler import quiet_compiler
-from grader.repair import ConflictScan, line_ranges, scan_conflicts, tab_indented_lines
+from grader.intake.quiet_compiler import quiet_compiler
+from grader.intake.repair import ConflictScan, line_ranges, scan_conflicts, tab_indented_lines
 
 UNPARSEABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 

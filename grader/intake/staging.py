@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from grader.errors import SubmissionError, UsageError
 from grader.harness.text import clean
-from grader.load_limits import LoadLimits, per_file_cap
+from grader.intake.limits import LoadLimits, per_file_cap
 
 MAX_NAME_BYTES = 255  # per path component, as Linux file systems allow
 MAX_DEPTH = 32  # folders; a course's layout (cs231n/classifiers/...) is a handful
