@@ -39,9 +39,9 @@ from pathlib import Path
 
 from grader.batch import choose_cores, grade_all
 from grader.batch_outputs import load_results
-from grader.config import GradingConfig
-from grader.result import GradeResult
-from grader.speed_words import interval_label
+from grader.grading.config import GradingConfig
+from grader.grading.result import GradeResult
+from grader.grading.result_words import interval_label
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MIN_FAST_SPEEDUP = 0.05

@@ -40,8 +40,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.config import GradingConfig, TimingSettings
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig, TimingSettings
+from grader.grading.grade import grade_submission
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.workers import worker_environment
 from grader.sandbox import get_sandbox

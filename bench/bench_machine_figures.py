@@ -61,8 +61,8 @@ def bench_figures() -> dict[str, dict[str, float]]:
 def grading_figures(submission: Path) -> dict[str, dict[str, float]]:
     """pass -> {gflops, percent, trials_gflops} of the reference, from a grading that measures
     its machine figures itself (an empty machine cache of its own)."""
-    from grader.config import GradingConfig
-    from grader.grade import grade_submission
+    from grader.grading.config import GradingConfig
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     with tempfile.TemporaryDirectory(prefix="bench-machine-") as folder:

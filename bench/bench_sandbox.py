@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from grader.config import GradingConfig
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig
+from grader.grading.grade import grade_submission
 from grader.sandbox.base import SandboxJob, SandboxRun
 from grader.sandbox.docker import DockerSandbox
 from grader.sandbox.process import ProcessSandbox

@@ -15,8 +15,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from grader.config import GradingConfig
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 HOSTILE = Path(__file__).resolve().parents[1] / "tests" / "hostile" / "submissions"

@@ -68,7 +68,7 @@ from grader.batch_run import BatchRun
 from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
 from grader.intake.class_folder import checked_only_ids, discover_submissions
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import UsageError
 from grader.intake.roster import Roster, RosterStudent, load_roster, roster_warnings, submission_times
 from grader.harness.contention import QUIET_WAIT_S

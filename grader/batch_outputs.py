@@ -11,7 +11,7 @@ from grader.batch_progress import BatchLog
 from grader.batch_summary import BatchSummary
 from grader.publish.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
 from grader.publish.gradescope import to_gradescope
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 
 GRADESCOPE_DIR = "gradescope"
 

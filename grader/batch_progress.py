@@ -7,8 +7,8 @@ import threading
 
 from grader.batch_summary import StudentOutcome
 from grader.intake.class_folder import Student
-from grader.result import GradeResult
-from grader.speed_words import summary_line
+from grader.grading.result import GradeResult
+from grader.grading.result_words import summary_line
 
 
 class BatchLog:

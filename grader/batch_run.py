@@ -14,12 +14,12 @@ from grader.atomic_write import write_atomic
 from grader.batch_progress import BatchLog
 from grader.batch_summary import StudentOutcome, outcome_of
 from grader.intake.class_folder import Student
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import SubmissionError
 from grader.executor import MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed, pack
-from grader.grade import content_seed, content_sha256, grader_failure_result, submission_sha256, unloadable_result
-from grader.result import GradeResult
-from grader.seeds import GIVEN
+from grader.grading.grade import content_seed, content_sha256, grader_failure_result, submission_sha256, unloadable_result
+from grader.grading.result import GradeResult
+from grader.grading.seeds import GIVEN
 
 # After an interruption, how long to keep killing gradings before giving up on them.
 STOP_DEADLINE_S = 60.0

@@ -7,8 +7,8 @@ from typing import Literal
 
 from grader import __version__
 from grader.intake.class_folder import Student
-from grader.grade import SCRATCH_LEFT
-from grader.result import GradeResult
+from grader.grading.grade import SCRATCH_LEFT
+from grader.grading.result import GradeResult
 
 RESULTS_DIR = "results"  # OUT/results/<id>.json: one stored result per student
 

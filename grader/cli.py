@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the library (``grader.grade``, ``grader.batch``).
+"""Command line: a thin layer over the library (``grader.grading.grade``, ``grader.batch``).
 
 Exit codes: 0 graded (whatever the score), 1 the grader itself failed (not gradable),
 2 usage error. The JSON goes to ``--out`` or to standard output (not when that is a
@@ -15,14 +15,14 @@ from pathlib import Path
 import click
 
 from grader.intake.class_folder import CLASS_AT, WARN_AT, submission_like_entries
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import ConvgradeError, GraderError, UsageError
 from grader.publish.gradescope import to_gradescope
 from grader.harness import assignments
 from grader.harness.text import clean
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
-from grader.scoring import total
+from grader.grading.scoring import total
 
 EXIT_GRADER_FAILED = 1
 EXIT_USAGE = 2
@@ -70,7 +70,7 @@ def class_output_options(function):
 def print_summary(result: GradeResult) -> None:
     """What a person reads on the terminal: the score, each group's points, the speed in
     words, the first failed checks, and every note the loader left."""
-    from grader.speed_words import describe_profile, describe_timing
+    from grader.grading.result_words import describe_profile, describe_timing
 
     click.echo(f"{result.submission.id}: {result.score:g}/{result.max_score:g}"
                + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
@@ -169,7 +169,7 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
     The result goes to --out, or to standard output when that is a file or a pipe
     (`> result.json`); on a terminal only the summary is shown.
     """
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
 
     config = GradingConfig.load(config_path, assignment)
     warn_without_secret(config, seed)
@@ -364,7 +364,7 @@ _register_service_commands(cli, sandbox_option, config_option)
 
 
 def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
-    from grader.seeds import NO_SECRET_WARNING, course_secret
+    from grader.grading.seeds import NO_SECRET_WARNING, course_secret
 
     if seed is None and course_secret(config.seed_secret) is None:
         click.echo(f"warning: {NO_SECRET_WARNING}", err=True)

@@ -42,9 +42,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError
-from grader.grade import grade_submission, grader_failure_result
+from grader.grading.grade import grade_submission, grader_failure_result
 from grader.sandbox import get_sandbox
 
 SLOT_RESOURCE = "slot"
@@ -86,7 +86,7 @@ class GradingTask:
     config_json: str
     seed: int
     seed_derivation: str
-    """How the client chose the seed (grader.seeds): the course secret stays on the client."""
+    """How the client chose the seed (grader.grading.seeds): the course secret stays on the client."""
     batch: str
     """This client's batch token: stopping kills only its own gradings."""
     attempt: int = 1

@@ -27,7 +27,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.node_image import build_node_context
 from grader.sandbox.image import BUILD_DIR, REPO_ROOT, WHEEL_PYTHON
 

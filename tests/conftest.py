@@ -45,7 +45,7 @@ def _docker_marker_needs_engine(request):
 
 @pytest.fixture(scope="session", autouse=True)
 def _machine_cache(tmp_path_factory):
-    """The session's own machine cache (grader.machine_cache), never the user's: the first
+    """The session's own machine cache (grader.grading.machine_cache), never the user's: the first
     timed grading of a size measures the machine figures, the later ones reuse them."""
     previous = os.environ.get("CONVGRADE_MACHINE_CACHE")
     os.environ["CONVGRADE_MACHINE_CACHE"] = str(tmp_path_factory.mktemp("machine") / "machine.json")
@@ -61,7 +61,7 @@ def quick_config():
     """A grading configuration for tests: every check, but a short timing phase on a
     small input (three trials spread over two worker pairs, no warm-up budget), so a grading takes
     a second or two even for loop solutions."""
-    from grader.config import GradingConfig, TimingSettings
+    from grader.grading.config import GradingConfig, TimingSettings
 
     return GradingConfig(timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0.0,
                                                pairs=2))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import grade_submission
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
@@ -157,7 +157,7 @@ def test_invalid_notebook_json_scores_zero(tmp_path, quick_config):
 def test_a_slow_submission_runs_out_of_total_time_without_becoming_not_gradable():
     """Right answers, 2 s per forward call, a 14 s budget: the harness keeps its own
     budget inside the host's deadline, fails what it could not run, and stays gradable."""
-    from grader.config import GradingConfig, Limits, TimingSettings
+    from grader.grading.config import GradingConfig, Limits, TimingSettings
 
     config = GradingConfig(limits=Limits(deadline_s=14, call_allowance_s=5),
                            timing=TimingSettings(size="small", budget_s=0.2, min_trials=3, max_trials=3, warmup_s=0))

@@ -22,10 +22,10 @@ import grader.executor as executor
 from grader.batch import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import SandboxTimeout, SandboxUnavailable, UsageError
-from grader.grade import grade_submission as real_grade_submission
+from grader.grading.grade import grade_submission as real_grade_submission
 from grader.publish.leaderboard import pseudonym
 from grader.intake.load import submission_id_for
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.sandbox import get_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]

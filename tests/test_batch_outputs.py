@@ -26,10 +26,10 @@ import grader.sandbox.process as process_backend
 from grader.batch import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import UsageError
-from grader.grade import grade_submission as real_grade_submission
-from grader.grade import grader_failure_result
+from grader.grading.grade import grade_submission as real_grade_submission
+from grader.grading.grade import grader_failure_result
 from grader.publish.leaderboard import pseudonym
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.sandbox import get_sandbox
 from test_batch import (EXAMPLES, SLEEPER, counted, ctrl_c, harness_children, quick_config_file, read_json, schema,
                         small_class, stored_result)

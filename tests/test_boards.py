@@ -15,7 +15,7 @@ from grader.publish.class_outputs import OutputOptions, class_outputs, with_pseu
 from grader.intake.roster import load_roster
 from grader.publish.leaderboard import pseudonym
 from grader.publish.leaderboard_render import _markdown_text, leaderboard_html, leaderboard_markdown
-from grader.result import Check, CheckStatus, Failure, FailureKind, GradeResult
+from grader.grading.result import Check, CheckStatus, Failure, FailureKind, GradeResult
 from test_leaderboard import GENERATED_AT, make_result
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "leaderboard.schema.json").read_text())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.config import GradingConfig, TimingSettings
+from grader.grading.config import GradingConfig, TimingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "submissions" / "maxpool" / "hostile_writes_input.py"

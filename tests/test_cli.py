@@ -140,7 +140,7 @@ class TruncatedReportSandbox:
 
 
 def test_an_incomplete_report_is_not_gradable(examples_dir):
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
 
     result = grade_submission(examples_dir / "fast_strided.py", TruncatedReportSandbox())
     assert not result.gradable and result.failure.kind.value == "grader"
@@ -315,7 +315,7 @@ def test_config_that_is_not_json_says_where(tmp_path):
                  id="points-without-enabled"),
 ])
 def test_config_warnings(tmp_path, speed, warning, quick_config):
-    from grader.config import GradingConfig
+    from grader.grading.config import GradingConfig
 
     path = tmp_path / "c.json"
     document = quick_config.model_dump(mode="json")
@@ -331,7 +331,7 @@ def test_config_warnings(tmp_path, speed, warning, quick_config):
 def test_the_readme_documents_every_config_option():
     from pydantic import BaseModel
 
-    from grader.config import GradingConfig
+    from grader.grading.config import GradingConfig
 
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Configuration"):readme.index("## Sandboxes")]
@@ -351,7 +351,7 @@ def test_the_readme_documents_every_config_option():
 
 
 def test_no_config_warning_for_decimal_points_or_the_defaults():
-    from grader.config import GradingConfig, Rubric
+    from grader.grading.config import GradingConfig, Rubric
 
     points = {"forward_notebook": 0.1, "forward_hidden": 0.2, "backward_notebook": 0.3, "backward_hidden": 0.7,
               "inputs_unchanged": 0.1}

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from grader.batch import quiet_wait_for
-from grader.grade import grade_submission
+from grader.grading.grade import grade_submission
 from grader.harness import contention
 from grader.harness.contention import BUSY_LIMIT, OtherCores, QuietWait, Sample, contended, parse_stat
 from grader.sandbox import get_sandbox

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from golden_text import comparable, masked
 
-from grader.grade import grade_submission
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 GOLDEN_DIR = Path(__file__).parent / "golden"

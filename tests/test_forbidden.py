@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import forbidden
+from grader.grading import forbidden
 from grader.publish.boards import build_boards
-from grader.config import ForbiddenCalls, GradingConfig
+from grader.grading.config import ForbiddenCalls, GradingConfig
 from grader.publish.gradescope import to_gradescope
 
 EXAMPLES = Path(__file__).parent / "submissions" / "forbidden"
@@ -86,7 +86,7 @@ def test_the_flag_policy_reports_without_zeroing():
 
 
 def _grade(name: str, policy: str):
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     config = GradingConfig.model_validate({

@@ -1,6 +1,6 @@
 """grader.intake.host_budget: host-side work on a student's text runs in a child with a wall
 deadline, CPU and memory limits and a cap on its answer; each way of exceeding them is
-stopped and said in words a student can read. grader.feedback's note is what a student
+stopped and said in words a student can read. grader.grading.feedback's note is what a student
 sees when the feedback analysis of their file is stopped."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from grader.feedback import feedback_for
+from grader.grading.feedback import feedback_for
 from grader.intake.hints import SourceContext
 from grader.intake.host_budget import GiB, MiB, Budget, BudgetExceeded, run_bounded
 
@@ -105,7 +105,7 @@ def test_the_bounded_loader_gives_the_loaders_answer(tmp_path):
 
 def test_a_loader_over_its_budget_makes_the_submission_unloadable(tmp_path, quick_config, monkeypatch):
     from grader.intake import bounded_load
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     source = tmp_path / "layers.py"
@@ -121,8 +121,8 @@ def test_a_loader_over_its_budget_makes_the_submission_unloadable(tmp_path, quic
 
 def test_feedback_over_its_budget_leaves_the_sandboxs_verdicts(tmp_path, quick_config, monkeypatch):
     """The checks and the score are the sandbox's; the messages lose their hints, and a note says why."""
-    from grader import feedback
-    from grader.grade import grade_submission
+    from grader.grading import feedback
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     source = tmp_path / "layers.py"

@@ -17,7 +17,7 @@ import pytest
 from grader.errors import UsageError
 from grader.publish.leaderboard import Leaderboard, build_leaderboard, pseudonym
 from grader.publish.leaderboard_render import leaderboard_html, leaderboard_markdown
-from grader.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
+from grader.grading.result import Check, CheckStatus, Failure, FailureKind, FunctionTiming, GradeResult, SubmissionInfo
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "leaderboard.schema.json"
 GENERATED_AT = "2025-03-01T12:00:00+00:00"

@@ -1,4 +1,4 @@
-"""The machine figures are measured once per host and kept (grader.machine_cache): what is
+"""The machine figures are measured once per host and kept (grader.grading.machine_cache): what is
 stored, what is read back, what makes the harness measure anew, and a grading's record of
 where its figures came from. No timed assertions: only which figures are used."""
 
@@ -10,8 +10,8 @@ import tempfile
 
 import pytest
 
-from grader import machine_cache
-from grader.grade import grade_submission
+from grader.grading import machine_cache
+from grader.grading.grade import grade_submission
 from grader.harness import speed_feedback
 from grader.sandbox import get_sandbox
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from test_examples_golden import matches_golden
 
-from grader.config import GradingConfig, TimingSettings
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig, TimingSettings
+from grader.grading.grade import grade_submission
 from grader.harness.assignments import cs231n_maxpool as pack
 from grader.publish.leaderboard import build_leaderboard
 from grader.sandbox import get_sandbox

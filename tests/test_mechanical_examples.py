@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 from golden_text import comparable, masked
 
-from grader.config import GradingConfig, WhatIfSettings
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig, WhatIfSettings
+from grader.grading.grade import grade_submission
 from grader.publish.gradescope import to_gradescope
 from grader.sandbox import get_sandbox
 
@@ -236,7 +236,7 @@ def test_a_course_turns_what_if_off_in_its_config(tmp_path):
 
 
 def test_a_what_if_bug_never_costs_the_grade(quick_config, monkeypatch):
-    from grader import whatif
+    from grader.grading import whatif
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -253,7 +253,7 @@ def test_a_what_if_bug_never_costs_the_grade(quick_config, monkeypatch):
 def test_every_copy_shares_one_what_if_budget(quick_config, monkeypatch):
     """Both sides of a conflict and every round share what_if.deadline_s: a copy that would
     start with less than MIN_COPY_S left is reported as not graded, not run."""
-    from grader import whatif
+    from grader.grading import whatif
 
     monkeypatch.setattr(whatif, "MIN_COPY_S", 29.9)  # the first copy starts with 30 s, the second with less
     config = quick_config.model_copy(update={"what_if": WhatIfSettings(deadline_s=30)})

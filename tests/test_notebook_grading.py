@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.grade import grade_submission
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"

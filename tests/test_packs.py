@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli as cli_module
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import UsageError
 from grader.harness import assignments
 

@@ -256,7 +256,7 @@ def test_a_hundred_thousand_xrange_lines_make_a_bounded_what_if(tmp_path, quick_
     import json
     import time
 
-    from grader.whatif import MAX_LISTED_REPAIRS, describe
+    from grader.grading.whatif import MAX_LISTED_REPAIRS, describe
 
     example = (MECHANICAL / "xrange_loops.py").read_text()
     text = example + "\n\ndef _unused():\n" + "    xrange\n" * 100_000
@@ -278,7 +278,7 @@ def test_a_hundred_thousand_xrange_lines_make_a_bounded_what_if(tmp_path, quick_
 
 
 def _grade(path, config):
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     result = grade_submission(path, get_sandbox("process"), config, seed=20261128)

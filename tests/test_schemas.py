@@ -9,7 +9,7 @@ import pytest
 
 from grader.publish import schemas
 from grader.publish.leaderboard import Leaderboard
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 
 COMMITTED = Path(__file__).resolve().parent.parent / "schemas"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from grader.config import GradingConfig, Rubric, SpeedRubric
+from grader.grading.config import GradingConfig, Rubric, SpeedRubric
 from grader.harness.assignments import cs231n_conv as conv2d
-from grader.result import FunctionTiming
-from grader.scoring import score_checks, speed_checks, total
-from grader.speed_words import describe_speed, interval_label
+from grader.grading.result import FunctionTiming
+from grader.grading.scoring import score_checks, speed_checks, total
+from grader.grading.result_words import describe_speed, interval_label
 
 
 def raw_plan(config: GradingConfig, passing) -> list[dict]:
@@ -128,7 +128,7 @@ def test_interval_label_follows_the_stored_level(level, label):
 def test_broken_code_scores_zero_end_to_end(submission, failure, quick_config):
     from pathlib import Path
 
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     path = Path(__file__).parent / "submissions" / f"{submission}.py"

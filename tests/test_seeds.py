@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli as cli_module
-from grader.config import GradingConfig
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
-from grader.seeds import COURSE_SECRET, DEFAULT_SECRET, GIVEN, SECRET_ENV, course_secret, derive_seed
+from grader.grading.seeds import COURSE_SECRET, DEFAULT_SECRET, GIVEN, SECRET_ENV, course_secret, derive_seed
 
 SHA = "ab" * 32
 

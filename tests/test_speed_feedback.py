@@ -85,7 +85,7 @@ def test_a_profile_is_capped_and_its_text_cleaned():
 
 @pytest.fixture(scope="module")
 def naive_result(examples_dir, quick_config):
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     return grade_submission(examples_dir / "naive_loops.py", get_sandbox("process"), quick_config, seed=1)

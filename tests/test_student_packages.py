@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import UsageError
 from grader.harness import student_packages
 
@@ -64,7 +64,7 @@ def test_the_setting_is_checked_and_regrades_only_when_used(tmp_path):
 
 def test_a_course_package_missing_from_the_grading_environment_is_the_graders_failure(quick_config, examples_dir):
     """Never a zero for the student: the grading is not gradable and says what is missing."""
-    from grader.grade import grade_submission
+    from grader.grading.grade import grade_submission
     from grader.sandbox import get_sandbox
 
     config = quick_config.model_copy(update={"packages": ["no-such-distribution"]})

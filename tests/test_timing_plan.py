@@ -3,8 +3,8 @@ cost, and the result saying what ran (the plan's arithmetic: test_timing_units).
 
 from __future__ import annotations
 
-from grader.config import GradingConfig, TimingSettings
-from grader.grade import grade_submission
+from grader.grading.config import GradingConfig, TimingSettings
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 SEED = 20261128

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.config import GradingConfig, TimingSettings
+from grader.grading.config import GradingConfig, TimingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ROOT / "submissions" / "examples" / "fast_strided.py"

@@ -16,7 +16,7 @@ This is observed evidence, not proof either way: the student's code runs in this
 and can remove the hook, call through a C extension the hook does not see, or forge the
 reply. Removing or replacing the hook is reported (``hook``: "removed" or "replaced"), as
 seen after the call through the functions this module saved before the student's code was
-imported. The host's static check of the source (grader.forbidden) is the other half. The
+imported. The host's static check of the source (grader.grading.forbidden) is the other half. The
 hook runs only on correctness-check calls, never on timed ones (it slows every call).
 """
 

@@ -17,7 +17,7 @@ from . import assignments
 SANDBOX_KEYS = frozenset({"submission_root", "entry", "cpu", "uid_base", "isolate_namespaces", "scratch_parent",
                           "timing_lock", "hide_paths"})
 # Keys the host adds: "machine", {host, cached, quiet_wait_s}: this host's name, its cached machine
-# figures (grader.machine_cache), which the harness uses only if their identity is its own, and
+# figures (grader.grading.machine_cache), which the harness uses only if their identity is its own, and
 # how long its timing may wait for the other cores to go quiet (harness.contention).
 HOST_KEYS = frozenset({"machine"})
 

@@ -14,7 +14,7 @@ the reference's calls take 1.3-1.45 times as long as the same code called back t
 make bench calls it, while the student-to-reference ratio, both sides paying alike, is
 unchanged. So the absolute scale is measured as make bench measures it, reference and
 product alternating back to back in the reference worker, once per host (the host keeps
-it: grader.machine_cache), and a student's GFLOP/s is that scale times the grading's speedup.
+it: grader.grading.machine_cache), and a student's GFLOP/s is that scale times the grading's speedup.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from grader.intake.python2_signs import python2_signs, true_division
 from grader.intake.quiet_compiler import quiet_compiler
 from grader.intake.repair import import_lines, python2_divisions, unused_imports
 
-# The causes grader.intake.repair can repair, by name; grader.whatif grades a repaired copy
+# The causes grader.intake.repair can repair, by name; grader.grading.whatif grades a repaired copy
 # when the first error is one of them.
 CLASSES = ("python2_division", "python2_builtin", "numpy_alias", "missing_module", "python2_syntax", "tabs",
            "merge_conflict")
@@ -121,7 +121,7 @@ class SourceContext:
         return python2_divisions(self.text, tree) if tree is not None else []
 
     def with_analysis(self, divisions: list[int], python2_signs: list[tuple[int, str]]) -> "SourceContext":
-        """A copy holding an analysis already made (in grader.feedback's bounded child)."""
+        """A copy holding an analysis already made (in grader.grading.feedback's bounded child)."""
         copy = replace(self)
         copy.__dict__.update(divisions=list(divisions), python2_signs=list(python2_signs))
         return copy

@@ -77,7 +77,7 @@ def load_submission(
     """Stage ``path`` (a .py, folder, .zip or .ipynb) into a fresh folder under ``staging_dir``.
 
     ``rewrite`` maps staged paths (relative, POSIX; a notebook's generated module too) to
-    the bytes to stage there instead of the student's: a what-if copy (grader.whatif).
+    the bytes to stage there instead of the student's: a what-if copy (grader.grading.whatif).
 
     Raises ``UsageError`` when ``path`` does not exist, ``SubmissionError`` when the
     submission is unusable (the student's fault); nothing is left in ``staging_dir`` then.

@@ -3,7 +3,7 @@
 Some submissions fail at their first line of Python 2, old NumPy, a file saved with
 mixed tabs, an import of a module the grader does not have, or an unresolved merge,
 and their layer is never run. Repairing those mechanically lets the grader tell
-the student what the layer itself does (``grader.whatif``). The score is always
+the student what the layer itself does (``grader.grading.whatif``). The score is always
 what the file as submitted earns.
 
 Every rule is conservative: it changes only what fails in Python 3 or the current

@@ -36,7 +36,7 @@ MESSAGE_PARTS = [
                             "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
     ("harness/run.py", ["_describe_failure", "_tail"]),
-    ("feedback.py", ["_with_hint"]),
+    ("grading/feedback.py", ["_with_hint"]),
 ]
 # And the pack's Case (for Case.where, how every message names its case), after these.
 MESSAGE_HEADER = '''"""Generated from the grader's own modules by grader/kit/build.py: do not edit.

@@ -26,7 +26,7 @@ from grader.publish.leaderboard import (
     pseudonym,
     rank_standings,
 )
-from grader.result import Check, CheckStatus, FunctionTiming, GradeResult
+from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
 FUNCTIONS = ("forward", "backward")
 # A reason is one line on a public page: the start of what failed, never a whole traceback.

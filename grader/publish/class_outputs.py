@@ -24,7 +24,7 @@ from grader.intake.roster import Roster
 from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
 from grader.publish.leaderboard import pseudonym
 from grader.publish.leaderboard_render import leaderboard_html, leaderboard_markdown
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.publish.schemas import DEFAULT_DIRECTORY as SCHEMA_DIRECTORY
 
 PSEUDONYM_MAP = "staff/pseudonyms.csv"

@@ -13,7 +13,7 @@ import io
 
 from grader.errors import UsageError
 from grader.intake.roster import CANVAS_IDENTITY_COLUMNS, Roster
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 
 # Scores are sums of float points; the CSV shows them to this many decimals, no float noise.
 CSV_DECIMALS = 6

@@ -10,9 +10,9 @@ autograder run fails visibly instead.
 from __future__ import annotations
 
 from grader.errors import GraderError
-from grader.result import GradeResult
-from grader.speed_words import PROFILE_HEADING, describe_profile, describe_timing
-from grader.whatif import describe as describe_what_if
+from grader.grading.result import GradeResult
+from grader.grading.result_words import PROFILE_HEADING, describe_profile, describe_timing
+from grader.grading.whatif import describe as describe_what_if
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
 

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from grader import __version__
 from grader.errors import UsageError
-from grader.result import CheckStatus, FunctionTiming, GradeResult, Strict
+from grader.grading.result import CheckStatus, FunctionTiming, GradeResult, Strict
 
 LEADERBOARD_SCHEMA_VERSION = "1.0"
 

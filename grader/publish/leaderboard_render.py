@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
-from grader.speed_words import describe_machine
+from grader.grading.result_words import describe_machine
 
 # ------------------------------------------------------------------ shared wording
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from grader.publish.leaderboard import Leaderboard
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 
 # The repository's schemas/ folder: the default whatever directory the command runs from.
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "schemas"

@@ -36,7 +36,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import UsageError
 from grader.intake.roster import Roster
 from grader.intake.load import submission_id_for

@@ -19,7 +19,7 @@ from typing import Literal
 from grader.publish.class_outputs import OutputOptions, class_outputs
 from grader.intake.roster import Roster
 from grader.publish.gradescope import to_gradescope
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.service import db
 
 Counting = Literal["best", "latest"]

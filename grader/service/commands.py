@@ -82,7 +82,7 @@ def register(cli, sandbox_option, config_option) -> None:
             import uvicorn
 
             from grader.service.app import ServiceSettings, create_app
-        from grader.config import GradingConfig
+        from grader.grading.config import GradingConfig
         from grader.intake.roster import load_roster
 
         config = GradingConfig.load(config_path, assignment)  # --assignment comes with config_option

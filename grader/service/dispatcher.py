@@ -28,11 +28,11 @@ import traceback
 from pathlib import Path
 
 from grader import __version__
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, pack
-from grader.grade import content_seed, content_sha256
+from grader.grading.grade import content_seed, content_sha256
 from grader.intake.load import submission_id_for
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from grader.service import db
 from grader.service.store import ContentStore
 

@@ -20,8 +20,8 @@ import math
 from collections import defaultdict
 
 from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
-from grader.result import GradeResult
-from grader.speed_words import describe_speed
+from grader.grading.result import GradeResult
+from grader.grading.result_words import describe_speed
 
 LIVE_SCRIPT = (
     "(function(){var s=new EventSource('/events');s.onmessage=function(){"
@@ -131,7 +131,7 @@ def _result_html(result: GradeResult) -> list[str]:
     if result.notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
     if result.what_if is not None:
-        from grader.whatif import describe
+        from grader.grading.whatif import describe
 
         parts.append(f"<h3>What if</h3><p>{esc(describe(result.what_if))}</p>")
     if result.student_output:

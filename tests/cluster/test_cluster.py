@@ -21,9 +21,9 @@ import grader.batch as batch
 import grader.batch_outputs as batch_outputs
 import grader.batch_run as batch_run
 from grader.batch import grade_all
-from grader.grade import content_seed
-from grader.result import GradeResult
-from grader.seeds import COURSE_SECRET, SECRET_ENV
+from grader.grading.grade import content_seed
+from grader.grading.result import GradeResult
+from grader.grading.seeds import COURSE_SECRET, SECRET_ENV
 
 pytestmark = pytest.mark.cluster
 

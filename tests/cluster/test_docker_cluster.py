@@ -12,7 +12,7 @@ import pytest
 
 import grader.batch_run as batch_run
 from grader.batch import grade_all
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 from tests.cluster.test_cluster import count_writes, make_class
 
 pytestmark = [pytest.mark.cluster, pytest.mark.docker]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import grade_all
-from grader.result import GradeResult
+from grader.grading.result import GradeResult
 
 pytestmark = pytest.mark.cluster
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.config import GradingConfig, Limits, TimingSettings
-from grader.grade import grade_submission
-from grader.result import FailureKind, GradeResult
+from grader.grading.config import GradingConfig, Limits, TimingSettings
+from grader.grading.grade import grade_submission
+from grader.grading.result import FailureKind, GradeResult
 from grader.sandbox.docker import LABEL, RUN_LABEL, DockerSandbox, sweep_containers
 from grader.sandbox.process import ProcessSandbox
 

@@ -50,8 +50,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.config import ForbiddenCalls, GradingConfig, Limits, TimingSettings
-from grader.grade import grade_submission
+from grader.grading.config import ForbiddenCalls, GradingConfig, Limits, TimingSettings
+from grader.grading.grade import grade_submission
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.sandbox import get_sandbox
 from grader.sandbox.base import UID_RANGE
@@ -869,7 +869,7 @@ def _forward_zeroed_statically(result, env, config):
 
 
 def _hook_marked(result, config, what: str) -> None:
-    from grader.result import HookTampering
+    from grader.grading.result import HookTampering
 
     integrity = result.integrity
     forward_calls = sum(case.calls.count("forward") for case in
@@ -1359,7 +1359,7 @@ import json, sys, threading
 from pathlib import Path
 sys.path[:0] = [{checkout!r}, {tests!r}, {here!r}]
 import verdicts
-from grader.grade import grade_submission
+from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 
 sandbox, results = get_sandbox("process"), {{}}

@@ -27,8 +27,8 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 sys.path[:0] = [str(TESTS.parent), str(TESTS)]  # the checkout, and tests/ for the tables' helper modules
 
-from grader.config import GradingConfig, Limits, TimingSettings  # noqa: E402
-from grader.grade import grade_submission  # noqa: E402
+from grader.grading.config import GradingConfig, Limits, TimingSettings  # noqa: E402
+from grader.grading.grade import grade_submission  # noqa: E402
 from grader.sandbox import get_sandbox  # noqa: E402
 
 

@@ -53,7 +53,7 @@ KIT = "cs231n_conv_kit"
 SANDBOX_PACKAGES: dict[str, str] = {}
 
 # Points per rubric group (split equally among the group's checks), tolerance and
-# optional speed points. The host validates and may override these (grader.config).
+# optional speed points. The host validates and may override these (grader.grading.config).
 DEFAULT_RUBRIC = {
     "points": {
         "forward_notebook": 10,

@@ -17,22 +17,25 @@ from pathlib import Path
 
 import jsonschema
 
-from grader import __version__, forbidden, machine_cache, whatif
-from grader.config import GradingConfig
+from grader import __version__
+from grader.grading import forbidden
+from grader.grading import machine_cache
+from grader.grading import whatif
+from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
 from grader.intake.bounded_load import load_bounded
-from grader.feedback import feedback_for
+from grader.grading.feedback import feedback_for
 from grader.intake.hints import SourceContext
 from grader.intake.load import LoadedSubmission, kind_of, submission_id_for
 from grader.intake.notebook import relocator
-from grader.report_shape import check_report_shape
-from grader.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
+from grader.grading.report_shape import check_report_shape
+from grader.grading.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
                            SubmissionInfo)
 from grader.sandbox.base import Sandbox, SandboxJob
-from grader.scoring import score_checks, speed_checks, total
-from grader.seeds import GIVEN, course_secret, derive_seed
+from grader.grading.scoring import score_checks, speed_checks, total
+from grader.grading.seeds import GIVEN, course_secret, derive_seed
 
 
 def _now() -> str:
@@ -129,7 +132,7 @@ def grade_submission(
 
 
 def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
-    """The default seed of a submission with this content hash (``grader.seeds``)."""
+    """The default seed of a submission with this content hash (``grader.grading.seeds``)."""
     return derive_seed(sha256, config.assignment, course_secret(config.seed_secret))
 
 
@@ -149,7 +152,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     to_cells = relocator(loaded.root / loaded.entry, loaded.entry)  # a converted notebook's lines -> its cells
     context = whatif.source_context(loaded, (report.get("environment") or {}).get("numpy"))
     # np.int or xrange fail inside a call as at import: every failed message gets its hint,
-    # all of them from one bounded analysis of the source (grader.feedback).
+    # all of them from one bounded analysis of the source (grader.grading.feedback).
     failed = [raw for raw in report["checks"] if not raw["passed"]] if imported["ok"] else []
     feedback = feedback_for(context, [to_cells(imported.get("message") or "")]
                             + [to_cells(raw["message"]) for raw in failed])

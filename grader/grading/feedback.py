@@ -36,7 +36,7 @@ def feedback_for(context: SourceContext, messages: list[str], budget: Budget | N
     request = {"entry": context.entry, "text": context.text, "own_modules": sorted(context.own_modules),
                "numpy": context.numpy_version, "messages": messages}
     try:
-        answer = run_bounded("grader.feedback:analyse", request, budget)
+        answer = run_bounded("grader.grading.feedback:analyse", request, budget)
         hinted, divisions, signs = _checked(answer, len(messages))
     except BudgetExceeded as exc:
         note = (f"feedback analysis of your file {exc.describe()}: hints omitted (your checks and score "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.harness import assignments
 from grader.intake.quiet_compiler import quiet_compiler
-from grader.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
+from grader.grading.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 2_000_000

@@ -24,8 +24,8 @@ import socket
 import tempfile
 from pathlib import Path
 
-from .atomic_write import write_atomic
-from .harness.speed_feedback import valid_figures
+from grader.atomic_write import write_atomic
+from grader.harness.speed_feedback import valid_figures
 
 
 def hidden_paths(path: Path) -> tuple[Path, ...]:

@@ -15,7 +15,7 @@ For a merge conflict, each side is tried in turn. When the repaired copy stops a
 another mechanical error (a second missing module), it is repaired further, a bounded
 number of rounds. The other modules of the entry's package get the same rules (a Python 2
 `cs231n/` folder is Python 2 throughout), and so do a notebook's other cells; a notebook's
-repairs are named by cell and line (``grader.whatif_notebook``). At most
+repairs are named by cell and line (``grader.grading.whatif_notebook``). At most
 MAX_LISTED_REPAIRS repairs are listed per copy, the rest counted.
 
     first_error_of_load(exc)                      -> FirstError | None
@@ -33,16 +33,16 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError
 from grader.intake.hints import CS231N_MODULES, SourceContext, hint_for, mechanical_class, missing_module
 from grader.intake.load import LoadedSubmission, load_submission
 from grader.intake.syntax_errors import EntrySyntaxError
 from grader.intake.notebook import host_has_module, relocator
 from grader.intake.repair import ConflictScan, Repair as RepairMade, Repaired, repair_source, scan_conflicts
-from grader.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
-from grader.report_shape import check_report_shape
-from grader.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
+from grader.grading.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
+from grader.grading.report_shape import check_report_shape
+from grader.grading.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
 from grader.sandbox.base import Sandbox, SandboxJob
 
 # Load failures a repair can address; any other syntax error is the student's to fix.

@@ -18,10 +18,10 @@ import math
 from collections.abc import Iterable
 from fractions import Fraction
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.harness.assignments.layer import is_hidden_check
-from grader.result import Check, CheckStatus, FunctionTiming
-from grader.speed_words import describe_speed
+from grader.grading.result import Check, CheckStatus, FunctionTiming
+from grader.grading.result_words import describe_speed
 
 SCORE_DECIMALS = 6
 

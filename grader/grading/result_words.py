@@ -9,7 +9,7 @@ from a constant: the timing code decides the level, the words follow it.
 
 from __future__ import annotations
 
-from grader.result import FunctionTiming, GradeResult, LineProfile
+from grader.grading.result import FunctionTiming, GradeResult, LineProfile
 
 # Below this fraction of the reference's speed, "Nx slower" reads better than "0.002x its speed".
 SLOWER_BELOW = 0.1

@@ -3,9 +3,9 @@ whole grading. Both the grading and the what-if grading of a repaired copy use i
 
 from __future__ import annotations
 
-from grader.config import GradingConfig
+from grader.grading.config import GradingConfig
 from grader.errors import HarnessProtocolError
-from grader.result import FunctionTiming
+from grader.grading.result import FunctionTiming
 
 
 def check_report_shape(report: dict, config: GradingConfig) -> None:
