@@ -85,7 +85,7 @@ image: venv
 # The cluster node image convgrade-node:<hash>: the sandbox image plus convgrade and Dask,
 # for scheduler and worker containers (tests/cluster, Kubernetes).
 node-image: venv
-	$(PY) -m grader.node_image
+	$(PY) -m grader.deploy.node_image
 
 # Force-remove leftover sandbox containers (label convgrade=1); also ends running gradings.
 clean-containers: venv
@@ -107,4 +107,4 @@ bench-similarity: venv
 # Gradescope's autograder: build/gradescope/autograder.zip (setup.sh, run_autograder, the
 # configuration with the course secret, offline wheels). See the README's Gradescope section.
 gradescope: venv
-	$(PY) -m grader.gradescope_zip $(if $(CONFIG),--config '$(CONFIG)')
+	$(PY) -m grader.deploy.gradescope_zip $(if $(CONFIG),--config '$(CONFIG)')

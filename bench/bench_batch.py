@@ -37,8 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.batch import choose_cores, grade_all
-from grader.batch_outputs import load_results
+from grader.batch.executor import choose_cores
+from grader.batch.grade_all import grade_all
+from grader.batch.outputs import load_results
 from grader.grading.config import GradingConfig
 from grader.grading.result import GradeResult
 from grader.grading.result_words import interval_label

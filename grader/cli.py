@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the library (``grader.grading.grade``, ``grader.batch``).
+"""Command line: a thin layer over the library (``grader.grading.grade``, ``grader.batch.grade_all``).
 
 Exit codes: 0 graded (whatever the score), 1 the grader itself failed (not gradable),
 2 usage error. The JSON goes to ``--out`` or to standard output (not when that is a
@@ -216,7 +216,7 @@ def grade_all_command(submissions: Path, out: Path, only: tuple[str, ...], sandb
     Exit codes: 0 done, 1 some student was not gradable (a grader failure), 2 usage
     error, 130 interrupted.
     """
-    from grader.batch import BatchInterrupted, grade_all
+    from grader.batch.grade_all import BatchInterrupted, grade_all
 
     config = GradingConfig.load(config_path, assignment)
     warn_without_secret(config, seed)
@@ -252,7 +252,7 @@ def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anony
     """Rebuild every leaderboard output from stored results in RESULTS_DIR (a grade-all
     output folder, or its results/ folder), without grading anything: after a regrade,
     or with another roster or anonymization. --out may be RESULTS_DIR itself."""
-    from grader.batch import rebuild_leaderboard
+    from grader.batch.grade_all import rebuild_leaderboard
 
     summary = rebuild_leaderboard(results_dir, out, roster=roster, anonymize=anonymize, anonymize_salt=salt,
                                   output_format=output_format, config=GradingConfig.load(config_path, assignment),
@@ -285,8 +285,8 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
     command line dask-jobqueue writes (worker_command="grader worker"; --nthreads sets
     the slots).
     """
-    from grader.batch import choose_cores
-    from grader.executor import serve_slots
+    from grader.batch.executor import choose_cores
+    from grader.batch.executor import serve_slots
 
     if cores:
         if slots is not None or nthreads is not None:

@@ -18,8 +18,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import grader.executor as executor
-from grader.batch import BatchInterrupted, grade_all
+import grader.batch.executor as executor
+from grader.batch.grade_all import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import SandboxTimeout, SandboxUnavailable, UsageError
 from grader.grading.grade import grade_submission as real_grade_submission

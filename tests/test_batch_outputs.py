@@ -20,10 +20,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import grader.batch_run as batch_run
-import grader.executor as executor
+import grader.batch.run as batch_run
+import grader.batch.executor as executor
 import grader.sandbox.process as process_backend
-from grader.batch import BatchInterrupted, grade_all
+from grader.batch.grade_all import BatchInterrupted, grade_all
 from grader.cli import cli
 from grader.errors import UsageError
 from grader.grading.grade import grade_submission as real_grade_submission

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from grader.batch import quiet_wait_for
+from grader.batch.grade_all import quiet_wait_for
 from grader.grading.grade import grade_submission
 from grader.harness import contention
 from grader.harness.contention import BUSY_LIMIT, OtherCores, QuietWait, Sample, contended, parse_stat

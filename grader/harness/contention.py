@@ -26,7 +26,7 @@ BUSY_LIMIT = 0.25
 WINDOW_S = 0.1  # how long one look at the other cores lasts while waiting
 # A grading alone on its host (convgrade grade, grade-all --jobs 1 or with
 # --exclusive-timing) may lose this much time to a busy machine; a batch whose parallel
-# gradings are each other's neighbours waits for nothing (grader.batch.quiet_wait_for).
+# gradings are each other's neighbours waits for nothing (grader.batch.grade_all.quiet_wait_for).
 QUIET_WAIT_S = 10.0
 
 

@@ -114,8 +114,8 @@ class RegradeAnswer(BaseModel):
 
 
 def open_executor_for(settings: ServiceSettings):
-    from grader.batch import choose_cores
-    from grader.executor import Executor
+    from grader.batch.executor import choose_cores
+    from grader.batch.executor import Executor
 
     if settings.scheduler:
         return lambda: Executor.remote(settings.scheduler)
@@ -124,7 +124,7 @@ def open_executor_for(settings: ServiceSettings):
 
 
 def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
-    from grader.batch import _hideable
+    from grader.batch.executor import hideable
 
     started = time.time()
     data_dir = Path(settings.data_dir)
@@ -147,7 +147,7 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
                             workers=settings.checkers, timeout_s=settings.check_timeout_s)
     checks = StudentCheckLimits(*settings.refusal_limit)
     dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
-                            hide_paths=_hideable((data_dir,)), log=log)
+                            hide_paths=hideable((data_dir,)), log=log)
     boards = Boards(engine, settings.roster, settings.counting, settings.config.course.title,
                     settings.config.assignment)
     limit, window = settings.rate_limit

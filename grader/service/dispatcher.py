@@ -1,6 +1,6 @@
 """From the job table to the executor and back.
 
-Two threads share one ``grader.executor.Executor`` (in-process Dask cluster, or a real
+Two threads share one ``grader.batch.executor.Executor`` (in-process Dask cluster, or a real
 scheduler with ``--scheduler``):
 
 - the submitter claims queued jobs (``db.claim``: queued -> running, with a claim token)
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.grading.config import GradingConfig
-from grader.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, pack
+from grader.batch.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, task_for
 from grader.grading.grade import content_seed, content_sha256
 from grader.intake.load import submission_id_for
 from grader.grading.result import GradeResult
@@ -123,8 +123,8 @@ class Dispatcher:
                 path.write_bytes(self.store.get(row.sha256))
                 digest = content_sha256(path)  # parsing inside is serialised by grader.intake.quiet_compiler
                 seed, derivation = content_seed(digest, self.config)
-                task = pack(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
-                            seed_derivation=derivation, hide_paths=self.hide_paths)
+                task = task_for(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
+                                seed_derivation=derivation, hide_paths=self.hide_paths)
         except Exception as exc:  # the stored bytes cannot be handed over: a grader fault, retried
             reason = f"could not hand the submission to a worker: {type(exc).__name__}: {exc}"
             self.log(f"job {row.id}: {reason}")

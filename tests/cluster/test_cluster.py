@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import grader.atomic_write as atomic_write
-import grader.batch as batch
-import grader.batch_outputs as batch_outputs
-import grader.batch_run as batch_run
-from grader.batch import grade_all
+import grader.batch.grade_all as batch
+import grader.batch.outputs as batch_outputs
+import grader.batch.run as batch_run
+from grader.batch.grade_all import grade_all
 from grader.grading.grade import content_seed
 from grader.grading.result import GradeResult
 from grader.grading.seeds import COURSE_SECRET, SECRET_ENV

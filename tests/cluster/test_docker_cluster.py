@@ -1,4 +1,4 @@
-"""The cluster as separate hosts: the project's node image (grader/node_image.py) runs a
+"""The cluster as separate hosts: the project's node image (grader/deploy/node_image.py) runs a
 Dask scheduler and two `convgrade worker`s as containers on a private Docker network;
 this process is the client. One worker is killed mid-batch."""
 
@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-import grader.batch_run as batch_run
-from grader.batch import grade_all
+import grader.batch.run as batch_run
+from grader.batch.grade_all import grade_all
 from grader.grading.result import GradeResult
 from tests.cluster.test_cluster import count_writes, make_class
 
@@ -31,7 +31,7 @@ def wait_for_log(container, text: str, timeout: float = 120) -> None:
 
 def test_scheduler_and_two_workers_as_hosts_on_a_private_network(tmp_path, docker_client, quick_config,
                                                                    monkeypatch):
-    from grader.node_image import ensure_node_image
+    from grader.deploy.node_image import ensure_node_image
 
     image = ensure_node_image(client=docker_client, log=None)
     token = secrets.token_hex(4)

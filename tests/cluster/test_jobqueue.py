@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_all
+from grader.batch.grade_all import grade_all
 from grader.grading.result import GradeResult
 
 pytestmark = pytest.mark.cluster

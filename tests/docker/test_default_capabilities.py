@@ -107,7 +107,7 @@ def verdict_wheels() -> Path:
 def box(docker_client, tmp_path_factory):
     """The container, with the autograder installed as Gradescope would, and a plain
     user's own install of the same wheels."""
-    from grader.gradescope_zip import build
+    from grader.deploy.gradescope_zip import build
 
     if docker("image", "inspect", LOCAL_BASE, check=False).returncode != 0:
         subprocess.run(["bash", str(BUILD_BASE_SCRIPT)], check=True)

@@ -7,14 +7,14 @@
         python-version    the Python the wheels are for (setup.sh looks for it)
         wheels/           convgrade, its dependencies and pip, for CPython 3.11 manylinux x86_64
 
-The wheels are the cluster node image's (``grader.node_image.build_node_context``):
+The wheels are the cluster node image's (``grader.deploy.node_image.build_node_context``):
 downloaded once into build/wheels and reused, so re-building needs no network.
 
 The course secret decides every student's hidden cases. It is taken from the given
 configuration; when that has none, a random one is made and written into the zip (and
 said so): then every rebuild changes the hidden cases, so keep the configuration.
 
-Run as ``python -m grader.gradescope_zip [--config rubric.json] [--out DIR]``.
+Run as ``python -m grader.deploy.gradescope_zip [--config rubric.json] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 from grader.grading.config import GradingConfig
-from grader.node_image import build_node_context
+from grader.deploy.node_image import build_node_context
 from grader.sandbox.image import BUILD_DIR, REPO_ROOT, WHEEL_PYTHON
 
 SCRIPTS = REPO_ROOT / "gradescope"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from grader import __version__
 from grader.atomic_write import write_atomic
-from grader.batch_progress import BatchLog
-from grader.batch_summary import StudentOutcome, outcome_of
+from grader.batch.progress import BatchLog
+from grader.batch.summary import StudentOutcome, outcome_of
 from grader.intake.class_folder import Student
 from grader.grading.config import GradingConfig
 from grader.errors import SubmissionError
-from grader.executor import MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed, pack
+from grader.batch.executor import MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, SchedulerLost, TaskDone, TaskFailed, task_for
 from grader.grading.grade import content_seed, content_sha256, grader_failure_result, submission_sha256, unloadable_result
 from grader.grading.result import GradeResult
 from grader.grading.seeds import GIVEN
@@ -151,9 +151,9 @@ class BatchRun:
             # The seed is chosen here: the course secret is this host's, and never travels.
             seed, derivation = ((self.seed, GIVEN) if self.seed is not None
                                 else content_seed(content_sha256(student.path, self.config), self.config))
-            task = pack(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
-                        seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock,
-                        quiet_wait_s=self.quiet_wait_s)
+            task = task_for(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
+                            seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock,
+                            quiet_wait_s=self.quiet_wait_s)
         except Exception as exc:  # one student's bytes must never stop the batch: recorded, not retried
             if isinstance(exc, SubmissionError):
                 result = unloadable_result(student.path, exc, self.config, self.seed or 0)

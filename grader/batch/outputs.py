@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from grader.atomic_write import write_atomic
-from grader.batch_progress import BatchLog
-from grader.batch_summary import BatchSummary
+from grader.batch.progress import BatchLog
+from grader.batch.summary import BatchSummary
 from grader.publish.class_outputs import OutputOptions, class_outputs, file_mode, with_pseudonym_note
 from grader.publish.gradescope import to_gradescope
 from grader.grading.result import GradeResult

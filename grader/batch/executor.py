@@ -34,6 +34,7 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import tarfile
 import tempfile
 import threading
@@ -42,8 +43,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grader
 from grader.grading.config import GradingConfig
-from grader.errors import GraderError, SubmissionError
+from grader.errors import GraderError, SubmissionError, UsageError
 from grader.grading.grade import grade_submission, grader_failure_result
 from grader.sandbox import get_sandbox
 
@@ -98,7 +100,7 @@ class GradingTask:
     where the batch's own parallel gradings are those cores' load (waiting cannot help)."""
 
 
-def pack(student_id: str, path: Path, config: GradingConfig, seed: int, batch: str, *,
+def task_for(student_id: str, path: Path, config: GradingConfig, seed: int, batch: str, *,
          seed_derivation: str = "given", attempt: int = 1, hide_paths: Iterable[Path] = (),
          timing_lock: Path | None = None, quiet_wait_s: float = 0.0) -> GradingTask:
     """The task for grading ``path``; its bytes are read here, on the client."""
@@ -140,6 +142,35 @@ def unpack(task: GradingTask, folder: Path) -> Path:
         # Python < 3.11.4 has no extraction filters; the checks above do their job here.
         archive.extractall(folder, members=members)
     return folder / task.name
+
+
+# ------------------------------------------------------------ cores and hidden paths
+
+
+def choose_cores(jobs: int | None) -> tuple[list[int], list[str]]:
+    """The cores the worker slots are pinned to, one each: the last ``jobs`` usable ones."""
+    usable = sorted(os.sched_getaffinity(0))
+    notes = []
+    if jobs is None:
+        jobs = len(usable)
+    if jobs < 1:
+        raise UsageError(f"jobs must be at least 1, got {jobs}")
+    if jobs > len(usable):
+        notes.append(f"--jobs {jobs} lowered to {len(usable)}, the usable cores: two gradings never share a core")
+        jobs = len(usable)
+    return usable[-jobs:], notes
+
+
+def hideable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The paths the student must not see, except any that hold what the sandbox itself runs."""
+    needed = [Path(os.path.realpath(p)) for p in (sys.executable, sys.prefix, sys.base_prefix,
+                                                   os.path.dirname(grader.__file__), tempfile.gettempdir())]
+    kept = []
+    for path in paths:
+        resolved = path.resolve()
+        if not any(n == resolved or resolved in n.parents for n in needed):
+            kept.append(resolved)
+    return tuple(kept)
 
 
 # ------------------------------------------------------------------- the worker side

@@ -22,7 +22,7 @@ Resuming: a student is skipped when the stored result has the same submission sh
 seed when one is given. A stored not-gradable result is always retried: the grader,
 not the student, failed.
 
-Parallelism: gradings are tasks of a Dask cluster (``grader.executor``). By default an
+Parallelism: gradings are tasks of a Dask cluster (``grader.batch.executor``). By default an
 in-process one: ``jobs`` single-threaded workers, one grading slot each, each pinned to its
 own core for the whole grading, so a timing never shares a core with another grading
 (``jobs`` is never more than the usable cores). With ``scheduler`` (tcp://host:port), the
@@ -51,21 +51,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import sys
 import tempfile
 import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import grader
 from grader.atomic_write import write_atomic
-from grader.batch_outputs import load_results, publish_outputs
-from grader.batch_progress import BatchLog
-from grader.batch_run import BatchRun
-from grader.batch_summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
+from grader.batch.outputs import load_results, publish_outputs
+from grader.batch.progress import BatchLog
+from grader.batch.executor import choose_cores, hideable
+from grader.batch.run import BatchRun
+from grader.batch.summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
 from grader.intake.class_folder import checked_only_ids, discover_submissions
 from grader.grading.config import GradingConfig
@@ -133,7 +131,7 @@ def grade_all(
         log.warning(f"warning: {warning}")
 
     run = BatchRun(students, results_dir, scheduler, sandbox_name, config, cores, seed,
-               hide_paths=_hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
+               hide_paths=hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
                                                                    else ())), log=log)
     with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores) if exclusive_timing else 1) as lock:
         run.timing_lock = lock
@@ -252,32 +250,6 @@ def _as_roster(roster: Path | str | dict[str, str] | Roster | None) -> Roster:
         return load_roster(roster)
     students = [RosterStudent(id=submission_id_for(i), name=name) for i, name in (roster or {}).items()]
     return Roster("plain", students, "(given)") if students else Roster()
-
-
-def choose_cores(jobs: int | None) -> tuple[list[int], list[str]]:
-    """The cores the worker slots are pinned to, one each: the last ``jobs`` usable ones."""
-    usable = sorted(os.sched_getaffinity(0))
-    notes = []
-    if jobs is None:
-        jobs = len(usable)
-    if jobs < 1:
-        raise UsageError(f"jobs must be at least 1, got {jobs}")
-    if jobs > len(usable):
-        notes.append(f"--jobs {jobs} lowered to {len(usable)}, the usable cores: two gradings never share a core")
-        jobs = len(usable)
-    return usable[-jobs:], notes
-
-
-def _hideable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
-    """The paths the student must not see, except any that hold what the sandbox itself runs."""
-    needed = [Path(os.path.realpath(p)) for p in (sys.executable, sys.prefix, sys.base_prefix,
-                                                   os.path.dirname(grader.__file__), tempfile.gettempdir())]
-    kept = []
-    for path in paths:
-        resolved = path.resolve()
-        if not any(n == resolved or resolved in n.parents for n in needed):
-            kept.append(resolved)
-    return tuple(kept)
 
 
 # ---------------------------------------------------------- stopping what runs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from grader.batch_summary import StudentOutcome
+from grader.batch.summary import StudentOutcome
 from grader.intake.class_folder import Student
 from grader.grading.result import GradeResult
 from grader.grading.result_words import summary_line

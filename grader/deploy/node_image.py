@@ -8,7 +8,7 @@ checkout and its dependencies downloaded on the host (a build has no network). T
 hashes the sandbox tag, ``docker/Dockerfile.node``, ``pyproject.toml`` and every file of
 ``grader/`` and ``reference/``, so nothing is rebuilt when nothing changed.
 
-Run as ``python -m grader.node_image``.
+Run as ``python -m grader.deploy.node_image``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""A class: students to the executor (Dask), results back, progress, summary and outputs."""

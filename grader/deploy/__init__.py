@@ -1,0 +1,1 @@
+"""Artifacts for other machines: the Gradescope zip and the cluster node image."""
