@@ -373,7 +373,7 @@ def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
 @cli.command("doctor")
 def doctor_command() -> None:
     """One screen: the isolation this machine gives a grading, and its timing conditions."""
-    from grader.doctor import report
+    from grader.sandbox.doctor import report
 
     click.echo(report())
 

@@ -130,7 +130,7 @@ class CallOutcome:
     inputs_changed: list[str] = field(default_factory=list)
     ready: dict[str, Any] = field(default_factory=dict)  # the worker's "ready" message, from start()
     # The worker's own figures beside a reply ("observed" forbidden calls, a "profile"): raw,
-    # untrusted, bounded only by the message cap; validated where used (feedback.py).
+    # untrusted, bounded only by the message cap; validated where used (speed_feedback.py).
     feedback: dict[str, Any] = field(default_factory=dict)
 
     @property
