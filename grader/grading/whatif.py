@@ -366,18 +366,11 @@ def _unavailable_imports(source: str, own_modules: frozenset[str]) -> frozenset[
 def own_modules_of(loaded_root: Path, entry: str) -> frozenset[str]:
     """Module names the submission provides where its entry is imported: the .py files and
     folders of each folder from the entry's up to the root (the worker puts them on sys.path)."""
-    names = set()
+    names: set[str] = set()
     folder = (Path(loaded_root) / entry).parent
     root = Path(loaded_root)
     while True:
-        try:
-            for item in os.scandir(folder):
-                if item.name.endswith(".py"):
-                    names.add(item.name[:-3])
-                elif item.is_dir(follow_symlinks=False):
-                    names.add(item.name)
-        except OSError:
-            pass
+        names |= _module_names(folder)
         if folder == root or root not in folder.parents:
             break
         folder = folder.parent
