@@ -33,7 +33,7 @@ from grader.grading.result import GradeResult
 from grader.sandbox import get_sandbox
 from test_batch import (EXAMPLES, SLEEPER, counted, ctrl_c, harness_children, quick_config_file, read_json, schema,
                         small_class, stored_result)
-from test_gradebook import CANVAS_EXPORT
+from tests.unit.publish.test_gradebook import CANVAS_EXPORT
 
 IDS = ["ada", "alan", "grace", "stranger"]
 SUBMITTED = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
