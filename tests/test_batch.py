@@ -326,13 +326,14 @@ def test_grader_failures_are_recorded_listed_last_and_retried(tmp_path, monkeypa
 
 
 class LeavesScratch:
-    """The process sandbox, saying it could not remove files of aaa.py's run, and failing
-    ccc.py's run with files left (what a plain user's cleanup reports: tree_removal)."""
+    """A sandbox saying it could not remove files of aaa.py's run, and failing ccc.py's run with
+    files left (what a plain user's cleanup reports: tree_removal). Its runs are scripted (every
+    check passes): what is tested is the batch's bookkeeping of what was left, not a grading."""
 
     LEFT = ("1 entry of the scratch could not be removed", "/tmp/convgrade-run-a/student/locked (Permission denied)")
 
-    def __init__(self):
-        self.inner = get_sandbox("process")
+    def __init__(self, config):
+        self.inner = scripted_sandbox(config)
         self.name = self.inner.name
 
     def run(self, job):
@@ -354,7 +355,7 @@ def test_files_a_grading_could_not_remove_are_in_the_summary(tmp_path, monkeypat
     unfinished = "def conv_forward_naive(*args):\n    return None\n\n\ndef conv_backward_naive(*args):\n    return None\n"
     folder = small_class(tmp_path / "subs", aaa=unfinished, bbb=unfinished, ccc=unfinished)
     out = tmp_path / "out"
-    monkeypatch.setattr(executor, "get_sandbox", lambda name: LeavesScratch())
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: LeavesScratch(quick_config))
     summary = grade_all(folder, out, sandbox_name="process", config=quick_config, jobs=1, progress=False)
     assert [(s.id, s.status, s.scratch_left) for s in summary.students] == [
         ("aaa", "graded", list(LeavesScratch.LEFT)), ("bbb", "graded", []),
@@ -437,6 +438,9 @@ def test_exclusive_timing_shares_one_lock_folder_across_the_batch(tmp_path, quic
     folder = small_class(tmp_path / "subs", a="fast", b="fast")
     locks = []
     real_grade_submission = executor.grade_submission
+    # The lock folder is made, shared and removed by the batch; scripted runs leave that visible
+    # without timing two live gradings one after the other (25 s of the exclusive case).
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: scripted_sandbox(quick_config))
 
     def recording(path, sandbox, config=None, **kwargs):
         locks.append(kwargs["timing_lock"])
@@ -591,7 +595,7 @@ def test_every_cli_command_has_help(name):
     assert result.output.startswith("Usage:") and len(cli.commands[name].help or "") > 20
 
 
-def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_path, quick_config):
+def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_path, quick_config, monkeypatch):
     """A student folder that still holds a dataset (here a sparse 70 MiB file) is over what a
     grading task may carry: that student gets the loader-style refusal, the others are graded,
     and the leaderboard is written. A FIFO in another student's folder is left out, as the
@@ -606,6 +610,8 @@ def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_pa
     piped.mkdir()
     (piped / "layers.py").write_text((EXAMPLES / "fast_strided.py").read_text())
     os.mkfifo(piped / "notes.fifo")
+    # Refusing the task and leaving the FIFO out are the host's work: the runs are scripted.
+    monkeypatch.setattr(executor, "get_sandbox", lambda name: scripted_sandbox(quick_config))
     summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, jobs=1, progress=False)
     assert {s.id: s.status for s in summary.students} == {"a": "graded", "big": "graded", "piped": "graded"}
     big_result = GradeResult.model_validate_json((tmp_path / "out" / "results" / "big.json").read_bytes())
@@ -628,6 +634,14 @@ def passing_report(config) -> dict:
             "checks": [{**check, "passed": True, "message": ""} for check in conv2d.check_plan(config.hidden_cases)],
             "timing": [{"function": function, "measured": False, "reason": "not timed here", "case": "small"}
                        for function in ("forward", "backward")]}
+
+
+def scripted_sandbox(config):
+    """A FakeSandbox whose every run reports ``passing_report``: for tests of the batch's own
+    bookkeeping, which need a result per student but not a live grading."""
+    from grader.sandbox.fake import FakeSandbox
+
+    return FakeSandbox(default=lambda job: passing_report(config))
 
 
 def test_stopping_a_batch_cancels_the_running_sandbox_run_and_closes_the_sandboxes(tmp_path, monkeypatch,
