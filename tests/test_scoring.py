@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 
+# -- end to end: code that gets nothing right scores 0 --------------------------------------------
+
+
 @pytest.mark.parametrize("submission, failure", [
     pytest.param("garbage_outputs", "out is wrong", id="garbage"),
     pytest.param("raises_everywhere", "conv_forward_naive raised NotImplementedError", id="raises"),

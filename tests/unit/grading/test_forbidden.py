@@ -1,6 +1,6 @@
-"""Forbidden calls: found in the source (imports, attribute chains, every kind of alias),
-seen at run time by the student worker's hook, attributed to the graded function that
-makes them, flagged or zeroed by policy, and never shown outside the staff's result."""
+"""Forbidden calls, as units: found in the source (imports, attribute chains, every kind of
+alias), the run-time hook's evidence bounded and typed, attributed to the graded function that
+makes them, and flagged or zeroed by policy (in live gradings: tests/test_forbidden.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The machine figures are measured once per host and kept (grader.grading.machine_cache): what is
-stored, what is read back, what makes the harness measure anew, and a grading's record of
-where its figures came from. No timed assertions: only which figures are used."""
+stored, what is read back, and what makes the harness measure anew (a grading's record of where
+its figures came from: tests/test_machine_cache.py). No timed assertions: only which figures are used."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Scoring: the property rule for "inputs unchanged", exact totals, and speed in words."""
+"""Scoring: the property rule for "inputs unchanged", exact totals, and speed in words
+(broken code graded end to end: tests/test_scoring.py)."""
 
 from __future__ import annotations
 
@@ -117,7 +118,3 @@ def test_speed_is_described_against_the_reference(figure, words):
                                           (0.5, "50% interval"), (None, "interval"), (1.0, "interval")])
 def test_interval_label_follows_the_stored_level(level, label):
     assert interval_label(level) == label
-
-
-# -- end to end: code that gets nothing right scores 0 --------------------------------------------
-

@@ -1,4 +1,5 @@
-"""Units of the trusted harness: confidence intervals, trial budget, the arena, the checks."""
+"""Units of the trusted harness: confidence intervals, trial budget, the arena, the checks,
+the timing lock (a scratch folder with a mount inside: tests/test_harness_units.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Assignment packs: every registered pack declares what the grader reads from it, the
 configuration is checked against the pack it names, --assignment reaches every command
-that grades or ranks, and no convolution word lives outside the packs' folder.
-"""
+that grades or ranks, and no convolution word lives outside the packs' folder (what a child
+Python imports: tests/test_packs.py)."""
 
 from __future__ import annotations
 

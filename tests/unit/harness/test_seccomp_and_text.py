@@ -1,5 +1,6 @@
-"""The workers' system-call filter (grader.harness.seccomp) and the cleaning of student
-text (grader.harness.text), as units: each filter rule is tried in a forked child."""
+"""The workers' system-call filter (grader.harness.seccomp) is well formed for each
+architecture, and student text (grader.harness.text) is cleaned and clipped, as units (each
+filter rule tried in a forked child: tests/test_seccomp_and_text.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Speed against the machine (GFLOP/s, percent of peak) and "where your time goes": the
-declared operation counts, the worker-side profiler, the harness's checks of its reply,
-and a loop solution graded end to end whose hottest line must be named right."""
+"""Speed against the machine (GFLOP/s, percent of peak) and "where your time goes", as
+units: the declared operation counts, the machine figures, the worker-side profiler and the
+harness's checks of its reply (a loop solution graded end to end: tests/test_speed_feedback.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Which packages a worker may import (grader/harness/student_packages.py): the files a
-distribution is made of, what it requires, the view a worker imports from, and the
-configuration's `packages` setting that adds to numpy."""
+distribution is made of, what it requires, and the configuration's `packages` setting that adds
+to numpy (the view a worker imports from, in a child Python: tests/test_student_packages.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The timed quantity and the figure: the worker's CPU clock as the harness reads it,
-outputs read from the worker's memory, runs and their A B B A blocks, and the regrade interval."""
+"""The timed quantity and the figure, as units: runs and their A B B A blocks, pairs and
+the plan, the regrade interval, the steady allocator (the worker's CPU clock and memory read
+from a real child: tests/test_timing_units.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The mechanical repairs: each rule makes its change, and refuses one whose meaning is uncertain."""
+"""The mechanical repairs: each rule makes its change, and refuses one whose meaning is
+uncertain (the what-if in live gradings: tests/test_repair.py)."""
 
 from __future__ import annotations
 

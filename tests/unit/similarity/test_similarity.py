@@ -1,5 +1,7 @@
-"""`convgrade similarity`: a planted copy is found and ranked first, independent solutions
-are not flagged, and the staff report escapes every character of student text."""
+"""`convgrade similarity`, as units: independent solutions are not flagged, a public
+solution most of the class copied still counts, the staff report escapes every character of
+student text, and the command reads a graded class (the synthetic class with its planted copy
+and oversized submissions: tests/similarity/test_similarity.py)."""
 
 from __future__ import annotations
 
