@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli as cli_module
+from grader.cli import cli
 from grader.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +89,10 @@ def test_serve_without_the_service_extra_says_how_to_install_it(missing, tmp_pat
     assert isinstance(result.exception, UsageError), result.output  # main() makes it exit status 2
     assert "pip install 'convgrade[service]'" in str(result.exception)
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_cli_command_has_help(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage:") and len(cli.commands[name].help or "") > 20
