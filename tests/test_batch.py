@@ -27,6 +27,7 @@ from grader.publish.leaderboard import pseudonym
 from grader.intake.load import submission_id_for
 from grader.grading.result import GradeResult
 from grader.sandbox import get_sandbox
+from scripted_reports import passing_report, scripted_sandbox
 from tests.unit.batch.test_grade_all import BROKEN_SOURCE, EXAMPLES, small_class
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -592,27 +593,6 @@ def test_a_folder_too_large_to_hand_over_is_refused_and_the_batch_goes_on(tmp_pa
     piped_result = GradeResult.model_validate_json((tmp_path / "out" / "results" / "piped.json").read_bytes())
     assert piped_result.score == pytest.approx(100.0)
     assert (tmp_path / "out" / "leaderboard.json").exists()
-
-
-def passing_report(config) -> dict:
-    """A whole harness report in which every planned check passed (nothing timed)."""
-    from grader.harness.assignments import cs231n_conv as conv2d
-
-    return {"import": {"ok": True, "message": "", "functions": {"conv_forward_naive": True,
-                                                                 "conv_backward_naive": True}},
-            "sandboxing": {"notes": []},
-            "environment": {"python": "3", "numpy": "2", "blas": "none", "cpu_model": "scripted"},
-            "checks": [{**check, "passed": True, "message": ""} for check in conv2d.check_plan(config.hidden_cases)],
-            "timing": [{"function": function, "measured": False, "reason": "not timed here", "case": "small"}
-                       for function in ("forward", "backward")]}
-
-
-def scripted_sandbox(config):
-    """A FakeSandbox whose every run reports ``passing_report``: for tests of the batch's own
-    bookkeeping, which need a result per student but not a live grading."""
-    from grader.sandbox.fake import FakeSandbox
-
-    return FakeSandbox(default=lambda job: passing_report(config))
 
 
 def test_stopping_a_batch_cancels_the_running_sandbox_run_and_closes_the_sandboxes(tmp_path, monkeypatch,

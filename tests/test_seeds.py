@@ -14,6 +14,7 @@ from grader.grading.config import GradingConfig
 from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
 from grader.grading.seeds import COURSE_SECRET, DEFAULT_SECRET, GIVEN, SECRET_ENV, derive_seed
+from scripted_reports import scripted_sandbox
 
 
 def _graded(path, config, **options):
@@ -68,6 +69,8 @@ def test_an_unloadable_submission_also_gets_a_content_seed(tmp_path, monkeypatch
 @pytest.mark.parametrize(("env", "warned"), [("", True), ("s3cret", False)])
 def test_the_cli_warns_without_a_course_secret(tmp_path, monkeypatch, examples_dir, quick_config, env, warned):
     monkeypatch.setenv(SECRET_ENV, env)
+    # The warning and the seed's derivation are the command's own work: the run is scripted.
+    monkeypatch.setattr(cli_module, "get_sandbox", lambda name: scripted_sandbox(quick_config))
     config = tmp_path / "quick.json"
     config.write_text(quick_config.model_dump_json())
     outcome = CliRunner().invoke(cli_module.cli, ["grade", str(examples_dir / "fast_strided.py"), "--config",
