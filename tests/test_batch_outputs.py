@@ -32,8 +32,9 @@ from grader.publish.leaderboard import pseudonym
 from grader.grading.result import GradeResult
 from grader.sandbox import get_sandbox
 from test_batch import (EXAMPLES, SLEEPER, counted, ctrl_c, harness_children, quick_config_file, read_json, schema,
-                        small_class, stored_result)
-from test_gradebook import CANVAS_EXPORT
+                        stored_result)
+from tests.unit.batch.test_grade_all import small_class
+from tests.unit.publish.test_gradebook import CANVAS_EXPORT
 
 IDS = ["ada", "alan", "grace", "stranger"]
 SUBMITTED = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -229,20 +230,6 @@ def test_cli_only_and_public_board_options(copy, quick_config, tmp_path, monkeyp
 
 
 # -------------------------------------------------------------------- small things
-
-
-def test_every_duplicate_id_is_reported_at_once(tmp_path, quick_config):
-    folder = small_class(tmp_path / "subs", alice="broken", bob="broken", carol="broken")
-    (folder / "Alice.ipynb").write_text("{}")
-    (folder / "BOB.py").write_text("x = 1\n")
-    (folder / "bob").mkdir()
-    (folder / "bob" / "layers.py").write_text("x = 1\n")
-    with pytest.raises(UsageError) as caught:
-        grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config, progress=False)
-    message = str(caught.value)
-    assert message.startswith("2 student id(s) given by more than one entry")
-    assert "Alice.ipynb and alice.py both give the student id 'alice'" in message
-    assert "BOB.py and bob and bob.py all give the student id 'bob'" in message
 
 
 def test_a_lowered_jobs_count_is_said_on_stderr_even_when_quiet(tmp_path, quick_config, capsys, monkeypatch):

@@ -1,128 +1,16 @@
-"""Assignment packs: every registered pack declares what the grader reads from it, the
-configuration is checked against the pack it names, --assignment reaches every command
-that grades or ranks, and no convolution word lives outside the packs' folder.
-"""
+"""Assignment packs in a child Python: reference modules are named only by packs and imported
+before the folder is hidden (the packs' units: tests/unit/harness/test_packs.py)."""
 
 from __future__ import annotations
 
 import ast
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
-from click.testing import CliRunner
-
-from grader import cli as cli_module
-from grader.grading.config import GradingConfig
-from grader.errors import UsageError
 from grader.harness import assignments
-
-ROOT = Path(__file__).resolve().parents[1]
-PACKS_DIR = ROOT / "grader" / "harness" / "assignments"
-
-
-@pytest.mark.parametrize("name", sorted(assignments.PACKS))
-def test_every_pack_declares_what_the_grader_reads(name):
-    pack = assignments.get(name)
-    missing = [attribute for attribute in assignments.PACK_NAMES if not hasattr(pack, attribute)]
-    assert missing == [], f"{name} lacks {missing}"
-    assert pack.NAME == name
-    calls = [call.name for call in pack.CALLS]
-    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls == ["forward", "backward"]
-    for call in pack.CALLS:  # what a call needs, an earlier call keeps; a worker keeps one value per call
-        assert len(call.kept) <= 1 and set(call.needs) <= set(pack.STAND_INS)
-        assert all(any(label in earlier.kept for earlier in pack.CALLS[:calls.index(call.name)]) for label in call.needs)
-    assert (ROOT / pack.REFERENCE_ENTRY).is_file()
-    plan = pack.check_plan(len(pack.HIDDEN_SHAPES))
-    assert {check["group"] for check in plan} == set(pack.DEFAULT_RUBRIC["points"])
-    assert len({check["id"] for check in plan}) == len(plan)
-    for size in ("speed-cell", "small"):
-        assert pack.timed_flops("forward", size) > 0 and pack.timed_flops("backward", size) > 0
-        assert all(d >= 1 for d in pack.same_shape_gemm(size))
-        case = pack.speed_case(np.random.default_rng(0), 0, size)
-        expected = pack.expected_outputs(case)
-        assert expected["out"].shape  # the reference runs at every timed size
-    # The notebook's and the hidden cases run through the reference, each with a place in the plan.
-    cases = pack.notebook_cases() + pack.hidden_cases(3, len(pack.HIDDEN_SHAPES))
-    ids = {check["id"].split("/")[1] for check in plan if "/" in check["id"]}
-    assert {case.id for case in cases} == ids
-    for case in cases:
-        assert set(pack.expected_outputs(case)) == {label for call in pack.CALLS for label in call.sent}
-        assert set(case.graded) <= set(case.calls) and [c for c in calls if c in case.calls] == list(case.calls)
-    # The starter template (similarity's boilerplate) is the student's functions, as given out.
-    starter = [node.name for node in ast.parse(pack.STARTER_TEMPLATE).body if isinstance(node, ast.FunctionDef)]
-    assert starter == list(pack.STUDENT_FUNCTIONS.values())
-    if pack.KIT is not None:  # the student kit's folder, with what grader/kit/build.py packages
-        kit = assignments.kit(pack)
-        sources = Path(kit.__file__).parent
-        assert all((sources / name).is_file() for name in (kit.RUNNER, kit.README, *kit.MODULES))
-        assert [case.id for case in kit.public_cases()][:2] == ["notebook-forward", "notebook-backward"]
-
-
-def test_the_registry_refuses_an_unknown_assignment():
-    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-conv, cs231n-maxpool"):
-        assignments.get("cs231n-batchnorm")
-    assert assignments.sandbox_packages() == {}  # neither pack needs more than numpy
-
-
-def test_a_pack_without_its_packages_is_not_graded(monkeypatch):
-    pack = assignments.get("cs231n-maxpool")
-    monkeypatch.setattr(pack, "SANDBOX_PACKAGES", {"numpy": "0.0.1", "no-such-distribution": "1.0"})
-    missing = assignments.missing_packages(pack)
-    assert missing[0].startswith("numpy==0.0.1 (found ") and missing[1] == "no-such-distribution==1.0"
-
-
-def test_config_takes_its_defaults_from_the_named_pack(tmp_path):
-    maxpool = GradingConfig(assignment="cs231n-maxpool")
-    assert maxpool.rubric.points == assignments.get("cs231n-maxpool").DEFAULT_RUBRIC["points"]
-    assert GradingConfig().rubric.points == assignments.get("cs231n-conv").DEFAULT_RUBRIC["points"]
-    assert maxpool.config_hash() != GradingConfig().config_hash()
-    # A file's partial rubric is completed from its own pack.
-    path = tmp_path / "rubric.json"
-    path.write_text(json.dumps({"assignment": "cs231n-maxpool", "rubric": {"points": {"forward_hidden": 40}}}))
-    config = GradingConfig.load(path)
-    assert config.rubric.points["forward_hidden"] == 40 and config.rubric.points["backward_hidden"] == 35
-    # --assignment must agree with the file, and names a registered pack.
-    with pytest.raises(UsageError, match="is for assignment 'cs231n-maxpool', but --assignment says 'cs231n-conv'"):
-        GradingConfig.load(path, "cs231n-conv")
-    path.write_text(json.dumps({"assignment": "cs231n-batchnorm"}))
-    with pytest.raises(UsageError, match="unknown assignment 'cs231n-batchnorm'"):
-        GradingConfig.load(path)
-
-
-@pytest.mark.parametrize("command", ["grade", "grade-all", "leaderboard"])
-def test_assignment_option_on_every_grading_and_ranking_command(command):
-    result = CliRunner().invoke(cli_module.cli, [command, "--help"])
-    assert result.exit_code == 0 and "--assignment" in result.output and assignments.DEFAULT in result.output
-
-
-# The convolution assignment's own words. "conv" alone is matched as a word only, so the
-# project's name (convgrade), "convert" and "convention" stay free.
-CONVOLUTION_WORDS = re.compile(
-    r"conv_param|conv_forward|conv_backward|cs231n[-_]conv|conv2d|convolution|\bconv\b|CONV_[A-Z]", re.IGNORECASE)
-
-
-def test_convolution_words_live_only_in_the_packs_folder():
-    """The rule: no Python file of the grader package outside grader/harness/assignments/
-    names the convolution assignment (its functions, its parameter, its pack, its kit, its
-    starter template). reference/ is the packs' trusted code, outside grader/ so that the
-    harness can import it whole and then hide its one folder; only packs name its modules
-    (the next test). submissions/ (examples), tests/ and bench/ exercise a particular pack
-    and are not the grading engine. A second assignment must never need an edit outside
-    its pack (and its reference module) because of a convolution word here."""
-    found = []
-    for path in sorted((ROOT / "grader").rglob("*.py")):
-        if PACKS_DIR in path.parents:
-            continue
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            match = CONVOLUTION_WORDS.search(line)
-            if match:
-                found.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
-    assert found == [], "convolution words outside the packs' folder:\n" + "\n".join(found)
+from tests.unit.harness.test_packs import PACKS_DIR, ROOT
 
 
 def _reference_imports(path: Path) -> list[str]:
@@ -154,28 +42,3 @@ def test_reference_modules_are_named_only_by_packs_and_imported_before_the_folde
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     imported_with_the_package = set(json.loads(done.stdout))
     assert named <= imported_with_the_package, f"import {sorted(named - imported_with_the_package)} in reference/__init__.py"
-
-
-def test_the_word_rule_catches_what_it_names():
-    """The rule itself can fail: each word the assignment uses is caught, the project's name is not."""
-    for word in ("conv_param", "conv_forward_naive", "cs231n-conv", "conv2d", "a convolution", "CONV_FUNCTIONS"):
-        assert CONVOLUTION_WORDS.search(word), word
-    for word in ("convgrade", "convert", "convention", "pool_param"):
-        assert not CONVOLUTION_WORDS.search(word), word
-
-
-def test_the_harness_job_is_typed_on_both_sides():
-    """The host builds the job through the harness's types, and the harness refuses a job
-    whose fields were renamed or mistyped before anything runs, naming the field."""
-    from grader.harness.job import GradingJob, JobError
-
-    job = GradingConfig(assignment="cs231n-maxpool").harness_job(7)
-    typed = GradingJob.from_json({**job, "entry": "layers.py", "cpu": 1})  # the sandbox's keys pass through
-    assert typed.assignment == "cs231n-maxpool" and typed.limits.deadline_s == job["limits"]["deadline_s"]
-    renamed = {**job, "limits": {**{k: v for k, v in job["limits"].items() if k != "deadline_s"}, "deadline": 9}}
-    with pytest.raises(JobError, match=r"limits: unknown fields \['deadline'\], missing fields \['deadline_s'\]"):
-        GradingJob.from_json(renamed)
-    with pytest.raises(JobError, match="seed must be int"):
-        GradingJob.from_json({**job, "seed": "7"})
-    with pytest.raises(assignments.UnknownAssignment):
-        GradingJob.from_json({**job, "assignment": "cs231n-batchnorm"})

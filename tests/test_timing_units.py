@@ -1,9 +1,9 @@
-"""The timed quantity and the figure: the worker's CPU clock as the harness reads it,
-outputs read from the worker's memory, runs and their A B B A blocks, and the regrade interval."""
+"""The worker's CPU clock as the harness reads it, on real child processes: a stopped process
+accrues none, sleep is not counted, and outputs are read from the other process's memory
+(runs, blocks and the regrade interval: tests/unit/harness/test_timing_units.py)."""
 
 from __future__ import annotations
 
-import math
 import signal
 import subprocess
 import sys
@@ -12,10 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, next_run, pair_figure,
-                                   process_cpu_clock, run_length, steady_allocator, summarize_blocks, t_quantile_975,
-                                   worker_cpu_ns)
+from grader.harness.timing import process_cpu_clock, worker_cpu_ns
 from grader.harness.workers import can_read_memory_of, read_process_memory
+
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"
 
@@ -66,192 +65,3 @@ def test_outputs_are_read_from_the_other_process_memory():
         child.kill()
         child.wait()
     assert not can_read_memory_of(child.pid)
-
-
-def test_a_block_of_two_trials_cancels_which_side_ran_first():
-    # Trials alternate A B B A: the side that runs second in a trial is 1.5x faster (its
-    # worker's previous call was its own). Per-trial ratios flip between 1.5 and 1/1.5
-    # around a true 1.0; each block of two trials gives exactly 1.0.
-    student = [1.0, 1.5, 1.0, 1.5]   # first, second, first, second
-    reference = [1.5, 1.0, 1.5, 1.0]
-    assert [r / s for s, r in zip(student, reference)] == [1.5, 1 / 1.5, 1.5, 1 / 1.5]
-    assert block_ratios(student, reference) == [1.0, 1.0]
-    assert pair_figure(student, reference) == pytest.approx(1.0)
-    # A block's ratio is a ratio of sums, not a mean of ratios.
-    assert block_ratios([1.0, 3.0], [2.0, 2.0]) == [1.0]
-
-
-def test_a_block_of_two_runs_cancels_which_side_ran_first():
-    # Runs of 4: the student's run came first in trials 0-3, the reference's in trials 4-7.
-    # Say the second side's first call is slower (1.5x here: a cold start the untimed call
-    # pair did not fully warm): the reference's in trial 0, the student's in trial 4. A
-    # block of two runs has each side once first, once second, so its ratio is exactly 1.0.
-    student = [1.0, 1.0, 1.0, 1.0, 1.5, 1.0, 1.0, 1.0]
-    reference = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    assert block_ratios(student, reference, block=8) == [1.0]
-    assert pair_figure(student, reference, block=8) == pytest.approx(1.0)
-    # Trials past the last whole block are left out; less than a block is all a pair has.
-    assert block_ratios(student + [1.0, 1.0], reference + [3.0, 3.0], block=8) == [1.0]
-    assert block_ratios([1.0, 1.0, 1.0], [2.0, 2.0, 2.0], block=8) == [2.0]
-
-
-def test_runs_are_as_long_as_a_pair_can_afford_two_of():
-    fast = TrialBudget(budget_s=1.5, min_trials=1, max_trials=8)
-    assert run_length(fast, 0.02) == 4  # 8 trials: two runs of 4
-    assert run_length(TrialBudget(budget_s=1.5, min_trials=1, max_trials=4), 0.02) == 2
-    assert run_length(fast, 0.25) == 3  # 6 trials affordable
-    assert run_length(fast, 0.6) == 1  # slow code: a run of one, as before runs
-    assert run_length(fast, 3.0) == 1
-    assert run_length(fast, 0.0) == 4
-    # A run is timed whole or not at all, within the budget and the maximum.
-    assert fast.wants_more(4, 0.08, 4) and not fast.wants_more(8, 0.16, 4)
-    assert fast.wants_more(3, 0.75, 3)  # 0.75 s spent, three more at 0.25 s: 1.5 s, the budget
-    assert not TrialBudget(budget_s=1.4, min_trials=1, max_trials=8).wants_more(3, 0.75, 3)
-
-
-def test_a_pair_times_whole_blocks_of_runs_and_never_passes_its_maximum():
-    def pair(budget: TrialBudget, trial_s: float) -> list[int]:
-        length, trials, counts = run_length(budget, trial_s), 0, []
-        while count := next_run(budget, trials, trials * trial_s, length):
-            trials += count
-            counts.append(count)
-        return counts
-
-    assert pair(TrialBudget(budget_s=1.5, min_trials=1, max_trials=8), 0.02) == [4, 4]
-    assert pair(TrialBudget(budget_s=0.5, min_trials=1, max_trials=8), 0.1) == [2, 2]  # no second block: 0.8 s
-    assert pair(TrialBudget(budget_s=6.0, min_trials=3, max_trials=10), 0.02) == [4, 4]  # 2 left: no half block
-    # The minimum asks for just the trials missing, never more than the maximum.
-    assert pair(TrialBudget(budget_s=6.0, min_trials=5, max_trials=5), 0.02) == [2, 2, 1]
-    assert pair(TrialBudget(budget_s=6.0, min_trials=9, max_trials=12), 0.02) == [4, 4, 1]
-    assert pair(TrialBudget(budget_s=0.1, min_trials=3, max_trials=8), 0.5) == [1, 1, 1]  # slow code: one at a time
-    # A block started is finished past the budget, unless its first run cost more than
-    # twice the budget (a warm-up that looked cheap: a first call that returned at once).
-    budget = TrialBudget(budget_s=1.5, min_trials=1, max_trials=8)
-    assert next_run(budget, 4, 0.8, 4) == 4  # 1.6 s in all: past 1.5, within 3
-    assert next_run(budget, 4, 8.0, 4) == 0
-
-
-def test_an_odd_last_trial_is_left_out_but_a_lone_trial_counts():
-    assert block_ratios([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == [2.0]  # the third trial leans by its order
-    assert pair_figure([1.0, 1.0, 2.0], [2.0, 2.0, 3.0]) == pytest.approx(2.0)
-    assert block_ratios([2.0], [3.0]) == [1.5]  # slow code: one trial is all a pair has
-    with pytest.raises(ValueError):
-        block_ratios([], [])
-
-
-def test_pairs_get_whole_blocks_where_there_is_room():
-    plan = TimingPlan(max_pairs=2, min_trials=5, max_trials=10, budget_s=1.0, phase_s=100.0)
-    assert (plan.pair_budget(0, 0).min_trials, plan.pair_budget(0, 0).max_trials) == (3, 4)  # not 5: a lone trial
-    assert TimingPlan(max_pairs=3, min_trials=3, max_trials=3, budget_s=1.0, phase_s=100.0).pair_budget(0, 0).max_trials == 1
-
-
-def test_several_pairs_give_a_regrade_interval_over_pair_figures():
-    # Three pairs of two trials (one block each) whose figures are 1.0, 1.1 and 1.2.
-    student = [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
-    reference = [[0.9, 1.1], [1.0, 1.2], [1.1, 1.3]]
-    summary = summarize_blocks(student, reference)
-    logs = [math.log(v) for v in (1.0, 1.1, 1.2)]
-    mean = sum(logs) / 3
-    sd = math.sqrt(sum((v - mean) ** 2 for v in logs) / 2)
-    # The difference of two gradings' figures has twice one grading's variance: sqrt(2).
-    half = math.sqrt(2) * 4.303 * sd / math.sqrt(3)
-    assert summary.pair_speedups == pytest.approx([1.0, 1.1, 1.2])
-    assert summary.speedup == pytest.approx(math.exp(mean))
-    assert summary.ci_low == pytest.approx(math.exp(mean - half))
-    assert summary.ci_high == pytest.approx(math.exp(mean + half))
-    assert summary.ci_level == 0.95 and summary.trials == 6
-    assert summary.ci_method == "regrade interval over 3 worker pairs (A B B A runs)"
-    wider = summarize_blocks(student, reference, between_gradings_cv=0.02)
-    assert wider.ci_low < summary.ci_low and wider.ci_high > summary.ci_high
-    assert "2.0% between gradings" in wider.ci_method
-    assert t_quantile_975(1) == 12.706 and t_quantile_975(100) == 1.96
-
-
-def test_pairs_that_agree_still_get_the_between_gradings_spread():
-    # Four pairs with the same figure: the pairs' spread is nil, and the interval is
-    # sqrt(2) x 1.96 x log(1.015) either side, what another grading may still move.
-    summary = summarize_blocks([[1.0, 1.0]] * 4, [[2.0, 2.0]] * 4, between_gradings_cv=0.015)
-    half = math.sqrt(2) * 1.96 * math.log1p(0.015)
-    assert summary.speedup == pytest.approx(2.0)
-    assert summary.ci_low == pytest.approx(2.0 * math.exp(-half))
-    assert summary.ci_high == pytest.approx(2.0 * math.exp(half))
-
-
-def test_one_pair_keeps_the_order_statistics_interval_and_its_true_level():
-    summary = summarize_blocks([[1.0] * 9], [[0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]])
-    assert summary.speedup == pytest.approx(1.2)
-    assert summary.ci_level == pytest.approx(0.9609, abs=1e-4)  # not 95%: 9 trials give 96.09%
-    assert "order-statistics" in summary.ci_method
-
-
-def test_pairs_must_match():
-    with pytest.raises(ValueError):
-        summarize_blocks([[1.0, 1.0]], [[1.0]])
-
-
-def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s: float = 1.0) -> list[int]:
-    """The trials each pair runs under ``plan`` when every trial's calls take ``trial_s`` of CPU
-    time and a pair's warm-up ``warm_up_s`` (Run.time_functions and TrialRunner.run, without
-    workers): a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
-    pairs: list[int] = []
-    spent = last = 0.0
-    while plan.wants_another_pair(len(pairs), sum(pairs), spent, last):
-        budget = plan.pair_budget(len(pairs), sum(pairs))
-        own = trial_s >= own_warm_up_s
-        trials, cost = (1, trial_s) if own else (0, warm_up_s)
-        length = 1 if own else run_length(budget, trial_s)
-        while count := next_run(budget, trials, trials * trial_s, length):
-            trials, cost = trials + count, cost + count * trial_s
-        pairs.append(trials)
-        spent, last = spent + cost, cost
-    return pairs
-
-
-DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
-
-
-@pytest.mark.parametrize("trial_s, expected", [
-    pytest.param(0.022, [8, 8, 8, 8], id="fast-code-every-pair-and-trial"),
-    pytest.param(0.25, [6, 6, 6, 6], id="einsum-like-budget-per-pair"),
-    pytest.param(0.6, [2, 2, 2, 2], id="slow-code-fewer-trials"),
-    pytest.param(1.5, [1, 1, 1, 1], id="one-trial-per-pair-once-a-call-pair-is-its-own-warm-up"),
-    pytest.param(8.0, [1, 1, 1], id="a-loop-gets-min-trials-in-fresh-pairs-then-the-phase-limit"),
-    pytest.param(40.0, [1, 1, 1], id="min-trials-holds-past-the-phase-limit"),
-])
-def test_the_plan_spreads_trials_over_pairs_by_what_a_trial_costs(trial_s, expected):
-    assert _simulate(DEFAULT_PLAN, trial_s, warm_up_s=max(trial_s, 0.1)) == expected
-
-
-def test_the_phase_limit_stops_pairs_only_past_min_trials():
-    plan = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
-    assert plan.wants_another_pair(0, 0, 0.0, 0.0)
-    assert plan.wants_another_pair(2, 2, 100.0, 50.0)  # min_trials not reached: the limit waits
-    assert plan.wants_another_pair(3, 3, 9.0, 6.0)  # 9 + 6 fits in 15
-    assert not plan.wants_another_pair(3, 3, 9.0, 6.5)
-    assert not plan.wants_another_pair(4, 32, 0.1, 0.1)  # every pair ran
-    assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5)
-
-
-def test_min_and_max_trials_count_in_all():
-    plan = TimingPlan(max_pairs=2, min_trials=3, max_trials=3, budget_s=0.2, phase_s=15.0)
-    first = plan.pair_budget(0, 0)
-    assert (first.min_trials, first.max_trials) == (2, 2)
-    second = plan.pair_budget(1, 2)
-    assert (second.min_trials, second.max_trials) == (1, 1)  # 3 in all, never 4
-    one_pair = TimingPlan(max_pairs=1, min_trials=3, max_trials=41, budget_s=6.0, phase_s=15.0).pair_budget(0, 0)
-    assert (one_pair.min_trials, one_pair.max_trials, one_pair.budget_s) == (3, 40, 6.0)  # whole blocks
-
-
-def test_the_plan_says_what_ran_and_why():
-    assert describe_plan(4, 32, False, "", 1.0) == "32 timed trials in 4 worker pairs"
-    assert describe_plan(4, 32, False, "", 1.0, [4] * 4) == ("32 timed trials in 4 worker pairs, each side timing "
-                                                            "runs of 4 trials in turn")
-    assert describe_plan(2, 9, True, "", 1.0, [1, 4]).startswith("9 timed trials in 2 worker pairs, each side timing "
-                                                                 "runs of 1-4 trials in turn")
-    text = describe_plan(3, 3, True, DEFAULT_PLAN.stopped_early(8.2), 1.0)
-    assert text.startswith("3 timed trials in 3 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
-    assert text.endswith("a student call pair of 1 s or more of CPU time was its own warm-up and counted as a trial")
-
-
-def test_the_harness_keeps_freed_memory_for_reuse():
-    assert steady_allocator()  # glibc: both mallopt settings accepted (it refuses a threshold above 32 MiB)

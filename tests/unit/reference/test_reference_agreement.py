@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conv_cases import GRID, Case, rel_error
+from tests.unit.reference.conv_cases import GRID, Case, rel_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 import pytest
-from conv_cases import Case
+from tests.unit.reference.conv_cases import Case
 
 from reference import IMPLEMENTATIONS
 

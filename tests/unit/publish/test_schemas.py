@@ -11,7 +11,7 @@ from grader.publish import schemas
 from grader.publish.leaderboard import Leaderboard
 from grader.grading.result import GradeResult
 
-COMMITTED = Path(__file__).resolve().parent.parent / "schemas"
+COMMITTED = Path(__file__).resolve().parents[3] / "schemas"
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,6 @@ def test_a_deep_chain_of_divisions_does_not_exhaust_the_stack():
     assert "return x[n" + " // 2" * 2500 + "]" in repaired.text
 
 
-
 CAST = ("conv_forward_naive raised TypeError: Cannot cast array data from dtype('float64') to dtype('int64') "
         "according to the rule 'same_kind'")
 INDEX = "conv_forward_naive raised IndexError: arrays used as indices must be of integer (or boolean) type"

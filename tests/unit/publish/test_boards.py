@@ -16,9 +16,9 @@ from grader.intake.roster import load_roster
 from grader.publish.leaderboard import pseudonym
 from grader.publish.leaderboard_render import _markdown_text, leaderboard_html, leaderboard_markdown
 from grader.grading.result import Check, CheckStatus, Failure, FailureKind, GradeResult
-from test_leaderboard import GENERATED_AT, make_result
+from tests.unit.publish.test_leaderboard import GENERATED_AT, make_result
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "leaderboard.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "schemas" / "leaderboard.schema.json").read_text())
 FAST = (2.0, 1.9, 2.1)
 
 

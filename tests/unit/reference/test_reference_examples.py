@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conv_cases import (
+from tests.unit.reference.conv_cases import (
     NOTEBOOK_FORWARD_CASE,
     Case,
     notebook_backward_arrays,
@@ -20,7 +20,7 @@ from conv_cases import (
 
 from reference import strided
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "submissions" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "submissions" / "examples"
 CORRECT = ["naive_loops", "einsum_positions", "fast_strided"]
 BUGGY = ["bug_pad_slice", "bug_hout_both_axes", "bug_pad_hardcoded", "bug_square_kernel", "unfinished_none"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from grader import cli as cli_module
-from tests.test_leaderboard import class_of_300, make_result
+from tests.unit.publish.test_leaderboard import class_of_300, make_result
 
 
 def store(results, folder: Path) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conv_cases import (
+from tests.unit.reference.conv_cases import (
     NOTEBOOK_FORWARD_CASE,
     NOTEBOOK_FORWARD_OUT,
     Case,

@@ -13,7 +13,7 @@ import pytest
 from grader.errors import UsageError
 from grader.intake.roster import Roster, load_roster, roster_warnings, submission_times
 from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
-from test_leaderboard import make_result
+from tests.unit.publish.test_leaderboard import make_result
 
 # What Canvas's Grades > Export writes (a points row, a test student, an assignment column).
 CANVAS_EXPORT = (

@@ -1,76 +1,100 @@
-"""The leaderboard page as people see it: wording, title and date, a student's own row
-through the URL fragment, and the layout at desktop and phone width in real Chromium."""
+"""The leaderboard page in real, headless Chromium (a process: outside tests/unit): the page
+renders with no console message, its policy's refusals are seen, the layout fits desktop and
+phone widths, and a student's own row is highlighted through the URL fragment."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from grader.publish.boards import BoardOptions, build_boards
-from grader.publish.leaderboard_render import describe_speed, human_date, leaderboard_html, row_anchor
-from test_boards import class_results
-from test_leaderboard import GENERATED_AT, make_result
+from grader.publish.leaderboard_render import leaderboard_html
+from tests.unit.publish.test_leaderboard import HOSTILE_NAME, _sample_board, digest
+from tests.unit.publish.test_leaderboard_page import page_board
 
 HIGHLIGHT = (255, 224, 138)  # tr:target's background in the page's style
 WIDTHS = [pytest.param(1280, id="desktop-1280"), pytest.param(390, id="phone-390")]
 
-
-@pytest.mark.parametrize(
-    ("speedup", "words"),
-    [
-        pytest.param(0.8, "0.80× the reference (1.25× slower)", id="a-bit-slower"),
-        pytest.param(0.0123, "0.0123× the reference (81.3× slower)", id="much-slower"),
-        pytest.param(1.0, "1.00× the reference", id="same"),
-        pytest.param(2.5, "2.50× the reference (2.50× faster)", id="faster"),
-        pytest.param(340, "340× the reference (340× faster)", id="much-faster"),
-    ],
-)
-def test_speed_wording_says_against_what_and_which_way(speedup, words):
-    assert describe_speed(speedup) == words
+# ------------------------------------------------------------ the board (test_leaderboard.py)
 
 
-def test_human_date():
-    assert human_date("2025-03-01T12:00:00+00:00") == "1 March 2025, 12:00 UTC"
-    assert human_date("2025-11-09T08:05:00Z") == "9 November 2025, 08:05 UTC"
-    assert human_date("2025-03-01T12:00:00+01:00") == "1 March 2025, 12:00 +0100"
-    assert human_date("not a date") == "not a date"
+def _chromium() -> str:
+    """The chromium binary; CI installs Debian's `chromium`, so there its absence is a failure."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed but CI is set: install the Debian package `chromium`")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
+    return binary
 
 
-def page_board(**options):
-    """A class with long names, a hostile one, many ranked students and long reasons."""
-    results = class_results() + [
-        make_result(f"student-{n:02d}", forward=(0.05 * 1.6**n, 0.045 * 1.6**n, 0.055 * 1.6**n),
-                    backward=(0.8, 0.7, 0.9))
-        for n in range(12)
-    ]
-    roster = {"student-00": "Maximiliana Konstantinopoulou-Vanderschoot", "student-01": "<script>alert(1)</script>"}
-    return build_boards(results, BoardOptions(roster=roster, generated_at=GENERATED_AT,
-                                              title="CS231n: Convolutional Neural Networks, Spring 2025", **options))
+def _headless(binary: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            binary,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",  # CI runs as root in a container, where chromium's own sandbox cannot start
+            f"--user-data-dir={profile}",  # a private profile: no shared state, no lock with other runs
+            "--no-first-run",
+            "--enable-logging=stderr",  # page console messages (CSP refusals, errors) go to stderr
+            "--v=0",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_every_row_has_its_own_fragment_id():
-    board = page_board()
-    page = leaderboard_html(board)
-    ids = re.findall(r'<tr class="entry[^"]*" id="([^"]+)"', page)
-    assert len(ids) == len(board.entries) == len(set(ids))
-    assert "row-student-03" in ids and "row-syntax" in ids
-    assert "tr:target" in page  # highlighted by CSS alone: the page runs no script
-    anonymous = page_board(anonymize=True, salt="pepper")
-    assert row_anchor(anonymous.entries[0]) == "row-" + anonymous.entries[0].student
+def _console_messages(stderr: str) -> list[str]:
+    """Lines chromium logs for the page's console (errors, CSP refusals), e.g. ``INFO:CONSOLE:1] "..."``."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
 
 
-def test_page_shows_the_course_title_and_a_human_date_not_the_internal_id():
-    page = leaderboard_html(page_board())
-    assert "<title>Leaderboard: CS231n: Convolutional Neural Networks, Spring 2025</title>" in page
-    assert '<time datetime="2025-03-01T12:00:00+00:00">1 March 2025, 12:00 UTC</time>' in page
-    assert "conv-layers" not in page
+@pytest.mark.browser
+def test_page_renders_in_headless_chromium(tmp_path):
+    binary = _chromium()
+    page_path = tmp_path / "leaderboard.html"
+    page_path.write_text(leaderboard_html(_sample_board()), encoding="utf-8")
+    url = page_path.as_uri()
+
+    dumped = _headless(binary, tmp_path / "profile-dom", "--dump-dom", url)
+    assert dumped.returncode == 0, dumped.stderr
+    dom = digest(dumped.stdout)
+    # The DOM after the browser parsed the page: the hostile name is text, not a script.
+    assert "script" not in dom.tags
+    assert [row["data-student"] for row in dom.rows["ranking"]] == [HOSTILE_NAME, 'Bea "quoted" & co', "c"]
+    assert [row["data-student"] for row in dom.rows["unranked"]] == ["d", "e"]
+    assert "speedup-plot" in dom.ids
+    assert len(dom.circles) == 6
+    assert _console_messages(dumped.stderr) == []
+
+    screenshot = tmp_path / "leaderboard.png"
+    shot = _headless(binary, tmp_path / "profile-shot", f"--screenshot={screenshot}", "--window-size=1000,900", url)
+    assert shot.returncode == 0, shot.stderr
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# ------------------------------------------------------------------------ browser
+@pytest.mark.browser
+def test_console_capture_sees_what_the_page_policy_blocks(tmp_path):
+    """The 'no console messages' assertion above can fail: a blocked resource is reported."""
+    binary = _chromium()
+    page_path = tmp_path / "blocked.html"
+    page = leaderboard_html(_sample_board()).replace("<h1>", '<img src="https://example.invalid/x.png"><h1>', 1)
+    page_path.write_text(page, encoding="utf-8")
+
+    dumped = _headless(binary, tmp_path / "profile", "--dump-dom", page_path.as_uri())
+    assert dumped.returncode == 0, dumped.stderr
+    messages = _console_messages(dumped.stderr)
+    assert len(messages) == 1 and "Content Security Policy" in messages[0], dumped.stderr
+
+
+# ------------------------------------------------- the page's layout (test_leaderboard_page.py)
 
 
 @pytest.fixture
