@@ -10,7 +10,7 @@ OUT ?=
 CONFIG ?=
 
 .PHONY: student-kit bench-similarity
-.PHONY: venv test grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
+.PHONY: venv test test-fast grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -33,6 +33,10 @@ $(VENV)/similarity-packages/.installed: pyproject.toml $(VENV)/.installed
 
 test: venv
 	$(PY) -m pytest
+
+# The fast loop: tests/unit, the tests that start no process (its conftest fails one that tries).
+test-fast: venv
+	$(PY) -m pytest -q tests/unit
 
 # '@': make must not echo the command onto stdout, where the JSON goes.
 grade: venv
