@@ -109,6 +109,6 @@ bench-similarity: venv
 	$(PY) bench/bench_similarity.py --students 300
 
 # Gradescope's autograder: build/gradescope/autograder.zip (setup.sh, run_autograder, the
-# configuration with the course secret, offline wheels). See the README's Gradescope section.
+# configuration with the course secret, offline wheels). See docs/course-staff.md#gradescope.
 gradescope: venv
 	$(PY) -m grader.deploy.gradescope_zip $(if $(CONFIG),--config '$(CONFIG)')

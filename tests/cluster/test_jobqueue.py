@@ -1,5 +1,5 @@
 """SLURM through dask-jobqueue, as far as a machine without SLURM can test it: the job
-script the README's example writes runs `convgrade worker` with a command line that
+script docs/operators.md's example writes runs `convgrade worker` with a command line that
 worker accepts, and that very command joins the scheduler and grades."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ One container from the local Debian base image serves every test here:
 - the isolation ladder: a representative subset of the hostile suite and of the examples
   (tests/hostile/verdicts.py) graded as root without CAP_SYS_ADMIN and as a plain user
   must get the same verdicts as with full privileges, with the missing isolation listed.
-  (The whole set is run the same way by hand: ``verdicts.py --all``; see the README.)
+  (The whole set is run the same way by hand: ``verdicts.py --all``; see docs/operators.md.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ leaderboard code read them from the pack the grading's configuration names.
 
 A pack is a module (numpy and the standard library only: it runs inside the sandbox)
 that defines every name in ``PACK_NAMES``; ``tests/test_packs.py`` checks each
-registered pack against that list, and the README's "Adding an assignment" says
+registered pack against that list, and docs/contributing.md's "Adding an assignment" says
 what each name means.
 """
 
@@ -22,7 +22,7 @@ PACKS = {
 }
 DEFAULT = "cs231n-conv"
 
-# What a pack declares (see the README's "Adding an assignment").
+# What a pack declares (see docs/contributing.md, "Adding an assignment").
 PACK_NAMES = (
     "NAME", "TITLE", "SUBJECT", "STUDENT_FUNCTIONS", "REFERENCE_FUNCTIONS", "REFERENCE_ENTRY", "PARAM_NAME",
     "CALLS", "INPUT_NAMES", "STAND_INS", "SANDBOX_PACKAGES", "KIT", "STARTER_TEMPLATE",
