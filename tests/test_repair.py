@@ -234,7 +234,7 @@ def test_sixteen_thousand_conflict_blocks_are_scanned_in_one_pass():
 def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
     """The what-if scans once for both sides (not once per side, nor per round). The loader's
     own scan runs in its bounded child (grader.bounded_load), which is not counted here."""
-    from grader import repair, syntax_errors
+    from grader import repair, syntax_errors, whatif
 
     calls = []
     original = repair.scan_conflicts
@@ -245,6 +245,7 @@ def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
 
     monkeypatch.setattr(repair, "scan_conflicts", counted)
     monkeypatch.setattr(syntax_errors, "scan_conflicts", counted)
+    monkeypatch.setattr(whatif, "scan_conflicts", counted)
     result = _grade(MECHANICAL / "merge_conflict.py", quick_config)
     assert len(result.what_if.variants) == 2 and all(v.checks for v in result.what_if.variants)
     assert len(calls) == 1
