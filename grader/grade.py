@@ -120,6 +120,8 @@ def grade_submission(
     try:
         what = whatif.what_if(first, Path(path), sandbox, config, seed=seed, cpu=cpu, slot=slot,
                               hide_paths=hide_paths, timing_lock=timing_lock)
+    except whatif.WhatIfStopped as exc:  # the student's file was too big or deep to repair within the budget
+        return _finish(result.model_copy(update={"notes": [*result.notes, exc.note()]}))
     except Exception as exc:  # a bug in optional feedback must not cost the student their grade
         note = f"what-if feedback could not be produced (a grader error, not your code): {type(exc).__name__}: {exc}"
         return _finish(result.model_copy(update={"notes": [*result.notes, note]}))
