@@ -42,7 +42,7 @@ from grader.load import LoadedSubmission
 from grader.syntax_errors import EntrySyntaxError
 from grader.notebook import host_has_module, relocator
 from grader.repair import ConflictScan, Repair as RepairMade, Repaired
-from grader.whatif_repairs import RepairRules as _NeighbourRules, WhatIfStopped, clipped, repair_texts
+from grader.whatif_repairs import RepairRules as _NeighbourRules, SharedRepairBudget, WhatIfStopped, clipped
 from grader.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
 from grader.report_shape import check_report_shape
 from grader.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
@@ -158,8 +158,8 @@ def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> What
     python2, missing, beside = first.python2, first.missing, first.beside
     outcome = None
     for _ in range(MAX_ROUNDS):
-        [(repaired, missing)] = repair_texts([first.source], _NeighbourRules(python2, missing, side, beside),
-                                             first.own_modules, runner.repair_budget)
+        [(repaired, missing)] = runner.repairs.repair([first.source], _NeighbourRules(python2, missing, side, beside),
+                                                      first.own_modules)
         if not repaired.repairs:
             return None
         entry_repairs = [(first.entry, r) for r in repaired.repairs]
@@ -246,7 +246,8 @@ class _CopyRunner:
                  cells: NotebookCells | None = None, repair_budget: Budget | None = None):
         self.path, self.sandbox, self.config, self.seed = Path(path), sandbox, config, seed
         self.cpu, self.slot, self.hide_paths, self.timing_lock = cpu, slot, hide_paths, timing_lock
-        self.own_modules, self.cells, self.repair_budget = own_modules, cells, repair_budget
+        self.own_modules, self.cells = own_modules, cells
+        self.repairs = SharedRepairBudget(repair_budget)  # every repair of the student's text, in bounded children
         # One budget for every copy (both sides of a conflict, every round): what-if
         # feedback adds at most what_if.deadline_s to a grading, however the copies behave.
         self.ends_at = time.monotonic() + config.limits.deadline_s
@@ -303,7 +304,7 @@ class _CopyRunner:
 
     def repair_all(self, texts: list[str], rules: _NeighbourRules, own_modules: frozenset[str]) -> list[Repaired]:
         """Other modules (or cells) of the submission, repaired with the entry's rules in one bounded child."""
-        return [repaired for repaired, _ in repair_texts(texts, rules, own_modules, self.repair_budget)]
+        return [repaired for repaired, _ in self.repairs.repair(texts, rules, own_modules)]
 
 
 def _repair_neighbours(root: Path, entry: str, rules: _NeighbourRules, repair_all) -> list[tuple[str, RepairMade]]:

@@ -10,12 +10,15 @@ one call. What the child answers is checked field by field before it is used.
 
     repair_texts(texts, rules, own_modules, budget) -> [(Repaired, missing), ...]
         raises WhatIfStopped when the child did not finish within its budget
+    SharedRepairBudget(budget).repair(texts, rules, own_modules)
+        the same, every call of a what-if drawing on one wall budget
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from grader.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
 from grader.repair import RULES, Repair, Repaired, repair_source
@@ -73,6 +76,27 @@ def repair_texts(texts: list[str], rules: RepairRules, own_modules: frozenset[st
         if exc.what == "crash":  # our own code failed, not the student's file
             raise RuntimeError(f"the what-if's repairs failed: {exc.detail or 'no answer'}") from exc
         raise WhatIfStopped(exc) from exc
+
+
+class SharedRepairBudget:
+    """One wall budget for all the repairs of a what-if (every round, both sides of a
+    conflict, the neighbours): a file slow to repair costs a grading at most ``wall_s``
+    of repairs, however many rounds it takes."""
+
+    def __init__(self, budget: Budget | None = None):
+        self.budget = budget or BUDGET  # read when the what-if starts (tests set a small one)
+        self.spent = 0.0
+
+    def repair(self, texts: list[str], rules: RepairRules, own_modules: frozenset[str]
+               ) -> list[tuple[Repaired, frozenset[str]]]:
+        left = replace(self.budget, wall_s=max(0.1, self.budget.wall_s - self.spent))
+        started = time.monotonic()
+        try:
+            return repair_texts(texts, rules, own_modules, left)
+        except WhatIfStopped as exc:  # told against the whole budget, not what was left of it
+            raise WhatIfStopped(BudgetExceeded(exc.stopped.what, self.budget, exc.stopped.detail)) from exc
+        finally:
+            self.spent += time.monotonic() - started
 
 
 def _checked(answer: object, count: int) -> list[tuple[Repaired, frozenset[str]]]:

@@ -82,3 +82,14 @@ def test_a_what_if_parses_nothing_of_the_students_text_in_the_graders_process(qu
     [variant] = result.what_if.variants
     assert [r.rule for r in variant.repairs] == ["unused_missing_import"] * 2 and variant.total == 37
     assert not any(parsed)
+
+
+def test_every_repair_of_a_what_if_draws_on_one_wall_budget():
+    """A second call gets what the first left: rounds and sides cannot each take the whole budget."""
+    text = "def f():\n" + "    print 'x'\n" * 60_000  # about a second of repairs
+    shared = whatif_repairs.SharedRepairBudget(Budget(wall_s=3.0, cpu_s=60, output_bytes=64 * MiB))
+    with pytest.raises(WhatIfStopped) as stopped:
+        for _ in range(10):
+            shared.repair([text], PYTHON2, frozenset())
+    assert 3.0 <= shared.spent < 4.5
+    assert stopped.value.note() == "what-if feedback on your file stopped after 3 s (its time limit)" + NOT_AFFECTED
