@@ -403,3 +403,19 @@ def test_serve_without_the_service_extra_says_how_to_install_it(missing, tmp_pat
     assert isinstance(result.exception, UsageError), result.output  # main() makes it exit status 2
     assert "pip install 'convgrade[service]'" in str(result.exception)
     assert not (tmp_path / "data").exists()
+
+
+def test_the_summary_tells_staff_when_the_forbidden_call_hook_was_tampered_with(capsys, examples_dir, quick_config):
+    from grader.grade import grader_failure_result
+    from grader.result import HookTampering, Integrity
+
+    golden = grader_failure_result(examples_dir / "bug_pad_slice.py", "for the summary", quick_config, seed=1)
+    integrity = Integrity(forbidden=["scipy"], policy="flag", hook_tampering=[
+        HookTampering(function="forward", what="removed", calls=1),
+        HookTampering(function="backward", what="replaced", calls=7)])
+    cli_module.print_summary(golden.model_copy(update={"integrity": integrity}))
+    printed = capsys.readouterr().err.splitlines()
+    assert ("  forbidden-call hook tampered with: forward removed after 1 check call, backward replaced after 7 "
+            "check calls (staff only: the result's integrity block)") in printed
+    cli_module.print_summary(golden.model_copy(update={"integrity": integrity.model_copy(update={"hook_tampering": []})}))
+    assert "tampered" not in capsys.readouterr().err

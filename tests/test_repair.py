@@ -231,10 +231,10 @@ def test_sixteen_thousand_conflict_blocks_are_scanned_in_one_pass():
     assert error.message.endswith("(lines 37-42, 44-80043)")
 
 
-def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
-    """The what-if scans once for both sides (not once per side, nor per round). The loader's
-    own scan runs in its bounded child (grader.bounded_load), which is not counted here."""
-    from grader import repair, syntax_errors, whatif
+def test_a_grading_scans_no_conflicts_in_the_graders_own_process(quick_config, monkeypatch):
+    """Every scan of the student's text runs in a bounded child: the loader's
+    (grader.bounded_load) and the what-if repairs' (grader.whatif_repairs), one a side and round."""
+    from grader import repair, syntax_errors
 
     calls = []
     original = repair.scan_conflicts
@@ -245,10 +245,9 @@ def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
 
     monkeypatch.setattr(repair, "scan_conflicts", counted)
     monkeypatch.setattr(syntax_errors, "scan_conflicts", counted)
-    monkeypatch.setattr(whatif, "scan_conflicts", counted)
     result = _grade(MECHANICAL / "merge_conflict.py", quick_config)
     assert len(result.what_if.variants) == 2 and all(v.checks for v in result.what_if.variants)
-    assert len(calls) == 1
+    assert calls == []
 
 
 def test_a_hundred_thousand_xrange_lines_make_a_bounded_what_if(tmp_path, quick_config):

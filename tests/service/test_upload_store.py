@@ -68,6 +68,28 @@ def test_a_check_past_its_time_is_refused_and_its_process_killed_and_replaced(tm
         checker.close()
 
 
+def test_a_check_past_its_memory_limit_is_refused_and_its_process_replaced(tmp_path):
+    """16 MB of JSON numbers in a notebook's metadata: json.loads needs over 192 MiB for them."""
+    limit = 192 << 20
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1, memory_bytes=limit)
+    hungry = b'{"cells": [], "metadata": {"x": [' + b"0.5," * 4_000_000 + b'0.5]}, "nbformat": 4, "nbformat_minor": 5}'
+
+    async def checks():
+        spent = checker.processes[0].process
+        refusal = await checker.refusal("s00.ipynb", hungry)
+        assert refusal == ("checking the upload needed more than 0.1875 GiB of memory, so it was stopped: the loader "
+                           "reads a submission in a few MiB, so this file is not one it can accept (an enormous file, "
+                           "notebook or archive?)")
+        assert await checker.refusal("s00.py", example("fast_strided")) is None  # a fresh process took it
+        assert checker.processes[0].process is not spent
+
+    try:
+        checker.warm()
+        asyncio.run(checks())
+    finally:
+        checker.close()
+
+
 def merge_conflicts(blocks: int) -> bytes:
     """A file of ``blocks`` merge-conflict blocks: the loader's conflict analysis of it is slow."""
     return b"<<<<<<< HEAD\nx = 1\n=======\nx = 2\n>>>>>>> theirs\n" * blocks
