@@ -97,6 +97,12 @@ def print_summary(result: GradeResult) -> None:
         zeroed = f", {' and '.join(result.integrity.zeroed)} zeroed" if result.integrity.zeroed else ""
         click.echo(f"  forbidden calls: {len(result.integrity.uses)} pieces of evidence{zeroed} "
                    "(staff only: the result's integrity block)", err=True)
+    if result.integrity is not None and result.integrity.hook_tampering:
+        # Marked, not scored: the calls after it were not watched (see grader.grading.forbidden).
+        tampered = ", ".join(f"{t.function} {t.what} after {t.calls} check {'call' if t.calls == 1 else 'calls'}"
+                             for t in result.integrity.hook_tampering)
+        click.echo(f"  forbidden-call hook tampered with: {tampered} "
+                   "(staff only: the result's integrity block)", err=True)
     if result.what_if is not None:
         click.echo(f"  what-if (not scored): {result.what_if.summary}", err=True)
     failed = [c for c in result.checks if c.status.value == "failed"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.publish.boards import build_boards
+from grader.grading import forbidden
 from grader.grading.config import GradingConfig
 from grader.publish.gradescope import to_gradescope
 from tests.unit.grading.test_forbidden import EXAMPLES, SCIPY
@@ -62,3 +63,45 @@ def test_an_aliased_import_in_a_helper_is_caught_and_blamed_on_its_caller():
     assert ("module", "scipy.signal", import_line) in statics
     assert {(u.function, u.line) for u in result.integrity.uses if u.how == "run time"} == {("forward", line)}
     assert result.score == 100 and result.integrity.zeroed == []  # flag: the score is untouched
+
+
+def test_a_static_review_past_its_budget_is_a_note_and_the_run_time_evidence_stays(tmp_path):
+    """Twenty 1.8 MB files take seconds to parse: past a 1 s budget the review stops, the
+    student is told, and the run-time evidence still makes the integrity block."""
+    body = "import scipy.signal\n" + "x = [1, 2, (3, 4), {5: 6}]\n" * 70_000
+    for number in range(20):
+        (tmp_path / f"part{number}.py").write_text(body)
+    observed = [{"function": "forward", "module": "scipy.signal._signaltools", "name": "correlate", "file": "a.py",
+                 "line": 7, "count": 3}]
+    integrity, note = forbidden.review_bounded(tmp_path, observed, SCIPY, "zero",
+                                               budget=forbidden.Budget(wall_s=1.0, cpu_s=60))
+    assert note == ("the course's review of your files for forbidden calls stopped after 1 s (its time limit); "
+                    "only what the run-time watch saw of your calls counts")
+    assert [(u.how, u.call) for u in integrity.uses] == [("run time", "scipy.signal._signaltools.correlate")]
+    assert integrity.zeroed == ["forward"]
+    # Within its budget, a review finds the static uses as before.
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "layers.py").write_text("import scipy.signal\n")
+    integrity, note = forbidden.review_bounded(tmp_path / "small", [], SCIPY, "flag")
+    assert note is None and [(u.how, u.file, u.line) for u in integrity.uses] == [("static", "layers.py", 1)]
+
+
+def test_the_flag_policy_reports_without_zeroing():
+    observed = [{"function": "forward", "module": "scipy.signal._signaltools", "name": "correlate", "file": "a.py",
+                 "line": 7, "count": 3}]
+    integrity = forbidden.review(EXAMPLES / "none-such", observed, SCIPY, "flag")
+    assert integrity.zeroed == [] and [u.how for u in integrity.uses] == ["run time"]
+    assert forbidden.review(EXAMPLES, observed, [], "zero") is None  # nothing forbidden: no block at all
+
+
+def test_the_hook_state_survives_cleaning_once_and_a_flood_cannot_push_it_out():
+    from grader.harness.speed_feedback import clean_observed
+
+    flood = [{"module": "m", "name": f"n{i}", "file": "f", "line": i, "count": 1} for i in range(40)]
+    cleaned = clean_observed([{"hook": "replaced"}, {"hook": "removed"}] + flood, "backward")
+    assert cleaned[0] == {"function": "backward", "module": "", "name": "hook removed", "file": "", "line": 0,
+                          "count": 1, "hook": "removed"}
+    assert len(cleaned) == 20 and not [item for item in cleaned[1:] if "hook" in item]
+    integrity = forbidden.review(EXAMPLES / "none-such", cleaned, ["m"], "zero")
+    assert [(h.function, h.what, h.calls) for h in integrity.hook_tampering] == [("backward", "removed", 1)]
+    assert integrity.zeroed == ["backward"] and len(integrity.uses) == 19  # the calls, not the hook

@@ -1,4 +1,4 @@
-"""The mechanical repairs in a live grading: the what-if scans conflicts once, and a hundred
+"""The mechanical repairs in a live grading: the grader's process scans no conflicts, and a hundred
 thousand xrange lines make a bounded what-if (the repair rules: tests/unit/intake/test_repair.py)."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ def _grade(path, config):
     return result
 
 
-def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
-    """The what-if scans once for both sides (not once per side, nor per round). The loader's
-    own scan runs in its bounded child (grader.intake.bounded_load), which is not counted here."""
+def test_a_grading_scans_no_conflicts_in_the_graders_own_process(quick_config, monkeypatch):
+    """Every scan of the student's text runs in a bounded child: the loader's
+    (grader.intake.bounded_load) and the what-if repairs' (grader.grading.whatif_repairs), one a side and round."""
     from grader.intake import repair
     from grader.intake import syntax_errors
 
@@ -33,7 +33,7 @@ def test_a_grading_scans_the_conflicts_once(quick_config, monkeypatch):
     monkeypatch.setattr(syntax_errors, "scan_conflicts", counted)
     result = _grade(MECHANICAL / "merge_conflict.py", quick_config)
     assert len(result.what_if.variants) == 2 and all(v.checks for v in result.what_if.variants)
-    assert len(calls) == 1
+    assert calls == []
 
 
 def test_a_hundred_thousand_xrange_lines_make_a_bounded_what_if(tmp_path, quick_config):

@@ -13,6 +13,11 @@
 Each use is attributed to the graded function that reaches it (its own body, or a helper
 it calls by name); the policy decides whether evidence only flags (staff view) or zeroes
 that function's checks. Evidence never reaches a public board or the student's feedback.
+
+The static review parses every .py of the submission: host-side work on the student's
+text, so a grading runs it in a child with its own time, memory and output limits
+(grader.intake.host_budget, ``review_bounded``). When it does not finish, only the run-time
+evidence counts and the grading says so in a note: the file's doing, not the grader's.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import ast
 from pathlib import Path
 
 from grader.harness import assignments
+from grader.intake.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
 from grader.intake.quiet_compiler import quiet_compiler
 from grader.grading.result import Check, CheckStatus, ForbiddenUse, HookTampering, Integrity
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 2_000_000
 MAX_USES = 60
+BUDGET = Budget(wall_s=20.0, cpu_s=15, memory_bytes=2 * GiB, output_bytes=4 * MiB)
 
 
 def matches(name: str, patterns: list[str]) -> bool:
@@ -217,14 +224,46 @@ def hook_tampering(observed: list[dict]) -> list[HookTampering]:
 def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
            student_functions: dict[str, str] | None = None) -> Integrity | None:
     """The staff's integrity block, or None when the course forbids nothing."""
+    return review_bounded(root, observed, patterns, policy, student_functions)[0]
+
+
+def review_bounded(root: Path, observed: list[dict], patterns: list[str], policy: str,
+                   student_functions: dict[str, str] | None = None, budget: Budget | None = None
+                   ) -> tuple[Integrity | None, str | None]:
+    """The integrity block (None when the course forbids nothing), with the static review
+    made in a bounded child; and a note for the student when that review stopped."""
     if not patterns:
-        return None
-    uses = static_uses(root, patterns, student_functions) + runtime_uses(observed)
+        return None, None
+    static, note = _static_bounded(root, patterns, student_functions or assignments.default().STUDENT_FUNCTIONS,
+                                   budget or BUDGET)
+    uses = static + runtime_uses(observed)
     zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
     # A removed or replaced hook is marked, not scored: what it hid is unknown, and the
     # student's process can hide the removal as well.
     return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed,
-                     hook_tampering=hook_tampering(observed))
+                     hook_tampering=hook_tampering(observed)), note
+
+
+def _static_bounded(root: Path, patterns: list[str], student_functions: dict[str, str],
+                    budget: Budget) -> tuple[list[ForbiddenUse], str | None]:
+    request = {"root": str(Path(root).resolve()), "patterns": list(patterns), "functions": dict(student_functions)}
+    try:
+        answer = run_bounded("grader.grading.forbidden:static_in_child", request, budget)
+        if not isinstance(answer, list) or len(answer) > MAX_USES:
+            raise BudgetExceeded("crash", budget, "a malformed answer")
+        return [ForbiddenUse.model_validate(item) for item in answer], None  # the models check each field
+    except (BudgetExceeded, ValueError) as exc:
+        if isinstance(exc, BudgetExceeded) and exc.what != "crash":
+            how = "stopped: your files are nested too deeply to analyse" if exc.what == "depth" else exc.describe()
+            return [], (f"the course's review of your files for forbidden calls {how}; only what the run-time "
+                        "watch saw of your calls counts")
+        return [], f"the course's review of your files for forbidden calls failed (a grader error, not your code): {exc}"
+
+
+def static_in_child(request: dict) -> list[dict]:
+    """In the child (grader.intake.host_budget): static_uses as plain data."""
+    uses = static_uses(Path(request["root"]), request["patterns"], request["functions"])
+    return [use.model_dump(mode="json") for use in uses]
 
 
 def zero(checks: list[Check], functions: list[str], student_functions: dict[str, str] | None = None) -> list[Check]:

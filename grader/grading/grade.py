@@ -123,6 +123,8 @@ def grade_submission(
     try:
         what = whatif.what_if(first, Path(path), sandbox, config, seed=seed, cpu=cpu, slot=slot,
                               hide_paths=hide_paths, timing_lock=timing_lock)
+    except whatif.WhatIfStopped as exc:  # the student's file was too big or deep to repair within the budget
+        return _finish(result.model_copy(update={"notes": [*result.notes, exc.note()]}))
     except Exception as exc:  # a bug in optional feedback must not cost the student their grade
         note = f"what-if feedback could not be produced (a grader error, not your code): {type(exc).__name__}: {exc}"
         return _finish(result.model_copy(update={"notes": [*result.notes, note]}))
@@ -165,8 +167,10 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         raw_checks = _load_failed_plan(config, message, f"{loaded.entry} could not be imported")
     timing = [FunctionTiming(**t) for t in report["timing"]]
     checks = score_checks(raw_checks, config) + speed_checks(timing, config)
-    integrity = forbidden.review(loaded.root, report.get("observed_forbidden") or [], list(config.forbidden.modules),
-                                 config.forbidden.policy, config.pack().STUDENT_FUNCTIONS)
+    # The static review parses every .py of the submission: in a bounded child (grader.grading.forbidden).
+    integrity, review_note = forbidden.review_bounded(loaded.root, report.get("observed_forbidden") or [],
+                                                      list(config.forbidden.modules), config.forbidden.policy,
+                                                      config.pack().STUDENT_FUNCTIONS)
     if integrity is not None and integrity.zeroed:
         checks = forbidden.zero(checks, integrity.zeroed, config.pack().STUDENT_FUNCTIONS)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
@@ -175,7 +179,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
         failure = Failure(kind=FailureKind.STUDENT, message=message)
     elif missing:
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
-    notes = list(loaded.notes) + ([feedback.note] if feedback.note else [])
+    notes = list(loaded.notes) + [note for note in (feedback.note, review_note) if note]
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,

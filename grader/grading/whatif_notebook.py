@@ -71,11 +71,11 @@ def notebook_cell_of(where: str, path: Path) -> NotebookCells | None:
 
 
 def notebook_copy(path: Path, cells: NotebookCells, text: str, folder: Path,
-                  repair: Callable[[str], Repaired], limits: LoadLimits = LoadLimits(),
+                  repair: Callable[[list[str]], list[Repaired]], limits: LoadLimits = LoadLimits(),
                   ) -> tuple[Path, list[tuple[str, RepairMade]]]:
     """Write the notebook into ``folder``, under the submission's own file name (so that the
     copy is the same submission), with cell ``cells.cell_source`` holding ``text`` and every
-    other code cell put through ``repair`` (the rules the failing cell got: a Python 2
+    other code cell put through ``repair`` (all of them in one call; the rules the failing cell got: a Python 2
     notebook is Python 2 in its other cells too). Returns the copy and the other cells' repairs."""
     origin = f"notebook {Path(path).name}"
     with open_source(Path(path)) as stream:
@@ -90,12 +90,13 @@ def notebook_copy(path: Path, cells: NotebookCells, text: str, folder: Path,
         raise SubmissionError(f"the notebook could not be copied with its repaired cell ({type(exc).__name__})") \
             from exc
     repairs: list[tuple[str, RepairMade]] = []
+    sources = []
     for number, cell in code:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        if not isinstance(source, str):
-            continue  # the conversion refuses it, and says so
-        repaired = repair(blank_ipython_lines(source)[0])
+        if isinstance(source, str):  # else the conversion refuses it, and says so
+            sources.append((number, cell, blank_ipython_lines(source)[0]))
+    for (number, cell, _), repaired in zip(sources, repair([text for _, _, text in sources])):
         if repaired.repairs and repaired.error is None:
             cell["source"] = repaired.text
             repairs += [(f"notebook cell {number}", r) for r in repaired.repairs]

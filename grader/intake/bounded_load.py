@@ -5,7 +5,7 @@ parses to find the entry), outside the sandbox's deadline and memory limit. Run 
 child with its own limits, a loader that does not finish makes the submission
 unloadable with a message the student can act on, instead of holding the grader.
 
-    load_bounded(path, staging_dir, required) -> LoadedSubmission
+    load_bounded(path, staging_dir, required[, rewrite=...]) -> LoadedSubmission
         raises SubmissionError (an EntrySyntaxError when the entry does not compile) or UsageError,
         as grader.intake.load.load_submission does
 """
@@ -28,12 +28,15 @@ BUDGET = Budget(wall_s=60.0, cpu_s=45, memory_bytes=2 * GiB,
 _KINDS = ("py", "folder", "zip", "ipynb")
 
 
-def load_bounded(path: Path, staging_dir: Path, required: tuple[str, ...], budget: Budget | None = None):
+def load_bounded(path: Path, staging_dir: Path, required: tuple[str, ...], budget: Budget | None = None,
+                 rewrite: dict[str, str] | None = None):
+    """``rewrite``: staged path -> the text to stage there instead (a what-if copy, as load_submission's)."""
     from grader.intake.load import LoadedSubmission  # what the child answers is checked and rebuilt here
 
     budget = budget or BUDGET
     staging_dir = Path(os.path.abspath(staging_dir))
-    request = {"path": os.path.abspath(path), "staging": str(staging_dir), "required": list(required)}
+    request = {"path": os.path.abspath(path), "staging": str(staging_dir), "required": list(required),
+               "rewrite": dict(rewrite or {})}
     try:
         answer = run_bounded("grader.intake.bounded_load:load", request, budget)
         return _rebuilt(answer, staging_dir, LoadedSubmission)
@@ -76,7 +79,9 @@ def load(request: dict) -> dict:
     from grader.intake.load import load_submission
 
     try:
-        loaded = load_submission(Path(request["path"]), Path(request["staging"]), required=tuple(request["required"]))
+        rewrite = {name: text.encode("utf-8") for name, text in request.get("rewrite", {}).items()}
+        loaded = load_submission(Path(request["path"]), Path(request["staging"]), required=tuple(request["required"]),
+                                 rewrite=rewrite)
     except EntrySyntaxError as exc:
         return {"submission_error": {"message": exc.message, "hint": exc.hint,
                                      "syntax": {"where": exc.where, "source": exc.source, "cause": exc.cause}}}

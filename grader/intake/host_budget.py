@@ -164,7 +164,12 @@ def _child(memory: int, cpu: int) -> None:
         text = json.dumps({"ok": False, "what": "depth"})
     except Exception as exc:  # reported to the parent, which decides what the student sees
         text = json.dumps({"ok": False, "what": "crash", "detail": f"{type(exc).__name__}: {exc}"[:300]})
-    out.write(text)
+    try:
+        answer = text.encode()
+    except MemoryError:  # a large answer near the limit: still the phase's memory, not a crash
+        answer = b'{"ok": false, "what": "memory"}'
+    del text
+    out.buffer.write(answer)
     out.flush()
 
 

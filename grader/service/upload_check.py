@@ -14,9 +14,12 @@ killed one at a time): it takes one upload at a time over a pipe and answers a f
 (an accepted mark, or the loader's message, capped), which the server reads as text and
 nothing else. It stages each upload in its own folder under the checker's folder
 (DATA/checking: students' code stays in DATA), which the server removes when it kills it;
-what a crash of the server left is removed at the next start. A checking process dies with
-the server: it asks the kernel for SIGKILL when its parent dies (Linux), and it leaves when
-its pipe from the server closes.
+what a crash of the server left is removed at the next start. Each checking process limits
+its own address space (RLIMIT_AS, ``memory_bytes``: 2 GiB, the bounded loader's budget)
+before it reads an upload: a check that runs out of it is refused with a message saying so,
+and the process, which may be left in a poor state, answers and leaves to be replaced.
+A checking process dies with the server: it asks the kernel for SIGKILL when its parent
+dies (Linux), and it leaves when its pipe from the server closes.
 """
 
 from __future__ import annotations
@@ -35,9 +38,13 @@ from pathlib import Path
 from grader.errors import SubmissionError, UsageError
 
 DEFAULT_WORKERS = 4
+DEFAULT_MEMORY_BYTES = 2 << 30
+"""The bounded loader's memory budget (grader.intake.bounded_load): a real upload's check needs a few MiB."""
 REPLY_MAX = 3800
 """A reply fits one atomic pipe write (PIPE_BUF is 4096): readable means wholly readable."""
 ACCEPTED = b"\0"
+SPENT = b"\1"
+"""Before a refusal: the process ran out of memory and leaves after this answer (replace it)."""
 
 
 class CheckerUnavailable(Exception):
@@ -47,11 +54,11 @@ class CheckerUnavailable(Exception):
 class _CheckingProcess:
     """One checking process, its end of the pipe and its staging folder."""
 
-    def __init__(self, context, folder: Path, required: tuple[str, ...]):
+    def __init__(self, context, folder: Path, required: tuple[str, ...], memory_bytes: int):
         self.folder = folder
         folder.mkdir(mode=0o700)
         self.connection, child_end = context.Pipe()
-        self.process = context.Process(target=serve_checks, args=(child_end, str(folder), required),
+        self.process = context.Process(target=serve_checks, args=(child_end, str(folder), required, memory_bytes),
                                        name="convgrade-checker", daemon=True)
         self.process.start()
         child_end.close()
@@ -71,9 +78,10 @@ class _CheckingProcess:
 
 class UploadChecker:
     def __init__(self, folder: Path, required: tuple[str, ...], workers: int | None = None,
-                 timeout_s: float = 5.0):
+                 timeout_s: float = 5.0, memory_bytes: int = DEFAULT_MEMORY_BYTES):
         """``required``: the functions the served assignment's pack asks a submission to define."""
         self.required = required
+        self.memory_bytes = memory_bytes
         # Not tied to the cores: a check is milliseconds of CPU, so while slow ones run out their
         # time bound on some processes, the others still answer honest uploads at once.
         self.workers = workers or DEFAULT_WORKERS
@@ -90,7 +98,8 @@ class UploadChecker:
         self._replacing: set[asyncio.Task] = set()
 
     def _start_one(self) -> _CheckingProcess:
-        checking = _CheckingProcess(self.context, self.folder / f"checker-{next(self._names)}", self.required)
+        checking = _CheckingProcess(self.context, self.folder / f"checker-{next(self._names)}", self.required,
+                                    self.memory_bytes)
         try:
             checking.wait_ready(60)  # its imports and a first check, before it takes an upload
         except BaseException:
@@ -114,7 +123,8 @@ class UploadChecker:
         healthy = False
         try:
             reply = await self._ask(checking, filename, data)
-            healthy = True
+            healthy = not reply.startswith(SPENT)  # out of memory: it answered, and leaves
+            reply = reply.removeprefix(SPENT)
         except asyncio.TimeoutError:
             return (f"checking the upload took over {self.timeout_s:g} s, so it was stopped: the loader reads "
                     "a submission in milliseconds, so this file is not one it can accept (an enormous file, or "
@@ -168,16 +178,23 @@ def _send(connection, filename: str, data: bytes) -> None:
 # ------------------------------------------------------------- in the checking processes
 
 
-def serve_checks(connection, folder: str, required: tuple[str, ...]) -> None:
-    """A checking process's life: one upload at a time, until the server's end closes."""
+def serve_checks(connection, folder: str, required: tuple[str, ...], memory_bytes: int = DEFAULT_MEMORY_BYTES) -> None:
+    """A checking process's life: one upload at a time, until the server's end closes or a
+    check runs out of memory."""
     die_with_parent()
+    limit_memory(memory_bytes)  # before any upload is read
     warm = "".join(f"def {name}(*args):\n    return None\n" for name in required).encode()
     filename, data = "warm.py", warm
     while True:
         check = Path(tempfile.mkdtemp(dir=folder))
-        verdict = _verdict(loader_refusal(check, filename, data, required))
+        try:
+            verdict = _verdict(loader_refusal(check, filename, data, required))
+        except MemoryError:
+            verdict = SPENT + _verdict(out_of_memory(memory_bytes))
         connection.send_bytes(verdict)
         shutil.rmtree(check, ignore_errors=True)  # after the answer: it takes milliseconds on some filesystems
+        if verdict.startswith(SPENT):
+            return  # the server replaces this process
         try:
             filename = connection.recv_bytes().decode()
             data = connection.recv_bytes()
@@ -185,10 +202,25 @@ def serve_checks(connection, folder: str, required: tuple[str, ...]) -> None:
             return
 
 
+def out_of_memory(memory_bytes: int) -> str:
+    return (f"checking the upload needed more than {memory_bytes / (1 << 30):g} GiB of memory, so it was stopped: "
+            "the loader reads a submission in a few MiB, so this file is not one it can accept (an enormous "
+            "file, notebook or archive?)")
+
+
+def limit_memory(memory_bytes: int) -> None:
+    """RLIMIT_AS on this process: an allocation past it is a MemoryError, not the machine's memory."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
 def _verdict(refusal: str | None) -> bytes:
     if refusal is None:
         return ACCEPTED
     encoded = refusal.encode("utf-8", errors="replace")
+    if encoded[:1] in (ACCEPTED, SPENT):  # the first byte says what the reply is
+        encoded = b" " + encoded
     return encoded if len(encoded) <= REPLY_MAX else encoded[:REPLY_MAX - 3].decode("utf-8", "ignore").encode() + b"..."
 
 

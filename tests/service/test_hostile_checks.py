@@ -11,11 +11,11 @@ import time
 import pytest
 
 from tests.service.conftest import example, rows
-from tests.service.test_upload_store import merge_conflicts
+from tests.service.test_upload_store import slow_to_check
 
 pytestmark = pytest.mark.service
 
-SLOW = merge_conflicts(8000)  # 344 KB; unbounded, the loader's analysis of it takes over 15 s
+SLOW = slow_to_check()  # 4.7 MiB; its check takes seconds, past every bound below but the hang-up test's
 
 
 def stored(server) -> tuple[int, int]:

@@ -55,7 +55,7 @@ def test_a_check_past_its_time_is_refused_and_its_process_killed_and_replaced(tm
 
     async def checks():
         slow = checker.processes[0].process
-        refusal = await checker.refusal("s00.py", merge_conflicts(4000))  # seconds of the loader's analysis
+        refusal = await checker.refusal("s00.py", slow_to_check())  # seconds of the loader's parse
         assert refusal.startswith("checking the upload took over 0.5 s, so it was stopped")
         assert await checker.refusal("s00.py", example("fast_strided")) is None  # a fresh process took it
         assert slow.exitcode == -signal.SIGKILL
@@ -68,9 +68,34 @@ def test_a_check_past_its_time_is_refused_and_its_process_killed_and_replaced(tm
         checker.close()
 
 
-def merge_conflicts(blocks: int) -> bytes:
-    """A file of ``blocks`` merge-conflict blocks: the loader's conflict analysis of it is slow."""
-    return b"<<<<<<< HEAD\nx = 1\n=======\nx = 2\n>>>>>>> theirs\n" * blocks
+def test_a_check_past_its_memory_limit_is_refused_and_its_process_replaced(tmp_path):
+    """16 MB of JSON numbers in a notebook's metadata: json.loads needs over 192 MiB for them."""
+    limit = 192 << 20
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1, memory_bytes=limit)
+    hungry = b'{"cells": [], "metadata": {"x": [' + b"0.5," * 4_000_000 + b'0.5]}, "nbformat": 4, "nbformat_minor": 5}'
+
+    async def checks():
+        spent = checker.processes[0].process
+        refusal = await checker.refusal("s00.ipynb", hungry)
+        assert refusal == ("checking the upload needed more than 0.1875 GiB of memory, so it was stopped: the loader "
+                           "reads a submission in a few MiB, so this file is not one it can accept (an enormous file, "
+                           "notebook or archive?)")
+        assert await checker.refusal("s00.py", example("fast_strided")) is None  # a fresh process took it
+        assert checker.processes[0].process is not spent
+
+    try:
+        checker.warm()
+        asyncio.run(checks())
+    finally:
+        checker.close()
+
+
+def slow_to_check() -> bytes:
+    """A valid module just under the 5 MiB per-file limit, 140,000 lines of nested calls: every
+    analysis of student text is linear now, but parsing this much takes the loader seconds
+    (6-13 s measured on a 2-core machine), so its check is the slow one."""
+    head = b"def conv_forward_naive(x, w, b, conv_param):\n    pass\n"
+    return head + b"".join(b"f(g(h(%d), k=[%d, %d]), z)\n" % (i, i, i) for i in range(140_000))
 
 
 def functions(assignment: str) -> tuple[str, ...]:

@@ -96,3 +96,19 @@ def test_every_cli_command_has_help(name):
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage:") and len(cli.commands[name].help or "") > 20
+
+
+def test_the_summary_tells_staff_when_the_forbidden_call_hook_was_tampered_with(capsys, examples_dir, quick_config):
+    from grader.grading.grade import grader_failure_result
+    from grader.grading.result import HookTampering, Integrity
+
+    golden = grader_failure_result(examples_dir / "bug_pad_slice.py", "for the summary", quick_config, seed=1)
+    integrity = Integrity(forbidden=["scipy"], policy="flag", hook_tampering=[
+        HookTampering(function="forward", what="removed", calls=1),
+        HookTampering(function="backward", what="replaced", calls=7)])
+    cli_module.print_summary(golden.model_copy(update={"integrity": integrity}))
+    printed = capsys.readouterr().err.splitlines()
+    assert ("  forbidden-call hook tampered with: forward removed after 1 check call, backward replaced after 7 "
+            "check calls (staff only: the result's integrity block)") in printed
+    cli_module.print_summary(golden.model_copy(update={"integrity": integrity.model_copy(update={"hook_tampering": []})}))
+    assert "tampered" not in capsys.readouterr().err

@@ -70,14 +70,6 @@ def test_config_refuses_patterns_that_are_not_dotted_names():
         ForbiddenCalls(modules=["scipy.signal", "scipy/signal"])
 
 
-def test_the_flag_policy_reports_without_zeroing():
-    observed = [{"function": "forward", "module": "scipy.signal._signaltools", "name": "correlate", "file": "a.py",
-                 "line": 7, "count": 3}]
-    integrity = forbidden.review(EXAMPLES / "none-such", observed, SCIPY, "flag")
-    assert integrity.zeroed == [] and [u.how for u in integrity.uses] == ["run time"]
-    assert forbidden.review(EXAMPLES, observed, [], "zero") is None  # nothing forbidden: no block at all
-
-
 def test_the_workers_run_time_evidence_is_bounded_and_typed():
     from grader.harness.speed_feedback import clean_observed
 
@@ -184,16 +176,3 @@ def test_a_removed_or_replaced_hook_is_reported_first(tmp_path, function, what):
     evidence = _watched(tmp_path, function)
     assert evidence == [{"hook": what}]  # as_strided ran after the removal: unseen
     assert sys.getprofile() is None  # the watch leaves no hook behind, whoever set the last one
-
-
-def test_the_hook_state_survives_cleaning_once_and_a_flood_cannot_push_it_out():
-    from grader.harness.speed_feedback import clean_observed
-
-    flood = [{"module": "m", "name": f"n{i}", "file": "f", "line": i, "count": 1} for i in range(40)]
-    cleaned = clean_observed([{"hook": "replaced"}, {"hook": "removed"}] + flood, "backward")
-    assert cleaned[0] == {"function": "backward", "module": "", "name": "hook removed", "file": "", "line": 0,
-                          "count": 1, "hook": "removed"}
-    assert len(cleaned) == 20 and not [item for item in cleaned[1:] if "hook" in item]
-    integrity = forbidden.review(EXAMPLES / "none-such", cleaned, ["m"], "zero")
-    assert [(h.function, h.what, h.calls) for h in integrity.hook_tampering] == [("backward", "removed", 1)]
-    assert integrity.zeroed == ["backward"] and len(integrity.uses) == 19  # the calls, not the hook
