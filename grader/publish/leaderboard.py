@@ -16,13 +16,13 @@ import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Literal, get_args
 
 from pydantic import Field
 
 from grader import __version__
 from grader.errors import UsageError
+from grader.grading.clock import utc_now
 from grader.grading.result import CheckStatus, FunctionTiming, GradeResult, Strict
 
 LEADERBOARD_SCHEMA_VERSION = "1.0"
@@ -217,7 +217,7 @@ def build_leaderboard(
     ]
     return Leaderboard(
         assignment=results[0].assignment,
-        generated_at=generated_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        generated_at=generated_at or utc_now(),
         grader_version=__version__,
         entries=entries,
         counts=LeaderboardCounts(**{status: statuses[status] for status in get_args(EntryStatus)}),
