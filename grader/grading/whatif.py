@@ -457,19 +457,3 @@ def _sentence(variant: WhatIfVariant, subject: str) -> str:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= _MESSAGE_CHARS else line[: _MESSAGE_CHARS - 3] + "..."
-
-
-def describe(what: WhatIf) -> str:
-    """The section a student reads (Gradescope's output, the CLI): the sentence, then each fix."""
-    lines = ["What-if feedback (not part of your score): " + what.summary]
-    for variant in what.variants:
-        if len(what.variants) > 1:
-            lines.append(f"{variant.label[0].upper()}{variant.label[1:]}:")
-        for repair in variant.repairs:
-            where = f"lines {repair.line}-{repair.end_line}" if repair.end_line and repair.end_line != repair.line \
-                else f"line {repair.line}"
-            after = repair.after if repair.after else "(removed)"
-            lines.append(f"  {repair.file} {where}: {repair.before}  ->  {after}")
-        if variant.repairs_not_listed:
-            lines.append(f"  ... and {variant.repairs_not_listed} more")
-    return "\n".join(lines)

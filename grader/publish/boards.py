@@ -20,11 +20,11 @@ from grader.publish.leaderboard import (
     FunctionBoardEntry,
     Leaderboard,
     LeaderboardEntry,
-    SpeedFigure,
     Standing,
     build_leaderboard,
     pseudonym,
     rank_standings,
+    speed_figure,
 )
 from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
@@ -132,9 +132,7 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
         timing = function_correct_and_timed(standing.result, function)
         entries.append(FunctionBoardEntry(
             rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
-            speed=SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low,
-                              ci_high=timing.ci_high, gflops=timing.student_gflops,
-                              percent_of_peak=timing.percent_of_peak),
+            speed=speed_figure(timing),
         ))
     return FunctionBoard(function=function, entries=entries)
 

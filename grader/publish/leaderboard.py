@@ -52,6 +52,8 @@ class SpeedFigure(Strict):
     )
     ci_low: float | None = Field(None, description="Lower end of the confidence interval of that median.")
     ci_high: float | None = Field(None, description="Upper end of the confidence interval of that median.")
+    ci_level: float | None = Field(None, description=(
+        "Nominal coverage of [ci_low, ci_high], as stored with the student's timing; the board words it."))
     gflops: float | None = Field(None, description="The student's GFLOP/s (the assignment's operation count / time).")
     percent_of_peak: float | None = Field(None, description=(
         "GFLOP/s as a percentage of a same-shape matrix product's on the grading core."))
@@ -364,8 +366,8 @@ def _entry(
         student_id=student_id,
         score=result.score,
         max_score=result.max_score,
-        forward=_speed_figure(_timing(result, "forward")),
-        backward=_speed_figure(_timing(result, "backward")),
+        forward=speed_figure(_timing(result, "forward")),
+        backward=speed_figure(_timing(result, "backward")),
         submitted_at=submitted_at.get(standing.student_id),
         graded_at=result.graded_at,
         grader_version=result.grader_version,
@@ -373,8 +375,9 @@ def _entry(
     )
 
 
-def _speed_figure(timing: FunctionTiming | None) -> SpeedFigure:
+def speed_figure(timing: FunctionTiming | None) -> SpeedFigure:
+    """A timing as the boards carry it: all None when it was not measured."""
     if timing is None or not timing.measured:
         return SpeedFigure()
     return SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low, ci_high=timing.ci_high,
-                       gflops=timing.student_gflops, percent_of_peak=timing.percent_of_peak)
+                       ci_level=timing.ci_level, gflops=timing.student_gflops, percent_of_peak=timing.percent_of_peak)
