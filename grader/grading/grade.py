@@ -44,7 +44,8 @@ def _functions(config: GradingConfig) -> tuple[str, ...]:
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
     case = config.pack().speed_case_name(config.timing.size)
-    return [FunctionTiming(function=fn, measured=False, reason=reason, case=case) for fn in ("forward", "backward")]
+    return [FunctionTiming(function=call, measured=False, reason=reason, case=case)
+            for call in config.pack().STUDENT_FUNCTIONS]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:

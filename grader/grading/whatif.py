@@ -182,8 +182,8 @@ def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> What
         elif wants_python2:
             python2 = True
         else:
-            return outcome.variant(label, listed)
-    return outcome.variant(label, listed) if outcome is not None else None
+            return outcome.variant(label, listed, runner.calls)
+    return outcome.variant(label, listed, runner.calls) if outcome is not None else None
 
 
 def _label(side: int | None) -> str:
@@ -241,11 +241,11 @@ class _Outcome:
     beside: frozenset[str] = frozenset()
     """beside_in_package of the staged copy (a zip's files are known only there)."""
 
-    def variant(self, label: str, listed: dict) -> WhatIfVariant:
+    def variant(self, label: str, listed: dict, calls: tuple[str, ...]) -> WhatIfVariant:
         checks = [WhatIfCheck(id=c["id"], passed=bool(c["passed"]), message=c["message"]) for c in self.checks]
         passed = sum(c.passed for c in checks)
         return WhatIfVariant(label=label, **listed, passed=passed, total=len(checks),
-                             verdict=_verdict(self.checks) if self.checks and not self.error else "",
+                             verdict=_verdict(self.checks, calls) if self.checks and not self.error else "",
                              error=self.error, checks=checks)
 
 
@@ -258,6 +258,7 @@ class _CopyRunner:
         self.path, self.sandbox, self.config, self.seed = Path(path), sandbox, config, seed
         self.cpu, self.slot, self.hide_paths, self.timing_lock = cpu, slot, hide_paths, timing_lock
         self.own_modules, self.cells = own_modules, cells
+        self.calls = tuple(config.pack().STUDENT_FUNCTIONS)  # the pack's call names, in its order
         # One budget for every copy (both sides of a conflict, every round): what-if
         # feedback adds at most what_if.deadline_s to a grading, however the copies behave.
         self.ends_at = time.monotonic() + config.limits.deadline_s
@@ -426,9 +427,10 @@ def _read_entry(loaded: LoadedSubmission) -> str | None:
         return None
 
 
-def _verdict(checks: list[dict]) -> str:
+def _verdict(checks: list[dict], calls: tuple[str, ...]) -> str:
+    """'forward right, backward wrong in 3 of 20 checks (...)', in the pack's call order."""
     parts = []
-    for function in ("forward", "backward"):
+    for function in calls:
         mine = [c for c in checks if c["function"] == function]
         failed = [c for c in mine if not c["passed"]]
         if not mine:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.publish.leaderboard import (
+    BOARD_FUNCTIONS,
     SPEED_GROUP_PREFIX,
     FunctionBoard,
     FunctionBoardEntry,
@@ -28,7 +29,6 @@ from grader.publish.leaderboard import (
 )
 from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
-FUNCTIONS = ("forward", "backward")
 # A reason is one line on a public page: the start of what failed, never a whole traceback.
 REASON_CHARS = 120
 
@@ -75,7 +75,7 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
         entries = [e for e in entries if e.rank is not None] + sorted(
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
-    function_boards = [_function_board(function, results, names, options.anonymize) for function in FUNCTIONS]
+    function_boards = [_function_board(function, results, names, options.anonymize) for function in BOARD_FUNCTIONS]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
 
 
@@ -189,7 +189,7 @@ def _check_reason(check: Check) -> str:
     malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
-    function = check.function if check.function in FUNCTIONS else "a call"
+    function = check.function if check.function in BOARD_FUNCTIONS else "a call"
     if "float32 precision" in message:
         return f"{function}: right only to float32 precision ({check.name}); compute in float64"
     unfinished = re.match(r"(\w+) is None\b", first)

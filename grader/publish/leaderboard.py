@@ -29,6 +29,11 @@ LEADERBOARD_SCHEMA_VERSION = "1.0"
 
 EntryStatus = Literal["ranked", "not_timed", "failed_correctness", "not_gradable"]
 
+# The calls a board has a column, a plot row and a board of its own for: the published
+# schema's (LeaderboardEntry.forward and .backward), named once here for the renderers.
+BoardFunction = Literal["forward", "backward"]
+BOARD_FUNCTIONS: tuple[str, ...] = get_args(BoardFunction)
+
 # Checks in a group named "speed..." are about speed, not correctness: failing them
 # costs points but does not take a student off the board.
 SPEED_GROUP_PREFIX = "speed"
@@ -112,7 +117,7 @@ class FunctionBoardEntry(Strict):
 
 
 class FunctionBoard(Strict):
-    function: Literal["forward", "backward"]
+    function: BoardFunction
     entries: list[FunctionBoardEntry]
 
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
+from grader.publish.leaderboard import BOARD_FUNCTIONS, FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 from grader.grading.result_words import SPEED_MEANING, describe_figure, describe_interval, describe_machine, speed_words
 
 # ------------------------------------------------------------------ shared wording
@@ -141,7 +141,6 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 
 # ----------------------------------------------------------------------------- html
 
-_FUNCTIONS = ("forward", "backward")
 # Below this width the tables turn into one card per student and the narrow plot shows.
 _NARROW = "40rem"
 
@@ -363,7 +362,7 @@ class _LogScale:
 def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WIDE) -> str:
     esc = html.escape
     width, left, right = layout.width, layout.left, layout.right
-    height = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS) + _AXIS_HEIGHT
+    height = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS) + _AXIS_HEIGHT
     plot_id = f"speedup-plot{layout.id_suffix}"
     opening = (
         f'<svg id="{plot_id}" class="plot-{layout.name}" xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -391,9 +390,9 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
         if end is not None
     ]
     scale = _LogScale.covering(speeds + interval_ends, left, width - right)
-    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS)
+    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS)
     parts = [opening]
-    for row, function in enumerate(_FUNCTIONS):
+    for row, function in enumerate(BOARD_FUNCTIONS):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         parts.append(
             f'<rect class="row-band" x="{left}" y="{center - _ROW_HEIGHT / 2 + 4:.1f}" '
@@ -418,7 +417,7 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
         f'x2="{reference_x:.1f}" y2="{axis_y}"/>'
         f'<text x="{reference_x:.1f}" y="{_PLOT_TOP - 10}" text-anchor="middle">reference 1×</text>'
     )
-    for row, function in enumerate(_FUNCTIONS):
+    for row, function in enumerate(BOARD_FUNCTIONS):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         for position, entry in enumerate(entries):
             figure: SpeedFigure = getattr(entry, function)
