@@ -13,7 +13,7 @@ section (a repaired copy's grade, outside the score) is worded here too.
 
 from __future__ import annotations
 
-from grader.grading.result import FunctionTiming, GradeResult, LineProfile, WhatIf
+from grader.grading.result import FunctionTiming, GradeResult, LineProfile, WhatIf, WhatIfVariant
 
 SPEED_MEANING = (
     "Speed is reference time / student time (CPU time of each call, over several worker pairs): "
@@ -121,6 +121,18 @@ def summary_line(result: GradeResult) -> str:
 
 
 WHAT_IF_HEADING = "What-if feedback (not part of your score): "
+
+
+def what_if_sentence(variant: WhatIfVariant, subject: str) -> str:
+    """'With these 3 mechanical fixes, your convolution would pass 30 of 37 checks: forward right, ...':
+    one repaired copy's grade (the result's what_if.summary joins one per copy)."""
+    count = len(variant.repairs) + variant.repairs_not_listed
+    fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
+    lead = f"With {'this' if count == 1 else 'these'} {fixes}" if variant.label == "with these fixes" else \
+        f"{variant.label[0].upper()}{variant.label[1:]} ({fixes})"
+    if variant.error:
+        return f"{lead}: {variant.error}."
+    return f"{lead}, your {subject} would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
 
 
 def describe_what_if(what: WhatIf) -> str:

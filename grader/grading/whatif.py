@@ -43,6 +43,7 @@ from grader.intake.repair import ConflictScan, Repair as RepairMade, Repaired, r
 from grader.grading.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
 from grader.grading.report_shape import check_report_shape
 from grader.grading.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
+from grader.grading.result_words import what_if_sentence
 from grader.sandbox.base import Sandbox, SandboxJob
 
 # Load failures a repair can address; any other syntax error is the student's to fix.
@@ -147,7 +148,8 @@ def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConf
             variants.append(variant)
     if not variants:
         return None
-    return WhatIf(first_error=first.cause, summary=" ".join(_sentence(v, config.pack().SUBJECT) for v in variants), variants=variants)
+    summary = " ".join(what_if_sentence(variant, config.pack().SUBJECT) for variant in variants)
+    return WhatIf(first_error=first.cause, summary=summary, variants=variants)
 
 
 def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> WhatIfVariant | None:
@@ -444,16 +446,6 @@ def _verdict(checks: list[dict], calls: tuple[str, ...]) -> str:
     if changed:
         parts.append(f"inputs changed ({_first_line(changed[0]['message'])})")
     return ", ".join(parts)
-
-
-def _sentence(variant: WhatIfVariant, subject: str) -> str:
-    count = len(variant.repairs) + variant.repairs_not_listed
-    fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
-    lead = f"With {'this' if count == 1 else 'these'} {fixes}" if variant.label == "with these fixes" else \
-        f"{variant.label[0].upper()}{variant.label[1:]} ({fixes})"
-    if variant.error:
-        return f"{lead}: {variant.error}."
-    return f"{lead}, your {subject} would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
 
 
 def _first_line(text: str) -> str:
