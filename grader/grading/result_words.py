@@ -124,7 +124,7 @@ WHAT_IF_HEADING = "What-if feedback (not part of your score): "
 
 
 def what_if_sentence(variant: WhatIfVariant, subject: str) -> str:
-    """'With these 3 mechanical fixes, your convolution would pass 30 of 37 checks: forward right, ...':
+    """'With these 3 mechanical fixes, your {subject} would pass 30 of 37 checks: forward right, ...':
     one repaired copy's grade (the result's what_if.summary joins one per copy)."""
     count = len(variant.repairs) + variant.repairs_not_listed
     fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
