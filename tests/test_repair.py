@@ -41,7 +41,8 @@ def test_a_hundred_thousand_xrange_lines_make_a_bounded_what_if(tmp_path, quick_
     import json
     import time
 
-    from grader.grading.whatif import MAX_LISTED_REPAIRS, describe
+    from grader.grading.result_words import describe_what_if as describe
+    from grader.grading.whatif import MAX_LISTED_REPAIRS
 
     example = (MECHANICAL / "xrange_loops.py").read_text()
     text = example + "\n\ndef _unused():\n" + "    xrange\n" * 100_000

@@ -55,7 +55,6 @@ import signal
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.atomic_write import write_atomic
@@ -66,6 +65,7 @@ from grader.batch.run import BatchRun
 from grader.batch.summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
 from grader.intake.class_folder import checked_only_ids, discover_submissions
+from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
 from grader.errors import UsageError
 from grader.intake.roster import Roster, RosterStudent, load_roster, roster_warnings, submission_times
@@ -118,7 +118,7 @@ def grade_all(
 
     summary = BatchSummary(
         out_dir=str(out_dir), submissions_dir=str(submissions_dir), sandbox=sandbox_name, jobs=len(cores),
-        cores=cores, config_hash=config.config_hash(), started_at=_now(),
+        cores=cores, config_hash=config.config_hash(), started_at=utc_now(),
         ignored_entries=[{"name": name, "reason": reason} for name, reason in ignored], notes=notes,
     )
     log = BatchLog(progress)
@@ -173,7 +173,7 @@ def _check_output_options(output_format: str, anonymize: bool, anonymize_salt: s
 
 
 def _finish_summary(summary: BatchSummary, out_dir: Path, started: float) -> None:
-    summary.finished_at = _now()
+    summary.finished_at = utc_now()
     summary.wall_time_s = round(time.monotonic() - started, 3)
     summary.outputs.append("summary.json")
     write_atomic(out_dir / "summary.json", json.dumps(summary.to_json(), indent=2) + "\n")
@@ -232,7 +232,7 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
                             title=course.title, hide_unranked_scores=hide_unranked_scores,
                             gradebook_column=course.gradebook_column)
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
-                           config_hash="", started_at=_now())
+                           config_hash="", started_at=utc_now())
     out_dir.mkdir(parents=True, exist_ok=True)
     publish_outputs(summary, out_dir, results_dir, {r.submission.id for r in results}, options, output_format, log,
              store_notes=False)
@@ -270,7 +270,3 @@ def _signals_raise_keyboard_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

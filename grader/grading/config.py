@@ -15,18 +15,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from grader.errors import UsageError
 from grader.harness import assignments
 from grader.harness.job import GradingJob
+from grader.grading.result import Strict
 
 GiB = 1 << 30
 MiB = 1 << 20
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SpeedRubric(Strict):

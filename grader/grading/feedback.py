@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.intake.host_budget import Budget, BudgetExceeded, GiB, MiB, run_bounded
-from grader.intake.hints import SourceContext, hint_for
+from grader.intake.hints import SourceContext, with_hint
 
 BUDGET = Budget(wall_s=20.0, cpu_s=15, memory_bytes=2 * GiB, output_bytes=16 * MiB)
 
@@ -58,15 +58,9 @@ def _checked(answer: object, count: int) -> tuple[list[str], list[int], list[tup
     return hinted, divisions, [(line, what) for line, what in signs]
 
 
-def _with_hint(message: str, context: SourceContext | None = None) -> str:
-    # Also the student kit's (grader/kit/build.py cuts it out by name).
-    hint = hint_for(message, context) if message else None
-    return f"{message}\nHint: {hint}" if hint else message
-
-
 def analyse(request: dict) -> dict:
     """In the child (grader.intake.host_budget): every message with its hint, and the analysis."""
     context = SourceContext(request["entry"], request["text"], frozenset(request["own_modules"]), request["numpy"])
-    messages = [_with_hint(message, context) for message in request["messages"]]
+    messages = [with_hint(message, context) for message in request["messages"]]
     return {"messages": messages, "divisions": context.divisions,
             "python2_signs": [list(sign) for sign in context.python2_signs]}

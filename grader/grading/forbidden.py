@@ -207,18 +207,18 @@ def static_uses(root: Path, patterns: list[str], student_functions: dict[str, st
     return uses[:MAX_USES]
 
 
-def runtime_uses(observed: list[dict]) -> list[ForbiddenUse]:
-    """The harness's (already bounded and cleaned) run-time evidence as uses."""
+def runtime_uses(observed: list[dict], calls: tuple[str, ...]) -> list[ForbiddenUse]:
+    """The harness's (already bounded and cleaned) run-time evidence as uses, for the pack's calls."""
     return [ForbiddenUse(function=item["function"], how="run time", call=f"{item['module']}.{item['name']}",
                          file=item["file"], line=item["line"], count=item["count"])
-            for item in observed[:MAX_USES] if item.get("function") in ("forward", "backward") and "hook" not in item]
+            for item in observed[:MAX_USES] if item.get("function") in calls and "hook" not in item]
 
 
-def hook_tampering(observed: list[dict]) -> list[HookTampering]:
+def hook_tampering(observed: list[dict], calls: tuple[str, ...]) -> list[HookTampering]:
     """Check calls after which the watch's hook was removed or replaced, per function and kind."""
     return [HookTampering(function=item["function"], what=item["hook"], calls=item["count"])
             for item in observed[:MAX_USES]
-            if item.get("function") in ("forward", "backward") and item.get("hook") in ("removed", "replaced")]
+            if item.get("function") in calls and item.get("hook") in ("removed", "replaced")]
 
 
 def review(root: Path, observed: list[dict], patterns: list[str], policy: str,
@@ -234,14 +234,15 @@ def review_bounded(root: Path, observed: list[dict], patterns: list[str], policy
     made in a bounded child; and a note for the student when that review stopped."""
     if not patterns:
         return None, None
-    static, note = _static_bounded(root, patterns, student_functions or assignments.default().STUDENT_FUNCTIONS,
-                                   budget or BUDGET)
-    uses = static + runtime_uses(observed)
+    functions = student_functions or assignments.default().STUDENT_FUNCTIONS
+    calls = tuple(functions)  # the pack's call names, in its order
+    static, note = _static_bounded(root, patterns, functions, budget or BUDGET)
+    uses = static + runtime_uses(observed, calls)
     zeroed = sorted({u.function for u in uses if u.function != "module"}) if policy == "zero" else []
     # A removed or replaced hook is marked, not scored: what it hid is unknown, and the
     # student's process can hide the removal as well.
     return Integrity(forbidden=list(patterns), policy=policy, uses=uses, zeroed=zeroed,
-                     hook_tampering=hook_tampering(observed)), note
+                     hook_tampering=hook_tampering(observed, calls)), note
 
 
 def _static_bounded(root: Path, patterns: list[str], student_functions: dict[str, str],

@@ -12,7 +12,6 @@ import hashlib
 import socket
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
@@ -21,6 +20,7 @@ from grader import __version__
 from grader.grading import forbidden
 from grader.grading import machine_cache
 from grader.grading import whatif
+from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.harness.contention import QUIET_WAIT_S
@@ -38,17 +38,14 @@ from grader.grading.scoring import score_checks, speed_checks, total
 from grader.grading.seeds import GIVEN, course_secret, derive_seed
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _functions(config: GradingConfig) -> tuple[str, ...]:
     return tuple(config.pack().STUDENT_FUNCTIONS.values())
 
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
     case = config.pack().speed_case_name(config.timing.size)
-    return [FunctionTiming(function=fn, measured=False, reason=reason, case=case) for fn in ("forward", "backward")]
+    return [FunctionTiming(function=call, measured=False, reason=reason, case=case)
+            for call in config.pack().STUDENT_FUNCTIONS]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -182,7 +179,7 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     notes = list(loaded.notes) + [note for note in (feedback.note, review_note) if note]
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=_submission_info(loaded), seed=seed, graded_at=_now(), gradable=True, failure=failure,
+        submission=_submission_info(loaded), seed=seed, graded_at=utc_now(), gradable=True, failure=failure,
         score=total(c.score for c in checks), max_score=total(c.max_score for c in checks),
         checks=checks, timing=timing, notes=notes, student_output=report.get("student_output", ""),
         line_profiles=[LineProfile(**p) for p in report.get("line_profiles") or []], integrity=integrity,
@@ -246,7 +243,7 @@ def _grader_failed(submission: SubmissionInfo, message: str, config: GradingConf
     checks = score_checks(_failed_plan(config, message), config)
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
-        submission=submission, seed=seed, graded_at=_now(), gradable=False,
+        submission=submission, seed=seed, graded_at=utc_now(), gradable=False,
         failure=Failure(kind=FailureKind.GRADER, message=message), score=0.0,
         max_score=total(c.max_score for c in checks), checks=checks,
         timing=_untimed("not timed: the grader failed", config), wall_time_s=round(wall_time_s, 3),
@@ -275,7 +272,7 @@ def _unloadable(path: Path, error: SubmissionError, config, seed: int, started: 
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_path_info(path),
-        seed=seed, graded_at=_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
+        seed=seed, graded_at=utc_now(), gradable=True, failure=Failure(kind=FailureKind.STUDENT, message=message),
         score=0.0, max_score=total(c.max_score for c in checks), checks=checks,
         timing=_untimed("not timed: the submission could not be loaded", config),
         wall_time_s=round(time.monotonic() - started, 3),

@@ -1,15 +1,25 @@
-"""Speed figures in words a student reads right: what the figure is against, and what the interval is.
+"""The one voice for results: every figure a person reads is worded here, so the terminal,
+Gradescope, the service's pages and the boards say the same thing about the same figure.
+
+Speed figures in words a student reads right: what the figure is against, and what the interval is.
 
     0.84x the reference's speed (96.09% interval 0.76-0.90)
     470x slower than the reference (96.09% interval 440-510x slower)
 
 The interval's label comes from the level stored with the figure (``ci_level``), never
-from a constant: the timing code decides the level, the words follow it.
+from a constant: the timing code decides the level, the words follow it. The what-if
+section (a repaired copy's grade, outside the score) is worded here too.
 """
 
 from __future__ import annotations
 
-from grader.grading.result import FunctionTiming, GradeResult, LineProfile
+from grader.grading.result import FunctionTiming, GradeResult, LineProfile, WhatIf, WhatIfVariant
+
+SPEED_MEANING = (
+    "Speed is reference time / student time (CPU time of each call, over several worker pairs): "
+    "\"0.80x the reference's speed\" means the reference runs 1.25 times as fast, and far below it the figure "
+    "reads \"470x slower than the reference\"; above 1x is faster than the reference. The interval is its "
+    "confidence interval, labelled with its level (\"95% interval\").")
 
 # Below this fraction of the reference's speed, "Nx slower" reads better than "0.002x its speed".
 SLOWER_BELOW = 0.1
@@ -71,14 +81,33 @@ def describe_speed(timing: FunctionTiming) -> str:
     """The measured figure with its interval; the reason when there is none."""
     if not timing.measured or timing.speedup_vs_reference is None:
         return timing.reason or "not timed"
-    speedup, low, high = timing.speedup_vs_reference, timing.ci_low, timing.ci_high
-    have_interval = low is not None and high is not None and low > 0 and high > 0
-    label = interval_label(timing.ci_level)
+    return describe_figure(timing.speedup_vs_reference, timing.ci_low, timing.ci_high, timing.ci_level)
+
+
+def describe_figure(speedup: float, low: float | None, high: float | None, level: float | None) -> str:
+    """'0.84x the reference's speed (96.09% interval 0.76-0.90)': the figure, then its interval
+    when there is one. Every place that shows a speed (the terminal, Gradescope, /me, the
+    boards) words it here, so a student reads the same sentence everywhere."""
+    interval = describe_interval(speedup, low, high, level)
+    return speed_words(speedup) + (f" ({interval})" if interval else "")
+
+
+def speed_words(speedup: float) -> str:
+    """'0.84x the reference's speed', or '470x slower than the reference' far below it."""
     if speedup < SLOWER_BELOW:
-        text = f"{figure(1 / speedup)}x slower than the reference"
-        return text + (f" ({label} {figure(1 / high)}-{figure(1 / low)}x slower)" if have_interval else "")
-    text = f"{figure(speedup)}x the reference's speed"
-    return text + (f" ({label} {figure(low)}-{figure(high)})" if have_interval else "")
+        return f"{figure(1 / speedup)}x slower than the reference"
+    return f"{figure(speedup)}x the reference's speed"
+
+
+def describe_interval(speedup: float, low: float | None, high: float | None, level: float | None) -> str:
+    """'96.09% interval 0.76-0.90' (in the same terms as the figure: 'Nx slower' far below the
+    reference), or '' when no interval was measured."""
+    if low is None or high is None or low <= 0 or high <= 0:
+        return ""
+    label = interval_label(level)
+    if speedup < SLOWER_BELOW:
+        return f"{label} {figure(1 / high)}-{figure(1 / low)}x slower"
+    return f"{label} {figure(low)}-{figure(high)}"
 
 
 def summary_line(result: GradeResult) -> str:
@@ -89,3 +118,34 @@ def summary_line(result: GradeResult) -> str:
     for timing in result.timing:
         parts.append(f"{timing.function} {describe_speed(timing) if timing.measured else 'not timed'}")
     return ", ".join(parts)
+
+
+WHAT_IF_HEADING = "What-if feedback (not part of your score): "
+
+
+def what_if_sentence(variant: WhatIfVariant, subject: str) -> str:
+    """'With these 3 mechanical fixes, your {subject} would pass 30 of 37 checks: forward right, ...':
+    one repaired copy's grade (the result's what_if.summary joins one per copy)."""
+    count = len(variant.repairs) + variant.repairs_not_listed
+    fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
+    lead = f"With {'this' if count == 1 else 'these'} {fixes}" if variant.label == "with these fixes" else \
+        f"{variant.label[0].upper()}{variant.label[1:]} ({fixes})"
+    if variant.error:
+        return f"{lead}: {variant.error}."
+    return f"{lead}, your {subject} would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
+
+
+def describe_what_if(what: WhatIf) -> str:
+    """The section a student reads (Gradescope's output, the CLI, /me): the sentence, then each fix."""
+    lines = [WHAT_IF_HEADING + what.summary]
+    for variant in what.variants:
+        if len(what.variants) > 1:
+            lines.append(f"{variant.label[0].upper()}{variant.label[1:]}:")
+        for repair in variant.repairs:
+            where = f"lines {repair.line}-{repair.end_line}" if repair.end_line and repair.end_line != repair.line \
+                else f"line {repair.line}"
+            after = repair.after if repair.after else "(removed)"
+            lines.append(f"  {repair.file} {where}: {repair.before}  ->  {after}")
+        if variant.repairs_not_listed:
+            lines.append(f"  ... and {variant.repairs_not_listed} more")
+    return "\n".join(lines)

@@ -46,6 +46,7 @@ from grader.grading.whatif_repairs import RepairRules as _NeighbourRules, Shared
 from grader.grading.whatif_notebook import NotebookCells, generated_cells, notebook_cell_of, notebook_copy
 from grader.grading.report_shape import check_report_shape
 from grader.grading.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
+from grader.grading.result_words import what_if_sentence
 from grader.sandbox.base import Sandbox, SandboxJob
 
 # Load failures a repair can address; any other syntax error is the student's to fix.
@@ -150,7 +151,8 @@ def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConf
             variants.append(variant)
     if not variants:
         return None
-    return WhatIf(first_error=first.cause, summary=" ".join(_sentence(v, config.pack().SUBJECT) for v in variants), variants=variants)
+    summary = " ".join(what_if_sentence(variant, config.pack().SUBJECT) for variant in variants)
+    return WhatIf(first_error=first.cause, summary=summary, variants=variants)
 
 
 def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> WhatIfVariant | None:
@@ -185,8 +187,8 @@ def _variant(first: FirstError, side: int | None, runner: "_CopyRunner") -> What
         elif wants_python2:
             python2 = True
         else:
-            return outcome.variant(label, listed)
-    return outcome.variant(label, listed) if outcome is not None else None
+            return outcome.variant(label, listed, runner.calls)
+    return outcome.variant(label, listed, runner.calls) if outcome is not None else None
 
 
 def _label(side: int | None) -> str:
@@ -230,11 +232,11 @@ class _Outcome:
     beside: frozenset[str] = frozenset()
     """beside_in_package of the staged copy (a zip's files are known only there)."""
 
-    def variant(self, label: str, listed: dict) -> WhatIfVariant:
+    def variant(self, label: str, listed: dict, calls: tuple[str, ...]) -> WhatIfVariant:
         checks = [WhatIfCheck(id=c["id"], passed=bool(c["passed"]), message=c["message"]) for c in self.checks]
         passed = sum(c.passed for c in checks)
         return WhatIfVariant(label=label, **listed, passed=passed, total=len(checks),
-                             verdict=_verdict(self.checks) if self.checks and not self.error else "",
+                             verdict=_verdict(self.checks, calls) if self.checks and not self.error else "",
                              error=self.error, checks=checks)
 
 
@@ -248,6 +250,7 @@ class _CopyRunner:
         self.cpu, self.slot, self.hide_paths, self.timing_lock = cpu, slot, hide_paths, timing_lock
         self.own_modules, self.cells = own_modules, cells
         self.repairs = SharedRepairBudget(repair_budget)  # every repair of the student's text, in bounded children
+        self.calls = tuple(config.pack().STUDENT_FUNCTIONS)  # the pack's call names, in its order
         # One budget for every copy (both sides of a conflict, every round): what-if
         # feedback adds at most what_if.deadline_s to a grading, however the copies behave.
         self.ends_at = time.monotonic() + config.limits.deadline_s
@@ -397,9 +400,10 @@ def _read_entry(loaded: LoadedSubmission) -> str | None:
         return None
 
 
-def _verdict(checks: list[dict]) -> str:
+def _verdict(checks: list[dict], calls: tuple[str, ...]) -> str:
+    """'forward right, backward wrong in 3 of 20 checks (...)', in the pack's call order."""
     parts = []
-    for function in ("forward", "backward"):
+    for function in calls:
         mine = [c for c in checks if c["function"] == function]
         failed = [c for c in mine if not c["passed"]]
         if not mine:
@@ -415,32 +419,6 @@ def _verdict(checks: list[dict]) -> str:
     return ", ".join(parts)
 
 
-def _sentence(variant: WhatIfVariant, subject: str) -> str:
-    count = len(variant.repairs) + variant.repairs_not_listed
-    fixes = f"{count} mechanical {'fix' if count == 1 else 'fixes'}"
-    lead = f"With {'this' if count == 1 else 'these'} {fixes}" if variant.label == "with these fixes" else \
-        f"{variant.label[0].upper()}{variant.label[1:]} ({fixes})"
-    if variant.error:
-        return f"{lead}: {variant.error}."
-    return f"{lead}, your {subject} would pass {variant.passed} of {variant.total} checks: {variant.verdict}."
-
-
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= _MESSAGE_CHARS else line[: _MESSAGE_CHARS - 3] + "..."
-
-
-def describe(what: WhatIf) -> str:
-    """The section a student reads (Gradescope's output, the CLI): the sentence, then each fix."""
-    lines = ["What-if feedback (not part of your score): " + what.summary]
-    for variant in what.variants:
-        if len(what.variants) > 1:
-            lines.append(f"{variant.label[0].upper()}{variant.label[1:]}:")
-        for repair in variant.repairs:
-            where = f"lines {repair.line}-{repair.end_line}" if repair.end_line and repair.end_line != repair.line \
-                else f"line {repair.line}"
-            after = repair.after if repair.after else "(removed)"
-            lines.append(f"  {repair.file} {where}: {repair.before}  ->  {after}")
-        if variant.repairs_not_listed:
-            lines.append(f"  ... and {variant.repairs_not_listed} more")
-    return "\n".join(lines)

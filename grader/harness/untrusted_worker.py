@@ -20,7 +20,6 @@ import importlib
 import json
 import os
 import sys
-import traceback
 
 import worker_paths  # first: it puts the packages this worker may import (numpy among them) on the path
 
@@ -32,10 +31,9 @@ import call_watch  # noqa: E402
 import line_feedback  # noqa: E402
 import peak_gemm  # noqa: E402
 import seccomp_listener  # noqa: E402
+from exception_text import clip, describe_exception, type_name  # noqa: E402
 from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all  # noqa: E402
 
-MAX_TEXT = 4000
-MAX_TRACEBACK_FRAMES = 12
 
 
 def _limit_blas_threads() -> None:
@@ -47,39 +45,11 @@ def _limit_blas_threads() -> None:
     threadpoolctl.threadpool_limits(1)
 
 
-def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
-
-
-def _type_name(value) -> str:
-    kind = type(value)
-    module = getattr(kind, "__module__", "") or ""
-    name = getattr(kind, "__qualname__", kind.__name__)
-    return name if module in ("builtins", "") else f"{module}.{name}"
-
-
 def _same(value, original) -> bool:
     try:
         return bool(value == original)
     except Exception:  # a dict holding arrays cannot be compared plainly: it was changed
         return False
-
-
-def describe_exception(exc: BaseException, root: str) -> dict:
-    """Type, message and a traceback of the student's own frames only, with paths
-    relative to the submission (no grader or scratch paths: they mean nothing to a
-    student and would differ on every run)."""
-    prefix = os.path.join(os.path.abspath(root), "")
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(prefix)]
-    for frame in frames:
-        frame.filename = frame.filename[len(prefix):]
-    lines = traceback.format_list(frames[-MAX_TRACEBACK_FRAMES:])
-    lines += traceback.format_exception_only(type(exc), exc)
-    error = {"type": _type_name(exc), "message": _clip(str(exc)),
-             "traceback": _clip("Traceback (your code):\n" + "".join(lines), 12000)}
-    if isinstance(exc, SyntaxError):
-        error.update(filename=os.path.basename(exc.filename or ""), lineno=exc.lineno, text=(exc.text or "").strip())
-    return error
 
 
 def module_name_for(root: str, entry: str) -> tuple[str, str]:
@@ -162,7 +132,7 @@ class Worker:
         if value is None:
             return {"kind": "none"}, offset
         if type(value) is not np.ndarray:
-            return {"kind": "other", "type": _clip(_type_name(value), 200)}, offset
+            return {"kind": "other", "type": clip(type_name(value), 200)}, offset
         # A big-endian float64 is still a float64 answer: it travels little-endian
         # (np.copyto converts), and only the byte order the harness reads changes.
         dtype = value.dtype.newbyteorder("<") if value.dtype.kind == "f" else value.dtype
@@ -191,7 +161,7 @@ class Worker:
         if not isinstance(result, (tuple, list)) or len(result) != len(labels):
             count = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
             expected = ", ".join(label.lstrip("@") for label in labels)
-            return None, f"returned {_type_name(result)}{count}, expected a tuple ({expected})"
+            return None, f"returned {type_name(result)}{count}, expected a tuple ({expected})"
         return list(result), None
 
     def call(self, request: dict) -> dict:

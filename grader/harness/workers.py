@@ -32,12 +32,13 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import disk_cap
+from .call_outcome import CallOutcome, Returned  # noqa: F401  (also this module's names)
 from .lockdown import WorkerLimits
 from . import text as student_text
 from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body,
@@ -46,7 +47,7 @@ from .timing import clock_ns, worker_cpu_ns
 
 # The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
 WORKER_FILES = ("untrusted_worker.py", "worker_paths.py", "protocol.py", "call_watch.py", "line_feedback.py",
-                "peak_gemm.py", "seccomp_listener.py")
+                "peak_gemm.py", "seccomp_listener.py", "exception_text.py")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.process_vm_readv.restype = ctypes.c_ssize_t
@@ -104,38 +105,6 @@ class OutputCapture:
     def text(self) -> str:
         text = student_text.clean(self.kept.decode("utf-8", errors="replace"))
         return text + (f"\n[... {self.dropped} more bytes not shown]" if self.dropped else "")
-
-
-@dataclass
-class Returned:
-    """One value a student function returned, as the harness sees it."""
-
-    kind: str  # "none" | "other" | "array"
-    type_name: str = ""
-    dtype_name: str = ""
-    shape: tuple[int, ...] = ()
-    array: np.ndarray | None = None  # a private copy; only for plain float arrays
-    too_large: bool = False
-
-
-@dataclass
-class CallOutcome:
-    status: str  # "ok" | "raised" | "bad_return" | "timeout" | "died" | "protocol"
-    elapsed_s: float  # wall time on the harness's clock (the deadline's measure)
-    cpu_s: float | None = None  # the worker's CPU time for the call (what speed figures use)
-    results: dict[str, Returned] = field(default_factory=dict)
-    error: dict[str, Any] | None = None
-    message: str = ""
-    changed_args: list[int] = field(default_factory=list)
-    inputs_changed: list[str] = field(default_factory=list)
-    ready: dict[str, Any] = field(default_factory=dict)  # the worker's "ready" message, from start()
-    # The worker's own figures beside a reply ("observed" forbidden calls, a "profile"): raw,
-    # untrusted, bounded only by the message cap; validated where used (speed_feedback.py).
-    feedback: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
 
 
 def _wait_child_stopped(pid: int, limit_s: float = 2.0) -> None:

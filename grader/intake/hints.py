@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from grader.intake.python2_signs import python2_signs, true_division
-from grader.intake.quiet_compiler import quiet_compiler
-from grader.intake.repair import import_lines, python2_divisions, unused_imports
+# Relative: the student kit ships this module and its neighbours as they are (grader/kit/build.py).
+from .python2_signs import python2_signs, true_division
+from .quiet_compiler import quiet_compiler
+from .repair import import_lines, python2_divisions, unused_imports
 
 # The causes grader.intake.repair can repair, by name; grader.grading.whatif grades a repaired copy
 # when the first error is one of them.
@@ -175,6 +176,13 @@ def hint_for(error_text: str, context: SourceContext | None = None) -> str | Non
         return _hint_for(error_text, context)
     except (RecursionError, MemoryError):
         return _hint_for(error_text, None)
+
+
+def with_hint(message: str, context: SourceContext | None = None) -> str:
+    """The message, followed by its hint on a line of its own when there is one: how the
+    grader's feedback and the student kit both show a failure."""
+    hint = hint_for(message, context) if message else None
+    return f"{message}\nHint: {hint}" if hint else message
 
 
 def _hint_for(error_text: str, context: SourceContext | None) -> str | None:

@@ -15,20 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.publish.leaderboard import (
+    BOARD_FUNCTIONS,
     SPEED_GROUP_PREFIX,
     FunctionBoard,
     FunctionBoardEntry,
     Leaderboard,
     LeaderboardEntry,
-    SpeedFigure,
     Standing,
     build_leaderboard,
     pseudonym,
     rank_standings,
+    speed_figure,
 )
 from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
-FUNCTIONS = ("forward", "backward")
 # A reason is one line on a public page: the start of what failed, never a whole traceback.
 REASON_CHARS = 120
 
@@ -75,7 +75,7 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
         entries = [e for e in entries if e.rank is not None] + sorted(
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
-    function_boards = [_function_board(function, results, names, options.anonymize) for function in FUNCTIONS]
+    function_boards = [_function_board(function, results, names, options.anonymize) for function in BOARD_FUNCTIONS]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
 
 
@@ -132,9 +132,7 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
         timing = function_correct_and_timed(standing.result, function)
         entries.append(FunctionBoardEntry(
             rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
-            speed=SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low,
-                              ci_high=timing.ci_high, gflops=timing.student_gflops,
-                              percent_of_peak=timing.percent_of_peak),
+            speed=speed_figure(timing),
         ))
     return FunctionBoard(function=function, entries=entries)
 
@@ -191,7 +189,7 @@ def _check_reason(check: Check) -> str:
     malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
-    function = check.function if check.function in FUNCTIONS else "a call"
+    function = check.function if check.function in BOARD_FUNCTIONS else "a call"
     if "float32 precision" in message:
         return f"{function}: right only to float32 precision ({check.name}); compute in float64"
     unfinished = re.match(r"(\w+) is None\b", first)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from grader.errors import GraderError
 from grader.grading.result import GradeResult
-from grader.grading.result_words import PROFILE_HEADING, describe_profile, describe_timing
-from grader.grading.whatif import describe as describe_what_if
+from grader.grading.result_words import PROFILE_HEADING, describe_profile, describe_timing, describe_what_if
 
 LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
 

@@ -16,18 +16,23 @@ import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Literal, get_args
 
 from pydantic import Field
 
 from grader import __version__
 from grader.errors import UsageError
+from grader.grading.clock import utc_now
 from grader.grading.result import CheckStatus, FunctionTiming, GradeResult, Strict
 
 LEADERBOARD_SCHEMA_VERSION = "1.0"
 
 EntryStatus = Literal["ranked", "not_timed", "failed_correctness", "not_gradable"]
+
+# The calls a board has a column, a plot row and a board of its own for: the published
+# schema's (LeaderboardEntry.forward and .backward), named once here for the renderers.
+BoardFunction = Literal["forward", "backward"]
+BOARD_FUNCTIONS: tuple[str, ...] = get_args(BoardFunction)
 
 # Checks in a group named "speed..." are about speed, not correctness: failing them
 # costs points but does not take a student off the board.
@@ -52,6 +57,8 @@ class SpeedFigure(Strict):
     )
     ci_low: float | None = Field(None, description="Lower end of the confidence interval of that median.")
     ci_high: float | None = Field(None, description="Upper end of the confidence interval of that median.")
+    ci_level: float | None = Field(None, description=(
+        "Nominal coverage of [ci_low, ci_high], as stored with the student's timing; the board words it."))
     gflops: float | None = Field(None, description="The student's GFLOP/s (the assignment's operation count / time).")
     percent_of_peak: float | None = Field(None, description=(
         "GFLOP/s as a percentage of a same-shape matrix product's on the grading core."))
@@ -110,7 +117,7 @@ class FunctionBoardEntry(Strict):
 
 
 class FunctionBoard(Strict):
-    function: Literal["forward", "backward"]
+    function: BoardFunction
     entries: list[FunctionBoardEntry]
 
 
@@ -217,7 +224,7 @@ def build_leaderboard(
     ]
     return Leaderboard(
         assignment=results[0].assignment,
-        generated_at=generated_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        generated_at=generated_at or utc_now(),
         grader_version=__version__,
         entries=entries,
         counts=LeaderboardCounts(**{status: statuses[status] for status in get_args(EntryStatus)}),
@@ -364,8 +371,8 @@ def _entry(
         student_id=student_id,
         score=result.score,
         max_score=result.max_score,
-        forward=_speed_figure(_timing(result, "forward")),
-        backward=_speed_figure(_timing(result, "backward")),
+        forward=speed_figure(_timing(result, "forward")),
+        backward=speed_figure(_timing(result, "backward")),
         submitted_at=submitted_at.get(standing.student_id),
         graded_at=result.graded_at,
         grader_version=result.grader_version,
@@ -373,8 +380,9 @@ def _entry(
     )
 
 
-def _speed_figure(timing: FunctionTiming | None) -> SpeedFigure:
+def speed_figure(timing: FunctionTiming | None) -> SpeedFigure:
+    """A timing as the boards carry it: all None when it was not measured."""
     if timing is None or not timing.measured:
         return SpeedFigure()
     return SpeedFigure(speedup_vs_reference=timing.speedup_vs_reference, ci_low=timing.ci_low, ci_high=timing.ci_high,
-                       gflops=timing.student_gflops, percent_of_peak=timing.percent_of_peak)
+                       ci_level=timing.ci_level, gflops=timing.student_gflops, percent_of_peak=timing.percent_of_peak)

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
-from grader.grading.result_words import describe_machine
+from grader.publish.leaderboard import BOARD_FUNCTIONS, FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
+from grader.grading.result_words import SPEED_MEANING, describe_figure, describe_interval, describe_machine, speed_words
 
 # ------------------------------------------------------------------ shared wording
 
@@ -30,9 +30,7 @@ UNRANKED_REASONS: dict[str, str] = {
 }
 
 SPEED_EXPLANATION = (
-    "Speed is reference time / student time (CPU time of each call, over several worker pairs): "
-    "\"0.80× the reference (1.25× slower)\" means the reference runs 1.25 times as fast; above 1× is faster "
-    "than the reference. The interval is its confidence interval. Rank is 1 + the students with a higher "
+    SPEED_MEANING + " Rank is 1 + the students with a higher "
     "score, or the same score and a speed more likely than not (over 55%) ahead of yours; so two students "
     "share a rank only when their speeds cannot be told apart, and never when their intervals are disjoint."
 )
@@ -41,33 +39,11 @@ FUNCTION_BOARD_EXPLANATION = (
 )
 
 
-def _format_ratio(value: float) -> str:
-    """Two decimals near 1 ("0.80×", "1.25×"), three significant digits elsewhere ("0.0123×", "81.3×")."""
-    return f"{value:.2f}×" if 0.1 <= value < 10 else f"{value:.3g}×"
-
-
-def describe_speed(value: float) -> str:
-    """"0.80× the reference (1.25× slower)": a figure below 1 that does not read as a failure."""
-    text = f"{_format_ratio(value)} the reference"
-    if value < 0.995:
-        return f"{text} ({_format_ratio(1 / value)} slower)"
-    if value > 1.005:
-        return f"{text} ({_format_ratio(value)} faster)"
-    return text
-
-
-def _format_interval(figure: SpeedFigure) -> str:
-    if figure.ci_low is None or figure.ci_high is None:
-        return ""
-    return f"interval {figure.ci_low:.3g}–{figure.ci_high:.3g}"
-
-
 def _format_speed(figure: SpeedFigure) -> str:
     if figure.speedup_vs_reference is None:
         return "—"
-    interval = _format_interval(figure)
     machine = describe_machine(figure.gflops, figure.percent_of_peak)
-    return (describe_speed(figure.speedup_vs_reference) + (f"; {interval}" if interval else "")
+    return (describe_figure(figure.speedup_vs_reference, figure.ci_low, figure.ci_high, figure.ci_level)
             + (f"; {machine}" if machine else ""))
 
 
@@ -165,7 +141,6 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 
 # ----------------------------------------------------------------------------- html
 
-_FUNCTIONS = ("forward", "backward")
 # Below this width the tables turn into one card per student and the narrow plot shows.
 _NARROW = "40rem"
 
@@ -179,7 +154,6 @@ th, td { padding: .35rem .6rem; border-bottom: 1px solid #ddd; text-align: left;
 th { background: #f3f3f5; }
 td.number, th.number { text-align: right; white-space: nowrap; }
 td .interval { display: block; color: #666; font-size: .85em; }
-td .way { white-space: nowrap; }
 td.name { overflow-wrap: anywhere; }
 tbody tr:nth-child(even) { background: #fafafa; }
 tr:target, tr:target:nth-child(even) { background: #ffe08a; outline: 3px solid #d99a00; }
@@ -257,9 +231,8 @@ def _speed_cell(figure: SpeedFigure, label: str) -> str:
     esc = html.escape
     if figure.speedup_vs_reference is None:
         return f'<td data-label="{esc(label)}">—</td>'
-    interval = _format_interval(figure)
-    words = esc(describe_speed(figure.speedup_vs_reference))
-    words = re.sub(r" (\(.*\))$", r' <span class="way">\1</span>', words)  # "(1.25× slower)" stays on one line
+    interval = describe_interval(figure.speedup_vs_reference, figure.ci_low, figure.ci_high, figure.ci_level)
+    words = esc(speed_words(figure.speedup_vs_reference))
     machine = describe_machine(figure.gflops, figure.percent_of_peak)
     return (f'<td data-label="{esc(label)}" data-speedup="{figure.speedup_vs_reference!r}">{words}'
             + (f'<span class="interval">{esc(interval)}</span>' if interval else "")
@@ -389,7 +362,7 @@ class _LogScale:
 def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WIDE) -> str:
     esc = html.escape
     width, left, right = layout.width, layout.left, layout.right
-    height = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS) + _AXIS_HEIGHT
+    height = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS) + _AXIS_HEIGHT
     plot_id = f"speedup-plot{layout.id_suffix}"
     opening = (
         f'<svg id="{plot_id}" class="plot-{layout.name}" xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -417,9 +390,9 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
         if end is not None
     ]
     scale = _LogScale.covering(speeds + interval_ends, left, width - right)
-    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(_FUNCTIONS)
+    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS)
     parts = [opening]
-    for row, function in enumerate(_FUNCTIONS):
+    for row, function in enumerate(BOARD_FUNCTIONS):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         parts.append(
             f'<rect class="row-band" x="{left}" y="{center - _ROW_HEIGHT / 2 + 4:.1f}" '
@@ -444,7 +417,7 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
         f'x2="{reference_x:.1f}" y2="{axis_y}"/>'
         f'<text x="{reference_x:.1f}" y="{_PLOT_TOP - 10}" text-anchor="middle">reference 1×</text>'
     )
-    for row, function in enumerate(_FUNCTIONS):
+    for row, function in enumerate(BOARD_FUNCTIONS):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         for position, entry in enumerate(entries):
             figure: SpeedFigure = getattr(entry, function)

@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
 from grader.grading.result import GradeResult
-from grader.grading.result_words import describe_speed
+from grader.grading.result_words import describe_speed, describe_what_if
 
 LIVE_SCRIPT = (
     "(function(){var s=new EventSource('/events');s.onmessage=function(){"
@@ -131,9 +131,7 @@ def _result_html(result: GradeResult) -> list[str]:
     if result.notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul>")
     if result.what_if is not None:
-        from grader.grading.whatif import describe
-
-        parts.append(f"<h3>What if</h3><p>{esc(describe(result.what_if))}</p>")
+        parts.append(f"<h3>What if</h3><p>{esc(describe_what_if(result.what_if))}</p>")
     if result.student_output:
         parts.append(f"<h3>What your code printed</h3><pre>{esc(result.student_output)}</pre>")
     return parts

@@ -119,9 +119,10 @@ def test_function_boards_rank_each_function_alone():
 def test_function_boards_are_on_the_page_and_in_markdown():
     built = board()
     assert "## Forward board" in leaderboard_markdown(built)
-    assert "| 1 | unfinished | 5.00× the reference (5.00× faster); interval 4.8–5.2 |" in leaderboard_markdown(built)
+    assert "| 1 | unfinished | 5.0x the reference's speed (95% interval 4.8-5.2) |" in leaderboard_markdown(built)
     page = leaderboard_html(built)
     assert 'id="forward-board"' in page and 'id="backward-board"' in page
+    assert '<span class="interval">95% interval 4.8-5.2</span>' in page  # the level, as on /me
 
 
 def test_public_board_leaves_unranked_scores_off():

@@ -292,7 +292,7 @@ def test_failed_speed_check_still_ranks_but_failed_correctness_does_not():
     ]
     # A failed student's measured speed is still reported, just not ranked.
     assert board.entries[1].forward.model_dump(exclude_none=True) == {"speedup_vs_reference": 5.0, "ci_low": 4.9,
-                                                                      "ci_high": 5.1}
+                                                                      "ci_high": 5.1, "ci_level": 0.95}
 
 
 def test_entry_carries_result_fields_and_submission_time():
@@ -312,10 +312,10 @@ def test_entry_carries_result_fields_and_submission_time():
                 "student_id": "alice",
                 "score": 7.5,
                 "max_score": 10.0,
-                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2, "gflops": None,
-                            "percent_of_peak": None},
-                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None, "gflops": None,
-                             "percent_of_peak": None},
+                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2, "ci_level": 0.95,
+                            "gflops": None, "percent_of_peak": None},
+                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None, "ci_level": None,
+                             "gflops": None, "percent_of_peak": None},
                 "submitted_at": "2025-02-28T23:59:00+00:00",
                 "graded_at": "2025-03-01T10:00:00+00:00",
                 "grader_version": "0.1.0",
@@ -454,18 +454,19 @@ def test_markdown_table_exact():
         "# Leaderboard: conv-layers\n"
         "\n"
         "Generated 1 March 2025, 12:00 UTC by convgrade 0.1.0. Speed is reference time / student time "
-        "(CPU time of each call, over several worker pairs): \"0.80× the reference (1.25× slower)\" means the "
-        "reference runs 1.25 times as fast; above 1× is faster than the reference. The interval is its "
-        "confidence interval. Rank is 1 + the students with a higher score, or the same score and a speed more "
+        "(CPU time of each call, over several worker pairs): \"0.80x the reference's speed\" means the reference "
+        "runs 1.25 times as fast, and far below it the figure reads \"470x slower than the reference\"; above 1x "
+        "is faster than the reference. The interval is its confidence interval, labelled with its level (\"95% "
+        "interval\"). Rank is 1 + the students with a higher score, or the same score and a speed more "
         "likely than not (over 55%) ahead of yours; so two students share a rank only when their speeds cannot "
         "be told apart, and never when their intervals are disjoint.\n"
         "\n"
         "| Rank | Student | Score | Forward speed | Backward speed |\n"
         "|---:|---|---:|---|---|\n"
-        "| 1 | Ada \\| \\<b\\>Love\\*lace\\</b\\> | 10 / 10 | 3.00× the reference (3.00× faster); interval 2.5–3.5 "
-        "| 2.00× the reference (2.00× faster); interval 1.8–2.2 |\n"
-        "| 2 | b | 7.5 / 10 | 0.0123× the reference (81.3× slower); interval 0.012–0.0126 "
-        "| 1.00× the reference; interval 0.9–1.1 |\n"
+        "| 1 | Ada \\| \\<b\\>Love\\*lace\\</b\\> | 10 / 10 | 3.0x the reference's speed (95% interval 2.5-3.5) "
+        "| 2.0x the reference's speed (95% interval 1.8-2.2) |\n"
+        "| 2 | b | 7.5 / 10 | 81x slower than the reference (95% interval 79-83x slower) "
+        "| 1.0x the reference's speed (95% interval 0.90-1.1) |\n"
         "\n"
         "## Not ranked\n"
         "\n"

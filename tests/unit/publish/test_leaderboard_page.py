@@ -8,23 +8,25 @@ import re
 import pytest
 
 from grader.publish.boards import BoardOptions, build_boards
-from grader.publish.leaderboard_render import describe_speed, human_date, leaderboard_html, row_anchor
+from grader.grading.result_words import describe_figure
+from grader.publish.leaderboard_render import human_date, leaderboard_html, row_anchor
 from tests.unit.publish.test_boards import class_results
 from tests.unit.publish.test_leaderboard import GENERATED_AT, make_result
 
 
 @pytest.mark.parametrize(
-    ("speedup", "words"),
+    ("figure", "words"),
     [
-        pytest.param(0.8, "0.80× the reference (1.25× slower)", id="a-bit-slower"),
-        pytest.param(0.0123, "0.0123× the reference (81.3× slower)", id="much-slower"),
-        pytest.param(1.0, "1.00× the reference", id="same"),
-        pytest.param(2.5, "2.50× the reference (2.50× faster)", id="faster"),
-        pytest.param(340, "340× the reference (340× faster)", id="much-faster"),
+        pytest.param((0.8, 0.7, 0.9, 0.95), "0.80x the reference's speed (95% interval 0.70-0.90)", id="a-bit-slower"),
+        pytest.param((0.0123, 0.012, 0.0126, 0.9609), "81x slower than the reference (96.09% interval 79-83x slower)",
+                     id="much-slower"),
+        pytest.param((1.0, None, None, None), "1.0x the reference's speed", id="same-no-interval"),
+        pytest.param((340, 300, 400, 0.99), "340x the reference's speed (99% interval 300-400)", id="much-faster"),
     ],
 )
-def test_speed_wording_says_against_what_and_which_way(speedup, words):
-    assert describe_speed(speedup) == words
+def test_the_board_words_a_figure_with_its_stored_level(figure, words):
+    """The board speaks with the same voice as /me and Gradescope, the interval's level included."""
+    assert describe_figure(*figure) == words
 
 
 def test_human_date():

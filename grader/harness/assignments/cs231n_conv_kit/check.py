@@ -26,9 +26,11 @@ KIT = Path(__file__).resolve().parent
 sys.path.insert(0, str(KIT))
 
 from kit import diagnosis, gradient, speed  # noqa: E402
-from kit.grader_messages import (CallOutcome, Case, Returned, _describe_failure, _type_name, _with_hint,  # noqa: E402
-                                 compare, describe_exception)
-from kit.hints import SourceContext  # noqa: E402
+from kit.call_outcome import CallOutcome, Returned  # noqa: E402
+from kit.checks import compare  # noqa: E402
+from kit.exception_text import describe_exception, type_name  # noqa: E402
+from kit.grader_messages import Case, _describe_failure  # noqa: E402
+from kit.hints import SourceContext, with_hint  # noqa: E402
 
 ASSIGNMENT = json.loads((KIT / "kit" / "assignment.json").read_text(encoding="utf-8"))
 FORWARD, BACKWARD = ASSIGNMENT["functions"]["forward"], ASSIGNMENT["functions"]["backward"]
@@ -61,7 +63,7 @@ def returned(value) -> Returned:
     if value is None:
         return Returned("none")
     if not isinstance(value, np.ndarray):
-        return Returned("other", type_name=_type_name(value))
+        return Returned("other", type_name=type_name(value))
     return Returned("array", type_name="numpy.ndarray", dtype_name=value.dtype.name, shape=tuple(value.shape),
                     array=np.array(value, copy=True))
 
@@ -109,7 +111,7 @@ class Report:
         self.failed += 1
         self.failing[function].add(case.id)
         if not self.hinted:  # the grader adds its hint to the first error too
-            hinted = _with_hint(message, self.context)
+            hinted = with_hint(message, self.context)
             self.hinted = hinted != message
             message = hinted
         print("  FAIL  " + message.replace("\n", "\n        "))
@@ -191,7 +193,7 @@ def main(argv: list[str]) -> int:
         module = load_student(path)
     except BaseException as exc:  # whatever importing the file raised, worded as the grader words it
         error = describe_exception(exc, str(root))
-        print(_with_hint(f"importing {entry} failed: {error['type']}: {error['message']}\n"
+        print(with_hint(f"importing {entry} failed: {error['type']}: {error['message']}\n"
                          f"{error['traceback'].rstrip()}", context))
         return 1
     missing = [name for name in (FORWARD, BACKWARD) if not callable(getattr(module, name, None))]
