@@ -2,7 +2,7 @@
 
 The kit's messages and hints are the grader's own code, packaged, never retyped: the
 checks' wording (grader/harness/checks.py), how a failed call is described
-(grader/harness/run.py, untrusted_worker.py), and the hints for mechanical errors (grader/intake/hints.py,
+(grader/harness/call_messages.py, untrusted_worker.py), and the hints for mechanical errors (grader/intake/hints.py,
 grader/intake/repair.py). Definitions are cut out of those modules by name with the ast module,
 so a change of wording in the grader reaches the next kit by itself. What is the
 assignment's own (the runner, its shipped modules, the public cases) comes from the kit
@@ -35,7 +35,7 @@ MESSAGE_PARTS = [
     ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "CHUNK", "_chunks", "all_finite", "rel_error",
                             "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),
-    ("harness/run.py", ["_describe_failure", "_tail"]),
+    ("harness/call_messages.py", ["describe_failure", "tail"]),
     ("grading/feedback.py", ["_with_hint"]),
 ]
 # And the pack's Case (for Case.where, how every message names its case), after these.

@@ -26,8 +26,8 @@ KIT = Path(__file__).resolve().parent
 sys.path.insert(0, str(KIT))
 
 from kit import diagnosis, gradient, speed  # noqa: E402
-from kit.grader_messages import (CallOutcome, Case, Returned, _describe_failure, _type_name, _with_hint,  # noqa: E402
-                                 compare, describe_exception)
+from kit.grader_messages import (CallOutcome, Case, Returned, _type_name, _with_hint, compare,  # noqa: E402
+                                 describe_exception, describe_failure)
 from kit.hints import SourceContext  # noqa: E402
 
 ASSIGNMENT = json.loads((KIT / "kit" / "assignment.json").read_text(encoding="utf-8"))
@@ -134,7 +134,7 @@ def check(report, case, function, label, outcome, expected, name, tolerance) -> 
         verdict = compare(label, outcome.results[label], expected, tolerance, case.where)
         report.record(case, function, verdict.passed, f"{case.id}: {verdict.message}")
     else:
-        report.record(case, function, False, f"{case.id}: {_describe_failure(outcome, name, 0, case.where)}")
+        report.record(case, function, False, f"{case.id}: {describe_failure(outcome, name, 0, case.where)}")
 
 
 def check_gradients(module, case: Case) -> None:
