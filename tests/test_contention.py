@@ -15,6 +15,7 @@ from grader.grading.grade import grade_submission
 from grader.harness import contention
 from grader.harness.contention import BUSY_LIMIT, OtherCores, QuietWait, Sample, contended, parse_stat
 from grader.sandbox import get_sandbox
+from grader.sandbox.placement import Placement
 
 STAT = """cpu  100 0 100 1000 10 0 0 0 0 0
 cpu0 10 0 10 500 5 0 0 0 0 0
@@ -148,7 +149,7 @@ def grade_beside_a_neighbour(other_core, examples_dir, quick_config, neighbour_s
     neighbour = spin(neighbour_core, neighbour_s)
     try:
         return grade_submission(examples_dir / "fast_strided.py", get_sandbox("process"), quick_config,
-                                seed=1, cpu=own, quiet_wait_s=quiet_wait_s)
+                                seed=1, placement=Placement(cpu=own, quiet_wait_s=quiet_wait_s))
     finally:
         neighbour.kill()
         neighbour.wait()

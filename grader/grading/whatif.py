@@ -44,6 +44,7 @@ from grader.grading.whatif_notebook import NotebookCells, generated_cells, noteb
 from grader.grading.report_shape import check_report_shape
 from grader.grading.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
 from grader.sandbox.base import Sandbox, SandboxJob
+from grader.sandbox.placement import Placement
 
 # Load failures a repair can address; any other syntax error is the student's to fix.
 _LOAD_CAUSES = ("merge_conflict", "tabs", "python2_syntax")
@@ -133,11 +134,10 @@ def source_context(loaded: LoadedSubmission, numpy_version: str | None) -> Sourc
 
 
 def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConfig, *, seed: int,
-            cpu: int | None = None, slot: int = 0, hide_paths: tuple[Path, ...] = (),
-            timing_lock: Path | None = None) -> WhatIf | None:
-    """Grade the repaired copy (or copies); None when no rule applies to this file."""
-    runner = _CopyRunner(path, sandbox, _what_if_config(config), seed, cpu, slot, hide_paths, timing_lock,
-                         first.own_modules, first.cells)
+            placement: Placement = Placement()) -> WhatIf | None:
+    """Grade the repaired copy (or copies) where the grading ran (``placement``); None when
+    no rule applies to this file."""
+    runner = _CopyRunner(path, sandbox, _what_if_config(config), seed, placement, first.own_modules, first.cells)
     missing = (first.missing | _unavailable_imports(first.source, first.own_modules)) - first.beside
     sides = (0, 1) if first.cause == "merge_conflict" else (None,)
     variants = []
@@ -252,11 +252,10 @@ class _Outcome:
 class _CopyRunner:
     """Stages a copy with the entry rewritten and grades it in the sandbox (correctness only)."""
 
-    def __init__(self, path: Path, sandbox: Sandbox, config: GradingConfig, seed: int, cpu: int | None, slot: int,
-                 hide_paths: tuple[Path, ...], timing_lock: Path | None, own_modules: frozenset[str] = frozenset(),
-                 cells: NotebookCells | None = None):
+    def __init__(self, path: Path, sandbox: Sandbox, config: GradingConfig, seed: int, placement: Placement,
+                 own_modules: frozenset[str] = frozenset(), cells: NotebookCells | None = None):
         self.path, self.sandbox, self.config, self.seed = Path(path), sandbox, config, seed
-        self.cpu, self.slot, self.hide_paths, self.timing_lock = cpu, slot, hide_paths, timing_lock
+        self.placement = placement
         self.own_modules, self.cells = own_modules, cells
         # One budget for every copy (both sides of a conflict, every round): what-if
         # feedback adds at most what_if.deadline_s to a grading, however the copies behave.
@@ -290,8 +289,7 @@ class _CopyRunner:
             beside = beside_in_package(loaded.root, loaded.entry)
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(self.seed),
-                deadline_s=left, cpu=self.cpu, slot=self.slot, timing_lock=self.timing_lock,
-                hide_paths=tuple(self.hide_paths) + (Path(staging),),
+                deadline_s=left, placement=self.placement.hiding(Path(staging)),
             )
             try:
                 report = self.sandbox.run(job).report
