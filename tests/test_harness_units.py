@@ -12,7 +12,7 @@ from grader.harness.checks import compare, rel_error
 from grader.harness.protocol import Arena, ProtocolError
 from grader.harness.timing import TrialBudget, median_ci, summarize_pairs
 from grader.harness.timing_lock import TimingLock
-from grader.harness.workers import Returned
+from grader.harness.outcomes import Returned
 
 
 def test_median_ci_small_samples_report_their_true_coverage():

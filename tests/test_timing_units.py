@@ -15,7 +15,7 @@ import pytest
 from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, next_run, pair_figure,
                                    process_cpu_clock, run_length, steady_allocator, summarize_blocks, t_quantile_975,
                                    worker_cpu_ns)
-from grader.harness.workers import can_read_memory_of, read_process_memory
+from grader.harness.worker_replies import can_read_memory_of, read_process_memory
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"
 

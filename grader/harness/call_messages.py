@@ -3,7 +3,7 @@ returned the wrong kind of thing, or the module would not import.
 
 The student kit ships these texts (grader/kit/build.py), so a failed call reads the same
 on the student's machine as in the grader; that is why this module needs nothing but
-an outcome's ``status``, ``error`` and ``message`` (harness.workers.CallOutcome).
+an outcome's ``status``, ``error`` and ``message`` (harness.outcomes.CallOutcome).
 """
 
 from __future__ import annotations

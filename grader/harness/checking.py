@@ -11,9 +11,10 @@ from . import speed_feedback
 from .call_messages import describe_failure
 from .checks import compare
 from .deadline import Deadline
+from .outcomes import CallOutcome
 from .timing import clock_ns
 from .worker_pair import WorkerPair
-from .workers import CallOutcome
+from .workers import CallRequest
 
 
 @dataclass
@@ -71,8 +72,8 @@ class Checker:
                 # A worker restarted since the earlier call no longer holds what it kept.
                 kept = {label: held for label, held in made.items() if any(k[0] == held for k in student.kept)}
                 args, inputs = case.arguments(call.name, kept)
-                outcome = student.call(name, args, list(call.results), inputs, timeout, slot,
-                                       extra=self._watch_request(), may_change=call.mutable)
+                outcome = student.call(CallRequest(name, args, list(call.results), inputs, slot,
+                                                   extra=self._watch_request(), may_change=call.mutable), timeout)
                 self._note_changes(outcome, name, case, args, call)
                 self._note_observed(outcome, call.name)
                 if slot and outcome.ok:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .workers import Returned
+from .outcomes import Returned
 
 # Errors between the tolerance and this bound, with every element close, are what
 # computing in float32 (or casting to it on the way) gives.

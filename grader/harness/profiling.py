@@ -8,6 +8,7 @@ import numpy as np
 from . import speed_feedback
 from .deadline import Deadline
 from .worker_pair import WorkerPair
+from .workers import CallRequest
 
 
 class Profiler:
@@ -34,8 +35,8 @@ class Profiler:
                 self.events.append(f"no line profile of {self.names[fn]}: {made}")
                 continue
             args, inputs = case.arguments(fn, made)
-            outcome = self.workers.student.call(self.names[fn], args, [], inputs, timeout,
-                                                op="profile", extra={"budget_s": budget})
+            request = CallRequest(self.names[fn], args, [], inputs, op="profile", extra={"budget_s": budget})
+            outcome = self.workers.student.call(request, timeout)
             if made:
                 self.workers.forget(list(made.values()))
             profile = speed_feedback.clean_profile(outcome.feedback.get("profile"), fn, budget) if outcome.ok else None
@@ -57,8 +58,8 @@ class Profiler:
                 continue
             args, inputs = case.arguments(earlier.name, made)
             slot = f"profile-{wanted[0]}"
-            kept = self.workers.student.call(self.names[earlier.name], args, list(earlier.results), inputs, timeout,
-                                             slot, may_change=earlier.mutable)
+            kept = self.workers.student.call(CallRequest(self.names[earlier.name], args, list(earlier.results), inputs,
+                                                         slot, may_change=earlier.mutable), timeout)
             if not kept.ok:
                 if made:
                     self.workers.forget(list(made.values()))

@@ -18,6 +18,7 @@ from .job import HarnessJob
 from .timing import TimingPlan, clock_ns, describe_plan, steady_allocator, summarize_blocks
 from .trials import TrialContext, TrialRunner
 from .worker_pair import WorkerPair
+from .workers import CallRequest
 
 
 class TimingPhase:
@@ -193,7 +194,7 @@ class TimingPhase:
 
         def product(kind: str, repeat: int) -> float:
             spec = {"m": m, "k": k, "f": f, "pass": kind, "repeat": repeat}
-            outcome = reference.call(None, [{"value": spec}], [], {}, allowance * repeat, op="gemm")
+            outcome = reference.call(CallRequest(None, [{"value": spec}], [], {}, op="gemm"), allowance * repeat)
             if not outcome.ok or outcome.cpu_s is None:
                 raise RuntimeError(f"the reference worker failed the peak product: {outcome.message or outcome.error}")
             return outcome.cpu_s

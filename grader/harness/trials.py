@@ -17,7 +17,8 @@ from .contention import OtherCores
 from .deadline import Deadline
 from .job import TimingJob
 from .timing import REWARM_LIMIT_S, TrialBudget, clock_ns, next_run, run_length
-from .workers import CallOutcome, WorkerProcess
+from .outcomes import CallOutcome
+from .workers import CallRequest, WorkerProcess
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,9 @@ class TrialRunner:
         for call in (self.context.calls[name] for name in case.calls):
             slot = f"machine-{call.kept[0]}" if call.kept else None
             args, inputs = case.arguments(call.name, made)
-            outcome = worker.call(names[call.name], args, list(call.results), inputs,
-                                  min(self.timeout * repeats[call.name], self.context.deadline.time_left()), slot,
+            request = CallRequest(names[call.name], args, list(call.results), inputs, slot,
                                   extra={"repeat": repeats[call.name], "discard": True}, may_change=call.mutable)
+            outcome = worker.call(request, min(self.timeout * repeats[call.name], self.context.deadline.time_left()))
             if not outcome.ok:
                 raise RuntimeError(f"the reference failed while measuring the machine figures: {outcome.message}")
             times[call.name] = self._net(outcome, call.name)
@@ -102,8 +103,8 @@ class TrialRunner:
                 continue
             slot = f"timing-{call.kept[0]}-{case.id}" if call.kept else None
             args, inputs = case.arguments(call.name, made)
-            outcome = worker.call(names[call.name], args, list(call.results), inputs, timeout, slot,
-                                  may_change=call.mutable)
+            outcome = worker.call(CallRequest(names[call.name], args, list(call.results), inputs, slot,
+                                              may_change=call.mutable), timeout)
             if not outcome.ok:
                 memory = self.context.memory_bytes
                 return times, outputs, describe_failure(outcome, names[call.name], memory, case.where)
@@ -230,7 +231,7 @@ class TrialRunner:
             args, inputs = case.arguments(function, {})  # as the call itself, with stand-ins for kept results
             costs = []
             for _ in range(calls):
-                outcome = reference.call(None, args, [], inputs, self.context.call_allowance_s, op="null")
+                outcome = reference.call(CallRequest(None, args, [], inputs, op="null"), self.context.call_allowance_s)
                 if not outcome.ok or outcome.cpu_s is None:
                     raise RuntimeError(f"the reference worker failed a null call: {outcome.message or outcome.error}")
                 costs.append(outcome.cpu_s)

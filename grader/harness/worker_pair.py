@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .call_messages import import_failure
 from .deadline import Deadline
-from .workers import CallOutcome, OutputCapture, WorkerProcess
+from .outcomes import CallOutcome
+from .workers import OutputCapture, WorkerProcess
 from .workspace import Workspace
 
 MAX_WORKER_RESTARTS = 12

@@ -31,7 +31,7 @@ TOP = "student-kit"
 
 # (grader module, top-level names) cut into the kit's grader_messages.py, in this order.
 MESSAGE_PARTS = [
-    ("harness/workers.py", ["Returned", "CallOutcome"]),
+    ("harness/outcomes.py", ["Returned", "CallOutcome"]),
     ("harness/checks.py", ["FLOAT32_LIKE_ERROR", "FIRST_INDICES", "CHUNK", "_chunks", "all_finite", "rel_error",
                             "Verdict", "_indices", "compare"]),
     ("harness/untrusted_worker.py", ["MAX_TEXT", "MAX_TRACEBACK_FRAMES", "_clip", "_type_name", "describe_exception"]),

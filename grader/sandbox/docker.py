@@ -57,7 +57,7 @@ CAPABILITIES = (
     # own; it also lets root read a staged submission not owned by uid 0 (a grader
     # run by a non-root member of the docker group). Read/search only, no write.
     "DAC_READ_SEARCH",
-    # process_vm_readv of a worker's outputs (harness.workers.read_process_memory): the
+    # process_vm_readv of a worker's outputs (harness.worker_replies.read_process_memory): the
     # workers run under other uids and are not dumpable, so reading their memory needs
     # it. Workers never hold it (setuid to a non-root uid clears every capability, and
     # no-new-privileges keeps it from coming back).

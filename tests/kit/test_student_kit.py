@@ -16,7 +16,7 @@ import pytest
 from grader.harness import assignments
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.checks import compare as grader_compare
-from grader.harness.workers import Returned
+from grader.harness.outcomes import Returned
 from grader.kit import build
 
 REPO = Path(__file__).resolve().parents[2]
