@@ -100,7 +100,7 @@ class Workspace:
     def _make_scratch(self, namespaces: bool, abilities) -> bool:
         """The run's scratch folder (a size-capped tmpfs under namespaces); returns whether the
         student's files go to the real disk under a budget instead."""
-        # The caller owns scratch_parent and removes it after we exit (see execute).
+        # The sandbox backend owns scratch_parent and removes it after we exit (sandbox/process.py).
         self.scratch = tempfile.mkdtemp(prefix="convgrade-", dir=self.where.scratch_parent)
         self.made_mounts = namespaces
         scratch_bytes = self.job.grading.limits.scratch_bytes
