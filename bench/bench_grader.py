@@ -45,6 +45,7 @@ from grader.grading.grade import grade_submission
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.harness.workers import worker_environment
 from grader.sandbox import get_sandbox
+from grader.sandbox.placement import Placement
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "submissions" / "examples"
@@ -137,7 +138,7 @@ def part_overhead(sandbox, config, rounds: int) -> bool:
     # machine, so one round alone says little: the median over rounds is the figure.
     for round_ in range(rounds):
         before = in_process_reference(cpu)
-        result = grade_submission(EXAMPLES / "fast_strided.py", sandbox, config, cpu=cpu)
+        result = grade_submission(EXAMPLES / "fast_strided.py", sandbox, config, placement=Placement(cpu=cpu))
         after = in_process_reference(cpu)
         shared = in_process_reference(cpu, "interleaved")
         for timing in result.timing:

@@ -22,7 +22,7 @@ ONE_RUN = r'''
 import json, os, sys, tempfile, time
 started = time.perf_counter()
 from grader.harness import lockdown, student_packages as sp
-from grader.harness.run import Run
+from grader.harness.workspace import package_sites
 imported = time.perf_counter()
 sets = {"student": sp.for_student(sys.argv[1:]), "reference": sp.resolve(sp.ALWAYS), "worker": sp.resolve(sp.WORKER_ONLY)}
 resolved = time.perf_counter()
@@ -31,7 +31,7 @@ for role, found in sets.items():
     sp.build_view(os.path.join(folder, role), found.entries)
 linked = time.perf_counter()
 entries = tuple({e.path: e for found in sets.values() for e in found.entries}.values())
-sites = Run._package_sites(entries)
+sites = package_sites(entries)
 lockdown.isolate_namespaces()  # the mounts below vanish with this process
 roots = []
 for packages in (None, sites):

@@ -176,12 +176,13 @@ def grade(submission: Path, sandbox: str, output_format: str, config_path: Path 
     (`> result.json`); on a terminal only the summary is shown.
     """
     from grader.grading.grade import grade_submission
+    from grader.sandbox.placement import Placement
 
     config = GradingConfig.load(config_path, assignment)
     warn_without_secret(config, seed)
     print_config_warnings(config)
     refuse_a_class(submission, one_student, tuple(config.pack().STUDENT_FUNCTIONS.values()))
-    result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, cpu=cpu)
+    result = grade_submission(submission, get_sandbox(sandbox), config, seed=seed, placement=Placement(cpu=cpu))
     print_summary(result)
     # A not-gradable result is still written as convgrade JSON (it says so); Gradescope
     # has no such state, so there the run fails visibly rather than record a zero.

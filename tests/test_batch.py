@@ -388,7 +388,8 @@ def test_each_grading_has_a_core_of_its_own(tmp_path, monkeypatch, quick_config)
     seen: list[tuple[int, int]] = []
     lock = threading.Lock()
 
-    def pinned(path, sandbox, config=None, *, cpu, slot, **kwargs):
+    def pinned(path, sandbox, config=None, *, placement, **kwargs):
+        cpu, slot = placement.cpu, placement.slot
         with lock:
             assert cpu not in running, f"{path.name} and {running.get(cpu)} share core {cpu}"
             running[cpu] = path.name
@@ -396,7 +397,7 @@ def test_each_grading_has_a_core_of_its_own(tmp_path, monkeypatch, quick_config)
         time.sleep(0.2)
         with lock:
             del running[cpu]
-        return real_grade_submission(path, sandbox, config, cpu=cpu, slot=slot, **kwargs)
+        return real_grade_submission(path, sandbox, config, placement=placement, **kwargs)
 
     monkeypatch.setattr(executor, "grade_submission", pinned)
     summary = grade_all(folder, tmp_path / "out", sandbox_name="process", config=quick_config,
@@ -422,9 +423,10 @@ def test_exclusive_timing_shares_one_lock_folder_across_the_batch(tmp_path, quic
     monkeypatch.setattr(executor, "get_sandbox", lambda name: scripted_sandbox(quick_config))
 
     def recording(path, sandbox, config=None, **kwargs):
-        locks.append(kwargs["timing_lock"])
-        if kwargs["timing_lock"] is not None:
-            assert kwargs["timing_lock"].is_dir() and kwargs["timing_lock"].stat().st_mode & 0o077 == 0
+        lock = kwargs["placement"].timing_lock
+        locks.append(lock)
+        if lock is not None:
+            assert lock.is_dir() and lock.stat().st_mode & 0o077 == 0
         return real_grade_submission(path, sandbox, config, **kwargs)
 
     monkeypatch.setattr(executor, "grade_submission", recording)

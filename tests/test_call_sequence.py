@@ -25,11 +25,12 @@ EXAMPLE = ROOT / "submissions" / "maxpool" / "hostile_writes_input.py"
 CHILD = """
 import dataclasses, json, sys
 from grader.harness.assignments import cs231n_maxpool as pack
+from grader.harness.job import HarnessJob
 from grader.harness.run import Run
 
 forward, *rest = pack.CALLS
 pack.CALLS = (dataclasses.replace(forward, mutable=tuple(sys.argv[1:])), *rest)
-print(json.dumps(Run(json.load(sys.stdin)).execute()))
+print(json.dumps(Run(HarnessJob.from_json(json.load(sys.stdin))).execute()))
 """
 
 

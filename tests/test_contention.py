@@ -14,6 +14,7 @@ import pytest
 from grader.grading.grade import grade_submission
 from grader.harness.contention import BUSY_LIMIT, OtherCores
 from grader.sandbox import get_sandbox
+from grader.sandbox.placement import Placement
 
 
 # -- for real: a process spinning on another core --------------------------------------
@@ -39,7 +40,7 @@ def grade_beside_a_neighbour(other_core, examples_dir, quick_config, neighbour_s
     neighbour = spin(neighbour_core, neighbour_s)
     try:
         return grade_submission(examples_dir / "fast_strided.py", get_sandbox("process"), quick_config,
-                                seed=1, cpu=own, quiet_wait_s=quiet_wait_s)
+                                seed=1, placement=Placement(cpu=own, quiet_wait_s=quiet_wait_s))
     finally:
         neighbour.kill()
         neighbour.wait()

@@ -19,7 +19,7 @@ import pytest
 
 from grader.harness import disk_cap, isolation, seccomp
 from grader.harness.seccomp_listener import hand_over
-from grader.harness.workers import WorkerProcess
+from grader.harness.workers import CallRequest, WorkerProcess
 from test_worker_lifecycle import _spec
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not disk_cap.supported(),
@@ -231,10 +231,10 @@ def conv_backward_naive(*args):
                                                disk_budget=budget))
     try:
         assert worker.start(20.0).ok
-        filled = worker.call("conv_forward_naive", [], ["out"], {}, 20.0)
+        filled = worker.call(CallRequest("conv_forward_naive", [], ["out"], {}), 20.0)
         assert filled.status == "raised" and filled.error["type"] == "OSError", filled
         assert "No space left on device" in filled.error["message"]
-        after = worker.call("conv_backward_naive", [], ["dx"], {}, 20.0)
+        after = worker.call(CallRequest("conv_backward_naive", [], ["dx"], {}), 20.0)
         assert after.ok, after
         assert "still here" in worker.stdout.text()
     finally:

@@ -23,11 +23,12 @@ SLOW_WARM_UP = ROOT / "tests" / "hostile" / "submissions" / "slow_first_speed_ca
 
 CHILD = """
 import json, sys
-from grader.harness import run
+from grader.harness import run, trials
+from grader.harness.job import HarnessJob
 
 events = []
-call_pair, runs, warm_up, pair = (run.TrialRunner.one_call_pair, run.TrialRunner._runs, run.TrialRunner._warm_up,
-                                  run.TrialRunner.run)
+call_pair, runs, warm_up, pair = (trials.TrialRunner.one_call_pair, trials.TrialRunner._runs,
+                                  trials.TrialRunner._warm_up, trials.TrialRunner.run)
 
 def recording_call_pair(self, role, case, timeout):
     if not self.warming_up:
@@ -49,10 +50,10 @@ def recording_pair(self, *args):
     events.append(["pair"])
     return pair(self, *args)
 
-run.TrialRunner.warming_up = False
-run.TrialRunner.one_call_pair, run.TrialRunner._runs = recording_call_pair, recording_runs
-run.TrialRunner._warm_up, run.TrialRunner.run = recording_warm_up, recording_pair
-report = run.Run(json.load(sys.stdin)).execute()
+trials.TrialRunner.warming_up = False
+trials.TrialRunner.one_call_pair, trials.TrialRunner._runs = recording_call_pair, recording_runs
+trials.TrialRunner._warm_up, trials.TrialRunner.run = recording_warm_up, recording_pair
+report = run.Run(HarnessJob.from_json(json.load(sys.stdin))).execute()
 print(json.dumps({"timing": report["timing"], "events": events}))
 """
 

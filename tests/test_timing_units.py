@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from grader.harness.timing import process_cpu_clock, worker_cpu_ns
-from grader.harness.workers import can_read_memory_of, read_process_memory
+from grader.harness.worker_replies import can_read_memory_of, read_process_memory
 
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(60)\n"

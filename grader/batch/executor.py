@@ -40,7 +40,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grader
@@ -48,6 +48,7 @@ from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
 from grader.grading.grade import grade_submission, grader_failure_result
 from grader.sandbox import get_sandbox
+from grader.sandbox.placement import NO_QUIET_WAIT, Placement
 
 SLOT_RESOURCE = "slot"
 SLOT_PLUGIN = "convgrade-slot"
@@ -92,17 +93,14 @@ class GradingTask:
     batch: str
     """This client's batch token: stopping kills only its own gradings."""
     attempt: int = 1
-    hide_paths: tuple[str, ...] = ()
-    """Host paths to hide from the student where they exist (the client's own host)."""
-    timing_lock: str | None = None
-    quiet_wait_s: float = 0.0
-    """How long the grading's timing may wait for the host's other cores to go quiet: 0
-    where the batch's own parallel gradings are those cores' load (waiting cannot help)."""
+    placement: Placement = NO_QUIET_WAIT
+    """What to hide and the timing lock, as paths of the client's host (the worker keeps
+    those that exist on its own), and how long timing may wait for quiet; the worker fills
+    in its slot's core and index."""
 
 
 def task_for(student_id: str, path: Path, config: GradingConfig, seed: int, batch: str, *,
-         seed_derivation: str = "given", attempt: int = 1, hide_paths: Iterable[Path] = (),
-         timing_lock: Path | None = None, quiet_wait_s: float = 0.0) -> GradingTask:
+         seed_derivation: str = "given", attempt: int = 1, placement: Placement = NO_QUIET_WAIT) -> GradingTask:
     """The task for grading ``path``; its bytes are read here, on the client."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
@@ -116,9 +114,16 @@ def task_for(student_id: str, path: Path, config: GradingConfig, seed: int, batc
                               "submit only your code (leave datasets and checkpoints out)")
     return GradingTask(student_id=student_id, name=Path(path).name, payload=payload,
                        config_json=config.model_dump_json(), seed=seed, seed_derivation=seed_derivation,
-                       batch=batch, attempt=attempt,
-                       hide_paths=tuple(str(p) for p in hide_paths),
-                       timing_lock=str(timing_lock) if timing_lock else None, quiet_wait_s=quiet_wait_s)
+                       batch=batch, attempt=attempt, placement=placement)
+
+
+def _on_this_host(placement: Placement, slot: Slot) -> Placement:
+    """The task's placement on this worker: its slot's core and index, and the client's
+    hidden paths and timing lock where they exist here."""
+    lock = placement.timing_lock
+    return replace(placement, cpu=slot.core, slot=slot.index,
+                   hide_paths=tuple(Path(p) for p in placement.hide_paths if os.path.exists(p)),
+                   timing_lock=Path(lock) if lock and os.path.isdir(lock) else None)
 
 
 def _plain_members(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
@@ -238,11 +243,8 @@ def grade_task(task: GradingTask) -> str:
                 path = Path(folder) / task.name
                 try:
                     path = unpack(task, Path(folder))
-                    hide = tuple(Path(p) for p in task.hide_paths if os.path.exists(p))
-                    lock = Path(task.timing_lock) if task.timing_lock and os.path.isdir(task.timing_lock) else None
-                    result = grade_submission(path, slot.sandbox, config, seed=task.seed, cpu=slot.core,
-                                              slot=slot.index, hide_paths=hide, timing_lock=lock,
-                                              quiet_wait_s=task.quiet_wait_s)
+                    result = grade_submission(path, slot.sandbox, config, seed=task.seed,
+                                              placement=_on_this_host(task.placement, slot))
                 except Exception as exc:  # a grader bug: recorded, never a zero
                     result = grader_failure_result(path, f"unexpected error on {HOST}: {type(exc).__name__}: {exc}",
                                                    config, task.seed, time.monotonic() - started)

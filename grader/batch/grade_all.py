@@ -55,6 +55,7 @@ import signal
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from grader.atomic_write import write_atomic
@@ -99,7 +100,11 @@ def grade_all(
     only: list[str] | None = None,
     hide_unranked_scores: bool = False,
 ) -> BatchSummary:
-    """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc)."""
+    """Grade every submission in ``submissions_dir`` into ``out_dir`` (see the module doc).
+
+    Over 60 lines on purpose: it is the batch's one sequence read top to bottom (options,
+    cores, students, the log, the run under its timing lock, the outputs); the steps are
+    BatchRun's, publish_outputs' and _finish_summary's."""
     started = time.monotonic()
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     _check_output_options(output_format, anonymize, anonymize_salt)
@@ -134,8 +139,8 @@ def grade_all(
                hide_paths=hideable((submissions_dir, out_dir) + ((Path(roster),) if isinstance(roster, (str, Path))
                                                                    else ())), log=log)
     with _signals_raise_keyboard_interrupt(), _timing_lock(len(cores) if exclusive_timing else 1) as lock:
-        run.timing_lock = lock
-        run.quiet_wait_s = quiet_wait_for(scheduler, len(cores), lock is not None)
+        run.placement = replace(run.placement, timing_lock=lock,
+                                quiet_wait_s=quiet_wait_for(scheduler, len(cores), lock is not None))
         try:
             run.plan(force, only_ids)
             run.grade()

@@ -20,6 +20,7 @@ from grader.batch.executor import MAX_ATTEMPTS, RECONNECT_TIMEOUT_S, Executor, S
 from grader.grading.grade import content_seed, content_sha256, grader_failure_result, submission_sha256, unloadable_result
 from grader.grading.result import GradeResult
 from grader.grading.seeds import GIVEN
+from grader.sandbox.placement import NO_QUIET_WAIT
 
 # After an interruption, how long to keep killing gradings before giving up on them.
 STOP_DEADLINE_S = 60.0
@@ -36,10 +37,9 @@ class BatchRun:
         self.config: GradingConfig = config
         self.cores: list[int] = cores
         self.seed: int | None = seed
-        self.hide_paths: tuple[Path, ...] = hide_paths
         self.log: BatchLog = log
-        self.timing_lock: Path | None = None
-        self.quiet_wait_s = 0.0  # see executor.GradingTask.quiet_wait_s
+        # The batch's lock and quiet wait are set once the lock is taken (grade_all).
+        self.placement = NO_QUIET_WAIT.hiding(*hide_paths)
         self.outcomes: dict[str, StudentOutcome] = {}
         self.to_grade: list[Student] = []
         self.stop = threading.Event()
@@ -152,8 +152,7 @@ class BatchRun:
             seed, derivation = ((self.seed, GIVEN) if self.seed is not None
                                 else content_seed(content_sha256(student.path, self.config), self.config))
             task = task_for(student.id, student.path, self.config, seed, executor.batch, attempt=attempt,
-                            seed_derivation=derivation, hide_paths=self.hide_paths, timing_lock=self.timing_lock,
-                            quiet_wait_s=self.quiet_wait_s)
+                            seed_derivation=derivation, placement=self.placement)
         except Exception as exc:  # one student's bytes must never stop the batch: recorded, not retried
             if isinstance(exc, SubmissionError):
                 result = unloadable_result(student.path, exc, self.config, self.seed or 0)

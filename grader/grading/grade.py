@@ -23,7 +23,6 @@ from grader.grading import whatif
 from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
-from grader.harness.contention import QUIET_WAIT_S
 from grader.harness.text import clean_tree
 from grader.intake.bounded_load import load_bounded
 from grader.grading.feedback import feedback_for
@@ -34,6 +33,7 @@ from grader.grading.report_shape import check_report_shape
 from grader.grading.result import (Environment, Failure, FailureKind, FunctionTiming, GradeResult, LineProfile,
                            SubmissionInfo)
 from grader.sandbox.base import Sandbox, SandboxJob
+from grader.sandbox.placement import Placement
 from grader.grading.scoring import score_checks, speed_checks, total
 from grader.grading.seeds import GIVEN, course_secret, derive_seed
 
@@ -69,18 +69,17 @@ def grade_submission(
     config: GradingConfig | None = None,
     *,
     seed: int | None = None,
-    cpu: int | None = None,
-    slot: int = 0,
-    hide_paths: tuple[Path, ...] = (),
-    timing_lock: Path | None = None,
+    placement: Placement | None = None,
     machine_cache_path: Path | None = None,
-    quiet_wait_s: float = QUIET_WAIT_S,
 ) -> GradeResult:
+    """Grade one submission in ``sandbox``. ``placement`` says which core and uid slot, what
+    else to hide, the batch's timing lock and how long to wait for quiet (a lone grading:
+    the defaults); the submission itself and the machine cache are always hidden."""
     config = config or GradingConfig()
     derivation = GIVEN
     started = time.monotonic()
     cache_path = machine_cache_path or machine_cache.default_path()
-    hide_paths = tuple(hide_paths) + (Path(path).resolve(),) + machine_cache.hidden_paths(cache_path)
+    placement = (placement or Placement()).hiding(Path(path).resolve(), *machine_cache.hidden_paths(cache_path))
     with tempfile.TemporaryDirectory(prefix="convgrade-stage-") as staging:
         try:
             # In a child with its own time and memory limits (grader.intake.bounded_load).
@@ -94,13 +93,12 @@ def grade_submission(
             if seed is None:  # the same file gets the same hidden cases on every regrade
                 seed, derivation = content_seed(loaded.sha256, config)
             size = config.timing.size
-            machine = {"host": machine_cache.host_name(), "quiet_wait_s": quiet_wait_s,
+            machine = {"host": machine_cache.host_name(), "quiet_wait_s": placement.quiet_wait_s,
                        "cached": machine_cache.load(cache_path, config.assignment, size)}
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry,
                 harness_config={**config.harness_job(seed), "machine": machine},
-                deadline_s=config.limits.deadline_s, cpu=cpu, slot=slot, timing_lock=timing_lock,
-                hide_paths=hide_paths + (Path(staging),),
+                deadline_s=config.limits.deadline_s, placement=placement.hiding(Path(staging)),
             )
             try:
                 run = sandbox.run(job)
@@ -118,8 +116,7 @@ def grade_submission(
         return result
     # Feedback only: the score, the checks and the timing above are final.
     try:
-        what = whatif.what_if(first, Path(path), sandbox, config, seed=seed, cpu=cpu, slot=slot,
-                              hide_paths=hide_paths, timing_lock=timing_lock)
+        what = whatif.what_if(first, Path(path), sandbox, config, seed=seed, placement=placement)
     except whatif.WhatIfStopped as exc:  # the student's file was too big or deep to repair within the budget
         return _finish(result.model_copy(update={"notes": [*result.notes, exc.note()]}))
     except Exception as exc:  # a bug in optional feedback must not cost the student their grade

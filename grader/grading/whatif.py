@@ -48,6 +48,7 @@ from grader.grading.report_shape import check_report_shape
 from grader.grading.result import Repair, WhatIf, WhatIfCheck, WhatIfVariant
 from grader.grading.result_words import what_if_sentence
 from grader.sandbox.base import Sandbox, SandboxJob
+from grader.sandbox.placement import Placement
 
 # Load failures a repair can address; any other syntax error is the student's to fix.
 _LOAD_CAUSES = ("merge_conflict", "tabs", "python2_syntax")
@@ -133,14 +134,14 @@ def source_context(loaded: LoadedSubmission, numpy_version: str | None) -> Sourc
 
 
 def what_if(first: FirstError, path: Path, sandbox: Sandbox, config: GradingConfig, *, seed: int,
-            cpu: int | None = None, slot: int = 0, hide_paths: tuple[Path, ...] = (),
-            timing_lock: Path | None = None, repair_budget: Budget | None = None) -> WhatIf | None:
-    """Grade the repaired copy (or copies); None when no rule applies to this file.
+            placement: Placement = Placement(), repair_budget: Budget | None = None) -> WhatIf | None:
+    """Grade the repaired copy (or copies) where the grading ran (``placement``); None when
+    no rule applies to this file.
 
     Raises WhatIfStopped when repairing the student's text did not finish within its budget
     (grader.grading.whatif_repairs): the grading then says so in a note."""
-    runner = _CopyRunner(path, sandbox, _what_if_config(config), seed, cpu, slot, hide_paths, timing_lock,
-                         first.own_modules, first.cells, repair_budget)
+    runner = _CopyRunner(path, sandbox, _what_if_config(config), seed, placement, first.own_modules, first.cells,
+                         repair_budget)
     # The modules the file imports that nobody provides are found in the repairs' child, each round.
     missing = first.missing - first.beside
     sides = (0, 1) if first.cause == "merge_conflict" else (None,)
@@ -243,11 +244,11 @@ class _Outcome:
 class _CopyRunner:
     """Stages a copy with the entry rewritten and grades it in the sandbox (correctness only)."""
 
-    def __init__(self, path: Path, sandbox: Sandbox, config: GradingConfig, seed: int, cpu: int | None, slot: int,
-                 hide_paths: tuple[Path, ...], timing_lock: Path | None, own_modules: frozenset[str] = frozenset(),
-                 cells: NotebookCells | None = None, repair_budget: Budget | None = None):
+    def __init__(self, path: Path, sandbox: Sandbox, config: GradingConfig, seed: int, placement: Placement,
+                 own_modules: frozenset[str] = frozenset(), cells: NotebookCells | None = None,
+                 repair_budget: Budget | None = None):
         self.path, self.sandbox, self.config, self.seed = Path(path), sandbox, config, seed
-        self.cpu, self.slot, self.hide_paths, self.timing_lock = cpu, slot, hide_paths, timing_lock
+        self.placement = placement
         self.own_modules, self.cells = own_modules, cells
         self.repairs = SharedRepairBudget(repair_budget)  # every repair of the student's text, in bounded children
         self.calls = tuple(config.pack().STUDENT_FUNCTIONS)  # the pack's call names, in its order
@@ -282,8 +283,7 @@ class _CopyRunner:
             beside = beside_in_package(loaded.root, loaded.entry)
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry, harness_config=config.harness_job(self.seed),
-                deadline_s=left, cpu=self.cpu, slot=self.slot, timing_lock=self.timing_lock,
-                hide_paths=tuple(self.hide_paths) + (Path(staging),),
+                deadline_s=left, placement=self.placement.hiding(Path(staging)),
             )
             try:
                 report = self.sandbox.run(job).report

@@ -15,14 +15,15 @@ import traceback
 def main() -> int:
     raw = os.environ.pop("CONVGRADE_JOB", None) or sys.stdin.read()
     try:
-        job = json.loads(raw)
-        from .job import GradingJob
+        from .job import HarnessJob
         from .lockdown import enter_pid_namespace
         from .run import Run
 
-        GradingJob.from_json(job)  # the host built it through the same types; a mismatch stops here
+        # The host built it through the same types; a mismatch stops here, and the harness
+        # reads only the typed job from now on.
+        job = HarnessJob.from_json(json.loads(raw))
 
-        if job.get("isolate_namespaces") and os.geteuid() == 0:
+        if job.sandbox.isolate_namespaces and os.geteuid() == 0:
             enter_pid_namespace()  # Run reports whether it is process 1 of a namespace
 
         report = Run(job).execute()

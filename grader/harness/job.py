@@ -1,5 +1,6 @@
 """The harness's job, typed: what the host's configuration sends (``GradingJob``) and
-what the sandbox adds (``SandboxKeys``). The host builds it through these types
+what the sandbox and the host add (``SandboxKeys``, ``MachineKeys``), read by the harness
+as one ``HarnessJob``. The host builds it through these types
 (``GradingConfig.harness_job``) and the harness checks it again before anything runs, so a
 renamed or mistyped field fails as the grader's error at once, naming the field, instead
 of as a KeyError somewhere inside the sandbox. Standard library only.
@@ -7,7 +8,7 @@ of as a KeyError somewhere inside the sandbox. Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 from . import assignments
@@ -106,3 +107,68 @@ class GradingJob:
 
 
 _NESTED = {"TimingJob": TimingJob, "LimitsJob": LimitsJob}
+
+
+@dataclass(frozen=True)
+class SandboxKeys:
+    """What the sandbox backend adds (see SANDBOX_KEYS): where the submission is, which core,
+    which uids, what to hide. The defaults are what a backend that leaves a key out means."""
+
+    submission_root: str
+    entry: str
+    cpu: int | None = None  # None: the last core this process may use
+    uid_base: int | None = None  # the student's uid, the reference's the next; None: our own uid
+    isolate_namespaces: bool = False  # False inside a container: the container is the namespace
+    scratch_parent: str | None = None  # the caller's folder for our scratch; None: the system's
+    timing_lock: str | None = None  # a folder shared by a batch's gradings (timing_lock.TimingLock)
+    hide_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MachineKeys:
+    """What the host adds under "machine" (see HOST_KEYS)."""
+
+    host: str = ""
+    cached: dict | None = None
+    quiet_wait_s: float = 0.0
+
+
+_OPTIONAL = {"int | None": (int,), "str | None": (str,), "dict | None": (dict,), "bool": (bool,), "str": (str,),
+             "float": (int, float), "tuple[str, ...]": (list, tuple)}
+
+
+def _keys(cls, raw: dict, where: str):
+    """``cls`` from the keys of ``raw`` it declares, each checked against its declared type;
+    a key left out takes the field's default (a required one missing is an error)."""
+    values = {}
+    for f in fields(cls):
+        if f.name not in raw:
+            if f.default is MISSING:
+                raise JobError(f"{where}{f.name} is missing")
+            continue
+        value, allowed = raw[f.name], _OPTIONAL[f.type]
+        if not (value is None and "None" in f.type) and (
+                isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed)):
+            raise JobError(f"{where}{f.name} must be {f.type}, not {value!r}")
+        if f.type == "tuple[str, ...]":
+            if not all(isinstance(item, str) for item in value):
+                raise JobError(f"{where}{f.name} must be a list of paths, not {value!r}")
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class HarnessJob:
+    """The whole job as the harness reads it: the grading, where the sandbox put it, and
+    what the host knows of its machine."""
+
+    grading: GradingJob
+    sandbox: SandboxKeys
+    machine: MachineKeys
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "HarnessJob":
+        grading = GradingJob.from_json(raw)
+        return cls(grading=grading, sandbox=_keys(SandboxKeys, raw, ""),
+                   machine=_keys(MachineKeys, raw.get("machine") or {}, "machine."))

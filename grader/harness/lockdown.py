@@ -250,7 +250,7 @@ class WorkerLimits:
         # the worker that overran it, never the harness that would report it. First: the
         # parent's descriptors are closed only after this function, so under RLIMIT_NOFILE
         # a busy parent (one holding 64 descriptors) would leave no number to open it with.
-        # A harness under the caller's uid makes itself non-dumpable (run.py): its child's
+        # A harness under the caller's uid makes itself non-dumpable (workspace.py): its child's
         # /proc/self then belongs to root until exec. Dumpable again (exec would do it anyway).
         _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         with open("/proc/self/oom_score_adj", "w") as oom:

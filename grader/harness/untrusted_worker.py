@@ -71,6 +71,14 @@ def module_name_for(root: str, entry: str) -> tuple[str, str]:
 
 
 class Worker:
+    """The student's (or the reference's) side of the protocol, in the worker process.
+
+    It imports the module, then serves requests one at a time: build the arguments from
+    the shared-memory arena, call the function, describe the results (placed in the arena,
+    or left in this process's memory for the harness to read while it is stopped), and
+    reply. It holds no score, timer or expected answer: everything here is untrusted.
+    """
+
     def __init__(self, config: dict):
         self.request_fd = config["request_fd"]
         self.reply_fd = config["reply_fd"]

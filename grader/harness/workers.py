@@ -21,10 +21,7 @@ outputs into the arena instead, and ``direct_reads`` says so.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import json
-import math
 import os
 import selectors
 import signal
@@ -33,50 +30,23 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from . import disk_cap
-from .call_outcome import CallOutcome, Returned  # noqa: F401  (also this module's names)
 from .lockdown import WorkerLimits
 from . import text as student_text
-from .protocol import (HEADER, MAX_MESSAGE_BYTES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body,
-                       encode_message, write_all)
+from .call_outcome import CallOutcome
+from .protocol import HEADER, MAX_MESSAGE_BYTES, Arena, encode_message, write_all
+from .worker_replies import ReplyReader, ReplyRefused, WorkerGone, can_read_memory_of
 from .timing import clock_ns, worker_cpu_ns
 
 # The files a worker runs from (copied into a folder its uid can read): untrusted_worker.py imports the rest.
 WORKER_FILES = ("untrusted_worker.py", "worker_paths.py", "protocol.py", "call_watch.py", "line_feedback.py",
                 "peak_gemm.py", "seccomp_listener.py", "exception_text.py")
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.process_vm_readv.restype = ctypes.c_ssize_t
-_libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
-                                   ctypes.c_ulong]
 
 
-class _WorkerGone(Exception):
-    """The worker exited between its reply and the harness reading its outputs."""
-
-
-class _IOVec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
-
-
-def read_process_memory(pid: int, address: int, target: np.ndarray) -> int:
-    """Copy ``target.nbytes`` bytes at ``address`` in process ``pid`` into ``target``
-    (C-contiguous); returns the bytes read, or -errno."""
-    local = _IOVec(target.ctypes.data, target.nbytes)
-    remote = _IOVec(address, target.nbytes)
-    done = _libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
-    return done if done >= 0 else -ctypes.get_errno()
-
-
-def can_read_memory_of(pid: int) -> bool:
-    """Whether the kernel lets us read ``pid``'s memory: a one-byte read at address 0
-    fails with EFAULT once the permission check has passed, EPERM before."""
-    probe = np.zeros(1, dtype=np.uint8)
-    return read_process_memory(pid, 0, probe) == -errno.EFAULT
 
 SIGNAL_MEANINGS = {
     signal.SIGKILL: "killed (SIGKILL)",
@@ -121,17 +91,6 @@ def _wait_child_stopped(pid: int, limit_s: float = 2.0) -> None:
         os.sched_yield()
 
 
-def _clean_error(error: Any) -> dict[str, Any]:
-    """A worker's error report with only the expected fields, as short, clean strings
-    (capped in bytes; lineno an int)."""
-    error = error if isinstance(error, dict) else {}
-    clean = {key: student_text.clip(str(error[key]), limit) for key, limit in (("type", 200), ("message", 4000), ("traceback", 12000),
-                                                               ("filename", 200), ("text", 500)) if key in error}
-    if type(error.get("lineno")) is int:
-        clean["lineno"] = error["lineno"]
-    return clean
-
-
 @dataclass(frozen=True)
 class WorkerSpec:
     role: str  # "student" | "reference"
@@ -158,6 +117,22 @@ class WorkerSpec:
     disk_budget: disk_cap.Budget | None = None
 
 
+@dataclass(frozen=True)
+class CallRequest:
+    """One call to make in a worker (``WorkerProcess.call``)."""
+
+    function: str | None  # the worker's function; None for the ops that call none
+    args: list[dict]  # {"array": input name} | {"value": plain value} | {"tuple": [...]} | {"kept": slot}
+    results: list[str]  # the labels of what it returns ("@..." ones stay in the worker)
+    inputs: dict[str, np.ndarray]  # the arrays to place in the arena, by name
+    keep_as: str | None = None  # keep the call's results in the worker under this slot (forget)
+    # "null": the request parsed and its arguments built, but no call (the fixed cost of a
+    # call, see TrialRunner.calibrate); "profile", "gemm": see untrusted_worker.
+    op: str = "call"
+    extra: dict | None = None  # more request keys; {"discard": True}: results stay in the worker, none sent
+    may_change: tuple[str, ...] = ()  # inputs the call declares mutable (layer.Call.mutable)
+
+
 # Every threading library numpy may load reads one of these: one thread each.
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                      "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
@@ -181,7 +156,44 @@ def worker_environment(workdir: str) -> dict[str, str]:
     return env
 
 
+def _reap(process: subprocess.Popen) -> int | None:
+    """Wait (at most 5 s) for the worker's exit and return its code. A stop is not an
+    exit (a tracer is told of its tracee's stops): the worker is killed and waited for."""
+    give_up = time.monotonic() + 5
+    while process.returncode is None:
+        try:
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already
+            return None
+        if pid == 0:
+            if time.monotonic() > give_up:
+                return None
+            time.sleep(0.001)
+        elif os.WIFSTOPPED(status) or os.WIFCONTINUED(status):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
+        else:
+            process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode
+
+
+def _drain_output(process: subprocess.Popen, stdout: OutputCapture, stderr: OutputCapture) -> None:
+    """What the worker printed and nobody read yet, into its captures."""
+    for stream, capture in ((process.stdout, stdout), (process.stderr, stderr)):
+        os.set_blocking(stream.fileno(), False)
+        try:
+            while data := os.read(stream.fileno(), 1 << 16):
+                capture.feed(data)
+        except (BlockingIOError, OSError):
+            pass
+
+
 class WorkerProcess:
+    """The harness's handle on one worker process: ``start`` it (locked down by its spec's
+    limits, importing its module), ``call`` it with a deadline, ``forget`` what it keeps,
+    ``stop`` it. Between calls it is held stopped (see the module doc); replies are
+    read by ``worker_replies.ReplyReader``."""
+
     def __init__(self, spec: WorkerSpec, stdout: OutputCapture | None = None, stderr: OutputCapture | None = None):
         self.spec = spec
         # A restarted worker keeps writing into its predecessor's captures: what the
@@ -310,8 +322,8 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        self._reap()
-        self._drain_output()
+        _reap(self.process)
+        _drain_output(self.process, self.stdout, self.stderr)
         for fd in (self.request_fd, self.reply_fd, self.listener):
             try:
                 if fd is not None:
@@ -326,42 +338,10 @@ class WorkerProcess:
         self.process = None
         self.kept = []
 
-    def _reap(self) -> int | None:
-        """Wait (at most 5 s) for the worker's exit and return its code. A stop is not an
-        exit (a tracer is told of its tracee's stops): the worker is killed and waited for."""
-        process = self.process
-        give_up = time.monotonic() + 5
-        while process.returncode is None:
-            try:
-                pid, status = os.waitpid(process.pid, os.WNOHANG)
-            except ChildProcessError:  # reaped already
-                return None
-            if pid == 0:
-                if time.monotonic() > give_up:
-                    return None
-                time.sleep(0.001)
-            elif os.WIFSTOPPED(status) or os.WIFCONTINUED(status):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGKILL)
-            else:
-                process.returncode = os.waitstatus_to_exitcode(status)
-        return process.returncode
-
-    def _drain_output(self) -> None:
-        for stream, capture in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
-            os.set_blocking(stream.fileno(), False)
-            try:
-                while data := os.read(stream.fileno(), 1 << 16):
-                    capture.feed(data)
-            except (BlockingIOError, OSError):
-                pass
-
     # -- calls ---------------------------------------------------------------------
 
-    def call(self, function: str | None, args: list[dict], results: list[str], inputs: dict[str, np.ndarray],
-             timeout_s: float, keep_as: str | None = None, op: str = "call",
-             extra: dict | None = None, may_change: tuple[str, ...] = ()) -> CallOutcome:
-        """Call ``function`` in the worker; the clock runs from before the inputs are
+    def call(self, request: CallRequest, timeout_s: float) -> CallOutcome:
+        """Call ``request.function`` in the worker; the clock runs from before the inputs are
         written until every output has been copied out of the arena.
 
         ``outcome.inputs_changed`` names every input array the call left different, its
@@ -370,17 +350,17 @@ class WorkerProcess:
 
         The request region is a stack: the inputs of a call whose result is kept (a
         forward's cache may hold views of x) stay in place until ``forget``, and later
-        requests go above them. ``op="null"``: the same request, parsed and its arguments
-        built, but no call (the fixed cost of a call, see TrialRunner.calibrate).
-        ``extra={"discard": True}``: the call's results stay in the worker, none is sent."""
+        requests go above them."""
         if self.process is None:  # stopped since, e.g. it did not acknowledge a ``forget`` in time
             return CallOutcome("died", 0.0, message="had been stopped after its previous call (it died, or did "
                                                     "not answer the harness in time)")
+        function, args, results, inputs = request.function, request.args, request.results, request.inputs
+        keep_as, extra, may_change = request.keep_as, request.extra, request.may_change
         base = self.kept[-1][1] if self.kept else 0
         descriptors = self.arena.put(inputs, start=base, end=self.arena.request_bytes)  # before any clock
-        request = {"op": op, "function": function, "args": [self._resolve(a, descriptors) for a in args],
-                   "results": results, "keep_as": keep_as, "direct": self.direct_reads, **(extra or {})}
-        message = encode_message(request)
+        sent_request = {"op": request.op, "function": function, "args": [self._resolve(a, descriptors) for a in args],
+                        "results": results, "keep_as": keep_as, "direct": self.direct_reads, **(extra or {})}
+        message = encode_message(sent_request)
         started = clock_ns()
         self._cpu_started = self._cpu_now()  # the worker is stopped: its clock stands still
         self._resume()
@@ -472,83 +452,13 @@ class WorkerProcess:
                     self.selector.unregister(key.fd)
 
     def _parse_reply(self, body: bytes, started: int, labels: list[str], expect_ready: bool) -> CallOutcome:
-        # Everything in the reply is the student's to forge (see untrusted_worker.py): only plain,
-        # size-capped values of the expected types get past here, so no reply can crash
-        # the harness or bloat its report.
+        reader = ReplyReader(self.spec.functions, self.arena, self.process, self.direct_reads)
         try:
-            reply = decode_body(body)
-            if (reply.get("op") == "ready") != expect_ready:
-                return self._violation(started, "sent a 'ready' message out of turn" if not expect_ready
-                                       else "did not start with a 'ready' message")
-            if expect_ready:
-                functions = reply.get("functions")
-                functions = functions if isinstance(functions, dict) else {}
-                ready = {"op": "ready", "ok": bool(reply.get("ok")),
-                         "functions": {name: functions.get(name) is True for name in self.spec.functions}}
-                return CallOutcome("ok" if ready["ok"] else "raised", self._elapsed(started), ready=ready,
-                                   error=None if ready["ok"] else _clean_error(reply.get("error")))
-            feedback = {key: reply[key] for key in ("observed", "profile") if key in reply}
-            if not reply.get("ok"):
-                return CallOutcome("raised", self._elapsed(started), error=_clean_error(reply.get("error")),
-                                   feedback=feedback)
-            if reply.get("unpack_error"):
-                return CallOutcome("bad_return", self._elapsed(started),
-                                   message=student_text.clip(str(reply["unpack_error"]), 500), feedback=feedback)
-            sent = reply.get("results") or {}
-            if not isinstance(sent, dict) or set(sent) != set(labels):
-                raise ProtocolError(f"results {sorted(sent)[:4]} instead of {labels}")
-            results = {label: self._returned(label, value) for label, value in sent.items()}
-            elapsed = self._elapsed(started)  # stops only once every output is in private memory
-            changed = reply.get("changed_args") or []
-            return CallOutcome("ok", elapsed, results=results, feedback=feedback,
-                               changed_args=[i for i in changed if type(i) is int and 0 <= i < 16][:16])
-        except _WorkerGone:  # it replied, then died before its outputs could be read
+            return reader.parse(body, started, labels, expect_ready)
+        except WorkerGone:  # it replied, then died before its outputs could be read
             return self._died(started)
-        except (ProtocolError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-            return self._violation(started, f"sent a malformed reply ({str(exc)[:200]})")
-
-    def _returned(self, label: str, value: Any) -> Returned:
-        if not isinstance(value, dict):
-            raise ProtocolError(f"{label}: not an object")
-        kind = value.get("kind")
-        if kind == "none":
-            return Returned("none")
-        if kind == "other":
-            return Returned("other", type_name=student_text.clip(str(value.get("type")), 200))
-        if kind != "array":
-            raise ProtocolError(f"{label}: unknown kind {kind!r}")
-        shape = value.get("shape")
-        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
-            raise ProtocolError(f"{label}: bad shape")
-        returned = Returned("array", dtype_name=student_text.clip(str(value.get("dtype_name")), 40), shape=tuple(shape[:32]),
-                            too_large=bool(value.get("too_large")))
-        if value.get("address") is not None and self.direct_reads:
-            returned.array = self._read_direct(value, label)
-            returned.dtype_name = returned.array.dtype.name
-        elif value.get("offset") is not None:
-            returned.array = self.arena.fetch_response(value, label)
-            returned.dtype_name = returned.array.dtype.name
-        return returned
-
-    def _read_direct(self, descriptor: dict, label: str) -> np.ndarray:
-        """Read an output from the worker's own memory (validated like an arena descriptor:
-        allow-listed dtype, integer shape, a size within the response region's)."""
-        dtype, shape, address = descriptor.get("dtype"), descriptor.get("shape"), descriptor.get("address")
-        if dtype not in TRANSFERABLE_DTYPES:
-            raise ProtocolError(f"{label}: dtype {dtype!r} is not transferable")
-        if not isinstance(shape, list) or len(shape) > 8 or not all(type(n) is int and n >= 0 for n in shape):
-            raise ProtocolError(f"{label}: bad shape {shape!r}")
-        if type(address) is not int or not 0 < address < 2**64:
-            raise ProtocolError(f"{label}: bad address {address!r}")
-        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        if nbytes > self.arena.size - self.arena.request_bytes:
-            raise ProtocolError(f"{label}: {nbytes} bytes is more than any answer needs")
-        array = np.empty(shape, dtype=np.dtype(dtype))
-        if nbytes and read_process_memory(self.process.pid, address, array) != nbytes:
-            if self.process.poll() is not None:
-                raise _WorkerGone(label)
-            raise ProtocolError(f"{label}: {nbytes} bytes at {address:#x} could not be read")
-        return array
+        except ReplyRefused as refused:
+            return self._violation(started, str(refused))
 
     @staticmethod
     def _elapsed(started: int) -> float:
@@ -566,7 +476,7 @@ class WorkerProcess:
 
     def _died(self, started: int) -> CallOutcome:
         elapsed = self._elapsed(started)
-        code = self._reap()
+        code = _reap(self.process)
         self.stop()
         if code is not None and code < 0:
             meaning = SIGNAL_MEANINGS.get(-code, f"killed by signal {-code}")

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from grader.errors import HarnessProtocolError, SandboxUnavailable
 from grader.harness.text import clean_tree
+from grader.sandbox.placement import Placement
 
 # The harness report is small (checks, messages, timings and a capped output excerpt);
 # anything larger means something is wrong, and we refuse to parse it.
@@ -98,15 +99,8 @@ class SandboxJob:
     """JSON-ready config for the harness (seed, cases, limits, timing budget)."""
     deadline_s: float
     """Wall-clock limit for the whole run; past it the sandbox is killed."""
-    cpu: int | None = None
-    """Core to pin the run to (timing must not share a core); None lets the backend choose."""
-    slot: int = 0
-    """Index of this run among concurrent ones in this process: it selects the private uids."""
-    timing_lock: Path | None = None
-    """A folder only the host's user can reach, shared by a batch's gradings for their
-    readers-writer lock: timing phases take it exclusively (harness.timing_lock.TimingLock)."""
-    hide_paths: tuple[Path, ...] = field(default_factory=tuple)
-    """Host paths the student must not see (other submissions, results, the grader's source)."""
+    placement: Placement = field(default_factory=Placement)
+    """Which core and uid slot, what to hide, the batch's timing lock (placement.Placement)."""
 
 
 @dataclass(frozen=True)

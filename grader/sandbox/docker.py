@@ -57,7 +57,7 @@ CAPABILITIES = (
     # own; it also lets root read a staged submission not owned by uid 0 (a grader
     # run by a non-root member of the docker group). Read/search only, no write.
     "DAC_READ_SEARCH",
-    # process_vm_readv of a worker's outputs (harness.workers.read_process_memory): the
+    # process_vm_readv of a worker's outputs (harness.worker_replies.read_process_memory): the
     # workers run under other uids and are not dumpable, so reading their memory needs
     # it. Workers never hold it (setuid to a non-root uid clears every capability, and
     # no-new-privileges keeps it from coming back).
@@ -109,6 +109,10 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
 
 
 class DockerSandbox:
+    """The docker backend: one fresh, hardened container per grading (``container_config``),
+    the harness its only process tree; the image is built or found once (``ready``), runs
+    can be cancelled from another thread, and every container is removed in a ``finally``."""
+
     name = "docker"
 
     def __init__(self, client: Any | None = None, image: str | None = None):
@@ -188,15 +192,15 @@ class DockerSandbox:
         import docker.types
 
         limits = job.harness_config["limits"]
-        cpu = job.cpu if job.cpu is not None else max(os.sched_getaffinity(0))
+        cpu = job.placement.cpu if job.placement.cpu is not None else max(os.sched_getaffinity(0))
         config = {
             **job.harness_config,
             "submission_root": SUBMISSION_MOUNT,
             "entry": job.entry,
             "cpu": None,  # the cpuset pins the container; the harness takes its one core
-            "uid_base": private_uid_pair(job.slot),  # uids are host-global without a user namespace
+            "uid_base": private_uid_pair(job.placement.slot),  # uids are host-global without a user namespace
             "isolate_namespaces": False,  # the container is the namespace
-            "timing_lock": TIMING_LOCK_MOUNT if job.timing_lock else None,
+            "timing_lock": TIMING_LOCK_MOUNT if job.placement.timing_lock else None,
         }
         memory = container_memory_bytes(job.harness_config)
         ulimits = [
@@ -211,13 +215,14 @@ class DockerSandbox:
             image=image,
             command=HARNESS_COMMAND,
             name=f"convgrade-{run_id}",
-            labels={LABEL: "1", RUN_LABEL: run_id, "convgrade.slot": str(job.slot)},
+            labels={LABEL: "1", RUN_LABEL: run_id, "convgrade.slot": str(job.placement.slot)},
             environment={**harness_environment(), "CONVGRADE_JOB": json.dumps(config)},
             mounts=[docker.types.Mount(target=SUBMISSION_MOUNT, source=str(job.submission_root.resolve()),
                                        type="bind", read_only=True)]
             # The batch's timing lock folder (the host's, 0700: the worker's uid cannot enter it).
-            + ([docker.types.Mount(target=TIMING_LOCK_MOUNT, source=str(job.timing_lock.resolve()), type="bind")]
-               if job.timing_lock else []),
+            + ([docker.types.Mount(target=TIMING_LOCK_MOUNT, source=str(job.placement.timing_lock.resolve()),
+                                   type="bind")]
+               if job.placement.timing_lock else []),
             detach=True,
             init=True,  # docker-init as pid 1: reaps, forwards signals
             network_mode="none",
@@ -238,6 +243,9 @@ class DockerSandbox:
         )
 
     def run(self, job: SandboxJob) -> SandboxRun:
+        """Create, start, wait for and read one container, then remove it. Over 60 lines on
+        purpose: each phase is timed (``last_phases``) inside the one try/finally that
+        always removes the container, and splitting it would split that guarantee."""
         client, image, image_s = self.ready(tuple(job.harness_config.get("packages") or ()))
         engine_errors = _engine_errors()
         run_id = secrets.token_hex(6)

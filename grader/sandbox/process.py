@@ -107,12 +107,12 @@ class ProcessSandbox:
             **job.harness_config,
             "submission_root": str(job.submission_root),
             "entry": job.entry,
-            "cpu": job.cpu,
-            "uid_base": private_uid_pair(job.slot),
+            "cpu": job.placement.cpu,
+            "uid_base": private_uid_pair(job.placement.slot),
             "isolate_namespaces": True,
-            "hide_paths": hide + [str(p) for p in job.hide_paths],
+            "hide_paths": hide + [str(p) for p in job.placement.hide_paths],
             "scratch_parent": scratch_parent,
-            "timing_lock": str(job.timing_lock) if job.timing_lock else None,
+            "timing_lock": str(job.placement.timing_lock) if job.placement.timing_lock else None,
         }
         started = time.monotonic()
         process = subprocess.Popen(

@@ -35,6 +35,7 @@ from grader.intake.load import submission_id_for
 from grader.grading.result import GradeResult
 from grader.service import db
 from grader.service.store import ContentStore
+from grader.sandbox.placement import NO_QUIET_WAIT
 
 # Jobs handed to Dask beyond the free slots: enough that a slot never waits on the database,
 # few enough that the queue order (and positions) stay the table's, not Dask's.
@@ -42,6 +43,9 @@ AHEAD_PER_SLOT = 1
 
 
 class Dispatcher:
+    """The service's two threads between the job table and the executor (see the module
+    doc): ``start``/``stop`` them; ``slots`` is how many gradings may run at once."""
+
     def __init__(self, engine, store: ContentStore, config: GradingConfig, open_executor, *, hide_paths=(),
                  log=print):
         self.engine = engine
@@ -124,7 +128,7 @@ class Dispatcher:
                 digest = content_sha256(path)  # parsing inside is serialised by grader.intake.quiet_compiler
                 seed, derivation = content_seed(digest, self.config)
                 task = task_for(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
-                                seed_derivation=derivation, hide_paths=self.hide_paths)
+                                seed_derivation=derivation, placement=NO_QUIET_WAIT.hiding(*self.hide_paths))
         except Exception as exc:  # the stored bytes cannot be handed over: a grader fault, retried
             reason = f"could not hand the submission to a worker: {type(exc).__name__}: {exc}"
             self.log(f"job {row.id}: {reason}")

@@ -24,6 +24,7 @@ from grader.grading.grade import grade_submission
 from grader.grading.result import FailureKind, GradeResult
 from grader.sandbox.docker import LABEL, RUN_LABEL, DockerSandbox, sweep_containers
 from grader.sandbox.process import ProcessSandbox
+from grader.sandbox.placement import Placement
 
 pytestmark = pytest.mark.docker
 
@@ -154,7 +155,8 @@ def test_container_is_hardened_even_for_root(tmp_path, sandbox, hostile_config, 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "student.py").write_text("x = 1\n")
     job = SandboxJob(submission_root=tmp_path / "sub", entry="student.py",
-                     harness_config=hostile_config.harness_job(SEED), deadline_s=60, cpu=0)
+                     harness_config=hostile_config.harness_job(SEED), deadline_s=60,
+                     placement=Placement(cpu=0))
     client, image, _ = sandbox.ready()
     run_id = "hardening" + format(id(job) % 10**6, "06d")
     config = sandbox.container_config(job, image, run_id)

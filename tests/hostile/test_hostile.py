@@ -55,6 +55,7 @@ from grader.grading.grade import grade_submission
 from grader.harness.assignments import cs231n_conv as conv2d
 from grader.sandbox import get_sandbox
 from grader.sandbox.base import UID_RANGE
+from grader.sandbox.placement import Placement
 
 HERE = Path(__file__).resolve().parent
 SUBMISSIONS = HERE / "submissions"
@@ -927,7 +928,7 @@ def grade(case: str, backend: str, config: GradingConfig, env, sandboxes, *, fol
     path = stage(case, folder or env["tmp"] / f"case-{case}-{backend}")
     before = traces(env["tmp"])
     started = time.monotonic()
-    result = grade_submission(path, sandboxes(backend), config, seed=SEED, hide_paths=(OTHERS_DIR,))
+    result = grade_submission(path, sandboxes(backend), config, seed=SEED, placement=Placement(hide_paths=(OTHERS_DIR,)))
     elapsed = time.monotonic() - started
     document = result.model_dump(mode="json")
     jsonschema.validate(document, SCHEMA)
@@ -1101,7 +1102,7 @@ def test_orphans_die_with_the_harness(hostile_config, hostile_env, sandboxes, mo
     real_run = sandbox.run
     monkeypatch.setattr(sandbox, "run", lambda job: real_run(dataclasses.replace(job, deadline_s=4.0)))
     path = stage("orphan_worker", hostile_env["tmp"] / "orphan")
-    result = grade_submission(path, sandbox, hostile_config, seed=SEED, hide_paths=(OTHERS_DIR,))
+    result = grade_submission(path, sandbox, hostile_config, seed=SEED, placement=Placement(hide_paths=(OTHERS_DIR,)))
     assert not result.gradable and "no report within 4" in result.failure.message, result.failure
     pairs = {uid + i for uid in hostile_env["uids"] for i in (0, 1)}
     assert pairs
@@ -1361,13 +1362,15 @@ sys.path[:0] = [{checkout!r}, {tests!r}, {here!r}]
 import verdicts
 from grader.grading.grade import grade_submission
 from grader.sandbox import get_sandbox
+from grader.sandbox.placement import Placement
 
 sandbox, results = get_sandbox("process"), {{}}
 
 
 def grade(slot):
     path = verdicts.hostile.stage("disk_fill", Path({folder!r}) / f"student-{{slot}}")
-    result = grade_submission(path, sandbox, verdicts.HOSTILE, seed=verdicts.hostile.SEED, slot=slot)
+    result = grade_submission(path, sandbox, verdicts.HOSTILE, seed=verdicts.hostile.SEED,
+                              placement=Placement(slot=slot))
     results[slot] = {{"gradable": result.gradable, "score": result.score,
                      "failure": result.failure.message if result.failure else "",
                      "failed": {{c.id: c.message for c in result.checks if c.status.value == "failed"}}}}

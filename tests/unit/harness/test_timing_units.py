@@ -135,7 +135,7 @@ def test_pairs_must_match():
 
 def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s: float = 1.0) -> list[int]:
     """The trials each pair runs under ``plan`` when every trial's calls take ``trial_s`` of CPU
-    time and a pair's warm-up ``warm_up_s`` (Run.time_functions and TrialRunner.run, without
+    time and a pair's warm-up ``warm_up_s`` (TimingPhase.time_functions and TrialRunner.run, without
     workers): a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
     pairs: list[int] = []
     spent = last = 0.0

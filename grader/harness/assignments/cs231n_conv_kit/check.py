@@ -29,7 +29,8 @@ from kit import diagnosis, gradient, speed  # noqa: E402
 from kit.call_outcome import CallOutcome, Returned  # noqa: E402
 from kit.checks import compare  # noqa: E402
 from kit.exception_text import describe_exception, type_name  # noqa: E402
-from kit.grader_messages import Case, _describe_failure  # noqa: E402
+from kit.call_messages import describe_failure  # noqa: E402
+from kit.grader_messages import Case  # noqa: E402
 from kit.hints import SourceContext, with_hint  # noqa: E402
 
 ASSIGNMENT = json.loads((KIT / "kit" / "assignment.json").read_text(encoding="utf-8"))
@@ -136,7 +137,7 @@ def check(report, case, function, label, outcome, expected, name, tolerance) -> 
         verdict = compare(label, outcome.results[label], expected, tolerance, case.where)
         report.record(case, function, verdict.passed, f"{case.id}: {verdict.message}")
     else:
-        report.record(case, function, False, f"{case.id}: {_describe_failure(outcome, name, 0, case.where)}")
+        report.record(case, function, False, f"{case.id}: {describe_failure(outcome, name, 0, case.where)}")
 
 
 def check_gradients(module, case: Case) -> None:
