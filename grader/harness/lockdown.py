@@ -73,9 +73,25 @@ def enter_pid_namespace() -> bool:
     grading, even one that happens to share its uid."""
     if _libc.unshare(CLONE_NEWPID) != 0:
         return False
+    # The child of a fork loses the parent-death signal its parent was started with, so
+    # the grader's death would leave process 1 grading on for nobody: it sets its own,
+    # tied to this waiting parent, and leaves if the parent is already gone (the pipe's
+    # write end, held here only, is closed).
+    parent_alive, parent_holds = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(parent_holds)
+        _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+        os.set_blocking(parent_alive, False)
+        try:
+            gone = os.read(parent_alive, 1) == b""
+        except BlockingIOError:
+            gone = False
+        os.close(parent_alive)
+        if gone:
+            os._exit(1)
         return True
+    os.close(parent_alive)
     while True:
         try:
             _, status = os.waitpid(pid, 0)

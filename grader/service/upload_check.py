@@ -90,8 +90,10 @@ class UploadChecker:
         shutil.rmtree(self.folder, ignore_errors=True)  # what a killed server's checks left
         self.folder.mkdir(mode=0o700)
         # Not fork: the server has threads (the intake's, Dask's) whose locks a fork would copy.
-        methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        # Not forkserver either: its children hold its liveness pipe, so a checker busy in a long
+        # parse kept the forkserver alive after the server died, and the checker's parent-death
+        # signal, tied to the forkserver, never came. Spawned, each checker is the server's child.
+        self.context = multiprocessing.get_context("spawn")
         self._names = itertools.count()
         self.processes: list[_CheckingProcess] = []
         self._idle: asyncio.Queue | None = None  # made in the event loop, at the first check
@@ -225,8 +227,8 @@ def _verdict(refusal: str | None) -> bytes:
 
 
 def die_with_parent() -> None:
-    """SIGKILL when the parent dies (Linux's PR_SET_PDEATHSIG). The parent is the server, or
-    the forkserver, which leaves when the server does. If it is already gone, leave now."""
+    """SIGKILL when the parent (the server) dies (Linux's PR_SET_PDEATHSIG). If it is
+    already gone, leave now."""
     if sys.platform.startswith("linux"):
         import ctypes
 
