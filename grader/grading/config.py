@@ -159,6 +159,11 @@ class Course(Strict):
 
 
 class GradingConfig(Strict):
+    """A course's whole grading configuration, read from one JSON file (docs/course-staff.md):
+    the pack, rubric, limits, timing, what-if, forbidden calls, packages and the course's own
+    words. Over 100 lines because each setting's validation and its effect on the config
+    hash (what forces a regrade) are stated beside the setting."""
+
     assignment: str = Field(assignments.DEFAULT, description="The assignment pack: " + ", ".join(assignments.PACKS))
     rubric: Rubric = Field(default_factory=Rubric)
     hidden_cases: int = Field(len(assignments.default().HIDDEN_SHAPES), ge=1, le=64)

@@ -74,7 +74,9 @@ def grade_submission(
 ) -> GradeResult:
     """Grade one submission in ``sandbox``. ``placement`` says which core and uid slot, what
     else to hide, the batch's timing lock and how long to wait for quiet (a lone grading:
-    the defaults); the submission itself and the machine cache are always hidden."""
+    the defaults); the submission itself and the machine cache are always hidden. Over 60
+    lines: the load, the sandbox run and the optional what-if in the order they happen, each
+    failure of its own kind (student's, grader's, feedback's) handled where it arises."""
     config = config or GradingConfig()
     derivation = GIVEN
     started = time.monotonic()

@@ -158,7 +158,8 @@ def build_leaderboard(
     submitted_at: dict[str, str] | None = None,
     generated_at: str | None = None,
 ) -> Leaderboard:
-    """Rank the results of one assignment.
+    """Rank the results of one assignment. (Over 60 lines: one pass from results to board,
+    status, order and rank, whose rules are stated below and read top to bottom.)
 
     Status of each student, in the order the board lists them:
 

@@ -47,6 +47,8 @@ def service_packages():
 
 
 def register(cli, sandbox_option, config_option) -> None:
+    """Add `serve` and `worker` to the command line. Over 60 lines because click declares
+    each option as a decorator on the command it belongs to; the commands' bodies are short."""
     @cli.command("serve")
     @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
                   help="Folder of the service's state: database, stored submissions, tokens.csv.")
