@@ -24,6 +24,8 @@ STAT = "/proc/stat"
 # few per cent (the kernel, the grader's own parent waiting); a copy loop shows 100%.
 BUSY_LIMIT = 0.25
 WINDOW_S = 0.1  # how long one look at the other cores lasts while waiting
+# /proc/stat counts in ticks of 1/USER_HZ (10 ms); a few ticks' wait always sees one pass.
+TICK_WAIT_S = 0.05
 # A grading alone on its host (convgrade grade, grade-all --jobs 1 or with
 # --exclusive-timing) may lose this much time to a busy machine; a batch whose parallel
 # gradings are each other's neighbours waits for nothing (grader.batch.grade_all.quiet_wait_for).
@@ -90,6 +92,18 @@ class OtherCores:
     def busy_since(self, earlier: Sample | None) -> float | None:
         now = self.sample()
         return None if now is None or earlier is None else now.busy_since(earlier)
+
+    def busy_over_a_tick(self, earlier: Sample | None) -> float | None:
+        """``busy_since``, but a look that ended before the kernel's next tick is stretched
+        until one passes (at most ``TICK_WAIT_S``): a quick solution's whole pair can fit
+        between two 10 ms ticks, and a pair that cannot be told must not pass as quiet
+        beside a neighbour that stays. Costs wall time only, never timed CPU."""
+        ends = time.monotonic() + TICK_WAIT_S
+        while True:
+            busy = self.busy_since(earlier)
+            if busy is not None or earlier is None or time.monotonic() >= ends:
+                return busy
+            time.sleep(0.002)
 
     def wait_for_quiet(self, budget_s: float) -> float:
         """Look at the other cores in windows of ``WINDOW_S`` until one shows them quiet or

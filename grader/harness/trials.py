@@ -127,7 +127,7 @@ class TrialRunner:
         try:
             return self._run(rng, budget)
         finally:
-            self.other_cores_busy = self.context.other_cores.busy_since(at_start)
+            self.other_cores_busy = self.context.other_cores.busy_over_a_tick(at_start)
             self.rewarm_case = None  # 7 MB at the speed cell, kept per pair otherwise
 
     def _run(self, rng: np.random.Generator, budget: TrialBudget) -> str:

@@ -34,6 +34,31 @@ def test_an_unreadable_stat_means_unknown_and_nothing_waits(tmp_path):
     assert cores.wait_for_quiet(5.0) < 0.05
 
 
+class TickingStat(OtherCores):
+    """/proc/stat whose other core, busy all the time, ticks once after ``quiet_looks`` reads."""
+
+    def __init__(self, quiet_looks: int):
+        super().__init__({0})
+        self.reads = 0
+        self.quiet_looks = quiet_looks
+
+    def sample(self) -> Sample:
+        self.reads += 1
+        ticks = 0 if self.reads <= self.quiet_looks else 1
+        return Sample(busy=100 + ticks, total=100 + ticks)
+
+
+def test_a_pair_shorter_than_a_tick_is_looked_at_until_one_passes():
+    # A quick solution's pair can end before the kernel's next 10 ms tick; read as "too
+    # short to tell", a neighbour that stays would pass as quiet.
+    cores = TickingStat(quiet_looks=3)
+    start = cores.sample()
+    assert cores.busy_over_a_tick(start) == 1.0 and cores.reads == 4
+    never = TickingStat(quiet_looks=10**9)  # a clock that never ticks: bounded, then unknown
+    assert never.busy_over_a_tick(never.sample()) is None
+    assert OtherCores({0}).busy_over_a_tick(None) is None
+
+
 class ScriptedCores:
     """Other cores that are busy for the first ``busy_looks`` looks."""
 
