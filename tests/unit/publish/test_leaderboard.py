@@ -635,3 +635,16 @@ def test_a_call_missing_from_one_result_keeps_it_off_the_ranking():
     assert board.calls == ["forward", "backward", "backward_alt"]
     statuses = {e.student: e.status for e in board.entries}
     assert statuses == {"three-calls": "ranked", "two-calls": "not_timed"}
+
+
+def test_gradescope_names_a_column_per_call_and_the_layer_when_a_result_spans_several():
+    from grader.publish.gradescope import to_gradescope
+
+    one_layer = to_gradescope(make_result("solo"))
+    assert [row["name"] for row in one_layer["leaderboard"]] == ["forward speedup", "backward speedup"]
+    base = make_result("bundle")
+    other = [t.model_copy(update={"layer": "cs231n-maxpool", "function": f"max_pool_{t.call}_naive"}) for t in base.timing]
+    bundle = to_gradescope(base.model_copy(update={"timing": base.timing + other}))
+    assert [row["name"] for row in bundle["leaderboard"]] == [
+        "cs231n-conv forward speedup", "cs231n-conv backward speedup",
+        "cs231n-maxpool forward speedup", "cs231n-maxpool backward speedup"]
