@@ -18,9 +18,15 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
         timed = [FunctionTiming(**row).call for row in report["timing"]]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
-    planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
+    plan = config.pack().check_plan(config.hidden_cases)
+    planned = [identity["id"] for identity in plan]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
+    # Scoring reads each check's call, function, layer and group: they must be the plan's.
+    named = [{key: check.get(key) for key in identity} for check, identity in zip(report["checks"], plan)]
+    if named != plan:
+        wrong = next(check["id"] for check, identity in zip(named, plan) if check != identity)
+        raise HarnessProtocolError(f"harness report names check {wrong!r} otherwise than the plan does")
     calls = [call.name for call in config.pack().CALLS]
     if timed != calls:  # a row per call of the pack, in its order: scoring and boards look calls up by name
         raise HarnessProtocolError(f"harness report times {timed}, not the pack's calls {calls}")
