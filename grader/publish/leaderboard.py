@@ -240,7 +240,7 @@ def build_leaderboard(
 
 def timed_calls(results: list[GradeResult]) -> list[str]:
     """Every call the results have a timing row for, in the order the results list them: by
-    call name ("forward"), or as "layer/call" ("cs231n-conv/forward") when the rows span
+    call name ("forward"), or as "layer/call" ("cs231n-maxpool/forward") when the rows span
     several layers (a whole assignment graded at once), where two layers share call names."""
     layered = len({timing.layer for result in results for timing in result.timing}) > 1
     calls: list[str] = []
