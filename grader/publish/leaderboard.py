@@ -183,8 +183,8 @@ def build_leaderboard(
     normal interval on a log scale, the chance that the faster-looking one is really
     faster is under 55% (their log speeds differ by less than Z_TIE = 0.1257 standard
     errors of the difference). The speed is the geometric mean of the calls'
-    speedups and its interval [geomean of the ci_lows, geomean of the ci_highs]. Students with disjoint intervals are always told
-    apart, and the one above has strictly fewer students ahead, so they never share a
+    speedups and its interval [geomean of the ci_lows, geomean of the ci_highs].
+    Students with disjoint intervals are always told apart, and the one above has strictly fewer students ahead, so they never share a
     rank; ties never chain, since each student's rank counts the students ahead of it
     directly. The published rank is the running maximum of raw ranks down the board
     (sorted by score, then speed), so a higher figure never gets a worse rank even
