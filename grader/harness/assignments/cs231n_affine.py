@@ -103,7 +103,7 @@ class Case:
         # D is spelled out: a forward that never flattens x fails with numpy's "shapes not
         # aligned", and the (N, D) here is what tells the student to reshape.
         n, d = self.x.shape[0], int(np.prod(self.x.shape[1:]))
-        flat = "" if self.x.ndim == 2 else f", flattened to ({n}, {d})"
+        flat = "" if self.x.ndim == 2 else f", which flattens to ({n}, {d})"
         return f"for x {self.x.shape}{flat}, w {self.w.shape}, b {self.b.shape}"
 
     def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
