@@ -50,11 +50,22 @@ def graded(relu_config):
                                               seed=SEED) for param in EXAMPLES}
 
 
+def machine_free(result):
+    """The result with its timing rows' flops cleared. A row gets flops only when the grading
+    had the machine figures (measured in a quiet worker pair, or cached by an earlier
+    grading of this session), and on a machine shared with other work whether any pair was
+    quiet is luck: the goldens hold null, and a figure, where there is one, must be the
+    pack's count."""
+    for row in result.timing:
+        assert row.flops in (None, pack.timed_flops(row.call, "small")), row
+    return result.model_copy(update={"timing": [row.model_copy(update={"flops": None}) for row in result.timing]})
+
+
 @pytest.mark.parametrize("example, score, failure_text", EXAMPLES)
 def test_relu_example_matches_golden(example, score, failure_text, graded, request):
     result = graded[example]
     assert result.assignment == "cs231n-relu"
-    matches_golden(result, score, failure_text, GOLDEN_DIR / f"{example}.json",
+    matches_golden(machine_free(result), score, failure_text, GOLDEN_DIR / f"{example}.json",
                    request.config.getoption("--update-golden"))
 
 
