@@ -19,8 +19,9 @@ course files):
 At x == 0 exactly: the ReLU has no derivative there and every dx between 0 and dout is a
 subgradient, so ``x > 0`` (dx = 0) and ``x >= 0`` (dx = dout) are both right, and both
 are accepted (the forward is 0 either way). Students write both; the notebook's random
-inputs never hit 0, but real activations do (a ReLU after a ReLU or a max pool of zeros),
-so two hidden cases hold exact zeros and check that either convention passes.
+inputs never hit 0, but a network's can (the course initialises biases to 0, so an affine
+layer fed an example whose activations all died gives exact zeros), so two hidden cases
+hold exact zeros and check that either convention passes.
 
 The real bug this pack is mostly about: ``dout[x <= 0] = 0; dx = dout`` gives the right
 dx but writes into the upstream gradient, which the layer above may still be using (13
@@ -152,7 +153,7 @@ def notebook_cases() -> list[Case]:
 # (shape of x, exact zeros?): ReLU takes any shape, and loops written for 2-D x (for i in
 # range(x.shape[0]): for j in range(x.shape[1])) fail on 1-, 3- and 4-D x (4-D: after a
 # convolution); N = 1 catches np.squeeze. The cases with exact zeros (values on a coarse
-# grid, as after an earlier ReLU) are where `x > 0` and `x >= 0` differ: both must pass.
+# grid) are where `x > 0` and `x >= 0` differ: both must pass.
 HIDDEN_SHAPES = [
     ((4, 5), False),
     ((2, 3, 4, 4), False),
