@@ -22,8 +22,8 @@ the course files):
 
 The real bugs the hidden cases aim at (a screen of public students' layers.py files):
 db shaped (1, M) from ``np.sum(dout, axis=0, keepdims=True)``; dx returned flattened as
-(N, D) instead of x's shape (often because the flattened x went into the cache); x used
-without flattening, which works only when x is already 2-D.
+(N, D) instead of x's shape (in one public file because the forward's flattened x went
+into the template's cache); x used without flattening, which works only when x is 2-D.
 """
 
 from __future__ import annotations
