@@ -27,7 +27,9 @@ standard library are used: this package also runs inside the grading container.
 
 # maxpool: the max-pooling pack's references (see its own docstring).
 from . import einsum, maxpool, naive, strided
+# affine, relu: the affine and ReLU packs' references (see their own docstrings).
+from . import affine, relu
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}
 
-__all__ = ["IMPLEMENTATIONS", "einsum", "maxpool", "naive", "strided"]
+__all__ = ["IMPLEMENTATIONS", "affine", "einsum", "maxpool", "naive", "relu", "strided"]

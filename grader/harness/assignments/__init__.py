@@ -19,6 +19,9 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
+    # Assignment 2's affine and ReLU layers (issue 26).
+    "cs231n-affine": "cs231n_affine",
+    "cs231n-relu": "cs231n_relu",
 }
 DEFAULT = "cs231n-conv"
 

@@ -1,0 +1,16 @@
+"""Bug: db summed with keepdims=True, shape (1, M) instead of b's (M,); everything else right."""
+import numpy as np
+
+
+def affine_forward(x, w, b):
+    out = x.reshape(x.shape[0], -1).dot(w) + b
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    dx = dout.dot(w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T.dot(dout)
+    db = np.sum(dout, axis=0, keepdims=True)
+    return dx, dw, db
