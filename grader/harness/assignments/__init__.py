@@ -19,6 +19,9 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
+    # The loss layers (one call each, "loss"; they share loss_layer).
+    "cs231n-svm-loss": "cs231n_svm_loss",
+    "cs231n-softmax-loss": "cs231n_softmax_loss",
 }
 DEFAULT = "cs231n-conv"
 
