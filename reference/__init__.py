@@ -27,7 +27,8 @@ standard library are used: this package also runs inside the grading container.
 
 # maxpool: the max-pooling pack's references (see its own docstring).
 from . import einsum, maxpool, naive, strided
+from . import losses  # the loss packs' references (svm_loss, softmax_loss; see its own docstring)
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}
 
-__all__ = ["IMPLEMENTATIONS", "einsum", "maxpool", "naive", "strided"]
+__all__ = ["IMPLEMENTATIONS", "einsum", "losses", "maxpool", "naive", "strided"]
