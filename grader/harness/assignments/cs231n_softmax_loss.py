@@ -52,9 +52,10 @@ DEFAULT_RUBRIC = {
 }
 
 Case = loss_layer.Case
-INPUTS_CHECK = dict(layer.INPUTS_CHECK)
-PROPERTY_GROUPS = {"inputs_unchanged": ("loss",)}
-check_identity, check_plan = loss_layer.bound_checks(STUDENT_FUNCTIONS, INPUTS_CHECK)
+INPUTS_CHECK = layer.inputs_check(NAME, STUDENT_FUNCTIONS)
+PROPERTY_GROUPS = layer.property_groups(CALLS)
+# One notebook case that grades both results, then the hidden cases (loss_layer.plan_cases).
+check_identity, check_plan = layer.bound_checks(NAME, STUDENT_FUNCTIONS, CALLS, loss_layer.plan_cases)
 
 # (N, C, center, spread) of the scores: unit spread, a single sample (N = 1), two classes,
 # many classes, a wide spread (probabilities near 0 and 1), and scores near +1000 and

@@ -3,8 +3,8 @@
 cases, the check plan, the sizes and the notes that name the bugs both losses see.
 
 A loss is not a forward/backward pair: one call returns the scalar loss and its
-gradient at once, so the check plan (``plan_cases``) has one notebook case that grades
-both results and hidden cases that do the same.
+gradient at once, so the check plan's cases (``plan_cases``, for layer.bound_checks) are
+one notebook case that grades both results and hidden cases that do the same.
 """
 
 from __future__ import annotations
@@ -96,21 +96,3 @@ def scaled_note(case: Case, label: str, got: np.ndarray | None, expected: np.nda
     return (f". dx is exactly N = {n} times the right one: the loss is an average over the N samples, "
             "so its gradient is divided by N too")
 
-
-def bound_checks(student_functions: dict[str, str], inputs_check: dict[str, str]):
-    """A loss pack's ``check_identity(case_id, case_group, call, label)`` and
-    ``check_plan(hidden_count)``: ids "loss/<case>/<label>" (two results per case, each
-    named), groups "loss_<case group>", then the inputs check."""
-    def identity(case_id: str, case_group: str, call: str, label: str) -> dict[str, str]:
-        return {
-            "id": f"{call}/{case_id}/{label}",
-            "name": f"{student_functions[call]} {label}, {case_id.replace('-', ' ')} case",
-            "function": call,
-            "group": f"{call}_{case_group}",
-        }
-
-    def plan(hidden_count: int) -> list[dict[str, str]]:
-        return [identity(case_id, group, CALL.name, label) for case_id, group, _ in plan_cases(hidden_count)
-                for label in CALL.sent] + [inputs_check]
-
-    return identity, plan
