@@ -35,10 +35,9 @@ class Case:
 
     @property
     def where(self) -> str:
-        n, c = self.x.shape
         center = float(np.median(self.x)) if self.x.size else 0.0
-        near = f", scores near {round(center, -2):.0f}" if abs(center) >= 100 else ""
-        return f"at N {n}, C {c}{near} (x {self.x.shape})"
+        near = f", scores near {round(center, -2):.0f}" if abs(center) >= 100 else ""  # where exp overflows
+        return f"for x of shape {self.x.shape}{near}"
 
     def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
         return [{"array": "x"}, {"array": "y"}], {"x": self.x, "y": self.y}
