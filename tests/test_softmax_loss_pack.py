@@ -15,6 +15,7 @@ from test_examples_golden import matches_golden
 
 from grader.grading.config import GradingConfig
 from grader.grading.grade import grade_submission
+from grader.publish.leaderboard import build_leaderboard
 from grader.sandbox import get_sandbox
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "submissions" / "softmax_loss"
@@ -63,3 +64,13 @@ def test_scores_near_1000_fail_only_the_solution_without_the_max_shift(graded):
     failed = {c.id for c in graded["bug_no_max_shift"].checks if c.status.value == "failed"}
     large = {f"loss/hidden-{i}/{label}" for i in (6, 7) for label in ("loss", "dx")}
     assert failed == large
+
+
+def test_softmax_loss_results_make_a_leaderboard(graded):
+    """The generic leaderboard ranks loss results by the loss call: the two right answers
+    rank, every bug example fails its correctness."""
+    board = build_leaderboard(list(graded.values()))
+    assert board.assignment == "cs231n-softmax-loss" and board.calls == ["loss"]
+    status = {e.student_id: e.status for e in board.entries}
+    assert status["naive_loops"] == status["vectorized"] == "ranked"
+    assert {status[name] for name in graded if name.startswith("bug_")} == {"failed_correctness"}

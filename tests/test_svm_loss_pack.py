@@ -15,6 +15,7 @@ from test_examples_golden import matches_golden
 
 from grader.grading.config import GradingConfig
 from grader.grading.grade import grade_submission
+from grader.publish.leaderboard import build_leaderboard
 from grader.sandbox import get_sandbox
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "submissions" / "svm_loss"
@@ -66,3 +67,13 @@ def test_the_correct_class_margin_fails_every_loss_and_no_dx(graded):
     checks = [c for c in graded["bug_correct_class_margin"].checks if c.id.startswith("loss/")]
     assert {c.status.value for c in checks if c.id.endswith("/loss")} == {"failed"}
     assert {c.status.value for c in checks if c.id.endswith("/dx")} == {"passed"}
+
+
+def test_svm_loss_results_make_a_leaderboard(graded):
+    """The generic leaderboard ranks loss results by the loss call: the two right answers
+    rank, every bug example fails its correctness."""
+    board = build_leaderboard(list(graded.values()))
+    assert board.assignment == "cs231n-svm-loss" and board.calls == ["loss"]
+    status = {e.student_id: e.status for e in board.entries}
+    assert status["naive_loops"] == status["vectorized"] == "ranked"
+    assert {status[name] for name in graded if name.startswith("bug_")} == {"failed_correctness"}
