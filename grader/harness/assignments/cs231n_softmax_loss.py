@@ -4,9 +4,11 @@ gradient (shape of x). One call, named "loss", with two results.
 
 Facts relied on (source: CS231n assignment 2's ``cs231n/layers.py`` and its
 FullyConnectedNets notebook, as in public copies of 2016-2026):
-- The signature and the averaging over N have not changed. The 2016-2018 templates ship
-  softmax_loss already written; later ones leave it to the student, starting from
-  ``loss, dx = None, None``. All 74 public students' layers.py files define it.
+- The signature and the averaging over N have not changed. Older templates ship
+  softmax_loss already written; the newer ones (those with the START/END OF YOUR CODE
+  markers) leave it to the student, "similar to the softmax loss vectorized
+  implementation in cs231n/classifiers/softmax.py", starting from ``loss, dx = None,
+  None``. All 74 public students' layers.py files define it.
 - Notebook cell "Loss layers: Softmax and SVM": np.random.seed(231); num_classes,
   num_inputs = 10, 50; x = 0.001 * randn(num_inputs, num_classes); y = randint(num_classes,
   size=num_inputs); "Loss should be close to 2.3 and dx error should be around e-8". With
@@ -36,6 +38,11 @@ STAND_INS = loss_layer.STAND_INS
 STARTER_TEMPLATE = '''
 def softmax_loss(x, y):
     loss, dx = None, None
+    ###########################################################################
+    # TODO: Implement the loss and gradient for softmax classification. This  #
+    # will be similar to the softmax loss vectorized implementation in        #
+    # cs231n/classifiers/softmax.py.                                          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     pass
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
