@@ -28,6 +28,8 @@ EXAMPLES = [
     pytest.param("vectorized", 100, None, id="vectorized"),
     pytest.param("bug_no_max_shift", None, r"loss has 1 NaN and 0 infinite values for x of shape \(\d+, \d+\), "
                  r"scores near 1000.*subtract each row's maximum from x before exponentiating", id="bug_no_max_shift"),
+    pytest.param("bug_loss_not_averaged", None, r"loss is wrong .*The loss is exactly N = \d+ times the right one",
+                 id="bug_loss_not_averaged"),
     pytest.param("bug_dx_not_divided", None, r"dx is wrong .*dx is exactly N = \d+ times the right one",
                  id="bug_dx_not_divided"),
     pytest.param("bug_shift_in_place", 90, r"softmax_loss changed its input x for x of shape \(50, 10\)"
