@@ -25,11 +25,10 @@ imports ``reference.strided`` and ``reference.validate``. Only numpy and the
 standard library are used: this package also runs inside the grading container.
 """
 
-# maxpool: the max-pooling pack's references (see its own docstring).
-from . import einsum, maxpool, naive, strided
-# affine, relu: the affine and ReLU packs' references (see their own docstrings).
-from . import affine, relu
+# The other packs' references, one module per layer (see their own docstrings).
+from . import affine, batchnorm, dropout, einsum, groupnorm, layernorm, losses, maxpool, naive, relu, strided
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}
 
-__all__ = ["IMPLEMENTATIONS", "affine", "einsum", "maxpool", "naive", "relu", "strided"]
+__all__ = ["IMPLEMENTATIONS", "affine", "batchnorm", "dropout", "einsum", "groupnorm", "layernorm", "losses", "maxpool",
+           "naive", "relu", "strided"]

@@ -58,7 +58,8 @@ def compare(label: str, returned: Returned, expected: np.ndarray, tolerance: flo
     if returned.kind == "none":
         return Verdict(False, f"{label} is None {where}: is the function finished and does it return {label}?")
     if returned.kind != "array":
-        return Verdict(False, f"{label} is a {returned.type_name}, expected a numpy.ndarray {where}")
+        wanted = "a float" if expected.ndim == 0 else "a numpy.ndarray"  # a scalar (a loss) may be any float
+        return Verdict(False, f"{label} is a {returned.type_name}, expected {wanted} {where}")
     if returned.shape != expected.shape:
         return Verdict(False, f"{label} has shape {returned.shape}, expected {expected.shape} {where}")
     if returned.dtype_name != expected.dtype.name:

@@ -35,6 +35,11 @@ from exception_text import clip, describe_exception, type_name  # noqa: E402
 from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all  # noqa: E402
 
 
+# Scalar results that travel as 0-d arrays: a loss is a Python float or a numpy float (what
+# np.sum(...) / N gives), hardly ever a 0-d array. Exact types only, as for arrays: anything
+# else (a float subclass, an int) is reported as the type it is.
+SCALAR_FLOATS = (float, np.float16, np.float32, np.float64)
+
 
 def _limit_blas_threads() -> None:
     # The environment already asks for one thread; threadpoolctl enforces it where present.
@@ -139,6 +144,8 @@ class Worker:
         copied into the response region."""
         if value is None:
             return {"kind": "none"}, offset
+        if type(value) in SCALAR_FLOATS:
+            value = np.array(value)  # a scalar result (a loss) travels as a 0-d array of its own dtype
         if type(value) is not np.ndarray:
             return {"kind": "other", "type": clip(type_name(value), 200)}, offset
         # A big-endian float64 is still a float64 answer: it travels little-endian

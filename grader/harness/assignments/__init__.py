@@ -19,9 +19,16 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
-    # Assignment 2's affine and ReLU layers (issue 26).
+    # Assignment 2's other layers: each a pack alone, and a layer of the cs231n-a2 bundle.
     "cs231n-affine": "cs231n_affine",
     "cs231n-relu": "cs231n_relu",
+    "cs231n-batchnorm": "cs231n_batchnorm",  # bn_param carried as a dict of arrays
+    "cs231n-spatial-batchnorm": "cs231n_spatial_batchnorm",
+    "cs231n-layernorm": "cs231n_layernorm",
+    "cs231n-spatial-groupnorm": "cs231n_groupnorm",
+    "cs231n-dropout": "cs231n_dropout",  # checked by property (its mask is random)
+    "cs231n-svm-loss": "cs231n_svm_loss",  # the loss layers: one call each, "loss"
+    "cs231n-softmax-loss": "cs231n_softmax_loss",
 }
 DEFAULT = "cs231n-conv"
 

@@ -114,6 +114,25 @@ def test_compare_passes_exact_answers_and_rel_error_matches_the_notebook():
     assert rel_error(np.array([1.0]), np.array([1.0 + 2e-8])) == pytest.approx(1e-8, rel=1e-6)
 
 
+@pytest.mark.parametrize("returned, passed, message", [
+    pytest.param(array(np.array(2.302585)), True, "loss: rel_error 0.00e+00", id="right"),
+    pytest.param(array(np.array(3.302585)), False, "loss is wrong at N 50: rel_error 1.78e-01 > tolerance 1e-07; "
+                 "1 of 1 elements differ, first at () (got 3.30259, expected 2.30259)", id="wrong"),
+    pytest.param(array(np.array(np.nan)), False, "loss has 1 NaN and 0 infinite values at N 50, first at ()",
+                 id="nan"),
+    pytest.param(array(np.array(2.302585, dtype=np.float32)), False, "loss has dtype float32, expected float64",
+                 id="float32"),
+    pytest.param(array(np.array([2.302585])), False, "loss has shape (1,), expected ()", id="shape"),
+    pytest.param(Returned("other", type_name="int"), False, "loss is a int, expected a float at N 50", id="int"),
+])
+def test_compare_judges_a_scalar_result_as_a_0d_array(returned, passed, message):
+    """A loss arrives as a 0-d array (the worker sends a float or numpy float so): the same
+    checks in the same order, and the messages read for a scalar."""
+    verdict = compare("loss", returned, np.array(2.302585), 1e-7, "at N 50")
+    assert verdict.passed == passed
+    assert message in verdict.message, verdict.message
+
+
 def test_timing_lock_keeps_timing_apart_from_any_other_work(tmp_path):
     TimingLock.create_files(str(tmp_path))
     mine, other = TimingLock(str(tmp_path)), TimingLock(str(tmp_path))  # two gradings of one batch

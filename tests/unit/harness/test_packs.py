@@ -58,7 +58,10 @@ def test_every_pack_declares_what_the_grader_reads(name):
         assert all(d >= 1 for d in pack.same_shape_gemm(size))
         case = pack.speed_case(np.random.default_rng(0), 0, size)
         expected = pack.expected_outputs(case)
-        assert expected["out"].shape  # the reference runs at every timed size
+        # The reference runs at every timed size, and gives every sent result (a loss is 0-d).
+        assert set(expected) == {label for call in pack.CALLS for label in call.sent}
+        assert all(isinstance(value, np.ndarray) or all(isinstance(one, np.ndarray) for one in value)
+                   for value in expected.values())  # a tuple: every accepted answer
     # The notebook's and the hidden cases run through the reference, each with a place in the plan.
     cases = pack.notebook_cases() + pack.hidden_cases(3, len(pack.HIDDEN_SHAPES))
     ids = {check["id"].split("/")[1] for check in plan if "/" in check["id"]}

@@ -1,0 +1,14 @@
+"""Bug: the loss is averaged over N but its gradient is not divided by N."""
+import numpy as np
+
+
+def svm_loss(x, y):
+    N = x.shape[0]
+    scores_y = x[np.arange(N), y]
+    margins = np.maximum(0, x - scores_y[:, None] + 1)
+    margins[np.arange(N), y] = 0
+    loss = np.sum(margins) / N
+    dx = np.zeros_like(x)
+    dx[margins > 0] = 1
+    dx[np.arange(N), y] -= np.sum(margins > 0, axis=1)
+    return loss, dx
