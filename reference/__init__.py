@@ -25,9 +25,9 @@ imports ``reference.strided`` and ``reference.validate``. Only numpy and the
 standard library are used: this package also runs inside the grading container.
 """
 
-# maxpool: the max-pooling pack's references (see its own docstring).
-from . import einsum, maxpool, naive, strided
+# maxpool, layernorm, groupnorm: the other packs' references (see their own docstrings).
+from . import einsum, groupnorm, layernorm, maxpool, naive, strided
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}
 
-__all__ = ["IMPLEMENTATIONS", "einsum", "maxpool", "naive", "strided"]
+__all__ = ["IMPLEMENTATIONS", "einsum", "groupnorm", "layernorm", "maxpool", "naive", "strided"]

@@ -19,6 +19,9 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
+    # The normalization packs (layer norm, spatial group norm).
+    "cs231n-layernorm": "cs231n_layernorm",
+    "cs231n-spatial-groupnorm": "cs231n_groupnorm",
 }
 DEFAULT = "cs231n-conv"
 
