@@ -1,0 +1,30 @@
+"""Bug: G taken as the number of channels in a group (G = C // G), so C/G groups of G
+channels; right only where C/G == G. The backward is consistent with that forward."""
+import numpy as np
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    out, cache = None, None
+    eps = gn_param.get("eps", 1e-5)
+    N, C, H, W = x.shape
+    G = C // G
+    xg = x.reshape(N, G, -1)
+    mu = xg.mean(axis=2, keepdims=True)
+    var = xg.var(axis=2, keepdims=True)
+    std = np.sqrt(var + eps)
+    xhat = ((xg - mu) / std).reshape(N, C, H, W)
+    out = gamma * xhat + beta
+    cache = (xhat, std, gamma, G)
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout, cache):
+    dx, dgamma, dbeta = None, None, None
+    xhat, std, gamma, G = cache
+    N, C, H, W = dout.shape
+    dgamma = np.sum(dout * xhat, axis=(0, 2, 3), keepdims=True)
+    dbeta = np.sum(dout, axis=(0, 2, 3), keepdims=True)
+    dxhat = (dout * gamma).reshape(N, G, -1)
+    xg = xhat.reshape(N, G, -1)
+    dx = (dxhat - dxhat.mean(axis=2, keepdims=True) - xg * (dxhat * xg).mean(axis=2, keepdims=True)) / std
+    return dx.reshape(N, C, H, W), dgamma, dbeta
