@@ -19,6 +19,7 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
+    "cs231n-dropout": "cs231n_dropout",
 }
 DEFAULT = "cs231n-conv"
 

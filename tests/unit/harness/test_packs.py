@@ -50,7 +50,8 @@ def test_every_pack_declares_what_the_grader_reads(name):
     assert {case.id for case in cases} == ids
     for case in cases:
         assert set(pack.expected_outputs(case)) == {label for call in pack.CALLS for label in call.sent}
-        assert set(case.graded) <= set(case.calls) and [c for c in calls if c in case.calls] == list(case.calls)
+        # In the pack's order; a call may repeat (dropout's seeded forward, twice in a row).
+        assert set(case.graded) <= set(case.calls) and list(case.calls) == sorted(case.calls, key=calls.index)
     # The starter template (similarity's boilerplate) is the student's functions, as given out.
     starter = [node.name for node in ast.parse(pack.STARTER_TEMPLATE).body if isinstance(node, ast.FunctionDef)]
     assert starter == list(pack.STUDENT_FUNCTIONS.values())
@@ -62,7 +63,7 @@ def test_every_pack_declares_what_the_grader_reads(name):
 
 
 def test_the_registry_refuses_an_unknown_assignment():
-    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-conv, cs231n-maxpool"):
+    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-conv, .*cs231n-maxpool"):
         assignments.get("cs231n-batchnorm")
     assert assignments.sandbox_packages() == {}  # neither pack needs more than numpy
 
