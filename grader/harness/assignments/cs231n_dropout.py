@@ -59,7 +59,7 @@ CALLS = (
     layer.Call("backward", results=("dx",), needs=("cache",)),
 )
 INPUT_NAMES = "x, dout or dropout_param"
-STAND_INS = {"cache": "(dropout_param, None)"}
+STAND_INS = {"cache": "(dropout_param, mask) with a mask drawn by the grader"}
 STARTER_TEMPLATE = '''
 def dropout_forward(x, dropout_param):
     p, mode = dropout_param["p"], dropout_param["mode"]
@@ -176,8 +176,15 @@ class Case:
             return [{"array": "x"}, {"value": self.dropout_param}], {"x": self.x}
         if "cache" in kept:
             return [{"array": "dout"}, {"kept": kept["cache"]}], {"dout": self.dout}
-        # The template's cache with its mask never set: what a forward that gave none leaves.
-        return [{"array": "dout"}, {"tuple": [{"value": self.dropout_param}, {"value": None}]}], {"dout": self.dout}
+        # The template's cache, (dropout_param, mask), with a scaled mask drawn here: the timing
+        # phase skips a forward that failed a check, and its backward is still timed on this.
+        stand_in = {"tuple": [{"value": self.dropout_param}, {"array": "mask"}]}
+        return [{"array": "dout"}, stand_in], {"dout": self.dout, "mask": self.stand_in_mask()}
+
+    def stand_in_mask(self) -> np.ndarray:
+        """The template's mask, (rand < keep) / keep, drawn from the case's seed."""
+        rng = np.random.RandomState(self.dropout_param.get("seed", 0))
+        return (rng.rand(*self.x.shape) < self.keep) / self.keep
 
 
 def case_in_train_mode(case_id: str, group: str, x: np.ndarray, dout: np.ndarray, p: float, seed: int) -> Case:
@@ -336,10 +343,11 @@ def same_shape_gemm(size: str) -> tuple[int, int, int]:
 
 def arena_sizes() -> tuple[int, int]:
     """(request, response) bytes: a train case keeps both forwards' x in the request region
-    (their caches may view it), then sends dout: three inputs of the largest case, the
-    notebook's 500 x 500; the response holds one output."""
+    (their caches may view it), then sends dout and, for a backward whose forward gave no
+    cache, the stand-in's mask: four arrays of the largest case, the notebook's 500 x 500;
+    the response holds one output."""
     largest = 8 * 500 * 500
-    return 3 * largest + 4096, 2 * largest + 4096
+    return 4 * largest + 4096, 2 * largest + 4096
 
 
 def worker_address_space_bytes(limits: dict) -> int:
