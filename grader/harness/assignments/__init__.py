@@ -32,6 +32,8 @@ PACK_NAMES = (
     "speed_case", "speed_case_name", "timed_flops", "same_shape_gemm", "arena_sizes", "worker_address_space_bytes",
     "expected_outputs",
 )
+# Optional: ``property_checks(case, outputs)``, for a pack graded by property rather than
+# against expected outputs (a random layer's; grader/harness/properties.py).
 
 
 class UnknownAssignment(ValueError):
