@@ -85,8 +85,10 @@ class Checker:
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
             if by_property:
-                note = self._stand_in_note(call, made) if outcome is not None else ""
-                outputs.append(self._output(case, call, outcome, name, note))
+                output = self._output(case, call, outcome, name, self._stand_in_note(call, made) if outcome else "")
+                # The kept results this call got as the starter code's stand-ins (its earlier call gave none).
+                output.stood_in = tuple(label for label in call.needs if label not in made) if outcome else ()
+                outputs.append(output)
             elif call.name in case.graded:
                 note = self._stand_in_note(call, made) if outcome is not None else ""
                 for label in call.sent:

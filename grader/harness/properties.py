@@ -17,17 +17,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallOutput:
     """What one call of a case gave: its sent results that came back as readable float
     arrays, and for every other sent result why not (the call raised, timed out, returned
-    None, ...). ``note`` is said on any failure that involves this call (it got the
-    starter code's stand-in for a result an earlier call did not keep)."""
+    None, ...). ``stood_in`` names the kept results the call got as the pack's stand-ins
+    (``STAND_INS``: the earlier call kept none), and ``note`` says so on any failure that
+    involves this call."""
 
     call: str
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    stood_in: tuple[str, ...] = ()
 
     def array(self, label: str) -> tuple[np.ndarray | None, str]:
         """(the array, '') or (None, why there is none)."""

@@ -168,12 +168,19 @@ def test_returns_x(case, output) -> tuple[bool, str]:
 def backward_mask(case, forward, backward) -> tuple[bool, str]:
     """dx against dout * mask / keep, the mask where the forward whose cache the backward
     got (the case's latest) kept a unit; x holds no zeros, so out != 0 is that mask."""
-    out, problem = _array(forward, "out", case.x.shape, case.where, "x")
-    if out is None:
-        return False, f"backward mask: not checked, the forward before it gave no usable out: {problem}"
     dx, problem = _array(backward, "dx", case.dout.shape, case.where, "dout")
     if dx is None:
         return False, f"backward mask: {problem}"
+    if "cache" in backward.stood_in:
+        # The forward kept no cache: the backward got the template-shaped stand-in, whose mask
+        # (already divided by keep) the case drew; the backward is judged on that alone.
+        if _close(dx, case.dout * case.stand_in_mask()):
+            return True, "backward mask: dx = dout * mask with the grader's stand-in cache (your forward gave none)"
+        return False, (f"backward mask: dx is not dout * mask {case.where}, with the grader's stand-in cache "
+                       f"(dropout_param, mask), mask already divided by {_divisor()}{backward.note}")
+    out, problem = _array(forward, "out", case.x.shape, case.where, "x")
+    if out is None:
+        return False, f"backward mask: not checked, the forward before it gave no usable out: {problem}"
     mask, keep, dout = out != 0, case.keep, case.dout
     if _close(dx, dout * mask / keep):
         return True, f"backward mask: dx = dout * mask / {_divisor()}, with the mask of the forward whose cache it got"

@@ -31,13 +31,18 @@ def _load(name: str):
 
 
 def _run(module, case) -> list[CallOutput]:
-    """The case's calls as the harness makes them; a call that raises gives no results."""
+    """The case's calls as the harness makes them; a call that raises gives no results, and
+    a backward whose forwards kept no cache gets the pack's stand-in."""
     outputs, cache = [], None
     for call in case.calls:
         try:
             if call == "forward":
                 out, cache = module.dropout_forward(case.x, dict(case.dropout_param))
                 outputs.append(CallOutput("forward", {"out": np.asarray(out, dtype=np.float64)}))
+            elif cache is None:
+                dx = module.dropout_backward(case.dout, (dict(case.dropout_param), case.stand_in_mask()))
+                outputs.append(CallOutput("backward", {"dx": np.asarray(dx, dtype=np.float64)}, stood_in=("cache",),
+                                          note=" (stand-in)"))
             else:
                 dx = module.dropout_backward(case.dout, cache)
                 outputs.append(CallOutput("backward", {"dx": np.asarray(dx, dtype=np.float64)}))
@@ -92,13 +97,24 @@ def test_each_bug_fails_its_properties_with_a_message_naming_it(name, properties
 
 def test_two_dimensional_mask_fails_only_on_the_other_ranks():
     """The 2-D-only mask is right on the notebook's 2-D inputs and raises on the 3-D and
-    4-D hidden cases: every property of those cases fails, naming the error."""
+    4-D hidden train cases: their forward properties fail, naming the error, while the
+    backward, given the stand-in cache, is right and passes."""
     failed = _failures("bug_two_dims_only")
-    shapes = {f"hidden-{i + 1}": shape for i, (shape, _, _) in enumerate(pack.HIDDEN_SHAPES)}
-    assert {check_id.split("/")[1] for check_id in failed} == {
-        case_id for case_id, shape in shapes.items() if len(shape) != 2 and pack.HIDDEN_SHAPES[
-            int(case_id.split("-")[1]) - 1][2] == "train"}
+    expected = {f"forward/hidden-{i + 1}/{label}" for i, (shape, _, mode) in enumerate(pack.HIDDEN_SHAPES)
+                if len(shape) != 2 and mode == "train" for label in ("same-seed", "zero-or-scaled", "kept-fraction")}
+    assert set(failed) == expected and len(expected) == 6
     assert all("operands could not be broadcast" in message for message in failed.values())
+
+
+def test_backward_on_the_stand_in_is_judged_against_the_stand_in_mask():
+    case = pack.hidden_cases(1, 1)[0]
+    forward = CallOutput("forward", problems={"out": "dropout_forward raised ValueError: no"})
+    right = CallOutput("backward", {"dx": case.dout * case.stand_in_mask()}, stood_in=("cache",), note=" (n)")
+    passed, message = props.backward_mask(case, forward, right)
+    assert passed and message.startswith("backward mask: dx = dout * mask with the grader's stand-in cache")
+    wrong = CallOutput("backward", {"dx": case.dout}, stood_in=("cache",), note=" (your forward gave no usable cache)")
+    passed, message = props.backward_mask(case, forward, wrong)
+    assert not passed and message.endswith("mask already divided by p (your forward gave no usable cache)")
 
 
 def test_kept_fraction_tolerance_is_six_binomial_deviations():
