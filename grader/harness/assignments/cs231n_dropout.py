@@ -301,7 +301,8 @@ def hidden_cases(seed: int, count: int) -> list[Case]:
             cases.append(case_in_test_mode(case_id, "hidden", x, _as_setting(keep)))
         else:
             seed_value = int(rng.integers(0, 2**31 - 1))
-            cases.append(case_in_train_mode(case_id, "hidden", x, rng.standard_normal(shape), _as_setting(keep), seed_value))
+            dout = rng.standard_normal(shape)
+            cases.append(case_in_train_mode(case_id, "hidden", x, dout, _as_setting(keep), seed_value))
     return cases
 
 

@@ -73,8 +73,9 @@ def same_seed(case, first, second) -> tuple[bool, str]:
     if np.array_equal(a, b):
         return True, f"same seed: two train calls with seed {seed} gave the same out ({a.size} elements)"
     differ = int((a != b).sum())
-    return False, (f"same seed: two train calls with dropout_param['seed'] = {seed} gave different outputs {case.where}: "
-                   f"{differ} of {a.size} elements differ, first at {_indices(a != b)}. The seed is ignored: when "
+    return False, (f"same seed: two train calls with dropout_param['seed'] = {seed} gave different outputs "
+                   f"{case.where}: {differ} of {a.size} elements differ, first at {_indices(a != b)}. The seed is ignored: "
+                   f"when "
                    f"'seed' is given, call np.random.seed(dropout_param['seed']) and draw the mask from np.random "
                    f"(as the template does); a generator of your own, such as np.random.default_rng(), never sees it")
 
@@ -133,8 +134,9 @@ def kept_fraction(case, first) -> tuple[bool, str]:
     # The known bugs' shares; on a small input both may be within the tolerance: the nearer one is named.
     bugs = {
         1 - keep: _meaning_sentence(),
-        _normal_cdf(keep): (f"a mask drawn with np.random.randn keeps this share (a normal value is below {keep:g} "
-                            f"with probability {_normal_cdf(keep):.3f}); draw it with np.random.rand, uniform on [0, 1)"),
+        _normal_cdf(keep): (f"a mask drawn with np.random.randn keeps this share (a normal value is below "
+                            f"{keep:g} with probability {_normal_cdf(keep):.3f}); draw it with np.random.rand, "
+                            f"uniform on [0, 1)"),
     }
     share = min(bugs, key=lambda s: abs(fraction - s))
     if abs(fraction - share) <= tolerance:
@@ -184,7 +186,8 @@ def backward_mask(case, forward, backward) -> tuple[bool, str]:
     mask, keep, dout = out != 0, case.keep, case.dout
     if _close(dx, dout * mask / keep):
         return True, f"backward mask: dx = dout * mask / {_divisor()}, with the mask of the forward whose cache it got"
-    said = f"backward mask: dx is {{}} {case.where}, expected dout * mask / {_divisor()} (mask: the units the forward kept)"
+    said = (f"backward mask: dx is {{}} {case.where}, expected dout * mask / {_divisor()} "
+            f"(mask: the units the forward kept)")
     if _close(dx, dout):
         return False, said.format("dout") + (": the backward ignores the mask. Multiply dout by the mask the forward "
                                              "kept in its cache: the units it dropped get no gradient")
@@ -204,4 +207,5 @@ def backward_mask(case, forward, backward) -> tuple[bool, str]:
             f": {int(wrong_zeros.sum())} elements differ, first at {_indices(wrong_zeros)}. Use the mask from the "
             f"cache the backward is given, the one its forward drew")
     wrong = _rel(dx, dout * mask / keep) > pack.EXACT
-    return False, said.format("wrong") + f": {int(wrong.sum())} of {dx.size} elements differ, first at {_indices(wrong)}"
+    return False, said.format("wrong") + (f": {int(wrong.sum())} of {dx.size} elements differ, first at "
+                                          f"{_indices(wrong)}")
