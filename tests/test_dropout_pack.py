@@ -88,7 +88,7 @@ def test_every_dropout_check_is_a_property_named_in_its_id(graded):
 def test_a_timed_backward_behind_a_failed_forward_gets_the_stand_in_cache(graded):
     """bug_seed_ignored's forward fails its same-seed checks and is not timed; its backward
     passed every check and is timed on the template-shaped stand-in cache."""
-    rows = {row.function: row for row in graded["bug_seed_ignored"].timing}
+    rows = {row.call: row for row in graded["bug_seed_ignored"].timing}
     assert rows["forward"].reason == "not timed: the function failed a correctness check"
     assert rows["backward"].measured, rows["backward"].reason
 

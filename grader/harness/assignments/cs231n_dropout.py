@@ -196,18 +196,16 @@ def case_in_test_mode(case_id: str, group: str, x: np.ndarray, p: float) -> Case
                 calls=("forward",))
 
 
-INPUTS_CHECK = layer.INPUTS_CHECK
-PROPERTY_GROUPS = layer.PROPERTY_GROUPS
+INPUTS_CHECK = layer.inputs_check(NAME, STUDENT_FUNCTIONS)
+PROPERTY_GROUPS = layer.property_groups(CALLS)
 
 
-def check_identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-    """id, name, function and rubric group of one property check: "forward/hidden-2/same-seed"."""
-    return {
-        "id": f"{function}/{case_id}/{label}",
-        "name": f"{STUDENT_FUNCTIONS[function]} {_WORDS[label]}, {case_id.replace('-', ' ')} case",
-        "function": function,
-        "group": f"{function}_{case_group}",
-    }
+def check_identity(case_id: str, case_group: str, call: str, label: str) -> dict[str, str]:
+    """The layer's identity of a check (layer.check_identity: id "forward/hidden-2/same-seed",
+    call, function, layer, group), named by the property's words rather than a result's."""
+    identity = layer.check_identity(NAME, STUDENT_FUNCTIONS, case_id, case_group, call, label)
+    identity["name"] = f"{STUDENT_FUNCTIONS[call]} {_WORDS[label]}, {case_id.replace('-', ' ')} case"
+    return identity
 
 
 def _properties(mode: str):
