@@ -47,6 +47,8 @@ EXAMPLES = [
     pytest.param("bug_two_dims_only", 83.846154, r"same seed: not checked, dropout_forward raised ValueError: operands "
                  r"could not be broadcast together .* in train mode at p = 0\.8 \(x \(8, 8, 16, 16\)\)",
                  id="bug_two_dims_only"),
+    pytest.param("bug_in_place", 90, r"^dropout_forward changed its input x in train mode at p = 0\.25 \(x \(500, 500\)\)",
+                 id="bug_in_place"),
 ]
 
 
