@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.publish.leaderboard import (
-    BOARD_FUNCTIONS,
     SPEED_GROUP_PREFIX,
     FunctionBoard,
     FunctionBoardEntry,
@@ -75,7 +74,7 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
         entries = [e for e in entries if e.rank is not None] + sorted(
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
-    function_boards = [_function_board(function, results, names, options.anonymize) for function in BOARD_FUNCTIONS]
+    function_boards = [_function_board(call, results, names, options.anonymize) for call in board.calls]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
 
 
@@ -134,7 +133,7 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
             rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
             speed=speed_figure(timing),
         ))
-    return FunctionBoard(function=function, entries=entries)
+    return FunctionBoard(call=function, entries=entries)
 
 
 # ----------------------------------------------------------------------- the reasons
@@ -189,7 +188,7 @@ def _check_reason(check: Check) -> str:
     malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
-    function = check.call if check.call in BOARD_FUNCTIONS else "a call"
+    function = check.call if check.call != "all" else "a call"
     if "float32 precision" in message:
         return f"{function}: right only to float32 precision ({check.name}); compute in float64"
     unfinished = re.match(r"(\w+) is None\b", first)
