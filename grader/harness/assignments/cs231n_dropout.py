@@ -102,6 +102,8 @@ SANDBOX_PACKAGES: dict[str, str] = {}
 
 # What p means in dropout_param: "keep" (the course since 2018) or "drop" (2016-2017).
 P_MEANING = "keep"
+if P_MEANING not in ("keep", "drop"):  # a typo here would silently grade with the drop meaning
+    raise ValueError(f"P_MEANING must be 'keep' or 'drop', not {P_MEANING!r}")
 
 # The kept fraction of n units is Binomial(n, keep) / n, standard deviation
 # sqrt(keep * (1 - keep) / n). Six of them: a right solution fails with probability
