@@ -1,5 +1,6 @@
 """The correctness checks: each case's calls in the student's worker, every graded result
-compared with the reference's, and the check that no call changed its inputs."""
+compared with the reference's (or, for a pack that grades by property, judged by the pack:
+properties.py), and the check that no call changed its inputs."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import numpy as np
 
 from . import speed_feedback
 from .call_messages import describe_failure
-from .checks import compare
+from .checks import compare, not_an_array
 from .deadline import Deadline
 from .call_outcome import CallOutcome
+from .properties import CallOutput, grades_by_property
 from .timing import clock_ns
 from .worker_pair import WorkerPair
 from .workers import CallRequest
@@ -64,9 +66,13 @@ class Checker:
         timeout = self.deadline.call_timeout(reference_s)
         made: dict[str, str] = {}  # kept label -> the worker slot holding the student's value
         slots = []
-        for call in (self.calls[name] for name in case.calls):
+        by_property = grades_by_property(self.pack)
+        outputs: list[CallOutput] = []
+        for index, call in enumerate(self.calls[name] for name in case.calls):
             name = self.names[call.name]
-            slot = f"{call.kept[0]}-{case.id}" if call.kept else None
+            # One slot per call of the case: a call may repeat (a seeded forward twice), and a
+            # later call takes what the latest one kept.
+            slot = f"{call.kept[0]}-{case.id}-{index}" if call.kept else None
             slots += [slot] if slot else []
             outcome = None
             if self.deadline.time_left() > 0 and self.workers.ensure_student() and self.workers.functions.get(name):
@@ -80,12 +86,45 @@ class Checker:
                 self._note_observed(outcome, call.name)
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
-            if call.name in case.graded:
+            if by_property:
+                output = self._output(case, call, outcome, name, self._stand_in_note(call, made) if outcome else "")
+                # The kept results this call got as the starter code's stand-ins (its earlier call gave none).
+                output.stood_in = tuple(label for label in call.needs if label not in made) if outcome else ()
+                outputs.append(output)
+            elif call.name in case.graded:
                 note = self._stand_in_note(call, made) if outcome is not None else ""
                 for label in call.sent:
                     self._record(case, call.name, label, outcome, expected[label], name, note)
         if slots:
             self.workers.forget(slots)
+        if by_property:
+            for call_name, label, passed, message in self.pack.property_checks(case, outputs):
+                identity = self.pack.check_identity(case.id, case.group, call_name, label)
+                self.records.append(CheckRecord(**identity, passed=bool(passed), message=message))
+
+    def _output(self, case, call, outcome: CallOutcome | None, function_name: str, note: str) -> CallOutput:
+        """What one call gave, for the pack's property checks: each sent result as an array,
+        or the message a compared check would have given for it."""
+        if outcome is None or not outcome.ok:
+            problem = self._failure_message(outcome, function_name, case)
+            return CallOutput(call.name, problems={label: problem for label in call.sent}, note=note)
+        arrays, problems = {}, {}
+        for label in call.sent:
+            returned = outcome.results.get(label)
+            problem = not_an_array(label, returned, case.where) if returned is not None else f"no {label} returned"
+            if problem:
+                problems[label] = problem
+            else:
+                arrays[label] = returned.array
+        return CallOutput(call.name, arrays, problems, note)
+
+    def _failure_message(self, outcome: CallOutcome | None, function_name: str, case) -> str:
+        """What a check says of a call that gave no results (not run, raised, timed out, ...)."""
+        if outcome is None:
+            return self._unavailable_message(function_name)
+        if outcome.status == "timeout" and self.deadline.time_left() <= 0:
+            return f"{function_name} was stopped: {self.deadline.total_time_reached()}"
+        return describe_failure(outcome, function_name, self.memory_bytes, case.where)
 
     def _stand_in_note(self, call, made: dict[str, str]) -> str:
         """Said on a failed check of a call that got the starter code's stand-in for what
@@ -120,9 +159,9 @@ class Checker:
     def _record(self, case, function: str, label: str, outcome: CallOutcome | None,
                 expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "") -> None:
         identity = self.pack.check_identity(case.id, case.group, function, label)
-        if outcome is None:
-            passed, message = False, self._unavailable_message(function_name)
-        elif outcome.ok and label in outcome.results:
+        if outcome is None or not (outcome.ok and label in outcome.results):
+            passed, message = False, self._failure_message(outcome, function_name, case)
+        else:
             # A tuple: every answer the pack accepts (max pooling's two subgradients at ties).
             accepted = expected if isinstance(expected, tuple) else (expected,)
             verdicts = [compare(label, outcome.results[label], one, self.tolerance, case.where) for one in accepted]
@@ -131,10 +170,6 @@ class Checker:
             got = outcome.results[label].array
             message += self.pack.published_note(case.id, got) if verdict.passed else \
                 self.pack.wrong_answer_note(case, label, got)
-        else:
-            passed, message = False, describe_failure(outcome, function_name, self.memory_bytes, case.where)
-            if outcome.status == "timeout" and self.deadline.time_left() <= 0:
-                message = f"{function_name} was stopped: {self.deadline.total_time_reached()}"
         if suffix and not passed:  # on the first line, before any traceback
             first_line, newline, rest = message.partition("\n")
             message = first_line + suffix + newline + rest

@@ -53,13 +53,23 @@ def _indices(mask: np.ndarray) -> str:
     return ", ".join(str(tuple(int(i) for i in index)) for index in found)
 
 
+def not_an_array(label: str, returned: Returned, where: str, scalar: bool = False) -> str:
+    """Why a returned value is no float array the harness can read, or '' when it is one
+    (the first checks of ``compare``, shared with checks by property, which have no
+    expected array). ``scalar``: the answer is a number (a loss), which may be any float."""
+    if returned.kind == "none":
+        return f"{label} is None {where}: is the function finished and does it return {label}?"
+    if returned.kind != "array":
+        return f"{label} is a {returned.type_name}, expected {'a float' if scalar else 'a numpy.ndarray'} {where}"
+    if returned.array is None:
+        return f"{label} could not be transferred ({returned.dtype_name}, shape {returned.shape})"
+    return ""
+
+
 def compare(label: str, returned: Returned, expected: np.ndarray, tolerance: float, where: str) -> Verdict:
     """Judge one output. ``where`` describes the case, e.g. 'at pad 0, stride 1 (x (2, 3, 7, 7), ...)'."""
-    if returned.kind == "none":
-        return Verdict(False, f"{label} is None {where}: is the function finished and does it return {label}?")
     if returned.kind != "array":
-        wanted = "a float" if expected.ndim == 0 else "a numpy.ndarray"  # a scalar (a loss) may be any float
-        return Verdict(False, f"{label} is a {returned.type_name}, expected {wanted} {where}")
+        return Verdict(False, not_an_array(label, returned, where, scalar=expected.ndim == 0))
     if returned.shape != expected.shape:
         return Verdict(False, f"{label} has shape {returned.shape}, expected {expected.shape} {where}")
     if returned.dtype_name != expected.dtype.name:

@@ -13,6 +13,7 @@ import numpy as np
 
 from .call_messages import describe_failure
 from .checks import compare
+from .properties import grades_by_property
 from .contention import OtherCores
 from .deadline import Deadline
 from .job import TimingJob
@@ -261,6 +262,10 @@ class TrialRunner:
         return last
 
     def _wrong_output(self, results: dict, case) -> str:
+        if grades_by_property(self.context.pack):
+            # A random layer's outputs have no one right value to compare with the reference's
+            # (a different mask is as right); what is timed passed every property check first.
+            return ""
         labels = [label for call in self.context.pack.CALLS if call.name in self.timed for label in call.sent]
         for label in labels:
             expected = results["reference"][1][label].array
