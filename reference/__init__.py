@@ -25,9 +25,9 @@ imports ``reference.strided`` and ``reference.validate``. Only numpy and the
 standard library are used: this package also runs inside the grading container.
 """
 
-# maxpool: the max-pooling pack's references (see its own docstring).
-from . import einsum, maxpool, naive, strided
+# maxpool, batchnorm: the max-pooling and batch-normalization packs' references (see their docstrings).
+from . import batchnorm, einsum, maxpool, naive, strided
 
 IMPLEMENTATIONS = {"naive": naive, "einsum": einsum, "strided": strided}
 
-__all__ = ["IMPLEMENTATIONS", "einsum", "maxpool", "naive", "strided"]
+__all__ = ["IMPLEMENTATIONS", "batchnorm", "einsum", "maxpool", "naive", "strided"]

@@ -19,6 +19,8 @@ from types import ModuleType
 PACKS = {
     "cs231n-conv": "cs231n_conv",
     "cs231n-maxpool": "cs231n_maxpool",
+    # issue 26 (bn-dict): batch normalization, its bn_param carried as a dict of arrays
+    "cs231n-batchnorm": "cs231n_batchnorm",
 }
 DEFAULT = "cs231n-conv"
 

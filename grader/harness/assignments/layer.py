@@ -21,17 +21,28 @@ class Call:
     ``mutable`` are the inputs the call may change in place (a batchnorm forward's
     running mean in train mode); every other input must be left exactly as it was, or
     the inputs check fails and the call is not timed.
+    ``writes`` are the entries of the call's dict argument (the pack's PARAM_NAME, passed
+    as {"dict": ...}) that it must leave there (a train-mode batchnorm forward's
+    running_mean and running_var): each is checked like a result, under its entry's name.
+    The dict comes back to the harness after every call (grader/harness/dict_args.py);
+    an entry not named here must come back unchanged, and none may be added or deleted.
     """
 
     name: str
     results: tuple[str, ...]
     needs: tuple[str, ...] = ()
     mutable: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
     @property
     def sent(self) -> tuple[str, ...]:
         """The results the harness reads and checks."""
         return tuple(label for label in self.results if not label.startswith("@"))
+
+    @property
+    def graded(self) -> tuple[str, ...]:
+        """Every label checked after the call: what it returns, then what it writes."""
+        return self.sent + self.writes
 
     @property
     def kept(self) -> tuple[str, ...]:

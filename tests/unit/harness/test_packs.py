@@ -62,9 +62,9 @@ def test_every_pack_declares_what_the_grader_reads(name):
 
 
 def test_the_registry_refuses_an_unknown_assignment():
-    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-conv, cs231n-maxpool"):
-        assignments.get("cs231n-batchnorm")
-    assert assignments.sandbox_packages() == {}  # neither pack needs more than numpy
+    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-batchnorm, cs231n-conv, cs231n-maxpool"):
+        assignments.get("cs231n-no-such-layer")
+    assert assignments.sandbox_packages() == {}  # no pack needs more than numpy
 
 
 def test_a_pack_without_its_packages_is_not_graded(monkeypatch):
@@ -87,8 +87,8 @@ def test_config_takes_its_defaults_from_the_named_pack(tmp_path):
     # --assignment must agree with the file, and names a registered pack.
     with pytest.raises(UsageError, match="is for assignment 'cs231n-maxpool', but --assignment says 'cs231n-conv'"):
         GradingConfig.load(path, "cs231n-conv")
-    path.write_text(json.dumps({"assignment": "cs231n-batchnorm"}))
-    with pytest.raises(UsageError, match="unknown assignment 'cs231n-batchnorm'"):
+    path.write_text(json.dumps({"assignment": "cs231n-no-such-layer"}))
+    with pytest.raises(UsageError, match="unknown assignment 'cs231n-no-such-layer'"):
         GradingConfig.load(path)
 
 
@@ -145,4 +145,4 @@ def test_the_harness_job_is_typed_on_both_sides():
     with pytest.raises(JobError, match="seed must be int"):
         GradingJob.from_json({**job, "seed": "7"})
     with pytest.raises(assignments.UnknownAssignment):
-        GradingJob.from_json({**job, "assignment": "cs231n-batchnorm"})
+        GradingJob.from_json({**job, "assignment": "cs231n-no-such-layer"})
