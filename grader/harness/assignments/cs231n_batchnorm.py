@@ -75,6 +75,7 @@ CALLS = (
     layer.Call("backward", results=("dx", "dgamma", "dbeta"), needs=("cache",)),
     layer.Call("backward_alt", results=("dx", "dgamma", "dbeta"), needs=("cache",)),
 )
+FORWARDS = ("forward_train", "forward_train_again", "forward_test")  # the calls that take bn_param, in order
 INPUT_NAMES = "x, gamma, beta, dout or bn_param's other entries"
 STAND_INS = {"cache": "None"}
 STARTER_TEMPLATE = '''
@@ -181,7 +182,7 @@ class Case:
 
     def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
         if call.startswith("forward"):
-            step = ("forward_train", "forward_train_again", "forward_test").index(call)
+            step = FORWARDS.index(call)
             param = self.states()[step]
             values = {key: value for key, value in param.items() if not isinstance(value, np.ndarray)}
             arrays = {key: f"bn_param[{key}]" for key, value in param.items() if isinstance(value, np.ndarray)}
@@ -330,16 +331,18 @@ BUG_NOTES = {
 }
 
 
-def _bug_values(case: Case, bug: str) -> list[tuple[str, np.ndarray]]:
-    """(label, value) of every forward's out and written statistics with ``bug``, the
-    bug's bn_param carried from call to call as a student's is."""
+def _bug_values(case: Case, bug: str) -> list[tuple[str, str, np.ndarray]]:
+    """(call, label, value) of every forward's out and written statistics with ``bug``,
+    the bug's bn_param carried from call to call as a student's is."""
     from reference import batchnorm
 
     param, found = _copy(case.bn_param), []
-    for mode, x in zip(("train", "train", "test"), case.xs):
+    for call, mode, x in zip(FORWARDS, ("train", "train", "test"), case.xs):
         param["mode"] = mode
         out, _ = batchnorm.batchnorm_forward_bug(bug, x, case.gamma, case.beta, param)
-        found += [("out", out)] + [(key, param[key]) for key in RUNNING if key in param]
+        found.append((call, "out", out))
+        if mode == "train":
+            found += [(call, key, param[key]) for key in RUNNING if key in param]
     return found
 
 
@@ -348,11 +351,18 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
     what one of the known bugs gives at some call of the case."""
     if got is None or label not in ("out", *RUNNING):
         return ""
+    right = expected_outputs(case)
     for bug, note in BUG_NOTES.items():
-        for bug_label, value in _bug_values(case, bug):
-            if bug_label == label and value.shape == got.shape and np.allclose(got, value, rtol=1e-9, atol=1e-12):
+        for call, bug_label, value in _bug_values(case, bug):
+            # Only where the bug changes the answer (a stored eps leaves the running mean right).
+            if bug_label == label and value.shape == got.shape and not _close(value, right[(call, label)]) \
+                    and _close(got, value):
                 return f". {note}"
     return ""
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 # The timed sizes: the notebook's speed cell (N, D = 100, 500) and a small one.
@@ -409,7 +419,7 @@ def expected_outputs(case: Case) -> dict:
     expected: dict = {}
     states = case.states()
     cache = None
-    for call, state, x in zip(("forward_train", "forward_train_again", "forward_test"), states, case.xs):
+    for call, state, x in zip(FORWARDS, states, case.xs):
         param = _copy(state)
         out, made = batchnorm.batchnorm_forward(x, case.gamma, case.beta, param)
         cache = made if cache is None else cache
