@@ -66,11 +66,10 @@ DICT_REFUSALS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, dict]:
-    config = GradingConfig(assignment="cs231n-batchnorm", hidden_cases=HIDDEN, timing=TimingSettings(enabled=False))
+def grade(examples: list[str], config: GradingConfig, tmp_path_factory) -> dict[str, dict]:
+    """The harness's report on each example, all in one child Python."""
     jobs = []
-    for example, _ in EXAMPLES:
+    for example in examples:
         folder = tmp_path_factory.mktemp(example)
         (folder / "submission").mkdir()
         (folder / "submission" / "layers.py").write_text((EXAMPLES_DIR / f"{example}.py").read_text())
@@ -80,7 +79,26 @@ def reports(tmp_path_factory) -> dict[str, dict]:
     done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(jobs), capture_output=True, text=True,
                           timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
-    return {example: json.loads(line) for (example, _), line in zip(EXAMPLES, done.stdout.splitlines())}
+    return {example: json.loads(line) for example, line in zip(examples, done.stdout.splitlines())}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, dict]:
+    config = GradingConfig(assignment="cs231n-batchnorm", hidden_cases=HIDDEN, timing=TimingSettings(enabled=False))
+    return grade([example for example, _ in EXAMPLES], config, tmp_path_factory)
+
+
+def test_every_call_is_timed_the_alt_against_the_graph_backward(tmp_path_factory):
+    """The notebook's race: the timing phase times each call of the case (the alt backward
+    against the reference's graph backward, REFERENCE_FUNCTIONS); a grading with the
+    default timing settings must not fail for calls the speed case leaves out."""
+    assert pack.REFERENCE_FUNCTIONS["backward_alt"] == "batchnorm_backward"
+    config = GradingConfig(assignment="cs231n-batchnorm", hidden_cases=1, timing=TimingSettings(
+        size="small", budget_s=0.1, min_trials=3, max_trials=3, warmup_s=0.0, pairs=1))
+    report = grade(["vectorised"], config, tmp_path_factory)["vectorised"]
+    rows = {row["function"]: row for row in report["timing"]}
+    assert list(rows) == list(pack.STUDENT_FUNCTIONS)
+    assert all(row["measured"] and row["speedup_vs_reference"] > 0 for row in rows.values()), rows
 
 
 def _failed(report: dict) -> dict[str, str]:
