@@ -21,6 +21,10 @@ statistics are new arrays.
                              races the alt version against.
     batchnorm_backward_alt   the simplified closed form, one pass over dout.
 
+    spatial_batchnorm_forward / spatial_batchnorm_backward   x (N, C, H, W), gamma and
+                             beta (C,): the plain ones over the (N*H*W, C) rows of x with
+                             its channel axis moved last.
+
 The ``*_bug`` functions are real students' bugs (issue 26's list): the pack uses them to
 say which bug a wrong answer is, and the tests to check that its cases catch each.
 """
@@ -109,3 +113,44 @@ BUGS = {
 def batchnorm_forward_bug(bug: str, x, gamma, beta, bn_param):
     """The forward as a student with ``bug`` (a BUGS key) writes it."""
     return batchnorm_forward(x, gamma, beta, bn_param, **BUGS[bug])
+
+
+# Spatial batch normalization: x (N, C, H, W), gamma and beta (C,), statistics per channel
+# over N, H and W. The channel axis goes last before the (N*H*W, C) view and comes back
+# after: the order real students get wrong.
+def _to_rows(x):
+    n, c, h, w = x.shape
+    return x.transpose(0, 2, 3, 1).reshape(-1, c)
+
+
+def _from_rows(rows, shape):
+    n, c, h, w = shape
+    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param, **bug):
+    """``bug``: a BUGS entry's keywords, passed to the plain forward (default: right)."""
+    out, cache = batchnorm_forward(_to_rows(x), gamma, beta, bn_param, **bug)
+    return _from_rows(out, x.shape), cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    dx, dgamma, dbeta = batchnorm_backward_alt(_to_rows(dout), cache)
+    return _from_rows(dx, dout.shape), dgamma, dbeta
+
+
+# The layout bugs: channels and pixels mixed up on the way in, or on the way back out.
+SPATIAL_BUGS = {
+    "reshape_without_transpose": "in",  # x.reshape(-1, C): each row mixes channels
+    "transpose_back_missing": "out",  # the rows put back by out.reshape(N, C, H, W)
+}
+
+
+def spatial_batchnorm_forward_bug(bug: str, x, gamma, beta, bn_param):
+    """The spatial forward as a student with ``bug`` (a BUGS or SPATIAL_BUGS key) writes it."""
+    if bug in BUGS:
+        return spatial_batchnorm_forward(x, gamma, beta, bn_param, **BUGS[bug])
+    n, c, h, w = x.shape
+    rows = x.reshape(-1, c) if SPATIAL_BUGS[bug] == "in" else _to_rows(x)
+    out, cache = batchnorm_forward(rows, gamma, beta, bn_param)
+    return out.reshape(n, c, h, w), cache

@@ -21,6 +21,7 @@ PACKS = {
     "cs231n-maxpool": "cs231n_maxpool",
     # issue 26 (bn-dict): batch normalization, its bn_param carried as a dict of arrays
     "cs231n-batchnorm": "cs231n_batchnorm",
+    "cs231n-spatial-batchnorm": "cs231n_spatial_batchnorm",
 }
 DEFAULT = "cs231n-conv"
 

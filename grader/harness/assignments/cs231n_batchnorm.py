@@ -151,6 +151,13 @@ ALL_CALLS = tuple(call.name for call in CALLS)
 
 @dataclass
 class Case:
+    """One case's inputs; the class names the reference functions it is answered with (the
+    spatial pack's subclass names the spatial ones)."""
+
+    FORWARD = "batchnorm_forward"
+    BACKWARD = "batchnorm_backward"
+    FORWARD_BUG = "batchnorm_forward_bug"
+
     id: str
     group: str  # "notebook" | "hidden" | "speed"
     xs: tuple[np.ndarray, np.ndarray, np.ndarray]  # the batches of the two train calls and the test call
@@ -174,11 +181,12 @@ class Case:
         if self._states is None:
             from reference import batchnorm
 
+            forward = getattr(batchnorm, self.FORWARD)
             param, self._states = _copy(self.bn_param), []
             for mode, x in zip(("train", "train", "test"), self.xs):
                 param["mode"] = mode
                 self._states.append(_copy(param))
-                batchnorm.batchnorm_forward(x, self.gamma, self.beta, param)
+                forward(x, self.gamma, self.beta, param)
         return self._states
 
     def arguments(self, call: str, kept: dict[str, str]) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -204,39 +212,43 @@ INPUTS_CHECK = {**layer.INPUTS_CHECK, "function": "all"}
 PROPERTY_GROUPS = {"inputs_unchanged": ALL_CALLS}
 
 
-def check_identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-    """Every check id names its label ("forward_train/hidden-2/running_var"): the calls
-    return or write several values each."""
-    return {
-        "id": f"{function}/{case_id}/{label}",
-        "name": f"{STUDENT_FUNCTIONS[function]} {label} ({function.replace('_', ' ')}), {case_id.replace('-', ' ')} case",
-        "function": function,
-        "group": f"{function}_{case_group}",
-    }
-
-
-def check_plan(hidden_count: int) -> list[dict[str, str]]:
-    """Every check in the order a grading reports it: each case's graded calls, each
-    call's results then its written entries, then the inputs check."""
-    calls = {call.name: call for call in CALLS}
-    plan = []
-    for case in _case_outline(hidden_count):
-        for name in case[2]:
-            plan += [check_identity(case[0], case[1], name, label) for label in calls[name].graded]
-    return plan + [INPUTS_CHECK]
-
-
-def _case_outline(hidden_count: int) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(id, group, graded calls) of every case, without building them."""
-    return [(case_id, "notebook", graded) for case_id, graded in NOTEBOOK_GRADED.items()] + \
-        [(f"hidden-{i + 1}", "hidden", ALL_CALLS) for i in range(hidden_count)]
-
-
 NOTEBOOK_GRADED = {
     "notebook-train": ("forward_train",),
     "notebook-test": ("forward_train", "forward_train_again", "forward_test"),
     "notebook-backward": ("backward", "backward_alt"),
 }
+
+
+def bound_checks(student_functions: dict[str, str], calls: tuple[layer.Call, ...],
+                 notebook_graded: dict[str, tuple[str, ...]], inputs_check: dict[str, str]):
+    """A pack's ``check_identity`` and ``check_plan`` for cases of these calls (the
+    spatial pack has the same shape with its own names)."""
+    by_name = {call.name: call for call in calls}
+    all_calls = tuple(by_name)
+
+    def identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
+        """Every check id names its label ("forward_train/hidden-2/running_var"): the calls
+        return or write several values each."""
+        return {
+            "id": f"{function}/{case_id}/{label}",
+            "name": f"{student_functions[function]} {label} ({function.replace('_', ' ')}), "
+                    f"{case_id.replace('-', ' ')} case",
+            "function": function,
+            "group": f"{function}_{case_group}",
+        }
+
+    def plan(hidden_count: int) -> list[dict[str, str]]:
+        """Every check in the order a grading reports it: each case's graded calls, each
+        call's results then its written entries, then the inputs check."""
+        cases = [(case_id, "notebook", graded) for case_id, graded in notebook_graded.items()]
+        cases += [(f"hidden-{i + 1}", "hidden", all_calls) for i in range(hidden_count)]
+        return [identity(case_id, group, name, label) for case_id, group, graded in cases for name in graded
+                for label in by_name[name].graded] + [inputs_check]
+
+    return identity, plan
+
+
+check_identity, check_plan = bound_checks(STUDENT_FUNCTIONS, CALLS, NOTEBOOK_GRADED, INPUTS_CHECK)
 
 
 def _notebook_activations(rng, w1, w2, n):
@@ -340,20 +352,20 @@ def _bug_values(case: Case, bug: str) -> list[tuple[str, str, np.ndarray]]:
     param, found = _copy(case.bn_param), []
     for call, mode, x in zip(FORWARDS, ("train", "train", "test"), case.xs):
         param["mode"] = mode
-        out, _ = batchnorm.batchnorm_forward_bug(bug, x, case.gamma, case.beta, param)
+        out, _ = getattr(batchnorm, case.FORWARD_BUG)(bug, x, case.gamma, case.beta, param)
         found.append((call, "out", out))
         if mode == "train":
             found += [(call, key, param[key]) for key in RUNNING if key in param]
     return found
 
 
-def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
+def wrong_answer_note(case: Case, label: str, got: np.ndarray | None, notes: dict[str, str] = BUG_NOTES) -> str:
     """A sentence naming the bug when a wrong output or written statistic is exactly
-    what one of the known bugs gives at some call of the case."""
+    what one of the known bugs (``notes``' keys) gives at some call of the case."""
     if got is None or label not in ("out", *RUNNING):
         return ""
     right = expected_outputs(case)
-    for bug, note in BUG_NOTES.items():
+    for bug, note in notes.items():
         for call, bug_label, value in _bug_values(case, bug):
             # Only where the bug changes the answer (a stored eps leaves the running mean right).
             if bug_label == label and value.shape == got.shape and not _close(value, right[(call, label)]) \
@@ -424,12 +436,12 @@ def expected_outputs(case: Case) -> dict:
     cache = None
     for call, state, x in zip(FORWARDS, states, case.xs):
         param = _copy(state)
-        out, made = batchnorm.batchnorm_forward(x, case.gamma, case.beta, param)
+        out, made = getattr(batchnorm, case.FORWARD)(x, case.gamma, case.beta, param)
         cache = made if cache is None else cache
         expected[(call, "out")] = out
         for key in RUNNING:
             expected[(call, key)] = param[key]
-    dx, dgamma, dbeta = batchnorm.batchnorm_backward(case.dout, cache)
+    dx, dgamma, dbeta = getattr(batchnorm, case.BACKWARD)(case.dout, cache)
     for call in ("backward", "backward_alt"):
         expected.update({(call, "dx"): dx, (call, "dgamma"): dgamma, (call, "dbeta"): dbeta})
     # The timing phase matches outputs by label alone: the speed case's race is the backward's.
