@@ -17,6 +17,7 @@ Usage: python -s -S -B untrusted_worker.py '<json config>' (see ``grader.harness
 """
 
 import importlib
+import itertools
 import json
 import math
 import os
@@ -51,6 +52,13 @@ def _same(value, original) -> bool:
         return bool(value == original)
     except Exception:  # a dict holding arrays cannot be compared plainly: it was changed
         return False
+
+
+def _printable(key) -> str:
+    try:
+        return repr(key)
+    except Exception:  # the student's own __repr__
+        return f"a {type_name(key)}"
 
 
 def module_name_for(root: str, entry: str) -> tuple[str, str]:
@@ -222,8 +230,8 @@ class Worker:
         are, arrays like results, anything else by its type. At most DICT_ENTRIES entries
         (the harness refuses a dict with more)."""
         entries = []
-        for key, item in list(value.items())[:DICT_ENTRIES + 1]:
-            key = key if isinstance(key, str) else clip(repr(key), 100)
+        for key, item in itertools.islice(value.items(), DICT_ENTRIES + 1):  # the student may have added millions
+            key = key if type(key) is str else f"{clip(_printable(key), 100)} (not a string)"
             # (an int past 64 bits is described by its type: JSON would spend seconds printing it)
             if item is None or type(item) in (bool, str) or (type(item) is int and abs(item) < 2**63) or \
                     (isinstance(item, float) and math.isfinite(item)):
@@ -232,6 +240,8 @@ class Worker:
             elif type(item) is np.ndarray:
                 description, offset = self.describe_result(item, offset, direct)
                 entries.append([key, description])
+            elif isinstance(item, float):
+                entries.append([key, {"kind": "other", "type": f"non-finite float {item!r}"}])
             else:
                 entries.append([key, {"kind": "other", "type": clip(type_name(item), 200)}])
         return entries, offset

@@ -144,3 +144,37 @@ def test_a_reply_s_dict_that_breaks_the_protocol_is_refused():
         assert reader._dicts({"3": too_many}) == ({}, {3: "holds more than 32 entries"})
     finally:
         arena.close()
+
+
+def test_the_worker_describes_what_it_cannot_send_by_type():
+    """The worker's side (untrusted_worker.describe_dict): non-string keys, NaN, ints past 64
+    bits and objects are described, never sent as values; an array is placed in the arena;
+    a dict of a million entries is cut short for the harness to refuse."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from grader.harness.protocol import Arena
+
+    folder = str(Path(__file__).resolve().parents[3] / "grader" / "harness")
+    sys.path.insert(0, folder)  # the worker imports its helpers as top-level modules, as in its process
+    try:
+        worker_module = importlib.import_module("untrusted_worker")
+    finally:
+        sys.path.remove(folder)
+    arena = Arena.create(1024, 1024)
+    try:
+        worker = worker_module.Worker.__new__(worker_module.Worker)
+        worker.arena, worker.sent = arena, []
+        entries, _ = worker.describe_dict({"mode": "train", 3: 1.0, "nan": float("nan"), "big": 2**70, "obj": [1],
+                                           "mean": np.array([1.0, 2.0])}, arena.request_bytes, False)
+        described = dict(entries)
+        assert described["mode"] == {"kind": "value", "value": "train"}
+        assert described["3 (not a string)"] == {"kind": "value", "value": 1.0}
+        assert described["nan"] == {"kind": "other", "type": "non-finite float nan"}
+        assert described["big"]["kind"] == "other" and described["obj"] == {"kind": "other", "type": "list"}
+        assert described["mean"]["shape"] == [2] and arena.view(described["mean"]).tolist() == [1.0, 2.0]
+        many, _ = worker.describe_dict({f"k{i}": i for i in range(10**6)}, arena.request_bytes, False)
+        assert len(many) == 33
+    finally:
+        arena.close()
