@@ -124,10 +124,12 @@ class TruncatedReportSandbox:
         from grader.sandbox.base import SandboxRun
 
         report = {"import": {"ok": True, "message": "", "functions": {}}, "sandboxing": {}, "environment": {},
-                  "checks": [{"id": "forward/notebook-forward", "name": "x", "function": "forward",
-                              "group": "forward_notebook", "passed": True, "message": ""}],
-                  "timing": [{"function": "forward", "measured": False, "case": "c"},
-                             {"function": "backward", "measured": False, "case": "c"}]}
+                  "checks": [{"id": "forward/notebook-forward", "name": "x", "call": "forward",
+                              "function": "conv_forward_naive", "layer": "cs231n-conv", "group": "forward_notebook", "passed": True, "message": ""}],
+                  "timing": [{"call": "forward", "function": "conv_forward_naive", "layer": "cs231n-conv",
+                              "measured": False, "case": "c"},
+                             {"call": "backward", "function": "conv_backward_naive", "layer": "cs231n-conv",
+                              "measured": False, "case": "c"}]}
         return SandboxRun(report=report, wall_time_s=0.1, backend="process")
 
 
@@ -281,7 +283,7 @@ def test_config_that_is_not_json_says_where(tmp_path):
                  id="enabled-without-points"),
     pytest.param({"enabled": True, "points": 5, "thresholds": [[0.5, 1.0]]},
                  "the maximum score is 110, not the 100 the rubric groups add up to: speed adds 5 points for each of "
-                 "forward and backward", id="speed-raises-the-maximum"),
+                 "the pack's 2 timed calls", id="speed-raises-the-maximum"),
     pytest.param({"points": 5}, "rubric.speed.points is 5 but rubric.speed.enabled is false: speed earns nothing",
                  id="points-without-enabled"),
 ])

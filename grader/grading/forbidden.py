@@ -174,7 +174,7 @@ def _reached(calls: dict[str, set[str]], start: str) -> set[str]:
 def static_uses(root: Path, patterns: list[str], student_functions: dict[str, str] | None = None
                 ) -> list[ForbiddenUse]:
     """Every forbidden name in the submission's Python files, attributed to a graded function
-    (``student_functions``: the pack's, {"forward": name, ...}; default: the default pack's)."""
+    (``student_functions``: the pack's, {call name: function name}; default: the default pack's)."""
     student_functions = student_functions or assignments.default().STUDENT_FUNCTIONS
     if not patterns:
         return []
@@ -274,5 +274,5 @@ def zero(checks: list[Check], functions: list[str], student_functions: dict[str,
     message = ("scored 0: the course forbids a call this function makes (see the course's rules; "
                "staff have the details)")
     return [check.model_copy(update={"score": 0.0, "status": CheckStatus.FAILED,
-                                     "message": f"{names[check.function]} {message}"})
-            if check.function in functions else check for check in checks]
+                                     "message": f"{names[check.call]} {message}"})
+            if check.call in functions else check for check in checks]

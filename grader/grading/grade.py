@@ -43,9 +43,10 @@ def _functions(config: GradingConfig) -> tuple[str, ...]:
 
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
-    case = config.pack().speed_case_name(config.timing.size)
-    return [FunctionTiming(function=call, measured=False, reason=reason, case=case)
-            for call in config.pack().STUDENT_FUNCTIONS]
+    pack = config.pack()
+    case = pack.speed_case_name(config.timing.size)
+    return [FunctionTiming(call=call.name, function=pack.STUDENT_FUNCTIONS[call.name], layer=pack.NAME, measured=False,
+                           reason=reason, case=case) for call in pack.CALLS]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -55,12 +56,18 @@ def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
 # A submission that cannot be loaded or imported fails one check, which says why, once;
 # every planned check then scores zero with a pointer to it, instead of repeating the
 # same message (and hint) 37 times. The check carries no points of its own.
-LOAD_CHECK = {"id": "load", "name": "the submission loads", "function": "both", "group": "load"}
+LOAD_CHECK = {"id": "load", "name": "the submission loads", "call": "all", "group": "load"}
+
+
+def _load_check(config: GradingConfig) -> dict:
+    """The load check covers every call, so it names every function of the layer."""
+    pack = config.pack()
+    return {**LOAD_CHECK, "function": ", ".join(pack.STUDENT_FUNCTIONS.values()), "layer": pack.NAME}
 
 
 def _load_failed_plan(config: GradingConfig, message: str, what: str) -> list[dict]:
     pointer = f"not run: {what} (see the check '{LOAD_CHECK['name']}')"
-    return [{**LOAD_CHECK, "passed": False, "message": message}] + _failed_plan(config, pointer)
+    return [{**_load_check(config), "passed": False, "message": message}] + _failed_plan(config, pointer)
 
 
 def grade_submission(

@@ -15,9 +15,12 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
     try:
         ids = [check["id"] for check in report["checks"]]
         report["import"]["ok"], report["sandboxing"], report["environment"]
-        FunctionTiming(**report["timing"][0]), FunctionTiming(**report["timing"][1])
+        timed = [FunctionTiming(**row).call for row in report["timing"]]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
     planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
+    calls = [call.name for call in config.pack().CALLS]
+    if timed != calls:  # a row per call of the pack, in its order: scoring and boards look calls up by name
+        raise HarnessProtocolError(f"harness report times {timed}, not the pack's calls {calls}")

@@ -207,11 +207,6 @@ def _copy(param: dict) -> dict:
     return {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in param.items()}
 
 
-INPUTS_CHECK = {**layer.INPUTS_CHECK, "function": "all"}
-# The inputs check earns its points only when some call answered right.
-PROPERTY_GROUPS = {"inputs_unchanged": ALL_CALLS}
-
-
 NOTEBOOK_GRADED = {
     "notebook-train": ("forward_train",),
     "notebook-test": ("forward_train", "forward_train_again", "forward_test"),
@@ -219,36 +214,39 @@ NOTEBOOK_GRADED = {
 }
 
 
-def bound_checks(student_functions: dict[str, str], calls: tuple[layer.Call, ...],
-                 notebook_graded: dict[str, tuple[str, ...]], inputs_check: dict[str, str]):
-    """A pack's ``check_identity`` and ``check_plan`` for cases of these calls (the
-    spatial pack has the same shape with its own names)."""
-    by_name = {call.name: call for call in calls}
-    all_calls = tuple(by_name)
-
-    def identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-        """Every check id names its label ("forward_train/hidden-2/running_var"): the calls
-        return or write several values each."""
-        return {
-            "id": f"{function}/{case_id}/{label}",
-            "name": f"{student_functions[function]} {label} ({function.replace('_', ' ')}), "
-                    f"{case_id.replace('-', ' ')} case",
-            "function": function,
-            "group": f"{function}_{case_group}",
-        }
-
-    def plan(hidden_count: int) -> list[dict[str, str]]:
-        """Every check in the order a grading reports it: each case's graded calls, each
-        call's results then its written entries, then the inputs check."""
-        cases = [(case_id, "notebook", graded) for case_id, graded in notebook_graded.items()]
-        cases += [(f"hidden-{i + 1}", "hidden", all_calls) for i in range(hidden_count)]
-        return [identity(case_id, group, name, label) for case_id, group, graded in cases for name in graded
-                for label in by_name[name].graded] + [inputs_check]
-
-    return identity, plan
+def plan_cases(hidden_count: int, notebook_graded: dict[str, tuple[str, ...]] = NOTEBOOK_GRADED,
+               all_calls: tuple[str, ...] = ALL_CALLS) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(case id, rubric case group, graded calls) of every case, in the order they run."""
+    cases = [(case_id, "notebook", graded) for case_id, graded in notebook_graded.items()]
+    return cases + [(f"hidden-{i + 1}", "hidden", all_calls) for i in range(hidden_count)]
 
 
-check_identity, check_plan = bound_checks(STUDENT_FUNCTIONS, CALLS, NOTEBOOK_GRADED, INPUTS_CHECK)
+INPUTS_CHECK = layer.inputs_check(NAME, STUDENT_FUNCTIONS)
+# The inputs check earns its points only when some call answered right.
+PROPERTY_GROUPS = layer.property_groups(CALLS)
+
+
+def role_named_checks(identity, plan):
+    """``layer.bound_checks``' two functions with the call's role in each check's name
+    ("batchnorm_forward out (forward test), hidden 2 case"): three calls of a case run
+    the same function, and the name is what a student reads first."""
+    def renamed(check: dict[str, str]) -> dict[str, str]:
+        if check["call"] == "all":
+            return check
+        function, rest = check["name"].split(" ", 1)
+        label, case = rest.split(", ", 1)
+        return {**check, "name": f"{function} {label} ({check['call'].replace('_', ' ')}), {case}"}
+
+    def named_identity(case_id: str, case_group: str, call: str, label: str) -> dict[str, str]:
+        return renamed(identity(case_id, case_group, call, label))
+
+    def named_plan(hidden_count: int) -> list[dict[str, str]]:
+        return [renamed(check) for check in plan(hidden_count)]
+
+    return named_identity, named_plan
+
+
+check_identity, check_plan = role_named_checks(*layer.bound_checks(NAME, STUDENT_FUNCTIONS, CALLS, plan_cases))
 
 
 def _notebook_activations(rng, w1, w2, n):

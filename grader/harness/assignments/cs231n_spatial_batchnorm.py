@@ -97,14 +97,20 @@ class Case(plain.Case):
     calls: tuple[str, ...] = ALL_CALLS
 
 
-INPUTS_CHECK = plain.INPUTS_CHECK
-PROPERTY_GROUPS = {"inputs_unchanged": ALL_CALLS}
 NOTEBOOK_GRADED = {
     "notebook-train": ("forward_train",),
     "notebook-test": ("forward_train", "forward_train_again", "forward_test"),
     "notebook-backward": ("backward",),
 }
-check_identity, check_plan = plain.bound_checks(STUDENT_FUNCTIONS, CALLS, NOTEBOOK_GRADED, INPUTS_CHECK)
+
+
+def plan_cases(hidden_count: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    return plain.plan_cases(hidden_count, NOTEBOOK_GRADED, ALL_CALLS)
+
+
+INPUTS_CHECK = layer.inputs_check(NAME, STUDENT_FUNCTIONS)
+PROPERTY_GROUPS = layer.property_groups(CALLS)
+check_identity, check_plan = plain.role_named_checks(*layer.bound_checks(NAME, STUDENT_FUNCTIONS, CALLS, plan_cases))
 
 
 def notebook_cases() -> list[Case]:

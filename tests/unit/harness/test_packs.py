@@ -30,7 +30,11 @@ def test_every_pack_declares_what_the_grader_reads(name):
     assert missing == [], f"{name} lacks {missing}"
     assert pack.NAME == name
     calls = [call.name for call in pack.CALLS]
-    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls == ["forward", "backward"]
+    # Call names are the pack's own: the host reads them from CALLS and STUDENT_FUNCTIONS, so
+    # each names one student function and one reference, and none is "all" (the name of the
+    # checks that cover every call).
+    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls
+    assert len(set(calls)) == len(calls) and "all" not in calls and all(c.isidentifier() for c in calls)
     for call in pack.CALLS:  # what a call needs, an earlier call keeps; a worker keeps one value per call
         assert len(call.kept) <= 1 and set(call.needs) <= set(pack.STAND_INS)
         assert all(any(label in earlier.kept for earlier in pack.CALLS[:calls.index(call.name)]) for label in call.needs)
@@ -38,8 +42,19 @@ def test_every_pack_declares_what_the_grader_reads(name):
     plan = pack.check_plan(len(pack.HIDDEN_SHAPES))
     assert {check["group"] for check in plan} == set(pack.DEFAULT_RUBRIC["points"])
     assert len({check["id"] for check in plan}) == len(plan)
+    # Every check says which call, student function and layer it exercised (result schema 2.0).
+    for check in plan:
+        assert check["layer"] == name
+        if check["call"] == "all":
+            assert check["function"] == ", ".join(pack.STUDENT_FUNCTIONS.values())
+            assert check["group"] in pack.PROPERTY_GROUPS
+        else:
+            assert check["function"] == pack.STUDENT_FUNCTIONS[check["call"]]
+            assert check["group"].startswith(check["call"] + "_") and check["id"].startswith(check["call"] + "/")
+    assert pack.INPUTS_CHECK in plan
+    assert all(set(covered) <= set(calls) for covered in pack.PROPERTY_GROUPS.values())
     for size in ("speed-cell", "small"):
-        assert pack.timed_flops("forward", size) > 0 and pack.timed_flops("backward", size) > 0
+        assert all(pack.timed_flops(call, size) > 0 for call in calls)
         assert all(d >= 1 for d in pack.same_shape_gemm(size))
         case = pack.speed_case(np.random.default_rng(0), 0, size)
         expected = pack.expected_outputs(case)
@@ -49,11 +64,13 @@ def test_every_pack_declares_what_the_grader_reads(name):
     ids = {check["id"].split("/")[1] for check in plan if "/" in check["id"]}
     assert {case.id for case in cases} == ids
     for case in cases:
-        assert set(pack.expected_outputs(case)) == {label for call in pack.CALLS for label in call.sent}
+        # By label, or by (call, label) where calls of a case share a label (batchnorm's three forwards).
+        expected = pack.expected_outputs(case)
+        assert all((call.name, label) in expected or label in expected for call in pack.CALLS for label in call.graded)
         assert set(case.graded) <= set(case.calls) and [c for c in calls if c in case.calls] == list(case.calls)
     # The starter template (similarity's boilerplate) is the student's functions, as given out.
     starter = [node.name for node in ast.parse(pack.STARTER_TEMPLATE).body if isinstance(node, ast.FunctionDef)]
-    assert starter == list(pack.STUDENT_FUNCTIONS.values())
+    assert starter == list(dict.fromkeys(pack.STUDENT_FUNCTIONS.values()))  # one function may serve several calls
     if pack.KIT is not None:  # the student kit's folder, with what grader/kit/build.py packages
         kit = assignments.kit(pack)
         sources = Path(kit.__file__).parent
@@ -146,3 +163,36 @@ def test_the_harness_job_is_typed_on_both_sides():
         GradingJob.from_json({**job, "seed": "7"})
     with pytest.raises(assignments.UnknownAssignment):
         GradingJob.from_json({**job, "assignment": "cs231n-no-such-layer"})
+
+
+def test_a_pack_with_its_own_calls_plans_checks_under_their_names():
+    """What a layer with calls other than forward and backward gets from layer.bound_checks:
+    ids, groups and the inputs check under its own call names (issue 26)."""
+    from grader.harness.assignments import layer
+
+    functions = {"forward": "batchnorm_forward", "backward": "batchnorm_backward",
+                 "backward_alt": "batchnorm_backward_alt"}
+    calls = (layer.Call("forward", results=("out", "@cache")),
+             layer.Call("backward", results=("dx", "dgamma", "dbeta"), needs=("cache",)),
+             layer.Call("backward_alt", results=("dx", "dgamma", "dbeta"), needs=("cache",)))
+
+    def cases(hidden_count):
+        return [("notebook-train", "notebook", ("forward",)), ("notebook-alt", "notebook", ("backward_alt",))] + [
+            (f"hidden-{i + 1}", "hidden", ("forward", "backward", "backward_alt")) for i in range(hidden_count)]
+
+    identity, plan = layer.bound_checks("cs231n-batchnorm", functions, calls, cases)
+    checks = plan(1)
+    assert [c["id"] for c in checks] == [
+        "forward/notebook-train", "backward_alt/notebook-alt/dx", "backward_alt/notebook-alt/dgamma",
+        "backward_alt/notebook-alt/dbeta", "forward/hidden-1", "backward/hidden-1/dx", "backward/hidden-1/dgamma",
+        "backward/hidden-1/dbeta", "backward_alt/hidden-1/dx", "backward_alt/hidden-1/dgamma",
+        "backward_alt/hidden-1/dbeta", "inputs-unchanged"]
+    assert checks[1] == {"id": "backward_alt/notebook-alt/dx", "name": "batchnorm_backward_alt dx, notebook alt case",
+                         "call": "backward_alt", "function": "batchnorm_backward_alt", "layer": "cs231n-batchnorm",
+                         "group": "backward_alt_notebook"}
+    assert checks[-1] == {**layer.inputs_check("cs231n-batchnorm", functions)} == {
+        "id": "inputs-unchanged", "name": "inputs are left unchanged", "call": "all",
+        "function": "batchnorm_forward, batchnorm_backward, batchnorm_backward_alt", "layer": "cs231n-batchnorm",
+        "group": "inputs_unchanged"}
+    assert identity("hidden-2", "hidden", "forward", "out")["id"] == "forward/hidden-2"
+    assert layer.property_groups(calls) == {"inputs_unchanged": ("forward", "backward", "backward_alt")}

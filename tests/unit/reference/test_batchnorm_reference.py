@@ -102,7 +102,7 @@ def test_a_right_running_statistic_is_not_taken_for_a_bug():
 def test_the_check_plan_lists_what_a_grading_records():
     plan = pack.check_plan(2)
     ids = [check["id"] for check in plan]
-    assert ids[:3] == ["forward_train/notebook-train/out", "forward_train/notebook-train/running_mean",
+    assert ids[:3] == ["forward_train/notebook-train", "forward_train/notebook-train/running_mean",
                        "forward_train/notebook-train/running_var"]
     assert "backward_alt/hidden-2/dbeta" in ids and ids[-1] == "inputs-unchanged"
     assert len(ids) == len(set(ids))
