@@ -22,6 +22,7 @@ from grader.publish.leaderboard import (
     LeaderboardEntry,
     Standing,
     build_leaderboard,
+    of_call,
     pseudonym,
     rank_standings,
     speed_figure,
@@ -109,9 +110,9 @@ def function_correct_and_timed(result: GradeResult, function: str) -> FunctionTi
     if not result.gradable or result.failure is not None:
         return None
     for check in result.checks:
-        if check.call == function and not _is_speed(check) and check.status != CheckStatus.PASSED:
+        if of_call(check, function) and not _is_speed(check) and check.status != CheckStatus.PASSED:
             return None
-    timing = next((t for t in result.timing if t.call == function), None)
+    timing = next((t for t in result.timing if of_call(t, function)), None)
     if timing is None or not timing.measured:
         return None
     figures = (timing.speedup_vs_reference, timing.ci_low, timing.ci_high)

@@ -23,7 +23,7 @@ from pydantic import Field
 from grader import __version__
 from grader.errors import UsageError
 from grader.grading.clock import utc_now
-from grader.grading.result import CheckStatus, FunctionTiming, GradeResult, Strict
+from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult, Strict
 
 # 2.0: an entry's speeds are a mapping keyed by the pack's call names (``speeds``) and the
 # board lists those calls (``calls``); 1.0 had fixed ``forward`` and ``backward`` fields.
@@ -94,7 +94,8 @@ class Leaderboard(Strict):
     schema_version: Literal["2.0"] = LEADERBOARD_SCHEMA_VERSION
     assignment: str
     calls: list[str] = Field(description=(
-        "The timed calls, by the pack's call names, in its order: a speed column, a plot row and a board each."))
+        "The timed calls, by the pack's call names, in its order ('layer/call' when the results span several "
+        "layers): a speed column, a plot row and a board each."))
     generated_at: str = Field(description="UTC time the board was built, ISO 8601.")
     grader_version: str = Field(description="Version of the grader that built the board.")
     entries: list[LeaderboardEntry] = Field(
@@ -238,11 +239,25 @@ def build_leaderboard(
 
 
 def timed_calls(results: list[GradeResult]) -> list[str]:
-    """Every call the results have a timing row for, in the order the results list them."""
+    """Every call the results have a timing row for, in the order the results list them: by
+    call name ("forward"), or as "layer/call" ("cs231n-conv/forward") when the rows span
+    several layers (a whole assignment graded at once), where two layers share call names."""
+    layered = len({timing.layer for result in results for timing in result.timing}) > 1
     calls: list[str] = []
     for result in results:
-        calls += [timing.call for timing in result.timing if timing.call not in calls]
+        calls += [key for key in (call_key(timing, layered) for timing in result.timing) if key not in calls]
     return calls
+
+
+def call_key(row: Check | FunctionTiming, layered: bool) -> str:
+    """A check's or timing row's call as a board names it (see ``timed_calls``)."""
+    return f"{row.layer}/{row.call}" if layered else row.call
+
+
+def of_call(row: Check | FunctionTiming, key: str) -> bool:
+    """Whether ``row`` belongs to the board call ``key``. Call names are identifiers, so a
+    key holds a "/" only when it names the layer too."""
+    return key == (f"{row.layer}/{row.call}" if "/" in key else row.call)
 
 
 def pseudonym(student_id: str, salt: str) -> str:
@@ -306,7 +321,7 @@ def _passed_correctness(result: GradeResult) -> bool:
 
 
 def _timing(result: GradeResult, call: str) -> FunctionTiming | None:
-    return next((timing for timing in result.timing if timing.call == call), None)
+    return next((timing for timing in result.timing if of_call(timing, call)), None)
 
 
 def _is_complete(timing: FunctionTiming | None) -> bool:

@@ -630,7 +630,8 @@ def test_a_board_ranks_and_shows_every_call_the_results_time():
 
 
 def test_a_call_missing_from_one_result_keeps_it_off_the_ranking():
-    short = make_result("two-calls")  # times forward and backward only
+    two = make_result("two-calls")  # times forward and backward only
+    short = two.model_copy(update={"timing": [t.model_copy(update={"layer": "cs231n-batchnorm"}) for t in two.timing]})
     board = board_of([with_alt("three-calls", (2.0, 2.0, 2.0)), short])
     assert board.calls == ["forward", "backward", "backward_alt"]
     statuses = {e.student: e.status for e in board.entries}
@@ -648,3 +649,18 @@ def test_gradescope_names_a_column_per_call_and_the_layer_when_a_result_spans_se
     assert [row["name"] for row in bundle["leaderboard"]] == [
         "cs231n-conv forward speedup", "cs231n-conv backward speedup",
         "cs231n-maxpool forward speedup", "cs231n-maxpool backward speedup"]
+
+
+def test_calls_of_several_layers_are_told_apart_by_their_layer():
+    """A whole assignment graded at once times several layers' forward and backward: the board
+    names each call with its layer, so one layer's speed is never read as another's."""
+    base = make_result("bundle", forward=(2.0, 1.9, 2.1), backward=(2.0, 1.9, 2.1))
+    pool = [_timing(call, (8.0, 7.5, 8.5)).model_copy(update={"layer": "cs231n-maxpool"})
+            for call in ("forward", "backward")]
+    board = board_of([base.model_copy(update={"timing": base.timing + pool})])
+    assert board.calls == ["cs231n-conv/forward", "cs231n-conv/backward", "cs231n-maxpool/forward",
+                           "cs231n-maxpool/backward"]
+    speeds = board.entries[0].speeds
+    assert speeds["cs231n-conv/forward"].speedup_vs_reference == 2.0
+    assert speeds["cs231n-maxpool/backward"].speedup_vs_reference == 8.0
+    assert board.entries[0].status == "ranked"
