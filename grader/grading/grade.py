@@ -62,7 +62,7 @@ LOAD_CHECK = {"id": "load", "name": "the submission loads", "call": "all", "grou
 def _load_check(config: GradingConfig) -> dict:
     """The load check covers every call, so it names every function of the layer."""
     pack = config.pack()
-    return {**LOAD_CHECK, "function": ", ".join(pack.STUDENT_FUNCTIONS.values()), "layer": pack.NAME}
+    return {**LOAD_CHECK, "function": ", ".join(dict.fromkeys(pack.STUDENT_FUNCTIONS.values())), "layer": pack.NAME}
 
 
 def _load_failed_plan(config: GradingConfig, message: str, what: str) -> list[dict]:

@@ -18,12 +18,13 @@ import numpy as np
 class Returned:
     """One value a student function returned, as the harness sees it."""
 
-    kind: str  # "none" | "other" | "array"
+    kind: str  # "none" | "other" | "array" | "value" (a plain value left in a dict argument)
     type_name: str = ""
     dtype_name: str = ""
     shape: tuple[int, ...] = ()
     array: np.ndarray | None = None  # a private copy; only for plain float arrays
     too_large: bool = False
+    value: Any = None  # kind "value": a number, string, bool or None
 
 
 @dataclass
@@ -36,6 +37,10 @@ class CallOutcome:
     message: str = ""
     changed_args: list[int] = field(default_factory=list)
     inputs_changed: list[str] = field(default_factory=list)
+    # Each dict argument as the call left it (argument index -> entry -> value), validated
+    # and copied out like the results; "refused" holds why a dict could not be taken back.
+    dicts: dict[int, dict[str, Returned]] = field(default_factory=dict)
+    dicts_refused: dict[int, str] = field(default_factory=dict)
     ready: dict[str, Any] = field(default_factory=dict)  # the worker's "ready" message, from start()
     # The worker's own figures beside a reply ("observed" forbidden calls, a "profile"): raw,
     # untrusted, bounded only by the message cap; validated where used (speed_feedback.py).

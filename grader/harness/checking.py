@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import speed_feedback
+from . import dict_args, speed_feedback
 from .call_messages import describe_failure
-from .checks import compare, not_an_array
+from .checks import FLOAT32_HINT, compare, not_an_array
 from .deadline import Deadline
-from .call_outcome import CallOutcome
+from .call_outcome import CallOutcome, Returned
 from .properties import CallOutput, grades_by_property
 from .timing import clock_ns
 from .worker_pair import WorkerPair
@@ -68,33 +68,46 @@ class Checker:
         slots = []
         by_property = grades_by_property(self.pack)
         outputs: list[CallOutput] = []
+        carried: dict[str, object] = {}  # the dict entries the student's calls wrote, for the next calls
+        wrong_writes: list[str] = []  # the written entries that failed a check so far in this case
         for index, call in enumerate(self.calls[name] for name in case.calls):
             name = self.names[call.name]
             # One slot per call of the case: a call may repeat (a seeded forward twice), and a
             # later call takes what the latest one kept.
             slot = f"{call.kept[0]}-{case.id}-{index}" if call.kept else None
             slots += [slot] if slot else []
-            outcome = None
+            outcome, taken, note = None, None, ""
             if self.deadline.time_left() > 0 and self.workers.ensure_student() and self.workers.functions.get(name):
                 student = self.workers.student
                 # A worker restarted since the earlier call no longer holds what it kept.
                 kept = {label: held for label, held in made.items() if any(k[0] == held for k in student.kept)}
                 args, inputs = case.arguments(call.name, kept)
+                args, inputs = dict_args.with_carried(args, inputs, self.pack.PARAM_NAME, carried)
                 outcome = student.call(CallRequest(name, args, list(call.results), inputs, slot,
                                                    extra=self._watch_request(), may_change=call.mutable), timeout)
                 self._note_changes(outcome, name, case, args, call)
                 self._note_observed(outcome, call.name)
+                taken = self._take_dict(outcome, args, inputs, call, name, case)
+                if taken is not None:
+                    carried.update(dict_args.carried_state(taken, call.writes))
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
+                note = self._stand_in_note(call, made)
+                if dict_args.dict_index(args) is not None:
+                    note += self._carried_note(call, carried, wrong_writes)
             if by_property:
-                output = self._output(case, call, outcome, name, self._stand_in_note(call, made) if outcome else "")
+                output = self._output(case, call, outcome, name, note)
                 # The kept results this call got as the starter code's stand-ins (its earlier call gave none).
                 output.stood_in = tuple(label for label in call.needs if label not in made) if outcome else ()
                 outputs.append(output)
             elif call.name in case.graded:
-                note = self._stand_in_note(call, made) if outcome is not None else ""
-                for label in call.sent:
-                    self._record(case, call.name, label, outcome, expected[label], name, note)
+                for label in call.graded:
+                    want = expected[(call.name, label)] if (call.name, label) in expected else expected[label]
+                    if label in call.writes:
+                        self._record_written(case, call, label, outcome, taken, want, name, note)
+                        wrong_writes += [label] if not self.records[-1].passed else []
+                    else:
+                        self._record(case, call.name, label, outcome, want, name, note)
         if slots:
             self.workers.forget(slots)
         if by_property:
@@ -125,6 +138,48 @@ class Checker:
         if outcome.status == "timeout" and self.deadline.time_left() <= 0:
             return f"{function_name} was stopped: {self.deadline.total_time_reached()}"
         return describe_failure(outcome, function_name, self.memory_bytes, case.where)
+
+    def _take_dict(self, outcome: CallOutcome, args: list[dict], inputs: dict, call, function_name: str,
+                   case) -> dict_args.DictReturn | None:
+        """The call's dict argument as it came back (dict_args), its undeclared changes
+        noted for the inputs check; None where the call has none or gave no answer."""
+        index = dict_args.dict_index(args)
+        if index is None or not outcome.ok:
+            return None
+        param = self.pack.PARAM_NAME
+        room = self.workers.student.arena.size - self.workers.student.arena.request_bytes
+        taken = dict_args.read_back(outcome, index, dict_args.sent_entries(args[index], inputs), call.writes, param,
+                                    function_name, case.where, room)
+        for key in taken.changed:
+            self.input_changes.append(f"{function_name} changed {param}[{key!r}] {case.where}")
+        if taken.refusal and not call.writes:  # nothing of it is graded: the refusal is an input change
+            self.input_changes.append(taken.refusal)
+        return taken
+
+    def _carried_note(self, call, carried: dict[str, object], wrong_writes: list[str]) -> str:
+        """Said on a failed check of a call that read entries an earlier call of the case
+        wrote wrongly: the earlier check is the one to fix first."""
+        if call.writes or not wrong_writes:
+            return ""
+        entries = ", ".join(dict.fromkeys(key for key in wrong_writes if key in carried))
+        return f" (it got the {entries} your earlier calls left in {self.pack.PARAM_NAME}, which were wrong)" \
+            if entries else ""
+
+    def _record_written(self, case, call, label: str, outcome: CallOutcome | None, taken, expected,
+                        function_name: str, suffix: str) -> None:
+        """A check of an entry the call writes into its dict argument, like a result's."""
+        param = self.pack.PARAM_NAME
+        if outcome is None or not outcome.ok or taken is None:
+            self._record(case, call.name, label, outcome, expected, function_name, suffix)
+        elif taken.refusal:
+            self._record(case, call.name, label, outcome, expected, function_name, suffix, failure=taken.refusal)
+        elif label not in taken.entries:
+            self._record(case, call.name, label, outcome, expected, function_name, suffix,
+                         failure=f"{param} has no {label!r} after {function_name} {case.where}: the call must "
+                                 f"store it in {param}[{label!r}]")
+        else:
+            self._record(case, call.name, label, outcome, expected, function_name, suffix,
+                         returned=taken.entries[label])
 
     def _stand_in_note(self, call, made: dict[str, str]) -> str:
         """Said on a failed check of a call that got the starter code's stand-in for what
@@ -157,19 +212,29 @@ class Checker:
             self.reported_changes.append(f"{function_name} changed its input {name} {case.where}")
 
     def _record(self, case, function: str, label: str, outcome: CallOutcome | None,
-                expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "") -> None:
+                expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "",
+                returned: Returned | None = None, failure: str = "") -> None:
+        """One check's record. ``returned``: the value to judge when it is not one of the
+        call's results (a dict entry it wrote); ``failure``: the check's message when the
+        call answered but the value cannot be judged (a refused dict)."""
         identity = self.pack.check_identity(case.id, case.group, function, label)
-        if outcome is None or not (outcome.ok and label in outcome.results):
-            passed, message = False, self._failure_message(outcome, function_name, case)
-        else:
+        if returned is None and outcome is not None and outcome.ok:
+            returned = outcome.results.get(label)
+        if outcome is not None and outcome.ok and failure:
+            passed, message = False, failure
+        elif outcome is not None and outcome.ok and returned is not None:
             # A tuple: every answer the pack accepts (max pooling's two subgradients at ties).
             accepted = expected if isinstance(expected, tuple) else (expected,)
-            verdicts = [compare(label, outcome.results[label], one, self.tolerance, case.where) for one in accepted]
+            verdicts = [compare(label, returned, one, self.tolerance, case.where) for one in accepted]
             verdict = next((v for v in verdicts if v.passed), verdicts[0])
             passed, message = verdict.passed, verdict.message
-            got = outcome.results[label].array
-            message += self.pack.published_note(case.id, got) if verdict.passed else \
-                self.pack.wrong_answer_note(case, label, got)
+            got = returned.array
+            note = "" if verdict.passed else self.pack.wrong_answer_note(case, label, got)
+            if note:  # the named bug explains a small error better than float32 precision does
+                message = message.replace(FLOAT32_HINT, "")
+            message += self.pack.published_note(case.id, got) if verdict.passed else note
+        else:
+            passed, message = False, self._failure_message(outcome, function_name, case)
         if suffix and not passed:  # on the first line, before any traceback
             first_line, newline, rest = message.partition("\n")
             message = first_line + suffix + newline + rest

@@ -14,6 +14,7 @@ from .call_outcome import Returned
 # Errors between the tolerance and this bound, with every element close, are what
 # computing in float32 (or casting to it on the way) gives.
 FLOAT32_LIKE_ERROR = 1e-3
+FLOAT32_HINT = ". The values are right to about 1e-5: this looks like float32 precision; compute in float64"
 FIRST_INDICES = 3
 # Elements per step of the whole-array checks (256 KiB of float64): their temporaries stay
 # in the core's cache. The timed trials' output checks run between timed calls on the same
@@ -95,5 +96,5 @@ def compare(label: str, returned: Returned, expected: np.ndarray, tolerance: flo
         f"max abs difference {float(np.max(np.abs(got - expected))):.3g}"
     )
     if error <= FLOAT32_LIKE_ERROR:
-        message += ". The values are right to about 1e-5: this looks like float32 precision; compute in float64"
+        message += FLOAT32_HINT
     return Verdict(False, message, error)

@@ -32,6 +32,8 @@ MAX_MESSAGE_BYTES = 1 << 20
 ALIGNMENT = 64
 # Only plain little-endian real floats travel; anything else is described, not copied.
 TRANSFERABLE_DTYPES = frozenset({"<f2", "<f4", "<f8"})
+# Entries of a dict argument a worker describes back (bn_param holds six or so).
+DICT_ENTRIES = 32
 
 
 class ProtocolError(Exception):

@@ -17,7 +17,9 @@ Usage: python -s -S -B untrusted_worker.py '<json config>' (see ``grader.harness
 """
 
 import importlib
+import itertools
 import json
+import math
 import os
 import sys
 
@@ -32,7 +34,7 @@ import line_feedback  # noqa: E402
 import peak_gemm  # noqa: E402
 import seccomp_listener  # noqa: E402
 from exception_text import clip, describe_exception, type_name  # noqa: E402
-from protocol import TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all  # noqa: E402
+from protocol import DICT_ENTRIES, TRANSFERABLE_DTYPES, Arena, align, encode_message, read_message, write_all  # noqa: E402
 
 
 # Scalar results that travel as 0-d arrays: a loss is a Python float or a numpy float (what
@@ -55,6 +57,13 @@ def _same(value, original) -> bool:
         return bool(value == original)
     except Exception:  # a dict holding arrays cannot be compared plainly: it was changed
         return False
+
+
+def _printable(key) -> str:
+    try:
+        return repr(key)
+    except Exception:  # the student's own __repr__
+        return f"a {type_name(key)}"
 
 
 def module_name_for(root: str, entry: str) -> tuple[str, str]:
@@ -135,6 +144,11 @@ class Worker:
             return self.kept[spec["kept"]]
         if "tuple" in spec:
             return tuple(self.build_argument(item) for item in spec["tuple"])
+        if "dict" in spec:  # plain values and arrays, all the call's own copies (it may write them)
+            built = json.loads(json.dumps(spec["dict"]["values"]))
+            for key, descriptor in spec["dict"]["arrays"].items():
+                built[key] = self.arena.view(descriptor).copy()
+            return built
         raise ValueError(f"unknown argument spec {sorted(spec)}")
 
     def describe_result(self, value, offset: int, direct: bool = False) -> tuple[dict, int]:
@@ -211,7 +225,33 @@ class Worker:
             if request.get("discard"):  # the machine figures' calls: nothing is sent (make bench copies nothing)
                 continue
             described[label], offset = self.describe_result(value, offset, bool(request.get("direct")))
-        return {"ok": True, "results": described, "changed_args": changed, "observed": observed}
+        dicts = {}
+        if not request.get("discard"):  # a dict argument goes back as the call left it (the harness checks it)
+            for index, spec in enumerate(request["args"]):
+                if "dict" in spec:
+                    dicts[str(index)], offset = self.describe_dict(arguments[index], offset, bool(request.get("direct")))
+        return {"ok": True, "results": described, "changed_args": changed, "observed": observed, "dicts": dicts}
+
+    def describe_dict(self, value: dict, offset: int, direct: bool) -> tuple[list, int]:
+        """[[key, description], ...] of a dict argument after the call: plain values as they
+        are, arrays like results, anything else by its type. At most DICT_ENTRIES entries
+        (the harness refuses a dict with more)."""
+        entries = []
+        for key, item in itertools.islice(value.items(), DICT_ENTRIES + 1):  # the student may have added millions
+            key = key if type(key) is str else f"{clip(_printable(key), 100)} (not a string)"
+            # (an int past 64 bits is described by its type: JSON would spend seconds printing it)
+            if item is None or type(item) in (bool, str) or (type(item) is int and abs(item) < 2**63) or \
+                    (isinstance(item, float) and math.isfinite(item)):
+                plain = item if type(item) is not str else clip(item, 1000)
+                entries.append([key, {"kind": "value", "value": float(plain) if isinstance(plain, float) else plain}])
+            elif type(item) is np.ndarray:
+                description, offset = self.describe_result(item, offset, direct)
+                entries.append([key, description])
+            elif isinstance(item, float):
+                entries.append([key, {"kind": "other", "type": f"non-finite float {item!r}"}])
+            else:
+                entries.append([key, {"kind": "other", "type": clip(type_name(item), 200)}])
+        return entries, offset
 
     def profiled_call(self, request: dict) -> dict:
         """One call under the line profiler (line_feedback); its figures, no results."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import text as student_text
 from .call_outcome import CallOutcome, Returned
-from .protocol import TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body
+from .protocol import DICT_ENTRIES, TRANSFERABLE_DTYPES, Arena, ProtocolError, decode_body
 from .timing import clock_ns
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -102,12 +102,59 @@ class ReplyReader:
             if not isinstance(sent, dict) or set(sent) != set(labels):
                 raise ProtocolError(f"results {sorted(sent)[:4]} instead of {labels}")
             results = {label: self._returned(label, value) for label, value in sent.items()}
+            dicts, refused = self._dicts(reply.get("dicts") or {})
             elapsed = _elapsed(started)  # stops only once every output is in private memory
             changed = reply.get("changed_args") or []
-            return CallOutcome("ok", elapsed, results=results, feedback=feedback,
+            return CallOutcome("ok", elapsed, results=results, feedback=feedback, dicts=dicts, dicts_refused=refused,
                                changed_args=[i for i in changed if type(i) is int and 0 <= i < 16][:16])
         except (ProtocolError, AttributeError, TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise ReplyRefused(f"sent a malformed reply ({str(exc)[:200]})") from exc
+
+    def _dicts(self, sent: Any) -> tuple[dict[int, dict[str, Returned]], dict[int, str]]:
+        """Each dict argument as the call left it, by argument index. Plain values pass as
+        they are; arrays are copied out like results, all of a call's dict arrays together
+        within the response region's size (more is marked too large, never read);
+        anything else is known by its type only. A dict with more than DICT_ENTRIES
+        entries is refused whole (the reason, by index)."""
+        if not isinstance(sent, dict) or len(sent) > 16:
+            raise ProtocolError("dicts: not an object of at most 16 arguments")
+        dicts, refused = {}, {}
+        room = self.arena.size - self.arena.request_bytes
+        for index_text, entries in sent.items():
+            if not index_text.isdigit() or not isinstance(entries, list):
+                raise ProtocolError(f"dicts: bad argument {index_text[:20]!r}")
+            index = int(index_text)
+            if len(entries) > DICT_ENTRIES:
+                refused[index] = f"holds more than {DICT_ENTRIES} entries"
+                continue
+            described: dict[str, Returned] = {}
+            for entry in entries:
+                if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
+                    raise ProtocolError("dicts: an entry is not a [key, description] pair")
+                key = student_text.clip(entry[0], 100)
+                if key in described:
+                    raise ProtocolError(f"dicts: entry {key!r} twice")
+                described[key] = self._dict_entry(key, entry[1], room)
+                if described[key].array is not None:
+                    room -= described[key].array.nbytes
+            dicts[index] = described
+        return dicts, refused
+
+    def _dict_entry(self, key: str, value: Any, room: int) -> Returned:
+        if not isinstance(value, dict):
+            raise ProtocolError(f"{key}: not an object")
+        if value.get("kind") == "value":
+            plain = value.get("value")
+            if plain is not None and type(plain) not in (bool, int, float, str):
+                raise ProtocolError(f"{key}: a value that is not plain")
+            plain = student_text.clip(plain, 1000) if isinstance(plain, str) else plain
+            return Returned("value", type_name=type(plain).__name__ if plain is not None else "None", value=plain)
+        dtype, shape = value.get("dtype"), value.get("shape")
+        if value.get("kind") == "array" and dtype in TRANSFERABLE_DTYPES and isinstance(shape, list) and \
+                all(type(n) is int and n >= 0 for n in shape) and math.prod(shape) * np.dtype(dtype).itemsize > room:
+            # Past what one call may hand back: described, never read.
+            return Returned("array", dtype_name=np.dtype(dtype).name, shape=tuple(shape[:32]), too_large=True)
+        return self._returned(key, value)
 
     def _returned(self, label: str, value: Any) -> Returned:
         if not isinstance(value, dict):

@@ -122,7 +122,9 @@ class CallRequest:
     """One call to make in a worker (``WorkerProcess.call``)."""
 
     function: str | None  # the worker's function; None for the ops that call none
-    args: list[dict]  # {"array": input name} | {"value": plain value} | {"tuple": [...]} | {"kept": slot}
+    # {"array": input name} | {"value": plain value} | {"tuple": [...]} | {"kept": slot}
+    # | {"dict": {"values": {key: plain value}, "arrays": {key: input name}}} (sent back as the call left it)
+    args: list[dict]
     results: list[str]  # the labels of what it returns ("@..." ones stay in the worker)
     inputs: dict[str, np.ndarray]  # the arrays to place in the arena, by name
     keep_as: str | None = None  # keep the call's results in the worker under this slot (forget)
@@ -404,6 +406,9 @@ class WorkerProcess:
             return {"array": descriptors[spec["array"]]}
         if "tuple" in spec:
             return {"tuple": [self._resolve(item, descriptors) for item in spec["tuple"]]}
+        if "dict" in spec:  # {"values": {key: plain}, "arrays": {key: input name}}
+            arrays = {key: descriptors[name] for key, name in spec["dict"]["arrays"].items()}
+            return {"dict": {"values": spec["dict"]["values"], "arrays": arrays}}
         return spec
 
     def _await(self, deadline: float, started: int, labels: list[str] | None = None,

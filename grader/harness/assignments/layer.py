@@ -21,17 +21,28 @@ class Call:
     ``mutable`` are the inputs the call may change in place (a batchnorm forward's
     running mean in train mode); every other input must be left exactly as it was, or
     the inputs check fails and the call is not timed.
+    ``writes`` are the entries of the call's dict argument (the pack's PARAM_NAME, passed
+    as {"dict": ...}) that it must leave there (a train-mode batchnorm forward's
+    running_mean and running_var): each is checked like a result, under its entry's name.
+    The dict comes back to the harness after every call (grader/harness/dict_args.py);
+    an entry not named here must come back unchanged, and none may be added or deleted.
     """
 
     name: str
     results: tuple[str, ...]
     needs: tuple[str, ...] = ()
     mutable: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
     @property
     def sent(self) -> tuple[str, ...]:
         """The results the harness reads and checks."""
         return tuple(label for label in self.results if not label.startswith("@"))
+
+    @property
+    def graded(self) -> tuple[str, ...]:
+        """Every label checked after the call: what it returns, then what it writes."""
+        return self.sent + self.writes
 
     @property
     def kept(self) -> tuple[str, ...]:
@@ -43,7 +54,8 @@ def inputs_check(layer_name: str, student_functions: dict[str, str]) -> dict[str
     """The identity of the check that no call changed its inputs: it covers every call of
     the layer ("all"), so it names all of the layer's functions."""
     return {"id": "inputs-unchanged", "name": "inputs are left unchanged", "call": "all",
-            "function": ", ".join(student_functions.values()), "layer": layer_name, "group": "inputs_unchanged"}
+            "function": ", ".join(dict.fromkeys(student_functions.values())), "layer": layer_name,
+            "group": "inputs_unchanged"}  # (one function may serve several calls: batchnorm's three forwards)
 
 
 def property_groups(calls: tuple[Call, ...]) -> dict[str, tuple[str, ...]]:
@@ -84,13 +96,14 @@ def check_identity(layer_name: str, student_functions: dict[str, str], case_id: 
 def check_plan(layer_name: str, student_functions: dict[str, str], calls: tuple[Call, ...],
                inputs: dict[str, str], cases: list[tuple[str, str, tuple[str, ...]]]) -> list[dict[str, str]]:
     """Every check a grading reports, in order: each plan case (each call it grades, in the
-    pack's call order, each of that call's sent results), then the inputs check."""
+    pack's call order, each of that call's sent results, then the dict entries it writes),
+    then the inputs check."""
     plan = []
     for case_id, group, graded in cases:
         for call in calls:
             if call.name in graded:
                 plan += [check_identity(layer_name, student_functions, case_id, group, call.name, label)
-                         for label in call.sent]
+                         for label in call.graded]
     return plan + [inputs]
 
 
