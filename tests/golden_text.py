@@ -24,7 +24,8 @@ MASK = "<masked>"
 MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs_reference", "ci_low", "ci_high",
                  "ci_level", "student_times_s", "reference_times_s", "pair_speedups", "call_overhead_s",
                  "student_gflops", "reference_gflops", "peak_gflops", "percent_of_peak", "reference_percent_of_peak",
-                 "timing_phase_s", "other_cores_busy", "contended_pairs", "contention_wait_s", "redone_pairs")
+                 "timing_phase_s", "other_cores_busy", "contended_pairs", "contention_wait_s", "redone_pairs",
+                 "flops")  # null where no machine figures could be measured (a busy machine: speed_feedback)
 # What the plan line says of a busy machine depends on what else ran (harness.contention).
 BUSY_MACHINE = re.compile(r"; (other cores were busy|\d+ of \d+ kept pairs ran while).*$")
 
