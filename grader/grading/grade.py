@@ -23,6 +23,7 @@ from grader.grading import whatif
 from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
+from grader.harness.assignments import is_bundle
 from grader.harness.text import clean_tree
 from grader.intake.bounded_load import load_bounded
 from grader.grading.feedback import feedback_for
@@ -43,9 +44,8 @@ def _functions(config: GradingConfig) -> tuple[str, ...]:
 
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
-    case = config.pack().speed_case_name(config.timing.size)
-    return [FunctionTiming(function=call, measured=False, reason=reason, case=case)
-            for call in config.pack().STUDENT_FUNCTIONS]
+    return [FunctionTiming(function=call, measured=False, reason=reason, case=pack.speed_case_name(config.timing.size))
+            for pack, call in config.timed_calls()]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -170,12 +170,16 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     if integrity is not None and integrity.zeroed:
         checks = forbidden.zero(checks, integrity.zeroed, config.pack().STUDENT_FUNCTIONS)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
-    failure = None
+    failure, missing_note = None, None
     if not imported["ok"]:
         failure = Failure(kind=FailureKind.STUDENT, message=message)
+    elif missing and is_bundle(config.pack()):
+        # A whole file with a layer not written yet is graded layer by layer: a note, not a failure.
+        missing_note = (f"not defined in {loaded.entry}: {', '.join(missing)}; their checks score 0, and every "
+                        f"other layer is graded")
     elif missing:
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
-    notes = list(loaded.notes) + [note for note in (feedback.note, review_note) if note]
+    notes = list(loaded.notes) + [note for note in (feedback.note, review_note, missing_note) if note]
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=utc_now(), gradable=True, failure=failure,

@@ -15,9 +15,11 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
     try:
         ids = [check["id"] for check in report["checks"]]
         report["import"]["ok"], report["sandboxing"], report["environment"]
-        FunctionTiming(**report["timing"][0]), FunctionTiming(**report["timing"][1])
+        rows = [FunctionTiming(**row) for row in report["timing"]]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
+    if len(rows) != len(config.timed_calls()):  # a bundle's untimed layers have none
+        raise HarnessProtocolError(f"harness report has {len(rows)} timing rows, not {len(config.timed_calls())}")
     planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")

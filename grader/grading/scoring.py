@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 
 from grader.grading.config import GradingConfig
+from grader.harness.assignments.bundle import layer_of_group
 from grader.harness.assignments.layer import is_hidden_check
 from grader.grading.result import Check, CheckStatus, FunctionTiming
 from grader.grading.result_words import describe_speed
@@ -40,9 +41,17 @@ def _exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
+def _call_of(raw: dict) -> str:
+    """The call a check exercised, as the pack's STUDENT_FUNCTIONS and PROPERTY_GROUPS name
+    it: a bundle's under its layer ("<layer>/forward"), so one layer's correct answers never
+    earn another layer's property points."""
+    layer = layer_of_group(raw["group"])
+    return f"{layer}/{raw['function']}" if layer else raw["function"]
+
+
 def _covered_calls_correct(raw_checks: list[dict], functions: tuple[str, ...], property_groups: dict) -> bool:
     return any(raw["passed"] for raw in raw_checks
-               if raw["function"] in functions and raw["group"] not in property_groups)
+               if _call_of(raw) in functions and raw["group"] not in property_groups)
 
 
 def _unearned_property_message(raw: dict, functions: tuple[str, ...], student_functions: dict[str, str]) -> str:

@@ -62,7 +62,7 @@ def test_every_pack_declares_what_the_grader_reads(name):
 
 
 def test_the_registry_refuses_an_unknown_assignment():
-    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-conv, cs231n-maxpool"):
+    with pytest.raises(assignments.UnknownAssignment, match="known: cs231n-a2, cs231n-conv, cs231n-maxpool"):
         assignments.get("cs231n-batchnorm")
     assert assignments.sandbox_packages() == {}  # neither pack needs more than numpy
 
