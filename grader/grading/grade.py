@@ -96,7 +96,7 @@ def grade_submission(
                 seed, derivation = content_seed(loaded.sha256, config)
             size = config.timing.size
             machine = {"host": machine_cache.host_name(), "quiet_wait_s": placement.quiet_wait_s,
-                       "cached": machine_cache.load(cache_path, config.assignment, size)}
+                       "cached": _cached_machine(cache_path, config)}
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry,
                 harness_config={**config.harness_job(seed), "machine": machine},
@@ -105,9 +105,8 @@ def grade_submission(
             try:
                 run = sandbox.run(job)
                 check_report_shape(run.report, config)
-                measured = (run.report.get("machine") or {}).get("measured")
-                if measured is not None:  # measured in this grading: kept for the next ones
-                    machine_cache.store(cache_path, measured, config.assignment, size)
+                for name, measured in _measured_machine(run.report, config):  # kept for the next gradings
+                    machine_cache.store(cache_path, measured, name, size)
                 graded, context = _from_report(loaded, run.report, config, seed, started, sandbox.name,
                                                run.scratch_left)
                 result = _with_derivation(graded, derivation)
@@ -127,6 +126,28 @@ def grade_submission(
     if what is None:
         return result
     return _finish(result.model_copy(update={"what_if": what, "wall_time_s": round(time.monotonic() - started, 3)}))
+
+
+def _cached_machine(cache_path: Path, config: GradingConfig) -> dict | None:
+    """The host's machine entry for the assignment; a bundle's timed layers each get their
+    pack's own ({pack name: entry}), the figures the pack graded alone measured and uses."""
+    size = config.timing.size
+    if not is_bundle(config.pack()):
+        return machine_cache.load(cache_path, config.assignment, size)
+    return {pack.NAME: machine_cache.load(cache_path, pack.NAME, size) for pack, _ in config.timed_calls()}
+
+
+def _measured_machine(report: dict, config: GradingConfig) -> list[tuple[str, object]]:
+    """(cache name, entry) of what this grading measured: its assignment's, or each of a
+    bundle's timed packs' (the store validates every entry before keeping it)."""
+    machine = report.get("machine") or {}
+    if not isinstance(machine, dict):
+        return []
+    if not is_bundle(config.pack()):
+        return [(config.assignment, machine["measured"])] if machine.get("measured") is not None else []
+    layers = machine.get("layers")
+    timed = {pack.NAME for pack, _ in config.timed_calls()}
+    return [(name, entry) for name, entry in layers.items() if name in timed] if isinstance(layers, dict) else []
 
 
 def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
@@ -170,16 +191,14 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     if integrity is not None and integrity.zeroed:
         checks = forbidden.zero(checks, integrity.zeroed, config.pack().STUDENT_FUNCTIONS)
     missing = [name for name, found in (imported.get("functions") or {}).items() if not found]
-    failure, missing_note = None, None
+    failure = None
     if not imported["ok"]:
         failure = Failure(kind=FailureKind.STUDENT, message=message)
-    elif missing and is_bundle(config.pack()):
-        # A whole file with a layer not written yet is graded layer by layer: a note, not a failure.
-        missing_note = (f"not defined in {loaded.entry}: {', '.join(missing)}; their checks score 0, and every "
-                        f"other layer is graded")
-    elif missing:
+    elif missing and not is_bundle(config.pack()):
+        # A bundle's file with a layer not written yet is graded layer by layer: that layer's
+        # checks say "not defined", the loader's note names what is missing, the rest counts.
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
-    notes = list(loaded.notes) + [note for note in (feedback.note, review_note, missing_note) if note]
+    notes = list(loaded.notes) + [note for note in (feedback.note, review_note) if note]
     return _finish(GradeResult(
         grader_version=__version__, assignment=config.assignment, config_hash=config.config_hash(),
         submission=_submission_info(loaded), seed=seed, graded_at=utc_now(), gradable=True, failure=failure,

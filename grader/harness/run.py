@@ -92,10 +92,10 @@ class Run:
         sandboxing = self.workspace.prepare()
         other_cores = OtherCores({sandboxing.cpu} if sandboxing.cpu is not None else None)
         phases = [(layer, TimingPhase(self.job, layer.pack, self.workers, self.deadline, other_cores,
-                                      self.workspace.reference_root)) for layer in self.layers if layer.timed]
+                                      self.workspace.reference_root, self._cached_machine(layer)))
+                  for layer in self.layers if layer.timed]
         timing: list[dict] = []
         profiles: list[dict] = []
-        machine_report = None
         seed = self.job.grading.seed
         try:
             self.check_all(timing_lock, seed)
@@ -109,14 +109,32 @@ class Run:
                 profiler = Profiler(layer.pack, self.workers, self.deadline, self.events)
                 profiles += profiler.profile_functions(rows, seed, self.job.grading.timing.size)
                 timing += rows
-                machine_report = machine_report or timing_phase.machine_report
         finally:
             self.workers.stop()
             self.workspace.close()
         shortage = self.workspace.disk_budget.shortage() if self.workspace.disk_budget is not None else None
         if shortage is not None:
             raise shortage
-        return self._report(sandboxing, timing, profiles, machine_report)
+        return self._report(sandboxing, timing, profiles, self._machine_report(phases))
+
+    def _cached_machine(self, layer: GradedLayer) -> dict | None:
+        """The host's cached machine entry for this layer: a bundle's come by pack name (each
+        layer's are its pack's own figures, shared with the pack graded alone)."""
+        cached = self.job.machine.cached
+        if layer.key is None:
+            return cached
+        return (cached or {}).get(layer.pack.NAME)
+
+    def _machine_report(self, phases: list) -> dict | None:
+        """Where the machine figures came from, and what was measured here for the host's
+        cache: a single pack's entry, or a bundle's by pack name ("layers")."""
+        reports = [(layer, phase.machine_report) for layer, phase in phases if phase.machine_report is not None]
+        if not assignments.is_bundle(self.pack):
+            return reports[0][1] if reports else None
+        if not reports:
+            return None
+        return {"source": reports[0][1]["source"], "measured": None,
+                "layers": {layer.pack.NAME: report["measured"] for layer, report in reports if report["measured"]}}
 
     def check_all(self, timing_lock: TimingLock, seed: int) -> None:
         """Start both workers and run every correctness check, layer by layer."""
