@@ -27,6 +27,7 @@ TIMING = dict(size="small", budget_s=0.1, min_trials=3, max_trials=3, warmup_s=0
 # weights: 50 points a layer, so a whole layer lost is exactly 50.
 EXAMPLES = [
     pytest.param("layers_correct", 100, None, id="layers_correct"),
+    pytest.param("layers_vectorised", 100, None, id="layers_vectorised"),
     pytest.param("layers_maxpool_bug", None, r"out has shape \(\d+, \d+, \d+, \d+\), expected \(\d+, \d+, \d+, \d+\) "
                  r"at pool 2x2, stride 1", id="layers_maxpool_bug"),
     pytest.param("layers_maxpool_stub", 50, r"^max_pool_backward_naive is still the starter code's stub \(it returned "
