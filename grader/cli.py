@@ -89,7 +89,7 @@ def print_summary(result: GradeResult) -> None:
     click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
                err=True)
     for timing in result.timing:
-        click.echo(f"  {timing.function}: {describe_timing(timing)}", err=True)
+        click.echo(f"  {timing.call}: {describe_timing(timing)}", err=True)
     for profile in result.line_profiles:  # the hottest line only; the result has the top lines
         for line in describe_profile(profile, top=1):
             click.echo(f"  where the time goes (feedback, not scored) {line.strip()}", err=True)

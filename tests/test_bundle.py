@@ -115,7 +115,7 @@ def test_layer_weights_come_from_the_configuration(graded):
     convolution, max pooling not started) then scores 80, each layer's groups scaled inside."""
     config = GradingConfig(assignment="cs231n-a2", timing=TimingSettings(**TIMING),
                            rubric={"layers": {"conv": {"weight": 80}, "maxpool": {"weight": 20}}})
-    raw = [{"id": c.id, "name": c.name, "function": c.function, "group": c.group,
+    raw = [{"id": c.id, "name": c.name, "call": c.call, "function": c.function, "layer": c.layer, "group": c.group,
             "passed": c.status.value == "passed", "message": c.message} for c in graded["layers_maxpool_stub"].checks]
     rescored = score_checks(raw, config)
     assert total(c.score for c in rescored) == 80 and total(c.max_score for c in rescored) == 100

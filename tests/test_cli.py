@@ -124,10 +124,12 @@ class TruncatedReportSandbox:
         from grader.sandbox.base import SandboxRun
 
         report = {"import": {"ok": True, "message": "", "functions": {}}, "sandboxing": {}, "environment": {},
-                  "checks": [{"id": "forward/notebook-forward", "name": "x", "function": "forward",
-                              "group": "forward_notebook", "passed": True, "message": ""}],
-                  "timing": [{"function": "forward", "measured": False, "case": "c"},
-                             {"function": "backward", "measured": False, "case": "c"}]}
+                  "checks": [{"id": "forward/notebook-forward", "name": "x", "call": "forward",
+                              "function": "conv_forward_naive", "layer": "cs231n-conv", "group": "forward_notebook", "passed": True, "message": ""}],
+                  "timing": [{"call": "forward", "function": "conv_forward_naive", "layer": "cs231n-conv",
+                              "measured": False, "case": "c"},
+                             {"call": "backward", "function": "conv_backward_naive", "layer": "cs231n-conv",
+                              "measured": False, "case": "c"}]}
         return SandboxRun(report=report, wall_time_s=0.1, backend="process")
 
 

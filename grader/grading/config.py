@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from grader.errors import UsageError
 from grader.harness import assignments
+from grader.harness.assignments.bundle import bundle_call
 from grader.harness.job import GradingJob
 from grader.grading.result import Strict
 
@@ -254,14 +255,15 @@ class GradingConfig(Strict):
                                  + (f" (its layers: {', '.join(keys)})" if keys else " (a single pack: leave it out)"))
         return self
 
-    def timed_calls(self) -> list[tuple[Any, str]]:
-        """(pack, call) of every timing row a grading reports, in order: a single pack's
-        calls, or each timed layer's (its own pack and call names)."""
+    def timed_calls(self) -> list[tuple[Any, str, str]]:
+        """(pack, its call, the call as the result names it) of every timing row a grading
+        reports, in order: a single pack's calls, or each timed layer's ("<layer>/forward")."""
         pack = self.pack()
         if not assignments.is_bundle(pack):
-            return [(pack, call) for call in pack.STUDENT_FUNCTIONS]
+            return [(pack, call, call) for call in pack.STUDENT_FUNCTIONS]
         timed = self.timed_layers()
-        return [(layer.pack, call) for layer in pack.layers if layer.key in timed for call in layer.pack.STUDENT_FUNCTIONS]
+        return [(layer.pack, call, bundle_call(layer.key, call)) for layer in pack.layers if layer.key in timed
+                for call in layer.pack.STUDENT_FUNCTIONS]
 
     def timed_layers(self) -> list[str]:
         """A bundle's layers that are timed: timing.layers, or by default those the course races."""

@@ -274,5 +274,5 @@ def zero(checks: list[Check], functions: list[str], student_functions: dict[str,
     message = ("scored 0: the course forbids a call this function makes (see the course's rules; "
                "staff have the details)")
     return [check.model_copy(update={"score": 0.0, "status": CheckStatus.FAILED,
-                                     "message": f"{names[check.function]} {message}"})
-            if check.function in functions else check for check in checks]
+                                     "message": f"{names[check.call]} {message}"})
+            if check.call in functions else check for check in checks]

@@ -44,8 +44,9 @@ def _functions(config: GradingConfig) -> tuple[str, ...]:
 
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
-    return [FunctionTiming(function=call, measured=False, reason=reason, case=pack.speed_case_name(config.timing.size))
-            for pack, call in config.timed_calls()]
+    return [FunctionTiming(call=reported, function=pack.STUDENT_FUNCTIONS[call], layer=pack.NAME, measured=False,
+                           reason=reason, case=pack.speed_case_name(config.timing.size))
+            for pack, call, reported in config.timed_calls()]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -55,12 +56,18 @@ def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
 # A submission that cannot be loaded or imported fails one check, which says why, once;
 # every planned check then scores zero with a pointer to it, instead of repeating the
 # same message (and hint) 37 times. The check carries no points of its own.
-LOAD_CHECK = {"id": "load", "name": "the submission loads", "function": "both", "group": "load"}
+LOAD_CHECK = {"id": "load", "name": "the submission loads", "call": "all", "group": "load"}
+
+
+def _load_check(config: GradingConfig) -> dict:
+    """The load check covers every call, so it names every function of the layer."""
+    pack = config.pack()
+    return {**LOAD_CHECK, "function": ", ".join(pack.STUDENT_FUNCTIONS.values()), "layer": pack.NAME}
 
 
 def _load_failed_plan(config: GradingConfig, message: str, what: str) -> list[dict]:
     pointer = f"not run: {what} (see the check '{LOAD_CHECK['name']}')"
-    return [{**LOAD_CHECK, "passed": False, "message": message}] + _failed_plan(config, pointer)
+    return [{**_load_check(config), "passed": False, "message": message}] + _failed_plan(config, pointer)
 
 
 def grade_submission(
@@ -134,7 +141,7 @@ def _cached_machine(cache_path: Path, config: GradingConfig) -> dict | None:
     size = config.timing.size
     if not is_bundle(config.pack()):
         return machine_cache.load(cache_path, config.assignment, size)
-    return {pack.NAME: machine_cache.load(cache_path, pack.NAME, size) for pack, _ in config.timed_calls()}
+    return {pack.NAME: machine_cache.load(cache_path, pack.NAME, size) for pack, _, _ in config.timed_calls()}
 
 
 def _measured_machine(report: dict, config: GradingConfig) -> list[tuple[str, object]]:
@@ -146,7 +153,7 @@ def _measured_machine(report: dict, config: GradingConfig) -> list[tuple[str, ob
     if not is_bundle(config.pack()):
         return [(config.assignment, machine["measured"])] if machine.get("measured") is not None else []
     layers = machine.get("layers")
-    timed = {pack.NAME for pack, _ in config.timed_calls()}
+    timed = {pack.NAME for pack, _, _ in config.timed_calls()}
     return [(name, entry) for name, entry in layers.items() if name in timed] if isinstance(layers, dict) else []
 
 

@@ -61,7 +61,7 @@ def valid_entry(entry: object, assignment: str, size: str) -> bool:
         return False
     identity = entry["identity"]
     return (isinstance(identity, dict) and identity.get("assignment") == assignment and identity.get("size") == size
-            and isinstance(entry["measured_at"], str) and valid_figures(entry["figures"]))
+            and isinstance(entry["measured_at"], str) and valid_figures(entry["figures"], assignment))
 
 
 def _read(path: Path) -> dict:

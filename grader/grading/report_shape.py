@@ -15,11 +15,14 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
     try:
         ids = [check["id"] for check in report["checks"]]
         report["import"]["ok"], report["sandboxing"], report["environment"]
-        rows = [FunctionTiming(**row) for row in report["timing"]]
+        timed = [(row.layer, row.call) for row in (FunctionTiming(**raw) for raw in report["timing"])]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
-    if len(rows) != len(config.timed_calls()):  # a bundle's untimed layers have none
-        raise HarnessProtocolError(f"harness report has {len(rows)} timing rows, not {len(config.timed_calls())}")
     planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
+    # A row per call of the pack, in its order (a bundle's: per call of each timed layer, none for
+    # its other layers): scoring and boards look calls up by name.
+    calls = [(pack.NAME, reported) for pack, _, reported in config.timed_calls()]
+    if timed != calls:
+        raise HarnessProtocolError(f"harness report times {timed}, not the pack's calls {calls}")

@@ -11,7 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-RESULT_SCHEMA_VERSION = "1.0"
+# 2.0: checks and timing rows name the pack's call (``call``), the student function it
+# exercised (``function``) and the pack (``layer``), so one result can hold many layers
+# and staff scripts can total any of them; 1.0 had only ``function`` = "forward"/"backward".
+RESULT_SCHEMA_VERSION = "2.0"
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -40,7 +43,11 @@ class CheckStatus(str, Enum):
 class Check(Strict):
     id: str = Field(description="Stable identifier, e.g. 'backward/hidden-3/dx'.")
     name: str = Field(description="Human-readable name shown to the student.")
-    function: Literal["forward", "backward", "both"]
+    call: str = Field(description=("The pack's call name the check exercised ('forward', 'backward_alt', 'loss'); "
+                                   "'all' for a check of every call (inputs unchanged, the submission loads)."))
+    function: str = Field(description=("The student function it exercised ('max_pool_forward_naive'); for a check of "
+                                       "every call, the layer's functions joined by ', '."))
+    layer: str = Field(description="The assignment pack (layer) the check belongs to, e.g. 'cs231n-maxpool'.")
     group: str = Field(description="Rubric group the check's points come from.")
     status: CheckStatus
     score: float
@@ -52,7 +59,9 @@ class Check(Strict):
 class FunctionTiming(Strict):
     """Timing of one function against the fast reference, measured by the harness."""
 
-    function: Literal["forward", "backward"]
+    call: str = Field(description="The pack's call name that was timed ('forward').")
+    function: str = Field(description="The student function that was timed ('max_pool_forward_naive').")
+    layer: str = Field(description="The assignment pack (layer) it belongs to, e.g. 'cs231n-maxpool'.")
     measured: bool
     reason: str | None = Field(None, description="Why no figure was measured, when measured is false.")
     case: str = Field(description="The input size that was timed.")
@@ -123,7 +132,7 @@ class LineProfile(Strict):
     process, after the timed trials. That process can forge it, so it is feedback only:
     never scored, never ranked, never on a leaderboard."""
 
-    function: Literal["forward", "backward"]
+    function: str = Field(description="The pack's call name that was profiled ('forward').")
     lines: list[ProfiledLine] = Field(description="The top lines by time, slowest first.")
     total_s: float = Field(description="Time on the profiled lines (the profiler's own clock and overhead included).")
     stopped: bool = Field(description="True when the call was stopped at budget_s of CPU time: the figures cover "
@@ -135,8 +144,9 @@ class LineProfile(Strict):
 class ForbiddenUse(Strict):
     """One piece of evidence of a forbidden call. Staff only: never on a public board."""
 
-    function: Literal["forward", "backward", "module"] = Field(
-        description="The graded function it is attributed to; module: an import, or code no graded function reaches.")
+    function: str = Field(description=(
+        "The pack's call name of the graded function it is attributed to; module: an import, or code no graded "
+        "function reaches."))
     how: Literal["static", "run time"] = Field(description=(
         "static: found in the source by the host; run time: seen by a profile hook in the student's own process "
         "during correctness checks (evidence, not proof: that process can hide it)."))
@@ -149,7 +159,7 @@ class ForbiddenUse(Strict):
 class HookTampering(Strict):
     """The run-time watch's profile hook was not the grader's when a check call returned."""
 
-    function: Literal["forward", "backward"]
+    function: str = Field(description="The pack's call name whose check calls returned with the hook tampered.")
     what: Literal["removed", "replaced"] = Field(description=(
         "removed: no profile hook was set; replaced: another function was. Either way the calls made after it "
         "were not watched. Seen by the student's own process, which can also hide this."))
@@ -162,8 +172,8 @@ class Integrity(Strict):
     forbidden: list[str]
     policy: Literal["flag", "zero"]
     uses: list[ForbiddenUse] = Field(default_factory=list)
-    zeroed: list[Literal["forward", "backward"]] = Field(default_factory=list, description=(
-        "Functions whose checks scored 0 under the zero policy."))
+    zeroed: list[str] = Field(default_factory=list, description=(
+        "The pack's call names whose checks scored 0 under the zero policy."))
     hook_tampering: list[HookTampering] = Field(default_factory=list, description=(
         "Check calls after which the run-time watch's hook was removed or replaced: marked for staff, not scored."))
 
@@ -249,7 +259,7 @@ class WhatIf(Strict):
 
 
 class GradeResult(Strict):
-    schema_version: Literal["1.0"] = RESULT_SCHEMA_VERSION
+    schema_version: Literal["2.0"] = RESULT_SCHEMA_VERSION
     grader_version: str
     assignment: str
     config_hash: str = Field(description="Hash of the rubric and grading configuration used.")

@@ -116,7 +116,7 @@ def summary_line(result: GradeResult) -> str:
     if not result.gradable:
         parts.append("NOT GRADABLE")
     for timing in result.timing:
-        parts.append(f"{timing.function} {describe_speed(timing) if timing.measured else 'not timed'}")
+        parts.append(f"{timing.call} {describe_speed(timing) if timing.measured else 'not timed'}")
     return ", ".join(parts)
 
 

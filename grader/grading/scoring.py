@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from fractions import Fraction
 
 from grader.grading.config import GradingConfig
-from grader.harness.assignments.bundle import layer_of_group
 from grader.harness.assignments.layer import is_hidden_check
 from grader.grading.result import Check, CheckStatus, FunctionTiming
 from grader.grading.result_words import describe_speed
@@ -41,21 +40,13 @@ def _exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
-def _call_of(raw: dict) -> str:
-    """The call a check exercised, as the pack's STUDENT_FUNCTIONS and PROPERTY_GROUPS name
-    it: a bundle's under its layer ("<layer>/forward"), so one layer's correct answers never
-    earn another layer's property points."""
-    layer = layer_of_group(raw["group"])
-    return f"{layer}/{raw['function']}" if layer else raw["function"]
-
-
-def _covered_calls_correct(raw_checks: list[dict], functions: tuple[str, ...], property_groups: dict) -> bool:
+def _covered_calls_correct(raw_checks: list[dict], calls: tuple[str, ...], property_groups: dict) -> bool:
     return any(raw["passed"] for raw in raw_checks
-               if _call_of(raw) in functions and raw["group"] not in property_groups)
+               if raw["call"] in calls and raw["group"] not in property_groups)
 
 
-def _unearned_property_message(raw: dict, functions: tuple[str, ...], student_functions: dict[str, str]) -> str:
-    names = " or ".join(student_functions[fn] for fn in functions)
+def _unearned_property_message(raw: dict, calls: tuple[str, ...], student_functions: dict[str, str]) -> str:
+    names = " or ".join(student_functions[call] for call in calls)
     return (f"{raw['message']}; but no call of {names} returned a correct output, and this check earns its points "
             "only alongside at least one correct answer (code that crashes or returns nothing changes no input either)")
 
@@ -75,7 +66,8 @@ def score_checks(raw_checks: list[dict], config: GradingConfig) -> list[Check]:
             passed, message = False, _unearned_property_message(raw, covered, pack.STUDENT_FUNCTIONS)
         hidden = is_hidden_check(raw["id"])
         checks.append(Check(
-            id=raw["id"], name=raw["name"], function=raw["function"], group=raw["group"],
+            id=raw["id"], name=raw["name"], call=raw["call"], function=raw["function"], layer=raw["layer"],
+            group=raw["group"],
             status=CheckStatus.PASSED if passed else CheckStatus.FAILED,
             score=share if passed else 0.0, max_score=share, message=message,
             visibility=config.rubric.hidden_visibility if hidden else "visible",
@@ -95,8 +87,8 @@ def speed_checks(timings: list[FunctionTiming], config: GradingConfig) -> list[C
             fraction = max(reached, default=0.0)
             message = f"{describe_speed(timing)}; earns {fraction:.0%} of the speed points"
         checks.append(Check(
-            id=f"speed/{timing.function}", name=f"{timing.function} speed", function=timing.function,
-            group=f"speed_{timing.function}",
+            id=f"speed/{timing.call}", name=f"{timing.call} speed", call=timing.call, function=timing.function,
+            layer=timing.layer, group=f"speed_{timing.call}",
             status=CheckStatus.PASSED if fraction > 0 else CheckStatus.FAILED,
             score=float(_exact(speed.points) * _exact(fraction)), max_score=float(speed.points), message=message,
         ))

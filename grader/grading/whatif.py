@@ -404,7 +404,7 @@ def _verdict(checks: list[dict], calls: tuple[str, ...]) -> str:
     """'forward right, backward wrong in 3 of 20 checks (...)', in the pack's call order."""
     parts = []
     for function in calls:
-        mine = [c for c in checks if c["function"] == function]
+        mine = [c for c in checks if c["call"] == function]
         failed = [c for c in mine if not c["passed"]]
         if not mine:
             continue
@@ -413,7 +413,7 @@ def _verdict(checks: list[dict], calls: tuple[str, ...]) -> str:
         else:
             parts.append(f"{function} wrong in {len(failed)} of {len(mine)} checks "
                          f"({_first_line(failed[0]['message'])})")
-    changed = [c for c in checks if c["function"] == "both" and not c["passed"]]
+    changed = [c for c in checks if c["call"] == "all" and not c["passed"]]
     if changed:
         parts.append(f"inputs changed ({_first_line(changed[0]['message'])})")
     return ", ".join(parts)

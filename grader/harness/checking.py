@@ -21,7 +21,9 @@ from .workers import CallRequest
 class CheckRecord:
     id: str
     name: str
-    function: str
+    call: str  # the pack's call name ("all" for the inputs check)
+    function: str  # the student function it exercised
+    layer: str  # the pack's NAME
     group: str
     passed: bool
     message: str
@@ -164,6 +166,6 @@ class Checker:
                         f"(your process could hide it), so it is not scored; work on a copy all the same")
         self.records.append(CheckRecord(**self.pack.INPUTS_CHECK, passed=passed, message=message))
 
-    def passed(self, function: str) -> bool:
-        """Whether every check of ``function`` passed (only those are timed)."""
-        return all(c.passed for c in self.records if c.function == function)
+    def passed(self, call: str) -> bool:
+        """Whether every check of ``call`` passed (only those are timed)."""
+        return all(c.passed for c in self.records if c.call == call)

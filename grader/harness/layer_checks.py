@@ -38,13 +38,13 @@ class LayerChecker(Checker):
         self._stub: dict[str, set[str]] = {}  # call -> what its stub-like calls did
         self._worked: set[str] = set()  # calls that did something else at least once
 
-    def _record(self, case, function, label, outcome, expected, function_name, suffix=""):
+    def _record(self, case, call, label, outcome, expected, function_name, suffix=""):
         behaviour = stub_behaviour(outcome)
         if behaviour:
-            self._stub.setdefault(function, set()).add(behaviour)
+            self._stub.setdefault(call, set()).add(behaviour)
         elif outcome is not None:
-            self._worked.add(function)
-        super()._record(case, function, label, outcome, expected, function_name, suffix)
+            self._worked.add(call)
+        super()._record(case, call, label, outcome, expected, function_name, suffix)
 
     def stub_calls(self) -> dict[str, str]:
         """{call: what it did} for the calls that only ever behaved as the starter stub."""
@@ -55,8 +55,8 @@ class LayerChecker(Checker):
         layer's inputs check, a property, then earns nothing beside no correct answer)."""
         stubs = self.stub_calls()
         for index, record in enumerate(self.records):
-            if record.function in stubs and not record.passed:
-                name = self.names[record.function]
-                message = (f"{name} is still the starter code's stub (it {stubs[record.function]} on every check): "
+            if record.call in stubs and not record.passed:
+                name = self.names[record.call]
+                message = (f"{name} is still the starter code's stub (it {stubs[record.call]} on every check): "
                            f"its checks score 0, and the rest of the file is graded as usual")
                 self.records[index] = CheckRecord(**{**record.__dict__, "message": message})

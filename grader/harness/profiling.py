@@ -20,7 +20,7 @@ class Profiler:
     def profile_functions(self, timing: list[dict], seed: int, size: str) -> list[dict]:
         """A profile per measured function (``timing``'s rows), in the pack's call order."""
         profiles = []
-        measured = {row["function"]: row for row in timing if row.get("measured")}
+        measured = {row["call"]: row for row in timing if row.get("measured")}
         rng = np.random.default_rng([seed, 11])
         case = self.pack.speed_case(rng, -200, size)
         order = list(self.calls)

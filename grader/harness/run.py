@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import assignments, student_packages
-from .assignments.bundle import namespaced
+from .assignments.bundle import bundle_call, namespaced
 from .checking import Checker
 from .layer_checks import LayerChecker
 from .contention import OtherCores
@@ -101,14 +101,15 @@ class Run:
             self.check_all(timing_lock, seed)
             for layer, timing_phase in phases:  # one timing phase per timed layer, in the bundle's order
                 if self.workers.import_error:
-                    timing += timing_phase.untimed("not timed: the module could not be imported")
+                    timing += self._as_reported(layer, timing_phase.untimed("not timed: the module could not be imported"))
                     continue
                 passed = {fn: layer.checker.passed(fn) for fn in timing_phase.calls}
                 with timing_lock.exclusive():
                     rows = timing_phase.time_functions(passed, seed)
                 profiler = Profiler(layer.pack, self.workers, self.deadline, self.events)
-                profiles += profiler.profile_functions(rows, seed, self.job.grading.timing.size)
-                timing += rows
+                layer_profiles = profiler.profile_functions(rows, seed, self.job.grading.timing.size)
+                timing += self._as_reported(layer, rows)
+                profiles += self._as_reported(layer, layer_profiles, "function")
         finally:
             self.workers.stop()
             self.workspace.close()
@@ -148,6 +149,15 @@ class Run:
             if isinstance(layer.checker, LayerChecker):
                 layer.checker.stub_messages()
 
+    @staticmethod
+    def _as_reported(layer: GradedLayer, rows: list[dict], field: str = "call") -> list[dict]:
+        """A bundle layer's timing rows, line profiles or evidence, their call under the
+        bundle's name for it ("<layer>/forward"), as its checks have it (bundle.namespaced)."""
+        if layer.key is None:
+            return rows
+        return [{**row, field: bundle_call(layer.key, row[field])} if row[field] not in ("module", "all") else row
+                for row in rows]
+
     def _records(self) -> list[dict]:
         """Every layer's check records, a bundle's under their layer's key."""
         return [c.as_json() if layer.key is None else namespaced(c.as_json(), layer.key)
@@ -169,7 +179,8 @@ class Run:
             "checks": checks,
             "timing": timing,
             "line_profiles": profiles,
-            "observed_forbidden": [seen for layer in self.layers for seen in layer.checker.observed.values()],
+            "observed_forbidden": [seen for layer in self.layers
+                                   for seen in self._as_reported(layer, list(layer.checker.observed.values()), "function")],
             "student_output": budget.take(self.workers.student_output_text(), STUDENT_TEXT_BUDGET),
             "events": self.events,
             "sandboxing": sandboxing.__dict__,

@@ -33,18 +33,17 @@ MACHINE_REQUEST_S = 0.02  # each timed request repeats its call back to back for
 FIXED_COST_CALLS = 9  # null products, for the fixed cost of a request
 PROFILE_BUDGET_S = 2.0  # CPU seconds a profiled call may run before it is stopped
 MAX_PROFILE_LINES = 5
-FUNCTIONS = ("forward", "backward")
 
 
 def measure_machine(reference_pair: Callable[[dict[str, int]], dict[str, float]],
-                    product: Callable[[str, int], float]) -> dict:
+                    product: Callable[[str, int], float], calls: tuple[str, ...]) -> dict:
     """Steady times of the reference and of the same-shape product, per pass.
 
-    ``reference_pair(repeats)``: the reference's forward, then backward, on fixed inputs,
-    each called ``repeats[pass]`` times back to back in one request; the CPU seconds of each
-    request, net of a request's fixed cost. ``product(pass, repeat)``: one request of
-    ``repeat`` products ("forward", "backward", or "none": computing nothing), its CPU
-    seconds. Both run in the reference worker. Each request repeats its call for about
+    ``calls``: the pack's timed call names, in its order. ``reference_pair(repeats)``: the
+    reference's calls in that order on fixed inputs, each called ``repeats[call]`` times back
+    to back in one request; the CPU seconds of each request, net of a request's fixed cost.
+    ``product(pass, repeat)``: one request of ``repeat`` products (a call's, or "none":
+    computing nothing), its CPU seconds. Both run in the reference worker. Each request repeats its call for about
     MACHINE_REQUEST_S: what a call pays for following the harness's work and a switch of
     process on the core (its data and translations evicted), which make bench never pays,
     is then a small part of it. After a warm-up, reference and product requests alternate
@@ -52,38 +51,48 @@ def measure_machine(reference_pair: Callable[[dict[str, int]], dict[str, float]]
     call, the percentage being 100 / the median per-trial ratio reference / product
     (bench_reference.py's figure).
     """
-    ones = {fn: 1 for fn in FUNCTIONS}
+    ones = {fn: 1 for fn in calls}
     warm_until = time.monotonic() + MACHINE_WARMUP_S
     while True:
         single = reference_pair(ones)
-        single_product = {fn: product(fn, 1) for fn in FUNCTIONS}
+        single_product = {fn: product(fn, 1) for fn in calls}
         if time.monotonic() >= warm_until:
             break
     fixed = statistics.median(product("none", 1) for _ in range(FIXED_COST_CALLS))
-    ref_repeat = {fn: max(1, math.ceil(MACHINE_REQUEST_S / single[fn])) for fn in FUNCTIONS}
+    ref_repeat = {fn: max(1, math.ceil(MACHINE_REQUEST_S / single[fn])) for fn in calls}
     gemm_repeat = {fn: max(1, math.ceil(MACHINE_REQUEST_S / max(single_product[fn] - fixed, 1e-6)))
-                   for fn in FUNCTIONS}
-    reference = {fn: [] for fn in FUNCTIONS}
-    gemm = {fn: [] for fn in FUNCTIONS}
+                   for fn in calls}
+    reference = {fn: [] for fn in calls}
+    gemm = {fn: [] for fn in calls}
     for trial in range(MACHINE_TRIALS):
         for side in (("reference", "product") if trial % 2 == 0 else ("product", "reference")):
             if side == "reference":
                 times = reference_pair(ref_repeat)
-                for fn in FUNCTIONS:
+                for fn in calls:
                     reference[fn].append(times[fn] / ref_repeat[fn])
             else:
-                for fn in FUNCTIONS:
+                for fn in calls:
                     measured = product(fn, gemm_repeat[fn])
                     gemm[fn].append(max(measured - fixed, measured / 2) / gemm_repeat[fn])
     return {fn: {"reference_s": statistics.median(reference[fn]), "gemm_s": statistics.median(gemm[fn]),
                  "reference_percent_of_peak": 100 / statistics.median(r / g for r, g in zip(reference[fn], gemm[fn]))}
-            for fn in FUNCTIONS}
+            for fn in calls}
 
 
-def valid_figures(figures: object) -> bool:
-    """Whether ``figures`` has measure_machine's shape with plausible values: what a cache
-    file read back must satisfy before anything uses it."""
-    if not isinstance(figures, dict) or set(figures) != set(FUNCTIONS):
+def timed_calls(assignment: object) -> tuple[str, ...] | None:
+    """The call names a pack's machine figures are keyed by (its CALLS, in order); None for a
+    name no pack is registered under."""
+    from .assignments import PACKS, get
+
+    return tuple(call.name for call in get(assignment).CALLS) if assignment in PACKS else None
+
+
+def valid_figures(figures: object, assignment: object) -> bool:
+    """Whether ``figures`` has measure_machine's shape for ``assignment``'s pack (a row per
+    call) with plausible values: what a cache file read back must satisfy before anything
+    uses it."""
+    calls = timed_calls(assignment)
+    if calls is None or not isinstance(figures, dict) or set(figures) != set(calls):
         return False
     for row in figures.values():
         if not isinstance(row, dict) or set(row) != {"reference_s", "gemm_s", "reference_percent_of_peak"}:
@@ -98,7 +107,8 @@ def valid_figures(figures: object) -> bool:
 def cached_figures(cached: object, identity: dict) -> dict | None:
     """A cached machine entry's figures if it was measured for exactly ``identity`` (host,
     CPU, numpy, BLAS, Python, assignment, size, reference code) and is well formed; else None."""
-    if not isinstance(cached, dict) or cached.get("identity") != identity or not valid_figures(cached.get("figures")):
+    if (not isinstance(cached, dict) or cached.get("identity") != identity
+            or not valid_figures(cached.get("figures"), identity.get("assignment"))):
         return None
     return cached["figures"]
 

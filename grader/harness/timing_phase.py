@@ -40,11 +40,12 @@ class TimingPhase:
     def untimed(self, reason: str | None) -> list[dict]:
         """A timing row per function with no figure (the reason may be filled in later)."""
         case = self.pack.speed_case_name(self.timing.size)
-        return [{"function": fn, "measured": False, "case": case, "reason": reason} for fn in self.calls]
+        return [{"call": fn, "function": self.pack.STUDENT_FUNCTIONS[fn], "layer": self.pack.NAME, "measured": False,
+                 "case": case, "reason": reason} for fn in self.calls]
 
     def time_functions(self, passed: dict[str, bool], seed: int) -> list[dict]:
         """The timing rows; ``passed``: function -> whether it passed every check."""
-        results = {row["function"]: row for row in self.untimed(None)}
+        results = {row["call"]: row for row in self.untimed(None)}
         timed = self._what_to_time(results, passed)
         if not timed:
             return list(results.values())
@@ -68,7 +69,7 @@ class TimingPhase:
                 results[fn]["reason"] = failure
                 continue
             results[fn].update(self._measured_row(fn, blocks, stopped, phase_s, quiet))
-            if machine is not None:  # None when every pair ran beside a busy neighbour and none was cached
+            if machine is not None and fn in machine:  # None when every pair ran beside a busy neighbour, none cached
                 results[fn].update(speed_feedback.machine_figures(self.pack, fn, self.timing.size,
                                                                   results[fn]["speedup_vs_reference"], machine))
         return list(results.values())
@@ -200,4 +201,5 @@ class TimingPhase:
                 raise RuntimeError(f"the reference worker failed the peak product: {outcome.message or outcome.error}")
             return outcome.cpu_s
 
-        return speed_feedback.measure_machine(lambda repeats: runner.reference_pair(case, repeats), product)
+        return speed_feedback.measure_machine(lambda repeats: runner.reference_pair(case, repeats), product,
+                                              tuple(self.calls))

@@ -110,9 +110,9 @@ def function_correct_and_timed(result: GradeResult, function: str) -> FunctionTi
     if not result.gradable or result.failure is not None:
         return None
     for check in result.checks:
-        if check.function == function and not _is_speed(check) and check.status != CheckStatus.PASSED:
+        if check.call == function and not _is_speed(check) and check.status != CheckStatus.PASSED:
             return None
-    timing = next((t for t in result.timing if t.function == function), None)
+    timing = next((t for t in result.timing if t.call == function), None)
     if timing is None or not timing.measured:
         return None
     figures = (timing.speedup_vs_reference, timing.ci_low, timing.ci_high)
@@ -158,7 +158,7 @@ def unranked_reason(result: GradeResult, status: str) -> str:
     if untimed:
         timing = untimed[0]
         why = (timing.reason or "not measured").removeprefix("not timed: ")
-        return _clip(f"correct, but {timing.function} was not timed: {why}")
+        return _clip(f"correct, but {timing.call} was not timed: {why}")
     return "correct, but a speed figure is incomplete"
 
 
@@ -189,7 +189,7 @@ def _check_reason(check: Check) -> str:
     malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
-    function = check.function if check.function in BOARD_FUNCTIONS else "a call"
+    function = check.call if check.call in BOARD_FUNCTIONS else "a call"
     if "float32 precision" in message:
         return f"{function}: right only to float32 precision ({check.name}); compute in float64"
     unfinished = re.match(r"(\w+) is None\b", first)

@@ -13,7 +13,13 @@ from grader.errors import GraderError
 from grader.grading.result import GradeResult
 from grader.grading.result_words import PROFILE_HEADING, describe_profile, describe_timing, describe_what_if
 
-LEADERBOARD_NAMES = {"forward": "forward speedup", "backward": "backward speedup"}
+
+
+def leaderboard_name(call: str, layer: str, layers: set[str]) -> str:
+    """A Gradescope leaderboard column per timed call: "forward speedup" for a one-layer
+    result (the names courses already have), the layer's name in front when one result
+    times calls of several layers, so two layers' "backward" never share a column."""
+    return f"{call} speedup" if len(layers) <= 1 else f"{layer} {call} speedup"
 
 
 def to_gradescope(result: GradeResult) -> dict:
@@ -31,8 +37,9 @@ def to_gradescope(result: GradeResult) -> dict:
         }
         for number, check in enumerate(result.checks, start=1)
     ]
+    layers = {t.layer for t in result.timing}
     leaderboard = [
-        {"name": LEADERBOARD_NAMES[t.function], "value": round(t.speedup_vs_reference, 4) if t.measured else 0,
+        {"name": leaderboard_name(t.call, t.layer, layers), "value": round(t.speedup_vs_reference, 4) if t.measured else 0,
          "order": "desc"}
         for t in result.timing
     ]
@@ -43,7 +50,7 @@ def to_gradescope(result: GradeResult) -> dict:
     elif result.failure:
         summary.append(result.failure.message)
     for t in result.timing:
-        summary.append(f"{t.function}: " + (
+        summary.append(f"{t.call}: " + (
             f"{describe_timing(t)}, {t.trials} trials" if t.measured else (t.reason or "not timed")))
     if result.line_profiles:
         summary.append("\n".join([PROFILE_HEADING] + [line for p in result.line_profiles for line in describe_profile(p)]))

@@ -293,7 +293,7 @@ def _passed_correctness(result: GradeResult) -> bool:
 
 
 def _timing(result: GradeResult, function: str) -> FunctionTiming | None:
-    return next((timing for timing in result.timing if timing.function == function), None)
+    return next((timing for timing in result.timing if timing.call == function), None)
 
 
 def _is_complete(timing: FunctionTiming | None) -> bool:

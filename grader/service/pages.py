@@ -125,7 +125,7 @@ def _result_html(result: GradeResult) -> list[str]:
         parts.append("</table>")
     parts.append("<h3>Speed</h3><ul>")
     for timing in result.timing:
-        parts.append(f"<li>{esc(timing.function)}: {esc(describe_speed(timing))}</li>")
+        parts.append(f"<li>{esc(timing.call)}: {esc(describe_speed(timing))}</li>")
     parts.append("</ul>")
     parts.append(_speed_plot([t for t in result.timing if t.measured and t.speedup_vs_reference]))
     if result.notes:
@@ -155,7 +155,7 @@ def _speed_plot(timings) -> str:
         parts.append(f'<text x="{x(tick):.1f}" y="{height - 5}" font-size="11" text-anchor="middle">{tick:g}×</text>')
     for index, timing in enumerate(timings):
         y = row * index + row / 2
-        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="13">{html.escape(timing.function)}</text>')
+        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="13">{html.escape(timing.call)}</text>')
         if timing.ci_low and timing.ci_high:
             parts.append(f'<line x1="{x(timing.ci_low):.1f}" y1="{y:.1f}" x2="{x(timing.ci_high):.1f}" y2="{y:.1f}" '
                          'stroke="#9ec5fe" stroke-width="8"/>')

@@ -53,14 +53,19 @@ class InBundle:
 
 
 def namespaced(identity: dict, key: str) -> dict:
-    """A layer's check identity (or record) as the bundle reports it."""
-    return {**identity, "id": f"{key}/{identity['id']}", "group": f"{key}.{identity['group']}"}
+    """A layer's check identity (or record) as the bundle reports it: id, group and call
+    under the layer's key. ``call`` becomes the bundle's call name ("conv/forward", its
+    STUDENT_FUNCTIONS key), unique in the result, so the host looks a bundle's checks up by
+    call as it does a pack's; "all" (a check of every call, the inputs check) stays "all".
+    ``function`` (the student's) and ``layer`` (the pack's name) are the pack's own."""
+    call = identity.get("call")
+    return {**identity, "id": f"{key}/{identity['id']}", "group": f"{key}.{identity['group']}",
+            **({"call": bundle_call(key, call)} if call not in (None, "all") else {})}
 
 
-def layer_of_group(group: str) -> str:
-    """The layer key of a bundle's rubric group ("conv.forward_hidden" -> "conv"); "" for a
-    single pack's group, which has none."""
-    return group.partition(".")[0] if "." in group else ""
+def bundle_call(key: str, call: str) -> str:
+    """A layer's call as the bundle names it (checks, timing rows, line profiles, evidence)."""
+    return f"{key}/{call}"
 
 
 class Bundle:
@@ -85,15 +90,16 @@ class Bundle:
         self._check_distinct(packs)
         self.TITLE = "; ".join(pack.TITLE for pack in packs)
         self.SUBJECT = "layers"  # what-if feedback: "your layers would pass 60 of 74 checks"
-        self.STUDENT_FUNCTIONS = {f"{l.key}/{call}": fn for l in self.layers for call, fn in l.pack.STUDENT_FUNCTIONS.items()}
-        self.REFERENCE_FUNCTIONS = {f"{l.key}/{call}": fn for l in self.layers
+        self.STUDENT_FUNCTIONS = {bundle_call(l.key, call): fn for l in self.layers
+                                  for call, fn in l.pack.STUDENT_FUNCTIONS.items()}
+        self.REFERENCE_FUNCTIONS = {bundle_call(l.key, call): fn for l in self.layers
                                     for call, fn in l.pack.REFERENCE_FUNCTIONS.items()}
         self.REFERENCE_ENTRY = REFERENCE_ENTRY
-        self.CALLS = tuple(layer_module.Call(f"{l.key}/{c.name}", c.results, c.needs, c.mutable)
+        self.CALLS = tuple(layer_module.Call(bundle_call(l.key, c.name), c.results, c.needs, c.mutable)
                            for l in self.layers for c in l.pack.CALLS)
         self.STARTER_TEMPLATE = "\n".join(pack.STARTER_TEMPLATE for pack in packs)
         self.SANDBOX_PACKAGES = {k: v for pack in packs for k, v in pack.SANDBOX_PACKAGES.items()}
-        self.PROPERTY_GROUPS = {f"{l.key}.{group}": tuple(f"{l.key}/{call}" for call in calls)
+        self.PROPERTY_GROUPS = {f"{l.key}.{group}": tuple(bundle_call(l.key, call) for call in calls)
                                 for l in self.layers for group, calls in l.pack.PROPERTY_GROUPS.items()}
         # Its length is the default hidden-case count of every layer: the longest list, so
         # every layer meets each of its hidden shapes (packs cycle through their shapes).
@@ -121,6 +127,10 @@ class Bundle:
 
     def layer(self, key: str) -> Layer:
         return next(l for l in self.layers if l.key == key)
+
+    def key_of(self, pack_name: str) -> str:
+        """The layer key of the bundle's pack named ``pack_name``."""
+        return next(l.key for l in self.layers if l.pack.NAME == pack_name)
 
     def default_weights(self) -> dict[str, float]:
         """Equal weights: TOTAL_POINTS split evenly over the layers."""

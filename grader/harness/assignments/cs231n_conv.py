@@ -110,9 +110,9 @@ class Case:
         return [{"array": "dout"}, template], {"dout": self.dout, "x": self.x, "w": self.w, "b": self.b}
 
 
-INPUTS_CHECK = layer.INPUTS_CHECK
-PROPERTY_GROUPS = layer.PROPERTY_GROUPS
-check_identity, check_plan = layer.bound_checks(STUDENT_FUNCTIONS, CALLS)
+INPUTS_CHECK = layer.inputs_check(NAME, STUDENT_FUNCTIONS)
+PROPERTY_GROUPS = layer.property_groups(CALLS)
+check_identity, check_plan = layer.bound_checks(NAME, STUDENT_FUNCTIONS, CALLS)
 
 
 def published_note(case_id: str, out: np.ndarray) -> str:

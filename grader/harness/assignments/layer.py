@@ -1,4 +1,4 @@
-"""What every forward/backward layer pack shares: how a pack declares its calls, how a
+"""What every layer pack shares: how a pack declares its calls, how a
 check is named and the order of the checks a grading reports. A pack passes its own
 names and calls."""
 
@@ -39,54 +39,73 @@ class Call:
         return tuple(label[1:] for label in self.results if label.startswith("@"))
 
 
-INPUTS_CHECK = {"id": "inputs-unchanged", "name": "inputs are left unchanged", "function": "both",
-                "group": "inputs_unchanged"}
-
-# Rubric groups that check a property of the calls rather than their answers, and the
-# functions whose calls they cover. Such a group earns its points only when at least
-# one of those calls returned a correct output: code that crashes, returns garbage or
-# does nothing leaves its inputs unchanged too, and earns nothing for it (the host's
-# scoring applies this rule; the harness still reports what it saw).
-PROPERTY_GROUPS = {"inputs_unchanged": ("forward", "backward")}
+def inputs_check(layer_name: str, student_functions: dict[str, str]) -> dict[str, str]:
+    """The identity of the check that no call changed its inputs: it covers every call of
+    the layer ("all"), so it names all of the layer's functions."""
+    return {"id": "inputs-unchanged", "name": "inputs are left unchanged", "call": "all",
+            "function": ", ".join(student_functions.values()), "layer": layer_name, "group": "inputs_unchanged"}
 
 
-def check_identity(student_functions: dict[str, str], case_id: str, case_group: str, function: str,
+def property_groups(calls: tuple[Call, ...]) -> dict[str, tuple[str, ...]]:
+    """Rubric groups that check a property of the calls rather than their answers, and the
+    calls they cover. Such a group earns its points only when at least one of those calls
+    returned a correct output: code that crashes, returns garbage or does nothing leaves
+    its inputs unchanged too, and earns nothing for it (the host's scoring applies this
+    rule; the harness still reports what it saw)."""
+    return {"inputs_unchanged": tuple(call.name for call in calls)}
+
+
+# The plan cases of a forward/backward layer (conv, max pooling): the notebook checks each
+# call on its own case, then every hidden case grades both. (case id, rubric case group,
+# the calls it grades); a pack with other calls passes its own ``plan_cases``.
+def forward_backward_cases(hidden_count: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    cases = [("notebook-forward", "notebook", ("forward",)), ("notebook-backward", "notebook", ("backward",))]
+    return cases + [(f"hidden-{i + 1}", "hidden", ("forward", "backward")) for i in range(hidden_count)]
+
+
+def check_identity(layer_name: str, student_functions: dict[str, str], case_id: str, case_group: str, call: str,
                    label: str) -> dict[str, str]:
-    """id, name, function and rubric group of one check: the harness records checks under
-    these, and the host builds the same list when a submission cannot even be loaded.
-    A backward with one result (dx alone) still names it, so ids keep one shape."""
-    name = student_functions[function]
+    """id, name, call, function, layer and rubric group of one check: the harness records
+    checks under these, and the host builds the same list when a submission cannot even be
+    loaded. Every result but a single "out" is named in the id (a backward with dx alone
+    still says /dx), so the conv and max-pool ids stay what they were before packs could
+    name their own calls."""
+    name = student_functions[call]
     return {
-        "id": f"{function}/{case_id}" + (f"/{label}" if function == "backward" else ""),
+        "id": f"{call}/{case_id}" + (f"/{label}" if label != "out" else ""),
         "name": f"{name} {label}, {case_id.replace('-', ' ')} case",
-        "function": function,
-        "group": f"{function}_{case_group}",
+        "call": call,
+        "function": name,
+        "layer": layer_name,
+        "group": f"{call}_{case_group}",
     }
 
 
-def check_plan(student_functions: dict[str, str], calls: tuple[Call, ...], inputs_check: dict[str, str],
-               hidden_count: int) -> list[dict[str, str]]:
-    """Every check a grading reports, in order: the notebook's forward and backward
-    cases, then each hidden case (each graded call's sent results, in call order), then
-    the inputs check."""
+def check_plan(layer_name: str, student_functions: dict[str, str], calls: tuple[Call, ...],
+               inputs: dict[str, str], cases: list[tuple[str, str, tuple[str, ...]]]) -> list[dict[str, str]]:
+    """Every check a grading reports, in order: each plan case (each call it grades, in the
+    pack's call order, each of that call's sent results), then the inputs check."""
     plan = []
-    cases = [("notebook-forward", "notebook", ("forward",)), ("notebook-backward", "notebook", ("backward",))]
-    cases += [(f"hidden-{i + 1}", "hidden", ("forward", "backward")) for i in range(hidden_count)]
     for case_id, group, graded in cases:
         for call in calls:
             if call.name in graded:
-                plan += [check_identity(student_functions, case_id, group, call.name, label) for label in call.sent]
-    return plan + [inputs_check]
+                plan += [check_identity(layer_name, student_functions, case_id, group, call.name, label)
+                         for label in call.sent]
+    return plan + [inputs]
 
 
-def bound_checks(student_functions: dict[str, str], calls: tuple[Call, ...]):
-    """A pack's ``check_identity(case_id, case_group, function, label)`` and
-    ``check_plan(hidden_count)``, bound to its function names and calls."""
-    def identity(case_id: str, case_group: str, function: str, label: str) -> dict[str, str]:
-        return check_identity(student_functions, case_id, case_group, function, label)
+def bound_checks(layer_name: str, student_functions: dict[str, str], calls: tuple[Call, ...],
+                 plan_cases=forward_backward_cases):
+    """A pack's ``check_identity(case_id, case_group, call, label)`` and
+    ``check_plan(hidden_count)``, bound to its name, function names and calls.
+    ``plan_cases(hidden_count)``: the (case id, case group, graded calls) a grading runs,
+    in order, as the pack's ``notebook_cases`` and ``hidden_cases`` make them."""
+    def identity(case_id: str, case_group: str, call: str, label: str) -> dict[str, str]:
+        return check_identity(layer_name, student_functions, case_id, case_group, call, label)
 
     def plan(hidden_count: int) -> list[dict[str, str]]:
-        return check_plan(student_functions, calls, INPUTS_CHECK, hidden_count)
+        return check_plan(layer_name, student_functions, calls, inputs_check(layer_name, student_functions),
+                          plan_cases(hidden_count))
 
     return identity, plan
 

@@ -84,7 +84,7 @@ def test_decimal_points_in_the_rubric_add_up_exactly():
     config = GradingConfig(hidden_cases=3, rubric=Rubric(points=points, speed=SpeedRubric(
         enabled=True, points=0.1, thresholds=[(0.5, 0.3)])))
     checks = score_checks(raw_plan(config, lambda cid: True), config)
-    timing = [FunctionTiming(function=fn, measured=True, case="c", speedup_vs_reference=1.0, ci_low=0.9,
+    timing = [FunctionTiming(call=fn, function=f"conv_{fn}_naive", layer="cs231n-conv", measured=True, case="c", speedup_vs_reference=1.0, ci_low=0.9,
                              ci_high=1.1, ci_level=0.95) for fn in ("forward", "backward")]
     speed = speed_checks(timing, config)
 
@@ -96,7 +96,8 @@ def test_decimal_points_in_the_rubric_add_up_exactly():
 # -- issue 14, item 6: speed in words, the interval labelled by its real level -------------------
 
 def timing(speedup: float, low: float, high: float, level: float | None) -> FunctionTiming:
-    return FunctionTiming(function="forward", measured=True, case="c", trials=9, speedup_vs_reference=speedup,
+    return FunctionTiming(call="forward", function="conv_forward_naive", layer="cs231n-conv", measured=True, case="c",
+                          trials=9, speedup_vs_reference=speedup,
                           ci_low=low, ci_high=high, ci_level=level)
 
 

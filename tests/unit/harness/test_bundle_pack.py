@@ -43,7 +43,12 @@ def test_the_plan_is_each_layers_plan_namespaced():
         mine = [c for c in plan if c["id"].startswith(layer.key + "/")]
         assert [c["id"] for c in mine] == [f"{layer.key}/{c['id']}" for c in own]
         assert [c["group"] for c in mine] == [f"{layer.key}.{c['group']}" for c in own]
-        assert [(c["name"], c["function"]) for c in mine] == [(c["name"], c["function"]) for c in own]
+        # The call under the bundle's name for it (unique in the result), "all" as it was;
+        # the student's function and the pack's name as the pack has them.
+        assert [c["call"] for c in mine] == [c["call"] if c["call"] == "all" else f"{layer.key}/{c['call']}"
+                                             for c in own]
+        assert [(c["name"], c["function"], c["layer"]) for c in mine] == [(c["name"], c["function"], c["layer"])
+                                                                          for c in own]
     assert len(plan) == sum(len(layer.pack.check_plan(3)) for layer in a2.layers)
     assert {c["group"] for c in plan} == set(a2.DEFAULT_RUBRIC["points"])
 
@@ -103,8 +108,8 @@ def test_only_racing_layers_are_timed_unless_the_configuration_asks():
     config = GradingConfig(assignment=A2, timing={"layers": ["maxpool"]})
     assert config.harness_job(1)["layers"]["conv"]["timed"] is False
     # One timing row per timed (layer, call), each with its own pack's case.
-    assert [(pack.NAME, call) for pack, call in config.timed_calls()] == [("cs231n-maxpool", "forward"),
-                                                                          ("cs231n-maxpool", "backward")]
+    assert [(pack.NAME, call, reported) for pack, call, reported in config.timed_calls()] == [
+        ("cs231n-maxpool", "forward", "maxpool/forward"), ("cs231n-maxpool", "backward", "maxpool/backward")]
     assert GradingConfig(assignment=A2, timing={"layers": []}).timed_calls() == []
     with pytest.raises(ValueError, match=r"timing.layers \['relu'\]: not layers of cs231n-a2"):
         GradingConfig(assignment=A2, timing={"layers": ["relu"]})
@@ -132,17 +137,19 @@ def test_what_counts_as_the_starter_stub(outcome, seen):
     assert stub_behaviour(outcome) == seen
 
 
-def _raw(check_id: str, function: str, group: str, passed: bool) -> dict:
-    return {"id": check_id, "name": check_id, "function": function, "group": group, "passed": passed, "message": "m"}
+def _raw(check_id: str, call: str, group: str, passed: bool) -> dict:
+    layer = {"conv": "cs231n-conv", "maxpool": "cs231n-maxpool"}[check_id.split("/")[0]]
+    return {"id": check_id, "name": check_id, "call": call, "function": "f", "layer": layer, "group": group,
+            "passed": passed, "message": "m"}
 
 
 def test_a_layers_inputs_check_needs_that_layers_own_correct_answer():
     """Max pooling's inputs check earns nothing beside the convolution's correct answers."""
     config = GradingConfig(assignment=A2)
-    raw = [_raw("conv/forward/hidden-1", "forward", "conv.forward_hidden", True),
-           _raw("conv/inputs-unchanged", "both", "conv.inputs_unchanged", True),
-           _raw("maxpool/forward/hidden-1", "forward", "maxpool.forward_hidden", False),
-           _raw("maxpool/inputs-unchanged", "both", "maxpool.inputs_unchanged", True)]
+    raw = [_raw("conv/forward/hidden-1", "conv/forward", "conv.forward_hidden", True),
+           _raw("conv/inputs-unchanged", "all", "conv.inputs_unchanged", True),
+           _raw("maxpool/forward/hidden-1", "maxpool/forward", "maxpool.forward_hidden", False),
+           _raw("maxpool/inputs-unchanged", "all", "maxpool.inputs_unchanged", True)]
     scored = {c.id: c for c in score_checks(raw, config)}
     assert scored["conv/inputs-unchanged"].score == 5
     assert scored["maxpool/inputs-unchanged"].score == 0

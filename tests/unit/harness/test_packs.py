@@ -30,7 +30,11 @@ def test_every_pack_declares_what_the_grader_reads(name):
     assert missing == [], f"{name} lacks {missing}"
     assert pack.NAME == name
     calls = [call.name for call in pack.CALLS]
-    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls == ["forward", "backward"]
+    # Call names are the pack's own: the host reads them from CALLS and STUDENT_FUNCTIONS, so
+    # each names one student function and one reference, and none is "all" (the name of the
+    # checks that cover every call).
+    assert list(pack.STUDENT_FUNCTIONS) == list(pack.REFERENCE_FUNCTIONS) == calls
+    assert len(set(calls)) == len(calls) and "all" not in calls and all(c.isidentifier() for c in calls)
     for call in pack.CALLS:  # what a call needs, an earlier call keeps; a worker keeps one value per call
         assert len(call.kept) <= 1 and set(call.needs) <= set(pack.STAND_INS)
         assert all(any(label in earlier.kept for earlier in pack.CALLS[:calls.index(call.name)]) for label in call.needs)
@@ -38,8 +42,19 @@ def test_every_pack_declares_what_the_grader_reads(name):
     plan = pack.check_plan(len(pack.HIDDEN_SHAPES))
     assert {check["group"] for check in plan} == set(pack.DEFAULT_RUBRIC["points"])
     assert len({check["id"] for check in plan}) == len(plan)
+    # Every check says which call, student function and layer it exercised (result schema 2.0).
+    for check in plan:
+        assert check["layer"] == name
+        if check["call"] == "all":
+            assert check["function"] == ", ".join(pack.STUDENT_FUNCTIONS.values())
+            assert check["group"] in pack.PROPERTY_GROUPS
+        else:
+            assert check["function"] == pack.STUDENT_FUNCTIONS[check["call"]]
+            assert check["group"].startswith(check["call"] + "_") and check["id"].startswith(check["call"] + "/")
+    assert pack.INPUTS_CHECK in plan
+    assert all(set(covered) <= set(calls) for covered in pack.PROPERTY_GROUPS.values())
     for size in ("speed-cell", "small"):
-        assert pack.timed_flops("forward", size) > 0 and pack.timed_flops("backward", size) > 0
+        assert all(pack.timed_flops(call, size) > 0 for call in calls)
         assert all(d >= 1 for d in pack.same_shape_gemm(size))
         case = pack.speed_case(np.random.default_rng(0), 0, size)
         expected = pack.expected_outputs(case)

@@ -33,11 +33,13 @@ def with_checks(student_id: str, failing: dict[str, str] | None = None, *, failu
         ("backward/notebook-backward/dx", "backward", "backward_notebook"),
         ("forward/hidden-1", "forward", "forward_hidden"),
         ("backward/hidden-1/dx", "backward", "backward_hidden"),
-        ("inputs-unchanged", "both", "inputs_unchanged"),
+        ("inputs-unchanged", "all", "inputs_unchanged"),
     ]:
         failed = check_id in failing or failure is not None
         checks.append(Check(
-            id=check_id, name=f"conv_{function}_naive, {check_id}", function=function, group=group,
+            id=check_id, name=f"conv_{function}_naive, {check_id}", call=function,
+            function=f"conv_{function}_naive" if function != "all" else "conv_forward_naive, conv_backward_naive",
+            layer="cs231n-conv", group=group,
             status=CheckStatus.FAILED if failed else CheckStatus.PASSED, score=0.0 if failed else 10.0,
             max_score=10.0, message=failure or failing.get(check_id, "ok"),
         ))

@@ -44,7 +44,9 @@ def make_result(
         Check(
             id="forward/visible-1/out",
             name="forward output on a small case",
-            function="forward",
+            call="forward",
+            function="conv_forward_naive",
+            layer="cs231n-conv",
             group="correctness",
             status=CheckStatus.PASSED if correct else CheckStatus.FAILED,
             score=6.0 if correct else 0.0,
@@ -54,7 +56,9 @@ def make_result(
         Check(
             id="speed/forward",
             name="forward speed",
-            function="forward",
+            call="forward",
+            function="conv_forward_naive",
+            layer="cs231n-conv",
             group="speed",
             status=CheckStatus.PASSED if speed_check_passed else CheckStatus.FAILED,
             score=4.0 if speed_check_passed else 0.0,
@@ -82,10 +86,13 @@ def make_result(
 
 def _timing(function: str, speed: Speed) -> FunctionTiming:
     if speed is None:
-        return FunctionTiming(function=function, measured=False, reason="timing budget exhausted", case="large")
+        return FunctionTiming(call=function, function=f"conv_{function}_naive", layer="cs231n-conv", measured=False,
+                              reason="timing budget exhausted", case="large")
     speedup, low, high = speed
     return FunctionTiming(
-        function=function,
+        call=function,
+        function=f"conv_{function}_naive",
+        layer="cs231n-conv",
         measured=True,
         case="large",
         trials=21,
