@@ -86,8 +86,8 @@ def test_the_class_board_has_real_reasons_and_a_forward_board(graded):
     assert reasons["ada"] is None and reasons["stranger"] is None
     assert reasons["alan"].startswith("syntax error in alan.py")
     assert reasons["grace"].startswith("backward unfinished: dx is None")
-    forward = next(b for b in board["function_boards"] if b["function"] == "forward")
-    backward = next(b for b in board["function_boards"] if b["function"] == "backward")
+    forward = next(b for b in board["function_boards"] if b["call"] == "forward")
+    backward = next(b for b in board["function_boards"] if b["call"] == "backward")
     # grace's backward is unfinished, but her forward is correct and timed: she is on the forward board.
     assert {e["student_id"] for e in forward["entries"]} == {"ada", "stranger", "grace"}
     assert {e["student_id"] for e in backward["entries"]} == {"ada", "stranger"}

@@ -61,7 +61,7 @@ def test_a_declared_mutable_input_may_change_and_an_undeclared_one_still_fails(t
     assert blamed in inputs["message"]
     # Every answer is right: only the inputs check fails.
     assert [check_id for check_id, check in checks.items() if not check["passed"]] == ["inputs-unchanged"]
-    timing = {row["function"]: row["reason"] for row in report["timing"]}
+    timing = {row["call"]: row["reason"] for row in report["timing"]}
     assert timing["forward"] == timing["backward"] and timing["forward"].startswith(f"not timed: {blamed}")
     if not mutable:
         return

@@ -283,7 +283,7 @@ def test_config_that_is_not_json_says_where(tmp_path):
                  id="enabled-without-points"),
     pytest.param({"enabled": True, "points": 5, "thresholds": [[0.5, 1.0]]},
                  "the maximum score is 110, not the 100 the rubric groups add up to: speed adds 5 points for each of "
-                 "forward and backward", id="speed-raises-the-maximum"),
+                 "the pack's 2 timed calls", id="speed-raises-the-maximum"),
     pytest.param({"points": 5}, "rubric.speed.points is 5 but rubric.speed.enabled is false: speed earns nothing",
                  id="points-without-enabled"),
 ])

@@ -44,7 +44,7 @@ def test_scipy_correlate_in_the_forward_is_flagged_statically_and_at_run_time_an
     assert not [u for u in result.integrity.uses if u.function == "backward"]
     # zero: the forward's checks (10 + 30 points) earn nothing; the backward's keep theirs.
     assert result.integrity.zeroed == ["forward"] and result.score == 60
-    assert all(c.score == 0 for c in result.checks if c.function == "forward")
+    assert all(c.score == 0 for c in result.checks if c.call == "forward")
     # The evidence stays in the staff's result: not on the board, not in the student's feedback.
     board = json.dumps(build_boards([result]).model_dump(mode="json"))
     assert "scipy.signal" not in board and "integrity" not in board  # (the student's id is scipy_correlate)

@@ -30,7 +30,7 @@ def test_a_grading_measures_once_then_the_next_uses_the_hosts_figures(tmp_path, 
     second = grade()
     assert second.environment.peak_source.startswith(f"measured at {entry['measured_at']} by an earlier grading")
     for timing in second.timing:
-        figures = entry["figures"][timing.function]
+        figures = entry["figures"][timing.call]
         assert timing.reference_gflops == pytest.approx(timing.flops / figures["reference_s"] / 1e9)
         assert timing.peak_gflops == pytest.approx(timing.flops / figures["gemm_s"] / 1e9)
         assert timing.reference_percent_of_peak == pytest.approx(figures["reference_percent_of_peak"])

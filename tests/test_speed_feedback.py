@@ -35,12 +35,12 @@ def test_a_loop_solution_is_told_its_hottest_line(naive_result, examples_dir):
 
 def test_machine_figures_are_in_the_result_and_on_the_board_but_the_profile_is_not(naive_result):
     for timing in naive_result.timing:
-        assert timing.measured and timing.flops == conv2d.timed_flops(timing.function, "small")
+        assert timing.measured and timing.flops == conv2d.timed_flops(timing.call, "small")
         assert timing.student_gflops == pytest.approx(timing.reference_gflops * timing.speedup_vs_reference)
         assert 0 < timing.percent_of_peak < timing.reference_percent_of_peak
     feedback = to_gradescope(naive_result)["output"]
     assert "GFLOP/s" in feedback and "% of this core's peak" in feedback
     assert "never scored or ranked" in feedback and "inside 4 loops" in feedback
     board = build_boards([naive_result]).model_dump(mode="json")
-    assert board["entries"][0]["forward"]["percent_of_peak"] == naive_result.timing[0].percent_of_peak
+    assert board["entries"][0]["speeds"]["forward"]["percent_of_peak"] == naive_result.timing[0].percent_of_peak
     assert "np.sum" not in json.dumps(board)  # no line of the student's code on a public board

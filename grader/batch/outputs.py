@@ -51,6 +51,14 @@ def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_di
     return updated
 
 
+def _regrade_note(exc: Exception) -> str:
+    """The upgrade's refusal, when that is why a stored result cannot be read (an older
+    schema this grader cannot upgrade): its words say to regrade."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    refusals = [error["msg"].removeprefix("Value error, ") for error in errors if "regrade" in str(error.get("msg"))]
+    return f": {refusals[0]}" if refusals else ""
+
+
 def load_results(results_dir: Path, log: "BatchLog | None" = None) -> list[GradeResult]:
     """Every stored result, by id; unreadable files are reported and left out."""
     results = []
@@ -61,5 +69,5 @@ def load_results(results_dir: Path, log: "BatchLog | None" = None) -> list[Grade
             results.append(GradeResult.model_validate_json(path.read_bytes()))
         except (OSError, ValueError) as exc:
             if log:
-                log.message(f"leaving {path} off the board: unreadable ({type(exc).__name__})")
+                log.message(f"leaving {path} off the board: unreadable ({type(exc).__name__}){_regrade_note(exc)}")
     return results

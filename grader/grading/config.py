@@ -32,7 +32,7 @@ class SpeedRubric(Strict):
     the function's speed points) pairs; the highest threshold reached counts."""
 
     enabled: bool = False
-    points: float = Field(0, ge=0, description="Speed points for each of forward and backward.")
+    points: float = Field(0, ge=0, description="Speed points for each timed call of the pack (e.g. forward and backward).")
     thresholds: list[tuple[float, float]] = Field(default_factory=list)
 
     @field_validator("thresholds")
@@ -326,12 +326,13 @@ class GradingConfig(Strict):
         maximum = self.max_score()
         if maximum != groups:
             found.append(f"the maximum score is {maximum:g}, not the {groups:g} the rubric groups add up to: "
-                         f"speed adds {speed.points:g} points for each of forward and backward")
+                         f"speed adds {speed.points:g} points for each of the pack's {len(self.pack().CALLS)} timed calls")
         return found
 
     def max_score(self) -> float:
         """What a perfect, timed submission scores: the groups' points plus the speed points."""
-        speed = 2 * self.rubric.speed.points if self.rubric.speed.enabled else 0
+        # Speed points come per timing row, and the harness reports one per call of the pack.
+        speed = len(self.pack().CALLS) * self.rubric.speed.points if self.rubric.speed.enabled else 0
         return round(math.fsum([*self.rubric.points.values(), speed]), 6)
 
     @classmethod

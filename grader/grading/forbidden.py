@@ -174,7 +174,7 @@ def _reached(calls: dict[str, set[str]], start: str) -> set[str]:
 def static_uses(root: Path, patterns: list[str], student_functions: dict[str, str] | None = None
                 ) -> list[ForbiddenUse]:
     """Every forbidden name in the submission's Python files, attributed to a graded function
-    (``student_functions``: the pack's, {"forward": name, ...}; default: the default pack's)."""
+    (``student_functions``: the pack's, {call name: function name}; default: the default pack's)."""
     student_functions = student_functions or assignments.default().STUDENT_FUNCTIONS
     if not patterns:
         return []

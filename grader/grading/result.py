@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # 2.0: checks and timing rows name the pack's call (``call``), the student function it
 # exercised (``function``) and the pack (``layer``), so one result can hold many layers
@@ -285,3 +285,14 @@ class GradeResult(Strict):
         "Where the time goes, per timed function: feedback from the student's own process, never scored or ranked."))
     integrity: Integrity | None = Field(None, description="Forbidden-call evidence: staff only, never published.")
     wall_time_s: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_schema(cls, data):
+        """A stored 1.0 result is read as 2.0 (grader.grading.result_upgrade), or refused with a
+        message that says to regrade."""
+        if isinstance(data, dict) and data.get("schema_version") == "1.0":
+            from grader.grading.result_upgrade import upgrade
+
+            return upgrade(data)
+        return data

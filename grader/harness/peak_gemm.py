@@ -13,8 +13,9 @@ _operands: dict = {}
 
 
 def run(spec: dict) -> dict:
-    """One product (forward), the two backward products, or none (the fixed cost of the
-    call), ``repeat`` times over, for ``spec`` {m, k, f, pass, repeat}."""
+    """One product (pass "forward"), the two backward products (pass "backward"), or none
+    (the fixed cost of the call), ``repeat`` times over, for ``spec`` {m, k, f, pass, repeat}.
+    The passes are products, not a pack's calls: the harness maps each timed call to one."""
     m, k, f = int(spec["m"]), int(spec["k"]), int(spec["f"])
     if (m, k, f) not in _operands:
         rng = np.random.default_rng(0)

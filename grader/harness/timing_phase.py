@@ -194,7 +194,13 @@ class TimingPhase:
         allowance = self.job.grading.limits.call_allowance_s
         reference = self.workers.reference
 
-        def product(kind: str, repeat: int) -> float:
+        # Which product stands for a call (peak_gemm's passes): the pack's GEMM_PASSES where it
+        # declares them; otherwise a call named backward... is the backward's two products,
+        # any other call the forward's one.
+        passes = getattr(self.pack, "GEMM_PASSES", {})
+
+        def product(call: str, repeat: int) -> float:
+            kind = call if call == "none" else passes.get(call, "backward" if call.startswith("backward") else "forward")
             spec = {"m": m, "k": k, "f": f, "pass": kind, "repeat": repeat}
             outcome = reference.call(CallRequest(None, [{"value": spec}], [], {}, op="gemm"), allowance * repeat)
             if not outcome.ok or outcome.cpu_s is None:

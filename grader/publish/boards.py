@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.publish.leaderboard import (
-    BOARD_FUNCTIONS,
     SPEED_GROUP_PREFIX,
     FunctionBoard,
     FunctionBoardEntry,
@@ -23,6 +22,7 @@ from grader.publish.leaderboard import (
     LeaderboardEntry,
     Standing,
     build_leaderboard,
+    of_call,
     pseudonym,
     rank_standings,
     speed_figure,
@@ -75,7 +75,7 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
         entries = [e for e in entries if e.rank is not None] + sorted(
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
-    function_boards = [_function_board(function, results, names, options.anonymize) for function in BOARD_FUNCTIONS]
+    function_boards = [_function_board(call, results, names, options.anonymize) for call in board.calls]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
 
 
@@ -110,9 +110,9 @@ def function_correct_and_timed(result: GradeResult, function: str) -> FunctionTi
     if not result.gradable or result.failure is not None:
         return None
     for check in result.checks:
-        if check.call == function and not _is_speed(check) and check.status != CheckStatus.PASSED:
+        if of_call(check, function) and not _is_speed(check) and check.status != CheckStatus.PASSED:
             return None
-    timing = next((t for t in result.timing if t.call == function), None)
+    timing = next((t for t in result.timing if of_call(t, function)), None)
     if timing is None or not timing.measured:
         return None
     figures = (timing.speedup_vs_reference, timing.ci_low, timing.ci_high)
@@ -134,7 +134,7 @@ def _function_board(function: str, results: list[GradeResult], names: dict[str, 
             rank=rank, student=names[standing.student_id], student_id=None if anonymize else standing.student_id,
             speed=speed_figure(timing),
         ))
-    return FunctionBoard(function=function, entries=entries)
+    return FunctionBoard(call=function, entries=entries)
 
 
 # ----------------------------------------------------------------------- the reasons
@@ -189,7 +189,7 @@ def _check_reason(check: Check) -> str:
     malformed reply) are cut where the student's words begin."""
     message = check.message
     first = _first_line(message)
-    function = check.call if check.call in BOARD_FUNCTIONS else "a call"
+    function = check.call if check.call != "all" else "a call"
     if "float32 precision" in message:
         return f"{function}: right only to float32 precision ({check.name}); compute in float64"
     unfinished = re.match(r"(\w+) is None\b", first)

@@ -7,7 +7,7 @@ The published boards (reasons, per-function boards, the public form) are built o
 
 Who is ranked and how ties are broken is written down once, on ``build_leaderboard``.
 Nothing here knows about any one assignment: it reads only the generic parts of a result
-(checks and their groups, the "forward"/"backward" timings, the score).
+(checks and their groups, the timing rows by their pack's call names, the score).
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ from pydantic import Field
 from grader import __version__
 from grader.errors import UsageError
 from grader.grading.clock import utc_now
-from grader.grading.result import CheckStatus, FunctionTiming, GradeResult, Strict
+from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult, Strict
 
-LEADERBOARD_SCHEMA_VERSION = "1.0"
+# 2.0: an entry's speeds are a mapping keyed by the pack's call names (``speeds``) and the
+# board lists those calls (``calls``); 1.0 had fixed ``forward`` and ``backward`` fields.
+LEADERBOARD_SCHEMA_VERSION = "2.0"
 
 EntryStatus = Literal["ranked", "not_timed", "failed_correctness", "not_gradable"]
-
-# The calls a board has a column, a plot row and a board of its own for: the published
-# schema's (LeaderboardEntry.forward and .backward), named once here for the renderers.
-BoardFunction = Literal["forward", "backward"]
-BOARD_FUNCTIONS: tuple[str, ...] = get_args(BoardFunction)
 
 # Checks in a group named "speed..." are about speed, not correctness: failing them
 # costs points but does not take a student off the board.
@@ -72,8 +69,8 @@ class LeaderboardEntry(Strict):
     student_id: str | None = Field(description="Submission id; None on an anonymized board.")
     score: float | None = Field(description="None when the board leaves unranked scores off (a public board).")
     max_score: float
-    forward: SpeedFigure
-    backward: SpeedFigure
+    speeds: dict[str, SpeedFigure] = Field(description=(
+        "The speed of each timed call, keyed by the pack's call name (the board's calls, in its order)."))
     submitted_at: str | None = Field(None, description="When the student submitted, as given by the caller.")
     graded_at: str = Field(description="UTC time of the grading, ISO 8601.")
     grader_version: str = Field(description="Version of the grader that produced this student's result.")
@@ -94,8 +91,11 @@ class LeaderboardCounts(Strict):
 
 
 class Leaderboard(Strict):
-    schema_version: Literal["1.0"] = LEADERBOARD_SCHEMA_VERSION
+    schema_version: Literal["2.0"] = LEADERBOARD_SCHEMA_VERSION
     assignment: str
+    calls: list[str] = Field(description=(
+        "The timed calls, by the pack's call names, in its order ('layer/call' when the results span several "
+        "layers): a speed column, a plot row and a board each."))
     generated_at: str = Field(description="UTC time the board was built, ISO 8601.")
     grader_version: str = Field(description="Version of the grader that built the board.")
     entries: list[LeaderboardEntry] = Field(
@@ -117,7 +117,7 @@ class FunctionBoardEntry(Strict):
 
 
 class FunctionBoard(Strict):
-    function: BoardFunction
+    call: str = Field(description="The pack's call name this board ranks by.")
     entries: list[FunctionBoardEntry]
 
 
@@ -133,7 +133,7 @@ class _Standing:
 
     result: GradeResult
     status: EntryStatus
-    speed: float | None = None  # geometric mean of the forward and backward speedups
+    speed: float | None = None  # geometric mean of the timed calls' speedups
     interval: tuple[float, float] | None = None  # combined confidence interval of `speed`
     rank_score: float | None = None  # the score ranking compares; None: the result's (a function board: 0)
 
@@ -152,6 +152,7 @@ Standing = _Standing  # what rank_standings takes (grader.publish.boards builds 
 def build_leaderboard(
     results: list[GradeResult],
     *,
+    calls: list[str] | None = None,
     roster: dict[str, str] | None = None,
     anonymize: bool = False,
     anonymize_salt: str = "",
@@ -164,8 +165,8 @@ def build_leaderboard(
     Status of each student, in the order the board lists them:
 
     - ``ranked``: gradable, every correctness check passed (every check whose group
-      does not start with "speed"), and both forward and backward timings measured
-      with a speedup and a confidence interval.
+      does not start with "speed"), and every timed call (the board's ``calls``)
+      measured with a speedup and a confidence interval.
     - ``not_timed``: gradable and correct, but a timing is missing (for example the
       timing ran out of budget). Listed, unranked: there is no speed to compare.
     - ``failed_correctness``: gradable, and a correctness check failed.
@@ -173,17 +174,16 @@ def build_leaderboard(
       compared with anyone's.
 
     Ranked students are sorted by score (descending; scores equal to SCORE_DECIMALS
-    decimals are equal), then by speed: the geometric mean of the forward and
-    backward speedups, so a 2x gain in either function counts the same.
+    decimals are equal), then by speed: the geometric mean of the timed calls'
+    speedups, so a 2x gain in any call counts the same.
 
     Ranks (no transitive tie chains): a student's raw rank is 1 + the number of
     students clearly ahead: a higher score, or the same score and a speed they can be
     told apart by. Two speeds cannot be told apart when, reading each interval as a 95%
     normal interval on a log scale, the chance that the faster-looking one is really
     faster is under 55% (their log speeds differ by less than Z_TIE = 0.1257 standard
-    errors of the difference). The speed is the geometric mean of the forward and
-    backward speedups and its interval [geomean(ci_low_f, ci_low_b),
-    geomean(ci_high_f, ci_high_b)]. Students with disjoint intervals are always told
+    errors of the difference). The speed is the geometric mean of the calls'
+    speedups and its interval [geomean of the ci_lows, geomean of the ci_highs]. Students with disjoint intervals are always told
     apart, and the one above has strictly fewer students ahead, so they never share a
     rank; ties never chain, since each student's rank counts the students ahead of it
     directly. The published rank is the running maximum of raw ranks down the board
@@ -200,6 +200,9 @@ def build_leaderboard(
     gradable ones by display name. The student id breaks any remaining tie, so
     the order never depends on the order of ``results``.
 
+    ``calls``: the timed calls, in order; by default every call the results have a
+    timing row for, in the order the first result lists them.
+
     ``roster`` maps submission ids to display names (missing ids show the id).
     ``anonymize`` replaces names by a pseudonym, "student-" + the first 8 hex digits
     of sha256(salt + id), and drops the ids; the salt must be a secret kept across
@@ -215,21 +218,46 @@ def build_leaderboard(
     names = _display_names(results, roster or {}, anonymize, anonymize_salt)
     submitted_at = submitted_at or {}
 
-    standings = [_standing(result) for result in results]
+    calls = list(calls) if calls is not None else timed_calls(results)
+    standings = [_standing(result, calls) for result in results]
     ranked, ranks = rank_standings(standings)
     unranked = _ordered_unranked(standings, names)
     statuses = Counter(standing.status for standing in standings)
     entries = [
-        _entry(standing, rank, names[standing.student_id], None if anonymize else standing.student_id, submitted_at)
+        _entry(standing, rank, names[standing.student_id], None if anonymize else standing.student_id, submitted_at,
+               calls)
         for standing, rank in zip(ranked + unranked, ranks + [None] * len(unranked))
     ]
     return Leaderboard(
         assignment=results[0].assignment,
+        calls=calls,
         generated_at=generated_at or utc_now(),
         grader_version=__version__,
         entries=entries,
         counts=LeaderboardCounts(**{status: statuses[status] for status in get_args(EntryStatus)}),
     )
+
+
+def timed_calls(results: list[GradeResult]) -> list[str]:
+    """Every call the results have a timing row for, in the order the results list them: by
+    call name ("forward"), or as "layer/call" ("cs231n-conv/forward") when the rows span
+    several layers (a whole assignment graded at once), where two layers share call names."""
+    layered = len({timing.layer for result in results for timing in result.timing}) > 1
+    calls: list[str] = []
+    for result in results:
+        calls += [key for key in (call_key(timing, layered) for timing in result.timing) if key not in calls]
+    return calls
+
+
+def call_key(row: Check | FunctionTiming, layered: bool) -> str:
+    """A check's or timing row's call as a board names it (see ``timed_calls``)."""
+    return f"{row.layer}/{row.call}" if layered else row.call
+
+
+def of_call(row: Check | FunctionTiming, key: str) -> bool:
+    """Whether ``row`` belongs to the board call ``key``. Call names are identifiers, so a
+    key holds a "/" only when it names the layer too."""
+    return key == (f"{row.layer}/{row.call}" if "/" in key else row.call)
 
 
 def pseudonym(student_id: str, salt: str) -> str:
@@ -268,19 +296,19 @@ def _display_names(
     return names
 
 
-def _standing(result: GradeResult) -> _Standing:
+def _standing(result: GradeResult, calls: list[str]) -> _Standing:
     if not result.gradable:
         return _Standing(result, "not_gradable")
     if not _passed_correctness(result):
         return _Standing(result, "failed_correctness")
-    forward, backward = _timing(result, "forward"), _timing(result, "backward")
-    if not (_is_complete(forward) and _is_complete(backward)):
+    timings = [_timing(result, call) for call in calls]
+    if not calls or not all(_is_complete(timing) for timing in timings):
         return _Standing(result, "not_timed")
     return _Standing(
         result,
         "ranked",
-        speed=_geomean(forward.speedup_vs_reference, backward.speedup_vs_reference),
-        interval=(_geomean(forward.ci_low, backward.ci_low), _geomean(forward.ci_high, backward.ci_high)),
+        speed=_geomean([timing.speedup_vs_reference for timing in timings]),
+        interval=(_geomean([timing.ci_low for timing in timings]), _geomean([timing.ci_high for timing in timings])),
     )
 
 
@@ -292,8 +320,8 @@ def _passed_correctness(result: GradeResult) -> bool:
     )
 
 
-def _timing(result: GradeResult, function: str) -> FunctionTiming | None:
-    return next((timing for timing in result.timing if timing.call == function), None)
+def _timing(result: GradeResult, call: str) -> FunctionTiming | None:
+    return next((timing for timing in result.timing if of_call(timing, call)), None)
 
 
 def _is_complete(timing: FunctionTiming | None) -> bool:
@@ -304,8 +332,11 @@ def _is_complete(timing: FunctionTiming | None) -> bool:
     return all(figure is not None and figure > 0 for figure in figures)
 
 
-def _geomean(a: float, b: float) -> float:
-    return math.sqrt(a * b)
+def _geomean(values: list[float]) -> float:
+    """The geometric mean. Two values (a forward and its backward) keep the square root
+    of their product, so those boards rank exactly as they did before packs named calls."""
+    product = math.prod(values)
+    return math.sqrt(product) if len(values) == 2 else product ** (1 / len(values))
 
 
 def _ordered_unranked(standings: list[_Standing], names: dict[str, str]) -> list[_Standing]:
@@ -363,7 +394,8 @@ def _competition_ranks(ordered: list[_Standing]) -> list[int]:
 
 
 def _entry(
-    standing: _Standing, rank: int | None, name: str, student_id: str | None, submitted_at: dict[str, str]
+    standing: _Standing, rank: int | None, name: str, student_id: str | None, submitted_at: dict[str, str],
+    calls: list[str],
 ) -> LeaderboardEntry:
     result = standing.result
     return LeaderboardEntry(
@@ -372,8 +404,7 @@ def _entry(
         student_id=student_id,
         score=result.score,
         max_score=result.max_score,
-        forward=speed_figure(_timing(result, "forward")),
-        backward=speed_figure(_timing(result, "backward")),
+        speeds={call: speed_figure(_timing(result, call)) for call in calls},
         submitted_at=submitted_at.get(standing.student_id),
         graded_at=result.graded_at,
         grader_version=result.grader_version,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.publish.leaderboard import BOARD_FUNCTIONS, FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
+from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 from grader.grading.result_words import SPEED_MEANING, describe_figure, describe_interval, describe_machine, speed_words
 
 # ------------------------------------------------------------------ shared wording
@@ -110,12 +110,12 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     ranked = _ranked(board)
     if ranked:
         lines += [
-            "| Rank | Student | Score | Forward speed | Backward speed |",
-            "|---:|---|---:|---|---|",
+            "| Rank | Student | Score | " + " | ".join(f"{call.capitalize()} speed" for call in board.calls) + " |",
+            "|---:|---|---:|" + "---|" * len(board.calls),
         ]
         lines += [
-            f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_score(entry)} "
-            f"| {_format_speed(entry.forward)} | {_format_speed(entry.backward)} |"
+            f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_score(entry)} | "
+            + " | ".join(_format_speed(_speed(entry, call)) for call in board.calls) + " |"
             for entry in ranked
         ]
     else:
@@ -128,10 +128,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
             for entry in unranked
         ]
     for function_board in board.function_boards:
-        lines += ["", f"## {function_board.function.capitalize()} board", "",
-                  FUNCTION_BOARD_EXPLANATION.format(function=function_board.function), ""]
+        lines += ["", f"## {function_board.call.capitalize()} board", "",
+                  FUNCTION_BOARD_EXPLANATION.format(function=function_board.call), ""]
         if function_board.entries:
-            lines += [f"| Rank | Student | {function_board.function.capitalize()} speed |", "|---:|---|---|"]
+            lines += [f"| Rank | Student | {function_board.call.capitalize()} speed |", "|---:|---|---|"]
             lines += [f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_speed(entry.speed)} |"
                       for entry in function_board.entries]
         else:
@@ -164,8 +164,11 @@ svg text { font-family: inherit; font-size: 12px; fill: #333; }
 svg .axis, svg .tick { stroke: #888; }
 svg .reference { stroke: #333; stroke-dasharray: 4 3; }
 svg .row-band { fill: #f6f6f8; }
-svg .forward { fill: #1f6fb4; stroke: #1f6fb4; }
-svg .backward { fill: #e08214; stroke: #e08214; }
+svg .call-0 { fill: #1f6fb4; stroke: #1f6fb4; }
+svg .call-1 { fill: #e08214; stroke: #e08214; }
+svg .call-2 { fill: #2a9d58; stroke: #2a9d58; }
+svg .call-3 { fill: #8e44ad; stroke: #8e44ad; }
+svg .call-4 { fill: #c0392b; stroke: #c0392b; }
 svg circle { fill-opacity: .75; stroke-width: 1; }
 svg line.ci { stroke-width: 1.5; stroke-opacity: .35; }
 .plot-narrow { display: none; }
@@ -211,12 +214,12 @@ def leaderboard_html(board: Leaderboard) -> str:
         f'<p class="explanation">{esc(SPEED_EXPLANATION)} Add <code>#row-</code> and your id (or pseudonym) '
         "to this page's address to highlight your row.</p>",
         "<figure>",
-        _speedup_plot_svg(_ranked(board), _WIDE),
-        _speedup_plot_svg(_ranked(board), _PHONE),
+        _speedup_plot_svg(_ranked(board), board.calls, _WIDE),
+        _speedup_plot_svg(_ranked(board), board.calls, _PHONE),
         "<figcaption>Each dot is one ranked student's median speed against the reference, the faint bar its "
         "interval; the dashed line is the reference (1×).</figcaption>",
         "</figure>",
-        _ranking_table(_ranked(board)),
+        _ranking_table(_ranked(board), board.calls),
     ]
     unranked = _unranked(board)
     if unranked:
@@ -239,7 +242,12 @@ def _speed_cell(figure: SpeedFigure, label: str) -> str:
             + (f'<span class="interval machine">{esc(machine)}</span>' if machine else "") + "</td>")
 
 
-def _ranking_table(entries: list[LeaderboardEntry]) -> str:
+def _speed(entry: LeaderboardEntry, call: str) -> SpeedFigure:
+    """An entry's figure for a call of the board (an empty one where it has none)."""
+    return entry.speeds.get(call) or SpeedFigure()
+
+
+def _ranking_table(entries: list[LeaderboardEntry], calls: list[str]) -> str:
     esc = html.escape
     rows = [
         f'<tr class="entry" id="{esc(row_anchor(entry))}" data-student="{esc(entry.student)}" '
@@ -247,15 +255,15 @@ def _ranking_table(entries: list[LeaderboardEntry]) -> str:
         f'<td class="number" data-label="Rank">{entry.rank}</td>'
         f'<td class="name" data-label="Student">{esc(entry.student)}</td>'
         f'<td class="number" data-label="Score">{esc(_format_score(entry))}</td>'
-        + _speed_cell(entry.forward, "Forward") + _speed_cell(entry.backward, "Backward") + "</tr>"
+        + "".join(_speed_cell(_speed(entry, call), call.capitalize()) for call in calls) + "</tr>"
         for entry in entries
     ]
     if not rows:
-        rows = ['<tr class="empty"><td colspan="5">No submission is ranked yet.</td></tr>']
+        rows = [f'<tr class="empty"><td colspan="{3 + len(calls)}">No submission is ranked yet.</td></tr>']
     return (
         '<table id="ranking" class="board">\n<thead><tr><th class="number">Rank</th><th>Student</th>'
-        '<th class="number">Score</th><th>Forward speed</th><th>Backward speed</th></tr></thead>\n'
-        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+        '<th class="number">Score</th>' + "".join(f"<th>{html.escape(call.capitalize())} speed</th>" for call in calls)
+        + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
 
 
@@ -276,7 +284,7 @@ def _unranked_table(entries: list[LeaderboardEntry]) -> str:
 
 def _function_board_html(function_board: FunctionBoard) -> list[str]:
     esc = html.escape
-    function = function_board.function
+    function = function_board.call
     rows = [
         f'<tr class="entry" data-student="{esc(entry.student)}" data-rank="{entry.rank}">'
         f'<td class="number" data-label="Rank">{entry.rank}</td>'
@@ -359,25 +367,34 @@ class _LogScale:
         return [tick for tick in candidates if self.log_low <= math.log10(tick) <= self.log_high]
 
 
-def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WIDE) -> str:
+_COLOURS = 5  # svg .call-0 ... .call-4 in the page's style
+
+
+def _call_list(calls: list[str]) -> str:
+    """'Forward and backward', 'Forward, backward and backward_alt'."""
+    words = [call.capitalize() if i == 0 else call for i, call in enumerate(calls)]
+    return " and ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _speedup_plot_svg(entries: list[LeaderboardEntry], calls: list[str], layout: _PlotLayout = _WIDE) -> str:
     """The page's speed plot as inline SVG (no script, so the page's strict Content Security
     Policy holds). Over 60 lines on purpose: one straight drawing, axis, rows, points and
     intervals in the order they are painted; split, the coordinates would travel between
     functions that each know only part of the layout."""
     esc = html.escape
     width, left, right = layout.width, layout.left, layout.right
-    height = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS) + _AXIS_HEIGHT
+    height = _PLOT_TOP + _ROW_HEIGHT * len(calls) + _AXIS_HEIGHT
     plot_id = f"speedup-plot{layout.id_suffix}"
     opening = (
         f'<svg id="{plot_id}" class="plot-{layout.name}" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'aria-labelledby="{plot_id}-title" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">'
-        f'<title id="{plot_id}-title">Forward and backward speed against the reference</title>'
+        f'<title id="{plot_id}-title">{esc(_call_list(calls))} speed against the reference</title>'
     )
     speeds = [
         figure.speedup_vs_reference
         for entry in entries
-        for figure in (entry.forward, entry.backward)
+        for figure in (_speed(entry, call) for call in calls)
         if figure.speedup_vs_reference is not None
     ]
     if not speeds:
@@ -389,14 +406,14 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
     interval_ends = [
         end
         for entry in entries
-        for figure in (entry.forward, entry.backward)
+        for figure in (_speed(entry, call) for call in calls)
         for end in (figure.ci_low, figure.ci_high)
         if end is not None
     ]
     scale = _LogScale.covering(speeds + interval_ends, left, width - right)
-    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(BOARD_FUNCTIONS)
+    axis_y = _PLOT_TOP + _ROW_HEIGHT * len(calls)
     parts = [opening]
-    for row, function in enumerate(BOARD_FUNCTIONS):
+    for row, function in enumerate(calls):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
         parts.append(
             f'<rect class="row-band" x="{left}" y="{center - _ROW_HEIGHT / 2 + 4:.1f}" '
@@ -421,21 +438,22 @@ def _speedup_plot_svg(entries: list[LeaderboardEntry], layout: _PlotLayout = _WI
         f'x2="{reference_x:.1f}" y2="{axis_y}"/>'
         f'<text x="{reference_x:.1f}" y="{_PLOT_TOP - 10}" text-anchor="middle">reference 1×</text>'
     )
-    for row, function in enumerate(BOARD_FUNCTIONS):
+    for row, function in enumerate(calls):
         center = _PLOT_TOP + _ROW_HEIGHT * row + _ROW_HEIGHT / 2
+        colour = f"call-{row % _COLOURS}"  # the page's palette, by row (call names are the pack's own)
         for position, entry in enumerate(entries):
-            figure: SpeedFigure = getattr(entry, function)
+            figure = _speed(entry, function)
             if figure.speedup_vs_reference is None:
                 continue
             y = center + (position % _LANES - _LANES // 2) * _LANE_SPACING
             label = f"{entry.student}: {function} {_format_speed(figure)}"
             if figure.ci_low is not None and figure.ci_high is not None:
                 parts.append(
-                    f'<line class="ci {function}" x1="{scale.x(figure.ci_low):.1f}" y1="{y:.1f}" '
+                    f'<line class="ci {function} {colour}" x1="{scale.x(figure.ci_low):.1f}" y1="{y:.1f}" '
                     f'x2="{scale.x(figure.ci_high):.1f}" y2="{y:.1f}"/>'
                 )
             parts.append(
-                f'<circle class="speedup {function}" cx="{scale.x(figure.speedup_vs_reference):.1f}" cy="{y:.1f}" '
+                f'<circle class="speedup {function} {colour}" cx="{scale.x(figure.speedup_vs_reference):.1f}" cy="{y:.1f}" '
                 f'r="{_DOT_RADIUS}" data-plot="{layout.name}" data-student="{esc(entry.student)}" '
                 f'data-function="{function}" data-speedup="{figure.speedup_vs_reference!r}">'
                 f"<title>{esc(label)}</title></circle>"

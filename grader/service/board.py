@@ -90,8 +90,11 @@ def _empty(options: OutputOptions, assignment: str) -> dict[str, str]:
     from grader.publish.leaderboard import Leaderboard, LeaderboardCounts
     from grader.publish.leaderboard_render import leaderboard_html
 
-    board = Leaderboard(assignment=assignment, generated_at=options.generated_at, grader_version=__version__,
-                        entries=[], title=options.title,
+    from grader.harness import assignments
+
+    calls = [call.name for call in assignments.get(assignment).CALLS] if assignment in assignments.PACKS else []
+    board = Leaderboard(assignment=assignment, calls=calls, generated_at=options.generated_at,
+                        grader_version=__version__, entries=[], title=options.title,
                         counts=LeaderboardCounts(**{name: 0 for name in LeaderboardCounts.model_fields}))
     return {"leaderboard.json": json.dumps(board.model_dump(mode="json"), indent=2) + "\n",
             "leaderboard.html": leaderboard_html(board),

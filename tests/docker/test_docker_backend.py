@@ -81,7 +81,7 @@ def hostile_submission(tmp_path: Path, probe: str, name: str = "hostile") -> Pat
 
 
 def forward_checks(result: GradeResult):
-    checks = [c for c in result.checks if c.function == "forward"]
+    checks = [c for c in result.checks if c.call == "forward"]
     assert checks, [c.id for c in result.checks]
     return checks
 
@@ -115,7 +115,7 @@ def test_docker_and_process_give_identical_checks(example, examples_dir, quick_c
     assert (by_docker.score, by_docker.max_score) == (by_process.score, by_process.max_score)
     assert by_docker.failure == by_process.failure
     assert by_docker.submission == by_process.submission
-    assert [(t.function, t.measured) for t in by_docker.timing] == [(t.function, t.measured) for t in by_process.timing]
+    assert [(t.call, t.measured) for t in by_docker.timing] == [(t.call, t.measured) for t in by_process.timing]
     assert by_docker.environment.sandbox == "docker"
 
 
@@ -296,7 +296,7 @@ def test_fork_bomb_is_bounded(tmp_path, sandbox, hostile_config, docker_client):
     report = probe_report(result)
     assert report == {"forks": 0, "error": "BlockingIOError", "thread": "refused"}, report
     # The grading went on: backward was called and judged (wrong, all zeros).
-    assert any(c.function == "backward" and "dx" in c.message for c in result.checks)
+    assert any(c.call == "backward" and "dx" in c.message for c in result.checks)
 
 
 @pytest.mark.parametrize("allocation", [
@@ -323,7 +323,7 @@ def test_sleeping_past_the_call_limit_fails_that_check_only(tmp_path, sandbox, h
         assert check.status.value == "failed"
         assert "conv_forward_naive did not finish within" in check.message and "(time limit)" in check.message
     # Backward still ran on the template's cache and was judged on its own.
-    assert any(c.function == "backward" and "dx" in c.message for c in result.checks)
+    assert any(c.call == "backward" and "dx" in c.message for c in result.checks)
     assert result.wall_time_s < 60
 
 

@@ -149,7 +149,7 @@ def unearned_properties(config: GradingConfig, expect: Expect) -> set[str]:
     plan = conv2d.check_plan(config.hidden_cases)
     unearned = set()
     for group, functions in conv2d.PROPERTY_GROUPS.items():
-        covered = [c["id"] for c in plan if c["function"] in functions and c["group"] not in conv2d.PROPERTY_GROUPS]
+        covered = [c["id"] for c in plan if c["call"] in functions and c["group"] not in conv2d.PROPERTY_GROUPS]
         if all(expect.failing(check_id) for check_id in covered):
             unearned |= {c["id"] for c in plan if c["group"] == group and not expect.failing(c["id"])}
     return unearned

@@ -161,3 +161,36 @@ def test_the_harness_job_is_typed_on_both_sides():
         GradingJob.from_json({**job, "seed": "7"})
     with pytest.raises(assignments.UnknownAssignment):
         GradingJob.from_json({**job, "assignment": "cs231n-batchnorm"})
+
+
+def test_a_pack_with_its_own_calls_plans_checks_under_their_names():
+    """What a layer with calls other than forward and backward gets from layer.bound_checks:
+    ids, groups and the inputs check under its own call names (issue 26)."""
+    from grader.harness.assignments import layer
+
+    functions = {"forward": "batchnorm_forward", "backward": "batchnorm_backward",
+                 "backward_alt": "batchnorm_backward_alt"}
+    calls = (layer.Call("forward", results=("out", "@cache")),
+             layer.Call("backward", results=("dx", "dgamma", "dbeta"), needs=("cache",)),
+             layer.Call("backward_alt", results=("dx", "dgamma", "dbeta"), needs=("cache",)))
+
+    def cases(hidden_count):
+        return [("notebook-train", "notebook", ("forward",)), ("notebook-alt", "notebook", ("backward_alt",))] + [
+            (f"hidden-{i + 1}", "hidden", ("forward", "backward", "backward_alt")) for i in range(hidden_count)]
+
+    identity, plan = layer.bound_checks("cs231n-batchnorm", functions, calls, cases)
+    checks = plan(1)
+    assert [c["id"] for c in checks] == [
+        "forward/notebook-train", "backward_alt/notebook-alt/dx", "backward_alt/notebook-alt/dgamma",
+        "backward_alt/notebook-alt/dbeta", "forward/hidden-1", "backward/hidden-1/dx", "backward/hidden-1/dgamma",
+        "backward/hidden-1/dbeta", "backward_alt/hidden-1/dx", "backward_alt/hidden-1/dgamma",
+        "backward_alt/hidden-1/dbeta", "inputs-unchanged"]
+    assert checks[1] == {"id": "backward_alt/notebook-alt/dx", "name": "batchnorm_backward_alt dx, notebook alt case",
+                         "call": "backward_alt", "function": "batchnorm_backward_alt", "layer": "cs231n-batchnorm",
+                         "group": "backward_alt_notebook"}
+    assert checks[-1] == {**layer.inputs_check("cs231n-batchnorm", functions)} == {
+        "id": "inputs-unchanged", "name": "inputs are left unchanged", "call": "all",
+        "function": "batchnorm_forward, batchnorm_backward, batchnorm_backward_alt", "layer": "cs231n-batchnorm",
+        "group": "inputs_unchanged"}
+    assert identity("hidden-2", "hidden", "forward", "out")["id"] == "forward/hidden-2"
+    assert layer.property_groups(calls) == {"inputs_unchanged": ("forward", "backward", "backward_alt")}

@@ -105,7 +105,7 @@ def test_a_long_reason_is_clipped_to_one_short_line():
 
 def test_function_boards_rank_each_function_alone():
     built = board()
-    boards = {b.function: [(e.rank, e.student, e.speed.speedup_vs_reference) for e in b.entries]
+    boards = {b.call: [(e.rank, e.student, e.speed.speedup_vs_reference) for e in b.entries]
               for b in built.function_boards}
     # "unfinished" fails backward but its forward is correct and timed: first on the forward board.
     # "float32" is on the backward board only; "syntax", "untimed"'s missing backward and the grader's

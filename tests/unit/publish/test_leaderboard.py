@@ -225,9 +225,9 @@ def test_a_class_of_300_is_separated_without_inversions(seed):
     board = board_of(class_of_300(seed))
     ranked = [entry for entry in board.entries if entry.status == "ranked"]
     assert len(ranked) == 300
-    speeds = [math.sqrt(e.forward.speedup_vs_reference * e.backward.speedup_vs_reference) for e in ranked]
-    intervals = [(math.sqrt(e.forward.ci_low * e.backward.ci_low), math.sqrt(e.forward.ci_high * e.backward.ci_high))
-                 for e in ranked]
+    figures = [(e.speeds["forward"], e.speeds["backward"]) for e in ranked]
+    speeds = [math.sqrt(f.speedup_vs_reference * b.speedup_vs_reference) for f, b in figures]
+    intervals = [(math.sqrt(f.ci_low * b.ci_low), math.sqrt(f.ci_high * b.ci_high)) for f, b in figures]
     ranks = [entry.rank for entry in ranked]
     assert len(set(ranks)) >= 250, f"only {len(set(ranks))} distinct ranks"
     for i in range(300):
@@ -298,7 +298,7 @@ def test_failed_speed_check_still_ranks_but_failed_correctness_does_not():
         (None, "fast-but-wrong", "failed_correctness"),
     ]
     # A failed student's measured speed is still reported, just not ranked.
-    assert board.entries[1].forward.model_dump(exclude_none=True) == {"speedup_vs_reference": 5.0, "ci_low": 4.9,
+    assert board.entries[1].speeds["forward"].model_dump(exclude_none=True) == {"speedup_vs_reference": 5.0, "ci_low": 4.9,
                                                                       "ci_high": 5.1, "ci_level": 0.95}
 
 
@@ -308,8 +308,9 @@ def test_entry_carries_result_fields_and_submission_time():
         submitted_at={"alice": "2025-02-28T23:59:00+00:00"},
     )
     assert board.model_dump(mode="json") == {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "assignment": "conv-layers",
+        "calls": ["forward", "backward"],
         "generated_at": GENERATED_AT,
         "grader_version": "0.1.0",
         "entries": [
@@ -319,10 +320,12 @@ def test_entry_carries_result_fields_and_submission_time():
                 "student_id": "alice",
                 "score": 7.5,
                 "max_score": 10.0,
-                "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2, "ci_level": 0.95,
-                            "gflops": None, "percent_of_peak": None},
-                "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None, "ci_level": None,
-                             "gflops": None, "percent_of_peak": None},
+                "speeds": {
+                    "forward": {"speedup_vs_reference": 2.0, "ci_low": 1.8, "ci_high": 2.2, "ci_level": 0.95,
+                                "gflops": None, "percent_of_peak": None},
+                    "backward": {"speedup_vs_reference": None, "ci_low": None, "ci_high": None, "ci_level": None,
+                                 "gflops": None, "percent_of_peak": None},
+                },
                 "submitted_at": "2025-02-28T23:59:00+00:00",
                 "graded_at": "2025-03-01T10:00:00+00:00",
                 "grader_version": "0.1.0",
@@ -599,3 +602,65 @@ def test_html_without_ranked_students_still_has_the_plot_and_table():
 
 
 # ---------------------------------------------------------------------------- csv
+
+
+# -- issue 26: a board's calls are the pack's own ---------------------------------------------------
+
+def with_alt(student_id: str, speeds: tuple[float, float, float]) -> GradeResult:
+    """A result that times three calls (a batchnorm's forward, backward and backward_alt)."""
+    base = make_result(student_id)
+    timing = [_timing(call, (speed, speed * 0.95, speed * 1.05)).model_copy(
+                  update={"function": f"batchnorm_{call}", "layer": "cs231n-batchnorm"})
+              for call, speed in zip(("forward", "backward", "backward_alt"), speeds)]
+    return base.model_copy(update={"timing": timing})
+
+
+def test_a_board_ranks_and_shows_every_call_the_results_time():
+    board = board_of([with_alt("even", (2.0, 2.0, 2.0)), with_alt("alt-fast", (1.0, 1.0, 27.0))])
+    assert board.calls == ["forward", "backward", "backward_alt"]
+    # geomean(1, 1, 27) = 3 beats geomean(2, 2, 2) = 2: a gain in any call counts the same.
+    assert [(e.student, e.rank) for e in board.entries] == [("alt-fast", 1), ("even", 2)]
+    assert board.entries[0].speeds["backward_alt"].speedup_vs_reference == 27.0
+    jsonschema.validate(board.model_dump(mode="json"), json.loads(SCHEMA_PATH.read_text()))
+    markdown = leaderboard_markdown(board)
+    assert "| Rank | Student | Score | Forward speed | Backward speed | Backward_alt speed |" in markdown
+    page = leaderboard_html(board)
+    assert "<th>Backward_alt speed</th>" in page and 'class="speedup backward_alt call-2"' in page
+    assert "Forward, backward and backward_alt speed against the reference" in page
+
+
+def test_a_call_missing_from_one_result_keeps_it_off_the_ranking():
+    two = make_result("two-calls")  # times forward and backward only
+    short = two.model_copy(update={"timing": [t.model_copy(update={"layer": "cs231n-batchnorm"}) for t in two.timing]})
+    board = board_of([with_alt("three-calls", (2.0, 2.0, 2.0)), short])
+    assert board.calls == ["forward", "backward", "backward_alt"]
+    statuses = {e.student: e.status for e in board.entries}
+    assert statuses == {"three-calls": "ranked", "two-calls": "not_timed"}
+
+
+def test_gradescope_names_a_column_per_call_and_the_layer_when_a_result_spans_several():
+    from grader.publish.gradescope import to_gradescope
+
+    one_layer = to_gradescope(make_result("solo"))
+    assert [row["name"] for row in one_layer["leaderboard"]] == ["forward speedup", "backward speedup"]
+    base = make_result("bundle")
+    other = [t.model_copy(update={"layer": "cs231n-maxpool", "function": f"max_pool_{t.call}_naive"}) for t in base.timing]
+    bundle = to_gradescope(base.model_copy(update={"timing": base.timing + other}))
+    assert [row["name"] for row in bundle["leaderboard"]] == [
+        "cs231n-conv forward speedup", "cs231n-conv backward speedup",
+        "cs231n-maxpool forward speedup", "cs231n-maxpool backward speedup"]
+
+
+def test_calls_of_several_layers_are_told_apart_by_their_layer():
+    """A whole assignment graded at once times several layers' forward and backward: the board
+    names each call with its layer, so one layer's speed is never read as another's."""
+    base = make_result("bundle", forward=(2.0, 1.9, 2.1), backward=(2.0, 1.9, 2.1))
+    pool = [_timing(call, (8.0, 7.5, 8.5)).model_copy(update={"layer": "cs231n-maxpool"})
+            for call in ("forward", "backward")]
+    board = board_of([base.model_copy(update={"timing": base.timing + pool})])
+    assert board.calls == ["cs231n-conv/forward", "cs231n-conv/backward", "cs231n-maxpool/forward",
+                           "cs231n-maxpool/backward"]
+    speeds = board.entries[0].speeds
+    assert speeds["cs231n-conv/forward"].speedup_vs_reference == 2.0
+    assert speeds["cs231n-maxpool/backward"].speedup_vs_reference == 8.0
+    assert board.entries[0].status == "ranked"
