@@ -326,13 +326,13 @@ class GradingConfig(Strict):
         maximum = self.max_score()
         if maximum != groups:
             found.append(f"the maximum score is {maximum:g}, not the {groups:g} the rubric groups add up to: "
-                         f"speed adds {speed.points:g} points for each of the pack's {len(self.pack().CALLS)} timed calls")
+                         f"speed adds {speed.points:g} points for each of the pack's {len(self.timed_calls())} timed calls")
         return found
 
     def max_score(self) -> float:
         """What a perfect, timed submission scores: the groups' points plus the speed points."""
-        # Speed points come per timing row, and the harness reports one per call of the pack.
-        speed = len(self.pack().CALLS) * self.rubric.speed.points if self.rubric.speed.enabled else 0
+        # Speed points come per timing row: one per call of the pack (a bundle's: of its timed layers).
+        speed = len(self.timed_calls()) * self.rubric.speed.points if self.rubric.speed.enabled else 0
         return round(math.fsum([*self.rubric.points.values(), speed]), 6)
 
     @classmethod
