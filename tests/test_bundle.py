@@ -15,6 +15,8 @@ from test_examples_golden import matches_golden
 from grader.grading.config import GradingConfig, TimingSettings
 from grader.grading.grade import grade_submission
 from grader.grading.scoring import score_checks, total
+from grader.harness import assignments
+from grader.publish.leaderboard import build_leaderboard
 from grader.sandbox import get_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,3 +121,28 @@ def test_layer_weights_come_from_the_configuration(graded):
             "passed": c.status.value == "passed", "message": c.message} for c in graded["layers_maxpool_stub"].checks]
     rescored = score_checks(raw, config)
     assert total(c.score for c in rescored) == 80 and total(c.max_score for c in rescored) == 100
+
+
+def test_a_load_failure_is_one_check_and_the_what_if_repairs_the_whole_file(bundle_config):
+    """One Python 2 print statement in max pooling: the file does not load, one check says
+    why and every layer's checks point at it; the repaired copy grades every layer."""
+    result = grade_submission(EXAMPLES_DIR / "layers_python2_print.py", get_sandbox("process"), bundle_config, seed=SEED)
+    assert result.score == 0 and result.checks[0].id == "load"
+    assert "Missing parentheses in call to 'print'" in result.checks[0].message
+    assert all("see the check 'the submission loads'" in c.message for c in result.checks[1:])
+    assert {c.id.split("/")[0] for c in result.checks[1:]} == {"conv", "maxpool"}
+    variant = result.what_if.variants[0]
+    assert [r.rule for r in variant.repairs] == ["python2_print"]
+    assert variant.passed == variant.total == len(assignments.get("cs231n-a2").check_plan(bundle_config.hidden_cases))
+    assert result.what_if.summary.startswith("With this 1 mechanical fix, your layers would pass 56 of 56 checks")
+
+
+def test_bundle_results_make_a_leaderboard(graded):
+    """One board over the bundle's results: its calls are each timed layer's, named with the
+    layer; the right files rank, the one whose max pooling is wrong does not."""
+    board = build_leaderboard(list(graded.values()))
+    assert board.assignment == "cs231n-a2"
+    assert len(board.calls) == 4 and all("maxpool" in call or "conv" in call for call in board.calls)
+    status = {e.student_id: e.status for e in board.entries}
+    assert status["layers_correct"] == status["layers_vectorised"] == "ranked"
+    assert status["layers_maxpool_bug"] == status["layers_maxpool_stub"] == "failed_correctness"
