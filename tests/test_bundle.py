@@ -52,11 +52,19 @@ def graded(bundle_config):
                                               seed=SEED) for param in EXAMPLES}
 
 
+def without_flops(result):
+    """The result with no timing row's ``flops``: it is filled only beside the machine figures,
+    which the first grading of each layer in a session measures only on a quiet machine (a
+    busy one leaves them, and flops, out). The figure itself is the pack's declaration,
+    checked by tests/unit/harness/test_packs.py; the golden compares everything else."""
+    return result.model_copy(update={"timing": [t.model_copy(update={"flops": None}) for t in result.timing]})
+
+
 @pytest.mark.parametrize("example, score, failure_text", EXAMPLES)
 def test_bundle_example_matches_golden(example, score, failure_text, graded, request):
     result = graded[example]
     assert result.assignment == "cs231n-a2"
-    matches_golden(result, score, failure_text, GOLDEN_DIR / f"{example}.json",
+    matches_golden(without_flops(result), score, failure_text, GOLDEN_DIR / f"{example}.json",
                    request.config.getoption("--update-golden"))
 
 

@@ -56,11 +56,14 @@ def namespaced(identity: dict, key: str) -> dict:
     """A layer's check identity (or record) as the bundle reports it: id, group and call
     under the layer's key. ``call`` becomes the bundle's call name ("conv/forward", its
     STUDENT_FUNCTIONS key), unique in the result, so the host looks a bundle's checks up by
-    call as it does a pack's; "all" (a check of every call, the inputs check) stays "all".
+    call as it does a pack's; "all" (a check of every call, the inputs check) stays "all", its
+    name prefixed by the key instead ("maxpool: inputs are left unchanged").
     ``function`` (the student's) and ``layer`` (the pack's name) are the pack's own."""
     call = identity.get("call")
-    return {**identity, "id": f"{key}/{identity['id']}", "group": f"{key}.{identity['group']}",
-            **({"call": bundle_call(key, call)} if call not in (None, "all") else {})}
+    # A check of every call is named after no function: its name then says the layer, so
+    # two layers' "inputs are left unchanged" stay apart (Gradescope shows names alone).
+    named = {"call": bundle_call(key, call)} if call not in (None, "all") else {"name": f"{key}: {identity['name']}"}
+    return {**identity, "id": f"{key}/{identity['id']}", "group": f"{key}.{identity['group']}", **named}
 
 
 def bundle_call(key: str, call: str) -> str:
