@@ -14,5 +14,6 @@ _package = sys.modules[__package__]  # imported first: it imports every referenc
 for _module_name, _module in list(vars(_package).items()):
     if isinstance(_module, ModuleType) and _module.__name__.startswith(__package__ + "."):
         for _name, _value in vars(_module).items():
-            if callable(_value) and not _name.startswith("_") and getattr(_value, "__module__", None) == _module.__name__:
+            # Whatever module defined it: a pack may name a function its reference module imports.
+            if callable(_value) and not _name.startswith("_"):
                 globals()[f"{_module_name}.{_name}"] = _value

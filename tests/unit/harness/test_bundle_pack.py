@@ -172,3 +172,17 @@ def test_a_bundle_refuses_two_layers_with_one_function():
     conv = assignments.get("cs231n-conv")
     with pytest.raises(ValueError, match="share a layer key or a student function"):
         bundle_module.Bundle("x-y", (conv, conv), frozenset())
+
+
+@pytest.mark.parametrize("name", sorted(assignments.PACKS))
+def test_every_pack_can_join_a_bundle(name):
+    """Adding a pack to BUNDLES is one line: any registered pack makes a bundle layer whose
+    plan, rubric and reference functions work (the reference worker finds them by module)."""
+    pack = assignments.get(name)
+    alone = bundle_module.Bundle(f"{name}-alone", (pack,), frozenset())
+    (layer,) = alone.layers
+    assert layer.key == name.partition("-")[2]
+    assert {c["group"] for c in alone.check_plan(2)} == set(alone.DEFAULT_RUBRIC["points"])
+    assert total(alone.DEFAULT_RUBRIC["points"].values()) == 100
+    by_module = importlib.import_module("reference.by_module")
+    assert all(callable(getattr(by_module, fn, None)) for fn in layer.pack.REFERENCE_FUNCTIONS.values())
