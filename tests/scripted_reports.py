@@ -16,8 +16,8 @@ def passing_report(config) -> dict:
             "sandboxing": {"notes": []},
             "environment": {"python": "3", "numpy": "2", "blas": "none", "cpu_model": "scripted"},
             "checks": [{**check, "passed": True, "message": ""} for check in conv2d.check_plan(config.hidden_cases)],
-            "timing": [{"function": function, "measured": False, "reason": "not timed here", "case": "small"}
-                       for function in ("forward", "backward")]}
+            "timing": [{"call": call, "function": conv2d.STUDENT_FUNCTIONS[call], "layer": conv2d.NAME,
+                        "measured": False, "reason": "not timed here", "case": "small"} for call in conv2d.STUDENT_FUNCTIONS]}
 
 
 def scripted_sandbox(config):

@@ -18,11 +18,18 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
         timed = [(row.layer, row.call) for row in (FunctionTiming(**raw) for raw in report["timing"])]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
-    planned = [identity["id"] for identity in config.pack().check_plan(config.hidden_cases)]
+    plan = config.pack().check_plan(config.hidden_cases)
+    planned = [identity["id"] for identity in plan]
     if ids != planned:
         raise HarnessProtocolError(f"harness report has {len(ids)} checks, not the {len(planned)} planned")
+    # Scoring reads each check's call, function, layer and group: they must be the plan's.
+    named = [{key: check.get(key) for key in identity} for check, identity in zip(report["checks"], plan)]
+    if named != plan:
+        wrong = next(check["id"] for check, identity in zip(named, plan) if check != identity)
+        raise HarnessProtocolError(f"harness report names check {wrong!r} otherwise than the plan does")
     # A row per call of the pack, in its order (a bundle's: per call of each timed layer, none for
     # its other layers): scoring and boards look calls up by name.
     calls = [(pack.NAME, reported) for pack, _, reported in config.timed_calls()]
-    if timed != calls:
-        raise HarnessProtocolError(f"harness report times {timed}, not the pack's calls {calls}")
+    if timed != calls:  # named by call alone: a bundle's call names already say their layer
+        raise HarnessProtocolError(f"harness report times {[call for _, call in timed]}, "
+                                   f"not the pack's calls {[call for _, call in calls]}")

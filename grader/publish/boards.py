@@ -44,12 +44,16 @@ class BoardOptions:
     title: str | None = None  # the course's title (config); the assignment id otherwise
     hide_unranked_scores: bool = False  # a public board: unranked students are listed without a score
     generated_at: str | None = None
+    # The timed calls the boards rank by (leaderboard.timed_calls' keys); None: every call the
+    # results have a timing row for. A course that times only some calls of a layer names them.
+    calls: list[str] | None = None
 
 
 def build_boards(results: list[GradeResult], options: BoardOptions = BoardOptions()) -> Leaderboard:
     """The overall board with reasons and the per-function boards, shaped for publishing."""
     board = build_leaderboard(
         results,
+        calls=options.calls,
         roster=options.roster,
         anonymize=options.anonymize,
         anonymize_salt=options.salt,

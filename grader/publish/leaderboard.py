@@ -183,8 +183,8 @@ def build_leaderboard(
     normal interval on a log scale, the chance that the faster-looking one is really
     faster is under 55% (their log speeds differ by less than Z_TIE = 0.1257 standard
     errors of the difference). The speed is the geometric mean of the calls'
-    speedups and its interval [geomean of the ci_lows, geomean of the ci_highs]. Students with disjoint intervals are always told
-    apart, and the one above has strictly fewer students ahead, so they never share a
+    speedups and its interval [geomean of the ci_lows, geomean of the ci_highs].
+    Students with disjoint intervals are always told apart, and the one above has strictly fewer students ahead, so they never share a
     rank; ties never chain, since each student's rank counts the students ahead of it
     directly. The published rank is the running maximum of raw ranks down the board
     (sorted by score, then speed), so a higher figure never gets a worse rank even
@@ -240,7 +240,7 @@ def build_leaderboard(
 
 def timed_calls(results: list[GradeResult]) -> list[str]:
     """Every call the results have a timing row for, in the order the results list them: by
-    call name ("forward"), or as "layer/call" ("cs231n-conv/forward") when the rows span
+    call name ("forward"), or as "layer/call" ("cs231n-maxpool/forward") when the rows span
     several layers (a whole assignment graded at once), where two layers share call names."""
     layered = len({timing.layer for result in results for timing in result.timing}) > 1
     calls: list[str] = []

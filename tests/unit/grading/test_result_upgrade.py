@@ -75,3 +75,15 @@ def test_convgrade_leaderboard_ranks_stored_1_0_results(tmp_path):
     assert entries["fast_strided"]["speeds"]["backward"]["speedup_vs_reference"] == 0.75
     assert entries["unfinished_none"]["status"] == "failed_correctness"
     assert "dx is None" in entries["unfinished_none"]["reason"]
+
+
+def test_the_service_counts_a_stored_1_0_result():
+    """The service's store keeps each result's JSON as graded; a term's 1.0 rows still count."""
+    from types import SimpleNamespace
+
+    from grader.service.board import counted
+
+    rows = [SimpleNamespace(student_id="s1", result_json=(STORED / "unfinished_none.json").read_text()),
+            SimpleNamespace(student_id="s1", result_json=(STORED / "fast_strided.json").read_text())]
+    [(row, result)] = counted(rows, "best")
+    assert row is rows[1] and result.score == 100 and result.checks[0].function == "conv_forward_naive"

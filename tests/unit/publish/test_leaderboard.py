@@ -664,3 +664,20 @@ def test_calls_of_several_layers_are_told_apart_by_their_layer():
     assert speeds["cs231n-conv/forward"].speedup_vs_reference == 2.0
     assert speeds["cs231n-maxpool/backward"].speedup_vs_reference == 8.0
     assert board.entries[0].status == "ranked"
+
+
+def test_a_board_can_rank_by_the_calls_a_course_names():
+    """A course that races one call (batchnorm_backward_alt) ranks by it alone; the others'
+    timings, missing or not, keep nobody off the board."""
+    slow_alt = with_alt("slow-alt", (9.0, 9.0, 1.0))
+    untimed = with_alt("untimed-forward", (2.0, 2.0, 2.0))
+    untimed = untimed.model_copy(update={"timing": [_timing("forward", None).model_copy(
+        update={"layer": "cs231n-batchnorm"})] + untimed.timing[1:]})
+    board = board_of([slow_alt, untimed], calls=["backward_alt"])
+    assert board.calls == ["backward_alt"]
+    assert [(e.student, e.rank) for e in board.entries] == [("untimed-forward", 1), ("slow-alt", 2)]
+    assert set(board.entries[0].speeds) == {"backward_alt"}
+    from grader.publish.boards import BoardOptions, build_boards
+
+    boards = build_boards([slow_alt, untimed], BoardOptions(calls=["backward_alt"], generated_at=GENERATED_AT))
+    assert [b.call for b in boards.function_boards] == ["backward_alt"]
