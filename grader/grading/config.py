@@ -64,12 +64,12 @@ class Rubric(Strict):
     """Defaults here are the default pack's; ``GradingConfig`` fills them from the pack it names."""
 
     points: dict[str, float] = Field(default_factory=lambda: dict(assignments.default().DEFAULT_RUBRIC["points"]))
-    layers: dict[str, LayerRubric] | None = Field(None, description=(
-        "A bundle's rubric, by layer (the bundle's layer keys): each one's weight, groups and tolerance; points "
-        "then holds the groups the scoring reads ('<layer>.<group>'), computed from it. Only for a bundle."))
     tolerance: float = Field(assignments.default().DEFAULT_RUBRIC["tolerance"], gt=0, lt=1)
     speed: SpeedRubric = Field(default_factory=SpeedRubric)
     hidden_visibility: Literal["visible", "hidden", "after_due_date", "after_published"] = "visible"
+    layers: dict[str, LayerRubric] | None = Field(None, description=(
+        "A bundle's rubric, by layer (the bundle's layer keys): each one's weight, groups and tolerance; points "
+        "then holds the groups the scoring reads ('<layer>.<group>'), computed from it. Only for a bundle."))
 
     @field_validator("points")
     @classmethod
