@@ -134,7 +134,8 @@ def test_layer_weights_come_from_the_configuration(graded):
 def test_a_load_failure_is_one_check_and_the_what_if_repairs_the_whole_file(bundle_config):
     """One Python 2 print statement in max pooling: the file does not load, one check says
     why and every layer's checks point at it; the repaired copy grades every layer."""
-    result = grade_submission(EXAMPLES_DIR / "layers_python2_print.py", get_sandbox("process"), bundle_config, seed=SEED)
+    result = grade_submission(EXAMPLES_DIR / "layers_python2_print.py", get_sandbox("process"), bundle_config,
+                              seed=SEED)
     assert result.score == 0 and result.checks[0].id == "load"
     assert "Missing parentheses in call to 'print'" in result.checks[0].message
     assert all("see the check 'the submission loads'" in c.message for c in result.checks[1:])
@@ -154,3 +155,17 @@ def test_bundle_results_make_a_leaderboard(graded):
     status = {e.student_id: e.status for e in board.entries}
     assert status["layers_correct"] == status["layers_vectorised"] == "ranked"
     assert status["layers_maxpool_bug"] == status["layers_maxpool_stub"] == "failed_correctness"
+
+
+def test_a_stub_that_raises_and_a_course_that_times_one_layer():
+    """The convolution raises NotImplementedError: its checks say it is the stub. The course
+    times max pooling alone: the result has its two timing rows and none for the convolution."""
+    config = GradingConfig(assignment="cs231n-a2", timing=TimingSettings(**TIMING, layers=["maxpool"]))
+    result = grade_submission(EXAMPLES_DIR / "layers_conv_notimplemented.py", get_sandbox("process"), config,
+                              seed=SEED)
+    assert result.score == 50
+    conv = [c for c in result.checks if c.layer == "cs231n-conv" and c.call != "all"]
+    assert conv and all(c.message == f"{c.function} is still the starter code's stub (it raised NotImplementedError "
+                        "on every check): its checks score 0, and the rest of the file is graded as usual" for c in conv)
+    assert [(t.layer, t.call, t.measured) for t in result.timing] == [
+        ("cs231n-maxpool", "maxpool/forward", True), ("cs231n-maxpool", "maxpool/backward", True)]

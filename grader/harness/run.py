@@ -101,7 +101,8 @@ class Run:
             self.check_all(timing_lock, seed)
             for layer, timing_phase in phases:  # one timing phase per timed layer, in the bundle's order
                 if self.workers.import_error:
-                    timing += self._as_reported(layer, timing_phase.untimed("not timed: the module could not be imported"))
+                    untimed = timing_phase.untimed("not timed: the module could not be imported")
+                    timing += self._as_reported(layer, untimed)
                     continue
                 passed = {fn: layer.checker.passed(fn) for fn in timing_phase.calls}
                 with timing_lock.exclusive():
@@ -179,8 +180,8 @@ class Run:
             "checks": checks,
             "timing": timing,
             "line_profiles": profiles,
-            "observed_forbidden": [seen for layer in self.layers
-                                   for seen in self._as_reported(layer, list(layer.checker.observed.values()), "function")],
+            "observed_forbidden": [seen for layer in self.layers for seen in
+                                   self._as_reported(layer, list(layer.checker.observed.values()), "function")],
             "student_output": budget.take(self.workers.student_output_text(), STUDENT_TEXT_BUDGET),
             "events": self.events,
             "sandboxing": sandboxing.__dict__,
