@@ -35,7 +35,7 @@ def sandbox_option(function):
 
 def config_option(function):
     """--config and --assignment: together they make the grading's configuration."""
-    function = click.option("--assignment", type=click.Choice(sorted(assignments.PACKS)), default=None,
+    function = click.option("--assignment", type=click.Choice(sorted(assignments.names())), default=None,
                             help=f"The assignment pack (default: the config file's, else {assignments.DEFAULT}).")(function)
     return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                         help="JSON file overriding the rubric, limits or timing budget.")(function)
@@ -323,7 +323,7 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Overlap to list a pair (default 0.6).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the HTML (default OUT/staff/similarity.html, mode 0600).")
-@click.option("--assignment", type=click.Choice(sorted(assignments.PACKS)), default=assignments.DEFAULT,
+@click.option("--assignment", type=click.Choice(sorted(assignments.names())), default=assignments.DEFAULT,
               show_default=True, help="The assignment pack: its graded functions and starter template.")
 def similarity_command(out: Path, known: Path | None, submissions: Path | None, threshold: float | None,
                        report: Path | None, assignment: str) -> None:

@@ -261,7 +261,7 @@ def test_config_errors_are_one_line_each_with_did_you_mean(tmp_path):
         "  rubric.points.forward_hiden: unknown rubric group; did you mean 'forward_hidden'? (known: forward_notebook, "
         "forward_hidden, backward_notebook, backward_hidden, inputs_unchanged)",
         "  rubric.hidden_visiblity: unknown option; did you mean 'hidden_visibility'? (known: points, tolerance, "
-        "speed, hidden_visibility)",
+        "speed, hidden_visibility, layers)",
         "  rubric.points: inputs_unchanged is -1: points must be >= 0",
         "  rubric.speed.thresholds: threshold (0.1, 2.0): speedup must be > 0 and fraction in [0, 1]",
         "  limits.memory_bytes: Input should be greater than or equal to 67108864 (got 1000)",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from grader.errors import UsageError
 from grader.harness import assignments
+from grader.harness.assignments.bundle import bundle_call
 from grader.harness.job import GradingJob
 from grader.grading.result import Strict
 
@@ -43,6 +44,22 @@ class SpeedRubric(Strict):
         return sorted(thresholds)
 
 
+class LayerRubric(Strict):
+    """One layer of a bundle (``assignment`` such as cs231n-a2): its weight, its own pack's
+    rubric groups (scaled to the weight) and its tolerance. Left out: the defaults."""
+
+    weight: float | None = Field(None, ge=0, description=(
+        "Points of the layer in all; default: 100 split equally over the bundle's layers."))
+    points: dict[str, float] = Field(default_factory=dict, description=(
+        "The layer's pack's rubric groups (forward_hidden, ...), relative to each other: scaled to add up to weight."))
+    tolerance: float | None = Field(None, gt=0, lt=1, description="Default: the layer's pack's.")
+
+    @field_validator("points")
+    @classmethod
+    def _non_negative(cls, points: dict[str, float]) -> dict[str, float]:
+        return Rubric._non_negative(points)
+
+
 class Rubric(Strict):
     """Defaults here are the default pack's; ``GradingConfig`` fills them from the pack it names."""
 
@@ -50,6 +67,9 @@ class Rubric(Strict):
     tolerance: float = Field(assignments.default().DEFAULT_RUBRIC["tolerance"], gt=0, lt=1)
     speed: SpeedRubric = Field(default_factory=SpeedRubric)
     hidden_visibility: Literal["visible", "hidden", "after_due_date", "after_published"] = "visible"
+    layers: dict[str, LayerRubric] | None = Field(None, description=(
+        "A bundle's rubric, by layer (the bundle's layer keys): each one's weight, groups and tolerance; points "
+        "then holds the groups the scoring reads ('<layer>.<group>'), computed from it. Only for a bundle."))
 
     @field_validator("points")
     @classmethod
@@ -102,6 +122,9 @@ class TimingSettings(Strict):
     own_warm_up_s: float = Field(1.0, ge=0, description=(
         "A student call pair (forward and backward) taking at least this much CPU time is its own warm-up: "
         "it counts as its worker pair's first trial instead of being thrown away."))
+    layers: list[str] | None = Field(None, description=(
+        "A bundle's layers to time (its layer keys); default: the layers the course races (the bundle's packs in "
+        "the registry's RACING). Only for a bundle."))
     between_gradings_cv: float = Field(0.02, ge=0, le=0.5, description=(
         "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
         "in quadrature to the interval of several pairs."))
@@ -164,7 +187,7 @@ class GradingConfig(Strict):
     words. Over 100 lines because each setting's validation and its effect on the config
     hash (what forces a regrade) are stated beside the setting."""
 
-    assignment: str = Field(assignments.DEFAULT, description="The assignment pack: " + ", ".join(assignments.PACKS))
+    assignment: str = Field(assignments.DEFAULT, description="The assignment pack or bundle: " + ", ".join(assignments.names()))
     rubric: Rubric = Field(default_factory=Rubric)
     hidden_cases: int = Field(len(assignments.default().HIDDEN_SHAPES), ge=1, le=64)
     limits: Limits = Field(default_factory=Limits)
@@ -196,12 +219,17 @@ class GradingConfig(Strict):
         if not isinstance(raw, dict) or not isinstance(raw.get("assignment", assignments.DEFAULT), str):
             return raw
         name = raw.get("assignment", assignments.DEFAULT)
-        if name not in assignments.PACKS:
-            raise ValueError(f"assignment: unknown assignment {name!r}; known: {', '.join(sorted(assignments.PACKS))}")
+        if name not in assignments.names():
+            raise ValueError(f"assignment: unknown assignment {name!r}; known: {', '.join(sorted(assignments.names()))}")
         pack = assignments.get(name)
         rubric = raw.get("rubric", {})
         if isinstance(rubric, Rubric):
             rubric = rubric.model_dump()
+        if assignments.is_bundle(pack):
+            return {"hidden_cases": len(pack.HIDDEN_SHAPES), **raw, "rubric": _bundle_rubric(pack, rubric)}
+        if isinstance(rubric, dict) and rubric.get("layers") is not None:
+            raise ValueError(f"rubric.layers is for a bundle of packs ({', '.join(assignments.BUNDLES)}), "
+                             f"not the single pack {name}: set rubric.points")
         if isinstance(rubric, dict):
             points = rubric.get("points", {})
             if isinstance(points, dict):
@@ -215,10 +243,36 @@ class GradingConfig(Strict):
 
     @model_validator(mode="after")
     def _fits_pack(self) -> "GradingConfig":
-        sizes = assignments.get(self.assignment).SPEED_SIZES
+        pack = assignments.get(self.assignment)
+        sizes = pack.SPEED_SIZES
         if self.timing.size not in sizes:
             raise ValueError(f"timing.size {self.timing.size!r} is not a size of {self.assignment}: {', '.join(sizes)}")
+        if self.timing.layers is not None:
+            keys = [layer.key for layer in pack.layers] if assignments.is_bundle(pack) else []
+            unknown = [key for key in self.timing.layers if key not in keys]
+            if unknown:
+                raise ValueError(f"timing.layers {unknown}: not layers of {self.assignment}"
+                                 + (f" (its layers: {', '.join(keys)})" if keys else " (a single pack: leave it out)"))
         return self
+
+    def timed_calls(self) -> list[tuple[Any, str, str]]:
+        """(pack, its call, the call as the result names it) of every timing row a grading
+        reports, in order: a single pack's calls, or each timed layer's ("<layer>/forward")."""
+        pack = self.pack()
+        if not assignments.is_bundle(pack):
+            return [(pack, call, call) for call in pack.STUDENT_FUNCTIONS]
+        timed = self.timed_layers()
+        return [(layer.pack, call, bundle_call(layer.key, call)) for layer in pack.layers if layer.key in timed
+                for call in layer.pack.STUDENT_FUNCTIONS]
+
+    def timed_layers(self) -> list[str]:
+        """A bundle's layers that are timed: timing.layers, or by default those the course races."""
+        pack = self.pack()
+        if not assignments.is_bundle(pack):
+            return []
+        if self.timing.layers is not None:
+            return [layer.key for layer in pack.layers if layer.key in self.timing.layers]
+        return [layer.key for layer in pack.layers if layer.races]
 
     def pack(self):
         """The assignment pack this configuration grades."""
@@ -227,8 +281,13 @@ class GradingConfig(Strict):
     def config_hash(self) -> str:
         # No forbidden calls (the default) leaves the hash as it was before the option existed:
         # adding the option regrades nobody; setting it regrades everyone, as it should.
-        excluded = {"course"} | ({"forbidden"} if self.forbidden == ForbiddenCalls() else set())
-        excluded |= {"packages"} if not self.packages else set()  # likewise: numpy alone, the default
+        excluded: dict[str, Any] = {"course": True} | ({"forbidden": True} if self.forbidden == ForbiddenCalls() else {})
+        excluded |= {"packages": True} if not self.packages else {}  # likewise: numpy alone, the default
+        # A single pack's rubric has no layers and its timing no layer list: both left out, as before bundles.
+        if self.rubric.layers is None:
+            excluded["rubric"] = {"layers"}
+        if self.timing.layers is None:
+            excluded["timing"] = {"layers"}
         canonical = json.dumps(self.model_dump(mode="json", exclude=excluded), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -240,7 +299,7 @@ class GradingConfig(Strict):
             "seed": seed,
             "hidden_cases": self.hidden_cases,
             "tolerance": self.rubric.tolerance,
-            "timing": self.timing.model_dump(),
+            "timing": self.timing.model_dump(exclude={"layers"}),  # the harness reads timed layers from "layers"
             "limits": self.limits.model_dump(),
             # Module patterns the student worker's hook watches for during check calls (call_watch).
             "forbidden_modules": list(self.forbidden.modules),
@@ -248,6 +307,9 @@ class GradingConfig(Strict):
             "packages": list(self.packages),
             # The sandbox sizes a container from it without knowing the assignment.
             "worker_address_space_bytes": self.pack().worker_address_space_bytes(self.limits.model_dump()),
+            # A bundle's layers: each one's tolerance, and whether it is timed.
+            "layers": {key: {"tolerance": spec.tolerance, "timed": key in self.timed_layers()}
+                       for key, spec in (self.rubric.layers or {}).items()},
         }).as_json()
 
     def warnings(self) -> list[str]:
@@ -264,13 +326,13 @@ class GradingConfig(Strict):
         maximum = self.max_score()
         if maximum != groups:
             found.append(f"the maximum score is {maximum:g}, not the {groups:g} the rubric groups add up to: "
-                         f"speed adds {speed.points:g} points for each of the pack's {len(self.pack().CALLS)} timed calls")
+                         f"speed adds {speed.points:g} points for each of the pack's {len(self.timed_calls())} timed calls")
         return found
 
     def max_score(self) -> float:
         """What a perfect, timed submission scores: the groups' points plus the speed points."""
-        # Speed points come per timing row, and the harness reports one per call of the pack.
-        speed = len(self.pack().CALLS) * self.rubric.speed.points if self.rubric.speed.enabled else 0
+        # Speed points come per timing row: one per call of the pack (a bundle's: of its timed layers).
+        speed = len(self.timed_calls()) * self.rubric.speed.points if self.rubric.speed.enabled else 0
         return round(math.fsum([*self.rubric.points.values(), speed]), 6)
 
     @classmethod
@@ -299,7 +361,7 @@ class GradingConfig(Strict):
             raw = {**raw, "assignment": assignment}
         problems: list[str] = []
         named = raw.get("assignment") if isinstance(raw, dict) else None
-        pack_name = named if named in assignments.PACKS else assignments.DEFAULT
+        pack_name = named if named in assignments.names() else assignments.DEFAULT
         known = _without_unknown_keys(raw, cls, "", problems, pack_name)
         try:
             config = cls.model_validate(known)
@@ -318,6 +380,24 @@ class GradingConfig(Strict):
             return cls(assignment=assignment)
         except ValidationError as exc:
             raise UsageError("; ".join(_one_line(error) for error in exc.errors())) from exc
+
+
+def _bundle_rubric(bundle, rubric: Any) -> Any:
+    """A bundle's rubric: its layers resolved (bundle.resolve_rubric) and the flat groups the
+    scoring reads computed from them. Points given directly must be those (a dumped config
+    read back): a course sets a bundle's points per layer, in rubric.layers."""
+    if not isinstance(rubric, dict) or not isinstance(rubric.get("layers") or {}, dict):
+        return rubric
+    given = {key: (spec.model_dump() if isinstance(spec, LayerRubric) else spec)
+             for key, spec in (rubric.get("layers") or {}).items()}
+    if not all(isinstance(spec, dict) for spec in given.values()):
+        return rubric  # validation names what is wrong
+    layers = bundle.resolve_rubric(given, rubric.get("tolerance"))
+    points = bundle.flat_points(layers)
+    if "points" in rubric and rubric["points"] != points:
+        raise ValueError(f"rubric.points: a bundle's points are set per layer, in rubric.layers "
+                         f"(layers: {', '.join(layer.key for layer in bundle.layers)})")
+    return {"tolerance": bundle.DEFAULT_RUBRIC["tolerance"], **rubric, "layers": layers, "points": points}
 
 
 def _path(prefix: str, key) -> str:

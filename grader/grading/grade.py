@@ -23,6 +23,7 @@ from grader.grading import whatif
 from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
 from grader.errors import GraderError, SubmissionError, UsageError
+from grader.harness.assignments import is_bundle
 from grader.harness.text import clean_tree
 from grader.intake.bounded_load import load_bounded
 from grader.grading.feedback import feedback_for
@@ -43,10 +44,9 @@ def _functions(config: GradingConfig) -> tuple[str, ...]:
 
 
 def _untimed(reason: str, config: GradingConfig) -> list[FunctionTiming]:
-    pack = config.pack()
-    case = pack.speed_case_name(config.timing.size)
-    return [FunctionTiming(call=call.name, function=pack.STUDENT_FUNCTIONS[call.name], layer=pack.NAME, measured=False,
-                           reason=reason, case=case) for call in pack.CALLS]
+    return [FunctionTiming(call=reported, function=pack.STUDENT_FUNCTIONS[call], layer=pack.NAME, measured=False,
+                           reason=reason, case=pack.speed_case_name(config.timing.size))
+            for pack, call, reported in config.timed_calls()]
 
 
 def _failed_plan(config: GradingConfig, message: str) -> list[dict]:
@@ -103,7 +103,7 @@ def grade_submission(
                 seed, derivation = content_seed(loaded.sha256, config)
             size = config.timing.size
             machine = {"host": machine_cache.host_name(), "quiet_wait_s": placement.quiet_wait_s,
-                       "cached": machine_cache.load(cache_path, config.assignment, size)}
+                       "cached": _cached_machine(cache_path, config)}
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry,
                 harness_config={**config.harness_job(seed), "machine": machine},
@@ -112,9 +112,8 @@ def grade_submission(
             try:
                 run = sandbox.run(job)
                 check_report_shape(run.report, config)
-                measured = (run.report.get("machine") or {}).get("measured")
-                if measured is not None:  # measured in this grading: kept for the next ones
-                    machine_cache.store(cache_path, measured, config.assignment, size)
+                for name, measured in _measured_machine(run.report, config):  # kept for the next gradings
+                    machine_cache.store(cache_path, measured, name, size)
                 graded, context = _from_report(loaded, run.report, config, seed, started, sandbox.name,
                                                run.scratch_left)
                 result = _with_derivation(graded, derivation)
@@ -134,6 +133,28 @@ def grade_submission(
     if what is None:
         return result
     return _finish(result.model_copy(update={"what_if": what, "wall_time_s": round(time.monotonic() - started, 3)}))
+
+
+def _cached_machine(cache_path: Path, config: GradingConfig) -> dict | None:
+    """The host's machine entry for the assignment; a bundle's timed layers each get their
+    pack's own ({pack name: entry}), the figures the pack graded alone measured and uses."""
+    size = config.timing.size
+    if not is_bundle(config.pack()):
+        return machine_cache.load(cache_path, config.assignment, size)
+    return {pack.NAME: machine_cache.load(cache_path, pack.NAME, size) for pack, _, _ in config.timed_calls()}
+
+
+def _measured_machine(report: dict, config: GradingConfig) -> list[tuple[str, object]]:
+    """(cache name, entry) of what this grading measured: its assignment's, or each of a
+    bundle's timed packs' (the store validates every entry before keeping it)."""
+    machine = report.get("machine") or {}
+    if not isinstance(machine, dict):
+        return []
+    if not is_bundle(config.pack()):
+        return [(config.assignment, machine["measured"])] if machine.get("measured") is not None else []
+    layers = machine.get("layers")
+    timed = {pack.NAME for pack, _, _ in config.timed_calls()}
+    return [(name, entry) for name, entry in layers.items() if name in timed] if isinstance(layers, dict) else []
 
 
 def content_seed(sha256: str, config: GradingConfig) -> tuple[int, str]:
@@ -180,7 +201,9 @@ def _from_report(loaded, report: dict, config: GradingConfig, seed: int, started
     failure = None
     if not imported["ok"]:
         failure = Failure(kind=FailureKind.STUDENT, message=message)
-    elif missing:
+    elif missing and not is_bundle(config.pack()):
+        # A bundle's file with a layer not written yet is graded layer by layer: that layer's
+        # checks say "not defined", the loader's note names what is missing, the rest counts.
         failure = Failure(kind=FailureKind.STUDENT, message=f"{', '.join(missing)} not defined in {loaded.entry}")
     notes = list(loaded.notes) + [note for note in (feedback.note, review_note) if note]
     return _finish(GradeResult(

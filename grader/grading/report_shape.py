@@ -15,7 +15,7 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
     try:
         ids = [check["id"] for check in report["checks"]]
         report["import"]["ok"], report["sandboxing"], report["environment"]
-        timed = [FunctionTiming(**row).call for row in report["timing"]]
+        timed = [(row.layer, row.call) for row in (FunctionTiming(**raw) for raw in report["timing"])]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise HarnessProtocolError(f"harness report is incomplete ({type(exc).__name__}: {exc})") from exc
     plan = config.pack().check_plan(config.hidden_cases)
@@ -27,6 +27,9 @@ def check_report_shape(report: dict, config: GradingConfig) -> None:
     if named != plan:
         wrong = next(check["id"] for check, identity in zip(named, plan) if check != identity)
         raise HarnessProtocolError(f"harness report names check {wrong!r} otherwise than the plan does")
-    calls = [call.name for call in config.pack().CALLS]
-    if timed != calls:  # a row per call of the pack, in its order: scoring and boards look calls up by name
-        raise HarnessProtocolError(f"harness report times {timed}, not the pack's calls {calls}")
+    # A row per call of the pack, in its order (a bundle's: per call of each timed layer, none for
+    # its other layers): scoring and boards look calls up by name.
+    calls = [(pack.NAME, reported) for pack, _, reported in config.timed_calls()]
+    if timed != calls:  # named by call alone: a bundle's call names already say their layer
+        raise HarnessProtocolError(f"harness report times {[call for _, call in timed]}, "
+                                   f"not the pack's calls {[call for _, call in calls]}")

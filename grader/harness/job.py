@@ -93,6 +93,9 @@ class GradingJob:
     worker_address_space_bytes: int  # the pack's figure, so the sandbox can size a container blind
     forbidden_modules: list  # module patterns the student worker's hook watches for (call_watch)
     packages: list  # distributions the student may import besides numpy and the standard library (student_packages)
+    # A bundle's layers (assignments.bundle): {key: {"tolerance": float, "timed": bool}}, every
+    # layer of the bundle; {} for a single pack (``tolerance`` and ``timing.enabled`` say it all).
+    layers: dict
 
     @classmethod
     def from_json(cls, raw: Any) -> "GradingJob":
@@ -100,6 +103,11 @@ class GradingJob:
         pack = assignments.get(job.assignment)  # UnknownAssignment: a ValueError too
         if job.timing.size not in pack.SPEED_SIZES:
             raise JobError(f"timing.size {job.timing.size!r} is not a size of {job.assignment}")
+        keys = [layer.key for layer in pack.layers] if assignments.is_bundle(pack) else []
+        if sorted(job.layers) != sorted(keys) or not all(
+                isinstance(spec, dict) and set(spec) == {"tolerance", "timed"} and _is(spec["tolerance"], "float")
+                and isinstance(spec["timed"], bool) for spec in job.layers.values()):
+            raise JobError(f"layers must give tolerance and timed for each of {keys or 'no layers'}, not {job.layers!r}")
         return job
 
     def as_json(self) -> dict:

@@ -28,8 +28,9 @@ class TimingPhase:
     measured here with the entry for that cache)."""
 
     def __init__(self, job: HarnessJob, pack, workers: WorkerPair, deadline: Deadline, other_cores: OtherCores,
-                 reference_root: str):
+                 reference_root: str, cached: dict | None = None):
         self.job, self.timing, self.pack = job, job.grading.timing, pack
+        self.cached = cached  # the host's machine entry for this pack and size (machine_cache), if any
         self.workers, self.deadline, self.other_cores = workers, deadline, other_cores
         self.reference_root = reference_root
         self.calls = {call.name: call for call in pack.CALLS}  # in the pack's order
@@ -51,7 +52,7 @@ class TimingPhase:
         rng = np.random.default_rng([seed, 7])
         steady_allocator()
         identity = self.machine_identity(self.timing.size)
-        cached = self.job.machine.cached
+        cached = self.cached
         machine = speed_feedback.cached_figures(cached, identity)
         if machine is not None:
             self.machine_report = {"source": speed_feedback.describe_source(cached), "measured": None}

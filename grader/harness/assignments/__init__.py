@@ -7,6 +7,9 @@ A pack is a module (numpy and the standard library only: it runs inside the sand
 that defines every name in ``PACK_NAMES``; ``tests/test_packs.py`` checks each
 registered pack against that list, and docs/contributing.md's "Adding an assignment" says
 what each name means.
+
+A bundle (``BUNDLES``) is an assignment made of several packs graded together from one
+file (``bundle.Bundle``): ``get`` returns it where it returns a pack.
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ PACKS = {
 }
 DEFAULT = "cs231n-conv"
 
+# Registered bundles: an assignment graded as several packs from one file, in one grading
+# (one sandbox, one worker pair, one result). Adding a pack to a bundle is adding its name
+# here; its checks are then namespaced by layer (see bundle.Bundle).
+BUNDLES = {
+    "cs231n-a2": ("cs231n-conv", "cs231n-maxpool"),
+}
+# The packs whose layer the course races (the notebook prints a speedup): timed inside a
+# bundle by default; a bundle's other layers are timed only when the configuration asks.
+RACING = frozenset({"cs231n-conv", "cs231n-maxpool"})
+
 # What a pack declares (see docs/contributing.md, "Adding an assignment").
 PACK_NAMES = (
     "NAME", "TITLE", "SUBJECT", "STUDENT_FUNCTIONS", "REFERENCE_FUNCTIONS", "REFERENCE_ENTRY", "PARAM_NAME",
@@ -47,11 +60,25 @@ class UnknownAssignment(ValueError):
     pass
 
 
-def get(name: str) -> ModuleType:
-    """The pack registered under ``name``."""
+def names() -> list[str]:
+    """Every name ``--assignment`` takes: the packs, then the bundles."""
+    return [*PACKS, *BUNDLES]
+
+
+def get(name: str):
+    """The pack registered under ``name``, or the bundle (``bundle.Bundle``, which
+    declares what the host reads of a pack)."""
+    if name in BUNDLES:
+        from .bundle import Bundle
+
+        return Bundle.named(name, tuple(get(member) for member in BUNDLES[name]), RACING)
     if name not in PACKS:
-        raise UnknownAssignment(f"unknown assignment {name!r}; known: {', '.join(sorted(PACKS))}")
+        raise UnknownAssignment(f"unknown assignment {name!r}; known: {', '.join(sorted(names()))}")
     return importlib.import_module(f"{__name__}.{PACKS[name]}")
+
+
+def is_bundle(pack) -> bool:
+    return bool(getattr(pack, "IS_BUNDLE", False))
 
 
 def default() -> ModuleType:
