@@ -16,6 +16,7 @@ weight. The default weight is equal: 100 points split evenly over the bundle's l
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -98,7 +99,7 @@ class Bundle:
         self.REFERENCE_FUNCTIONS = {bundle_call(l.key, call): fn for l in self.layers
                                     for call, fn in l.pack.REFERENCE_FUNCTIONS.items()}
         self.REFERENCE_ENTRY = REFERENCE_ENTRY
-        self.CALLS = tuple(layer_module.Call(bundle_call(l.key, c.name), c.results, c.needs, c.mutable)
+        self.CALLS = tuple(dataclasses.replace(c, name=bundle_call(l.key, c.name))
                            for l in self.layers for c in l.pack.CALLS)
         self.STARTER_TEMPLATE = "\n".join(pack.STARTER_TEMPLATE for pack in packs)
         self.SANDBOX_PACKAGES = {k: v for pack in packs for k, v in pack.SANDBOX_PACKAGES.items()}
@@ -122,7 +123,8 @@ class Bundle:
     def _check_distinct(self, packs: tuple[ModuleType, ...]) -> None:
         """Two layers may not share a key or a student function: one file defines each once."""
         keys = [l.key for l in self.layers]
-        functions = [fn for pack in packs for fn in pack.STUDENT_FUNCTIONS.values()]
+        # (a pack may call one function several times: batchnorm's train and test forwards)
+        functions = [fn for pack in packs for fn in dict.fromkeys(pack.STUDENT_FUNCTIONS.values())]
         if len(set(keys)) != len(keys) or len(set(functions)) != len(functions):
             raise ValueError(f"bundle {self.NAME}: its packs share a layer key or a student function")
 
