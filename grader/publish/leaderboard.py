@@ -239,25 +239,18 @@ def build_leaderboard(
 
 
 def timed_calls(results: list[GradeResult]) -> list[str]:
-    """Every call the results have a timing row for, in the order the results list them: by
-    call name ("forward"), or as "layer/call" ("cs231n-maxpool/forward") when the rows span
-    several layers (a whole assignment graded at once), where two layers share call names."""
-    layered = len({timing.layer for result in results for timing in result.timing}) > 1
+    """Every call the results have a timing row for, in the order the results list them.
+    A board's results share one assignment, so a call name is unique on it: a pack's own
+    ("forward"), or a bundle's, which carries its layer ("maxpool/forward")."""
     calls: list[str] = []
     for result in results:
-        calls += [key for key in (call_key(timing, layered) for timing in result.timing) if key not in calls]
+        calls += [timing.call for timing in result.timing if timing.call not in calls]
     return calls
 
 
-def call_key(row: Check | FunctionTiming, layered: bool) -> str:
-    """A check's or timing row's call as a board names it (see ``timed_calls``)."""
-    return f"{row.layer}/{row.call}" if layered else row.call
-
-
-def of_call(row: Check | FunctionTiming, key: str) -> bool:
-    """Whether ``row`` belongs to the board call ``key``. Call names are identifiers, so a
-    key holds a "/" only when it names the layer too."""
-    return key == (f"{row.layer}/{row.call}" if "/" in key else row.call)
+def of_call(row: Check | FunctionTiming, call: str) -> bool:
+    """Whether ``row`` belongs to the board call ``call``."""
+    return row.call == call
 
 
 def pseudonym(student_id: str, salt: str) -> str:

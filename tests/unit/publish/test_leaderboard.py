@@ -638,31 +638,34 @@ def test_a_call_missing_from_one_result_keeps_it_off_the_ranking():
     assert statuses == {"three-calls": "ranked", "two-calls": "not_timed"}
 
 
-def test_gradescope_names_a_column_per_call_and_the_layer_when_a_result_spans_several():
+def as_bundle(timing: list, key: str, layer: str) -> list:
+    """Timing rows as a bundle reports them: the call under the layer's key ("conv/forward")."""
+    return [t.model_copy(update={"call": f"{key}/{t.call}", "layer": layer}) for t in timing]
+
+
+def test_gradescope_names_a_column_per_call_and_a_bundles_with_its_layer():
     from grader.publish.gradescope import to_gradescope
 
     one_layer = to_gradescope(make_result("solo"))
     assert [row["name"] for row in one_layer["leaderboard"]] == ["forward speedup", "backward speedup"]
     base = make_result("bundle")
-    other = [t.model_copy(update={"layer": "cs231n-maxpool", "function": f"max_pool_{t.call}_naive"}) for t in base.timing]
-    bundle = to_gradescope(base.model_copy(update={"timing": base.timing + other}))
+    timing = as_bundle(base.timing, "conv", "cs231n-conv") + as_bundle(base.timing, "maxpool", "cs231n-maxpool")
+    bundle = to_gradescope(base.model_copy(update={"timing": timing}))
     assert [row["name"] for row in bundle["leaderboard"]] == [
-        "cs231n-conv forward speedup", "cs231n-conv backward speedup",
-        "cs231n-maxpool forward speedup", "cs231n-maxpool backward speedup"]
+        "conv/forward speedup", "conv/backward speedup", "maxpool/forward speedup", "maxpool/backward speedup"]
 
 
 def test_calls_of_several_layers_are_told_apart_by_their_layer():
-    """A whole assignment graded at once times several layers' forward and backward: the board
-    names each call with its layer, so one layer's speed is never read as another's."""
+    """A whole assignment graded at once times several layers' forward and backward: the
+    bundle's call names carry the layer, so one layer's speed is never read as another's."""
     base = make_result("bundle", forward=(2.0, 1.9, 2.1), backward=(2.0, 1.9, 2.1))
-    pool = [_timing(call, (8.0, 7.5, 8.5)).model_copy(update={"layer": "cs231n-maxpool"})
-            for call in ("forward", "backward")]
-    board = board_of([base.model_copy(update={"timing": base.timing + pool})])
-    assert board.calls == ["cs231n-conv/forward", "cs231n-conv/backward", "cs231n-maxpool/forward",
-                           "cs231n-maxpool/backward"]
+    pool = [_timing(call, (8.0, 7.5, 8.5)) for call in ("forward", "backward")]
+    timing = as_bundle(base.timing, "conv", "cs231n-conv") + as_bundle(pool, "maxpool", "cs231n-maxpool")
+    board = board_of([base.model_copy(update={"timing": timing})])
+    assert board.calls == ["conv/forward", "conv/backward", "maxpool/forward", "maxpool/backward"]
     speeds = board.entries[0].speeds
-    assert speeds["cs231n-conv/forward"].speedup_vs_reference == 2.0
-    assert speeds["cs231n-maxpool/backward"].speedup_vs_reference == 8.0
+    assert speeds["conv/forward"].speedup_vs_reference == 2.0
+    assert speeds["maxpool/backward"].speedup_vs_reference == 8.0
     assert board.entries[0].status == "ranked"
 
 
