@@ -163,7 +163,7 @@ def grade_all(
             roster=class_roster, anonymize=anonymize, salt=anonymize_salt,
             submitted_at=submission_times({s.id: s.path for s in students}, class_roster),
             title=config.course.title, hide_unranked_scores=hide_unranked_scores,
-            gradebook_column=config.course.gradebook_column)
+            gradebook_column=config.course.gradebook_column, rank_by=config.course.rank_by)
         publish_outputs(summary, out_dir, results_dir, {s.id for s in students}, publishing, output_format, log)
         _finish_summary(summary, out_dir, started)
     return summary
@@ -235,7 +235,7 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
              if (s := class_roster.find(r.submission.id)) is not None and s.submitted_at}
     options = OutputOptions(roster=class_roster, anonymize=anonymize, salt=anonymize_salt, submitted_at=times,
                             title=course.title, hide_unranked_scores=hide_unranked_scores,
-                            gradebook_column=course.gradebook_column)
+                            gradebook_column=course.gradebook_column, rank_by=course.rank_by)
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
                            config_hash="", started_at=utc_now())
     out_dir.mkdir(parents=True, exist_ok=True)

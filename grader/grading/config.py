@@ -179,6 +179,11 @@ class Course(Strict):
     title: str | None = Field(None, description="Shown on the leaderboard instead of the assignment id.")
     gradebook_column: str | None = Field(
         None, description="The Canvas gradebook column, e.g. 'Layers (123456)' to update that assignment.")
+    rank_by: list[str] | None = Field(None, min_length=1, description=(
+        "The timed calls the class board ranks by (the geometric mean of their speedups), as the result names "
+        "them, e.g. [\"conv/forward\", \"conv/backward\"] for a bundle. Default: every timed call of a pack; "
+        "a bundle's first timed layer's calls (the convolution's in cs231n-a2). Every timed call keeps its own "
+        "board either way."))
 
 
 class GradingConfig(Strict):
@@ -253,6 +258,12 @@ class GradingConfig(Strict):
             if unknown:
                 raise ValueError(f"timing.layers {unknown}: not layers of {self.assignment}"
                                  + (f" (its layers: {', '.join(keys)})" if keys else " (a single pack: leave it out)"))
+        if self.course.rank_by is not None:
+            timed = [name for _, _, name in self.timed_calls()]
+            unknown = [call for call in self.course.rank_by if call not in timed]
+            if unknown:
+                raise ValueError(f"course.rank_by {unknown}: not timed calls of {self.assignment} "
+                                 f"(its timed calls: {', '.join(timed) or 'none'})")
         return self
 
     def timed_calls(self) -> list[tuple[Any, str, str]]:

@@ -26,7 +26,9 @@ from grader.publish.leaderboard import (
     pseudonym,
     rank_standings,
     speed_figure,
+    timed_calls,
 )
+from grader.errors import UsageError
 from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
 # A reason is one line on a public page: the start of what failed, never a whole traceback.
@@ -44,8 +46,8 @@ class BoardOptions:
     title: str | None = None  # the course's title (config); the assignment id otherwise
     hide_unranked_scores: bool = False  # a public board: unranked students are listed without a score
     generated_at: str | None = None
-    # The timed calls the boards rank by (leaderboard.timed_calls' keys); None: every call the
-    # results have a timing row for. A course that times only some calls of a layer names them.
+    # The timed calls the class board ranks by; None: class_board_calls' default. Every timed
+    # call keeps its own board (function_boards) whichever the class board ranks by.
     calls: list[str] | None = None
 
 
@@ -53,7 +55,7 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
     """The overall board with reasons and the per-function boards, shaped for publishing."""
     board = build_leaderboard(
         results,
-        calls=options.calls,
+        calls=class_board_calls(results, options.calls),
         roster=options.roster,
         anonymize=options.anonymize,
         anonymize_salt=options.salt,
@@ -79,8 +81,27 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
         entries = [e for e in entries if e.rank is not None] + sorted(
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
-    function_boards = [_function_board(call, results, names, options.anonymize) for call in board.calls]
+    function_boards = [_function_board(call, results, names, options.anonymize) for call in timed_calls(results)]
     return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
+
+
+def class_board_calls(results: list[GradeResult], rank_by: list[str] | None) -> list[str]:
+    """The calls the class board ranks by: the course's ``rank_by``, else every timed call
+    of a pack's results, else (a bundle's results: every row's call carries its layer) the
+    calls of the first layer with timing rows, the convolution in cs231n-a2, so a whole
+    assignment's class board ranks as the conv-only board did. Calls no result timed are
+    refused, as a misspelt name would rank everyone as not timed."""
+    timed = timed_calls(results)
+    if rank_by is not None:
+        unknown = [call for call in rank_by if call not in timed]
+        if unknown:
+            raise UsageError(f"rank_by {unknown}: no result has a timing for it (timed calls: {', '.join(timed) or 'none'})")
+        return list(rank_by)
+    layers = list(dict.fromkeys(t.layer for result in results for t in result.timing))
+    if len(layers) <= 1:
+        return timed
+    first = layers[0]
+    return [call for call in timed if any(t.call == call and t.layer == first for r in results for t in r.timing)]
 
 
 def _without_identity(reason: str, result: GradeResult) -> str:

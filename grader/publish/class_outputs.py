@@ -44,6 +44,7 @@ class OutputOptions:
     title: str | None = None
     hide_unranked_scores: bool = False
     gradebook_column: str | None = None  # the Canvas column; default: the title or the assignment id
+    rank_by: list[str] | None = None  # the calls the class board ranks by (config course.rank_by; boards.class_board_calls)
     generated_at: str | None = None
 
 
@@ -52,7 +53,7 @@ def class_outputs(results: list[GradeResult], options: OutputOptions = OutputOpt
     board = build_boards(results, BoardOptions(
         roster=options.roster.names(ids), anonymize=options.anonymize, salt=options.salt,
         submitted_at=options.submitted_at, title=options.title, hide_unranked_scores=options.hide_unranked_scores,
-        generated_at=options.generated_at,
+        generated_at=options.generated_at, calls=options.rank_by,
     ))
     document = board.model_dump(mode="json")
     jsonschema.validate(document, leaderboard_schema())

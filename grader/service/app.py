@@ -128,7 +128,7 @@ def open_service(settings: ServiceSettings, log) -> Service:
         checks=StudentCheckLimits(*settings.refusal_limit),
         dispatcher=Dispatcher(engine, store, settings.config, open_executor_for(settings),
                               hide_paths=hideable((data_dir,)), log=log),
-        boards=Boards(engine, settings.roster, settings.counting, settings.config.course.title,
+        boards=Boards(engine, settings.roster, settings.counting, settings.config.course,
                       settings.config.assignment),
         streams=StreamCaps(settings.max_event_streams, settings.max_event_streams_per_address, log),
     )

@@ -19,6 +19,7 @@ from typing import Literal
 from grader.publish.class_outputs import OutputOptions, class_outputs
 from grader.intake.roster import Roster
 from grader.publish.gradescope import to_gradescope
+from grader.grading.config import Course
 from grader.grading.result import GradeResult
 from grader.service import db
 
@@ -44,12 +45,13 @@ def _better(result: GradeResult, than: GradeResult) -> bool:
 class Boards:
     """The class outputs, cached by the results' version."""
 
-    def __init__(self, engine, roster: Roster, counting: Counting, title: str | None, assignment: str):
+    def __init__(self, engine, roster: Roster, counting: Counting, course: Course, assignment: str):
         self.engine = engine
         self.assignment = assignment
         self.roster = roster
         self.counting = counting
-        self.title = title
+        self.title = course.title
+        self.rank_by = course.rank_by  # the class board's rule (config course.rank_by)
         self.lock = threading.Lock()
         self.cached: tuple | None = None
 
@@ -62,7 +64,7 @@ class Boards:
                 times = {result.submission.id: _iso(row.created_at) for row, result in chosen}  # when submitted
                 generated = _iso(time.time())
                 options = OutputOptions(roster=self.roster, submitted_at=times, title=self.title,
-                                        generated_at=generated)
+                                        generated_at=generated, rank_by=self.rank_by)
                 outputs = class_outputs(results, options) if results else _empty(options, self.assignment)
                 self.cached = (version, outputs, results)
             return self.cached[1], self.cached[2]

@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from grader.errors import UsageError
 from grader.publish.boards import BoardOptions, build_boards, unranked_reason
 from grader.publish.class_outputs import OutputOptions, class_outputs, with_pseudonym_note
 from grader.intake.roster import load_roster
@@ -255,6 +256,7 @@ def test_the_services_live_board_shows_only_the_type(monkeypatch):
     """The service's board (GET /api/leaderboard and /) from its stored results: the type only."""
     from types import SimpleNamespace
 
+    from grader.grading.config import Course
     from grader.intake.roster import Roster
     from grader.service import board, db
 
@@ -264,7 +266,56 @@ def test_the_services_live_board_shows_only_the_type(monkeypatch):
             for r in (lying, with_checks("ranked-a"))]
     monkeypatch.setattr(db, "board_version", lambda engine: (1, 1.7e9))
     monkeypatch.setattr(db, "results_of", lambda engine: rows)
-    outputs, _results = board.Boards(None, Roster(), "best", None, "cs231n-conv").outputs()
+    outputs, _results = board.Boards(None, Roster(), "best", Course(), "cs231n-conv").outputs()
     entry = next(e for e in json.loads(outputs["leaderboard.json"])["entries"] if e["student"] == "eve")
     assert entry["reason"] == "importing layers.py failed: CopyNotice"
     assert "alice" not in outputs["leaderboard.json"] + outputs["leaderboard.html"]
+
+
+# ------------------------------------------------------------------ a whole assignment's class board
+
+
+def bundle_result(student: str, conv: float, pool: float) -> GradeResult:
+    """A cs231n-a2 result whose convolution and max pooling were timed (calls carry the layer)."""
+    from tests.unit.publish.test_leaderboard import _timing, as_bundle
+
+    base = make_result(student)
+    pool_rows = [_timing(call, (pool, pool * 0.97, pool * 1.03)) for call in ("forward", "backward")]
+    conv_rows = [_timing(call, (conv, conv * 0.97, conv * 1.03)) for call in ("forward", "backward")]
+    timing = as_bundle(conv_rows, "conv", "cs231n-conv") + as_bundle(pool_rows, "maxpool", "cs231n-maxpool")
+    return base.model_copy(update={"timing": timing, "assignment": "cs231n-a2"})
+
+
+def test_a_whole_assignments_class_board_ranks_by_the_convolution_and_every_call_keeps_a_board():
+    # Fast convolution, slow pooling against the other way round: the class board ranks as
+    # the conv-only board did, while each timed call has its own board.
+    results = [bundle_result("conv-fast", conv=4.0, pool=0.5), bundle_result("pool-fast", conv=1.0, pool=8.0)]
+    board = build_boards(results)
+    assert board.calls == ["conv/forward", "conv/backward"]
+    assert [(e.student, e.rank) for e in board.entries] == [("conv-fast", 1), ("pool-fast", 2)]
+    assert [b.call for b in board.function_boards] == ["conv/forward", "conv/backward", "maxpool/forward",
+                                                       "maxpool/backward"]
+    pool_board = board.function_boards[2]
+    assert [e.student for e in pool_board.entries] == ["pool-fast", "conv-fast"]
+
+
+def test_a_course_names_the_calls_its_class_board_ranks_by():
+    results = [bundle_result("conv-fast", conv=4.0, pool=0.5), bundle_result("pool-fast", conv=1.0, pool=8.0)]
+    outputs = class_outputs(results, OutputOptions(rank_by=["maxpool/forward", "maxpool/backward"]))
+    board = json.loads(outputs["leaderboard.json"])
+    assert board["calls"] == ["maxpool/forward", "maxpool/backward"]
+    assert [e["student"] for e in board["entries"]] == ["pool-fast", "conv-fast"]
+    with pytest.raises(UsageError, match=r"rank_by \['pool/forward'\]: no result has a timing for it \(timed calls: "
+                                         r"conv/forward, conv/backward, maxpool/forward, maxpool/backward\)"):
+        build_boards(results, BoardOptions(calls=["pool/forward"]))
+
+
+def test_the_configuration_refuses_a_rank_by_that_is_not_a_timed_call():
+    from pydantic import ValidationError
+
+    from grader.grading.config import GradingConfig
+
+    config = GradingConfig.model_validate({"assignment": "cs231n-a2", "course": {"rank_by": ["maxpool/forward"]}})
+    assert config.course.rank_by == ["maxpool/forward"]
+    with pytest.raises(ValidationError, match=r"course.rank_by \['relu/forward'\]: not timed calls of cs231n-a2"):
+        GradingConfig.model_validate({"assignment": "cs231n-a2", "course": {"rank_by": ["relu/forward"]}})

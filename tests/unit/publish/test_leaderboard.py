@@ -683,4 +683,7 @@ def test_a_board_can_rank_by_the_calls_a_course_names():
     from grader.publish.boards import BoardOptions, build_boards
 
     boards = build_boards([slow_alt, untimed], BoardOptions(calls=["backward_alt"], generated_at=GENERATED_AT))
-    assert [b.call for b in boards.function_boards] == ["backward_alt"]
+    assert [(e.student, e.rank) for e in boards.entries] == [("untimed-forward", 1), ("slow-alt", 2)]
+    # Every timed call keeps its own board: the class board's rule picks only the ranking.
+    assert [b.call for b in boards.function_boards] == ["forward", "backward", "backward_alt"]
+    assert [e.student for e in boards.function_boards[0].entries] == ["slow-alt"]  # the other's forward is untimed
