@@ -111,3 +111,19 @@ def max_pool_backward_loops(dout, cache):
                     a, b = np.unravel_index(np.argmax(window), window.shape)
                     dx[n, c, i * stride + a, j * stride + b] += dout[n, c, i, j]
     return dx
+
+
+def max_pool_backward_window_assign(dout, cache):
+    """A real bug, for naming it: each window's gradient *assigned* into its slice of dx
+    (``dx[.., window] = (window == max) * dout``) instead of added. Right where windows do
+    not overlap; where they do (stride smaller than the pool), a later window wipes what an
+    earlier one routed, zeros included. Windows in the template's order (rows, then columns)."""
+    x, pool_param = cache
+    ph, pw, stride, h_out, w_out = pool_geometry(x.shape, pool_param)
+    dx = np.zeros(x.shape, np.result_type(x, dout))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            top = window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw] = (window == top) * dout[:, :, i, j, None, None]
+    return dx

@@ -37,6 +37,8 @@ EXAMPLES = [
                  id="bug_hout_both_axes"),
     pytest.param("bug_every_tie", None, r"dx is wrong .*Every tied maximum of a window got the window's whole gradient",
                  id="bug_every_tie"),
+    pytest.param("bug_assign_overlap", None, r"dx is wrong at pool 2x2, stride 1 .*The windows overlap here \(stride "
+                 r"smaller than the pool\), and each window's gradient was assigned into dx", id="bug_assign_overlap"),
     pytest.param("hostile_writes_input", 90, r"max_pool_forward_naive changed its input x at pool 2x2, stride 2 "
                  r"\(x \(2, 3, 4, 4\)\).*Your own process reported: max_pool_forward_naive changed its input pool_param",
                  id="hostile_writes_input"),
