@@ -101,3 +101,18 @@ def test_dropout_results_make_a_leaderboard(graded):
     status = {e.student_id: e.status for e in board.entries}
     assert status["course_rand"] == status["binomial_mask"] == "ranked"
     assert status["bug_backward_no_mask"] == "failed_correctness"
+
+
+def test_a_course_on_the_2016_text_sets_p_to_the_drop_probability(dropout_config, graded):
+    """pack_settings {"p_meaning": "drop"}: the solution written to the old docstring passes
+    every property, and the one written to today's is told it read p the other way."""
+    old_course = dropout_config.model_copy(update={"pack_settings": {"p_meaning": "drop"}})
+    sandbox = get_sandbox("process")
+    old_style = grade_submission(EXAMPLES_DIR / "bug_p_as_drop.py", sandbox, old_course, seed=SEED)
+    assert old_style.score == old_style.max_score
+    assert graded["bug_p_as_drop"].score < graded["bug_p_as_drop"].max_score  # the default meaning: keep
+    new_style = grade_submission(EXAMPLES_DIR / "course_rand.py", sandbox, old_course, seed=SEED)
+    failed = [c.message for c in new_style.checks if c.status.value == "failed"]
+    assert any(message.startswith("kept fraction: ") and "this is p read as the probability of KEEPING a unit "
+               "(the course's meaning since 2018); in this course p is the probability" in message
+               for message in failed), failed

@@ -181,9 +181,9 @@ class Course(Strict):
         None, description="The Canvas gradebook column, e.g. 'Layers (123456)' to update that assignment.")
     rank_by: list[str] | None = Field(None, min_length=1, description=(
         "The timed calls the class board ranks by (the geometric mean of their speedups), as the result names "
-        "them, e.g. [\"conv/forward\", \"conv/backward\"] for a bundle. Default: every timed call of a pack; "
-        "a bundle's first timed layer's calls (the convolution's in cs231n-a2). Every timed call keeps its own "
-        "board either way."))
+        "them, e.g. [\"maxpool/forward\", \"maxpool/backward\"] for a bundle. Default: every timed call of a "
+        "pack; a bundle's first timed layer's calls (its first racing layer's, as its single-pack board ranked). "
+        "Every timed call keeps its own board either way."))
 
 
 class GradingConfig(Strict):
@@ -207,6 +207,9 @@ class GradingConfig(Strict):
         "require), e.g. [\"scipy\"]; the same on every backend and isolation rung. Each must be installed where "
         "the harness runs (the process backend: the grader's environment); anything else a student imports is "
         "'not installed in the grading environment', however the grader's own environment was set up."))
+    pack_settings: dict[str, str] = Field(default_factory=dict, description=(
+        "Choices a pack offers (its SETTINGS), by name; in a bundle '<layer>.<name>'. cs231n-dropout's "
+        "p_meaning: 'keep' (p is the keep probability, the course since 2018; the default) or 'drop' (2016-2017)."))
     course: Course = Field(default_factory=Course)
 
     @field_validator("packages")
@@ -258,6 +261,13 @@ class GradingConfig(Strict):
             if unknown:
                 raise ValueError(f"timing.layers {unknown}: not layers of {self.assignment}"
                                  + (f" (its layers: {', '.join(keys)})" if keys else " (a single pack: leave it out)"))
+        allowed = assignments.settings_of(pack)
+        for name, value in self.pack_settings.items():
+            if name not in allowed:
+                raise ValueError(f"pack_settings {name!r}: {self.assignment} has "
+                                 + (f"the settings {', '.join(allowed)}" if allowed else "no settings"))
+            if value not in allowed[name]:
+                raise ValueError(f"pack_settings {name!r}: {value!r} is not one of {', '.join(allowed[name])}")
         if self.course.rank_by is not None:
             timed = [name for _, _, name in self.timed_calls()]
             unknown = [call for call in self.course.rank_by if call not in timed]
@@ -294,6 +304,7 @@ class GradingConfig(Strict):
         # adding the option regrades nobody; setting it regrades everyone, as it should.
         excluded: dict[str, Any] = {"course": True} | ({"forbidden": True} if self.forbidden == ForbiddenCalls() else {})
         excluded |= {"packages": True} if not self.packages else {}  # likewise: numpy alone, the default
+        excluded |= {"pack_settings": True} if not self.pack_settings else {}  # likewise: the packs' defaults
         # A single pack's rubric has no layers and its timing no layer list: both left out, as before bundles.
         if self.rubric.layers is None:
             excluded["rubric"] = {"layers"}
@@ -316,6 +327,7 @@ class GradingConfig(Strict):
             "forbidden_modules": list(self.forbidden.modules),
             # What the student's worker may import besides numpy (student_packages): its view of packages.
             "packages": list(self.packages),
+            "pack_settings": dict(self.pack_settings),
             # The sandbox sizes a container from it without knowing the assignment.
             "worker_address_space_bytes": self.pack().worker_address_space_bytes(self.limits.model_dump()),
             # A bundle's layers: each one's tolerance, and whether it is timed.

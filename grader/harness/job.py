@@ -96,6 +96,7 @@ class GradingJob:
     # A bundle's layers (assignments.bundle): {key: {"tolerance": float, "timed": bool}}, every
     # layer of the bundle; {} for a single pack (``tolerance`` and ``timing.enabled`` say it all).
     layers: dict
+    pack_settings: dict  # the course's choices among the pack's SETTINGS (assignments.configure)
 
     @classmethod
     def from_json(cls, raw: Any) -> "GradingJob":
@@ -108,6 +109,10 @@ class GradingJob:
                 isinstance(spec, dict) and set(spec) == {"tolerance", "timed"} and _is(spec["tolerance"], "float")
                 and isinstance(spec["timed"], bool) for spec in job.layers.values()):
             raise JobError(f"layers must give tolerance and timed for each of {keys or 'no layers'}, not {job.layers!r}")
+        allowed = assignments.settings_of(pack)
+        wrong = {name: value for name, value in job.pack_settings.items() if value not in allowed.get(name, ())}
+        if wrong:
+            raise JobError(f"pack_settings {wrong!r}: {job.assignment} takes {allowed or 'none'}")
         return job
 
     def as_json(self) -> dict:

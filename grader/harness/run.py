@@ -74,6 +74,7 @@ class Run:
         grading = job.grading
         self.deadline = Deadline(grading.limits)
         self.pack = assignments.get(grading.assignment)  # everything the assignment declares
+        assignments.configure(self.pack, dict(grading.pack_settings))  # the course's choices (dropout's p)
         self.events: list[str] = []
         self.workspace = Workspace(job, self.pack, worker_packages(self.pack, list(grading.packages)))
         self.workers = WorkerPair(self.workspace, self.deadline, self.events)

@@ -88,9 +88,9 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
 def class_board_calls(results: list[GradeResult], rank_by: list[str] | None) -> list[str]:
     """The calls the class board ranks by: the course's ``rank_by``, else every timed call
     of a pack's results, else (a bundle's results: every row's call carries its layer) the
-    calls of the first layer with timing rows, the convolution in cs231n-a2, so a whole
-    assignment's class board ranks as the conv-only board did. Calls no result timed are
-    refused, as a misspelt name would rank everyone as not timed."""
+    calls of the first layer with timing rows (the bundle's first racing layer), so a whole
+    assignment's class board ranks as that layer's single-pack board did. Calls no result
+    timed are refused, as a misspelt name would rank everyone as not timed."""
     timed = timed_calls(results)
     if rank_by is not None:
         unknown = [call for call in rank_by if call not in timed]

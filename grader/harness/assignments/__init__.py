@@ -77,6 +77,30 @@ def get(name: str):
     return importlib.import_module(f"{__name__}.{PACKS[name]}")
 
 
+def settings_of(pack) -> dict[str, tuple[str, ...]]:
+    """The settings a course may choose for the assignment (config ``pack_settings``): a pack's
+    ``SETTINGS`` (name -> allowed values, the default first), a bundle's as "<layer>.<name>"."""
+    if is_bundle(pack):
+        return {f"{layer.key}.{name}": values for layer in pack.layers
+                for name, values in getattr(layer.pack, "SETTINGS", {}).items()}
+    return dict(getattr(pack, "SETTINGS", {}))
+
+
+def configure(pack, settings: dict[str, str]) -> None:
+    """Apply a course's chosen settings inside the harness: each sets the pack module's
+    attribute of its name in capitals (dropout's p_meaning: P_MEANING), which the pack reads
+    when it builds cases and checks. One grading per harness process, so the module's
+    attribute is this grading's."""
+    allowed = settings_of(pack)
+    for name, value in settings.items():
+        if value not in allowed.get(name, ()):
+            raise ValueError(f"setting {name!r} = {value!r}: {pack.NAME} takes "
+                             + (", ".join(f"{n} in {list(v)}" for n, v in allowed.items()) or "no settings"))
+        key, _, setting = name.rpartition(".")
+        module = importlib.import_module(pack.layer(key).pack.__name__) if key else pack
+        setattr(module, setting.upper(), value)
+
+
 def is_bundle(pack) -> bool:
     return bool(getattr(pack, "IS_BUNDLE", False))
 

@@ -100,10 +100,11 @@ def dropout_backward(dout, cache):
 KIT = None  # no student self-check kit yet
 SANDBOX_PACKAGES: dict[str, str] = {}
 
-# What p means in dropout_param: "keep" (the course since 2018) or "drop" (2016-2017).
-P_MEANING = "keep"
-if P_MEANING not in ("keep", "drop"):  # a typo here would silently grade with the drop meaning
-    raise ValueError(f"P_MEANING must be 'keep' or 'drop', not {P_MEANING!r}")
+# What p means in dropout_param: "keep" (the course since 2018) or "drop" (2016-2017). A
+# course chooses in its configuration (pack_settings {"p_meaning": "drop"}; in cs231n-a2
+# {"dropout.p_meaning": "drop"}); the harness sets P_MEANING from it (assignments.configure).
+SETTINGS = {"p_meaning": ("keep", "drop")}
+P_MEANING = SETTINGS["p_meaning"][0]
 
 # The kept fraction of n units is Binomial(n, keep) / n, standard deviation
 # sqrt(keep * (1 - keep) / n). Six of them: a right solution fails with probability

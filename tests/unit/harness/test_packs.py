@@ -201,3 +201,31 @@ def test_a_pack_with_its_own_calls_plans_checks_under_their_names():
         "group": "inputs_unchanged"}
     assert identity("hidden-2", "hidden", "forward", "out")["id"] == "forward/hidden-2"
     assert layer.property_groups(calls) == {"inputs_unchanged": ("forward", "backward", "backward_alt")}
+
+
+def test_a_course_chooses_among_a_packs_settings():
+    """Dropout's p: the keep probability since 2018, the drop probability before. The
+    configuration names the choice; the harness sets the pack's module attribute; a name or a
+    value the pack does not offer is refused before anything runs."""
+    from pydantic import ValidationError
+
+    from grader.harness.assignments import cs231n_dropout
+    from grader.harness.job import GradingJob, JobError
+
+    assert assignments.settings_of(cs231n_dropout) == {"p_meaning": ("keep", "drop")}
+    assert assignments.settings_of(assignments.get("cs231n-conv")) == {}
+    config = GradingConfig(assignment="cs231n-dropout", pack_settings={"p_meaning": "drop"})
+    assert config.config_hash() != GradingConfig(assignment="cs231n-dropout").config_hash()  # a regrade
+    job = config.harness_job(1)
+    assert job["pack_settings"] == {"p_meaning": "drop"}
+    try:
+        assignments.configure(cs231n_dropout, job["pack_settings"])
+        assert cs231n_dropout.P_MEANING == "drop" and cs231n_dropout.keep_probability(0.25) == 0.75
+    finally:
+        assignments.configure(cs231n_dropout, {"p_meaning": "keep"})
+    with pytest.raises(ValidationError, match=r"pack_settings 'p_meaning': 'half' is not one of keep, drop"):
+        GradingConfig(assignment="cs231n-dropout", pack_settings={"p_meaning": "half"})
+    with pytest.raises(ValidationError, match=r"pack_settings 'p_meaning': cs231n-conv has no settings"):
+        GradingConfig(assignment="cs231n-conv", pack_settings={"p_meaning": "drop"})
+    with pytest.raises(JobError, match=r"pack_settings \{'p_meaning': 'half'\}: cs231n-dropout takes"):
+        GradingJob.from_json({**job, "pack_settings": {"p_meaning": "half"}})
