@@ -261,13 +261,9 @@ class GradingConfig(Strict):
             if unknown:
                 raise ValueError(f"timing.layers {unknown}: not layers of {self.assignment}"
                                  + (f" (its layers: {', '.join(keys)})" if keys else " (a single pack: leave it out)"))
-        allowed = assignments.settings_of(pack)
-        for name, value in self.pack_settings.items():
-            if name not in allowed:
-                raise ValueError(f"pack_settings {name!r}: {self.assignment} has "
-                                 + (f"the settings {', '.join(allowed)}" if allowed else "no settings"))
-            if value not in allowed[name]:
-                raise ValueError(f"pack_settings {name!r}: {value!r} is not one of {', '.join(allowed[name])}")
+        problem = assignments.settings_problem(pack, self.pack_settings)
+        if problem:
+            raise ValueError(f"pack_settings {problem}")
         if self.course.rank_by is not None:
             timed = [name for _, _, name in self.timed_calls()]
             unknown = [call for call in self.course.rank_by if call not in timed]

@@ -31,7 +31,7 @@ def upgrade(document: dict) -> dict:
                             "for, cannot be read as schema 2.0: regrade the submission")
     pack = assignments.get(assignment)
     names = pack.STUDENT_FUNCTIONS
-    every = ", ".join(names.values())
+    every = ", ".join(dict.fromkeys(names.values()))  # a pack may call one function twice
 
     def named(row: dict, what: str) -> dict:
         call = row.get("function")

@@ -95,6 +95,7 @@ class Checker:
                 note = self._stand_in_note(call, made)
                 if dict_args.dict_index(args) is not None:
                     note += self._carried_note(call, carried, wrong_writes)
+            self.saw(call.name, outcome)
             if by_property:
                 output = self._output(case, call, outcome, name, note)
                 # The kept results this call got as the starter code's stand-ins (its earlier call gave none).
@@ -114,6 +115,10 @@ class Checker:
             for call_name, label, passed, message in self.pack.property_checks(case, outputs):
                 identity = self.pack.check_identity(case.id, case.group, call_name, label)
                 self.records.append(CheckRecord(**identity, passed=bool(passed), message=message))
+
+    def saw(self, call: str, outcome: CallOutcome | None) -> None:
+        """Every call's outcome, checked or not, by answers or by property (a bundle's layer
+        checker watches them for the starter stub: layer_checks)."""
 
     def _output(self, case, call, outcome: CallOutcome | None, function_name: str, note: str) -> CallOutput:
         """What one call gave, for the pack's property checks: each sent result as an array,

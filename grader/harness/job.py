@@ -109,10 +109,9 @@ class GradingJob:
                 isinstance(spec, dict) and set(spec) == {"tolerance", "timed"} and _is(spec["tolerance"], "float")
                 and isinstance(spec["timed"], bool) for spec in job.layers.values()):
             raise JobError(f"layers must give tolerance and timed for each of {keys or 'no layers'}, not {job.layers!r}")
-        allowed = assignments.settings_of(pack)
-        wrong = {name: value for name, value in job.pack_settings.items() if value not in allowed.get(name, ())}
-        if wrong:
-            raise JobError(f"pack_settings {wrong!r}: {job.assignment} takes {allowed or 'none'}")
+        problem = assignments.settings_problem(pack, job.pack_settings)
+        if problem:
+            raise JobError(f"pack_settings {problem}")
         return job
 
     def as_json(self) -> dict:

@@ -86,19 +86,31 @@ def settings_of(pack) -> dict[str, tuple[str, ...]]:
     return dict(getattr(pack, "SETTINGS", {}))
 
 
+def settings_problem(pack, settings: dict[str, str]) -> str:
+    """Why ``settings`` are not choices the assignment offers, or '' (the configuration,
+    the harness job and ``configure`` all ask this)."""
+    allowed = settings_of(pack)
+    for name, value in settings.items():
+        if name not in allowed:
+            return f"{name!r}: {pack.NAME} has " + (f"the settings {', '.join(allowed)}" if allowed else "no settings")
+        if value not in allowed[name]:
+            return f"{name!r}: {value!r} is not one of {', '.join(allowed[name])}"
+    return ""
+
+
 def configure(pack, settings: dict[str, str]) -> None:
     """Apply a course's chosen settings inside the harness: each sets the pack module's
     attribute of its name in capitals (dropout's p_meaning: P_MEANING), which the pack reads
-    when it builds cases and checks. One grading per harness process, so the module's
-    attribute is this grading's."""
-    allowed = settings_of(pack)
-    for name, value in settings.items():
-        if value not in allowed.get(name, ()):
-            raise ValueError(f"setting {name!r} = {value!r}: {pack.NAME} takes "
-                             + (", ".join(f"{n} in {list(v)}" for n, v in allowed.items()) or "no settings"))
+    when it builds cases and checks. Every setting not chosen goes back to its default
+    first, so nothing of an earlier grading in the same process stays (the harness runs one
+    grading per process; tests run many)."""
+    problem = settings_problem(pack, settings)
+    if problem:
+        raise ValueError(f"pack_settings {problem}")
+    for name, values in settings_of(pack).items():
         key, _, setting = name.rpartition(".")
         module = importlib.import_module(pack.layer(key).pack.__name__) if key else pack
-        setattr(module, setting.upper(), value)
+        setattr(module, setting.upper(), settings.get(name, values[0]))
 
 
 def is_bundle(pack) -> bool:

@@ -64,12 +64,32 @@ def _array(output, label: str, shape: tuple[int, ...], where: str, what: str) ->
     return got, ""
 
 
+# A right dropout output both keeps and drops units: all kept, or all dropped, has probability
+# keep**n or (1 - keep)**n, below this wherever the checks rely on it (the smallest case: 100
+# units at keep 0.2, 2e-10). Outputs that do neither are no mask at all, and two of them agree
+# with each other and with a backward that does the same (zeros everywhere; x / keep everywhere).
+DEGENERATE_CHANCE = 1e-6
+
+
+def degenerate(case, out: np.ndarray) -> str:
+    """Why ``out`` cannot be a dropout mask's output (no unit kept, or none dropped), or ''."""
+    keep, n = case.keep, out.size
+    kept = int(np.count_nonzero(out))
+    if kept == 0 and (1 - keep) ** n < DEGENERATE_CHANCE:
+        return f"out keeps no unit at all {case.where} (a right mask keeps about {keep:.0%})"
+    if kept == n and keep < 1 and keep ** n < DEGENERATE_CHANCE:
+        return f"out drops no unit at all {case.where} (a right mask drops about {1 - keep:.0%})"
+    return ""
+
+
 def same_seed(case, first, second) -> tuple[bool, str]:
     a, problem = _array(first, "out", case.x.shape, case.where, "x")
     b, problem_b = _array(second, "out", case.x.shape, case.where, "x") if a is not None else (None, "")
     if a is None or b is None:
         return False, f"same seed: not checked, {problem or problem_b}"
     seed = case.dropout_param["seed"]
+    if degenerate(case, a):
+        return False, f"same seed: not checked, {degenerate(case, a)}: no mask to repeat"
     if np.array_equal(a, b):
         return True, f"same seed: two train calls with seed {seed} gave the same out ({a.size} elements)"
     differ = int((a != b).sum())
@@ -127,6 +147,8 @@ def kept_fraction(case, first) -> tuple[bool, str]:
     keep, n = case.keep, out.size
     fraction = float(np.count_nonzero(out)) / n
     tolerance = _fraction_tolerance(keep, n)
+    if degenerate(case, out):  # on a small input the tolerance alone may reach 0 or 1
+        return False, f"kept fraction: {fraction:.4f}: {degenerate(case, out)}"
     within = f"{keep:g} +/- {tolerance:.4f} ({pack.FRACTION_SIGMAS:g} binomial standard deviations over {n} units)"
     if abs(fraction - keep) <= tolerance:
         return True, f"kept fraction: {fraction:.4f} of the units kept, expected {within}"
@@ -183,6 +205,8 @@ def backward_mask(case, forward, backward) -> tuple[bool, str]:
     out, problem = _array(forward, "out", case.x.shape, case.where, "x")
     if out is None:
         return False, f"backward mask: not checked, the forward before it gave no usable out: {problem}"
+    if degenerate(case, out):
+        return False, f"backward mask: not checked, the forward before it gave no mask: {degenerate(case, out)}"
     mask, keep, dout = out != 0, case.keep, case.dout
     if _close(dx, dout * mask / keep):
         return True, f"backward mask: dx = dout * mask / {_divisor()}, with the mask of the forward whose cache it got"

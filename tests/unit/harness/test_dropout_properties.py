@@ -162,3 +162,37 @@ def test_drop_meaning_setting_flips_what_is_right(monkeypatch):
     failed = _failures("course_rand")
     assert failed and any("probability of KEEPING a unit (the course's meaning since 2018)" in m
                           for m in failed.values())
+
+
+def _degenerate_solution(keeps_everything: bool):
+    """Forward and backward that agree with each other but are no dropout: zeros everywhere,
+    or every unit kept and scaled (x / p), the same in the backward."""
+    from types import SimpleNamespace
+
+    def forward(x, dropout_param):
+        if dropout_param["mode"] == "test":
+            return x, (dropout_param, None)
+        keep = pack.keep_probability(dropout_param["p"])
+        return (x / keep if keeps_everything else np.zeros_like(x)), (dropout_param, None)
+
+    def backward(dout, cache):
+        dropout_param, _ = cache
+        if dropout_param["mode"] == "test":
+            return dout
+        keep = pack.keep_probability(dropout_param["p"])
+        return dout / keep if keeps_everything else np.zeros_like(dout)
+
+    return SimpleNamespace(dropout_forward=forward, dropout_backward=backward)
+
+
+@pytest.mark.parametrize("keeps_everything, said", [(False, "keeps no unit at all"), (True, "drops no unit at all")],
+                         ids=["all-zero", "no-drop"])
+def test_outputs_that_are_no_mask_pass_no_mask_property(keeps_everything, said):
+    """Two all-zero outputs agree with each other and with an all-zero backward; so do two
+    outputs that keep everything: neither is a mask, and same seed, kept fraction and the
+    backward's mask all fail, saying why (a review found them passing 8 of 8 cases)."""
+    module = _degenerate_solution(keeps_everything)
+    for case in pack.notebook_cases() + pack.hidden_cases(5, len(pack.HIDDEN_SHAPES)):
+        for call, label, passed, message in pack.property_checks(case, _run(module, case)):
+            if label in ("same-seed", "kept-fraction", "mask"):
+                assert not passed and said in message, (case.id, label, message)
