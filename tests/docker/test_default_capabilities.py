@@ -218,7 +218,8 @@ def test_gradescope_grades_a_whole_layers_py_for_a_bundle(box, tmp_path):
     finally:
         run(box, "cp /tmp/convgrade-pack.json /autograder/source/convgrade.json")
     assert done.returncode == 0, done.stderr[-2000:]
-    functions = {fn for name in assignments.BUNDLES["cs231n-a2"] for fn in assignments.get(name).STUDENT_FUNCTIONS.values()}
+    functions = {fn for name in assignments.BUNDLES["cs231n-a2"]
+                 for fn in assignments.get(name).STUDENT_FUNCTIONS.values()}
     by_function = {}
     for test in results["tests"]:
         by_function.setdefault(test["name"].split()[0].rstrip(":"), []).append(test)

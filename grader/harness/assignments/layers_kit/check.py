@@ -59,7 +59,9 @@ def result(value) -> Returned:
     """A call's result as the grader's worker describes it."""
     if type(value) in SCALAR_FLOATS:
         value = np.array(value)
-    return returned(value) if value is None or type(value) is np.ndarray else Returned("other", type_name=type_name(value))
+    if value is None or type(value) is np.ndarray:
+        return returned(value)
+    return Returned("other", type_name=type_name(value))
 
 
 def returned(value) -> Returned:
