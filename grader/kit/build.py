@@ -58,6 +58,9 @@ SHIPPED = {
     "quiet_compiler.py": GRADER / "intake" / "quiet_compiler.py",
 }
 
+# The generic kit takes a call's dict argument back as the harness does (batchnorm's bn_param).
+GENERIC_SHIPPED = {"dict_args.py": GRADER / "harness" / "dict_args.py"}
+
 
 def extract(path: Path, names: list[str]) -> str:
     """The source of the named top-level definitions and assignments of ``path``."""
@@ -136,7 +139,8 @@ def generic_kit_files(assignment) -> dict[str, bytes]:
         "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
         "kit/assignment.json": json.dumps(description, indent=2) + "\n",
     }
-    files.update({f"kit/{name}": path.read_text(encoding="utf-8") for name, path in SHIPPED.items()})
+    modules = SHIPPED | GENERIC_SHIPPED
+    files.update({f"kit/{name}": path.read_text(encoding="utf-8") for name, path in modules.items()})
     encoded = {name: text.encode("utf-8") for name, text in files.items()}
     encoded["kit/cases.npz"] = buffer.getvalue()
     return encoded

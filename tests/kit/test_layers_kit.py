@@ -155,3 +155,16 @@ def build_layers(assignment):
     from grader.harness.assignments import layers_kit
 
     return layers_kit.layers_of(assignment)
+
+
+def test_a_dict_the_grader_refuses_is_refused_in_the_same_words(kits):
+    """bn_param comes back through the grader's own dict_args: an entry deleted refuses it,
+    the written entries' checks say so, and a call that writes nothing fails the inputs check
+    (the grader's answers in tests/test_batchnorm_pack.py)."""
+    done = run_kit(kits["cs231n-batchnorm"], SUBMISSIONS / "batchnorm" / "hostile_dict_deletes.py")
+    assert done.returncode == 1
+    assert ("FAIL  forward_train/notebook-train/running_var: the grader refused bn_param as batchnorm_forward left it "
+            "at x (200, 3) (no running statistics in bn_param): it deleted 'mode'") in done.stdout
+    # The test-mode call writes nothing: there the refusal is an input change, as in the grader.
+    assert ("FAIL  inputs-unchanged: the grader refused bn_param as batchnorm_forward left it at x (200, 3) (given "
+            "running statistics in bn_param): it deleted 'mode'") in done.stdout

@@ -19,6 +19,7 @@ import numpy as np
 KIT = Path(__file__).resolve().parent
 sys.path.insert(0, str(KIT))
 
+from kit import dict_args  # noqa: E402
 from kit.call_messages import describe_failure  # noqa: E402
 from kit.call_outcome import CallOutcome, Returned  # noqa: E402
 from kit.checks import compare  # noqa: E402
@@ -78,19 +79,22 @@ def returned(value) -> Returned:
 
 class Call:
     """One call of a case, as the grader's worker makes it: arguments built from their specs
-    (fresh copies each time), results unpacked by the call's labels."""
+    (fresh copies each time), results unpacked by the call's labels; its dict argument taken
+    back as the grader's harness takes it (dict_args, the grader's own module)."""
 
     def __init__(self, step: dict, arrays, kept: dict, carried: dict, param: str):
-        self.step, self.arrays, self.kept, self.carried, self.param = step, arrays, kept, carried, param
+        self.step, self.kept, self.param = step, kept, param
         # The stand-in (the starter code's own cache) when the student's earlier call kept nothing.
-        self.specs = step["args"] if all(label in kept for label in step["needs"]) else step["stand_in"]
-        self.sent = {}  # input name -> the array as sent, for the inputs check
+        specs = step["args"] if all(label in kept for label in step["needs"]) else step["stand_in"]
+        # What the student's earlier calls of the case left in the dict's declared entries (a
+        # running mean) replaces the case's own, as the grader carries it.
+        self.specs, self.carried_arrays = dict_args.with_carried(specs, {}, param, carried)
+        self.arrays = lambda name: self.carried_arrays[name] if name in self.carried_arrays else arrays(name)
+        self.index = dict_args.dict_index(self.specs)
 
     def build(self, spec):
         if "array" in spec:
-            array = self.arrays(spec["array"])
-            self.sent[spec["array"]] = array
-            return array.copy()
+            return np.array(self.arrays(spec["array"]), copy=True)
         if "value" in spec:
             return json.loads(json.dumps(spec["value"]))
         if "kept" in spec:
@@ -98,14 +102,16 @@ class Call:
         if "tuple" in spec:
             return tuple(self.build(item) for item in spec["tuple"])
         built = json.loads(json.dumps(spec["dict"]["values"]))
-        built.update({key: self.arrays(name).copy() for key, name in spec["dict"]["arrays"].items()})
-        # What the student's earlier calls of the case wrote there (a running mean) goes on.
-        built.update({key: value.copy() if isinstance(value, np.ndarray) else value
-                      for key, value in self.carried.items()})
+        built.update({key: np.array(self.arrays(name), copy=True) for key, name in spec["dict"]["arrays"].items()})
         return built
 
+    def sent_dict(self) -> dict:
+        """The dict argument as it was sent (what the call may not change but its writes)."""
+        spec = self.specs[self.index]["dict"]
+        return {**spec["values"], **{key: self.arrays(name) for key, name in spec["arrays"].items()}}
+
     def run(self, function, root: str):
-        """(outcome, the call's arguments after it ran)."""
+        """(outcome, the dict argument as the grader takes it back, or None)."""
         args = [self.build(spec) for spec in self.specs]
         before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
         labels = self.step["results"]
@@ -113,7 +119,7 @@ class Call:
         try:
             value = function(*args)
         except Exception as exc:  # the student's exception, described as the grader does
-            return CallOutcome("raised", time.perf_counter() - started, error=describe_exception(exc, root)), args
+            return CallOutcome("raised", time.perf_counter() - started, error=describe_exception(exc, root)), None
         elapsed = time.perf_counter() - started
         if len(labels) == 1:
             values = [value]
@@ -121,7 +127,7 @@ class Call:
             count = f" of length {len(value)}" if isinstance(value, (tuple, list)) else ""
             expected = ", ".join(label.lstrip("@") for label in labels)
             return CallOutcome("bad_return", elapsed, message=f"returned {type_name(value)}{count}, expected a tuple "
-                                                              f"({expected})"), args
+                                                              f"({expected})"), None
         else:
             values = list(value)
         results = {}
@@ -134,7 +140,15 @@ class Call:
                    if "array" in spec and old is not None and spec["array"] not in self.step["mutable"]
                    and not (isinstance(new, np.ndarray) and new.shape == old.shape
                             and np.array_equal(new, old, equal_nan=True))]
-        return CallOutcome("ok", elapsed, results=results, inputs_changed=changed), args
+        outcome = CallOutcome("ok", elapsed, results=results, inputs_changed=changed)
+        if self.index is None:
+            return outcome, None
+        # (the call cannot rebind the dict it was given: it is always a dict, as the call left it)
+        outcome.dicts[self.index] = {key: returned(entry) for key, entry in args[self.index].items()}
+        # No room limit here: the kit reads the student's dict in its own process.
+        taken = dict_args.read_back(outcome, self.index, self.sent_dict(), tuple(self.step["writes"]), self.param,
+                                    self.step["function"], self.where, room=0)
+        return outcome, taken
 
 
 class Report:
@@ -167,28 +181,37 @@ def check_layer(module, layer: dict, data, report: Report, root: str, entry: str
             name = step["function"]
             function = getattr(module, name, None)
             call = Call(step, lambda n, p=prefix: data[p + "in/" + n], kept, carried, param)
-            outcome, args = (call.run(function, root) if callable(function) else (None, []))
+            call.where = case["where"]
+            outcome, taken = call.run(function, root) if callable(function) else (None, None)
             if outcome is not None:
                 changes += [f"{name} changed its input {n} {case['where']}" for n in outcome.inputs_changed]
-            the_dict = next((a for s, a in zip(call.specs, args) if "dict" in s and isinstance(a, dict)), None)
-            if outcome is not None and outcome.ok and the_dict is not None:
-                carried.update({k: the_dict[k] for k in step["writes"] if k in the_dict})
+            if taken is not None:  # as the grader's checker notes them
+                changes += [f"{name} changed {param}[{k!r}] {case['where']}" for k in taken.changed]
+                changes += [taken.refusal] if taken.refusal and not step["writes"] else []
+                carried.update(dict_args.carried_state(taken, tuple(step["writes"])))
             for check in step["checks"]:
                 label = check["label"]
                 accepted = [data[f"{prefix}want/{label}/{k}"] for k in range(check["accepted"])]
+                got = None
                 if outcome is None:
-                    ok, message = False, f"{name} is not defined in {entry}"
+                    message = f"{name} is not defined in {entry}"
                 elif not outcome.ok:
-                    ok, message = False, describe_failure(outcome, name, 0, case["where"])
-                elif label in step["writes"] and (the_dict is None or label not in the_dict):
-                    ok, message = False, (f"{param} has no {label!r} after {name} {case['where']}: the call must "
-                                          f"store it in {param}[{label!r}]")
+                    message = describe_failure(outcome, name, 0, case["where"])
+                elif label not in step["writes"]:
+                    got = outcome.results[label]
+                elif taken.refusal:
+                    message = taken.refusal
+                elif label not in taken.entries:
+                    message = (f"{param} has no {label!r} after {name} {case['where']}: the call must store it in "
+                               f"{param}[{label!r}]")
                 else:
-                    got = returned(the_dict[label]) if label in step["writes"] else outcome.results[label]
+                    got = taken.entries[label]
+                if got is not None:
                     verdicts = [compare(label, got, want, layer["tolerance"], case["where"]) for want in accepted]
                     verdict = next((v for v in verdicts if v.passed), verdicts[0])
-                    ok, message = verdict.passed, verdict.message
-                report.record(key, name, check["id"], ok, message)
+                    report.record(key, name, check["id"], verdict.passed, verdict.message)
+                else:
+                    report.record(key, name, check["id"], False, message)
     if layer["cases"]:
         message = ("no call changed its inputs" if not changes else
                    "; ".join(changes[:3]) + f". Work on copies (e.g. np.pad returns a new array); never write into "
