@@ -82,8 +82,8 @@ class Call:
     (fresh copies each time), results unpacked by the call's labels; its dict argument taken
     back as the grader's harness takes it (dict_args, the grader's own module)."""
 
-    def __init__(self, step: dict, arrays, kept: dict, carried: dict, param: str):
-        self.step, self.kept, self.param = step, kept, param
+    def __init__(self, step: dict, arrays, kept: dict, carried: dict, param: str, where: str):
+        self.step, self.kept, self.param, self.where = step, kept, param, where
         # The stand-in (the starter code's own cache) when the student's earlier call kept nothing.
         specs = step["args"] if all(label in kept for label in step["needs"]) else step["stand_in"]
         # What the student's earlier calls of the case left in the dict's declared entries (a
@@ -152,6 +152,9 @@ class Call:
 
 
 class Report:
+    """Prints each check as it is made, counts them per layer, and keeps the functions of
+    each layer that failed one (the summary names them)."""
+
     def __init__(self, context: SourceContext):
         self.context, self.hinted = context, False
         self.passed, self.failed = {}, {}  # layer key -> count
@@ -180,8 +183,7 @@ def check_layer(module, layer: dict, data, report: Report, root: str, entry: str
             prefix = f"{key}/{c}/{i}/"
             name = step["function"]
             function = getattr(module, name, None)
-            call = Call(step, lambda n, p=prefix: data[p + "in/" + n], kept, carried, param)
-            call.where = case["where"]
+            call = Call(step, lambda n, p=prefix: data[p + "in/" + n], kept, carried, param, case["where"])
             outcome, taken = call.run(function, root) if callable(function) else (None, None)
             if outcome is not None:
                 changes += [f"{name} changed its input {n} {case['where']}" for n in outcome.inputs_changed]
