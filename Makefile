@@ -99,7 +99,8 @@ clean-containers: venv
 bench-sandbox: venv
 	$(PY) bench/bench_sandbox.py --repeats $(REPEATS)
 
-# The student self-check kit: build/student-kit.zip (grader/kit builds the kit the pack declares;
+# The student self-check kit: build/student-kit.zip (grader/kit builds the kit the pack declares,
+# or the generic one of every layer's notebook cases for a pack or bundle without one;
 # no reference code ships).
 student-kit: venv
 	$(PY) -m grader.kit.build --out build/student-kit.zip $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)')

@@ -323,10 +323,11 @@ def worker_command(scheduler_address: str, slots: int | None, cores: str | None,
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Overlap to list a pair (default 0.6).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the HTML (default OUT/staff/similarity.html, mode 0600).")
-@click.option("--assignment", type=click.Choice(sorted(assignments.names())), default=assignments.DEFAULT,
-              show_default=True, help="The assignment pack: its graded functions and starter template.")
+@click.option("--assignment", type=click.Choice(sorted(assignments.names())), default=None,
+              help="The assignment (a pack or a bundle): its graded functions and starter template. "
+                   f"Default: the one OUT's results were graded as, else {assignments.DEFAULT}.")
 def similarity_command(out: Path, known: Path | None, submissions: Path | None, threshold: float | None,
-                       report: Path | None, assignment: str) -> None:
+                       report: Path | None, assignment: str | None) -> None:
     """Staff only: compare the graded functions' code across a graded class (OUT, a grade-all
     output folder) and optionally with known public solutions; write an HTML report of the
     pairs above the threshold with their matching code side by side."""
@@ -334,10 +335,10 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     from grader.publish.class_outputs import STAFF_FILE_MODE
     from grader.similarity.detect import DEFAULT_THRESHOLD, similar_pairs
     from grader.similarity.report import similarity_html
-    from grader.similarity.sources import class_submissions_folder, collect
+    from grader.similarity.sources import class_submissions_folder, collect, graded_assignment
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
-    pack = assignments.get(assignment)
+    pack = assignments.get(assignment or graded_assignment(out) or assignments.DEFAULT)
     collected = collect(submissions or class_submissions_folder(out), pack)
     known_codes = collect(known, pack, known=True) if known else None
     codes = collected.codes + (known_codes.codes if known_codes else [])

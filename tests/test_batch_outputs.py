@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -325,3 +326,50 @@ def test_the_leaderboard_command_rebuilds_the_same_boards_from_stored_results(co
     assert all(e["reason"] for e in board["entries"] if e["rank"] is None)
     assert (rebuilt / "staff" / "pseudonyms.csv").is_file()
     assert {p.name: p.read_bytes() for p in (out / "results").iterdir()} == stored  # nothing rewritten
+
+
+# ------------------------------------------------------------------------- a bundle
+
+
+def test_grade_all_grades_a_bundle_class_into_every_output(tmp_path, quick_config):
+    """A class graded as the cs231n-a2 bundle (whole layers.py files), through the CLI: the
+    Canvas gradebook and Gradescope results carry each student's whole-file score, a stub layer
+    costs its layer's checks only, and `convgrade similarity` on the output compares every
+    layer's functions (the results say the assignment; no --assignment needed)."""
+    a2 = Path(__file__).resolve().parents[1] / "submissions" / "a2"
+    folder = small_class(tmp_path / "subs", ada=(a2 / "layers_correct.py").read_text(),
+                         alan=(a2 / "layers_maxpool_stub.py").read_text(),
+                         grace=(a2 / "layers_vectorised.py").read_text())
+    roster = tmp_path / "grades.csv"
+    roster.write_text(CANVAS_EXPORT)
+    # Written by hand: a dump of quick_config would carry the conv pack's rubric.
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"assignment": "cs231n-a2", "timing": quick_config.timing.model_dump(mode="json"),
+                                  "course": {"gradebook_column": "Conv layers (12345)"}}))
+    out = tmp_path / "out"
+    done = CliRunner().invoke(cli, ["grade-all", str(folder), "--out", str(out), "--assignment", "cs231n-a2",
+                                    "--config", str(config), "--jobs", "1",
+                                    "--format", "gradescope", "--roster", str(roster)])
+    assert done.exit_code == 0, done.output
+    results = {sid: read_json(out / "results" / f"{sid}.json") for sid in ("ada", "alan", "grace")}
+    assert {r["assignment"] for r in results.values()} == {"cs231n-a2"}
+    alan = results["alan"]
+    assert all(c["status"] == "passed" and c["score"] == c["max_score"] for c in alan["checks"]
+               if c["layer"] == "cs231n-conv")
+    assert all(c["status"] == "failed" and c["score"] == 0 and "is still the starter code's stub" in c["message"]
+               for c in alan["checks"] if c["layer"] == "cs231n-maxpool" and c["call"] != "all")
+    assert 0 < alan["score"] < results["ada"]["score"]
+    lines = (out / "canvas_gradebook.csv").read_text().splitlines()
+    assert lines[2:] == [f'"Lovelace, Ada",1001,A0001,ada,CS231N-01,{results["ada"]["score"]:g}',
+                         f'"Turing, Alan",1002,A0002,alan,CS231N-02,{alan["score"]:g}',
+                         f'"Hopper, Grace",1003,A0003,grace,CS231N-01,{results["grace"]["score"]:g}']
+    gradescope = read_json(out / "gradescope" / "alan" / "results.json")
+    assert gradescope["score"] == pytest.approx(alan["score"])
+    assert {t["name"] for t in gradescope["tests"]} >= {"maxpool: inputs are left unchanged",
+                                                         "conv: inputs are left unchanged"}
+    assert {e["name"] for e in gradescope["leaderboard"]} >= {"conv/forward speedup", "maxpool/backward speedup"}
+
+    similarity = CliRunner().invoke(cli, ["similarity", str(out), "--threshold", "0.3"])
+    assert similarity.exit_code == 0, similarity.output
+    report = (out / "staff" / "similarity.html").read_text()
+    assert "max_pool_forward_naive" in report and "conv_forward_naive" in report

@@ -1,4 +1,4 @@
-"""`make student-kit`: write build/student-kit.zip for one assignment pack.
+"""`make student-kit`: write build/student-kit.zip for one assignment (a pack or a bundle).
 
 The kit's messages and hints are the grader's own modules, shipped as they are, never
 retyped or cut: what a call returned (grader/harness/call_outcome.py), the checks' wording
@@ -11,7 +11,8 @@ the next kit by itself; how a failed call is described is one of them
 module: the pack's Case, which lives in the pack with its cases. What is the
 assignment's own (the runner, its shipped modules, the public cases) comes from the kit
 folder the pack names (``KIT``); only numbers (the cases and their expected outputs) come
-from the reference, computed here.
+from the reference, computed here. A pack or bundle that names no kit (``KIT`` None) gets
+the generic one (grader/harness/assignments/layers_kit): every layer's notebook cases.
 
     python -m grader.kit.build [--out build/student-kit.zip] [--assignment NAME]
 """
@@ -57,6 +58,9 @@ SHIPPED = {
     "quiet_compiler.py": GRADER / "intake" / "quiet_compiler.py",
 }
 
+# The generic kit takes a call's dict argument back as the harness does (batchnorm's bn_param).
+GENERIC_SHIPPED = {"dict_args.py": GRADER / "harness" / "dict_args.py"}
+
 
 def extract(path: Path, names: list[str]) -> str:
     """The source of the named top-level definitions and assignments of ``path``."""
@@ -98,6 +102,8 @@ def assignment_description(pack) -> dict:
 
 def kit_files(pack=None) -> dict[str, bytes]:
     pack = pack or assignments.default()
+    if pack.KIT is None:  # every pack and bundle without a kit of its own: the generic one
+        return generic_kit_files(pack)
     kit = assignments.kit(pack)
     sources = Path(kit.__file__).parent
     cases = kit.public_cases()
@@ -112,6 +118,28 @@ def kit_files(pack=None) -> dict[str, bytes]:
         "kit/assignment.json": json.dumps(description, indent=2) + "\n",
     }
     modules = SHIPPED | {name: sources / name for name in kit.MODULES}
+    files.update({f"kit/{name}": path.read_text(encoding="utf-8") for name, path in modules.items()})
+    encoded = {name: text.encode("utf-8") for name, text in files.items()}
+    encoded["kit/cases.npz"] = buffer.getvalue()
+    return encoded
+
+
+def generic_kit_files(assignment) -> dict[str, bytes]:
+    """The kit of any pack or bundle (grader/harness/assignments/layers_kit): the notebook's
+    cases of every layer as data, the runner and the shipped modules."""
+    from grader.harness.assignments import layers_kit
+
+    sources = Path(layers_kit.__file__).parent
+    description, arrays = layers_kit.layer_cases(assignment)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    files = {
+        "check.py": (sources / layers_kit.RUNNER).read_text(encoding="utf-8"),
+        "README.txt": (sources / layers_kit.README).read_text(encoding="utf-8"),
+        "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
+        "kit/assignment.json": json.dumps(description, indent=2) + "\n",
+    }
+    modules = SHIPPED | GENERIC_SHIPPED
     files.update({f"kit/{name}": path.read_text(encoding="utf-8") for name, path in modules.items()})
     encoded = {name: text.encode("utf-8") for name, text in files.items()}
     encoded["kit/cases.npz"] = buffer.getvalue()
@@ -133,7 +161,7 @@ def build(out: Path = DEFAULT_OUT, assignment: str = assignments.DEFAULT) -> Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--assignment", choices=sorted(assignments.PACKS), default=assignments.DEFAULT)
+    parser.add_argument("--assignment", choices=sorted(assignments.names()), default=assignments.DEFAULT)
     options = parser.parse_args()
     try:
         print(build(options.out, options.assignment))

@@ -81,6 +81,24 @@ def class_submissions_folder(out_dir: Path) -> Path:
     return Path(folder)
 
 
+def graded_assignment(out_dir: Path) -> str | None:
+    """The assignment a grade-all output folder's stored results were graded as (each
+    results/<id>.json records it), so a class graded as a bundle is compared on every layer's
+    functions, not the default pack's alone. None when no result says; UsageError when the
+    results disagree (the folder holds two gradings: say which with --assignment)."""
+    found = set()
+    for path in sorted((out_dir / "results").glob("*.json")):
+        try:
+            found.add(json.loads(path.read_text(encoding="utf-8")).get("assignment"))
+        except (OSError, ValueError, AttributeError):
+            continue  # an unreadable result says nothing of the class's assignment
+    found.discard(None)
+    if len(found) > 1:
+        raise UsageError(f"the results in {out_dir} were graded as {', '.join(sorted(found))}: "
+                         "say which to compare with --assignment")
+    return found.pop() if found else None
+
+
 def collect(folder: Path, pack: ModuleType | None = None, *, known: bool = False) -> Collected:
     """The graded code of every submission in ``folder`` (a class, or known solutions) for
     the assignment ``pack`` (default: the default pack)."""

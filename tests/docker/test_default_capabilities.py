@@ -19,6 +19,7 @@ import json
 import subprocess
 import sys
 import uuid
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -193,6 +194,44 @@ def test_gradescope_hostile_submission_reaches_nothing(box):
     assert results["score"] == 0
     assert "blocked: the secret, the reference and results.json are out of reach" in results["output"] + "".join(
         t["output"] for t in results["tests"])
+
+
+def test_gradescope_grades_a_whole_layers_py_for_a_bundle(box, tmp_path):
+    """A zip built for the cs231n-a2 bundle grades a whole layers.py: the right layer earns its
+    points, the stub layer none, each check under its own layer's function. Its configuration
+    replaces the box's while the test runs (the installed wheels are the same)."""
+    from grader.deploy.gradescope_zip import build
+    from grader.harness import assignments
+
+    config = tmp_path / "rubric.json"
+    config.write_text(json.dumps({"assignment": "cs231n-a2", "timing": QUICK_TIMING, "seed_secret": "a2 secret"}))
+    with zipfile.ZipFile(build(tmp_path / "zip", config)) as archive:
+        shipped = archive.read("convgrade.json")
+    assert json.loads(shipped)["assignment"] == "cs231n-a2"
+    local = tmp_path / "convgrade.json"
+    local.write_bytes(shipped)
+    run(box, "cp /autograder/source/convgrade.json /tmp/convgrade-pack.json")
+    docker("cp", str(local), f"{box}:/autograder/source/convgrade.json")
+    try:
+        stub = (REPO / "submissions" / "a2" / "layers_maxpool_stub.py").read_bytes()
+        done, results = autograde(box, {"layers.py": stub})
+    finally:
+        run(box, "cp /tmp/convgrade-pack.json /autograder/source/convgrade.json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    functions = {fn for name in assignments.BUNDLES["cs231n-a2"]
+                 for fn in assignments.get(name).STUDENT_FUNCTIONS.values()}
+    by_function = {}
+    for test in results["tests"]:
+        by_function.setdefault(test["name"].split()[0].rstrip(":"), []).append(test)
+    conv = by_function["conv_forward_naive"] + by_function["conv_backward_naive"] + by_function["conv"]
+    maxpool = by_function["max_pool_forward_naive"] + by_function["max_pool_backward_naive"]
+    keys = {layer.key for layer in assignments.get("cs231n-a2").layers}  # the inputs checks: "conv: inputs ..."
+    assert set(by_function) <= functions | keys
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in conv)
+    assert all(t["status"] == "failed" and t["score"] == 0 and "is still the starter code's stub" in t["output"]
+               for t in maxpool)
+    assert results["score"] == pytest.approx(sum(t["max_score"] for t in conv))
+    assert {entry["name"] for entry in results["leaderboard"]} >= {"conv/forward speedup", "conv/backward speedup"}
 
 
 def test_gradescope_grader_fault_fails_the_run_visibly(box):

@@ -133,11 +133,15 @@ def test_the_kits_messages_are_the_graders_own_code(kit):
     assert checks.__file__ != grader_compare.__code__.co_filename  # the kit's own copy answered
 
 
-def test_the_kit_is_the_packs_and_a_pack_without_one_is_refused(tmp_path):
+def test_the_kit_is_the_packs_and_a_pack_without_one_gets_the_generic_kit(tmp_path):
     assert (build.kit_files(conv2d)["check.py"].decode()
             == (Path(conv2d.__file__).parent / conv2d.KIT / "check.py").read_text())
-    with pytest.raises(assignments.UnknownAssignment, match="cs231n-maxpool has no student self-check kit"):
-        build.build(tmp_path / "kit.zip", "cs231n-maxpool")
+    maxpool = assignments.get("cs231n-maxpool")
+    assert maxpool.KIT is None
+    assert (build.kit_files(maxpool)["check.py"].decode()
+            == (Path(conv2d.__file__).parent / "layers_kit" / "check.py").read_text())
+    with pytest.raises(assignments.UnknownAssignment, match="unknown assignment 'cs231n-nope'"):
+        build.build(tmp_path / "kit.zip", "cs231n-nope")
     assert not (tmp_path / "kit.zip").exists()
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
 
 import pytest
 
-from tests.service.conftest import ROOT, Server, example, rows
+from tests.service.conftest import CORRECTNESS_ONLY, ROOT, Server, example, rows
 
 pytestmark = pytest.mark.service
 
@@ -162,3 +163,37 @@ def test_the_same_file_submitted_again_shares_its_grading_and_a_regrade_grades_b
     assert regraded[first]["result"] == regraded[again]["result"]
     assert grading(regraded[first]) != grading(states[first])
     assert len(rows(server.database(), f"select submission_id from results where submission_id in ({first}, {again})")) == 2
+
+
+def test_a_course_graded_as_a_bundle_grades_a_whole_layers_py(server_factory):
+    """A course whose configuration names the cs231n-a2 bundle: a layers.py with max pooling left
+    as the stub is graded whole, its conv layer earning its points and max pooling none, and the
+    feedback page, the leaderboard and the staff exports show that one grading."""
+    import httpx
+
+    server = server_factory("a2", students=2, config={**CORRECTNESS_ONLY, "assignment": "cs231n-a2"},
+                            args=("--jobs", "1")).start()
+    stub = (ROOT / "submissions" / "a2" / "layers_maxpool_stub.py").read_bytes()
+    accepted = server.submit("s00", "layers.py", stub)
+    assert accepted.status_code == 202, accepted.text
+    state = server.wait_done([accepted.json()["id"]])[accepted.json()["id"]]
+    assert state["status"] == "graded", state
+    result = state["result"]
+    assert result["assignment"] == "cs231n-a2"
+    conv = [c for c in result["checks"] if c["layer"] == "cs231n-conv"]
+    maxpool = [c for c in result["checks"] if c["layer"] == "cs231n-maxpool"]
+    assert conv and all(c["status"] == "passed" for c in conv)
+    assert all(c["status"] == "failed" and "is still the starter code's stub" in c["message"]
+               for c in maxpool if c["call"] != "all")
+    conv_points = sum(c["max_score"] for c in conv)
+    assert result["score"] == pytest.approx(conv_points) and 0 < result["score"] < 100
+    with server.client("s00") as own:
+        page = own.get("/me").text
+        assert f"Score {result['score']:g} / 100" in page and "max_pool_forward_naive" in page
+    board = httpx.get(f"{server.url}/api/leaderboard").json()
+    assert [e["student_id"] for e in board["entries"]] == ["s00"]
+    with server.client("staff") as staff:
+        assert f"s00,Student 00,{result['score']:g}" in staff.get("/api/export/scores.csv").text
+        archive = zipfile.ZipFile(io.BytesIO(staff.get("/api/export/gradescope.zip").content))
+        tests = json.loads(archive.read("s00/results.json"))["tests"]
+        assert {"conv: inputs are left unchanged", "maxpool: inputs are left unchanged"} <= {t["name"] for t in tests}

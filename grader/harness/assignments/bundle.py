@@ -77,7 +77,7 @@ class Bundle:
     Built once per name (``named``)."""
 
     IS_BUNDLE = True
-    KIT = None  # no student self-check kit for a whole file yet
+    KIT = None  # the generic kit (grader/harness/assignments/layers_kit): every layer's notebook cases
     _made: dict[str, "Bundle"] = {}
 
     @classmethod

@@ -128,3 +128,19 @@ def test_the_pack_names_the_graded_functions_and_the_starter_template(tmp_path):
     assert all(code.code.count("def max_pool_") == 2 for code in starters)
     assert detect.similar_pairs(starters, threshold=0.0, template=pack.STARTER_TEMPLATE) == []
     assert detect.similar_pairs(starters, threshold=0.9)  # under the other pack's template, they are copies
+
+
+def test_the_assignment_compared_is_the_one_the_class_was_graded_as(tmp_path):
+    """Without --assignment, similarity reads it from the stored results (a bundle's class is
+    compared on every layer's functions); results of two assignments are refused, not guessed."""
+    from grader.similarity.sources import graded_assignment
+
+    out = tmp_path / "out"
+    (out / "results").mkdir(parents=True)
+    assert graded_assignment(out) is None  # nothing graded yet: the command's default then
+    (out / "results" / "ada.json").write_text(json.dumps({"assignment": "cs231n-a2", "score": 100}))
+    (out / "results" / "alan.json").write_text("{not json")  # unreadable: says nothing
+    assert graded_assignment(out) == "cs231n-a2"
+    (out / "results" / "grace.json").write_text(json.dumps({"assignment": "cs231n-conv"}))
+    with pytest.raises(UsageError, match="graded as cs231n-a2, cs231n-conv: say which to compare with --assignment"):
+        graded_assignment(out)
