@@ -38,13 +38,14 @@ class LayerChecker(Checker):
         self._stub: dict[str, set[str]] = {}  # call -> what its stub-like calls did
         self._worked: set[str] = set()  # calls that did something else at least once
 
-    def _record(self, case, call, label, outcome, expected, function_name, suffix=""):
+    def _record(self, case, call, label, outcome, expected, function_name, suffix="", **judged):
         behaviour = stub_behaviour(outcome)
         if behaviour:
             self._stub.setdefault(call, set()).add(behaviour)
         elif outcome is not None:
             self._worked.add(call)
-        super()._record(case, call, label, outcome, expected, function_name, suffix)
+        # ``judged``: a written dict entry to judge, or why it cannot be (Checker._record)
+        super()._record(case, call, label, outcome, expected, function_name, suffix, **judged)
 
     def stub_calls(self) -> dict[str, str]:
         """{call: what it did} for the calls that only ever behaved as the starter stub."""
