@@ -7,6 +7,11 @@ NotImplementedError in some years' templates: every check of such a function fai
 anyway, and its message says plainly that the function is still the stub and that the
 rest of the file is graded, instead of "out is None ... is the function finished?" on
 each of its checks.
+
+Some templates crash on their own code when nothing is filled in (dropout's forward ends
+with ``out.astype(...)`` on its ``out = None``): a pack names such errors per call in an
+optional ``STUB_ERRORS`` ({call: ((exception type, message), ...)}), which then count as
+the stub too.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from .call_outcome import CallOutcome
 from .checking import Checker, CheckRecord
 
 
-def stub_behaviour(outcome: CallOutcome | None) -> str | None:
+def stub_behaviour(outcome: CallOutcome | None, stub_errors: tuple[tuple[str, str], ...] = ()) -> str | None:
     """What a call did that the starter code does ("returned None", "raised
-    NotImplementedError"), or None when it did anything else (or was not run)."""
+    NotImplementedError", or one of the pack's ``stub_errors`` for this call), or None
+    when it did anything else (or was not run)."""
     if outcome is None:
         return None
-    if outcome.status == "raised" and (outcome.error or {}).get("type") == "NotImplementedError":
+    error = outcome.error or {}
+    if outcome.status == "raised" and error.get("type") == "NotImplementedError":
         return "raised NotImplementedError"
+    if outcome.status == "raised" and (error.get("type"), error.get("message")) in stub_errors:
+        return f"raised {error['type']}: {error['message']}"
     if outcome.status == "bad_return" and outcome.message.startswith("returned None"):
         return "returned None"  # a stub with no return statement at all
     if outcome.ok and outcome.results and all(r.kind == "none" for r in outcome.results.values()):
@@ -39,7 +48,7 @@ class LayerChecker(Checker):
         self._worked: set[str] = set()  # calls that did something else at least once
 
     def saw(self, call: str, outcome: CallOutcome | None) -> None:
-        behaviour = stub_behaviour(outcome)
+        behaviour = stub_behaviour(outcome, tuple(getattr(self.pack, "STUB_ERRORS", {}).get(call, ())))
         if behaviour:
             self._stub.setdefault(call, set()).add(behaviour)
         elif outcome is not None:

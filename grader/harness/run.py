@@ -93,7 +93,8 @@ class Run:
         sandboxing = self.workspace.prepare()
         other_cores = OtherCores({sandboxing.cpu} if sandboxing.cpu is not None else None)
         phases = [(layer, TimingPhase(self.job, layer.pack, self.workers, self.deadline, other_cores,
-                                      self.workspace.reference_root, self._cached_machine(layer)))
+                                      self.workspace.reference_root, self._cached_machine(layer),
+                                      layer.checker.tolerance))
                   for layer in self.layers if layer.timed]
         timing: list[dict] = []
         profiles: list[dict] = []

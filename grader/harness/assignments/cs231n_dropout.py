@@ -99,6 +99,10 @@ def dropout_backward(dout, cache):
 '''
 KIT = None  # no student self-check kit yet
 SANDBOX_PACKAGES: dict[str, str] = {}
+# The template's forward with nothing filled in crashes on its own last line,
+# ``out.astype(...)`` on ``out = None``: inside a bundle that is the starter stub
+# (harness/layer_checks.py), said as such instead of as a crash on every check.
+STUB_ERRORS = {"forward": (("AttributeError", "'NoneType' object has no attribute 'astype'"),)}
 
 # What p means in dropout_param: "keep" (the course since 2018) or "drop" (2016-2017). A
 # course chooses in its configuration (pack_settings {"p_meaning": "drop"}; in cs231n-a2

@@ -21,18 +21,25 @@ from grader.harness.job import GradingJob, JobError
 from grader.harness.layer_checks import stub_behaviour
 
 A2 = "cs231n-a2"
+# Every layer of layers.py, in the file's order.
+LAYERS = ["affine", "relu", "batchnorm", "layernorm", "dropout", "conv", "maxpool", "spatial-batchnorm",
+          "spatial-groupnorm", "svm-loss", "softmax-loss"]
+LAYER_POINTS = 100 / len(LAYERS)
 
 
 def test_the_registry_serves_a_bundle_of_its_packs():
     a2 = assignments.get(A2)
     assert assignments.is_bundle(a2) and not assignments.is_bundle(assignments.get("cs231n-conv"))
-    assert [layer.key for layer in a2.layers] == ["conv", "maxpool"]
+    assert [layer.key for layer in a2.layers] == LAYERS
     assert [layer.pack.NAME for layer in a2.layers] == list(assignments.BUNDLES[A2])
+    assert {f"cs231n-{key}" for key in LAYERS} == set(assignments.PACKS)  # assignment 2 is every pack
     assert A2 in assignments.names() and A2 not in assignments.PACKS  # a bundle is no pack (PACK_NAMES)
     # Every student function of every layer, under "<layer>/<call>": the worker imports them all.
-    assert a2.STUDENT_FUNCTIONS == {"conv/forward": "conv_forward_naive", "conv/backward": "conv_backward_naive",
-                                    "maxpool/forward": "max_pool_forward_naive",
-                                    "maxpool/backward": "max_pool_backward_naive"}
+    assert a2.STUDENT_FUNCTIONS == {f"{layer.key}/{call}": fn for layer in a2.layers
+                                    for call, fn in layer.pack.STUDENT_FUNCTIONS.items()}
+    assert {"conv/forward": "conv_forward_naive", "maxpool/backward": "max_pool_backward_naive",
+            "batchnorm/backward_alt": "batchnorm_backward_alt", "softmax-loss/loss": "softmax_loss"}.items() \
+        <= a2.STUDENT_FUNCTIONS.items()
 
 
 def test_the_plan_is_each_layers_plan_namespaced():
@@ -61,8 +68,8 @@ def test_default_weights_are_equal_and_keep_each_packs_proportions():
     assert total(points.values()) == 100
     for layer in a2.layers:
         own = layer.pack.DEFAULT_RUBRIC["points"]
-        assert total(v for g, v in points.items() if g.startswith(layer.key + ".")) == 50
-        assert all(points[f"{layer.key}.{group}"] == pytest.approx(50 * value / sum(own.values()))
+        assert total(v for g, v in points.items() if g.startswith(layer.key + ".")) == pytest.approx(LAYER_POINTS)
+        assert all(points[f"{layer.key}.{group}"] == pytest.approx(LAYER_POINTS * value / sum(own.values()))
                    for group, value in own.items())
 
 
@@ -80,15 +87,20 @@ def test_a_bundle_rubric_is_set_per_layer():
     assert config.rubric.points["conv.inputs_unchanged"] == 0
     assert total(v for g, v in config.rubric.points.items() if g.startswith("conv.")) == 70
     assert total(v for g, v in config.rubric.points.items() if g.startswith("maxpool.")) == 30
+    # The layers left out keep their default weight.
+    assert total(v for g, v in config.rubric.points.items() if g.startswith("relu.")) == pytest.approx(LAYER_POINTS)
     # A layer's tolerance: its own, else the course's rubric.tolerance, else its pack's.
-    assert config.harness_job(1)["layers"] == {"conv": {"tolerance": 1e-6, "timed": True},
-                                               "maxpool": {"tolerance": 1e-9, "timed": True}}
+    layers = config.harness_job(1)["layers"]
+    assert list(layers) == LAYERS
+    assert layers["conv"] == {"tolerance": 1e-6, "timed": True}
+    assert layers["maxpool"] == {"tolerance": 1e-9, "timed": True}
+    assert layers["relu"] == {"tolerance": 1e-6, "timed": False}  # not raced: timed only when asked
     # A dumped configuration reads back to the same grading.
     assert GradingConfig.model_validate(config.model_dump()).config_hash() == config.config_hash()
 
 
 @pytest.mark.parametrize("rubric, words", [
-    ({"layers": {"relu": {}}}, "unknown layers ['relu'] in rubric.layers for cs231n-a2; known: ['conv', 'maxpool']"),
+    ({"layers": {"pool": {}}}, f"unknown layers ['pool'] in rubric.layers for cs231n-a2; known: {LAYERS}"),
     ({"layers": {"conv": {"points": {"forward": 1}}}}, "unknown rubric groups ['forward'] for layer conv"),
     ({"points": {"conv.forward_hidden": 5}}, "a bundle's points are set per layer, in rubric.layers"),
     ({"layers": {"conv": {"weight": -1}}}, "greater than or equal to 0"),
@@ -113,8 +125,8 @@ def test_only_racing_layers_are_timed_unless_the_configuration_asks():
     assert [(pack.NAME, call, reported) for pack, call, reported in config.timed_calls()] == [
         ("cs231n-maxpool", "forward", "maxpool/forward"), ("cs231n-maxpool", "backward", "maxpool/backward")]
     assert GradingConfig(assignment=A2, timing={"layers": []}).timed_calls() == []
-    with pytest.raises(ValueError, match=r"timing.layers \['relu'\]: not layers of cs231n-a2"):
-        GradingConfig(assignment=A2, timing={"layers": ["relu"]})
+    with pytest.raises(ValueError, match=r"timing.layers \['pool'\]: not layers of cs231n-a2"):
+        GradingConfig(assignment=A2, timing={"layers": ["pool"]})
 
 
 def test_the_harness_job_checks_a_bundles_layers():
@@ -139,6 +151,19 @@ def test_what_counts_as_the_starter_stub(outcome, seen):
     assert stub_behaviour(outcome) == seen
 
 
+def test_a_packs_own_stub_error_counts_as_the_stub_for_its_call_only():
+    """Dropout's template crashes on its own out.astype(...) when nothing is filled in: the
+    pack names that error (STUB_ERRORS), for its forward only; any other AttributeError is a bug."""
+    dropout = assignments.get("cs231n-dropout")
+    none_astype = {"type": "AttributeError", "message": "'NoneType' object has no attribute 'astype'"}
+    crashed = CallOutcome("raised", 0.0, error=none_astype)
+    assert stub_behaviour(crashed, dropout.STUB_ERRORS["forward"]) == \
+        "raised AttributeError: 'NoneType' object has no attribute 'astype'"
+    assert stub_behaviour(crashed) is None and "backward" not in dropout.STUB_ERRORS
+    other = CallOutcome("raised", 0.0, error={**none_astype, "message": "'NoneType' object has no attribute 'shape'"})
+    assert stub_behaviour(other, dropout.STUB_ERRORS["forward"]) is None
+
+
 def _raw(check_id: str, call: str, group: str, passed: bool) -> dict:
     layer = {"conv": "cs231n-conv", "maxpool": "cs231n-maxpool"}[check_id.split("/")[0]]
     return {"id": check_id, "name": check_id, "call": call, "function": "f", "layer": layer, "group": group,
@@ -153,7 +178,9 @@ def test_a_layers_inputs_check_needs_that_layers_own_correct_answer():
            _raw("maxpool/forward/hidden-1", "maxpool/forward", "maxpool.forward_hidden", False),
            _raw("maxpool/inputs-unchanged", "all", "maxpool.inputs_unchanged", True)]
     scored = {c.id: c for c in score_checks(raw, config)}
-    assert scored["conv/inputs-unchanged"].score == 5
+    conv_share = assignments.get("cs231n-conv").DEFAULT_RUBRIC["points"]
+    assert scored["conv/inputs-unchanged"].score == pytest.approx(
+        LAYER_POINTS * conv_share["inputs_unchanged"] / sum(conv_share.values()), abs=1e-6)
     assert scored["maxpool/inputs-unchanged"].score == 0
     assert "no call of max_pool_forward_naive or max_pool_backward_naive" in scored["maxpool/inputs-unchanged"].message
 
