@@ -46,7 +46,7 @@ def _covered_calls_correct(raw_checks: list[dict], calls: tuple[str, ...], prope
 
 
 def _unearned_property_message(raw: dict, calls: tuple[str, ...], student_functions: dict[str, str]) -> str:
-    names = " or ".join(student_functions[call] for call in calls)
+    names = " or ".join(dict.fromkeys(student_functions[call] for call in calls))  # a function may serve several calls
     return (f"{raw['message']}; but no call of {names} returned a correct output, and this check earns its points "
             "only alongside at least one correct answer (code that crashes or returns nothing changes no input either)")
 
