@@ -14,6 +14,7 @@ from .checks import FLOAT32_HINT, compare, not_an_array
 from .deadline import Deadline
 from .call_outcome import CallOutcome, Returned
 from .properties import CallOutput, grades_by_property
+from .protocol import ProtocolError
 from .timing import clock_ns
 from .worker_pair import WorkerPair
 from .workers import CallRequest
@@ -68,7 +69,11 @@ class Checker:
         slots = []
         by_property = grades_by_property(self.pack)
         outputs: list[CallOutput] = []
-        carried: dict[str, object] = {}  # the dict entries the student's calls wrote, for the next calls
+        # The declared dict entries for the next calls: from the case's first dict call on,
+        # its initial values and then the student's writes only (dict_args), never the
+        # reference's chain the pack's own arguments hold.
+        carried: dict[str, object] = {}
+        declared = tuple(dict.fromkeys(key for c in self.pack.CALLS for key in c.writes))
         wrong_writes: list[str] = []  # the written entries that failed a check so far in this case
         for index, call in enumerate(self.calls[name] for name in case.calls):
             name = self.names[call.name]
@@ -77,19 +82,31 @@ class Checker:
             slot = f"{call.kept[0]}-{case.id}-{index}" if call.kept else None
             slots += [slot] if slot else []
             outcome, taken, note = None, None, ""
+            if declared and not carried:
+                first_args, first_inputs = case.arguments(call.name, {})
+                index_of_dict = dict_args.dict_index(first_args)
+                if index_of_dict is not None:
+                    carried = dict_args.initial_state(first_args[index_of_dict], first_inputs, declared)
             if self.deadline.time_left() > 0 and self.workers.ensure_student() and self.workers.functions.get(name):
                 student = self.workers.student
                 # A worker restarted since the earlier call no longer holds what it kept.
                 kept = {label: held for label, held in made.items() if any(k[0] == held for k in student.kept)}
                 args, inputs = case.arguments(call.name, kept)
                 args, inputs = dict_args.with_carried(args, inputs, self.pack.PARAM_NAME, carried)
-                outcome = student.call(CallRequest(name, args, list(call.results), inputs, slot,
-                                                   extra=self._watch_request(), may_change=call.mutable), timeout)
+                outcome = self._call(student, CallRequest(name, args, list(call.results), inputs, slot,
+                                                          extra=self._watch_request(), may_change=call.mutable),
+                                     timeout)
                 self._note_changes(outcome, name, case, args, call)
                 self._note_observed(outcome, call.name)
                 taken = self._take_dict(outcome, args, inputs, call, name, case)
                 if taken is not None:
-                    carried.update(dict_args.carried_state(taken, call.writes))
+                    shapes = {key: np.shape(expected[(call.name, key)]) for key in call.writes
+                              if (call.name, key) in expected}
+                    carried.update(dict_args.carried_state(taken, call.writes, shapes))
+                elif call.writes and dict_args.dict_index(args) is not None:
+                    # It raised, timed out or died: what it wrote cannot be read, and is not
+                    # the reference's either.
+                    carried.update({key: dict_args.MISSING for key in call.writes})
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
                 note = self._stand_in_note(call, made)
@@ -114,6 +131,15 @@ class Checker:
             for call_name, label, passed, message in self.pack.property_checks(case, outputs):
                 identity = self.pack.check_identity(case.id, case.group, call_name, label)
                 self.records.append(CheckRecord(**identity, passed=bool(passed), message=message))
+
+    @staticmethod
+    def _call(student, request: CallRequest, timeout: float) -> CallOutcome:
+        """The call's outcome; inputs that do not fit the request region (a student's
+        array carried from an earlier call) fail this call, not the grading."""
+        try:
+            return student.call(request, timeout)
+        except ProtocolError as exc:
+            return CallOutcome("protocol", 0.0, message=f"was not called: the grader could not send its inputs ({exc})")
 
     def _output(self, case, call, outcome: CallOutcome | None, function_name: str, note: str) -> CallOutput:
         """What one call gave, for the pack's property checks: each sent result as an array,
@@ -147,9 +173,10 @@ class Checker:
         if index is None or not outcome.ok:
             return None
         param = self.pack.PARAM_NAME
-        room = self.workers.student.arena.size - self.workers.student.arena.request_bytes
+        room = self.workers.student.arena.response_bytes
         taken = dict_args.read_back(outcome, index, dict_args.sent_entries(args[index], inputs), call.writes, param,
-                                    function_name, case.where, room)
+                                    function_name, case.where, room,
+                                    tuple(key for c in self.pack.CALLS for key in c.writes))
         for key in taken.changed:
             self.input_changes.append(f"{function_name} changed {param}[{key!r}] {case.where}")
         if taken.refusal and not call.writes:  # nothing of it is graded: the refusal is an input change
