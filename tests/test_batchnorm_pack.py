@@ -116,6 +116,13 @@ def test_a_test_call_never_gets_the_reference_s_statistics(example, graded):
     tests = [check["id"] for check in pack.check_plan(len(pack.HIDDEN_SHAPES)) if check["id"].startswith("forward_test/")]
     assert tests and all(i in found for i in tests), sorted(set(tests) - set(found))
     assert "inputs-unchanged" not in found or example == "hostile_dict_object"
+    if example != "bug_not_written_back":  # says why, and names no bug the student's code does not have
+        assert found["forward_test/hidden-1"].endswith(
+            "(it got no running_mean in bn_param: the grader could not take back what your earlier calls left there)"
+            if "statistics" in example else
+            "(it got no running_mean, running_var in bn_param: the grader could not take back what your earlier "
+            "calls left there)"), found["forward_test/hidden-1"]
+        assert "came back as they went in" not in found["forward_test/hidden-1"]
 
 
 def test_a_test_mode_call_s_refused_dict_is_an_input_change(graded):

@@ -75,6 +75,7 @@ class Checker:
         carried: dict[str, object] = {}
         declared = tuple(dict.fromkeys(key for c in self.pack.CALLS for key in c.writes))
         wrong_writes: list[str] = []  # the written entries that failed a check so far in this case
+        unread: set[str] = set()  # declared entries the latest writer left unreadable (carried as missing)
         for index, call in enumerate(self.calls[name] for name in case.calls):
             name = self.names[call.name]
             # One slot per call of the case: a call may repeat (a seeded forward twice), and a
@@ -102,16 +103,21 @@ class Checker:
                 if taken is not None:
                     shapes = {key: np.shape(expected[(call.name, key)]) for key in call.writes
                               if (call.name, key) in expected}
-                    carried.update(dict_args.carried_state(taken, call.writes, shapes))
+                    state = dict_args.carried_state(taken, call.writes, shapes)
+                    carried.update(state)
+                    lost = {key for key, value in state.items()
+                            if value is dict_args.MISSING and (taken.refusal or key in taken.entries)}
+                    unread = (unread - set(call.writes)) | lost
                 elif call.writes and dict_args.dict_index(args) is not None:
                     # It raised, timed out or died: what it wrote cannot be read, and is not
                     # the reference's either.
                     carried.update({key: dict_args.MISSING for key in call.writes})
+                    unread |= set(call.writes)
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
                 note = self._stand_in_note(call, made)
                 if dict_args.dict_index(args) is not None:
-                    note += self._carried_note(call, carried, wrong_writes)
+                    note += self._carried_note(call, carried, wrong_writes, unread)
             if by_property:
                 output = self._output(case, call, outcome, name, note)
                 # The kept results this call got as the starter code's stand-ins (its earlier call gave none).
@@ -124,7 +130,9 @@ class Checker:
                         self._record_written(case, call, label, outcome, taken, want, name, note)
                         wrong_writes += [label] if not self.records[-1].passed else []
                     else:
-                        self._record(case, call.name, label, outcome, want, name, note)
+                        # A known bug's answer is no explanation where the grader left out entries.
+                        self._record(case, call.name, label, outcome, want, name, note,
+                                     name_bug=bool(call.writes) or not unread)
         if slots:
             self.workers.forget(slots)
         if by_property:
@@ -183,11 +191,16 @@ class Checker:
             self.input_changes.append(taken.refusal)
         return taken
 
-    def _carried_note(self, call, carried: dict[str, object], wrong_writes: list[str]) -> str:
+    def _carried_note(self, call, carried: dict[str, object], wrong_writes: list[str], unread: set[str]) -> str:
         """Said on a failed check of a call that read entries an earlier call of the case
-        wrote wrongly: the earlier check is the one to fix first."""
+        wrote wrongly (or left unreadable, so that this call got none): the earlier check
+        is the one to fix first."""
         if call.writes or not wrong_writes:
             return ""
+        if unread:
+            missing = ", ".join(key for key in carried if key in unread)
+            return (f" (it got no {missing} in {self.pack.PARAM_NAME}: the grader could not take back what your "
+                    f"earlier calls left there)")
         entries = ", ".join(dict.fromkeys(key for key in wrong_writes if key in carried))
         return f" (it got the {entries} your earlier calls left in {self.pack.PARAM_NAME}, which were wrong)" \
             if entries else ""
@@ -240,7 +253,7 @@ class Checker:
 
     def _record(self, case, function: str, label: str, outcome: CallOutcome | None,
                 expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "",
-                returned: Returned | None = None, failure: str = "") -> None:
+                returned: Returned | None = None, failure: str = "", name_bug: bool = True) -> None:
         """One check's record. ``returned``: the value to judge when it is not one of the
         call's results (a dict entry it wrote); ``failure``: the check's message when the
         call answered but the value cannot be judged (a refused dict)."""
@@ -256,7 +269,7 @@ class Checker:
             verdict = next((v for v in verdicts if v.passed), verdicts[0])
             passed, message = verdict.passed, verdict.message
             got = returned.array
-            note = "" if verdict.passed else self.pack.wrong_answer_note(case, label, got)
+            note = "" if verdict.passed or not name_bug else self.pack.wrong_answer_note(case, label, got)
             if note:  # the named bug explains a small error better than float32 precision does
                 message = message.replace(FLOAT32_HINT, "")
             message += self.pack.published_note(case.id, got) if verdict.passed else note
