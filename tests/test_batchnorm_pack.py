@@ -53,6 +53,8 @@ EXAMPLES = [
     ("hostile_dict_deletes", None, r"it deleted 'mode'"),
     ("hostile_dict_object", None, r"'running_mean_history' holds a list"),
     ("hostile_dict_huge", None, r"'running_mean' is a float64 array of shape \(1000000000,\)"),
+    ("hostile_dict_int_statistics", None, r"running_mean has dtype int64, expected float64 at x \(4, 5\)"),
+    ("hostile_dict_wide_statistics", None, r"running_mean has shape \(250000,\), expected \(5,\) at x \(4, 5\)"),
 ]
 WHERE = "at x (4, 5) (no running statistics in bn_param)"
 REFUSED = f"the grader refused bn_param as batchnorm_forward left it {WHERE}: "
@@ -95,9 +97,32 @@ def test_example_matches_golden(example, score, failure_text, graded, request):
 def test_a_refused_dict_gets_the_exact_message(example, check_id, message, graded):
     found = failed(graded[example])
     assert found[check_id] == message
-    # Only the entries the call writes fail (and the inputs check where a test-mode call's dict was refused):
-    # the outputs are still judged, and the next calls get the case's own statistics.
-    assert {i.rsplit("/", 1)[1] for i in found if i != "inputs-unchanged"} <= {"running_mean", "running_var"}
+    # Only the entries the calls write fail, and the test-mode outputs that read them (and the inputs check
+    # where a test-mode call's dict was refused): the train outputs are still judged.
+    assert {i for i in found if not i.startswith("forward_test/") and i != "inputs-unchanged"
+            and i.rsplit("/", 1)[1] not in {"running_mean", "running_var"}} == set()
+
+
+# What a train call leaves that the grader cannot take back or send on: its next calls must
+# not get the reference's running statistics in its place (they are the expected answers of
+# the earlier checks), so every test-mode output fails, as bug_not_written_back's do.
+UNREADABLE_WRITES = ["bug_not_written_back", "hostile_dict_new_entry", "hostile_dict_object",
+                     "hostile_dict_int_statistics", "hostile_dict_wide_statistics"]
+
+
+@pytest.mark.parametrize("example", UNREADABLE_WRITES)
+def test_a_test_call_never_gets_the_reference_s_statistics(example, graded):
+    found = failed(graded[example])
+    tests = [check["id"] for check in pack.check_plan(len(pack.HIDDEN_SHAPES)) if check["id"].startswith("forward_test/")]
+    assert tests and all(i in found for i in tests), sorted(set(tests) - set(found))
+    assert "inputs-unchanged" not in found or example == "hostile_dict_object"
+    if example != "bug_not_written_back":  # says why, and names no bug the student's code does not have
+        assert found["forward_test/hidden-1"].endswith(
+            "(it got no running_mean in bn_param: the grader could not take back what your earlier calls left there)"
+            if "statistics" in example else
+            "(it got no running_mean, running_var in bn_param: the grader could not take back what your earlier "
+            "calls left there)"), found["forward_test/hidden-1"]
+        assert "came back as they went in" not in found["forward_test/hidden-1"]
 
 
 def test_a_test_mode_call_s_refused_dict_is_an_input_change(graded):

@@ -14,6 +14,7 @@ from .checks import FLOAT32_HINT, compare, not_an_array
 from .deadline import Deadline
 from .call_outcome import CallOutcome, Returned
 from .properties import CallOutput, grades_by_property
+from .protocol import ProtocolError
 from .timing import clock_ns
 from .worker_pair import WorkerPair
 from .workers import CallRequest
@@ -68,8 +69,13 @@ class Checker:
         slots = []
         by_property = grades_by_property(self.pack)
         outputs: list[CallOutput] = []
-        carried: dict[str, object] = {}  # the dict entries the student's calls wrote, for the next calls
+        # The declared dict entries for the next calls: from the case's first dict call on,
+        # its initial values and then the student's writes only (dict_args), never the
+        # reference's chain the pack's own arguments hold.
+        carried: dict[str, object] = {}
+        declared = tuple(dict.fromkeys(key for c in self.pack.CALLS for key in c.writes))
         wrong_writes: list[str] = []  # the written entries that failed a check so far in this case
+        unread: set[str] = set()  # declared entries the latest writer left unreadable (carried as missing)
         for index, call in enumerate(self.calls[name] for name in case.calls):
             name = self.names[call.name]
             # One slot per call of the case: a call may repeat (a seeded forward twice), and a
@@ -77,24 +83,41 @@ class Checker:
             slot = f"{call.kept[0]}-{case.id}-{index}" if call.kept else None
             slots += [slot] if slot else []
             outcome, taken, note = None, None, ""
+            if declared and not carried:
+                first_args, first_inputs = case.arguments(call.name, {})
+                index_of_dict = dict_args.dict_index(first_args)
+                if index_of_dict is not None:
+                    carried = dict_args.initial_state(first_args[index_of_dict], first_inputs, declared)
             if self.deadline.time_left() > 0 and self.workers.ensure_student() and self.workers.functions.get(name):
                 student = self.workers.student
                 # A worker restarted since the earlier call no longer holds what it kept.
                 kept = {label: held for label, held in made.items() if any(k[0] == held for k in student.kept)}
                 args, inputs = case.arguments(call.name, kept)
                 args, inputs = dict_args.with_carried(args, inputs, self.pack.PARAM_NAME, carried)
-                outcome = student.call(CallRequest(name, args, list(call.results), inputs, slot,
-                                                   extra=self._watch_request(), may_change=call.mutable), timeout)
+                outcome = self._call(student, CallRequest(name, args, list(call.results), inputs, slot,
+                                                          extra=self._watch_request(), may_change=call.mutable),
+                                     timeout)
                 self._note_changes(outcome, name, case, args, call)
                 self._note_observed(outcome, call.name)
                 taken = self._take_dict(outcome, args, inputs, call, name, case)
                 if taken is not None:
-                    carried.update(dict_args.carried_state(taken, call.writes))
+                    shapes = {key: np.shape(expected[(call.name, key)]) for key in call.writes
+                              if (call.name, key) in expected}
+                    state = dict_args.carried_state(taken, call.writes, shapes)
+                    carried.update(state)
+                    lost = {key for key, value in state.items()
+                            if value is dict_args.MISSING and (taken.refusal or key in taken.entries)}
+                    unread = (unread - set(call.writes)) | lost
+                elif call.writes and dict_args.dict_index(args) is not None:
+                    # It raised, timed out or died: what it wrote cannot be read, and is not
+                    # the reference's either.
+                    carried.update({key: dict_args.MISSING for key in call.writes})
+                    unread |= set(call.writes)
                 if slot and outcome.ok:
                     made[call.kept[0]] = slot
                 note = self._stand_in_note(call, made)
                 if dict_args.dict_index(args) is not None:
-                    note += self._carried_note(call, carried, wrong_writes)
+                    note += self._carried_note(call, carried, wrong_writes, unread)
             self.saw(call.name, outcome)
             if by_property:
                 output = self._output(case, call, outcome, name, note)
@@ -108,7 +131,9 @@ class Checker:
                         self._record_written(case, call, label, outcome, taken, want, name, note)
                         wrong_writes += [label] if not self.records[-1].passed else []
                     else:
-                        self._record(case, call.name, label, outcome, want, name, note)
+                        # A known bug's answer is no explanation where the grader left out entries.
+                        self._record(case, call.name, label, outcome, want, name, note,
+                                     name_bug=bool(call.writes) or not unread)
         if slots:
             self.workers.forget(slots)
         if by_property:
@@ -119,6 +144,15 @@ class Checker:
     def saw(self, call: str, outcome: CallOutcome | None) -> None:
         """Every call's outcome, checked or not, by answers or by property (a bundle's layer
         checker watches them for the starter stub: layer_checks)."""
+
+    @staticmethod
+    def _call(student, request: CallRequest, timeout: float) -> CallOutcome:
+        """The call's outcome; inputs that do not fit the request region (a student's
+        array carried from an earlier call) fail this call, not the grading."""
+        try:
+            return student.call(request, timeout)
+        except ProtocolError as exc:
+            return CallOutcome("protocol", 0.0, message=f"was not called: the grader could not send its inputs ({exc})")
 
     def _output(self, case, call, outcome: CallOutcome | None, function_name: str, note: str) -> CallOutput:
         """What one call gave, for the pack's property checks: each sent result as an array,
@@ -152,20 +186,26 @@ class Checker:
         if index is None or not outcome.ok:
             return None
         param = self.pack.PARAM_NAME
-        room = self.workers.student.arena.size - self.workers.student.arena.request_bytes
+        room = self.workers.student.arena.response_bytes
         taken = dict_args.read_back(outcome, index, dict_args.sent_entries(args[index], inputs), call.writes, param,
-                                    function_name, case.where, room)
+                                    function_name, case.where, room,
+                                    tuple(key for c in self.pack.CALLS for key in c.writes))
         for key in taken.changed:
             self.input_changes.append(f"{function_name} changed {param}[{key!r}] {case.where}")
         if taken.refusal and not call.writes:  # nothing of it is graded: the refusal is an input change
             self.input_changes.append(taken.refusal)
         return taken
 
-    def _carried_note(self, call, carried: dict[str, object], wrong_writes: list[str]) -> str:
+    def _carried_note(self, call, carried: dict[str, object], wrong_writes: list[str], unread: set[str]) -> str:
         """Said on a failed check of a call that read entries an earlier call of the case
-        wrote wrongly: the earlier check is the one to fix first."""
+        wrote wrongly (or left unreadable, so that this call got none): the earlier check
+        is the one to fix first."""
         if call.writes or not wrong_writes:
             return ""
+        if unread:
+            missing = ", ".join(key for key in carried if key in unread)
+            return (f" (it got no {missing} in {self.pack.PARAM_NAME}: the grader could not take back what your "
+                    f"earlier calls left there)")
         entries = ", ".join(dict.fromkeys(key for key in wrong_writes if key in carried))
         return f" (it got the {entries} your earlier calls left in {self.pack.PARAM_NAME}, which were wrong)" \
             if entries else ""
@@ -218,7 +258,7 @@ class Checker:
 
     def _record(self, case, function: str, label: str, outcome: CallOutcome | None,
                 expected: np.ndarray | tuple[np.ndarray, ...], function_name: str, suffix: str = "",
-                returned: Returned | None = None, failure: str = "") -> None:
+                returned: Returned | None = None, failure: str = "", name_bug: bool = True) -> None:
         """One check's record. ``returned``: the value to judge when it is not one of the
         call's results (a dict entry it wrote); ``failure``: the check's message when the
         call answered but the value cannot be judged (a refused dict)."""
@@ -234,7 +274,7 @@ class Checker:
             verdict = next((v for v in verdicts if v.passed), verdicts[0])
             passed, message = verdict.passed, verdict.message
             got = returned.array
-            note = "" if verdict.passed else self.pack.wrong_answer_note(case, label, got)
+            note = "" if verdict.passed or not name_bug else self.pack.wrong_answer_note(case, label, got)
             if note:  # the named bug explains a small error better than float32 precision does
                 message = message.replace(FLOAT32_HINT, "")
             message += self.pack.published_note(case.id, got) if verdict.passed else note

@@ -13,7 +13,13 @@ input's is.
 
 What the student left in the declared entries is carried into the case's next call
 (the notebook's 50 train calls share one dict), so a running mean that was never
-written back makes the test-mode output wrong, as it does in the notebook.
+written back makes the test-mode output wrong, as it does in the notebook. From the
+case's first dict call on, the declared entries are the student's alone: the case's
+initial values (``initial_state``), then what each call left. A call whose dict was
+refused, or that left an entry the grader cannot send on (not a float array of the
+declared shape, nor a plain value), leaves that entry missing for the next call, as if
+never written: never the reference's own statistics, which are the expected answers
+of the earlier checks (a test-mode call given them would pass on a student's behalf).
 """
 
 from __future__ import annotations
@@ -84,10 +90,12 @@ def _problem(key: str, back: Returned, param: str, room: int) -> str:
 
 
 def read_back(outcome: CallOutcome, index: int, sent: dict[str, object], writes: tuple[str, ...], param: str,
-              function: str, where: str, room: int) -> DictReturn:
+              function: str, where: str, room: int, refillable: tuple[str, ...] = ()) -> DictReturn:
     """The call's dict as the harness takes it back, or why it is refused (one problem
     per entry, at most three, each naming its entry). ``room``: the bytes a call's dict
-    arrays may take in all (the response region's size)."""
+    arrays may take in all (the response region's size). ``refillable``: entries some
+    call of the pack writes; one the student's earlier calls left missing may be put
+    back by any call (the template stores the running statistics in test mode too)."""
     refused = f"the grader refused {param} as {function} left it {where}: "
     if index in outcome.dicts_refused:
         return DictReturn(refused + f"it {outcome.dicts_refused[index]}")
@@ -98,7 +106,7 @@ def read_back(outcome: CallOutcome, index: int, sent: dict[str, object], writes:
     problems = [f"it deleted {key!r}" for key in sent if key not in back]
     for key, value in back.items():
         problem = _problem(key, value, param, room)
-        if not problem and key not in sent and key not in writes:
+        if not problem and key not in sent and key not in writes and key not in refillable:
             problem = f"it added {key!r}, which it may not write (it may write {allowed}; keep other values in the cache)"
         problems += [problem] if problem else []
     if problems:
@@ -108,17 +116,31 @@ def read_back(outcome: CallOutcome, index: int, sent: dict[str, object], writes:
     return DictReturn(entries=back, changed=changed)
 
 
-def carried_state(taken: DictReturn, writes: tuple[str, ...]) -> dict[str, object]:
-    """What the declared entries hold after the call, for the case's next call (nothing,
-    when the dict was refused: the next call then gets the case's own values)."""
+def initial_state(spec: dict, inputs: dict[str, np.ndarray], keys: tuple[str, ...]) -> dict[str, object]:
+    """The declared entries as the case's first dict call is sent them (``MISSING``: not
+    in the dict): what the case's later calls start from, before the student's writes."""
+    sent = sent_entries(spec, inputs)
+    return {key: sent.get(key, MISSING) for key in keys}
+
+
+def carried_state(taken: DictReturn, writes: tuple[str, ...],
+                  shapes: dict[str, tuple[int, ...]] | None = None) -> dict[str, object]:
+    """What the declared entries hold after the call, for the case's next call: a float
+    array of the declared shape (``shapes``, the reference's, where known) or a plain
+    value as the call left it, else ``MISSING`` (a refused dict, an entry deleted or
+    not readable: an int or complex array, a forged description). A wrong shape is
+    never sent on: the next request's region is sized for the declared statistics."""
     if taken.refusal:
-        return {}
+        return {key: MISSING for key in writes}
+    shapes = shapes or {}
     state: dict[str, object] = {}
     for key in writes:
         value = taken.entries.get(key)
+        state[key] = MISSING
         if value is None:
-            state[key] = MISSING
-        elif value.kind == "array" and value.array is not None:
+            continue
+        if value.kind == "array" and value.array is not None and value.array.dtype.kind == "f" and \
+                value.array.shape == shapes.get(key, value.array.shape):
             state[key] = value.array
         elif value.kind == "value":
             state[key] = value.value

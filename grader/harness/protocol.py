@@ -96,6 +96,12 @@ class Arena:
         self.request_bytes = request_bytes
         self.buffer = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
 
+    @property
+    def response_bytes(self) -> int:
+        """The response region's size: the most one call's outputs (results and dict
+        arrays together) may take."""
+        return self.size - self.request_bytes
+
     @classmethod
     def create(cls, request_bytes: int, response_bytes: int) -> "Arena":
         request_bytes = align(request_bytes)

@@ -168,7 +168,7 @@ class Worker:
         description = {"kind": "array", "dtype": dtype.str, "dtype_name": dtype.name,
                        "shape": list(value.shape), "offset": None}
         if direct and dtype.str in TRANSFERABLE_DTYPES:
-            if value.nbytes > self.arena.size - self.arena.request_bytes:
+            if value.nbytes > self.arena.response_bytes:
                 description["too_large"] = True
                 return description, offset
             contiguous = np.ascontiguousarray(value, dtype=dtype)

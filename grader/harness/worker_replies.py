@@ -119,7 +119,7 @@ class ReplyReader:
         if not isinstance(sent, dict) or len(sent) > 16:
             raise ProtocolError("dicts: not an object of at most 16 arguments")
         dicts, refused = {}, {}
-        room = self.arena.size - self.arena.request_bytes
+        room = self.arena.response_bytes
         for index_text, entries in sent.items():
             if not index_text.isdigit() or not isinstance(entries, list):
                 raise ProtocolError(f"dicts: bad argument {index_text[:20]!r}")
@@ -147,6 +147,11 @@ class ReplyReader:
             plain = value.get("value")
             if plain is not None and type(plain) not in (bool, int, float, str):
                 raise ProtocolError(f"{key}: a value that is not plain")
+            # json.loads reads NaN, Infinity and 1e999, which the next request's
+            # encode_message (allow_nan=False) could not send: an honest worker describes
+            # a non-finite float as "other", so only a forged reply holds one.
+            if type(plain) is float and not math.isfinite(plain):
+                raise ProtocolError(f"{key}: a non-finite float")
             plain = student_text.clip(plain, 1000) if isinstance(plain, str) else plain
             return Returned("value", type_name=type(plain).__name__ if plain is not None else "None", value=plain)
         dtype, shape = value.get("dtype"), value.get("shape")
@@ -190,7 +195,7 @@ class ReplyReader:
         if type(address) is not int or not 0 < address < 2**64:
             raise ProtocolError(f"{label}: bad address {address!r}")
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        if nbytes > self.arena.size - self.arena.request_bytes:
+        if nbytes > self.arena.response_bytes:
             raise ProtocolError(f"{label}: {nbytes} bytes is more than any answer needs")
         array = np.empty(shape, dtype=np.dtype(dtype))
         if nbytes and read_process_memory(self.process.pid, address, array) != nbytes:

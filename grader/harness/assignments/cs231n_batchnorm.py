@@ -176,8 +176,10 @@ class Case:
         return f"at x {self.xs[0].shape} ({', '.join(given + [start])} in bn_param)"
 
     def states(self) -> list[dict]:
-        """bn_param before each forward call, as the reference leaves it (the harness
-        replaces the running statistics by what the student's earlier calls left)."""
+        """bn_param before each forward call, as the reference leaves it: the expected
+        answers' chain. The student's later calls never get these running statistics:
+        from the first call on the harness sends the first state's, then what the
+        student's own calls left (dict_args)."""
         if self._states is None:
             from reference import batchnorm
 

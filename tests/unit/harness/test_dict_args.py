@@ -6,6 +6,7 @@ would be after validation (the end-to-end run: tests/test_batchnorm_pack.py)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from grader.harness import dict_args
 from grader.harness.call_outcome import CallOutcome, Returned
@@ -62,7 +63,10 @@ def test_an_object_is_refused_by_name():
     assert taken.refusal == (
         "the grader refused bn_param as batchnorm_forward left it at x (4, 5): 'running_mean' holds a list (only "
         "numbers, strings, booleans, None and float arrays may stay in bn_param)")
-    assert dict_args.carried_state(taken, WRITES) == {}  # the next call gets the case's own values
+    # Nothing of a refused dict is carried: the next call lacks both entries, as if they were never
+    # written (the reference's statistics there would be the earlier checks' expected answers).
+    assert dict_args.carried_state(taken, WRITES) == {"running_mean": dict_args.MISSING,
+                                                      "running_var": dict_args.MISSING}
 
 
 def test_a_huge_array_is_refused_by_name():
@@ -95,6 +99,27 @@ def test_the_next_call_gets_what_the_student_left():
     assert new_args[1] == {"dict": {"values": {"mode": "train"}, "arrays": {"running_mean": "bn_param[running_mean]"}}}
     assert new_inputs["bn_param[running_mean]"].tolist() == [1.0, 1.0] and new_inputs["x"] is inputs["x"]
     assert args[1]["dict"]["values"] == {"mode": "train", "running_var": 2.0}  # the case's own arguments stay
+
+
+def test_an_entry_the_grader_cannot_send_on_is_carried_as_missing():
+    """An int or complex array (not read back), a forged "none", or a float array of a
+    shape other than the declared statistic's: the next call lacks the entry."""
+    ints = Returned("array", dtype_name="int64", shape=(2,))
+    wide = _array(np.zeros(250_000))
+    for odd in (ints, Returned("array", dtype_name="complex128", shape=(2,)), Returned("none"), wide):
+        taken = _read({"mode": _value("train"), "eps": _value(1e-5), "running_mean": odd, "running_var": _array([1, 2])})
+        assert taken.refusal == ""
+        carried = dict_args.carried_state(taken, WRITES, {"running_mean": (2,), "running_var": (2,)})
+        assert carried["running_mean"] is dict_args.MISSING and carried["running_var"].tolist() == [1, 2]
+    # A plain value stays what the student left (a None there makes their own test call fail, as in the notebook).
+    taken = _read({"mode": _value("train"), "eps": _value(1e-5), "running_mean": _value(None)})
+    assert dict_args.carried_state(taken, WRITES)["running_mean"] is None
+
+
+def test_later_calls_start_from_the_case_s_initial_entries():
+    spec = {"dict": {"values": {"mode": "train", "eps": 1e-3}, "arrays": {"running_var": "bn_param[running_var]"}}}
+    state = dict_args.initial_state(spec, {"bn_param[running_var]": np.ones(2)}, WRITES)
+    assert state["running_mean"] is dict_args.MISSING and state["running_var"].tolist() == [1.0, 1.0]
 
 
 def _reply_reader():
@@ -146,6 +171,27 @@ def test_a_reply_s_dict_that_breaks_the_protocol_is_refused():
         arena.close()
 
 
+def test_a_forged_non_finite_dict_value_refuses_the_reply():
+    """json.loads reads NaN, Infinity and 1e999; sent on in the next request they would
+    make its encode_message raise ValueError outside any handler. The reply is refused
+    (the worker stopped) instead."""
+    import time
+
+    from grader.harness.worker_replies import ReplyRefused
+
+    arena, reader = _reply_reader()
+    try:
+        for forged in ("NaN", "Infinity", "-Infinity", "1e999"):
+            body = ('{"ok":true,"results":{"out":{"kind":"none"}},"dicts":{"3":[["mode",{"kind":"value","value":"train"}],'
+                    f'["eps",{{"kind":"value","value":{forged}}}]]}}}}').encode()
+            with pytest.raises(ReplyRefused, match="non-finite"):
+                reader.parse(body, time.monotonic_ns(), ["out"], expect_ready=False)
+        finite = body.replace(b"1e999", b"1e-05")
+        assert reader.parse(finite, time.monotonic_ns(), ["out"], expect_ready=False).dicts[3]["eps"].value == 1e-5
+    finally:
+        arena.close()
+
+
 def test_the_worker_describes_what_it_cannot_send_by_type():
     """The worker's side (untrusted_worker.describe_dict): non-string keys, NaN, ints past 64
     bits and objects are described, never sent as values; an array is placed in the arena;
@@ -178,3 +224,40 @@ def test_the_worker_describes_what_it_cannot_send_by_type():
         assert len(many) == 33
     finally:
         arena.close()
+
+
+def test_inputs_past_the_request_region_fail_the_call_not_the_grading():
+    """A carried array can be larger than the request region has room for: Arena.put's
+    ProtocolError becomes that call's failure (its checks fail), never a harness error."""
+    from grader.harness.call_messages import describe_failure
+    from grader.harness.checking import Checker
+    from grader.harness.protocol import Arena
+    from grader.harness.workers import CallRequest
+
+    arena = Arena.create(1024, 1024)
+
+    class Student:  # places the inputs as WorkerProcess.call does, before anything is sent
+        def call(self, request, timeout):
+            arena.put(request.inputs, start=0, end=arena.request_bytes)
+            raise AssertionError("not reached")
+
+    try:
+        request = CallRequest("batchnorm_forward", [], ["out"], {"bn_param[running_mean]": np.zeros(250_000)})
+        outcome = Checker._call(Student(), request, 1.0)
+    finally:
+        arena.close()
+    assert not outcome.ok
+    assert describe_failure(outcome, "batchnorm_forward", 2**30, WHERE) == (
+        "batchnorm_forward: was not called: the grader could not send its inputs (bn_param[running_mean]: 2000000 "
+        "bytes do not fit in the arena) at x (4, 5)")
+
+
+def test_a_statistic_left_missing_may_be_put_back_by_a_call_that_writes_nothing():
+    """A test-mode call whose bn_param lacks the running mean (the student's train call
+    left none readable) and that stores one back, as the template's closing lines do in
+    every mode: not a new entry it may not write."""
+    back = {"mode": _value("test"), "running_mean": _array([0, 0])}
+    refused = dict_args.read_back(_outcome(back), 3, {"mode": "test"}, (), "bn_param", "batchnorm_forward", WHERE, 4096)
+    allowed = dict_args.read_back(_outcome(back), 3, {"mode": "test"}, (), "bn_param", "batchnorm_forward", WHERE, 4096,
+                                  refillable=WRITES)
+    assert "it added 'running_mean'" in refused.refusal and allowed.refusal == "" and allowed.changed == []
