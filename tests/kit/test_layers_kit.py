@@ -103,10 +103,17 @@ def test_an_input_written_in_place_fails_the_layers_inputs_check(tmp_path):
 
 
 def test_a_bundle_kit_passes_a_right_file_and_names_the_wrong_layer(kits, tmp_path):
-    right = run_kit(kits["pair"], SUBMISSIONS / "a2" / "layers_correct.py")
+    # Files of the pair's two layers, joined here (cs231n-a2's examples hold every layer).
+    conv = (SUBMISSIONS / "examples" / "fast_strided.py").read_text()
+    right_file, stub_file = tmp_path / "right" / "layers.py", tmp_path / "stub" / "layers.py"
+    for path, pool in ((right_file, (SUBMISSIONS / "maxpool" / "naive_loops.py").read_text()),
+                       (stub_file, assignments.get("cs231n-maxpool").STARTER_TEMPLATE)):
+        path.parent.mkdir()
+        path.write_text(conv + "\n\n" + pool)
+    right = run_kit(kits["pair"], right_file)
     assert right.returncode == 0, right.stdout + right.stderr
     assert "8 of 8 checks passed." in right.stdout
-    stub = run_kit(kits["pair"], SUBMISSIONS / "a2" / "layers_maxpool_stub.py")
+    stub = run_kit(kits["pair"], stub_file)
     assert stub.returncode == 1
     assert failing_layers(stub.stdout) == {"maxpool": "max_pool_forward_naive, max_pool_backward_naive"}
     assert ("FAIL  maxpool/forward/notebook-forward: out is None at pool 2x2, stride 2 (x (2, 3, 4, 4)): is the "
