@@ -150,11 +150,6 @@ def keep_probability(p: float) -> float:
     return p if P_MEANING == "keep" else 1.0 - p
 
 
-def _divisor(meaning: str) -> str:
-    """How the kept units' divisor reads in terms of p, under a meaning of p."""
-    return "p" if meaning == "keep" else "(1 - p)"
-
-
 OTHER_MEANING = {"keep": "drop", "drop": "keep"}
 MEANING_YEARS = {"keep": "since 2018", "drop": "in 2016-2017"}
 

@@ -154,7 +154,7 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
         _, cache = groupnorm.spatial_groupnorm_forward(case.x, case.gamma, case.beta, case.G, case.gn_param)
         per_item = case.dout * cache[0] if label == "dgamma" else case.dout
         right = per_item.sum(axis=(0, 2, 3), keepdims=True)
-        if got.size == right.size and got.shape != right.shape and _same(got.reshape(right.shape), right):
+        if got.size == right.size and got.shape != right.shape and layer.is_exactly(got.reshape(right.shape), right):
             return (f". The values are right but {label} must have gamma's shape {right.shape}: "
                     f"sum with keepdims=True (or reshape)")
     return ""
@@ -166,19 +166,16 @@ def _forward_note(case: Case, got: np.ndarray) -> str:
     args = (case.x, case.gamma, case.beta)
     n, c = case.x.shape[:2]
     # With G = 1 or G = C interleaved groups are the right ones: nothing to name there.
-    if 1 < case.G < c and _same(got, groupnorm.spatial_groupnorm_forward_interleaved(*args, case.G, case.gn_param)):
+    if 1 < case.G < c and layer.is_exactly(got, groupnorm.spatial_groupnorm_forward_interleaved(*args, case.G, case.gn_param)):
         return (". Group g held the channels c with c % G == g (x.reshape(N, C // G, G, H, W)): a group is "
                 "C/G consecutive channels, x.reshape(N, G, C // G, H, W)")
-    if c // case.G != case.G and _same(got, groupnorm.spatial_groupnorm_forward(*args, c // case.G, case.gn_param)[0]):
+    if c // case.G != case.G and layer.is_exactly(got, groupnorm.spatial_groupnorm_forward(*args, c // case.G, case.gn_param)[0]):
         return f". This is {c // case.G} groups of {case.G} channels: G is the number of groups, each C/G channels"
-    if _same(got, groupnorm.spatial_groupnorm_forward_eps_outside(*args, case.G, case.gn_param)):
+    if layer.is_exactly(got, groupnorm.spatial_groupnorm_forward_eps_outside(*args, case.G, case.gn_param)):
         return (". Not float32 here: eps was added to the standard deviation; the course divides by "
                     "np.sqrt(var + eps)")
     return ""
 
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
 
 
 def notebook_cases() -> list[Case]:

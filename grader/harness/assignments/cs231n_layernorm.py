@@ -137,10 +137,10 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
 
     if label == "out" and got.shape == case.x.shape:
         args = (case.x, case.gamma, case.beta, case.ln_param)
-        if _same(got, layernorm.layernorm_forward_batch_axis(*args)):
+        if layer.is_exactly(got, layernorm.layernorm_forward_batch_axis(*args)):
             return (". These are x normalised over the batch (axis 0), as batchnorm does: layer norm takes each "
                     "sample's mean and variance over its own D features (axis 1)")
-        if _same(got, layernorm.layernorm_forward_eps_outside(*args)):
+        if layer.is_exactly(got, layernorm.layernorm_forward_eps_outside(*args)):
             return (". Not float32 here: eps was added to the standard deviation; the course divides by "
                     "np.sqrt(var + eps)")
         return ""
@@ -149,16 +149,13 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
         x_hat = cache[0]
         per_item = case.dout * x_hat if label == "dgamma" else case.dout
         right = per_item.sum(axis=0)
-        if got.size == right.size and got.shape != right.shape and _same(got.reshape(right.shape), right):
+        if got.size == right.size and got.shape != right.shape and layer.is_exactly(got.reshape(right.shape), right):
             return f". The values are right: return {label} in gamma's shape {right.shape}"
-        if got.shape == (case.x.shape[0],) and _same(got, per_item.sum(axis=1)):
+        if got.shape == (case.x.shape[0],) and layer.is_exactly(got, per_item.sum(axis=1)):
             return (f". {label} was summed over the features (axis 1): sum over the batch (axis 0), "
                     f"one value per feature")
     return ""
 
-
-def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
 
 
 def _notebook_forward_input() -> np.ndarray:

@@ -115,11 +115,11 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
     from reference import maxpool
 
     _, cache = maxpool.max_pool_forward(case.x, case.pool_param)
-    if np.allclose(got, maxpool.max_pool_backward_every_tie(case.dout, cache), rtol=1e-9, atol=1e-12):
+    if layer.is_exactly(got, maxpool.max_pool_backward_every_tie(case.dout, cache)):
         return (". Every tied maximum of a window got the window's whole gradient, so the window passes on more "
                 "than dout: route it to one maximum (np.argmax's first) or split it equally among the ties")
     if case.pool_param["stride"] < max(case.pool_param["pool_height"], case.pool_param["pool_width"]) and \
-            np.allclose(got, maxpool.max_pool_backward_window_assign(case.dout, cache), rtol=1e-9, atol=1e-12):
+            layer.is_exactly(got, maxpool.max_pool_backward_window_assign(case.dout, cache)):
         return (". The windows overlap here (stride smaller than the pool), and each window's gradient was "
                 "assigned into dx (dx[..., window] = ...), so a later window wiped what an earlier one routed: "
                 "add it (+=) instead")
