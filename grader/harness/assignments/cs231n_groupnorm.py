@@ -172,7 +172,7 @@ def _forward_note(case: Case, got: np.ndarray) -> str:
     if c // case.G != case.G and layer.is_exactly(got, groupnorm.spatial_groupnorm_forward(*args, c // case.G, case.gn_param)[0]):
         return f". This is {c // case.G} groups of {case.G} channels: G is the number of groups, each C/G channels"
     if layer.is_exactly(got, groupnorm.spatial_groupnorm_forward_eps_outside(*args, case.G, case.gn_param)):
-        return (". Not float32 here: eps was added to the standard deviation; the course divides by "
+        return (". eps was added to the standard deviation; the course divides by "
                     "np.sqrt(var + eps)")
     return ""
 

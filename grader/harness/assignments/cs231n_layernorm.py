@@ -141,7 +141,7 @@ def wrong_answer_note(case: Case, label: str, got: np.ndarray | None) -> str:
             return (". These are x normalised over the batch (axis 0), as batchnorm does: layer norm takes each "
                     "sample's mean and variance over its own D features (axis 1)")
         if layer.is_exactly(got, layernorm.layernorm_forward_eps_outside(*args)):
-            return (". Not float32 here: eps was added to the standard deviation; the course divides by "
+            return (". eps was added to the standard deviation; the course divides by "
                     "np.sqrt(var + eps)")
         return ""
     if label in ("dgamma", "dbeta"):
