@@ -21,10 +21,10 @@ import hashlib
 import html
 import math
 import re
-from collections import defaultdict
 
 from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
 from grader.grading.result import GradeResult
+from grader.grading.feedback_order import failed_checks, group_tallies, points, tally_words
 from grader.grading.result_words import describe_speed, describe_what_if
 
 LIVE_SCRIPT = (
@@ -144,8 +144,7 @@ def _result_html(result: GradeResult) -> list[str]:
              + ("" if result.gradable else " (not gradable: the grader failed, this is not a grade)") + "</p>"]
     if result.failure:
         parts.append(f"<pre>{esc(result.failure.message)}</pre>")
-    failed = [check for check in result.checks if check.status.value == "failed"]
-    parts += _failed_checks(failed, result)
+    parts += _failed_checks(result)
     if result.what_if is not None:
         parts.append(f'<h3>What if</h3><pre class="what-if">{esc(describe_what_if(result.what_if))}</pre>')
     if result.notes:
@@ -161,62 +160,40 @@ def _result_html(result: GradeResult) -> list[str]:
     return parts
 
 
-def _failed_checks(failed: list, result: GradeResult) -> list[str]:
-    """Each failed check: its name and case, the message's first line, its hint, the rest
-    (a traceback) folded, and what a mechanically repaired copy did on it."""
+def _failed_checks(result: GradeResult) -> list[str]:
+    """Each failed check: its name and case, the message's first line, its hint (in full the
+    first time), the rest (a traceback) folded, and what a mechanically repaired copy did on it."""
+    failed = failed_checks(result)
     if not failed:
         return [f'<p class="passed">All {len(result.checks)} checks passed.</p>']
-    repaired = {}
-    if result.what_if is not None:
-        for variant in result.what_if.variants:
-            for check in variant.checks:
-                repaired.setdefault(check.id, (variant.label, check))
     parts = [f'<h3 class="to-fix">What to fix: {len(failed)} failed check{"s" if len(failed) != 1 else ""}</h3>',
              '<ol class="to-fix">']
-    first_with: dict[str, int] = {}  # a hint is said in full once: 37 copies would bury the list
-    for number, check in enumerate(failed, start=1):
-        lines = check.message.splitlines() or [""]
-        hints = [line for line in lines[1:] if line.startswith("Hint:")]
-        rest = [line for line in lines[1:] if not line.startswith("Hint:")]
+    for entry in failed:
+        check = entry.check
         item = [f'<li class="failed-check" data-check="{html.escape(check.id)}"><strong>{words(check.name)}</strong> '
-                f'({_points(check.score)} / {_points(check.max_score)} points, {words(check.group)})',
-                f"<p>{words(lines[0])}</p>"]
-        for hint in hints:
-            if hint in first_with:
-                item.append(f'<p class="hint">Hint: the same as for check {first_with[hint]} above.</p>')
-            else:
-                first_with[hint] = number
-                item.append(f'<p class="hint">{words(hint)}</p>')
-        if rest:
-            item.append(f"<details><summary>Details</summary><pre>{html.escape(chr(10).join(rest))}</pre></details>")
-        if check.id in repaired:
-            label, outcome = repaired[check.id]
-            verdict = "passes" if outcome.passed else f"still fails: {outcome.message.splitlines()[0] if outcome.message else ''}"
-            item.append(f'<p class="what-if">What if ({words(label)}, not scored): this check {words(verdict)}</p>')
+                f'({points(check.score)} / {points(check.max_score)} points, {words(check.group)})',
+                f"<p>{words(entry.first_line)}</p>"]
+        item += [f'<p class="hint">{words(hint)}</p>' for hint in entry.hints]
+        if entry.same_hint_as is not None:
+            item.append(f'<p class="hint">Hint: the same as for check {entry.same_hint_as} above.</p>')
+        if entry.details:
+            item.append(f"<details><summary>Details</summary><pre>{html.escape(entry.details)}</pre></details>")
+        if entry.what_if:
+            item.append(f'<p class="what-if">{words(entry.what_if)}</p>')
         parts.append("".join(item) + "</li>")
     parts.append("</ol>")
     return parts
 
 
-def _points(value: float) -> str:
-    return f"{round(value, 2) + 0.0:g}"  # 1.67, not 1.66667; never -0
-
-
 def _passed_checks(result: GradeResult) -> list[str]:
     """The passed checks, folded per rubric group: "forward_hidden: 8 of 8 passed"."""
-    groups: dict[str, list] = defaultdict(list)
-    for check in result.checks:
-        groups[check.group].append(check)
     parts = ['<h3 class="passed-checks">Passed checks</h3>']
-    for group, checks in groups.items():
-        passed = [check for check in checks if check.status.value == "passed"]
-        earned = sum(c.score for c in checks)
-        possible = sum(c.max_score for c in checks)
-        parts.append(f'<details class="group" data-group="{html.escape(group)}"><summary>{words(group)}: '
-                     f"{len(passed)} of {len(checks)} passed ({_points(earned)} / {_points(possible)} points)</summary>")
-        if passed:
+    for tally in group_tallies(result):
+        parts.append(f'<details class="group" data-group="{html.escape(tally.group)}"><summary>'
+                     f"{words(tally_words(tally))}</summary>")
+        if tally.passed:
             parts.append('<div class="scroll"><table><tr><th>Check</th><th>Message</th></tr>')
-            parts += [f"<tr><td>{words(c.name)}</td><td>{words(c.message)}</td></tr>" for c in passed]
+            parts += [f"<tr><td>{words(c.name)}</td><td>{words(c.message)}</td></tr>" for c in tally.passed]
             parts.append("</table></div>")
         parts.append("</details>")
     return parts
