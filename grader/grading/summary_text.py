@@ -52,7 +52,8 @@ def summary_lines(document: dict) -> list[str]:
         lines.append("  points: " + ", ".join(f"{group} {points(s)}/{points(m)}" for group, (s, m) in groups.items()))
     lines += [f"  {timing.call}: {describe_timing(timing)}" for timing in result.timing]
     for profile in getattr(result, "line_profiles", []):  # the hottest line only; the result has the top lines
-        lines += [f"  where the time goes (feedback, not scored) {line.strip()}" for line in describe_profile(profile, top=1)]
+        lines += [f"  where the time goes (feedback, not scored) {line.strip()}"
+                  for line in describe_profile(profile, top=1)]
     integrity = getattr(result, "integrity", None)
     if integrity is not None and integrity.uses:
         zeroed = f", {' and '.join(integrity.zeroed)} zeroed" if integrity.zeroed else ""

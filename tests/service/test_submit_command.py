@@ -209,3 +209,18 @@ def test_a_grader_failure_exits_1(tmp_path):
         "being graded",
         "the grader failed (not your submission's fault, and not a grade): the worker died",
         f"feedback: {contract.url}/me#submission-7"]
+
+
+def test_on_a_terminal_the_wait_is_one_spinner_line_redrawn(tmp_path):
+    from tests.test_cli import run_on_a_terminal
+
+    states = [{"status": "queued", "position": 1}, {"status": "queued", "position": 1}, {"status": "running"},
+              {"status": "rejected", "message": REFUSAL}]
+    with ContractServer(states) as contract:
+        code, shown, stderr = run_on_a_terminal("submit", str(EXAMPLES / "fast_strided.py"), "--server", contract.url,
+                                                "--token", "good")
+    assert code == 3, shown + stderr
+    # The terminal turns \n into \r\n; the spinner's frames are \r-redrawn, then erased before the outcome.
+    assert "\r| queued, position 1\033[K" in shown or "\r/ queued, position 1\033[K" in shown, repr(shown)
+    assert "being graded\033[K" in shown
+    assert shown.replace("\r\n", "\n").endswith(f"\r\033[Krejected: {REFUSAL}\nfeedback: {contract.url}/me#submission-7\n")
