@@ -87,6 +87,9 @@ def what_to_fix(result: GradeResult) -> str:
     for entry in failed:
         if entry in not_run:  # they only point to the load test: counted below
             continue
+        if entry.check.id == "load":  # its whole message (and hint) is the load test's output: said once, there
+            lines.append(f"{entry.number}. {entry.check.name}: failed; its test below says why")
+            continue
         lines.append(f"{entry.number}. {entry.check.name} ({points(entry.check.score)} / "
                      f"{points(entry.check.max_score)} points): {entry.first_line}")
         lines += [f"   {hint}" for hint in entry.hints]

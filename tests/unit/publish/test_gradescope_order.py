@@ -55,11 +55,9 @@ def test_a_hint_is_said_once_and_each_failure_has_its_what_if():
 
 def test_a_file_that_does_not_load_lists_the_load_test_and_counts_the_rest():
     lines = to_gradescope(golden_result("mechanical/cs231n_import"))["output"].splitlines()
-    assert lines[2:6] == [
+    assert lines[2:5] == [
         "What to fix: 38 failed checks",
-        "1. the submission loads (0 / 0 points): importing cs231n_import.py failed: ModuleNotFoundError: No module "
-        "named 'cs231n'",
-        "   Hint: the grader only has your submission's files; remove the unused import (cs231n_import.py line 1)",
+        "1. the submission loads: failed; its test below says why",
         "... and 37 checks not run (tests 2-38)"]
 
 
