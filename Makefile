@@ -101,7 +101,7 @@ bench-sandbox: venv
 
 # The student self-check kit: build/student-kit.zip (grader/kit builds the kit the pack declares,
 # or the generic one of every layer's notebook cases for a pack or bundle without one;
-# no reference code ships).
+# no reference code ships), with submit.py (`convgrade submit` for students, needs httpx).
 student-kit: venv
 	$(PY) -m grader.kit.build --out build/student-kit.zip $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)')
 

@@ -22,7 +22,6 @@ from grader.harness import assignments
 from grader.harness.text import clean
 from grader.grading.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
-from grader.grading.scoring import total
 
 EXIT_GRADER_FAILED = 1
 EXIT_USAGE = 2
@@ -68,56 +67,12 @@ def class_output_options(function):
 
 
 def print_summary(result: GradeResult) -> None:
-    """What a person reads on the terminal: the score, each group's points, the speed in
-    words, the first failed checks, and every note the loader left."""
-    from grader.grading.result_words import describe_profile, describe_timing
+    """What a person reads on the terminal (grader.grading.summary_text: the same lines
+    `convgrade submit` prints for a result the server sends back)."""
+    from grader.grading.summary_text import summary_lines
 
-    click.echo(f"{result.submission.id}: {result.score:g}/{result.max_score:g}"
-               + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
-    if result.failure:
-        click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
-        for line in result.failure.message.splitlines()[1:]:
-            if line.startswith("Hint:"):  # said once here, not once per check
-                click.echo(f"  {line}", err=True)
-    groups: dict[str, list[float]] = {}
-    for check in result.checks:
-        earned = groups.setdefault(check.group, [0.0, 0.0])
-        earned[0] += check.score
-        earned[1] += check.max_score
-    order = list(assignments.get(result.assignment).DEFAULT_RUBRIC["points"])  # the rubric's order, then speed
-    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
-               err=True)
-    for timing in result.timing:
-        click.echo(f"  {timing.call}: {describe_timing(timing)}", err=True)
-    for profile in result.line_profiles:  # the hottest line only; the result has the top lines
-        for line in describe_profile(profile, top=1):
-            click.echo(f"  where the time goes (feedback, not scored) {line.strip()}", err=True)
-    if result.integrity is not None and result.integrity.uses:
-        zeroed = f", {' and '.join(result.integrity.zeroed)} zeroed" if result.integrity.zeroed else ""
-        click.echo(f"  forbidden calls: {len(result.integrity.uses)} pieces of evidence{zeroed} "
-                   "(staff only: the result's integrity block)", err=True)
-    if result.integrity is not None and result.integrity.hook_tampering:
-        # Marked, not scored: the calls after it were not watched (see grader.grading.forbidden).
-        tampered = ", ".join(f"{t.function} {t.what} after {t.calls} check {'call' if t.calls == 1 else 'calls'}"
-                             for t in result.integrity.hook_tampering)
-        click.echo(f"  forbidden-call hook tampered with: {tampered} "
-                   "(staff only: the result's integrity block)", err=True)
-    if result.what_if is not None:
-        click.echo(f"  what-if (not scored): {result.what_if.summary}", err=True)
-    failed = [c for c in result.checks if c.status.value == "failed"]
-    not_run = 0
-    if failed and failed[0].id == "load":  # the others only point to it: count them
-        not_run = sum(c.message.startswith("not run: ") for c in failed[1:])
-        failed = failed[:1] + [c for c in failed[1:] if not c.message.startswith("not run: ")]
-    for check in failed[:5]:
-        click.echo(f"  FAILED {check.name}: {check.message.splitlines()[0][:300]}", err=True)
-    if len(failed) > 5:
-        click.echo(f"  ... and {len(failed) - 5} more failed checks", err=True)
-    if not_run:
-        click.echo(f"  ... and {not_run} checks not run", err=True)
-    for note in result.notes:
-        click.echo(f"  note: {note}", err=True)
+    for line in summary_lines(result.model_dump(mode="json")):
+        click.echo(line, err=True)
 
 
 def refuse_a_class(submission: Path, one_student: bool, functions: tuple[str, ...]) -> None:
@@ -349,6 +304,27 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     write_atomic(target, similarity_html(pairs, threshold=threshold, compared=len(codes), skipped=skipped),
                  STAFF_FILE_MODE)
     click.echo(f"{len(codes)} submissions compared, {len(pairs)} pairs at or above {threshold:.0%}: {target}", err=True)
+
+
+@cli.command("submit")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--server", envvar="CONVGRADE_SERVER", show_envvar=True, required=True,
+              help="The course's grading server (`convgrade serve`), e.g. https://grader.example.edu.")
+@click.option("--token", envvar="CONVGRADE_TOKEN", show_envvar=True, help="Your token (the course sent it).")
+@click.option("--no-wait", is_flag=True, help="Return once the file is queued; the feedback page shows the rest.")
+def submit_command(file: Path, server: str, token: str | None, no_wait: bool) -> None:
+    """For students: upload FILE (.py, .zip or .ipynb) to the course's server, wait for its
+    grading and print its summary and the link to your feedback page (/me).
+
+    Works in a notebook cell too (`!convgrade submit layers.py` with CONVGRADE_SERVER and
+    CONVGRADE_TOKEN set). Exit codes: 0 graded, 1 the grader failed, 2 usage error (no such
+    file, no or a wrong token, server unreachable), 3 rejected (the server's loader refused
+    the file: the message says why).
+    """
+    from grader.grading.summary_text import summary_lines
+    from grader.kit.submit_client import run
+
+    sys.exit(run(file, server, token, wait=not no_wait, summarize=summary_lines))
 
 
 @cli.command("clean-containers")
