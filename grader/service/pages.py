@@ -24,7 +24,7 @@ import re
 
 from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
 from grader.grading.result import GradeResult
-from grader.grading.feedback_order import failed_checks, group_tallies, points, tally_words
+from grader.grading.feedback_order import fix_list, group_tallies, is_load_failure, points, tally_words
 from grader.grading.result_words import describe_speed, describe_what_if
 
 LIVE_SCRIPT = (
@@ -163,16 +163,21 @@ def _result_html(result: GradeResult) -> list[str]:
 def _failed_checks(result: GradeResult) -> list[str]:
     """Each failed check: its name and case, the message's first line, its hint (in full the
     first time), the rest (a traceback) folded, and what a mechanically repaired copy did on it."""
-    failed = failed_checks(result)
-    if not failed:
+    fixes = fix_list(result)
+    if not fixes.failed:
         return [f'<p class="passed">All {len(result.checks)} checks passed.</p>']
-    parts = [f'<h3 class="to-fix">What to fix: {len(failed)} failed check{"s" if len(failed) != 1 else ""}</h3>',
+    count = len(fixes.failed)
+    parts = [f'<h3 class="to-fix">What to fix: {count} failed check{"s" if count != 1 else ""}</h3>',
              '<ol class="to-fix">']
-    for entry in failed:
+    for entry in fixes.listed:
         check = entry.check
-        item = [f'<li class="failed-check" data-check="{html.escape(check.id)}"><strong>{words(check.name)}</strong> '
-                f'({points(check.score)} / {points(check.max_score)} points, {words(check.group)})',
-                f"<p>{words(entry.first_line)}</p>"]
+        item = [f'<li class="failed-check" value="{entry.number}" data-check="{html.escape(check.id)}">'
+                f'<strong>{words(check.name)}</strong> '
+                f'({points(check.score)} / {points(check.max_score)} points, {words(check.group)})']
+        if is_load_failure(entry) and result.failure:  # its message, hint and all, is the failure shown above
+            parts.append("".join(item) + "<p>Failed: the message above says why.</p></li>")
+            continue
+        item.append(f"<p>{words(entry.first_line)}</p>")
         item += [f'<p class="hint">{words(hint)}</p>' for hint in entry.hints]
         if entry.same_hint_as is not None:
             item.append(f'<p class="hint">Hint: the same as for check {entry.same_hint_as} above.</p>')
@@ -182,6 +187,8 @@ def _failed_checks(result: GradeResult) -> list[str]:
             item.append(f'<p class="what-if">{words(entry.what_if)}</p>')
         parts.append("".join(item) + "</li>")
     parts.append("</ol>")
+    if fixes.not_run:  # each only points to the load check
+        parts.append(f'<p class="not-run">{html.escape(fixes.not_run_words("check"))}</p>')
     return parts
 
 

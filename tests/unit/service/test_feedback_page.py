@@ -77,3 +77,17 @@ def test_identifiers_are_kept_whole_and_everything_is_escaped():
         '<code class="id">spatial-batchnorm.forward_notebook</code>, np.zeros.')
     assert words('x_1<script>alert("a_b")</script>') == (
         '<code class="id">x_1</code>&lt;script&gt;alert(&quot;<code class="id">a_b</code>&quot;)&lt;/script&gt;')
+
+
+def test_a_file_that_does_not_load_lists_the_load_check_once_and_counts_the_rest():
+    """As Gradescope says it (grader/grading/feedback_order.py's fix_list): the load check's
+    message (and its hint) once, above; the 37 checks it left unrun on one line."""
+    page = page_of("mechanical/cs231n_import")
+    assert page.count("Hint: the grader only has your submission&#x27;s files") == 1
+    to_fix = page[page.index('class="to-fix">What to fix'):page.index('class="speed"')]
+    assert re.findall(r'<li class="failed-check"[^>]*>', to_fix) == [
+        '<li class="failed-check" value="1" data-check="load">']
+    assert "<p>Failed: the message above says why.</p></li>\n</ol>" in to_fix
+    assert '<p class="not-run">... and 37 checks not run (checks 2-38)</p>' in to_fix
+    assert "What to fix: 38 failed checks" in to_fix
+    assert "not run: " not in page
