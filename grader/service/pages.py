@@ -8,8 +8,9 @@
   the score and the failed checks (each with its case, hint and what-if), then the speed
   figures and a small plot of each against the reference, then the passed checks folded
   per group ("8 of 8 passed"), the notes and what their code printed. At phone width no
-  identifier is broken mid-word: identifiers are one unbreakable <code> each, tracebacks
-  and tables scroll sideways in their own box instead of wrapping.
+  identifier of up to 32 characters is broken mid-word (each is one unbreakable <code>);
+  a longer token and a failed check's text wrap anywhere, so the page never scrolls
+  sideways; tracebacks and tables scroll sideways in their own box instead of wrapping.
 
 Every string that comes from a student or a result is escaped.
 """
@@ -61,7 +62,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.4;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #ccc;padding-top:1rem}
 .upload-name{overflow-wrap:anywhere}
-code.id{white-space:nowrap;font-size:.95em}
+code.id{white-space:nowrap;font-size:.95em}code.id.long{white-space:normal;overflow-wrap:anywhere}
+li.failed-check p{overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;
 vertical-align:top}.passed{color:#1a7f37}.failed{color:#b42318}
@@ -72,19 +74,27 @@ details{margin:.3rem 0}summary{cursor:pointer}
 .meta{color:#555;font-size:.9rem}svg{max-width:100%;height:auto}input{font-size:1rem;max-width:100%}
 """
 
+# An identifier this long or shorter stays on one line (the API's names are at most ~25); a
+# longer token (a name a student chose) may wrap, so it cannot push a phone's page sideways.
+UNBROKEN_CHARS = 32
+
 # A word of letters, digits, '_', '.' and '-' (a bundle's group spatial-batchnorm.forward_notebook);
 # those with an underscore are identifiers (conv_forward_naive, bn_param), kept on one line.
 WORD = re.compile(r"\b[A-Za-z][\w.-]*\w")
 
 
 def words(text: str) -> str:
-    """Escaped text with each identifier in an unbreakable <code class="id">."""
+    """Escaped text with each identifier in a <code class="id">, unbreakable up to
+    UNBROKEN_CHARS characters."""
     parts, last = [], 0
     for match in WORD.finditer(text):
         if "_" not in match.group():
             continue
         parts.append(html.escape(text[last:match.start()]))
-        parts.append(f'<code class="id">{html.escape(match.group())}</code>')
+        if len(match.group()) <= UNBROKEN_CHARS:
+            parts.append(f'<code class="id">{html.escape(match.group())}</code>')
+        else:  # it may wrap: at a '.' or '-' first (a bundle's group), anywhere if it must
+            parts.append(f'<code class="id long">{html.escape(match.group()).replace(".", ".<wbr>")}</code>')
         last = match.end()
     parts.append(html.escape(text[last:]))
     return "".join(parts)
