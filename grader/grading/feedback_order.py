@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from grader.grading.result import Check, GradeResult
 
 HINT = "Hint:"
+LOAD_CHECK = "load"  # the check that fails when the file does not load: its message is the result's failure
+NOT_RUN = "not run: "  # the checks a failed load left unrun: each only points to the load check
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,34 @@ def failed_checks(result: GradeResult) -> list[FailedCheck]:
             details="\n".join(line for line in lines[1:] if not line.startswith(HINT)),
             what_if=outcomes.get(check.id)))
     return failed
+
+
+@dataclass(frozen=True)
+class FixList:
+    """The failed checks as a student reads them: the load check's message said once, and the
+    checks it left unrun counted on one line instead of listed ("... and 37 checks not run")."""
+
+    failed: list[FailedCheck]  # all of them, numbered
+    listed: list[FailedCheck]  # shown one by one
+    not_run: list[FailedCheck]  # counted: they only point to the load check
+
+    def not_run_words(self, noun: str) -> str:
+        """'... and 37 checks not run (tests 2-38)', ``noun`` naming the numbered things."""
+        first, last = self.not_run[0].number, self.not_run[-1].number
+        span = f"{noun} {first}" if first == last else f"{noun}s {first}-{last}"
+        return f"... and {len(self.not_run)} check{'s' if len(self.not_run) != 1 else ''} not run ({span})"
+
+
+def is_load_failure(entry: FailedCheck) -> bool:
+    """The load check: its whole message (hint included) is the result's failure, said once
+    where the result's failure is shown, not again in the check's entry."""
+    return entry.check.id == LOAD_CHECK
+
+
+def fix_list(result: GradeResult) -> FixList:
+    failed = failed_checks(result)
+    not_run = [entry for entry in failed if entry.first_line.startswith(NOT_RUN)]
+    return FixList(failed=failed, listed=[entry for entry in failed if entry not in not_run], not_run=not_run)
 
 
 def group_tallies(result: GradeResult) -> list[GroupTally]:

@@ -10,7 +10,7 @@ autograder run fails visibly instead.
 from __future__ import annotations
 
 from grader.errors import GraderError
-from grader.grading.feedback_order import failed_checks, group_tallies, points, tally_words
+from grader.grading.feedback_order import fix_list, group_tallies, is_load_failure, points, tally_words
 from grader.grading.result import GradeResult
 from grader.grading.result_words import PROFILE_HEADING, describe_profile, describe_timing, describe_what_if
 
@@ -79,15 +79,12 @@ def to_gradescope(result: GradeResult) -> dict:
 def what_to_fix(result: GradeResult) -> str:
     """The failed checks, numbered as the tests are: each with its case, its hint (in full
     once) and what the repaired copy did on it; or that every check passed."""
-    failed = failed_checks(result)
-    if not failed:
+    fixes = fix_list(result)
+    if not fixes.failed:
         return f"All {len(result.checks)} checks passed."
-    lines = [f"What to fix: {len(failed)} failed check{'s' if len(failed) != 1 else ''}"]
-    not_run = [entry for entry in failed if entry.first_line.startswith("not run: ")]
-    for entry in failed:
-        if entry in not_run:  # they only point to the load test: counted below
-            continue
-        if entry.check.id == "load":  # its whole message (and hint) is the load test's output: said once, there
+    lines = [f"What to fix: {len(fixes.failed)} failed check{'s' if len(fixes.failed) != 1 else ''}"]
+    for entry in fixes.listed:
+        if is_load_failure(entry):  # its whole message (and hint) is the load test's output: said once, there
             lines.append(f"{entry.number}. {entry.check.name}: failed; its test below says why")
             continue
         lines.append(f"{entry.number}. {entry.check.name} ({points(entry.check.score)} / "
@@ -97,6 +94,6 @@ def what_to_fix(result: GradeResult) -> str:
             lines.append(f"   Hint: the same as for test {entry.same_hint_as}.")
         if entry.what_if:
             lines.append(f"   {entry.what_if}")
-    if not_run:
-        lines.append(f"... and {len(not_run)} checks not run (tests {not_run[0].number}-{not_run[-1].number})")
+    if fixes.not_run:  # they only point to the load test
+        lines.append(fixes.not_run_words("test"))
     return "\n".join(lines)

@@ -8,8 +8,9 @@
   the score and the failed checks (each with its case, hint and what-if), then the speed
   figures and a small plot of each against the reference, then the passed checks folded
   per group ("8 of 8 passed"), the notes and what their code printed. At phone width no
-  identifier is broken mid-word: identifiers are one unbreakable <code> each, tracebacks
-  and tables scroll sideways in their own box instead of wrapping.
+  identifier of up to 32 characters is broken mid-word (each is one unbreakable <code>);
+  a longer token and a failed check's text wrap anywhere, so the page never scrolls
+  sideways; tracebacks and tables scroll sideways in their own box instead of wrapping.
 
 Every string that comes from a student or a result is escaped.
 """
@@ -24,7 +25,7 @@ import re
 
 from grader.publish.leaderboard_render import CONTENT_SECURITY_POLICY as STATIC_PAGE_POLICY
 from grader.grading.result import GradeResult
-from grader.grading.feedback_order import failed_checks, group_tallies, points, tally_words
+from grader.grading.feedback_order import fix_list, group_tallies, is_load_failure, points, tally_words
 from grader.grading.result_words import describe_speed, describe_what_if
 
 LIVE_SCRIPT = (
@@ -61,7 +62,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.4;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #ccc;padding-top:1rem}
 .upload-name{overflow-wrap:anywhere}
-code.id{white-space:nowrap;font-size:.95em}
+code.id{white-space:nowrap;font-size:.95em}code.id.long{white-space:normal;overflow-wrap:anywhere}
+li.failed-check p{overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.3rem;text-align:left;
 vertical-align:top}.passed{color:#1a7f37}.failed{color:#b42318}
@@ -72,19 +74,27 @@ details{margin:.3rem 0}summary{cursor:pointer}
 .meta{color:#555;font-size:.9rem}svg{max-width:100%;height:auto}input{font-size:1rem;max-width:100%}
 """
 
+# An identifier this long or shorter stays on one line (the API's names are at most ~25); a
+# longer token (a name a student chose) may wrap, so it cannot push a phone's page sideways.
+UNBROKEN_CHARS = 32
+
 # A word of letters, digits, '_', '.' and '-' (a bundle's group spatial-batchnorm.forward_notebook);
 # those with an underscore are identifiers (conv_forward_naive, bn_param), kept on one line.
 WORD = re.compile(r"\b[A-Za-z][\w.-]*\w")
 
 
 def words(text: str) -> str:
-    """Escaped text with each identifier in an unbreakable <code class="id">."""
+    """Escaped text with each identifier in a <code class="id">, unbreakable up to
+    UNBROKEN_CHARS characters."""
     parts, last = [], 0
     for match in WORD.finditer(text):
         if "_" not in match.group():
             continue
         parts.append(html.escape(text[last:match.start()]))
-        parts.append(f'<code class="id">{html.escape(match.group())}</code>')
+        if len(match.group()) <= UNBROKEN_CHARS:
+            parts.append(f'<code class="id">{html.escape(match.group())}</code>')
+        else:  # it may wrap: at a '.' or '-' first (a bundle's group), anywhere if it must
+            parts.append(f'<code class="id long">{html.escape(match.group()).replace(".", ".<wbr>")}</code>')
         last = match.end()
     parts.append(html.escape(text[last:]))
     return "".join(parts)
@@ -163,16 +173,21 @@ def _result_html(result: GradeResult) -> list[str]:
 def _failed_checks(result: GradeResult) -> list[str]:
     """Each failed check: its name and case, the message's first line, its hint (in full the
     first time), the rest (a traceback) folded, and what a mechanically repaired copy did on it."""
-    failed = failed_checks(result)
-    if not failed:
+    fixes = fix_list(result)
+    if not fixes.failed:
         return [f'<p class="passed">All {len(result.checks)} checks passed.</p>']
-    parts = [f'<h3 class="to-fix">What to fix: {len(failed)} failed check{"s" if len(failed) != 1 else ""}</h3>',
+    count = len(fixes.failed)
+    parts = [f'<h3 class="to-fix">What to fix: {count} failed check{"s" if count != 1 else ""}</h3>',
              '<ol class="to-fix">']
-    for entry in failed:
+    for entry in fixes.listed:
         check = entry.check
-        item = [f'<li class="failed-check" data-check="{html.escape(check.id)}"><strong>{words(check.name)}</strong> '
-                f'({points(check.score)} / {points(check.max_score)} points, {words(check.group)})',
-                f"<p>{words(entry.first_line)}</p>"]
+        item = [f'<li class="failed-check" value="{entry.number}" data-check="{html.escape(check.id)}">'
+                f'<strong>{words(check.name)}</strong> '
+                f'({points(check.score)} / {points(check.max_score)} points, {words(check.group)})']
+        if is_load_failure(entry) and result.failure:  # its message, hint and all, is the failure shown above
+            parts.append("".join(item) + "<p>Failed: the message above says why.</p></li>")
+            continue
+        item.append(f"<p>{words(entry.first_line)}</p>")
         item += [f'<p class="hint">{words(hint)}</p>' for hint in entry.hints]
         if entry.same_hint_as is not None:
             item.append(f'<p class="hint">Hint: the same as for check {entry.same_hint_as} above.</p>')
@@ -182,6 +197,8 @@ def _failed_checks(result: GradeResult) -> list[str]:
             item.append(f'<p class="what-if">{words(entry.what_if)}</p>')
         parts.append("".join(item) + "</li>")
     parts.append("</ol>")
+    if fixes.not_run:  # each only points to the load check
+        parts.append(f'<p class="not-run">{html.escape(fixes.not_run_words("check"))}</p>')
     return parts
 
 

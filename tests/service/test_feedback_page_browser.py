@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.service, pytest.mark.browser]
 NO_TIMING = {"timing": {"enabled": False}}
 
 # Identifiers (code.id) drawn on more than one line: their line boxes (client rects).
-SPLIT_IDENTIFIERS = """[...document.querySelectorAll('code.id')]
+SPLIT_IDENTIFIERS = """[...document.querySelectorAll('code.id:not(.long)')]
   .filter(el => el.getClientRects().length !== 1)
   .map(el => el.textContent + ' in ' + el.getClientRects().length + ' boxes')"""
 
@@ -76,3 +76,37 @@ def test_the_feedback_page_leads_with_what_to_fix_and_fits_a_phone(server_factor
                       "el.style.setProperty('white-space', 'normal', 'important');"
                       "el.style.setProperty('word-break', 'break-all', 'important');})")
         assert page.evaluate(SPLIT_IDENTIFIERS) != []
+
+
+# A student's own long names in the messages a failed check shows: one with underscores (a
+# code.id longer than 32 characters) and one plain token, 60 characters each.
+LONG_IDENTIFIER = "layout_" + "chosen_" * 5 + "by_the_student_xyz"
+LONG_TOKEN = "Q" * 60
+LONG_NAMES = f'''
+def conv_forward_naive(x, w, b, conv_param):
+    raise ValueError("unknown layout {LONG_IDENTIFIER} ({LONG_TOKEN}); use conv_param")
+
+
+def conv_backward_naive(dout, cache):
+    raise ValueError("unknown layout {LONG_IDENTIFIER} ({LONG_TOKEN}); use conv_param")
+'''
+
+
+def test_long_student_chosen_names_wrap_and_short_identifiers_stay_whole(server_factory, tmp_path):
+    assert len(LONG_IDENTIFIER) == len(LONG_TOKEN) == 60
+    server = server_factory(students=1, config=NO_TIMING).start()
+    job = server.submit("s00", "layers.py", LONG_NAMES.encode()).json()["id"]
+    state = server.wait_done([job], timeout=300)[job]
+    assert state["status"] == "graded", state
+
+    with Browser(tmp_path / "profile") as browser:
+        page = sign_in(browser, server, "s00", 390)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        first = page.evaluate("document.querySelector('li.failed-check').innerText")
+        assert LONG_IDENTIFIER in first.replace("\n", "") and LONG_TOKEN in first, first
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways
+        assert page.evaluate("[...document.querySelectorAll('code.id.long')].map(el => el.textContent)"
+                             ).count(LONG_IDENTIFIER) >= 1
+        short = page.evaluate("[...document.querySelectorAll('code.id')].filter(el => el.textContent.length <= 32)"
+                              ".map(el => el.getClientRects().length)")
+        assert len(short) > 10 and set(short) == {1}, short

@@ -74,6 +74,26 @@ def test_a_rejected_upload_says_why_and_that_it_does_not_count():
 def test_identifiers_are_kept_whole_and_everything_is_escaped():
     assert words("<b>conv_forward_naive</b>: spatial-batchnorm.forward_notebook, np.zeros.") == (
         '&lt;b&gt;<code class="id">conv_forward_naive</code>&lt;/b&gt;: '
-        '<code class="id">spatial-batchnorm.forward_notebook</code>, np.zeros.')
+        '<code class="id long">spatial-batchnorm.<wbr>forward_notebook</code>, np.zeros.')  # 34: may wrap
     assert words('x_1<script>alert("a_b")</script>') == (
         '<code class="id">x_1</code>&lt;script&gt;alert(&quot;<code class="id">a_b</code>&quot;)&lt;/script&gt;')
+
+
+def test_a_file_that_does_not_load_lists_the_load_check_once_and_counts_the_rest():
+    """As Gradescope says it (grader/grading/feedback_order.py's fix_list): the load check's
+    message (and its hint) once, above; the 37 checks it left unrun on one line."""
+    page = page_of("mechanical/cs231n_import")
+    assert page.count("Hint: the grader only has your submission&#x27;s files") == 1
+    to_fix = page[page.index('class="to-fix">What to fix'):page.index('class="speed"')]
+    assert re.findall(r'<li class="failed-check"[^>]*>', to_fix) == [
+        '<li class="failed-check" value="1" data-check="load">']
+    assert "<p>Failed: the message above says why.</p></li>\n</ol>" in to_fix
+    assert '<p class="not-run">... and 37 checks not run (checks 2-38)</p>' in to_fix
+    assert "What to fix: 38 failed checks" in to_fix
+    assert "not run: " not in page
+
+
+def test_an_identifier_longer_than_32_characters_may_wrap():
+    chosen = "my_" + "very_" * 11 + "long_x"  # 64 characters, a name a student chose
+    assert words(f"{'a_' * 16} and {chosen}") == (
+        f'<code class="id">{"a_" * 15}a_</code> and <code class="id long">{chosen}</code>')
