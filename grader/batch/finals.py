@@ -87,10 +87,11 @@ def grading_figure(result: GradeResult, calls: list[str]) -> tuple[float | None,
 
 def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: GradingConfig, top: int = 10,
                rounds: int = 5, seed: int | None = None, scheduler: str | None = None,
-               submissions: Path | None = None, progress: bool = True) -> Finals:
-    """The finals of a graded class into ``out_dir`` (see the module doc)."""
-    if rounds < 2:
-        raise UsageError(f"--rounds must be at least 2 (a paired interval needs two rounds), got {rounds}")
+               submissions: Path | None = None, progress: bool = True, cores: list[int] | None = None) -> Finals:
+    """The finals of a graded class into ``out_dir`` (see the module doc). ``cores``: the
+    in-process cluster's slots (default: one per usable core; rounds still take turns)."""
+    if rounds < 1:  # the command asks for two at least; one at a time lets a caller act between rounds
+        raise UsageError(f"--rounds must be at least 1, got {rounds}")
     batch_dir, results_folder = _results_folders(Path(results_dir))
     out_dir = Path(out_dir)
     if out_dir.resolve() == results_folder.resolve():
@@ -109,7 +110,7 @@ def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: G
                 f"{len(done)} round(s) already done, {len(pending)} to run")
     if pending:
         _run_rounds(pending, plan, paths, finals_config(config), sandbox_name, scheduler, state, done, log,
-                    hide=hideable((paths[ids[0]].parent, results_folder, out_dir)))
+                    hide=hideable((paths[ids[0]].parent, results_folder, out_dir)), cores=cores)
     finals = build_finals(assignment=results[0].assignment, calls=plan["calls"], seed=plan["seed"],
                           rounds_planned=rounds, top=plan["top"], finalists=plan["finalists"],
                           rounds=[done[r] for r in sorted(done) if r <= rounds], title=config.course.title)
@@ -195,9 +196,10 @@ def _completed_rounds(state: Path, ids: list[str]) -> dict[int, FinalsRound]:
 
 def _run_rounds(pending: list[int], plan: dict, paths: dict[str, Path], config: GradingConfig, sandbox_name: str,
                 scheduler: str | None, state: Path, done: dict[int, FinalsRound], log: BatchLog,
-                hide: tuple[Path, ...]) -> None:
+                hide: tuple[Path, ...], cores: list[int] | None) -> None:
     """Every pending round as a task; each stored as it completes (retried MAX_ATTEMPTS times)."""
-    executor = Executor.remote(scheduler) if scheduler else Executor.local(choose_cores(None)[0], sandbox_name)
+    executor = (Executor.remote(scheduler) if scheduler
+                else Executor.local(cores or choose_cores(None)[0], sandbox_name))
     # Finals are compared head to head: their timing waits for a quiet host wherever it runs.
     placement = replace(NO_QUIET_WAIT.hiding(*hide), quiet_wait_s=QUIET_WAIT_S)
     futures: dict = {}
