@@ -102,7 +102,8 @@ def report(name: str, finals: Finals) -> tuple[list[float], list[float]]:
         print(f"  {entry.rank:>2} ({entry.rank_best}-{entry.rank_worst})  {entry.student_id:<18} {figure}  "
               f"rounds: {rounds}")
     print(f"  paired per-round ratio CV: median {statistics.median(every):.2%}, largest {max(every):.2%} "
-          f"(all {len(every)} pairs); neighbours in the order: median {statistics.median(neighbours):.2%}")
+          f"(all {len(every)} pairs); neighbours in the order: median {statistics.median(neighbours):.2%}",
+          flush=True)
     return every, neighbours
 
 
@@ -141,15 +142,16 @@ def main() -> int:
         print(f"sandbox {args.sandbox}, {students} students, {args.rounds} rounds, finals on core {core}, "
               f"neighbour on core {other}; load average before: {os.getloadavg()[0]:.2f}")
         grade_all(folder / "class", folder / "graded", sandbox_name=args.sandbox, config=config, progress=False)
+        print(f"graded the class; load average {os.getloadavg()[0]:.2f}", flush=True)
+        ok = True
         quiet = run(folder / "class", folder / "quiet" / "finals", args.sandbox, config, args.rounds, 1, students,
                     core, None)
+        ok &= statistics.median(report("run 1 (quiet)", quiet)[0]) < CV_TARGET
+        print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
         busy = run(folder / "class", folder / "busy" / "finals", args.sandbox, config, args.rounds, 2, students,
                    core, other)
+        ok &= statistics.median(report("run 2 (neighbour in even rounds)", busy)[0]) < CV_TARGET
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-    ok = True
-    for name, finals in (("run 1 (quiet)", quiet), ("run 2 (neighbour in even rounds)", busy)):
-        every, _ = report(name, finals)
-        ok &= statistics.median(every) < CV_TARGET
     wrong = disagreements(quiet, busy)
     print(f"\norders: {len(wrong)} pair(s) ordered differently by the two runs with figures 2% or more apart"
           + "".join(f"\n  {a} / {b}: {gap:.1%} apart" for a, b, gap in wrong))

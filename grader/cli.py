@@ -301,8 +301,13 @@ def finals_command(results_dir: Path, out: Path, top: int, rounds: int, seed: in
     batch = results_dir.parent if results_dir.name == "results" else results_dir
     config = GradingConfig.load(config_path, assignment or graded_assignment(batch))
     print_config_warnings(config)
-    finals = run_finals(results_dir, out, sandbox_name=sandbox, config=config, top=top, rounds=rounds, seed=seed,
-                        scheduler=scheduler, submissions=submissions)
+    try:
+        finals = run_finals(results_dir, out, sandbox_name=sandbox, config=config, top=top, rounds=rounds, seed=seed,
+                            scheduler=scheduler, submissions=submissions)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the rounds completed are kept in {out / 'finals-rounds'}; rerun to continue",
+                   err=True)
+        sys.exit(130)
     click.echo(f"finals: {len(finals.entries)} finalists, {len(finals.rounds)} of {rounds} rounds: "
                f"{out / 'finals.md'}", err=True)
     if len(finals.rounds) < rounds:

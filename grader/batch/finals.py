@@ -21,6 +21,7 @@ Round r's order is a shuffle seeded by (seed, r), so the same seed gives the sam
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -230,8 +231,9 @@ def _run_rounds(pending: list[int], plan: dict, paths: dict[str, Path], config: 
                 log.message(f"round {round_number}: {outcome.message}; left for a rerun")
             if not futures:
                 break
-    except BaseException:
-        executor.client.run(stop_rounds, executor.batch, on_error="return")
+    except BaseException:  # an interruption or a lost scheduler: rounds done are kept, the rest stopped
+        with contextlib.suppress(Exception):
+            executor.client.run(stop_rounds, executor.batch, on_error="return")
         executor.stop(list(futures), log=log.message)
         raise
     finally:
