@@ -95,7 +95,10 @@ def report(name: str, finals: Finals) -> tuple[list[float], list[float]]:
     figures = round_figures(ids, finals.rounds)
     every = [cv for i, a in enumerate(ids) for b in ids[i + 1:] if (cv := ratio_cv(figures[a], figures[b])) is not None]
     neighbours = [cv for a, b in zip(ids, ids[1:]) if (cv := ratio_cv(figures[a], figures[b])) is not None]
-    print(f"\n{name}: {len(ids)} finalists, {len(finals.rounds)} rounds, seed {finals.seed}")
+    gradings = [g for r in finals.rounds for g in r.gradings]
+    contended = sum(g.contended for g in gradings)
+    print(f"\n{name}: {len(ids)} finalists, {len(finals.rounds)} rounds, seed {finals.seed}; "
+          f"{contended} of {len(gradings)} gradings timed while other cores were busy")
     for entry in finals.entries:
         rounds = ", ".join(f"{f:.4f}" if f else "-" for f in figures[entry.student_id])
         figure = f"{entry.figure:.4f}" if entry.figure else "-"
