@@ -224,6 +224,51 @@ def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anony
                f"{out / 'leaderboard.md'}", err=True)
 
 
+@cli.command("finals")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where finals.{json,md,html} and the rounds (finals-rounds/) go: beside the board, e.g. "
+                   "RESULTS_DIR itself (its results/ are never written).")
+@click.option("--top", type=click.IntRange(min=2), default=10, show_default=True,
+              help="The top K correct students of the board (plus everyone whose interval overlaps the K-th's).")
+@click.option("--rounds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Rounds; each times every finalist once. A rerun with more rounds adds them.")
+@click.option("--seed", type=int, help="Seed of the rounds' orders (default: a random one, recorded in finals.json).")
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The class's submissions (default: the folder RESULTS_DIR/summary.json records).")
+@sandbox_option
+@config_option
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the rounds on this Dask scheduler's workers (`convgrade worker`), not on this machine.")
+def finals_command(results_dir: Path, out: Path, top: int, rounds: int, seed: int | None, submissions: Path | None,
+                   sandbox: str, config_path: Path | None, assignment: str | None, scheduler: str | None) -> None:
+    """Re-time the top of a graded class (RESULTS_DIR, a grade-all output folder) head to head, in rounds.
+
+    Each round times every finalist against the reference, one after another on one host, in
+    an order shuffled from the seed; finalists are ranked by their figures paired within each
+    round, so the machine's drift between rounds cancels. Resumable: a rerun continues with
+    the rounds not yet done. Rebuild the board afterwards (`convgrade leaderboard`, or a
+    grade-all rerun) and it marks the finalists and takes their order from the finals.
+    """
+    from grader.batch.finals import run_finals
+    from grader.similarity.sources import graded_assignment
+
+    batch = results_dir.parent if results_dir.name == "results" else results_dir
+    config = GradingConfig.load(config_path, assignment or graded_assignment(batch))
+    print_config_warnings(config)
+    try:
+        finals = run_finals(results_dir, out, sandbox_name=sandbox, config=config, top=top, rounds=rounds, seed=seed,
+                            scheduler=scheduler, submissions=submissions)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the rounds completed are kept in {out / 'finals-rounds'}; rerun to continue",
+                   err=True)
+        sys.exit(130)
+    click.echo(f"finals: {len(finals.entries)} finalists, {len(finals.rounds)} of {rounds} rounds: "
+               f"{out / 'finals.md'}", err=True)
+    if len(finals.rounds) < rounds:
+        raise GraderError(f"{rounds - len(finals.rounds)} round(s) failed; rerun to complete them")
+
+
 @cli.command("worker")
 @click.argument("scheduler_address", metavar="SCHEDULER_ADDRESS")
 @click.option("--slots", type=int, help="Gradings at once, one per core (default: every usable core).")
