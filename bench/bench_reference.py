@@ -14,8 +14,12 @@ the grader's timed processes (../shared/TIMING_FACTS.md): one BLAS thread, and
 glibc's malloc thresholds raised so large temporaries are not handed fresh,
 page-faulting memory on every call.
 
-Exits 1 if the strided reference misses its targets (forward ratio <= 2.5,
-backward ratio <= 3.0).
+Exits 1 if the strided reference misses its targets at the notebook's speed
+cell, the size students are timed at: forward ratio <= 1.4, backward ratio <= 1.2.
+The other size is printed for comparison only. The GEMM is the (M, K) @ (K, F)
+form the grader's percent of peak uses (grader/harness/peak_gemm.py); on this
+kind of machine OpenBLAS runs the transposed form (F, K) @ (K, M) 15-20% faster,
+and the reference's own per-image products are of that form.
 
     python bench/bench_reference.py [--quick]   # --quick: no naive loops at the large size
 """
@@ -48,8 +52,9 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference import IMPLEMENTATIONS  # noqa: E402
 
-FORWARD_TARGET = 2.5
-BACKWARD_TARGET = 3.0
+FORWARD_TARGET = 1.4
+BACKWARD_TARGET = 1.2
+TARGET_SIZE = "cs231n speed cell"
 
 
 class Size(NamedTuple):
@@ -203,7 +208,7 @@ def verdicts(rows: list[Row]) -> list[tuple[str, bool]]:
         (f"strided {row.direction:8s} at {row.size:22s} ratio {row.ratio:5.2f} <= {targets[row.direction]}",
          row.ratio <= targets[row.direction])
         for row in rows
-        if row.name == "strided"
+        if row.name == "strided" and row.size == TARGET_SIZE
     ]
 
 
@@ -222,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += bench_size(size, names)
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
-    print(f"\ntargets for strided: forward <= {FORWARD_TARGET}x GEMM, backward <= {BACKWARD_TARGET}x its two GEMMs")
+    print(f"\ntargets for strided at the {TARGET_SIZE}: forward <= {FORWARD_TARGET}x GEMM, "
+          f"backward <= {BACKWARD_TARGET}x its two GEMMs (medians of interleaved trials; a busy machine moves them)")
     results = verdicts(rows)
     for text, passed in results:
         print(f"  {'PASS' if passed else 'FAIL'}  {text}")
