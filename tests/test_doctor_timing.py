@@ -55,7 +55,7 @@ def test_doctor_timing_measures_stores_and_a_grading_uses_the_hosts_drift(tmp_pa
         assert re.fullmatch(rf"  grading {index}/2 at +\d+ s: forward \d+\.\d{{4}}, backward \d+\.\d{{4}}", line), line
     assert f"  stored in {cache}" in lines
 
-    entry = machine_cache.load_drift(cache, "cs231n-conv", "small")
+    entry = machine_cache.load_drift(cache, "small")
     assert entry["gradings"] == 2 and entry["spacing_s"] == 0.0
     assert entry["identity"] == machine_cache.host_identity()
     assert sorted(entry["figures"]) == ["backward", "forward"]

@@ -76,5 +76,5 @@ def measure(sandbox: Sandbox, config: GradingConfig, cache_path: Path, folder: P
     for call, s in spreads.items():
         say(f"  {call}: CV {s.cv:.2%} over {s.gradings} gradings (upper {drift_estimate.CONFIDENCE:.0%} bound "
             f"{s.cv_upper:.2%})")
-    stored = machine_cache.store_drift(cache_path, entry, config.assignment, config.timing.size)
+    stored = machine_cache.store_drift(cache_path, entry, config.timing.size)
     return DriftReport(entry, stored)
