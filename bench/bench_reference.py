@@ -7,7 +7,8 @@ same shape, which is what an im2col convolution cannot beat:
     forward   (M, K) @ (K, F)                     M = N*H'*W', K = C*HH*WW
     backward  (M, F).T @ (M, K)  and  (M, F) @ (F, K)   (dw and the column gradient)
 
-Reference and GEMM alternate trial by trial (ABBA order) after a warm-up, and
+Reference and GEMM alternate trial by trial (ABBA order) after a warm-up, each
+call timed by the process's CPU time (as the grader times calls), and
 the ratio reported is the median of the per-trial ratios: on a shared machine,
 load that comes in bursts hits both sides of a pair alike. Environment as in
 the grader's timed processes (../shared/TIMING_FACTS.md): one BLAS thread, and
@@ -100,7 +101,11 @@ class Timing(NamedTuple):
 
 
 def time_interleaved(subject: Callable[[], object], baseline: Callable[[], object], budget: Budget) -> Timing:
-    """Time subject and baseline alternately, in ABBA order, after a warm-up of each."""
+    """Time subject and baseline alternately, in ABBA order, after a warm-up of each.
+
+    A call's time is this process's CPU time, as the grader times a call (docs/timing.md): on
+    a shared machine, time the core spent on other processes is not charged to either side
+    (their cache traffic still is). The budget is wall time."""
     for call in (subject, baseline):
         warmup_end = time.perf_counter() + budget.warmup_s
         while time.perf_counter() < warmup_end:
@@ -112,9 +117,9 @@ def time_interleaved(subject: Callable[[], object], baseline: Callable[[], objec
     ):
         pair = [(subject, timing.subject_s), (baseline, timing.baseline_s)]
         for call, times in pair if len(timing.subject_s) % 2 == 0 else reversed(pair):
-            began = time.perf_counter()
+            began = time.process_time()
             call()
-            times.append(time.perf_counter() - began)
+            times.append(time.process_time() - began)
     return timing
 
 
