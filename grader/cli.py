@@ -400,11 +400,49 @@ def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
 
 
 @cli.command("doctor")
-def doctor_command() -> None:
+@click.option("--timing", "measure_timing", is_flag=True,
+              help="Also measure this host's drift between gradings: the reference graded against itself "
+                   "--count times, --spacing seconds apart (a few minutes by default); stored with the host's "
+                   "machine figures, it widens every later grading's interval here when above the configured floor.")
+@click.option("--count", type=click.IntRange(2, 50), default=6, show_default=True, help="A/A gradings (--timing).")
+@click.option("--spacing", "spacing_s", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds between two A/A gradings (--timing): the drift is over time, not within a minute.")
+@sandbox_option
+@config_option
+def doctor_command(measure_timing: bool, count: int, spacing_s: float, sandbox: str, config_path: Path | None,
+                   assignment: str | None) -> None:
     """One screen: the isolation this machine gives a grading, and its timing conditions."""
     from grader.sandbox.doctor import report
 
     click.echo(report())
+    if measure_timing:
+        measure_drift(GradingConfig.load(config_path, assignment), sandbox, count, spacing_s)
+
+
+def measure_drift(config: GradingConfig, sandbox: str, count: int, spacing_s: float) -> None:
+    """`doctor --timing`: the A/A gradings, their spread, and where it was stored."""
+    import tempfile
+
+    from grader.grading import drift_check, machine_cache
+
+    try:
+        drift_check.reference_submission(config)
+    except ValueError as exc:
+        raise UsageError(f"--timing: {exc}") from exc
+    path = machine_cache.default_path()
+    click.echo(f"\nDrift between gradings: {count} gradings of the reference against itself, {spacing_s:g} s apart "
+               f"({config.timing.size}, {sandbox} sandbox)")
+    with tempfile.TemporaryDirectory(prefix="convgrade-drift-") as folder:
+        try:
+            measured = drift_check.measure(get_sandbox(sandbox), config, path, Path(folder), count=count,
+                                           spacing_s=spacing_s, say=click.echo)
+        except RuntimeError as exc:
+            raise GraderError(str(exc)) from exc
+    entry, floor = measured.entry, config.timing.between_gradings_cv
+    used = "this measurement" if entry["cv_upper"] > floor else "the configured floor (the measurement is below it)"
+    click.echo(f"  this host's spread: {entry['cv_upper']:.2%} (upper bound; CV {entry['cv']:.2%}); configured floor "
+               f"{floor:.2%}: gradings here will use {used}")
+    click.echo(f"  stored in {path}" if measured.stored else f"  could not be stored in {path}")
 
 
 def write_output(text: str, out: Path | None) -> None:
