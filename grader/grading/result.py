@@ -83,6 +83,11 @@ class FunctionTiming(Strict):
         "What the timing phase ran and why: trials, worker pairs, its wall time, and what made it run fewer "
         "pairs than configured (timing.phase_s for slow code) or count a long first call as a trial."))
     timing_phase_s: float | None = Field(None, description="Wall time of the whole timing phase (starts, warm-ups, trials).")
+    stopped_because: str = Field("", description=(
+        "Why the timing phase started no further worker pair: 'precision reached' (every timed function's regrade "
+        "interval as narrow as ranking at its speed needs), 'budget' (another pair would have cost more than "
+        "timing.call_budget of the student's own call pairs, or timing.phase_s), 'max pairs' (timing.pairs ran), "
+        "'deadline' (the grading's time was running out); '' where nothing was timed."))
     other_cores_busy: float | None = Field(None, description=(
         "How busy the machine's other cores were (0-1, /proc/stat) during the busiest kept worker pair; None where "
         "it cannot be read. Above 0.25 the pair counts as contended."))
