@@ -33,7 +33,7 @@ MACHINE_REQUEST_S = 0.02  # each timed request repeats its call back to back for
 FIXED_COST_CALLS = 9  # null products, for the fixed cost of a request
 # CPU seconds a profiled call may run before it is stopped: a loop's body repeats thousands of
 # times in a second even under the profiler, which is all its shares need.
-PROFILE_BUDGET_S = 1.0
+PROFILE_BUDGET_S = 0.5
 MAX_PROFILE_LINES = 5
 
 
