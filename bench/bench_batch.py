@@ -134,14 +134,14 @@ def local_cluster(sandbox: str, logs: Path):
 
 
 def is_fast_and_correct(result: GradeResult) -> bool:
-    timings = {t.function: t for t in result.timing}
+    timings = {t.call: t for t in result.timing}  # the pack's call name; t.function is the student's
     return (result.gradable and result.score == result.max_score
             and all(t.measured for t in timings.values())
             and timings["forward"].speedup_vs_reference >= MIN_FAST_SPEEDUP)
 
 
 def figure(result: GradeResult, function: str):
-    return next(t for t in result.timing if t.function == function)
+    return next(t for t in result.timing if t.call == function)
 
 
 def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dict[str, bool]:
