@@ -127,7 +127,7 @@ class TimingSettings(Strict):
         "the registry's RACING). Only for a bundle."))
     # Timing stops when the interval is narrow enough for ranking at the figure's speed, or
     # when it has cost a few of the student's own call pairs (harness.timing.TimingPlan).
-    call_budget: float = Field(2.5, gt=0, description=(
+    call_budget: float = Field(3.5, gt=0, description=(
         "Past two worker pairs, no further pair starts when the timing phase's calls would pass this many of "
         "the student's own call pairs (CPU time; at least half of phase_s, at most phase_s)."))
     precision: float = Field(0.03, gt=0, lt=1, description=(

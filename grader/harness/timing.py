@@ -340,7 +340,8 @@ class TimingPlan:
     and ranked by a few per cent: it gets every pair (the between-gradings spread alone is
     wider than the tight precision). A loop solution (a call pair of seconds) gets one
     trial per pair, in two pairs when they agree well enough for ranking among loops, which
-    differ by factors: its timing costs about two of its own call pairs, not four. The
+    differ by factors (its timing then costs about two of its own call pairs, not three or
+    four), and a third one only when they do not (a busy machine). The
     precision rule reads the spread between fresh pairs, with Student's t at their few
     degrees of freedom (12.7 at two): two pairs that agree by chance within a per cent
     still give an interval of about +-13%, so a lucky stop claims no more than it holds.
@@ -351,7 +352,7 @@ class TimingPlan:
     max_trials: int  # in all
     budget_s: float  # CPU time of the timed trials' calls, in all
     phase_s: float  # CPU time of the phase's calls beyond which no further pair starts
-    call_budget: float = 2.5  # the phase's cost limit in the student's own call pairs
+    call_budget: float = 3.5  # the phase's cost limit in the student's own call pairs
     precision: float = 0.03  # wanted regrade half-width near the reference's speed
     precision_slow: float = 0.30  # ... LOOSE_FROM times slower or more
 

@@ -1,4 +1,4 @@
-"""Correct but slow: the template's forward loops; a backward of six nested loops, a channel vector at a time."""
+"""Correct but slow: the template's forward loops; a backward whose dx takes six nested loops, a channel vector at a time."""
 import numpy as np
 
 
@@ -41,11 +41,11 @@ def conv_backward_naive(dout, cache):
                 for j in range(W_out):
                     g = dout[n, f, i, j]
                     db[f] += g
+                    hs, ws = i * stride, j * stride
+                    dw[f] += x_pad[n, :, hs:hs + HH, ws:ws + WW] * g
                     for a in range(HH):
                         for c in range(WW):
-                            row, col = i * stride + a, j * stride + c
-                            dw[f, :, a, c] += x_pad[n, :, row, col] * g
-                            dx_pad[n, :, row, col] += w[f, :, a, c] * g
+                            dx_pad[n, :, hs + a, ws + c] += w[f, :, a, c] * g
     dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx, dw, db

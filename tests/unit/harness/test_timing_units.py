@@ -161,9 +161,9 @@ DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=2, max_trials=32, budget_s=6.0
     pytest.param(0.25, [6, 6, 6, 6], id="einsum-like-budget-per-pair"),
     pytest.param(0.6, [2, 2, 2, 2], id="slow-code-fewer-trials"),
     pytest.param(1.5, [1, 1, 1, 1], id="one-trial-per-pair-once-a-call-pair-is-its-own-warm-up"),
-    pytest.param(2.5, [1, 1, 1], id="a-call-pair-of-seconds-gets-what-half-of-phase_s-allows"),
-    pytest.param(4.0, [1, 1], id="a-loop-gets-two-fresh-pairs-within-its-call-budget"),
-    pytest.param(11.8, [1, 1], id="a-slow-loop-too"),
+    pytest.param(2.5, [1, 1, 1], id="a-call-pair-of-seconds-gets-what-its-call-budget-allows"),
+    pytest.param(4.0, [1, 1, 1], id="a-loop-gets-a-third-pair-only-when-two-are-not-precise-enough"),
+    pytest.param(11.8, [1, 1], id="a-slow-loop-gets-two-fresh-pairs-within-phase_s"),
     pytest.param(40.0, [1, 1], id="two-pairs-hold-past-every-limit"),
 ])
 def test_the_plan_spreads_trials_over_pairs_by_what_a_trial_costs(trial_s, expected):
@@ -176,14 +176,14 @@ def test_the_cost_limit_stops_pairs_only_past_two_pairs_and_min_trials():
     assert plan.wants_another_pair(2, 2, 100.0, 50.0)  # min_trials not reached: the limit waits
     assert plan.wants_another_pair(3, 3, 5.0, 2.5, 0.2)  # 7.5 fits in half of phase_s
     assert not plan.wants_another_pair(3, 3, 5.0, 2.6, 0.2)
-    assert plan.wants_another_pair(3, 3, 9.0, 6.0, 6.0)  # 2.5 call pairs of 6 s: 15 s, phase_s
+    assert plan.wants_another_pair(3, 3, 9.0, 6.0, 6.0)  # 3.5 call pairs of 6 s: 21 s, past phase_s: 15 s
     assert not plan.wants_another_pair(3, 3, 9.0, 6.5, 6.0)
     assert not plan.wants_another_pair(4, 32, 0.1, 0.1)  # every pair ran
-    assert plan.cost_limit(0.01) == 7.5 and plan.cost_limit(4.0) == 10.0 and plan.cost_limit(11.8) == 15.0
+    assert plan.cost_limit(0.01) == 7.5 and plan.cost_limit(3.0) == 10.5 and plan.cost_limit(11.8) == 15.0
     assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5, 11.8)
-    assert plan.stopped_early(4.1, 4.0) == (
-        "a trial's calls took 4.10 s, and another pair would have taken the timing phase's calls past its budget "
-        "(10 s of CPU time: timing.call_budget 2.5 times the student's call pair of 4 s, at least half of "
+    assert plan.stopped_early(3.1, 3.0) == (
+        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's calls past its budget "
+        "(10.5 s of CPU time: timing.call_budget 3.5 times the student's call pair of 3 s, at least half of "
         "timing.phase_s)")
 
 
@@ -201,18 +201,20 @@ def test_timing_stops_on_precision_only_over_two_pairs_or_more():
     loops = [(1 / 500, 0.10), (1 / 400, 0.12)]  # +-10% and +-12%: enough among loops (+-30%)
     # One pair is never enough, however narrow its trials look: a student controls one process.
     assert plan.stop_reason(1, 8, 0.1, 0.1, 0.001, [(1.0, 0.001)]) == ""
-    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, loops) == STOP_PRECISION
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, loops) == STOP_PRECISION  # though a third pair fits
     # The same precision is not enough near the reference's speed: the cost limit decides.
     near = [(0.9, 0.10), (0.8, 0.12)]
     assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, near) == ""
     assert plan.stop_reason(3, 24, 7.3, 0.3, 0.01, near) == STOP_BUDGET
     assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, [(0.9, 0.029), (0.8, 0.03)]) == STOP_PRECISION
     # Every function must be precise enough; a loose loop forward does not stop a tight backward.
-    assert plan.stop_reason(2, 2, 8.2, 4.1, 20.0, [(1 / 500, 0.10), (0.5, 0.10)]) == ""
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.10), (0.5, 0.10)]) == ""
     assert plan.stop_reason(4, 32, 1.0, 0.3, 0.01, near) == STOP_MAX_PAIRS
-    # Not precise enough: another pair while it fits in 2.5 of the student's call pairs.
-    assert plan.stop_reason(2, 2, 8.2, 4.1, 6.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == ""  # 12.3 s of 15
-    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET  # of 10
+    # Not precise enough: another pair while it fits in 3.5 of the student's call pairs (a
+    # third, not a fourth), at most phase_s.
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == ""  # 12.3 s of 14
+    assert plan.stop_reason(3, 3, 12.3, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET
+    assert plan.stop_reason(2, 2, 16.0, 8.0, 8.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET  # phase_s
 
 
 def test_half_width_reads_a_regrade_interval():
