@@ -20,8 +20,14 @@ real cluster on this machine, a ``dask scheduler`` and one ``convgrade worker`` 
 core as separate processes, and its throughput is compared with the highest --jobs run
 (target: within 10%).
 
+With --class N it grades a class of N students instead, mixed like a real one: --loops
+(default 60%) four-loop solutions (bench/synthetic_class.py, each distinct), the rest
+vectorised (fast_strided, einsum_positions) and buggy examples, each file its own student.
+One --jobs value grades at that count only.
+
     make bench-batch [SANDBOX=process|docker]
     python bench/bench_batch.py [--sandbox process] [--sandbox docker] [--jobs 1 --jobs 2] [--cluster]
+    python bench/bench_batch.py --class 12 --jobs 2 --no-repeat
 """
 
 from __future__ import annotations
@@ -44,15 +50,38 @@ from grader.grading.config import GradingConfig
 from grader.grading.result import GradeResult
 from grader.grading.result_words import interval_label
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_class import synthetic_class  # noqa: E402
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MIN_FAST_SPEEDUP = 0.05
+VECTORISED = ("fast_strided", "einsum_positions")
+BUGGY = ("bug_pad_slice", "bug_hout_both_axes", "bug_pad_hardcoded", "bug_square_kernel", "unfinished_none")
+
+
+def class_mix(folder: Path, size: int, loop_share: float, seed: int = 3) -> dict[str, int]:
+    """Write a class of ``size`` students into ``folder``: ``loop_share`` of them distinct
+    four-loop solutions, of the rest two vectorised for one buggy (examples, each copy its own
+    file, so its own seed). Returns the count of each kind."""
+    folder.mkdir(parents=True)
+    loops = round(size * loop_share)
+    vectorised = round((size - loops) * 2 / 3)
+    buggy = size - loops - vectorised
+    for index, text in enumerate(synthetic_class(loops, seed=seed, four_loops_only=True)):
+        (folder / f"loops_{index:03}.py").write_text(text)
+    for kind, names, count in (("vectorised", VECTORISED, vectorised), ("buggy", BUGGY, buggy)):
+        for index in range(count):
+            name = names[index % len(names)]
+            text = (EXAMPLES / f"{name}.py").read_text()
+            (folder / f"{kind}_{index:03}_{name}.py").write_text(f"{text}\n# student {kind} {index}\n")
+    return {"loops": loops, "vectorised": vectorised, "buggy": buggy}
 
 
 def run(sandbox: str, jobs: int | None, config: GradingConfig, out: Path,
-        scheduler: str | None = None) -> tuple[float, dict[str, GradeResult]]:
+        scheduler: str | None = None, submissions: Path = EXAMPLES) -> tuple[float, dict[str, GradeResult]]:
     load_before = os.getloadavg()[0]
-    summary = grade_all(EXAMPLES, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True, progress=False,
-                        scheduler=scheduler)
+    summary = grade_all(submissions, out, sandbox_name=sandbox, config=config, jobs=jobs, force=True,
+                        progress=False, scheduler=scheduler)
     if summary.counts["not_gradable"]:
         raise SystemExit(f"{sandbox} jobs {jobs}: {summary.counts['not_gradable']} not gradable; see {out}")
     results = {result.submission.id: result for result in load_results(out / "results")}
@@ -105,14 +134,14 @@ def local_cluster(sandbox: str, logs: Path):
 
 
 def is_fast_and_correct(result: GradeResult) -> bool:
-    timings = {t.function: t for t in result.timing}
+    timings = {t.call: t for t in result.timing}  # the pack's call name; t.function is the student's
     return (result.gradable and result.score == result.max_score
             and all(t.measured for t in timings.values())
             and timings["forward"].speedup_vs_reference >= MIN_FAST_SPEEDUP)
 
 
 def figure(result: GradeResult, function: str):
-    return next(t for t in result.timing if t.function == function)
+    return next(t for t in result.timing if t.call == function)
 
 
 def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dict[str, bool]:
@@ -142,6 +171,26 @@ def compare(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> dic
     return agree
 
 
+def print_widths(sandbox: str, runs: list[tuple[str, dict[str, GradeResult]]]) -> None:
+    """Each run's median regrade half-width and worker pairs by kind of student (the fast
+    correct ones, the other timed ones), and what stopped their timing."""
+    for label, results in runs:
+        kinds: dict[str, list] = {"fast": [], "slow": []}
+        for result in results.values():
+            if not result.gradable:
+                continue
+            kind = "fast" if is_fast_and_correct(result) else "slow"
+            kinds[kind] += [t for t in result.timing if t.measured]
+        for kind, rows in kinds.items():
+            if not rows:
+                continue
+            halves = sorted((t.ci_high / t.ci_low) ** 0.5 - 1 for t in rows)
+            pairs = sorted(t.pairs for t in rows)
+            why = sorted({getattr(t, "stopped_because", "") or "-" for t in rows})
+            print(f"{sandbox} {label}: {kind} figures ({len(rows)}): median half-width +-{100 * halves[len(halves) // 2]:.1f}%, "
+                  f"median pairs {pairs[len(pairs) // 2]}, stopped: {', '.join(why)}")
+
+
 def cell(t) -> str:
     level = interval_label(t.ci_level).split()[0]  # the interval's own level, not an assumed 95%
     return f"{t.speedup_vs_reference:.3f} [{t.ci_low:.3f}, {t.ci_high:.3f}] {level} ({t.trials})"
@@ -162,30 +211,46 @@ def main() -> int:
                         help="also grade on a scheduler + one `convgrade worker` per core, as separate processes")
     parser.add_argument("--no-repeat", dest="repeat", action="store_false",
                         help="skip the second run of the lower job count (the run-to-run baseline)")
+    parser.add_argument("--class", dest="class_size", type=int, metavar="N",
+                        help="grade a mixed class of N students (see --loops) instead of the examples")
+    parser.add_argument("--loops", type=float, default=0.6, help="the class's share of loop solutions (default 0.6)")
     args = parser.parse_args()
     sandboxes = args.sandbox or ["process"]
     job_counts = args.jobs or [1, 2]
-    if len(job_counts) != 2:
-        parser.error("give exactly two --jobs values to compare")
+    if len(job_counts) not in (1, 2):
+        parser.error("give one --jobs value, or two to compare")
     usable = len(choose_cores(None)[0])
     if max(job_counts) > usable:
         print(f"note: only {usable} usable cores; --jobs above that is lowered", file=sys.stderr)
     config = GradingConfig.load(args.config)
-    print(f"{len([p for p in EXAMPLES.iterdir() if not p.name.startswith('.')])} examples from {EXAMPLES}, "
-          f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
     with tempfile.TemporaryDirectory(prefix="convgrade-bench-batch-") as workdir:
+        submissions = EXAMPLES
+        if args.class_size:
+            submissions = Path(workdir) / "class"
+            counts = class_mix(submissions, args.class_size, args.loops)
+            print(f"a class of {args.class_size}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ", "
+                  f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
+        else:
+            print(f"{len([p for p in EXAMPLES.iterdir() if not p.name.startswith('.')])} examples from {EXAMPLES}, "
+                  f"default configuration ({config.config_hash()}), timed size {config.timing.size!r}\n")
         for sandbox in sandboxes:
-            low, high = sorted(job_counts)
+            low, high = min(job_counts), max(job_counts)
             # low, high, low again: the repeat shows how far two runs differ with nothing changed.
-            plan = [(f"jobs {low}", low), (f"jobs {high}", high)] + ([(f"jobs {low} again", low)] if args.repeat else [])
+            plan = [(f"jobs {low}", low)] if low == high else (
+                [(f"jobs {low}", low), (f"jobs {high}", high)] + ([(f"jobs {low} again", low)] if args.repeat else []))
             rates, runs = {}, []
             for label, jobs in plan:
-                rates[label], results = run(sandbox, jobs, config, Path(workdir) / label.replace(" ", "-"))
+                rates[label], results = run(sandbox, jobs, config, Path(workdir) / label.replace(" ", "-"),
+                                            submissions=submissions)
                 runs.append((label, results))
+            print_widths(sandbox, runs)
+            if low == high:
+                continue
             if args.cluster:
                 label = f"scheduler + {usable} workers"
                 with local_cluster(sandbox, Path(workdir)) as address:
-                    rates[label], results = run(sandbox, None, config, Path(workdir) / "cluster", scheduler=address)
+                    rates[label], results = run(sandbox, None, config, Path(workdir) / "cluster", scheduler=address,
+                                                submissions=submissions)
                 runs.append((label, results))
             print(f"{sandbox}: jobs {high} grades {rates[f'jobs {high}'] / rates[f'jobs {low}']:.2f}x as many "
                   f"submissions per minute as jobs {low} (target: at least the thread pool's 1.64x)")

@@ -151,11 +151,14 @@ def _effective(choices: tuple[int, ...]) -> tuple[int, ...]:
             product if forward_style == 0 else 0, db, crop)
 
 
-def synthetic_class(size: int, seed: int = 0) -> list[str]:
-    """``size`` correct solutions, any two differing in at least MIN_DIFFERENT_CHOICES choices."""
+def synthetic_class(size: int, seed: int = 0, four_loops_only: bool = False) -> list[str]:
+    """``size`` correct solutions, any two differing in at least MIN_DIFFERENT_CHOICES choices;
+    with ``four_loops_only``, only the template's four loops in both functions (what most of a
+    real class hands in: a call pair of seconds at the notebook's speed cell)."""
     rng = random.Random(seed)
     every = sorted({_effective(choices) for choices in itertools.product(*(range(len(options)) for options in (
-        FORWARD_STYLES, BACKWARD_STYLES, PARAMS, OUT_SIZE, PAD, LOOPS, PRODUCT, DB, CROP)))})
+        FORWARD_STYLES, BACKWARD_STYLES, PARAMS, OUT_SIZE, PAD, LOOPS, PRODUCT, DB, CROP)))
+        if not four_loops_only or choices[:2] == (0, 0)})
     rng.shuffle(every)
     chosen = []
     for choices in every:

@@ -28,6 +28,7 @@ SEED = 20261124
 EXAMPLES = [
     pytest.param("fast_strided", 100, None, id="fast_strided"),
     pytest.param("naive_loops", 100, None, id="naive_loops"),
+    pytest.param("six_loop_backward", 100, None, id="six_loop_backward"),
     pytest.param("einsum_positions", 100, None, id="einsum_positions"),
     pytest.param("bug_pad_slice", None, r"dx has shape \(\d+, \d+, 0, 0\), expected \(\d+, \d+, [1-9]\d*, [1-9]\d*\) at pad 0",
                  id="bug_pad_slice"),

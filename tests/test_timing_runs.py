@@ -120,3 +120,49 @@ def test_a_costly_warm_up_gets_runs_of_one_and_the_reference_is_still_timed_warm
         reference = [["reference", True], ["reference", False]]
         expected = [["student", False]] + reference if number % 2 == 0 else reference + [["student", False]]
         assert [[side, untimed] for side, _, untimed in calls] == expected, (number, calls)
+
+
+PROFILE_CHILD = """
+import json, sys
+from grader.harness import profiling, run
+from grader.harness.job import HarnessJob
+
+calls = []
+keep_for, student_call = profiling.Profiler._keep_for, None
+
+def recording_keep_for(self, fn, case, timeout):
+    calls.append(["keep_for", fn])
+    return keep_for(self, fn, case, timeout)
+
+profile_functions = profiling.Profiler._profile_functions
+
+def recording_profile_functions(self, timing, seed, size, kept):
+    calls.append(["kept", None if kept is None else sorted(kept[2]), None if kept is None else kept[1].id])
+    return profile_functions(self, timing, seed, size, kept)
+
+profiling.Profiler._keep_for = recording_keep_for
+profiling.Profiler._profile_functions = recording_profile_functions
+report = run.Run(HarnessJob.from_json(json.load(sys.stdin))).execute()
+print(json.dumps({"timing": report["timing"], "profiles": report["line_profiles"], "calls": calls}))
+"""
+
+
+def test_the_backward_is_profiled_on_the_last_timed_forward_without_running_it_again(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    loops = ROOT / "submissions" / "examples" / "naive_loops.py"
+    (submission / loops.name).write_text(loops.read_text())
+    config = GradingConfig(hidden_cases=1, timing=TimingSettings(size="small", budget_s=0.2, min_trials=2,
+                                                                 max_trials=4, warmup_s=0.0, pairs=2))
+    job = config.harness_job(20261208) | {
+        "submission_root": str(submission), "entry": loops.name, "uid_base": None, "isolate_namespaces": False,
+        "scratch_parent": str(tmp_path), "timing_lock": None, "hide_paths": []}
+    done = subprocess.run([sys.executable, "-c", PROFILE_CHILD], input=json.dumps(job), capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)
+    assert all(row["measured"] for row in out["timing"])
+    kept, *rest = out["calls"]
+    assert kept[0] == "kept" and kept[1] == ["cache"] and kept[2].startswith("speed-")
+    assert rest == []  # no earlier call run again for the backward's profile
+    assert sorted(profile["function"] for profile in out["profiles"]) == ["backward", "forward"]

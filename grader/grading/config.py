@@ -102,7 +102,7 @@ class TimingSettings(Strict):
     budget_s: float = Field(6.0, gt=0, description=(
         "Time spent in timed trials past the minimum count, all pairs (their calls' CPU time, so load on the "
         "machine does not change how many trials a grading gets)."))
-    min_trials: int = Field(3, ge=1, description="Timed trials in all, at least (spread over the pairs, one each at least).")
+    min_trials: int = Field(2, ge=1, description="Timed trials in all, at least (spread over the pairs, one each at least).")
     # 8 per pair by default: the spread between pairs, not more trials in one, is what
     # a figure's uncertainty is made of (and the grading costs about what one pair of 41 did).
     max_trials: int = Field(32, ge=1, description="Timed trials in all, at most (shared among the pairs).")
@@ -125,6 +125,17 @@ class TimingSettings(Strict):
     layers: list[str] | None = Field(None, description=(
         "A bundle's layers to time (its layer keys); default: the layers the course races (the bundle's packs in "
         "the registry's RACING). Only for a bundle."))
+    # Timing stops when the interval is narrow enough for ranking at the figure's speed, or
+    # when it has cost a few of the student's own call pairs (harness.timing.TimingPlan).
+    call_budget: float = Field(3.5, gt=0, description=(
+        "Past two worker pairs, no further pair starts when the timing phase's calls would pass this many of "
+        "the student's own call pairs (CPU time; at least half of phase_s, at most phase_s)."))
+    precision: float = Field(0.03, gt=0, lt=1, description=(
+        "Regrade interval half-width (relative) that stops the timing for figures near the reference's speed "
+        "or faster, once two worker pairs ran."))
+    precision_slow: float = Field(0.30, gt=0, lt=1, description=(
+        "The same for code 200x or more slower than the reference (loops, ranked among others that differ by "
+        "factors); log-linear in the slowness between 2x and 200x."))
     between_gradings_cv: float = Field(0.02, ge=0, le=0.5, description=(
         "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
         "in quadrature to the interval of several pairs. A floor: where `convgrade doctor --timing` measured "

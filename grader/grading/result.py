@@ -90,6 +90,11 @@ class FunctionTiming(Strict):
     drift_source: str | None = Field(None, description=(
         "Where between_gradings_cv came from: 'measured on this host (K A/A gradings, <when>)' or 'the constant "
         "floor' (no measurement for this host, or one below the configured constant). None in older results."))
+    stopped_because: str = Field("", description=(
+        "Why the timing phase started no further worker pair: 'precision reached' (every timed function's regrade "
+        "interval as narrow as ranking at its speed needs), 'budget' (another pair would have cost more than "
+        "timing.call_budget of the student's own call pairs, or timing.phase_s), 'max pairs' (timing.pairs ran), "
+        "'deadline' (the grading's time was running out); '' where nothing was timed."))
     other_cores_busy: float | None = Field(None, description=(
         "How busy the machine's other cores were (0-1, /proc/stat) during the busiest kept worker pair; None where "
         "it cannot be read. Above 0.25 the pair counts as contended."))

@@ -66,6 +66,9 @@ class TimingJob:
     phase_s: float
     own_warm_up_s: float
     between_gradings_cv: float
+    call_budget: float
+    precision: float
+    precision_slow: float
 
 
 @dataclass(frozen=True)

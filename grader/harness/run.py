@@ -110,7 +110,8 @@ class Run:
                 with timing_lock.exclusive():
                     rows = timing_phase.time_functions(passed, seed)
                 profiler = Profiler(layer.pack, self.workers, self.deadline, self.events)
-                layer_profiles = profiler.profile_functions(rows, seed, self.job.grading.timing.size)
+                layer_profiles = profiler.profile_functions(rows, seed, self.job.grading.timing.size,
+                                                            timing_phase.kept_for_profile)
                 timing += self._as_reported(layer, rows)
                 profiles += self._as_reported(layer, layer_profiles, "function")
         finally:

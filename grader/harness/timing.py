@@ -289,27 +289,65 @@ def run_length(budget: TrialBudget, trial_s: float) -> int:
     return max(1, min(RUN_MAX, affordable // 2))
 
 
+# Why a grading's timing stopped starting worker pairs (the result's ``stopped_because``).
+STOP_PRECISION = "precision reached"
+STOP_BUDGET = "budget"
+STOP_MAX_PAIRS = "max pairs"
+STOP_DEADLINE = "deadline"
+# The precision rule looks at the spread between fresh worker pairs, never at one pair's
+# trials: a student could make the first trials of every process fast and steady, but not
+# the figures of two fresh processes agree by luck. Two pairs at least, so df >= 1.
+MIN_PAIRS_TO_STOP = 2
+# Slowness (times slower than the reference) up to which the tight precision applies, and
+# from which the loose one does; in between the wanted half-width grows log-linearly.
+TIGHT_UP_TO, LOOSE_FROM = 2.0, 200.0
+
+
+def wanted_half_width(speedup: float, tight: float, loose: float) -> float:
+    """The relative half-width of the regrade interval that ranking at this speed needs:
+    ``tight`` for figures near the reference's or faster (where a class's best differ by a
+    few per cent), ``loose`` for code LOOSE_FROM times slower or more (loop solutions,
+    which differ from each other by factors), log-linear in the slowness between."""
+    slowness = 1.0 / speedup if speedup > 0 else math.inf
+    if slowness <= TIGHT_UP_TO or loose <= tight:
+        return tight
+    if slowness >= LOOSE_FROM:
+        return loose
+    share = math.log(slowness / TIGHT_UP_TO) / math.log(LOOSE_FROM / TIGHT_UP_TO)
+    return tight * (loose / tight) ** share
+
+
+def half_width(summary: "BlockSummary") -> float:
+    """A regrade interval's relative half-width: half its width on the log scale."""
+    return math.expm1(math.log(summary.ci_high / summary.ci_low) / 2)
+
+
 @dataclass(frozen=True)
 class TimingPlan:
     """How a grading's timed trials are spread over fresh worker pairs, decided as the
-    timing phase goes, from what its pairs cost.
+    timing phase goes, from what its pairs cost and how precise their figures already are.
 
     Each pair gets an equal share of the trial budget (``budget_s``) and of the trial
     maximum, and at least its share of the trials still missing to ``min_trials`` (at
-    least one). Another pair is started while fewer than ``max_pairs`` ran and either
-    ``min_trials`` is not reached yet, or the phase's cost so far plus the last pair's
-    stays within ``phase_s``. Costs are the CPU time of the pairs' calls (warm-ups and
-    trials, both sides): a regrade on a busier machine gets the same plan. The phase's
-    wall time is that plus worker starts (about 0.3 s a pair) and the harness's own work.
+    least one). After each pair, once ``min_trials`` ran in at least MIN_PAIRS_TO_STOP
+    pairs (``stop_reason``), no further pair starts when every timed function's regrade
+    interval is as narrow as ranking at its speed needs (``precision``: tight near the
+    reference's speed, ``precision_slow`` for loops), or when another pair would take the
+    phase's calls past its cost limit: ``call_budget`` times the student's own call pair,
+    at least half of ``phase_s`` (what vectorised code's pairs cost), at most ``phase_s``; or when ``max_pairs`` ran. Costs are the
+    CPU time of the pairs' calls (warm-ups and trials, both sides): a regrade on a busier
+    machine gets the same plan, only later.
 
     Why this shape: a fresh pair costs a fixed start (two processes importing numpy, a
-    warm-up) and each trial its calls. Fast code (a trial of 10-50 ms) gets several
-    trials per pair and every pair; a 2-second loop gets one trial per pair, in as many
-    pairs as ``min_trials`` asks and ``phase_s`` allows: the same number of timed calls
-    as one pair of three trials, but each in a fresh process, which is what the interval
-    is made of. The plan follows only from costs, which a regrade repeats, never from
-    how tight the interval already looks: stopping on a lucky narrow interval would make
-    intervals claim more than they hold.
+    warm-up) and each trial its calls. Fast code (a trial of 10-50 ms) is cheap to time
+    and ranked by a few per cent: it gets every pair (the between-gradings spread alone is
+    wider than the tight precision). A loop solution (a call pair of seconds) gets one
+    trial per pair, in two pairs when they agree well enough for ranking among loops, which
+    differ by factors (its timing then costs about two of its own call pairs, not three or
+    four), and a third one only when they do not (a busy machine). The
+    precision rule reads the spread between fresh pairs, with Student's t at their few
+    degrees of freedom (12.7 at two): two pairs that agree by chance within a per cent
+    still give an interval of about +-13%, so a lucky stop claims no more than it holds.
     """
 
     max_pairs: int
@@ -317,6 +355,9 @@ class TimingPlan:
     max_trials: int  # in all
     budget_s: float  # CPU time of the timed trials' calls, in all
     phase_s: float  # CPU time of the phase's calls beyond which no further pair starts
+    call_budget: float = 3.5  # the phase's cost limit in the student's own call pairs
+    precision: float = 0.03  # wanted regrade half-width near the reference's speed
+    precision_slow: float = 0.30  # ... LOOSE_FROM times slower or more
 
     def pair_budget(self, pairs_done: int, trials_done: int) -> TrialBudget:
         pairs_left = max(1, self.max_pairs - pairs_done)
@@ -327,17 +368,53 @@ class TimingPlan:
             maximum = max(minimum, maximum - maximum % 2)  # an even count: whole blocks of two runs of one
         return TrialBudget(self.budget_s / self.max_pairs, minimum, maximum)
 
-    def wants_another_pair(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float) -> bool:
+    def cost_limit(self, call_pair_s: float) -> float:
+        """The phase's calls' CPU time past which no further pair starts, for a student whose
+        call pair (its timed calls, once each) costs ``call_pair_s``."""
+        return min(self.phase_s, max(self.phase_s / 2, self.call_budget * call_pair_s))
+
+    def wants_another_pair(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float,
+                           call_pair_s: float = 0.0) -> bool:
+        """By cost alone (``stop_reason`` adds the precision rule)."""
         if pairs_done >= self.max_pairs:
             return False
-        if pairs_done == 0 or trials_done < self.min_trials:
+        if pairs_done == 0 or trials_done < self.min_trials or pairs_done < min(MIN_PAIRS_TO_STOP, self.max_pairs):
             return True
-        return spent_s + last_pair_s <= self.phase_s
+        return spent_s + last_pair_s <= self.cost_limit(call_pair_s)
 
-    def stopped_early(self, trial_s: float) -> str:
-        """Why fewer pairs than configured ran, when the phase limit stopped them."""
+    def stop_reason(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float,
+                    call_pair_s: float, figures: list[tuple[float, float]]) -> str:
+        """'' to start another pair, else why not (STOP_*). ``figures``: each timed function's
+        (speedup, regrade half-width) over the pairs so far."""
+        if pairs_done >= self.max_pairs:
+            return STOP_MAX_PAIRS
+        if pairs_done == 0 or trials_done < self.min_trials or pairs_done < MIN_PAIRS_TO_STOP:
+            return ""
+        if figures and all(half <= self.wanted(speedup) for speedup, half in figures):
+            return STOP_PRECISION
+        if not self.wants_another_pair(pairs_done, trials_done, spent_s, last_pair_s, call_pair_s):
+            return STOP_BUDGET
+        return ""
+
+    def wanted(self, speedup: float) -> float:
+        return wanted_half_width(speedup, self.precision, self.precision_slow)
+
+    def stopped_early(self, trial_s: float, call_pair_s: float = 0.0) -> str:
+        """Why fewer pairs than configured ran, when the cost limit stopped them."""
+        limit = self.cost_limit(call_pair_s)
+        if limit >= self.phase_s:
+            return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
+                    f"calls past timing.phase_s ({self.phase_s:g} s of CPU time)")
         return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
-                f"calls past timing.phase_s ({self.phase_s:g} s of CPU time)")
+                f"calls past its budget ({limit:.3g} s of CPU time: timing.call_budget {self.call_budget:g} times "
+                f"the student's call pair of {call_pair_s:.3g} s, at least half of timing.phase_s)")
+
+    def precise_enough(self, pairs: int, figures: list[tuple[str, float, float]]) -> str:
+        """Why the precision rule stopped the plan: each function's (name, speedup, half-width)."""
+        each = ", ".join(f"{name} +-{100 * half:.1f}% (wanted +-{100 * self.wanted(speedup):.1f}%)"
+                         for name, speedup, half in figures)
+        return (f"after {pairs} worker pairs every regrade interval was as narrow as ranking at its speed needs: "
+                f"{each}")
 
 
 def describe_plan(pairs: int, trials: int, own_warm_up: bool, stopped: str, own_warm_up_s: float,
@@ -350,7 +427,7 @@ def describe_plan(pairs: int, trials: int, own_warm_up: bool, stopped: str, own_
         lengths = f"{longest}" if shortest == longest else f"{shortest}-{longest}"
         text += f", each side timing runs of {lengths} trials in turn"
     if stopped:
-        text += f"; fewer pairs than configured: {stopped}"
+        text += f"; {stopped}" if stopped.startswith("after ") else f"; fewer pairs than configured: {stopped}"
     if own_warm_up:
         text += (f"; a student call pair of {own_warm_up_s:g} s or more of CPU time was its own warm-up and "
                  "counted as a trial")

@@ -16,7 +16,8 @@ from .deadline import Deadline
 from .drift import between_gradings
 from .environment import environment
 from .job import HarnessJob
-from .timing import TimingPlan, clock_ns, describe_plan, steady_allocator, summarize_blocks
+from .timing import (STOP_DEADLINE, STOP_PRECISION, TimingPlan, clock_ns, describe_plan, half_width, steady_allocator,
+                     summarize_blocks)
 from .trials import TrialContext, TrialRunner
 from .worker_pair import WorkerPair
 from .workers import CallRequest
@@ -40,6 +41,10 @@ class TimingPhase:
         self.calls = {call.name: call for call in pack.CALLS}  # in the pack's order
         self.machine_report: dict | None = None
         self._measured: dict | None = None  # the machine figures measured here (none cached)
+        # The student's last timed call pair's kept results (its forward's cache), left in the
+        # last pair's student worker for the line profile of a later call (Profiler): a loop
+        # solution's forward is seconds the profile need not spend again.
+        self.kept_for_profile: tuple | None = None
 
     def untimed(self, reason: str | None) -> list[dict]:
         """A timing row per function with no figure (the reason may be filled in later)."""
@@ -62,7 +67,7 @@ class TimingPhase:
             self.machine_report = {"source": speed_feedback.describe_source(cached), "measured": None}
         phase_started = clock_ns()
         quiet = QuietWait(self.other_cores, float(self.job.machine.quiet_wait_s))
-        blocks, failure, stopped = self._time_pairs(timed, rng, quiet, machine, identity, phase_started)
+        blocks, failure, stopped, because = self._time_pairs(timed, rng, quiet, machine, identity, phase_started)
         if not blocks and not failure:  # the only pair was redone (a busy machine) and time ran out
             failure = (f"not timed: {stopped or self.deadline.total_time_reached()}, after the only worker pair was "
                        "timed while other cores were busy and thrown away")
@@ -72,7 +77,7 @@ class TimingPhase:
             if failure:
                 results[fn]["reason"] = failure
                 continue
-            results[fn].update(self._measured_row(fn, blocks, stopped, phase_s, quiet))
+            results[fn].update(self._measured_row(fn, blocks, stopped, phase_s, quiet), stopped_because=because)
             if machine is not None and fn in machine:  # None when every pair ran beside a busy neighbour, none cached
                 results[fn].update(speed_feedback.machine_figures(self.pack, fn, self.timing.size,
                                                                   results[fn]["speedup_vs_reference"], machine))
@@ -100,26 +105,35 @@ class TimingPhase:
         return timed
 
     def _time_pairs(self, timed: list[str], rng, quiet: QuietWait, machine: dict | None, identity: dict,
-                    phase_started: int) -> tuple[list[TrialRunner], str, str]:
+                    phase_started: int) -> tuple[list[TrialRunner], str, str, str]:
         """Worker pairs until the plan has enough: (the kept pairs, a failure reason or '',
-        why the plan stopped early or ''). Measures the machine figures in the first quiet
-        pair where none were cached (``_measured``)."""
-        plan = TimingPlan(max_pairs=max(1, self.timing.pairs), min_trials=self.timing.min_trials,
-                          max_trials=self.timing.max_trials, budget_s=float(self.timing.budget_s),
-                          phase_s=float(self.timing.phase_s))
+        what the plan line says of why it stopped or '', why it stopped: STOP_*). Measures
+        the machine figures in the first quiet pair where none were cached (``_measured``)."""
+        timing = self.timing
+        plan = TimingPlan(max_pairs=max(1, timing.pairs), min_trials=timing.min_trials,
+                          max_trials=timing.max_trials, budget_s=float(timing.budget_s),
+                          phase_s=float(timing.phase_s), call_budget=float(timing.call_budget),
+                          precision=float(timing.precision), precision_slow=float(timing.precision_slow))
         blocks: list[TrialRunner] = []
-        failure, stopped = "", ""
+        failure, stopped, because = "", "", ""
         busy = None  # the other cores are looked at during each pair's trials (TrialRunner.run)
         pairs_run = 0
         while True:
             trials = sum(runner.trials for runner in blocks)
             spent = sum(runner.cpu_s for runner in blocks)
-            if not plan.wants_another_pair(len(blocks), trials, spent, blocks[-1].cpu_s if blocks else 0.0):
-                if len(blocks) < plan.max_pairs:
-                    stopped = plan.stopped_early(statistics.median(t for r in blocks for t in r.trial_cpu_s))
+            call_pair_s = _student_call_pair_s(blocks, timed)
+            figures = [(fn, *self._precision(fn, blocks)) for fn in timed] if len(blocks) > 1 else []
+            because = plan.stop_reason(len(blocks), trials, spent, blocks[-1].cpu_s if blocks else 0.0, call_pair_s,
+                                       [figure[1:] for figure in figures])
+            if because:
+                if because == STOP_PRECISION:
+                    stopped = plan.precise_enough(len(blocks), figures)
+                elif len(blocks) < plan.max_pairs:
+                    stopped = plan.stopped_early(statistics.median(t for r in blocks for t in r.trial_cpu_s),
+                                                 call_pair_s)
                 break
             if pairs_run and self.deadline.time_left() < 2 * (clock_ns() - phase_started) / 1e9 / pairs_run:
-                stopped = "the grading's own time was running out"
+                stopped, because = "the grading's own time was running out", STOP_DEADLINE
                 break
             quiet.before_pair(busy, self.deadline.time_left())
             if pairs_run and not self.workers.fresh_pair():
@@ -130,6 +144,7 @@ class TimingPhase:
             failure = runner.run(rng, plan.pair_budget(len(blocks), trials))
             pairs_run += 1
             busy = runner.other_cores_busy
+            self.kept_for_profile = runner.kept_for_profile()
             if not failure and quiet.redo(busy, (clock_ns() - pair_started) / 1e9):
                 continue  # timed while other cores were busy: redone after a quiet spell
             blocks.append(runner)
@@ -142,7 +157,23 @@ class TimingPhase:
                 measured = {"identity": identity, "figures": self._measured,
                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 self.machine_report = {"source": speed_feedback.describe_source(None), "measured": measured}
-        return blocks, failure, stopped
+        return blocks, failure, stopped, because
+
+    def _between_gradings(self) -> tuple[float, str]:
+        """The spread between gradings the interval allows for, and where it came from (harness.drift)."""
+        return between_gradings(float(self.timing.between_gradings_cv), self.job.machine.drift)
+
+    def _summary(self, fn: str, blocks: list[TrialRunner]):
+        """A function's figure and regrade interval over the kept pairs (timing.summarize_blocks)."""
+        between_cv, drift_source = self._between_gradings()
+        return summarize_blocks([runner.times["student"][fn] for runner in blocks],
+                                [runner.times["reference"][fn] for runner in blocks],
+                                between_cv, [2 * runner.run_length for runner in blocks], drift_source=drift_source)
+
+    def _precision(self, fn: str, blocks: list[TrialRunner]) -> tuple[float, float]:
+        """(speedup, regrade half-width) of a function over the kept pairs, for the plan."""
+        summary = self._summary(fn, blocks)
+        return summary.speedup, half_width(summary)
 
     def _context(self) -> TrialContext:
         limits = self.job.grading.limits
@@ -157,9 +188,8 @@ class TimingPhase:
         busy_machine, busy_machine_text = quiet.report(blocks), quiet.describe(blocks)  # the same for every function
         student = [runner.times["student"][fn] for runner in blocks]
         reference = [runner.times["reference"][fn] for runner in blocks]
-        between_cv, drift_source = between_gradings(float(self.timing.between_gradings_cv), self.job.machine.drift)
-        summary = summarize_blocks(student, reference, between_cv, [2 * runner.run_length for runner in blocks],
-                                   drift_source=drift_source)
+        between_cv, drift_source = self._between_gradings()
+        summary = self._summary(fn, blocks)
         return dict(
             measured=True, trials=summary.trials, student_median_s=summary.student_median_s,
             reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,
@@ -214,3 +244,10 @@ class TimingPhase:
 
         return speed_feedback.measure_machine(lambda repeats: runner.reference_pair(case, repeats), product,
                                               tuple(self.calls))
+
+
+def _student_call_pair_s(blocks: list[TrialRunner], timed: list[str]) -> float:
+    """The student's own call pair (its timed calls once each), CPU time: the median over
+    every kept trial. What the plan's cost limit is counted in (TimingPlan.cost_limit)."""
+    totals = [sum(runner.times["student"][fn][k] for fn in timed) for runner in blocks for k in range(runner.trials)]
+    return statistics.median(totals) if totals else 0.0

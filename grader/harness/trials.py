@@ -62,6 +62,9 @@ class TrialRunner:
         # The fixed CPU cost of a call in a worker (reading the request, building the
         # arguments, replying, being stopped and continued), subtracted from both sides.
         self.overhead_s = {fn: 0.0 for fn in context.calls}
+        # The student's last call pair's kept results ({label: slot}) and its case, left in
+        # its worker until its next call pair starts (so its memory at a call is as before).
+        self._student_kept: tuple | None = None
 
     def one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         """The case's calls in order on one worker; returns (times, outputs, failure message).
@@ -93,10 +96,21 @@ class TrialRunner:
             worker.forget(list(made.values()))
         return times
 
+    def kept_for_profile(self) -> tuple | None:
+        """(worker, case, {label: slot}) of the student's last call pair, if it kept anything;
+        whoever takes it forgets the slots."""
+        if self._student_kept is None:
+            return None
+        case, made = self._student_kept
+        return self.context.student, case, made
+
     def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
         worker = self.context.student if role == "student" else self.context.reference
         names = self.context.names if role == "student" else self.context.pack.REFERENCE_FUNCTIONS
         times, outputs, made = {}, {}, {}
+        if role == "student" and self._student_kept is not None:
+            worker.forget(list(self._student_kept[1].values()))
+            self._student_kept = None
         for call in (self.context.calls[name] for name in case.calls):
             # The student's untimed calls (they failed a check) are skipped: a later call then
             # gets the starter code's stand-in for what they keep. The reference runs them all.
@@ -115,7 +129,9 @@ class TrialRunner:
             outputs.update(outcome.results)
             if slot:
                 made[call.kept[0]] = slot
-        if made:
+        if made and role == "student":
+            self._student_kept = (case, made)
+        elif made:
             worker.forget(list(made.values()))
         return times, outputs, ""
 

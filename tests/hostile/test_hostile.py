@@ -287,6 +287,7 @@ CASES = [
     ("move_to_other_core", Expect(output="sched_setaffinity refused")),
     ("evict_caches_after_reply", Expect()),  # its speed: test_timing_tricks_do_not_pay
     ("slow_first_speed_call", Expect()),  # its speed: test_timing_tricks_do_not_pay
+    ("fast_then_slow", Expect()),  # its speed: tests/test_timing_plan.py
     ("float32_at_timing_size", Expect(timing=("the output of timed trial 1 was wrong",) * 2)),
     # -- tampering
     ("patch_numpy_compare", Expect(fails="forward+backward+inputs",

@@ -8,8 +8,9 @@ import math
 
 import pytest
 
-from grader.harness.timing import (TimingPlan, TrialBudget, block_ratios, describe_plan, next_run, pair_figure,
-                                   run_length, steady_allocator, summarize_blocks, t_quantile_975)
+from grader.harness.timing import (STOP_BUDGET, STOP_MAX_PAIRS, STOP_PRECISION, TimingPlan, TrialBudget, block_ratios,
+                                   describe_plan, half_width, next_run, pair_figure, run_length, steady_allocator,
+                                   summarize_blocks, t_quantile_975, wanted_half_width)
 
 
 def test_a_block_of_two_trials_cancels_which_side_ran_first():
@@ -135,11 +136,12 @@ def test_pairs_must_match():
 
 def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s: float = 1.0) -> list[int]:
     """The trials each pair runs under ``plan`` when every trial's calls take ``trial_s`` of CPU
-    time and a pair's warm-up ``warm_up_s`` (TimingPhase.time_functions and TrialRunner.run, without
-    workers): a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
+    time (the student's nearly all of it: the cost limit counts in its call pairs) and a pair's
+    warm-up ``warm_up_s`` (TimingPhase.time_functions and TrialRunner.run, without workers), by
+    cost alone: a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
     pairs: list[int] = []
     spent = last = 0.0
-    while plan.wants_another_pair(len(pairs), sum(pairs), spent, last):
+    while plan.wants_another_pair(len(pairs), sum(pairs), spent, last, trial_s):
         budget = plan.pair_budget(len(pairs), sum(pairs))
         own = trial_s >= own_warm_up_s
         trials, cost = (1, trial_s) if own else (0, warm_up_s)
@@ -151,7 +153,7 @@ def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s:
     return pairs
 
 
-DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
+DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=2, max_trials=32, budget_s=6.0, phase_s=15.0)
 
 
 @pytest.mark.parametrize("trial_s, expected", [
@@ -159,21 +161,65 @@ DEFAULT_PLAN = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0
     pytest.param(0.25, [6, 6, 6, 6], id="einsum-like-budget-per-pair"),
     pytest.param(0.6, [2, 2, 2, 2], id="slow-code-fewer-trials"),
     pytest.param(1.5, [1, 1, 1, 1], id="one-trial-per-pair-once-a-call-pair-is-its-own-warm-up"),
-    pytest.param(8.0, [1, 1, 1], id="a-loop-gets-min-trials-in-fresh-pairs-then-the-phase-limit"),
-    pytest.param(40.0, [1, 1, 1], id="min-trials-holds-past-the-phase-limit"),
+    pytest.param(2.5, [1, 1, 1], id="a-call-pair-of-seconds-gets-what-its-call-budget-allows"),
+    pytest.param(4.0, [1, 1, 1], id="a-loop-gets-a-third-pair-only-when-two-are-not-precise-enough"),
+    pytest.param(11.8, [1, 1], id="a-slow-loop-gets-two-fresh-pairs-within-phase_s"),
+    pytest.param(40.0, [1, 1], id="two-pairs-hold-past-every-limit"),
 ])
 def test_the_plan_spreads_trials_over_pairs_by_what_a_trial_costs(trial_s, expected):
     assert _simulate(DEFAULT_PLAN, trial_s, warm_up_s=max(trial_s, 0.1)) == expected
 
 
-def test_the_phase_limit_stops_pairs_only_past_min_trials():
+def test_the_cost_limit_stops_pairs_only_past_two_pairs_and_min_trials():
     plan = TimingPlan(max_pairs=4, min_trials=3, max_trials=32, budget_s=6.0, phase_s=15.0)
     assert plan.wants_another_pair(0, 0, 0.0, 0.0)
     assert plan.wants_another_pair(2, 2, 100.0, 50.0)  # min_trials not reached: the limit waits
-    assert plan.wants_another_pair(3, 3, 9.0, 6.0)  # 9 + 6 fits in 15
-    assert not plan.wants_another_pair(3, 3, 9.0, 6.5)
+    assert plan.wants_another_pair(3, 3, 5.0, 2.5, 0.2)  # 7.5 fits in half of phase_s
+    assert not plan.wants_another_pair(3, 3, 5.0, 2.6, 0.2)
+    assert plan.wants_another_pair(3, 3, 9.0, 6.0, 6.0)  # 3.5 call pairs of 6 s: 21 s, past phase_s: 15 s
+    assert not plan.wants_another_pair(3, 3, 9.0, 6.5, 6.0)
     assert not plan.wants_another_pair(4, 32, 0.1, 0.1)  # every pair ran
-    assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5)
+    assert plan.cost_limit(0.01) == 7.5 and plan.cost_limit(3.0) == 10.5 and plan.cost_limit(11.8) == 15.0
+    assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5, 11.8)
+    assert plan.stopped_early(3.1, 3.0) == (
+        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's calls past its budget "
+        "(10.5 s of CPU time: timing.call_budget 3.5 times the student's call pair of 3 s, at least half of "
+        "timing.phase_s)")
+
+
+def test_wanted_precision_is_tight_near_the_reference_and_loose_for_loops():
+    assert wanted_half_width(1.3, 0.03, 0.30) == 0.03  # faster than the reference
+    assert wanted_half_width(0.5, 0.03, 0.30) == 0.03  # 2x slower
+    assert wanted_half_width(1 / 20, 0.03, 0.30) == pytest.approx(0.03 * 10 ** 0.5)  # halfway on the log scale
+    assert wanted_half_width(1 / 200, 0.03, 0.30) == 0.30
+    assert wanted_half_width(1 / 900, 0.03, 0.30) == 0.30
+    assert wanted_half_width(0.0, 0.03, 0.30) == 0.30
+
+
+def test_timing_stops_on_precision_only_over_two_pairs_or_more():
+    plan = TimingPlan(max_pairs=4, min_trials=2, max_trials=32, budget_s=6.0, phase_s=15.0)
+    loops = [(1 / 500, 0.10), (1 / 400, 0.12)]  # +-10% and +-12%: enough among loops (+-30%)
+    # One pair is never enough, however narrow its trials look: a student controls one process.
+    assert plan.stop_reason(1, 8, 0.1, 0.1, 0.001, [(1.0, 0.001)]) == ""
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, loops) == STOP_PRECISION  # though a third pair fits
+    # The same precision is not enough near the reference's speed: the cost limit decides.
+    near = [(0.9, 0.10), (0.8, 0.12)]
+    assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, near) == ""
+    assert plan.stop_reason(3, 24, 7.3, 0.3, 0.01, near) == STOP_BUDGET
+    assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, [(0.9, 0.029), (0.8, 0.03)]) == STOP_PRECISION
+    # Every function must be precise enough; a loose loop forward does not stop a tight backward.
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.10), (0.5, 0.10)]) == ""
+    assert plan.stop_reason(4, 32, 1.0, 0.3, 0.01, near) == STOP_MAX_PAIRS
+    # Not precise enough: another pair while it fits in 3.5 of the student's call pairs (a
+    # third, not a fourth), at most phase_s.
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == ""  # 12.3 s of 14
+    assert plan.stop_reason(3, 3, 12.3, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET
+    assert plan.stop_reason(2, 2, 16.0, 8.0, 8.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET  # phase_s
+
+
+def test_half_width_reads_a_regrade_interval():
+    summary = summarize_blocks([[1.0, 1.0]] * 4, [[2.0, 2.0]] * 4, between_gradings_cv=0.02)
+    assert half_width(summary) == pytest.approx(math.expm1(math.sqrt(2) * 1.96 * math.log1p(0.02)))
 
 
 def test_min_and_max_trials_count_in_all():
@@ -183,6 +229,8 @@ def test_min_and_max_trials_count_in_all():
     second = plan.pair_budget(1, 2)
     assert (second.min_trials, second.max_trials) == (1, 1)  # 3 in all, never 4
     one_pair = TimingPlan(max_pairs=1, min_trials=3, max_trials=41, budget_s=6.0, phase_s=15.0).pair_budget(0, 0)
+    assert TimingPlan(max_pairs=1, min_trials=3, max_trials=41, budget_s=6.0, phase_s=15.0).stop_reason(
+        1, 40, 1.0, 1.0, 0.01, []) == STOP_MAX_PAIRS
     assert (one_pair.min_trials, one_pair.max_trials, one_pair.budget_s) == (3, 40, 6.0)  # whole blocks
 
 
@@ -192,9 +240,13 @@ def test_the_plan_says_what_ran_and_why():
                                                             "runs of 4 trials in turn")
     assert describe_plan(2, 9, True, "", 1.0, [1, 4]).startswith("9 timed trials in 2 worker pairs, each side timing "
                                                                  "runs of 1-4 trials in turn")
-    text = describe_plan(3, 3, True, DEFAULT_PLAN.stopped_early(8.2), 1.0)
-    assert text.startswith("3 timed trials in 3 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
+    text = describe_plan(2, 2, True, DEFAULT_PLAN.stopped_early(8.2, 8.0), 1.0)
+    assert text.startswith("2 timed trials in 2 worker pairs; fewer pairs than configured: a trial's calls took 8.20 s")
     assert text.endswith("a student call pair of 1 s or more of CPU time was its own warm-up and counted as a trial")
+    precise = DEFAULT_PLAN.precise_enough(2, [("forward", 1 / 500, 0.057), ("backward", 1 / 20, 0.063)])
+    assert describe_plan(2, 2, True, precise, 1.0).startswith(
+        "2 timed trials in 2 worker pairs; after 2 worker pairs every regrade interval was as narrow as ranking at "
+        "its speed needs: forward +-5.7% (wanted +-30.0%), backward +-6.3% (wanted +-9.5%); a student call pair")
 
 
 def test_the_harness_keeps_freed_memory_for_reuse():

@@ -21,7 +21,7 @@ from tests.unit.reference.conv_cases import (
 from reference import strided
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "submissions" / "examples"
-CORRECT = ["naive_loops", "einsum_positions", "fast_strided"]
+CORRECT = ["naive_loops", "six_loop_backward", "einsum_positions", "fast_strided"]
 BUGGY = ["bug_pad_slice", "bug_hout_both_axes", "bug_pad_hardcoded", "bug_square_kernel", "unfinished_none"]
 
 
