@@ -79,7 +79,7 @@ details{margin:.3rem 0}summary{cursor:pointer}
 UNBROKEN_CHARS = 32
 
 # A word of letters, digits, '_', '.' and '-' (a bundle's group spatial-batchnorm.forward_notebook);
-# those with an underscore are identifiers (conv_forward_naive, bn_param), kept on one line.
+# those with an underscore are identifiers (a function name, bn_param), kept on one line.
 WORD = re.compile(r"\b[A-Za-z][\w.-]*\w")
 
 
