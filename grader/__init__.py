@@ -5,4 +5,4 @@ Nothing is imported here on purpose: ``grader.harness`` runs inside the sandbox 
 numpy and the standard library only, and importing it must not pull in the host side.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
