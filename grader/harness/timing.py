@@ -178,15 +178,23 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
     all_student = [t for s, _, _ in blocks for t in s]
     all_reference = [t for _, r, _ in blocks for t in r]
     pair_speedups = [pair_figure(s, r, size) for s, r, size in blocks]
+    between = math.sqrt(2) * 1.96 * math.log1p(between_gradings_cv)  # its share of a regrade's half-width
+    drift_words = (f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else "") + (
+        f" ({drift_source})" if drift_source and between_gradings_cv else "")
     if len(blocks) == 1:
+        # One pair (a grading short of time): the trials' interval, each side widened in
+        # quadrature by the spread between gradings, which one pair cannot see either.
         one = summarize_pairs(*blocks[0][:2])
-        return BlockSummary(one.trials, one.student_median_s, one.reference_median_s, one.speedup, one.ci_low,
-                            one.ci_high, one.ci_level, "median of trial ratios, order-statistics interval",
-                            [one.speedup])
+        centre = math.log(one.speedup)
+        low = centre - math.hypot(centre - math.log(one.ci_low), between)
+        high = centre + math.hypot(math.log(one.ci_high) - centre, between)
+        return BlockSummary(one.trials, one.student_median_s, one.reference_median_s, one.speedup, math.exp(low),
+                            math.exp(high), one.ci_level,
+                            "median of trial ratios, order-statistics interval" + drift_words, [one.speedup])
     logs = [math.log(value) for value in pair_speedups]
     centre = statistics.fmean(logs)
-    half = math.sqrt(2) * math.hypot(t_quantile_975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs)),
-                                     1.96 * math.log1p(between_gradings_cv))
+    half = math.hypot(math.sqrt(2) * t_quantile_975(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs)),
+                      between)
     return BlockSummary(
         trials=len(all_student),
         student_median_s=statistics.median(all_student),
@@ -195,9 +203,7 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
         ci_low=math.exp(centre - half),
         ci_high=math.exp(centre + half),
         ci_level=T_LEVEL,
-        ci_method=f"regrade interval over {len(logs)} worker pairs (A B B A runs)" + (
-            f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else "")
-            + (f" ({drift_source})" if drift_source and between_gradings_cv else ""),
+        ci_method=f"regrade interval over {len(logs)} worker pairs (A B B A runs)" + drift_words,
         pair_speedups=pair_speedups,
     )
 

@@ -251,3 +251,16 @@ def test_the_plan_says_what_ran_and_why():
 
 def test_the_harness_keeps_freed_memory_for_reuse():
     assert steady_allocator()  # glibc: both mallopt settings accepted (it refuses a threshold above 32 MiB)
+
+
+def test_one_pair_interval_allows_for_the_spread_between_gradings_too():
+    student, reference = [[1.0, 1.1, 0.9, 1.0, 1.05, 0.95]], [[2.0, 2.0, 2.0, 2.0, 2.0, 2.0]]
+    alone = summarize_blocks(student, reference)
+    wider = summarize_blocks(student, reference, between_gradings_cv=0.05, drift_source="the constant floor")
+    assert wider.speedup == alone.speedup
+    between = math.sqrt(2) * 1.96 * math.log1p(0.05)
+    centre = math.log(alone.speedup)
+    assert math.log(wider.ci_low) == pytest.approx(centre - math.hypot(centre - math.log(alone.ci_low), between))
+    assert math.log(wider.ci_high) == pytest.approx(centre + math.hypot(math.log(alone.ci_high) - centre, between))
+    assert wider.ci_method == ("median of trial ratios, order-statistics interval, with 5.0% between gradings "
+                               "(the constant floor)")
