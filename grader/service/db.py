@@ -1,7 +1,9 @@
 """The service's state: one schema (SQLAlchemy Core) for SQLite and PostgreSQL.
 
     students     id, name, role (student | staff), token_hash
-    submissions  the job table: status queued -> running -> graded | failed
+    submissions  the job table: status queued -> running -> graded | failed, or
+                 queued -> rejected (the loader refused it after the 202); ``checked``
+                 says the loader accepted it (only checked jobs are claimed)
     results      one row per graded submission (its primary key forbids a second result)
 
 SQLite runs in WAL mode with synchronous=FULL (a committed row survives a power cut) and
@@ -16,7 +18,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, exists, func, insert, select, tuple_, update)
+                        and_, create_engine, event, exists, func, insert, or_, select, tuple_,
+                        update)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -35,7 +38,9 @@ submissions = Table(
     Column("student_id", String(200), ForeignKey("students.id"), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("filename", String(260), nullable=False),
+    Column("upload_name", String(260)),  # the student's own file name (filename is the staged one)
     Column("status", String(16), nullable=False),
+    Column("checked", Boolean, nullable=False, default=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("claim", String(32)),
     Column("message", Text),
@@ -56,7 +61,9 @@ results = Table(
     Column("graded_at", Float, nullable=False),
 )
 
-STATUSES = ("queued", "running", "graded", "failed")
+STATUSES = ("queued", "running", "graded", "failed", "rejected")
+RECENT_S = 3600.0
+"""Fair queueing's memory: a student's gradings finished in the last hour still count as theirs."""
 
 
 def database_url(database: str | None, data_dir: Path) -> str:
@@ -94,7 +101,21 @@ def open_database(url: str) -> Database:
     else:
         writer = reader = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     metadata.create_all(writer)
+    _add_new_columns(writer)
     return Database(writer, reader)
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """A DATA folder from before the two-step intake: its job table gains ``upload_name`` and
+    ``checked`` (its rows were checked before their 202, so they are checked)."""
+    from sqlalchemy import inspect
+
+    present = {column["name"] for column in inspect(engine).get_columns("submissions")}
+    with engine.begin() as conn:
+        if "upload_name" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN upload_name VARCHAR(260)")
+        if "checked" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN checked BOOLEAN NOT NULL DEFAULT TRUE")
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -144,11 +165,16 @@ def who(engine: Database, digest: str):
         return conn.execute(select(students).where(students.c.token_hash == digest)).first()
 
 
+COUNTED = submissions.c.status != "rejected"
+"""What counts against the rate limit: every submission but those the loader refused."""
+
+
 def recent_count(engine: Database, student_id: str, since: float) -> tuple[int, float | None]:
-    """Submissions of ``student_id`` since ``since``, and the oldest of them."""
+    """Submissions of ``student_id`` since ``since`` (rejected ones aside), and the oldest of them."""
     with engine.connect() as conn:
         row = conn.execute(select(func.count(), func.min(submissions.c.created_at))
-                           .where(submissions.c.student_id == student_id, submissions.c.created_at >= since)).one()
+                           .where(submissions.c.student_id == student_id, submissions.c.created_at >= since,
+                                  COUNTED)).one()
     return int(row[0]), row[1]
 
 
@@ -160,13 +186,19 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
+def add_submissions(engine: Database, jobs: list[tuple[str, str, str, str | None]], *,
                     rate_limit: tuple[int, float] | None = None,
-                    exempt: frozenset[str] = frozenset()) -> list[tuple[int, int] | RateLimited]:
-    """Job rows (student id, sha256, filename) in one transaction: one commit (one fsync)
-    for many uploads. Their ids and queue positions, in order; with ``rate_limit`` (N per
-    SECONDS, for everyone but ``exempt``), a RateLimited instead of a row for each upload
-    past it.
+                    exempt: frozenset[str] = frozenset(),
+                    verdicts: list[tuple[int, str | None]] = ()) -> tuple[list[tuple[int, int] | RateLimited], set[str]]:
+    """Job rows (student id, sha256, filename, upload name), not yet checked, in one
+    transaction: one commit (one fsync) for many uploads. Their ids and queue positions, in
+    order; with ``rate_limit`` (N per SECONDS, for everyone but ``exempt``), a RateLimited
+    instead of a row for each upload past it.
+
+    The same transaction records the loader's ``verdicts`` on earlier uploads, (job id,
+    None when accepted or the loader's message): accepted ones become claimable, refused
+    ones `rejected`. Also returned: the digests no row needs any more (only rejected rows
+    name them), for the caller to delete from the store.
 
     The count and the inserts are one transaction under a lock per student: SQLite's write
     lock is taken at BEGIN (BEGIN IMMEDIATE), and PostgreSQL's student rows are locked
@@ -175,19 +207,21 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
     now = time.time()
     answers: list[tuple[int, int] | RateLimited | None] = [None] * len(jobs)
     with engine.begin() as conn:
+        orphans = _record_verdicts(conn, verdicts, now)
         used: dict[str, list[float]] = {}
         if rate_limit is not None:
             limit, window = rate_limit
-            limited = sorted({student_id for student_id, _, _ in jobs} - exempt)
+            limited = sorted({job[0] for job in jobs} - exempt)
             if limited:  # in id order: two groups lock the same students in the same order
                 conn.execute(select(students.c.id).where(students.c.id.in_(limited))
                              .order_by(students.c.id).with_for_update())
             for student_id in limited:
                 used[student_id] = sorted(conn.execute(
                     select(submissions.c.created_at).where(submissions.c.student_id == student_id,
-                                                           submissions.c.created_at >= now - window)).scalars())
+                                                           submissions.c.created_at >= now - window,
+                                                           COUNTED)).scalars())
         ids = []
-        for index, (student_id, sha256, filename) in enumerate(jobs):
+        for index, (student_id, sha256, filename, upload_name) in enumerate(jobs):
             times = used.get(student_id)
             if times is not None and len(times) >= limit:
                 retry_after = max(1, int(times[len(times) - limit] + window - now) + 1)
@@ -196,21 +230,85 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
             if times is not None:
                 times.append(now)
             job_id = conn.execute(insert(submissions).values(
-                student_id=student_id, sha256=sha256, filename=filename, status="queued", attempts=0,
-                created_at=now)).inserted_primary_key[0]
+                student_id=student_id, sha256=sha256, filename=filename, upload_name=upload_name,
+                status="queued", checked=False, attempts=0, created_at=now)).inserted_primary_key[0]
             ids.append((index, job_id))
-        if ids:
-            ahead = int(conn.execute(select(func.count()).select_from(submissions)
-                                     .where(submissions.c.status == "queued",
-                                            submissions.c.id < min(job_id for _, job_id in ids))).scalar())
-            for order, (index, job_id) in enumerate(ids):
-                answers[index] = (job_id, ahead + order + 1)
-    return answers
+        places = _positions(conn, [job_id for _, job_id in ids], now) if ids else {}
+        for index, job_id in ids:
+            answers[index] = (job_id, places[job_id])
+    return answers, orphans
 
 
-def _position(conn, job_id: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(submissions)
-                            .where(submissions.c.status == "queued", submissions.c.id <= job_id)).scalar())
+def _record_verdicts(conn, verdicts, now: float) -> set[str]:
+    """Accepted jobs become claimable; refused ones `rejected` with the loader's message. The
+    digests of the rejected that no other (not rejected) row names."""
+    accepted = [job_id for job_id, refusal in verdicts if refusal is None]
+    if accepted:
+        conn.execute(update(submissions).where(submissions.c.id.in_(accepted)).values(checked=True))
+    digests = set()
+    for job_id, refusal in verdicts:
+        if refusal is not None:
+            changed = conn.execute(update(submissions).where(submissions.c.id == job_id,
+                                                             submissions.c.status == "queued")
+                                   .values(status="rejected", message=refusal, finished_at=now)).rowcount
+            if changed:
+                digests.add(conn.execute(select(submissions.c.sha256).where(submissions.c.id == job_id)).scalar())
+    if not digests:
+        return set()
+    named = set(conn.execute(select(submissions.c.sha256).where(submissions.c.sha256.in_(digests), COUNTED))
+                .scalars())
+    return digests - named
+
+
+def unchecked(engine: Database):
+    """Queued jobs the loader has not checked yet (a server stopped before their check), oldest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(submissions).where(submissions.c.status == "queued",
+                                                           submissions.c.checked.is_(False))
+                                 .order_by(submissions.c.id)))
+
+
+# ------------------------------------------------------------------ fair queueing
+#
+# A queued job's turn is decided by its student's load, then by arrival: the load is how
+# many of that student's submissions are in flight (running), queued ahead of it, or
+# finished (graded or failed) in the last RECENT_S. So with a long queue, everyone's first
+# submission goes before anyone's second, and a student's fifth resubmission waits behind
+# every first one. Nobody starves: the load of a student's oldest queued job counts only
+# their running gradings (bounded in time) and their recent ones (gone after RECENT_S), so
+# it falls to 0 within RECENT_S plus a grading; from then on only the finitely many jobs
+# that arrived before it at load 0 can go ahead of it. Its next job follows the same way.
+
+
+def _load(job, now: float):
+    """The load of ``job`` (a table or alias whose rows are queued jobs), as a scalar subquery."""
+    other = submissions.alias("other")
+    return select(func.count()).where(
+        other.c.student_id == job.student_id, other.c.id != job.id,
+        or_(other.c.status == "running",
+            and_(other.c.status == "queued", other.c.id < job.id),
+            and_(other.c.status.in_(("graded", "failed")), other.c.finished_at >= now - RECENT_S))
+    ).scalar_subquery()
+
+
+def _queue(now: float, *claimable):
+    """Queued jobs with their load: (id, student_id, sha256, filename, load)."""
+    return (select(submissions.c.id, submissions.c.student_id, submissions.c.sha256, submissions.c.filename,
+                   _load(submissions.c, now).label("load"))
+            .where(submissions.c.status == "queued", *claimable).subquery("queue"))
+
+
+def _positions(conn, job_ids, now: float | None = None) -> dict[int, int]:
+    """Each queued job's place in the fair order, 1 first (checked or not: an upload still
+    being checked is almost always accepted, and takes its turn then). One pass over the queue."""
+    queue = _queue(time.time() if now is None else now)
+    turns = sorted(conn.execute(select(queue.c.load, queue.c.id)).all())
+    wanted = set(job_ids)
+    return {job_id: place for place, (_, job_id) in enumerate(turns, 1) if job_id in wanted}
+
+
+def _position(conn, job_id: int, now: float | None = None) -> int:
+    return _positions(conn, [job_id], now).get(job_id, 0)
 
 
 def submission(engine: Database, job_id: int):
@@ -257,16 +355,19 @@ def _twins(job) -> list:
 
 
 def claim(engine: Database, limit: int, token: str):
-    """Mark up to ``limit`` queued jobs running (oldest first) under ``token``; their rows.
-    Of twins, only the oldest is claimed, and none while another runs: the rest wait in the
-    queue for its result, which ``reuse_result`` then gives them."""
+    """Mark up to ``limit`` queued, checked jobs running under ``token``, in the fair order
+    (see above: the student's load, then arrival); their rows. Of twins, only the oldest is
+    claimed, and none while another runs: the rest wait in the queue for its result, which
+    ``reuse_result`` then gives them."""
     if limit <= 0:
         return []
+    now = time.time()
     running = submissions.alias("running")
     twin_running = exists().where(running.c.status == "running", *_twins(running.c))
-    oldest_of_each = (select(func.min(submissions.c.id)).where(submissions.c.status == "queued", ~twin_running)
-                      .group_by(submissions.c.student_id, submissions.c.sha256, submissions.c.filename)
-                      .order_by(func.min(submissions.c.id)).limit(limit))
+    queue = _queue(now, submissions.c.checked.is_(True), ~twin_running)
+    oldest_of_each = (select(func.min(queue.c.id))
+                      .group_by(queue.c.student_id, queue.c.sha256, queue.c.filename)
+                      .order_by(func.min(queue.c.load), func.min(queue.c.id)).limit(limit))
     with engine.begin() as conn:
         ids = [row[0] for row in conn.execute(oldest_of_each)]
         if not ids:
@@ -274,8 +375,9 @@ def claim(engine: Database, limit: int, token: str):
         conn.execute(update(submissions).where(submissions.c.id.in_(ids), submissions.c.status == "queued")
                      .values(status="running", claim=token, attempts=submissions.c.attempts + 1,
                              started_at=time.time()))
-        return list(conn.execute(select(submissions).where(submissions.c.id.in_(ids),
-                                                           submissions.c.claim == token)))
+        claimed = {row.id: row for row in conn.execute(select(submissions).where(submissions.c.id.in_(ids),
+                                                                                 submissions.c.claim == token))}
+        return [claimed[job_id] for job_id in ids if job_id in claimed]  # in turn order
 
 
 def record_result(engine: Database, job_id: int, claim_token: str, student_id: str, score: float, gradable: bool,
@@ -347,4 +449,5 @@ def health(engine: Database) -> dict:
                               .where(submissions.c.status == "queued")).scalar()
     return {"queue_depth": int(counts.get("queued", 0)), "running": int(counts.get("running", 0)),
             "graded": int(counts.get("graded", 0)), "failed": int(counts.get("failed", 0)),
+            "rejected": int(counts.get("rejected", 0)),
             "oldest_queued_age_s": round(time.time() - oldest, 3) if oldest else None}
