@@ -97,6 +97,9 @@ def feedback_page(student_id: str, name: str, jobs: list[tuple], positions: dict
             body.append(f"<p>Queued, position {positions.get(row.id, '?')}.</p>")
         elif row.status == "running":
             body.append("<p>Being graded now.</p>")
+        elif row.status == "rejected":
+            body.append(f"<p class=\"failed\">Rejected: the grader could not load this file, so it was not graded "
+                        f"and does not count against your submission limit. {esc(row.message or '')}</p>")
         elif row.status == "failed":
             body.append(f"<p class=\"failed\">The grader failed (this is not a grade; staff will regrade): "
                         f"{esc(row.message or '')}</p>")
