@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        and_, create_engine, event, exists, func, insert, or_, select, tuple_,
+                        and_, create_engine, event, func, insert, or_, select, tuple_,
                         update)
 from sqlalchemy.engine import Engine
 
@@ -41,6 +41,7 @@ submissions = Table(
     Column("upload_name", String(260)),  # the student's own file name (filename is the staged one)
     Column("status", String(16), nullable=False),
     Column("checked", Boolean, nullable=False, default=True),
+    Column("content_sha256", String(64)),  # the loaded submission's hash, from its check: its seed
     Column("attempts", Integer, nullable=False, default=0),
     Column("claim", String(32)),
     Column("message", Text),
@@ -49,6 +50,7 @@ submissions = Table(
     Column("finished_at", Float),
     Index("submissions_status", "status", "id"),
     Index("submissions_student", "student_id", "created_at"),
+    Index("submissions_finished", "status", "finished_at"),  # the fair queue's recent gradings
 )
 
 results = Table(
@@ -107,15 +109,19 @@ def open_database(url: str) -> Database:
 
 def _add_new_columns(engine: Engine) -> None:
     """A DATA folder from before the two-step intake: its job table gains ``upload_name`` and
-    ``checked`` (its rows were checked before their 202, so they are checked)."""
+    ``checked`` (its rows were checked before their 202, so they are checked) and ``content_sha256``."""
     from sqlalchemy import inspect
 
     present = {column["name"] for column in inspect(engine).get_columns("submissions")}
+    for index in submissions.indexes:
+        index.create(engine, checkfirst=True)
     with engine.begin() as conn:
         if "upload_name" not in present:
             conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN upload_name VARCHAR(260)")
         if "checked" not in present:
             conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN checked BOOLEAN NOT NULL DEFAULT TRUE")
+        if "content_sha256" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN content_sha256 VARCHAR(64)")
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -189,15 +195,16 @@ class RateLimited(Exception):
 def add_submissions(engine: Database, jobs: list[tuple[str, str, str, str | None]], *,
                     rate_limit: tuple[int, float] | None = None,
                     exempt: frozenset[str] = frozenset(),
-                    verdicts: list[tuple[int, str | None]] = ()) -> tuple[list[tuple[int, int] | RateLimited], set[str]]:
+                    verdicts: list[tuple[int, str | None, str | None]] = ()
+                    ) -> tuple[list[tuple[int, int] | RateLimited], set[str]]:
     """Job rows (student id, sha256, filename, upload name), not yet checked, in one
     transaction: one commit (one fsync) for many uploads. Their ids and queue positions, in
     order; with ``rate_limit`` (N per SECONDS, for everyone but ``exempt``), a RateLimited
     instead of a row for each upload past it.
 
     The same transaction records the loader's ``verdicts`` on earlier uploads, (job id,
-    None when accepted or the loader's message): accepted ones become claimable, refused
-    ones `rejected`. Also returned: the digests no row needs any more (only rejected rows
+    None when accepted or the loader's message, the loaded content's sha256 or None):
+    accepted ones become claimable, refused ones `rejected`. Also returned: the digests no row needs any more (only rejected rows
     name them), for the caller to delete from the store.
 
     The count and the inserts are one transaction under a lock per student: SQLite's write
@@ -242,11 +249,12 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str, str | None
 def _record_verdicts(conn, verdicts, now: float) -> set[str]:
     """Accepted jobs become claimable; refused ones `rejected` with the loader's message. The
     digests of the rejected that no other (not rejected) row names."""
-    accepted = [job_id for job_id, refusal in verdicts if refusal is None]
-    if accepted:
-        conn.execute(update(submissions).where(submissions.c.id.in_(accepted)).values(checked=True))
+    for job_id, refusal, content in verdicts:
+        if refusal is None:
+            conn.execute(update(submissions).where(submissions.c.id == job_id)
+                         .values(checked=True, content_sha256=content))
     digests = set()
-    for job_id, refusal in verdicts:
+    for job_id, refusal, _ in verdicts:
         if refusal is not None:
             changed = conn.execute(update(submissions).where(submissions.c.id == job_id,
                                                              submissions.c.status == "queued")
@@ -280,31 +288,33 @@ def unchecked(engine: Database):
 # that arrived before it at load 0 can go ahead of it. Its next job follows the same way.
 
 
-def _load(job, now: float):
-    """The load of ``job`` (a table or alias whose rows are queued jobs), as a scalar subquery."""
-    other = submissions.alias("other")
-    return select(func.count()).where(
-        other.c.student_id == job.student_id, other.c.id != job.id,
-        or_(other.c.status == "running",
-            and_(other.c.status == "queued", other.c.id < job.id),
-            and_(other.c.status.in_(("graded", "failed")), other.c.finished_at >= now - RECENT_S))
-    ).scalar_subquery()
-
-
-def _queue(now: float, *claimable):
-    """Queued jobs with their load: (id, student_id, sha256, filename, load)."""
-    return (select(submissions.c.id, submissions.c.student_id, submissions.c.sha256, submissions.c.filename,
-                   _load(submissions.c, now).label("load"))
-            .where(submissions.c.status == "queued", *claimable).subquery("queue"))
+def _queue_in_turns(conn, now: float) -> list:
+    """Every queued job (id, student_id, sha256, filename, checked), in the fair order. One
+    pass: the students' running and recent gradings counted once, the queue read once."""
+    busy = dict(conn.execute(
+        select(submissions.c.student_id, func.count())
+        .where(or_(submissions.c.status == "running",
+                   and_(submissions.c.status.in_(("graded", "failed")), submissions.c.finished_at >= now - RECENT_S)))
+        .group_by(submissions.c.student_id)).all())
+    queued = conn.execute(select(submissions.c.id, submissions.c.student_id, submissions.c.sha256,
+                                 submissions.c.filename, submissions.c.checked)
+                          .where(submissions.c.status == "queued").order_by(submissions.c.id)).all()
+    ahead: dict[str, int] = {}
+    turns = []
+    for row in queued:  # in arrival order: each job's load counts its student's jobs queued before it
+        load = busy.get(row.student_id, 0) + ahead.get(row.student_id, 0)
+        ahead[row.student_id] = ahead.get(row.student_id, 0) + 1
+        turns.append((load, row.id, row))
+    turns.sort(key=lambda turn: turn[:2])
+    return [row for _, _, row in turns]
 
 
 def _positions(conn, job_ids, now: float | None = None) -> dict[int, int]:
     """Each queued job's place in the fair order, 1 first (checked or not: an upload still
-    being checked is almost always accepted, and takes its turn then). One pass over the queue."""
-    queue = _queue(time.time() if now is None else now)
-    turns = sorted(conn.execute(select(queue.c.load, queue.c.id)).all())
+    being checked is almost always accepted, and takes its turn then)."""
     wanted = set(job_ids)
-    return {job_id: place for place, (_, job_id) in enumerate(turns, 1) if job_id in wanted}
+    return {row.id: place for place, row in enumerate(_queue_in_turns(conn, time.time() if now is None else now), 1)
+            if row.id in wanted}
 
 
 def _position(conn, job_id: int, now: float | None = None) -> int:
@@ -356,20 +366,23 @@ def _twins(job) -> list:
 
 def claim(engine: Database, limit: int, token: str):
     """Mark up to ``limit`` queued, checked jobs running under ``token``, in the fair order
-    (see above: the student's load, then arrival); their rows. Of twins, only the oldest is
-    claimed, and none while another runs: the rest wait in the queue for its result, which
-    ``reuse_result`` then gives them."""
+    (see above: the student's load, then arrival); their rows, in that order. Of twins, only
+    the oldest is claimed, and none while another runs: the rest wait in the queue for its
+    result, which ``reuse_result`` then gives them."""
     if limit <= 0:
         return []
-    now = time.time()
-    running = submissions.alias("running")
-    twin_running = exists().where(running.c.status == "running", *_twins(running.c))
-    queue = _queue(now, submissions.c.checked.is_(True), ~twin_running)
-    oldest_of_each = (select(func.min(queue.c.id))
-                      .group_by(queue.c.student_id, queue.c.sha256, queue.c.filename)
-                      .order_by(func.min(queue.c.load), func.min(queue.c.id)).limit(limit))
     with engine.begin() as conn:
-        ids = [row[0] for row in conn.execute(oldest_of_each)]
+        running = set(conn.execute(select(submissions.c.student_id, submissions.c.sha256, submissions.c.filename)
+                                   .where(submissions.c.status == "running")).all())
+        ids, twins = [], set()
+        for row in _queue_in_turns(conn, time.time()):
+            twin = (row.student_id, row.sha256, row.filename)
+            if not row.checked or twin in twins or twin in running:
+                continue
+            twins.add(twin)
+            ids.append(row.id)
+            if len(ids) == limit:
+                break
         if not ids:
             return []
         conn.execute(update(submissions).where(submissions.c.id.in_(ids), submissions.c.status == "queued")

@@ -48,10 +48,11 @@ class Intake:
         self.waiting.put(("upload", (student_id, data, filename, upload_name), answer))
         return answer
 
-    def verdict(self, job_id: int, refusal: str | None) -> Future:
-        """Record the loader's verdict on a stored job (None: accepted); a future of None once committed."""
+    def verdict(self, job_id: int, refusal: str | None, content_sha256: str | None = None) -> Future:
+        """Record the loader's verdict on a stored job (None: accepted, with the loaded content's
+        hash); a future of None once committed."""
         answer: Future = Future()
-        self.waiting.put(("verdict", (job_id, refusal), answer))
+        self.waiting.put(("verdict", (job_id, refusal, content_sha256), answer))
         return answer
 
     def _run(self) -> None:

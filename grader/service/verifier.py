@@ -63,26 +63,27 @@ class Verifier:
 
     async def _check(self, job_id: int, student_id: str, staff: bool, filename: str, data: bytes) -> None:
         try:
-            refusal = await self._refusal(student_id, staff, filename, data)
+            refusal, content = await self._verdict(student_id, staff, filename, data)
             if refusal is not None and not staff:
                 self.checks.refused(student_id)
-            await asyncio.wrap_future(self.intake.verdict(job_id, refusal))
+            await asyncio.wrap_future(self.intake.verdict(job_id, refusal, content))
             self.on_verdict(refusal is None)
         except asyncio.CancelledError:  # the server stops: the job stays unchecked, checked at the next start
             raise
         except Exception as exc:
             self.log(f"job {job_id}: its check failed ({type(exc).__name__}: {exc}); it is checked at the next start")
 
-    async def _refusal(self, student_id: str, staff: bool, filename: str, data: bytes) -> str | None:
+    async def _verdict(self, student_id: str, staff: bool, filename: str,
+                       data: bytes) -> tuple[str | None, str | None]:
         for _ in range(ATTEMPTS):
             try:
                 async with (contextlib.nullcontext() if staff else self.checks.one_at_a_time(student_id)):
-                    return await self.checker.refusal(filename, data)
+                    return await self.checker.verdict(filename, data)
             except CheckerUnavailable as exc:
                 self.log(f"{exc}; checking the upload again")
                 await asyncio.sleep(RETRY_S)
         return (f"checking the upload stopped its checking process {ATTEMPTS} times, so it was refused: the loader "
-                "reads a submission without running it, so this file is not one it can accept")
+                "reads a submission without running it, so this file is not one it can accept"), None
 
     async def close(self) -> None:
         for task in list(self.pending):

@@ -32,7 +32,7 @@ def upload(engine, student: str, content: str, *, accepted: bool = True) -> tupl
     """One stored upload (its job id, its position at the 202), checked and accepted unless told."""
     (job,), _ = db.add_submissions(engine, [(student, digest(content), f"{student}.py", "layers.py")])
     if accepted:
-        db.add_submissions(engine, [], verdicts=[(job[0], None)])
+        db.add_submissions(engine, [], verdicts=[(job[0], None, None)])
     return job
 
 
@@ -92,12 +92,12 @@ def test_only_checked_jobs_are_claimed_and_a_rejected_ones_bytes_go_when_nobody_
         ("amy", digest("same"), "amy.py", "a.py"), ("amy", digest("same"), "amy.py", "b.py"),
         ("ben", digest("other"), "ben.py", "layers.py")])[0]
     assert db.claim(engine, 10, "t") == []  # nothing checked yet
-    _, orphans = db.add_submissions(engine, [], verdicts=[(first, "no file defines conv_forward_naive")])
+    _, orphans = db.add_submissions(engine, [], verdicts=[(first, "no file defines conv_forward_naive", None)])
     assert orphans == set()  # its twin, not yet checked, still needs the bytes
-    _, orphans = db.add_submissions(engine, [], verdicts=[(second, "no file defines conv_forward_naive"),
-                                                          (third, None)])
+    _, orphans = db.add_submissions(engine, [], verdicts=[(second, "no file defines conv_forward_naive", None),
+                                                          (third, None, digest("loaded"))])
     assert orphans == {digest("same")}
-    assert [row.id for row in db.claim(engine, 10, "t")] == [third]
+    assert [(row.id, row.content_sha256) for row in db.claim(engine, 10, "t")] == [(third, digest("loaded"))]
     row, position, _ = db.submission(engine, first)
     assert (row.status, row.message, position) == ("rejected", "no file defines conv_forward_naive", None)
     assert db.recent_count(engine, "amy", 0)[0] == 0  # rejected uploads do not count against the limit
