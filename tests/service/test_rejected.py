@@ -62,6 +62,9 @@ def test_a_file_without_the_conv_function_is_acknowledged_then_rejected_with_the
         assert client.post("/api/submissions", files={"file": ("layers.py", example("naive_loops"))}).status_code == 429
     states = server.wait_done(good)
     assert [states[job]["status"] for job in good] == ["graded", "graded"]
+    described = server.client("s00").get("/openapi.json").json()["components"]["schemas"]["SubmissionState"]
+    assert "rejected: the loader refused the file after it was acknowledged" in \
+        described["properties"]["status"]["description"]
     assert [s["status"] for s in server.client("s00").get("/api/submissions").json()] == ["rejected"] * 3 + ["graded"] * 2
 
 
