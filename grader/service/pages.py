@@ -129,7 +129,7 @@ def feedback_page(student_id: str, name: str, jobs: list[tuple], positions: dict
         body.append("<p>No submission yet.</p>")
     for row, result_json in jobs:
         # The name the student uploaded (their layers.py), not the staged file's internal name.
-        shown_name = getattr(row, "upload_name", None) or row.filename
+        shown_name = row.upload_name or row.filename
         body.append(f'<h2 id="submission-{row.id}">Submission {row.id}: '
                     f'<span class="upload-name">{esc(shown_name)}</span></h2>')
         if row.status == "queued":

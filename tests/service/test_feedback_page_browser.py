@@ -48,11 +48,7 @@ def test_the_feedback_page_leads_with_what_to_fix_and_fits_a_phone(server_factor
     with Browser(tmp_path / "profile") as browser:
         page = sign_in(browser, server, "s00", 390)
         text = page.evaluate("document.body.innerText")
-        row = server.database()
-        from grader.service import db
-
-        stored = db.submission(row, job)[0]
-        assert f"Submission {job}: {getattr(stored, 'upload_name', None) or stored.filename}" in text
+        assert f"Submission {job}: layers.py" in text  # the student's own name, not the staged s00.py
 
         tops = page.evaluate(TOPS)
         assert None not in tops.values(), tops

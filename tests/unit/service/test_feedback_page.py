@@ -12,7 +12,8 @@ from tests.unit.service.golden_results import golden_result
 
 
 def row(status: str = "graded", **fields) -> SimpleNamespace:
-    return SimpleNamespace(**{"id": 4, "filename": "s00.py", "status": status, "message": None, **fields})
+    return SimpleNamespace(**{"id": 4, "filename": "s00.py", "upload_name": None, "status": status, "message": None,
+                              **fields})
 
 
 def page_of(name: str) -> str:
