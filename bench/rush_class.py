@@ -3,8 +3,8 @@
 Each student hands in 1 to 3 submissions. Each is drawn from the examples in a real class's
 mix: mostly loop solutions (distinct ones, from synthetic_class), some vectorised, some
 broken, some with a mechanical first error, and a few the loader refuses (a file with no
-convolution function, a notebook without the functions): those are a student's first
-upload, the wrong file, followed by the right one. A student's upload times are drawn from
+convolution function, a notebook without the functions, conflict markers, a Python 2
+print, mixed tabs): those are a student's first upload, followed by another. A student's upload times are drawn from
 a deadline-shaped curve, density rising as t squared toward the deadline, so about 70%
 arrive in the last third, then sorted. Every upload's bytes are distinct (a trailing
 comment), so none shares another's grading.
@@ -28,6 +28,11 @@ MIX = {"loops": 0.60, "vectorised": 0.17, "broken": 0.13, "mechanical": 0.10}
 VECTORISED = ["fast_strided.py", "einsum_positions.py"]
 BROKEN = ["bug_hout_both_axes.py", "bug_pad_hardcoded.py", "bug_pad_slice.py", "bug_square_kernel.py",
           "unfinished_none.py"]
+# The mechanical examples the loader accepts (the grading then reports the error); the others
+# (conflict markers, Python 2 prints, mixed tabs) it refuses, as it does a wrong file.
+MECHANICAL_GRADED = ["arraypad_used.py", "cs231n_import.py", "numpy_alias.py", "private_numpy_import.py",
+                     "py2_division.py", "py2_im2col.py", "scipy_signal.py", "unused_matplotlib.py", "xrange_loops.py"]
+MECHANICAL_REFUSED = ["merge_conflict.py", "py2_print_xrange.py", "tabs_mixed.py"]
 SUBMISSIONS_PER_STUDENT = {1: 0.40, 2: 0.35, 3: 0.25}
 REFUSED_SHARE = 0.04
 NO_CONV_FUNCTION = "import numpy as np\n\n\ndef affine_forward(x, w, b):\n    return x.reshape(len(x), -1) @ w + b\n"
@@ -69,7 +74,6 @@ def rush_class(students: int, window_s: float = 600.0, seed: int = 0) -> list[Up
     for index in rng.sample(resubmitters, min(len(resubmitters), max(2, round(REFUSED_SHARE * sum(counts))))):
         kinds[index][0] = "refused"
     loops = iter(synthetic_class(sum(k.count("loops") for k in kinds), seed=seed))
-    mechanical = sorted(path.name for path in MECHANICAL.glob("*.py"))
     uploads = []
     for index, (student_kinds, n) in enumerate(zip(kinds, counts)):
         student = f"s{index:03d}"
@@ -83,11 +87,12 @@ def rush_class(students: int, window_s: float = 600.0, seed: int = 0) -> list[Up
             elif kind == "broken":
                 text = (EXAMPLES / rng.choice(BROKEN)).read_text()
             elif kind == "mechanical":
-                text = (MECHANICAL / rng.choice(mechanical)).read_text()
-            elif index % 2:
-                text = NO_CONV_FUNCTION
-            else:
-                text, filename = None, "layers.ipynb"
+                text = (MECHANICAL / rng.choice(MECHANICAL_GRADED)).read_text()
+            else:  # refused: a wrong file, a notebook without the functions, or a refused mechanical error
+                wrong = rng.choice(["no function", "notebook", *MECHANICAL_REFUSED])
+                text = NO_CONV_FUNCTION if wrong == "no function" else None if wrong == "notebook" else (
+                    MECHANICAL / wrong).read_text()
+                filename = "layers.ipynb" if text is None else filename
             data = refused_notebook(marker) if text is None else (text + f"\n# {marker}\n").encode()
             uploads.append(Upload(student, order, at_s, kind, filename, data))
     return sorted(uploads, key=lambda upload: (upload.at_s, upload.student, upload.order))
