@@ -66,6 +66,7 @@ WINDOW_S = 600.0
 CORRECTNESS_ONLY = {"timing": {"enabled": False}, "what_if": {"enabled": False}}
 WARM_UP = ROOT / "submissions" / "examples" / "fast_strided.py"
 STREAMS_PER_ADDRESS = 8  # the server's default per-address cap
+RATE_LIMIT = 5  # submissions per student per 10 minutes: the server's default, given explicitly
 DONE = ("graded", "failed", "rejected")
 
 
@@ -176,6 +177,11 @@ async def visible_after(port: int, token: str, job: int, acknowledged_wall: floa
 async def rush(run: Run, pid: int, port: int, tokens: dict, uploads: list[Upload], args) -> None:
     run.streams["rss_before_kib"] = rss_kib(pid)
     streams, statuses = await open_streams(port, args.streams)
+    if args.streams >= STREAMS_PER_ADDRESS:  # one more from a full address: the cap holds at the rush
+        extra, extra_status = await open_streams(port, 1)
+        run.streams["one_more_from_a_full_address"] = dict(extra_status)
+        for _, writer in extra:
+            writer.close()
     events = [0] * len(streams)
     drains = [asyncio.create_task(drain(reader, events, index)) for index, (reader, _) in enumerate(streams)]
     before = cpu_seconds(pid)
@@ -218,7 +224,7 @@ def serve(cluster: Cluster, folder: Path, students: list[str], scheduler: str | 
     (folder / "course.json").write_text(json.dumps(CORRECTNESS_ONLY))
     port = free_port()
     argv = [sys.executable, "-m", "grader", "serve", "--data", str(folder / "data"), "--roster", str(roster),
-            "--port", str(port), "--config", str(folder / "course.json")]
+            "--port", str(port), "--config", str(folder / "course.json"), "--rate-limit", f"{RATE_LIMIT}/600"]
     process = cluster.start("server", argv + (["--scheduler", scheduler] if scheduler else []))
     wait_port(port, process, "the server")
     with open(folder / "data" / "tokens.csv") as stream:
@@ -352,24 +358,37 @@ def report(run: Run, args) -> dict:
     stream_cpu = streams.get("idle_cpu_share", 0) * run.rush_s
     print(f"largest queue depth {run.max_queue}; server CPU per upload {run.server_cpu_s / max(1, len(posted)) * 1000:.1f}"
           f" ms ({run.server_cpu_s:.2f} s for {len(posted)}), {(run.server_cpu_s - stream_cpu) / max(1, len(posted)) * 1000:.1f}"
-          f" ms without the open streams' idle cost")
+          f" ms without the open streams' idle cost"
+          + ("; in-process, the server's process also runs the Dask scheduler and the slots' threads"
+             if run.name == "in-process" else ""))
     print(f"{args.streams} live-board streams (answers {streams.get('statuses')}): server RSS "
           f"{streams.get('rss_before_kib', 0) / 1024:.0f} MiB before, {streams.get('rss_with_kib', 0) / 1024:.0f} MiB "
           f"with them, peak {streams.get('rss_peak_kib', 0) / 1024:.0f} MiB; server CPU with them at idle "
           f"{streams.get('idle_cpu_share', 0) * 100:.1f}% of a core; events per stream median "
           f"{streams.get('events_median')} (min {streams.get('events_min')})")
-    for line in guarantees(run):
+    held, lines = guarantees(run)
+    for line in lines:
         print(line)
-    return {"p95": percentile(list(feedback.values()), .95) if graded else None,
-            "first_p95": percentile(real_first, .95) if firsts else None}
+    return {"slots": run.slots, "timed_out": run.timed_out, "answers": {str(k): v for k, v in statuses.items()},
+            "ack_p95_s": percentile(acks, .95) if acks else None,
+            "p95": percentile(list(feedback.values()), .95) if graded else None,
+            "first_p95": percentile(real_first, .95) if firsts else None,
+            "ideal_first_p95": percentile(ideal_first, .95) if firsts else None,
+            "max_queue": run.max_queue, "server_cpu_per_upload_s": run.server_cpu_s / max(1, len(posted)),
+            "streams": streams, "guarantees": held}
 
 
-def guarantees(run: Run) -> list[str]:
+def guarantees(run: Run) -> tuple[dict, list[str]]:
+    """The counts of uploads that kept each guarantee, and the lines that say so (with each problem)."""
     lines, problems = [], []
     unanswered = [p for p in run.posted if p.status is None or p.status >= 500]
     problems += [f"upload {p.upload.student}-{p.upload.order}: {p.status} {p.body[:200]}" for p in unanswered]
     refused = [p for p in run.posted if p.upload.kind == "refused"]
-    other = [p for p in run.posted if p.upload.kind != "refused"]
+    hammer = Counter(p.status for p in run.posted if p.upload.kind == "hammer")
+    if hammer and (hammer[202], hammer[429]) != (RATE_LIMIT, sum(hammer.values()) - RATE_LIMIT):
+        problems.append(f"{sum(hammer.values())} uploads at once from one student, rate limit {RATE_LIMIT}: "
+                        f"answers {dict(hammer)}")
+    other = [p for p in run.posted if p.upload.kind != "refused" and not (p.upload.kind == "hammer" and p.status == 429)]
     refused_ok = [p for p in refused if p.status == 422 or (p.job and run.rows[p.job]["status"] == "rejected")]
     problems += [f"loader refusal {p.upload.student}-{p.upload.order} ended {p.status} "
                  f"{run.rows[p.job]['status'] if p.job else p.body[:200]}" for p in refused if p not in refused_ok]
@@ -386,9 +405,22 @@ def guarantees(run: Run) -> list[str]:
                  f"(202 or a 4xx refusal); {len(once)} of {len(acknowledged)} acknowledged gradable uploads graded "
                  f"exactly once; {len(refused_ok)} of {len(refused)} loader refusals ended rejected or 422 "
                  f"({sum(p.status == 422 for p in refused)} with 422 before storing)"
-                 + (f"; rejected visible median {statistics.median(visible):.2f} s after its 202" if visible else ""))
+                 + (f"; rejected visible median {statistics.median(visible):.2f} s after its 202" if visible else "")
+                 + (f"; {sum(hammer.values())} at once from one student: {hammer[202]} acknowledged, {hammer[429]} "
+                    f"refused 429 (rate limit {RATE_LIMIT})" if hammer else "")
+                 + (f"; stream {STREAMS_PER_ADDRESS + 1} from one address: "
+                    f"{run.streams.get('one_more_from_a_full_address')}" if 'one_more_from_a_full_address' in run.streams else ""))
     lines += [f"  PROBLEM {problem}" for problem in problems[:20]]
-    return lines
+    held = {"uploads": len(run.posted), "answered": len(run.posted) - len(unanswered),
+            "acknowledged_gradable": len(acknowledged), "hammer": {str(k): v for k, v in hammer.items()}, "graded_once": len(once), "loader_refusals": len(refused),
+            "refusals_kept": len(refused_ok), "problems": problems}
+    return held, lines
+
+
+def hammer_uploads(count: int) -> list[Upload]:
+    """``count`` distinct correct files from one student, all two thirds into the rush."""
+    return [Upload("hammer", order, WINDOW_S * 2 / 3, "hammer", "layers.py",
+                   WARM_UP.read_bytes() + f"\n# rush upload hammer-{order}\n".encode()) for order in range(1, count + 1)]
 
 
 def main() -> None:
@@ -398,6 +430,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--streams", type=int, default=300, help="live-board streams held open through the rush")
     parser.add_argument("--runs", default="in-process,hosts=1,hosts=2")
+    parser.add_argument("--hammer", type=int, default=8, help="uploads posted at once by one more student, "
+                        "two thirds into the rush (the rate limit's race: exactly 5 acknowledged)")
+    parser.add_argument("--json", type=Path, help="also write each run's figures here")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds after the deadline a run may take to drain its queue")
     args = parser.parse_args()
@@ -406,13 +441,15 @@ def main() -> None:
         sys.exit(f"--runs takes in-process and hosts=N (N 1-9), not {args.runs!r}")
     if args.streams > STREAMS_PER_ADDRESS * 254:
         sys.exit(f"--streams: at most {STREAMS_PER_ADDRESS * 254}")
-    uploads = rush_class(args.students, WINDOW_S, args.seed)
+    uploads = rush_class(args.students, WINDOW_S, args.seed) + hammer_uploads(args.hammer)
     kinds = Counter(upload.kind for upload in uploads)
     print(f"class: {args.students} students, {len(uploads)} uploads ({', '.join(f'{k} {v}' for k, v in kinds.most_common())}); "
           f"{sum(u.at_s >= WINDOW_S * 2 / 3 for u in uploads)} in the last third; 10 minutes replayed in "
           f"{WINDOW_S / args.compress:.0f} s (--compress {args.compress:g}); seed {args.seed}; course configuration "
           f"correctness only (speed timing takes a loop solution about 40 s)")
     figures = {name: report(run_once(name, uploads, args), args) for name in runs}
+    if args.json:
+        args.json.write_text(json.dumps({"uploads": len(uploads), "kinds": dict(kinds), "runs": figures}, indent=1))
     one, two = figures.get("hosts=1"), figures.get("hosts=2")
     if one and two and one["p95"] and two["p95"]:
         print(f"\none host -> two hosts: time to feedback p95 {one['p95']:.1f} s -> {two['p95']:.1f} s, "

@@ -1,0 +1,46 @@
+"""The deadline-rush benchmark (bench/bench_rush.py), run for real at its smallest: four
+students and one who posts 8 files at once, ten minutes replayed in 30 s, 20 live-board
+streams, the in-process cluster. Its
+guarantees must hold and its figures must be there; the figures' targets are the
+benchmark's to report, not this test's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.rush_class import rush_class
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_small_rush_keeps_every_guarantee(tmp_path):
+    figures = tmp_path / "rush.json"
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_rush.py"), "--students", "4", "--compress", "20",
+         "--streams", "20", "--runs", "in-process", "--timeout", "240", "--json", str(figures)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    uploads = rush_class(4, 600.0, 0)
+    refused = sum(upload.kind == "refused" for upload in uploads)
+    document = json.loads(figures.read_text())
+    assert document["uploads"] == len(uploads) + 8 and refused >= 2
+    run = document["runs"]["in-process"]
+    held = run["guarantees"]
+    assert not run["timed_out"] and held["problems"] == [], finished.stdout
+    assert held["uploads"] == held["answered"] == len(uploads) + 8
+    assert held["hammer"] == {"202": 5, "429": 3}  # the rate limit, 5 in 10 minutes, holds at the rush
+    assert held["loader_refusals"] == held["refusals_kept"] == refused
+    # Before the intake's second step the loader refuses with 422 and stores nothing; after it, a 202 then `rejected`.
+    assert held["graded_once"] == held["acknowledged_gradable"] == len(uploads) - refused + 5
+    assert run["streams"]["statuses"] == {"200": 20}
+    assert run["streams"]["one_more_from_a_full_address"] == {"429": 1}  # the per-address cap holds
+    assert run["streams"]["events_min"] >= 1  # every stream heard the board change
+    assert 0 < run["ideal_first_p95"] <= run["first_p95"]
+    assert "real/ideal first-upload p95" in finished.stdout and "graded exactly once" in finished.stdout
