@@ -68,7 +68,7 @@ bench-service: venv
 # The deadline rush on `convgrade serve`: a seeded class of STUDENTS over 10 minutes replayed
 # COMPRESS times faster, 300 live-board streams open; in-process, then one and two worker
 # hosts (network namespaces: needs root); against an ideal fair queue of the same arrivals.
-STUDENTS ?= 60
+STUDENTS ?= 40
 COMPRESS ?= 20
 bench-rush: venv
 	$(PY) bench/bench_rush.py --students $(STUDENTS) --compress $(COMPRESS)
