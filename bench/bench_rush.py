@@ -66,6 +66,7 @@ WINDOW_S = 600.0
 CORRECTNESS_ONLY = {"timing": {"enabled": False}, "what_if": {"enabled": False}}
 WARM_UP = ROOT / "submissions" / "examples" / "fast_strided.py"
 STREAMS_PER_ADDRESS = 8  # the server's default per-address cap
+CAP_PROBE = "one_more_from_a_full_address"
 RATE_LIMIT = 5  # submissions per student per 10 minutes: the server's default, given explicitly
 DONE = ("graded", "failed", "rejected")
 
@@ -176,10 +177,13 @@ async def visible_after(port: int, token: str, job: int, acknowledged_wall: floa
 
 async def rush(run: Run, pid: int, port: int, tokens: dict, uploads: list[Upload], args) -> None:
     run.streams["rss_before_kib"] = rss_kib(pid)
+    before = cpu_seconds(pid)
+    await asyncio.sleep(5)
+    run.streams["idle_cpu_share_without"] = (cpu_seconds(pid) - before) / 5
     streams, statuses = await open_streams(port, args.streams)
     if args.streams >= STREAMS_PER_ADDRESS:  # one more from a full address: the cap holds at the rush
         extra, extra_status = await open_streams(port, 1)
-        run.streams["one_more_from_a_full_address"] = dict(extra_status)
+        run.streams[CAP_PROBE] = dict(extra_status)
         for _, writer in extra:
             writer.close()
     events = [0] * len(streams)
@@ -354,19 +358,20 @@ def report(run: Run, args) -> dict:
           f"{secs(list(ideal.values()), .95)} s, first uploads p95 {secs(ideal_first, .95)} s; "
           f"real/ideal first-upload p95 {ratio:.2f}x (target <= 1.25x); grading time median "
           f"{statistics.median(j.grading_s for j in jobs) if jobs else 0:.2f} s, "
-          f"{len(jobs) / max(1e-9, max(run.rows[p.job]['finished_at'] for p in graded) - start_wall) * 60 if graded else 0:.0f}"
-          f" gradings a minute")
+          f"{throughput(run, graded, start_wall):.0f} gradings a minute")
     streams = run.streams
-    stream_cpu = streams.get("idle_cpu_share", 0) * run.rush_s
+    idle_cpu = streams.get("idle_cpu_share", 0) * run.rush_s
     print(f"largest queue depth {run.max_queue}; server CPU per upload {run.server_cpu_s / max(1, len(posted)) * 1000:.1f}"
-          f" ms ({run.server_cpu_s:.2f} s for {len(posted)}), {(run.server_cpu_s - stream_cpu) / max(1, len(posted)) * 1000:.1f}"
-          f" ms without the open streams' idle cost"
+          f" ms ({run.server_cpu_s:.2f} s for {len(posted)}); about "
+          f"{max(0.0, run.server_cpu_s - idle_cpu) / max(1, len(posted)) * 1000:.1f} ms above the server's idle rate with "
+          f"the streams open (an estimate: that rate, measured over 5 s, times the rush's length)"
           + ("; in-process, the server's process also runs the Dask scheduler and the slots' threads"
              if run.name == "in-process" else ""))
     print(f"{args.streams} live-board streams (answers {streams.get('statuses')}): server RSS "
           f"{streams.get('rss_before_kib', 0) / 1024:.0f} MiB before, {streams.get('rss_with_kib', 0) / 1024:.0f} MiB "
-          f"with them, peak {streams.get('rss_peak_kib', 0) / 1024:.0f} MiB; server CPU with them at idle "
-          f"{streams.get('idle_cpu_share', 0) * 100:.1f}% of a core; events per stream median "
+          f"with them, peak {streams.get('rss_peak_kib', 0) / 1024:.0f} MiB; server CPU at idle "
+          f"{streams.get('idle_cpu_share_without', 0) * 100:.1f}% of a core without them, "
+          f"{streams.get('idle_cpu_share', 0) * 100:.1f}% with them; events per stream median "
           f"{streams.get('events_median')} (min {streams.get('events_min')})")
     held, lines = guarantees(run)
     for line in lines:
@@ -377,7 +382,17 @@ def report(run: Run, args) -> dict:
             "first_p95": percentile(real_first, .95) if firsts else None,
             "ideal_first_p95": percentile(ideal_first, .95) if firsts else None,
             "max_queue": run.max_queue, "server_cpu_per_upload_s": run.server_cpu_s / max(1, len(posted)),
-            "streams": streams, "guarantees": held, "jobs": jobs}
+            "streams": streams, "guarantees": held, "jobs": jobs,
+            "graded": [{"student": p.upload.student, "order": p.upload.order, "sent_s": p.sent_wall - start_wall,
+                        "ack_s": p.latency_s, "feedback_s": feedback[id(p)], "grading_s": run.rows[p.job]["grading_s"],
+                        "ideal_feedback_s": ideal[id(p)]} for p in graded]}
+
+
+def throughput(run: Run, graded: list[Posted], start_wall: float) -> float:
+    """Gradings a minute from the first upload until the last grading is written."""
+    if not graded:
+        return 0.0
+    return len(graded) / max(1e-9, max(run.rows[p.job]["finished_at"] for p in graded) - start_wall) * 60
 
 
 def guarantees(run: Run) -> tuple[dict, list[str]]:
@@ -390,7 +405,8 @@ def guarantees(run: Run) -> tuple[dict, list[str]]:
     if hammer and (hammer[202], hammer[429]) != (RATE_LIMIT, sum(hammer.values()) - RATE_LIMIT):
         problems.append(f"{sum(hammer.values())} uploads at once from one student, rate limit {RATE_LIMIT}: "
                         f"answers {dict(hammer)}")
-    other = [p for p in run.posted if p.upload.kind != "refused" and not (p.upload.kind == "hammer" and p.status == 429)]
+    other = [p for p in run.posted
+             if p.upload.kind != "refused" and not (p.upload.kind == "hammer" and p.status == 429)]
     refused_ok = [p for p in refused if p.status == 422 or (p.job and run.rows[p.job]["status"] == "rejected")]
     problems += [f"loader refusal {p.upload.student}-{p.upload.order} ended {p.status} "
                  f"{run.rows[p.job]['status'] if p.job else p.body[:200]}" for p in refused if p not in refused_ok]
@@ -410,11 +426,12 @@ def guarantees(run: Run) -> tuple[dict, list[str]]:
                  + (f"; rejected visible median {statistics.median(visible):.2f} s after its 202" if visible else "")
                  + (f"; {sum(hammer.values())} at once from one student: {hammer[202]} acknowledged, {hammer[429]} "
                     f"refused 429 (rate limit {RATE_LIMIT})" if hammer else "")
-                 + (f"; stream {STREAMS_PER_ADDRESS + 1} from one address: "
-                    f"{run.streams.get('one_more_from_a_full_address')}" if 'one_more_from_a_full_address' in run.streams else ""))
+                 + (f"; stream {STREAMS_PER_ADDRESS + 1} from one address: {run.streams[CAP_PROBE]}"
+                    if CAP_PROBE in run.streams else ""))
     lines += [f"  PROBLEM {problem}" for problem in problems[:20]]
     held = {"uploads": len(run.posted), "answered": len(run.posted) - len(unanswered),
-            "acknowledged_gradable": len(acknowledged), "hammer": {str(k): v for k, v in hammer.items()}, "graded_once": len(once), "loader_refusals": len(refused),
+            "acknowledged_gradable": len(acknowledged), "hammer": {str(k): v for k, v in hammer.items()},
+            "graded_once": len(once), "loader_refusals": len(refused),
             "refusals_kept": len(refused_ok), "problems": problems}
     return held, lines
 
@@ -441,11 +458,14 @@ def main() -> None:
     runs = args.runs.split(",")
     if any(r != "in-process" and not re.fullmatch(r"hosts=[1-9]", r) for r in runs):
         sys.exit(f"--runs takes in-process and hosts=N (N 1-9), not {args.runs!r}")
+    if any(r.startswith("hosts=") for r in runs) and os.geteuid() != 0:
+        sys.exit("the hosts=N runs make network namespaces (ip netns), which needs root; --runs in-process runs without")
     if args.streams > STREAMS_PER_ADDRESS * 254:
         sys.exit(f"--streams: at most {STREAMS_PER_ADDRESS * 254}")
     uploads = rush_class(args.students, WINDOW_S, args.seed) + hammer_uploads(args.hammer)
     kinds = Counter(upload.kind for upload in uploads)
-    print(f"class: {args.students} students, {len(uploads)} uploads ({', '.join(f'{k} {v}' for k, v in kinds.most_common())}); "
+    mix = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+    print(f"class: {args.students} students, {len(uploads)} uploads ({mix}); "
           f"{sum(u.at_s >= WINDOW_S * 2 / 3 for u in uploads)} in the last third; 10 minutes replayed in "
           f"{WINDOW_S / args.compress:.0f} s (--compress {args.compress:g}); seed {args.seed}; course configuration "
           f"correctness only (speed timing takes a loop solution about 40 s)")

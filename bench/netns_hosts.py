@@ -3,9 +3,9 @@
 Each host has its own network stack: its own loopback and one link to this machine
 (10.254.N.2, this side 10.254.N.1/30) and a route to the first host's link address on
 this side (where the scheduler listens), no route anywhere else: a worker in it reaches
-the scheduler only over its link, as a worker on another machine would over the network. The namespaces are named after this process, so two runs never share one, and
-``remove`` deletes the namespace, which deletes its veth pair with it. Needs root
-(CAP_NET_ADMIN).
+the scheduler only over its link, as a worker on another machine would over the network. The
+namespaces are named after this process, so two runs never share one, and ``remove``
+deletes each namespace, which deletes its veth pair with it. Needs root (CAP_NET_ADMIN).
 """
 
 from __future__ import annotations
