@@ -196,7 +196,8 @@ async def rush(run: Run, pid: int, port: int, tokens: dict, uploads: list[Upload
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
                                  headers={"Authorization": f"Bearer {tokens['staff']}"}) as staff:
         start, cpu_start = time.perf_counter(), cpu_seconds(pid)
-        posts = asyncio.gather(*(post_at(start, args.compress, upload, tokens[upload.student], port)
+        # The intruder's token is no token at all: refused before its body is read.
+        posts = asyncio.gather(*(post_at(start, args.compress, upload, tokens.get(upload.student, "not-a-token"), port)
                                  for upload in uploads))
         deadline = start + WINDOW_S / args.compress + args.timeout
         while True:
@@ -275,7 +276,7 @@ def read_jobs(folder: Path) -> dict[int, dict]:
 
 def run_once(name: str, uploads: list[Upload], args) -> Run:
     run = Run(name)
-    students = sorted({upload.student for upload in uploads})
+    students = sorted({upload.student for upload in uploads if upload.kind != "intruder"})
     usable = sorted(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="convgrade-bench-rush-") as temp:
         folder = Path(temp)
@@ -402,11 +403,17 @@ def guarantees(run: Run) -> tuple[dict, list[str]]:
     problems += [f"upload {p.upload.student}-{p.upload.order}: {p.status} {p.body[:200]}" for p in unanswered]
     refused = [p for p in run.posted if p.upload.kind == "refused"]
     hammer = Counter(p.status for p in run.posted if p.upload.kind == "hammer")
+    intruder = Counter(p.status for p in run.posted if p.upload.kind == "intruder")
+    if set(intruder) - {401}:
+        problems.append(f"uploads without a valid token: answers {dict(intruder)} (expected 401)")
+    stored = len(run.rows) - run.slots  # the warm-up gradings aside
+    if stored != sum(p.status == 202 for p in run.posted):
+        problems.append(f"{stored} jobs stored for {sum(p.status == 202 for p in run.posted)} acknowledged uploads")
     if hammer and (hammer[202], hammer[429]) != (RATE_LIMIT, sum(hammer.values()) - RATE_LIMIT):
         problems.append(f"{sum(hammer.values())} uploads at once from one student, rate limit {RATE_LIMIT}: "
                         f"answers {dict(hammer)}")
-    other = [p for p in run.posted
-             if p.upload.kind != "refused" and not (p.upload.kind == "hammer" and p.status == 429)]
+    other = [p for p in run.posted if p.upload.kind not in ("refused", "intruder")
+             and not (p.upload.kind == "hammer" and p.status == 429)]
     refused_ok = [p for p in refused if p.status == 422 or (p.job and run.rows[p.job]["status"] == "rejected")]
     problems += [f"loader refusal {p.upload.student}-{p.upload.order} ended {p.status} "
                  f"{run.rows[p.job]['status'] if p.job else p.body[:200]}" for p in refused if p not in refused_ok]
@@ -426,20 +433,25 @@ def guarantees(run: Run) -> tuple[dict, list[str]]:
                  + (f"; rejected visible median {statistics.median(visible):.2f} s after its 202" if visible else "")
                  + (f"; {sum(hammer.values())} at once from one student: {hammer[202]} acknowledged, {hammer[429]} "
                     f"refused 429 (rate limit {RATE_LIMIT})" if hammer else "")
+                 + (f"; {sum(intruder.values())} without a valid token: {dict(intruder)}, {stored} jobs stored "
+                    f"for {sum(p.status == 202 for p in run.posted)} acknowledged" if intruder else "")
                  + (f"; stream {STREAMS_PER_ADDRESS + 1} from one address: {run.streams[CAP_PROBE]}"
                     if CAP_PROBE in run.streams else ""))
     lines += [f"  PROBLEM {problem}" for problem in problems[:20]]
     held = {"uploads": len(run.posted), "answered": len(run.posted) - len(unanswered),
             "acknowledged_gradable": len(acknowledged), "hammer": {str(k): v for k, v in hammer.items()},
-            "graded_once": len(once), "loader_refusals": len(refused),
+            "graded_once": len(once), "loader_refusals": len(refused), "intruder": {str(k): v for k, v in intruder.items()},
             "refusals_kept": len(refused_ok), "problems": problems}
     return held, lines
 
 
 def hammer_uploads(count: int) -> list[Upload]:
-    """``count`` distinct correct files from one student, all two thirds into the rush."""
+    """``count`` distinct correct files from one student, all two thirds into the rush, and
+    two uploads beside them with no valid token."""
     return [Upload("hammer", order, WINDOW_S * 2 / 3, "hammer", "layers.py",
-                   WARM_UP.read_bytes() + f"\n# rush upload hammer-{order}\n".encode()) for order in range(1, count + 1)]
+                   WARM_UP.read_bytes() + f"\n# rush upload hammer-{order}\n".encode()) for order in range(1, count + 1)
+            ] + [Upload("intruder", order, WINDOW_S * 2 / 3, "intruder", "layers.py", b"x = 1\n" * 1000)
+                 for order in (1, 2)]
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """The deadline-rush benchmark (bench/bench_rush.py), run for real at its smallest: four
-students and one who posts 8 files at once, ten minutes replayed in 30 s, 20 live-board
+students, one who posts 8 files at once and two uploads without a valid token, ten minutes replayed in 30 s, 20 live-board
 streams, the in-process cluster. Its
 guarantees must hold and its figures must be there; the figures' targets are the
 benchmark's to report, not this test's."""
@@ -30,12 +30,13 @@ def test_a_small_rush_keeps_every_guarantee(tmp_path):
     uploads = rush_class(4, 600.0, 0)
     refused = sum(upload.kind == "refused" for upload in uploads)
     document = json.loads(figures.read_text())
-    assert document["uploads"] == len(uploads) + 8 and refused >= 2
+    assert document["uploads"] == len(uploads) + 10 and refused >= 2
     run = document["runs"]["in-process"]
     held = run["guarantees"]
     assert not run["timed_out"] and held["problems"] == [], finished.stdout
-    assert held["uploads"] == held["answered"] == len(uploads) + 8
+    assert held["uploads"] == held["answered"] == len(uploads) + 10
     assert held["hammer"] == {"202": 5, "429": 3}  # the rate limit, 5 in 10 minutes, holds at the rush
+    assert held["intruder"] == {"401": 2}  # and nothing of theirs is stored (a problem otherwise)
     assert held["loader_refusals"] == held["refusals_kept"] == refused
     # Before the intake's second step the loader refuses with 422 and stores nothing; after it, a 202 then `rejected`.
     assert held["graded_once"] == held["acknowledged_gradable"] == len(uploads) - refused + 5
