@@ -9,7 +9,7 @@ FORMAT ?= json
 OUT ?=
 CONFIG ?=
 
-.PHONY: student-kit bench-similarity
+.PHONY: student-kit bench-similarity bench-finals
 .PHONY: venv test test-fast grade grade-all bench-batch bench-service bench-rush bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
@@ -51,6 +51,11 @@ grade-all: venv
 # plus one `convgrade worker` per core (separate processes); the fast examples' speed figures side by side.
 bench-batch: venv
 	$(PY) bench/bench_batch.py --sandbox $(SANDBOX) --cluster
+
+# Finals run twice on a class of examples and variants: orders agree, paired per-round ratios' CV
+FINALS_ROUNDS ?= 4
+bench-finals: venv
+	$(PY) bench/bench_finals.py --sandbox $(SANDBOX) --rounds $(FINALS_ROUNDS)
 
 bench: venv
 	$(PY) bench/bench_reference.py
@@ -109,7 +114,7 @@ bench-sandbox: venv
 
 # The student self-check kit: build/student-kit.zip (grader/kit builds the kit the pack declares,
 # or the generic one of every layer's notebook cases for a pack or bundle without one;
-# no reference code ships).
+# no reference code ships), with submit.py (`convgrade submit` for students, needs httpx).
 student-kit: venv
 	$(PY) -m grader.kit.build --out build/student-kit.zip $(if $(ASSIGNMENT),--assignment '$(ASSIGNMENT)')
 

@@ -185,6 +185,9 @@ def part_stability(sandbox, config, repeats: int) -> tuple[bool, list[float]]:
             if name == "fast_strided" and not busy_round:
                 walls.append(result.wall_time_s)
     ok = True
+    # The interval's between-gradings term: this host's drift (convgrade doctor --timing) or the floor.
+    first = runs[SUBMISSIONS[0]][0].timing[0]
+    print(f"   between gradings: {first.between_gradings_cv:.1%}, {first.drift_source}")
     print(f"   {'submission':18} {'function':9} {'speedup':>8} {'CV':>6} {'inside':>7}  per-run [interval] "
           "(waited s, kept contended pairs)")
     for name, results in runs.items():

@@ -7,15 +7,20 @@ same shape, which is what an im2col convolution cannot beat:
     forward   (M, K) @ (K, F)                     M = N*H'*W', K = C*HH*WW
     backward  (M, F).T @ (M, K)  and  (M, F) @ (F, K)   (dw and the column gradient)
 
-Reference and GEMM alternate trial by trial (ABBA order) after a warm-up, and
+Reference and GEMM alternate trial by trial (ABBA order) after a warm-up, each
+call timed by the process's CPU time (as the grader times calls), and
 the ratio reported is the median of the per-trial ratios: on a shared machine,
 load that comes in bursts hits both sides of a pair alike. Environment as in
 the grader's timed processes (../shared/TIMING_FACTS.md): one BLAS thread, and
 glibc's malloc thresholds raised so large temporaries are not handed fresh,
 page-faulting memory on every call.
 
-Exits 1 if the strided reference misses its targets (forward ratio <= 2.5,
-backward ratio <= 3.0).
+Exits 1 if the strided reference misses its targets at the notebook's speed
+cell, the size students are timed at: forward ratio <= 1.4, backward ratio <= 1.2.
+The other size is printed for comparison only. The GEMM is the (M, K) @ (K, F)
+form the grader's percent of peak uses (grader/harness/peak_gemm.py); on this
+kind of machine OpenBLAS runs the transposed form (F, K) @ (K, M) 15-20% faster,
+and the reference's own per-image products are of that form.
 
     python bench/bench_reference.py [--quick]   # --quick: no naive loops at the large size
 """
@@ -48,8 +53,9 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference import IMPLEMENTATIONS  # noqa: E402
 
-FORWARD_TARGET = 2.5
-BACKWARD_TARGET = 3.0
+FORWARD_TARGET = 1.4
+BACKWARD_TARGET = 1.2
+TARGET_SIZE = "cs231n speed cell"
 
 
 class Size(NamedTuple):
@@ -95,7 +101,11 @@ class Timing(NamedTuple):
 
 
 def time_interleaved(subject: Callable[[], object], baseline: Callable[[], object], budget: Budget) -> Timing:
-    """Time subject and baseline alternately, in ABBA order, after a warm-up of each."""
+    """Time subject and baseline alternately, in ABBA order, after a warm-up of each.
+
+    A call's time is this process's CPU time, as the grader times a call (docs/timing.md): on
+    a shared machine, time the core spent on other processes is not charged to either side
+    (their cache traffic still is). The budget is wall time."""
     for call in (subject, baseline):
         warmup_end = time.perf_counter() + budget.warmup_s
         while time.perf_counter() < warmup_end:
@@ -107,9 +117,9 @@ def time_interleaved(subject: Callable[[], object], baseline: Callable[[], objec
     ):
         pair = [(subject, timing.subject_s), (baseline, timing.baseline_s)]
         for call, times in pair if len(timing.subject_s) % 2 == 0 else reversed(pair):
-            began = time.perf_counter()
+            began = time.process_time()
             call()
-            times.append(time.perf_counter() - began)
+            times.append(time.process_time() - began)
     return timing
 
 
@@ -203,7 +213,7 @@ def verdicts(rows: list[Row]) -> list[tuple[str, bool]]:
         (f"strided {row.direction:8s} at {row.size:22s} ratio {row.ratio:5.2f} <= {targets[row.direction]}",
          row.ratio <= targets[row.direction])
         for row in rows
-        if row.name == "strided"
+        if row.name == "strided" and row.size == TARGET_SIZE
     ]
 
 
@@ -222,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += bench_size(size, names)
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
-    print(f"\ntargets for strided: forward <= {FORWARD_TARGET}x GEMM, backward <= {BACKWARD_TARGET}x its two GEMMs")
+    print(f"\ntargets for strided at the {TARGET_SIZE}: forward <= {FORWARD_TARGET}x GEMM, "
+          f"backward <= {BACKWARD_TARGET}x its two GEMMs (medians of interleaved trials; a busy machine moves them)")
     results = verdicts(rows)
     for text, passed in results:
         print(f"  {'PASS' if passed else 'FAIL'}  {text}")

@@ -22,7 +22,6 @@ from grader.harness import assignments
 from grader.harness.text import clean
 from grader.grading.result import GradeResult
 from grader.sandbox import BACKENDS, get_sandbox
-from grader.grading.scoring import total
 
 EXIT_GRADER_FAILED = 1
 EXIT_USAGE = 2
@@ -68,56 +67,12 @@ def class_output_options(function):
 
 
 def print_summary(result: GradeResult) -> None:
-    """What a person reads on the terminal: the score, each group's points, the speed in
-    words, the first failed checks, and every note the loader left."""
-    from grader.grading.result_words import describe_profile, describe_timing
+    """What a person reads on the terminal (grader.grading.summary_text: the same lines
+    `convgrade submit` prints for a result the server sends back)."""
+    from grader.grading.summary_text import summary_lines
 
-    click.echo(f"{result.submission.id}: {result.score:g}/{result.max_score:g}"
-               + ("  NOT GRADABLE" if not result.gradable else ""), err=True)
-    if result.failure:
-        click.echo(f"  {result.failure.kind.value} failure: {result.failure.message.splitlines()[0]}", err=True)
-        for line in result.failure.message.splitlines()[1:]:
-            if line.startswith("Hint:"):  # said once here, not once per check
-                click.echo(f"  {line}", err=True)
-    groups: dict[str, list[float]] = {}
-    for check in result.checks:
-        earned = groups.setdefault(check.group, [0.0, 0.0])
-        earned[0] += check.score
-        earned[1] += check.max_score
-    order = list(assignments.get(result.assignment).DEFAULT_RUBRIC["points"])  # the rubric's order, then speed
-    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    click.echo("  points: " + ", ".join(f"{group} {total([s]):g}/{total([m]):g}" for group, (s, m) in ranked),
-               err=True)
-    for timing in result.timing:
-        click.echo(f"  {timing.call}: {describe_timing(timing)}", err=True)
-    for profile in result.line_profiles:  # the hottest line only; the result has the top lines
-        for line in describe_profile(profile, top=1):
-            click.echo(f"  where the time goes (feedback, not scored) {line.strip()}", err=True)
-    if result.integrity is not None and result.integrity.uses:
-        zeroed = f", {' and '.join(result.integrity.zeroed)} zeroed" if result.integrity.zeroed else ""
-        click.echo(f"  forbidden calls: {len(result.integrity.uses)} pieces of evidence{zeroed} "
-                   "(staff only: the result's integrity block)", err=True)
-    if result.integrity is not None and result.integrity.hook_tampering:
-        # Marked, not scored: the calls after it were not watched (see grader.grading.forbidden).
-        tampered = ", ".join(f"{t.function} {t.what} after {t.calls} check {'call' if t.calls == 1 else 'calls'}"
-                             for t in result.integrity.hook_tampering)
-        click.echo(f"  forbidden-call hook tampered with: {tampered} "
-                   "(staff only: the result's integrity block)", err=True)
-    if result.what_if is not None:
-        click.echo(f"  what-if (not scored): {result.what_if.summary}", err=True)
-    failed = [c for c in result.checks if c.status.value == "failed"]
-    not_run = 0
-    if failed and failed[0].id == "load":  # the others only point to it: count them
-        not_run = sum(c.message.startswith("not run: ") for c in failed[1:])
-        failed = failed[:1] + [c for c in failed[1:] if not c.message.startswith("not run: ")]
-    for check in failed[:5]:
-        click.echo(f"  FAILED {check.name}: {check.message.splitlines()[0][:300]}", err=True)
-    if len(failed) > 5:
-        click.echo(f"  ... and {len(failed) - 5} more failed checks", err=True)
-    if not_run:
-        click.echo(f"  ... and {not_run} checks not run", err=True)
-    for note in result.notes:
-        click.echo(f"  note: {note}", err=True)
+    for line in summary_lines(result.model_dump(mode="json")):
+        click.echo(line, err=True)
 
 
 def refuse_a_class(submission: Path, one_student: bool, functions: tuple[str, ...]) -> None:
@@ -269,6 +224,51 @@ def leaderboard_command(results_dir: Path, out: Path, roster: Path | None, anony
                f"{out / 'leaderboard.md'}", err=True)
 
 
+@cli.command("finals")
+@click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where finals.{json,md,html} and the rounds (finals-rounds/) go: beside the board, e.g. "
+                   "RESULTS_DIR itself (its results/ are never written).")
+@click.option("--top", type=click.IntRange(min=2), default=10, show_default=True,
+              help="The top K correct students of the board (plus everyone whose interval overlaps the K-th's).")
+@click.option("--rounds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Rounds; each times every finalist once. A rerun with more rounds adds them.")
+@click.option("--seed", type=int, help="Seed of the rounds' orders (default: a random one, recorded in finals.json).")
+@click.option("--submissions", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The class's submissions (default: the folder RESULTS_DIR/summary.json records).")
+@sandbox_option
+@config_option
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the rounds on this Dask scheduler's workers (`convgrade worker`), not on this machine.")
+def finals_command(results_dir: Path, out: Path, top: int, rounds: int, seed: int | None, submissions: Path | None,
+                   sandbox: str, config_path: Path | None, assignment: str | None, scheduler: str | None) -> None:
+    """Re-time the top of a graded class (RESULTS_DIR, a grade-all output folder) head to head, in rounds.
+
+    Each round times every finalist against the reference, one after another on one host, in
+    an order shuffled from the seed; finalists are ranked by their figures paired within each
+    round, so the machine's drift between rounds cancels. Resumable: a rerun continues with
+    the rounds not yet done. Rebuild the board afterwards (`convgrade leaderboard`, or a
+    grade-all rerun) and it marks the finalists and takes their order from the finals.
+    """
+    from grader.batch.finals import run_finals
+    from grader.similarity.sources import graded_assignment
+
+    batch = results_dir.parent if results_dir.name == "results" else results_dir
+    config = GradingConfig.load(config_path, assignment or graded_assignment(batch))
+    print_config_warnings(config)
+    try:
+        finals = run_finals(results_dir, out, sandbox_name=sandbox, config=config, top=top, rounds=rounds, seed=seed,
+                            scheduler=scheduler, submissions=submissions)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the rounds completed are kept in {out / 'finals-rounds'}; rerun to continue",
+                   err=True)
+        sys.exit(130)
+    click.echo(f"finals: {len(finals.entries)} finalists, {len(finals.rounds)} of {rounds} rounds: "
+               f"{out / 'finals.md'}", err=True)
+    if len(finals.rounds) < rounds:
+        raise GraderError(f"{rounds - len(finals.rounds)} round(s) failed; rerun to complete them")
+
+
 @cli.command("worker")
 @click.argument("scheduler_address", metavar="SCHEDULER_ADDRESS")
 @click.option("--slots", type=int, help="Gradings at once, one per core (default: every usable core).")
@@ -351,6 +351,27 @@ def similarity_command(out: Path, known: Path | None, submissions: Path | None, 
     click.echo(f"{len(codes)} submissions compared, {len(pairs)} pairs at or above {threshold:.0%}: {target}", err=True)
 
 
+@cli.command("submit")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--server", envvar="CONVGRADE_SERVER", show_envvar=True, required=True,
+              help="The course's grading server (`convgrade serve`), e.g. https://grader.example.edu.")
+@click.option("--token", envvar="CONVGRADE_TOKEN", show_envvar=True, help="Your token (the course sent it).")
+@click.option("--no-wait", is_flag=True, help="Return once the file is queued; the feedback page shows the rest.")
+def submit_command(file: Path, server: str, token: str | None, no_wait: bool) -> None:
+    """For students: upload FILE (.py, .zip or .ipynb) to the course's server, wait for its
+    grading and print its summary and the link to your feedback page (/me).
+
+    Works in a notebook cell too (`!convgrade submit layers.py` with CONVGRADE_SERVER and
+    CONVGRADE_TOKEN set). Exit codes: 0 graded, 1 the grader failed, 2 usage error (no such
+    file, no or a wrong token, server unreachable), 3 rejected (the server's loader refused
+    the file: the message says why).
+    """
+    from grader.grading.summary_text import summary_lines
+    from grader.kit.submit_client import run
+
+    sys.exit(run(file, server, token, wait=not no_wait, summarize=summary_lines))
+
+
 @cli.command("clean-containers")
 def clean_containers() -> None:
     """Force-remove leftover sandbox containers (label convgrade=1) from the Docker engine.
@@ -379,11 +400,49 @@ def warn_without_secret(config: GradingConfig, seed: int | None) -> None:
 
 
 @cli.command("doctor")
-def doctor_command() -> None:
+@click.option("--timing", "measure_timing", is_flag=True,
+              help="Also measure this host's drift between gradings: the reference graded against itself "
+                   "--count times, --spacing seconds apart (a few minutes by default); stored with the host's "
+                   "machine figures, it widens every later grading's interval here when above the configured floor.")
+@click.option("--count", type=click.IntRange(2, 50), default=6, show_default=True, help="A/A gradings (--timing).")
+@click.option("--spacing", "spacing_s", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds between two A/A gradings (--timing): the drift is over time, not within a minute.")
+@sandbox_option
+@config_option
+def doctor_command(measure_timing: bool, count: int, spacing_s: float, sandbox: str, config_path: Path | None,
+                   assignment: str | None) -> None:
     """One screen: the isolation this machine gives a grading, and its timing conditions."""
     from grader.sandbox.doctor import report
 
     click.echo(report())
+    if measure_timing:
+        measure_drift(GradingConfig.load(config_path, assignment), sandbox, count, spacing_s)
+
+
+def measure_drift(config: GradingConfig, sandbox: str, count: int, spacing_s: float) -> None:
+    """`doctor --timing`: the A/A gradings, their spread, and where it was stored."""
+    import tempfile
+
+    from grader.grading import drift_check, machine_cache
+
+    try:
+        drift_check.reference_submission(config)
+    except ValueError as exc:
+        raise UsageError(f"--timing: {exc}") from exc
+    path = machine_cache.default_path()
+    click.echo(f"\nDrift between gradings: {count} gradings of the reference against itself, {spacing_s:g} s apart "
+               f"({config.timing.size}, {sandbox} sandbox)")
+    with tempfile.TemporaryDirectory(prefix="convgrade-drift-") as folder:
+        try:
+            measured = drift_check.measure(get_sandbox(sandbox), config, path, Path(folder), count=count,
+                                           spacing_s=spacing_s, say=click.echo)
+        except RuntimeError as exc:
+            raise GraderError(str(exc)) from exc
+    entry, floor = measured.entry, config.timing.between_gradings_cv
+    used = "this measurement" if entry["cv_upper"] > floor else "the configured floor (the measurement is below it)"
+    click.echo(f"  this host's spread: {entry['cv_upper']:.2%} (upper bound; CV {entry['cv']:.2%}); configured floor "
+               f"{floor:.2%}: gradings here will use {used}")
+    click.echo(f"  stored in {path}" if measured.stored else f"  could not be stored in {path}")
 
 
 def write_output(text: str, out: Path | None) -> None:

@@ -17,7 +17,7 @@ cache is private to the module that made it: pass it back to the same module.
 
     naive    one loop per output index; slow, obviously right.
     einsum   one einsum per output position over the whole batch.
-    strided  im2col by a strided window view plus BLAS; the fast yardstick that
+    strided  im2col by strided copies plus BLAS; the fast yardstick that
              students are timed against (``make bench`` measures it against GEMM).
 
 Three styles that agree to 1e-10 check each other; the grader's trusted harness

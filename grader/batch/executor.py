@@ -390,12 +390,14 @@ class Executor:
             else {}
         return int(sum(w.get("resources", {}).get(SLOT_RESOURCE, 0) for w in workers.values()))
 
-    def submit(self, task: GradingTask):
-        """Queue one grading; it holds one slot (an untagged task would run anywhere)."""
+    def submit(self, task: GradingTask, run=None, name: str | None = None):
+        """Queue one grading; it holds one slot (an untagged task would run anywhere).
+        ``run`` and ``name``: another slot task of the batch (the finals' rounds), run on
+        a worker as ``run(task)``, whose answer is a string like a grading's."""
         from distributed import as_completed
 
-        key = f"convgrade-{task.batch}-{task.student_id}-{next(self._serial)}"
-        future = self.client.submit(grade_task, task, key=key, resources={SLOT_RESOURCE: 1}, pure=False)
+        key = f"convgrade-{task.batch}-{name or task.student_id}-{next(self._serial)}"
+        future = self.client.submit(run or grade_task, task, key=key, resources={SLOT_RESOURCE: 1}, pure=False)
         if self._pending is None:
             self._pending = as_completed(loop=self.client.loop)
         self._pending.add(future)

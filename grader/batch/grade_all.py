@@ -65,6 +65,7 @@ from grader.batch.executor import choose_cores, hideable
 from grader.batch.run import BatchRun
 from grader.batch.summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
+from grader.publish.finals import FINALS_FILE, Finals, load_finals
 from grader.intake.class_folder import checked_only_ids, discover_submissions
 from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
@@ -163,7 +164,8 @@ def grade_all(
             roster=class_roster, anonymize=anonymize, salt=anonymize_salt,
             submitted_at=submission_times({s.id: s.path for s in students}, class_roster),
             title=config.course.title, hide_unranked_scores=hide_unranked_scores,
-            gradebook_column=config.course.gradebook_column, rank_by=config.course.rank_by)
+            gradebook_column=config.course.gradebook_column, rank_by=config.course.rank_by,
+            finals=finals_beside(log, out_dir))
         publish_outputs(summary, out_dir, results_dir, {s.id for s in students}, publishing, output_format, log)
         _finish_summary(summary, out_dir, started)
     return summary
@@ -235,13 +237,25 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
              if (s := class_roster.find(r.submission.id)) is not None and s.submitted_at}
     options = OutputOptions(roster=class_roster, anonymize=anonymize, salt=anonymize_salt, submitted_at=times,
                             title=course.title, hide_unranked_scores=hide_unranked_scores,
-                            gradebook_column=course.gradebook_column, rank_by=course.rank_by)
+                            gradebook_column=course.gradebook_column, rank_by=course.rank_by,
+                            finals=finals_beside(log, out_dir, results_dir.parent))
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
                            config_hash="", started_at=utc_now())
     out_dir.mkdir(parents=True, exist_ok=True)
     publish_outputs(summary, out_dir, results_dir, {r.submission.id for r in results}, options, output_format, log,
              store_notes=False)
     return summary
+
+
+def finals_beside(log: BatchLog, *folders: Path) -> Finals | None:
+    """The class's finals (``convgrade finals``) in the first of ``folders`` that has them:
+    the board marks the finalists and takes their order from them. An unreadable
+    finals.json is reported and left out, never a reason not to publish the board."""
+    try:
+        return load_finals(*folders)
+    except (OSError, ValueError) as exc:
+        log.warning(f"warning: leaving the finals off the board: {FINALS_FILE} is unreadable ({type(exc).__name__})")
+        return None
 
 
 # -------------------------------------------------------------- inputs and choices

@@ -127,7 +127,8 @@ class TimingSettings(Strict):
         "the registry's RACING). Only for a bundle."))
     between_gradings_cv: float = Field(0.02, ge=0, le=0.5, description=(
         "Spread of a figure between gradings that one grading cannot see (other load on the machine), added "
-        "in quadrature to the interval of several pairs."))
+        "in quadrature to the interval of several pairs. A floor: where `convgrade doctor --timing` measured "
+        "this host's drift, the larger of the two is used."))
 
     @model_validator(mode="after")
     def _order(self) -> "TimingSettings":

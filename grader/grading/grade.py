@@ -103,7 +103,8 @@ def grade_submission(
                 seed, derivation = content_seed(loaded.sha256, config)
             size = config.timing.size
             machine = {"host": machine_cache.host_name(), "quiet_wait_s": placement.quiet_wait_s,
-                       "cached": _cached_machine(cache_path, config)}
+                       "cached": _cached_machine(cache_path, config),
+                       "drift": machine_cache.drift_for_harness(cache_path, size)}
             job = SandboxJob(
                 submission_root=loaded.root, entry=loaded.entry,
                 harness_config={**config.harness_job(seed), "machine": machine},

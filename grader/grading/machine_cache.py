@@ -92,3 +92,69 @@ def store(path: Path, entry: object, assignment: str, size: str) -> bool:
         write_atomic(path, json.dumps(cache, indent=2, sort_keys=True), mode=0o600)
         return True
     return False
+
+
+# -- The host's drift: the spread of a figure between gradings, measured by A/A gradings
+# (``convgrade doctor --timing``, grader.grading.drift_check). Kept beside the figures under
+# "drift/<host>/<size>", so hosts that share one cache file keep their own. The drift is the
+# machine's and its neighbours', so every assignment timed at that size uses it: a grading
+# sends it to the harness, which uses it (never below the configured constant) for its
+# intervals' between-gradings term.
+
+_DRIFT_FIELDS = {"identity", "cv", "cv_upper", "gradings", "figures", "spacing_s", "measured_at"}
+
+
+def drift_key(host: str, size: str) -> str:
+    return f"drift/{host}/{size}"
+
+
+def host_identity() -> dict:
+    """What a drift measurement holds for: this host, its CPU model and core count (the drift
+    is the machine's and its neighbours', not numpy's)."""
+    cpu_model = "unknown"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+    return {"host": host_name(), "cpu_model": cpu_model, "cpus": os.cpu_count()}
+
+
+def valid_drift(entry: object) -> bool:
+    """An entry of drift_check's shape with a plausible spread (0-50%, as the configuration allows)."""
+    if not isinstance(entry, dict) or set(entry) != _DRIFT_FIELDS:
+        return False
+    spreads = (entry["cv"], entry["cv_upper"])
+    return (isinstance(entry["identity"], dict)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 0.5 for v in spreads)
+            and isinstance(entry["gradings"], int) and entry["gradings"] >= 2
+            and isinstance(entry["measured_at"], str) and isinstance(entry["figures"], dict))
+
+
+def store_drift(path: Path, entry: dict, size: str) -> bool:
+    """Keep this host's drift measurement (replacing its earlier one); False when not valid or not written."""
+    if not valid_drift(entry):
+        return False
+    cache = _read(path)
+    cache[drift_key(entry["identity"].get("host", ""), size)] = entry
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(cache, indent=2, sort_keys=True), mode=0o600)
+        return True
+    return False
+
+
+def load_drift(path: Path, size: str) -> dict | None:
+    """This host's drift measurement, if one was made on exactly this host (name, CPU, cores)."""
+    identity = host_identity()
+    entry = _read(path).get(drift_key(identity["host"], size))
+    return entry if valid_drift(entry) and entry["identity"] == identity else None
+
+
+def drift_for_harness(path: Path, size: str) -> dict | None:
+    """What the harness needs of it: {cv (the upper bound), measured_at, gradings}, or None."""
+    entry = load_drift(path, size)
+    if entry is None:
+        return None
+    return {"cv": float(entry["cv_upper"]), "measured_at": entry["measured_at"], "gradings": entry["gradings"]}

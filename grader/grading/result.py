@@ -83,6 +83,13 @@ class FunctionTiming(Strict):
         "What the timing phase ran and why: trials, worker pairs, its wall time, and what made it run fewer "
         "pairs than configured (timing.phase_s for slow code) or count a long first call as a trial."))
     timing_phase_s: float | None = Field(None, description="Wall time of the whole timing phase (starts, warm-ups, trials).")
+    between_gradings_cv: float | None = Field(None, description=(
+        "The spread between gradings the interval allowed for (on the log scale, in quadrature with the spread "
+        "between worker pairs): this host's measured one (convgrade doctor --timing) or the configured "
+        "timing.between_gradings_cv, whichever is larger."))
+    drift_source: str | None = Field(None, description=(
+        "Where between_gradings_cv came from: 'measured on this host (K A/A gradings, <when>)' or 'the constant "
+        "floor' (no measurement for this host, or one below the configured constant). None in older results."))
     other_cores_busy: float | None = Field(None, description=(
         "How busy the machine's other cores were (0-1, /proc/stat) during the busiest kept worker pair; None where "
         "it cannot be read. Above 0.25 the pair counts as contended."))

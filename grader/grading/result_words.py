@@ -9,11 +9,17 @@ Speed figures in words a student reads right: what the figure is against, and wh
 The interval's label comes from the level stored with the figure (``ci_level``), never
 from a constant: the timing code decides the level, the words follow it. The what-if
 section (a repaired copy's grade, outside the score) is worded here too.
+
+Standard library only, read by attribute: the student kit ships this file as it is, and
+reads a result's JSON through it (grader/grading/summary_text.py).
 """
 
 from __future__ import annotations
 
-from grader.grading.result import FunctionTiming, GradeResult, LineProfile, WhatIf, WhatIfVariant
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the student kit ships this file without the result model (grader/kit)
+    from .result import FunctionTiming, GradeResult, LineProfile, WhatIf, WhatIfVariant
 
 SPEED_MEANING = (
     "Speed is reference time / student time (CPU time of each call, over several worker pairs): "

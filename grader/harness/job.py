@@ -17,9 +17,10 @@ from . import assignments
 # uids, what to hide): checked by their backends, passed through here.
 SANDBOX_KEYS = frozenset({"submission_root", "entry", "cpu", "uid_base", "isolate_namespaces", "scratch_parent",
                           "timing_lock", "hide_paths"})
-# Keys the host adds: "machine", {host, cached, quiet_wait_s}: this host's name, its cached machine
-# figures (grader.grading.machine_cache), which the harness uses only if their identity is its own, and
-# how long its timing may wait for the other cores to go quiet (harness.contention).
+# Keys the host adds: "machine", {host, cached, quiet_wait_s, drift}: this host's name, its cached machine
+# figures (grader.grading.machine_cache), which the harness uses only if their identity is its own,
+# how long its timing may wait for the other cores to go quiet (harness.contention), and this host's
+# measured spread between gradings (harness.drift; None: the configured constant alone).
 HOST_KEYS = frozenset({"machine"})
 
 
@@ -143,6 +144,7 @@ class MachineKeys:
     host: str = ""
     cached: dict | None = None
     quiet_wait_s: float = 0.0
+    drift: dict | None = None  # this host's measured between-gradings spread (harness.drift), if any
 
 
 _OPTIONAL = {"int | None": (int,), "str | None": (str,), "dict | None": (dict,), "bool": (bool,), "str": (str,),

@@ -154,7 +154,8 @@ def pair_figure(student_s: list[float], reference_s: list[float], block: int = 2
 
 
 def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]],
-                     between_gradings_cv: float = 0.0, block_sizes: list[int] | None = None) -> BlockSummary:
+                     between_gradings_cv: float = 0.0, block_sizes: list[int] | None = None,
+                     drift_source: str = "") -> BlockSummary:
     """Combine per-pair timings into the grading's figure and its regrade interval.
 
     Each pair's figure is ``pair_figure``; the grading's is the geometric mean of the
@@ -168,7 +169,8 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
     memory-bound submission's ratio for a whole grading).
     With one pair only the trials' spread is known: the distribution-free interval of
     the median of the trials' ratios, with its true coverage. ``block_sizes``: each
-    pair's block length in trials (two runs; 2 when not given)."""
+    pair's block length in trials (two runs; 2 when not given). ``drift_source``: where
+    ``between_gradings_cv`` came from (harness.drift), named in ``ci_method``."""
     sizes = block_sizes or [2] * len(student_s)
     blocks = [(s, r, size) for s, r, size in zip(student_s, reference_s, sizes) if s]
     if not blocks or any(len(s) != len(r) for s, r, _ in blocks):
@@ -194,7 +196,8 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
         ci_high=math.exp(centre + half),
         ci_level=T_LEVEL,
         ci_method=f"regrade interval over {len(logs)} worker pairs (A B B A runs)" + (
-            f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else ""),
+            f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else "")
+            + (f" ({drift_source})" if drift_source and between_gradings_cv else ""),
         pair_speedups=pair_speedups,
     )
 

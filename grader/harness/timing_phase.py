@@ -13,6 +13,7 @@ import numpy as np
 from . import speed_feedback
 from .contention import OtherCores, QuietWait, contended
 from .deadline import Deadline
+from .drift import between_gradings
 from .environment import environment
 from .job import HarnessJob
 from .timing import TimingPlan, clock_ns, describe_plan, steady_allocator, summarize_blocks
@@ -156,14 +157,15 @@ class TimingPhase:
         busy_machine, busy_machine_text = quiet.report(blocks), quiet.describe(blocks)  # the same for every function
         student = [runner.times["student"][fn] for runner in blocks]
         reference = [runner.times["reference"][fn] for runner in blocks]
-        summary = summarize_blocks(student, reference, float(self.timing.between_gradings_cv),
-                                   [2 * runner.run_length for runner in blocks])
+        between_cv, drift_source = between_gradings(float(self.timing.between_gradings_cv), self.job.machine.drift)
+        summary = summarize_blocks(student, reference, between_cv, [2 * runner.run_length for runner in blocks],
+                                   drift_source=drift_source)
         return dict(
             measured=True, trials=summary.trials, student_median_s=summary.student_median_s,
             reference_median_s=summary.reference_median_s, speedup_vs_reference=summary.speedup,
             ci_low=summary.ci_low, ci_high=summary.ci_high, ci_level=summary.ci_level,
             ci_method=summary.ci_method, pairs=len(blocks), pair_speedups=summary.pair_speedups,
-            timing_phase_s=phase_s,
+            timing_phase_s=phase_s, between_gradings_cv=between_cv, drift_source=drift_source,
             plan="; ".join(filter(None, (
                 describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
                               stopped, float(self.timing.own_warm_up_s), [runner.run_length for runner in blocks]),

@@ -13,6 +13,8 @@ assignment's own (the runner, its shipped modules, the public cases) comes from 
 folder the pack names (``KIT``); only numbers (the cases and their expected outputs) come
 from the reference, computed here. A pack or bundle that names no kit (``KIT`` None) gets
 the generic one (grader/harness/assignments/layers_kit): every layer's notebook cases.
+Every kit also has submit.py (`convgrade submit`'s client, grader/kit/submit_client.py,
+with the summary `convgrade grade` prints): standard library and httpx only.
 
     python -m grader.kit.build [--out build/student-kit.zip] [--assignment NAME]
 """
@@ -56,7 +58,14 @@ SHIPPED = {
     "repair.py": GRADER / "intake" / "repair.py",
     "python2_signs.py": GRADER / "intake" / "python2_signs.py",
     "quiet_compiler.py": GRADER / "intake" / "quiet_compiler.py",
+    # submit.py: the client of `convgrade serve`, and the summary `convgrade grade` prints,
+    # worded by the grader's own words (standard library only, plus httpx for the client).
+    "submit_client.py": GRADER / "kit" / "submit_client.py",
+    "summary_text.py": GRADER / "grading" / "summary_text.py",
+    "result_words.py": GRADER / "grading" / "result_words.py",
 }
+# The kit's submit.py (top level, beside check.py).
+SUBMIT_RUNNER = GRADER / "kit" / "submit_runner.py"
 
 # The generic kit takes a call's dict argument back as the harness does (batchnorm's bn_param).
 GENERIC_SHIPPED = {"dict_args.py": GRADER / "harness" / "dict_args.py"}
@@ -112,6 +121,7 @@ def kit_files(pack=None) -> dict[str, bytes]:
     description = assignment_description(pack) | {"cases": [case.id for case in cases]}
     files = {
         "check.py": (sources / kit.RUNNER).read_text(encoding="utf-8"),
+        "submit.py": SUBMIT_RUNNER.read_text(encoding="utf-8"),
         "README.txt": (sources / kit.README).read_text(encoding="utf-8"),
         "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
         "kit/grader_messages.py": grader_messages(pack),
@@ -135,6 +145,7 @@ def generic_kit_files(assignment) -> dict[str, bytes]:
     np.savez_compressed(buffer, **arrays)
     files = {
         "check.py": (sources / layers_kit.RUNNER).read_text(encoding="utf-8"),
+        "submit.py": SUBMIT_RUNNER.read_text(encoding="utf-8"),
         "README.txt": (sources / layers_kit.README).read_text(encoding="utf-8"),
         "kit/__init__.py": '"""The self-check kit\'s modules (see README.txt)."""\n',
         "kit/assignment.json": json.dumps(description, indent=2) + "\n",

@@ -29,6 +29,7 @@ from grader.publish.leaderboard import (
     timed_calls,
 )
 from grader.errors import UsageError
+from grader.publish.finals import FINALS_PAGE, Finals
 from grader.grading.result import Check, CheckStatus, FunctionTiming, GradeResult
 
 # A reason is one line on a public page: the start of what failed, never a whole traceback.
@@ -49,6 +50,7 @@ class BoardOptions:
     # The timed calls the class board ranks by; None: class_board_calls' default. Every timed
     # call keeps its own board (function_boards) whichever the class board ranks by.
     calls: list[str] | None = None
+    finals: Finals | None = None  # the class's finals (finals.json): the finalists' order comes from them
 
 
 def build_boards(results: list[GradeResult], options: BoardOptions = BoardOptions()) -> Leaderboard:
@@ -82,7 +84,41 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
             (e for e in entries if e.rank is None), key=lambda e: (groups.get(e.status, 3), e.student, _key(e)))
     names = {student_id: by_student[key_of[student_id]].student for student_id in by_result}
     function_boards = [_function_board(call, results, names, options.anonymize) for call in timed_calls(results)]
-    return board.model_copy(update={"entries": entries, "title": options.title, "function_boards": function_boards})
+    update = {"entries": entries, "title": options.title, "function_boards": function_boards}
+    if options.finals is not None:
+        update |= {"entries": with_finals(entries, options.finals, by_result, key_of), "finals": FINALS_PAGE}
+    return board.model_copy(update=update)
+
+
+def with_finals(entries: list[LeaderboardEntry], finals: Finals, results: dict[str, GradeResult],
+                key_of: dict[str, str]) -> list[LeaderboardEntry]:
+    """The board with the finals' order for its finalists: each finalist still ranked on the
+    board with the submission the finals timed (the same sha256) is marked with its finals
+    rank; together they take the place of the first of them, in the finals' order, ranked
+    from that place by their finals ranks; the ranked entries below keep their order, their
+    ranks made non-decreasing again. A finalist regraded with another submission since is
+    not a finalist any more."""
+    ranked = [e for e in entries if e.rank is not None]
+    by_key = {_key(e): e for e in ranked}
+    finalists = []
+    for placed in finals.entries:
+        result = results.get(placed.student_id)
+        entry = by_key.get(key_of.get(placed.student_id, ""))
+        if result is not None and entry is not None and result.submission.sha256 == placed.sha256:
+            finalists.append((placed, entry))
+    if not finalists:
+        return entries
+    keys = {_key(entry) for _, entry in finalists}
+    first = min(ranked.index(entry) for _, entry in finalists)
+    base = ranked[first].rank
+    block = [entry.model_copy(update={"rank": base + placed.rank - 1, "finals_rank": placed.rank})
+             for placed, entry in finalists]
+    others = [e for e in ranked if _key(e) not in keys]
+    ordered, highest = [], 0
+    for entry in others[:first] + block + others[first:]:
+        highest = max(highest, entry.rank)
+        ordered.append(entry if entry.rank == highest else entry.model_copy(update={"rank": highest}))
+    return ordered + [e for e in entries if e.rank is None]
 
 
 def class_board_calls(results: list[GradeResult], rank_by: list[str] | None) -> list[str]:

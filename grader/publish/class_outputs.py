@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from grader.publish.boards import BoardOptions, build_boards
+from grader.publish.finals import Finals
 from grader.intake.roster import Roster
 from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
 from grader.publish.leaderboard import pseudonym
@@ -46,6 +47,7 @@ class OutputOptions:
     gradebook_column: str | None = None  # the Canvas column; default: the title or the assignment id
     rank_by: list[str] | None = None  # the calls the class board ranks by (config course.rank_by; boards.class_board_calls)
     generated_at: str | None = None
+    finals: Finals | None = None  # the class's finals (finals.json beside the board), if run
 
 
 def class_outputs(results: list[GradeResult], options: OutputOptions = OutputOptions()) -> dict[str, str]:
@@ -53,7 +55,7 @@ def class_outputs(results: list[GradeResult], options: OutputOptions = OutputOpt
     board = build_boards(results, BoardOptions(
         roster=options.roster.names(ids), anonymize=options.anonymize, salt=options.salt,
         submitted_at=options.submitted_at, title=options.title, hide_unranked_scores=options.hide_unranked_scores,
-        generated_at=options.generated_at, calls=options.rank_by,
+        generated_at=options.generated_at, calls=options.rank_by, finals=options.finals,
     ))
     document = board.model_dump(mode="json")
     jsonschema.validate(document, leaderboard_schema())

@@ -81,6 +81,8 @@ class LeaderboardEntry(Strict):
         )
     )
     reason: str | None = Field(None, description="Why the student is not ranked: the first thing that failed.")
+    finals_rank: int | None = Field(None, ge=1, description=(
+        "A finalist's rank in the finals (finals.json), whose order the board then takes; None otherwise."))
 
 
 class LeaderboardCounts(Strict):
@@ -103,6 +105,9 @@ class Leaderboard(Strict):
     )
     counts: LeaderboardCounts
     title: str | None = Field(None, description="The course's title for the board, from the configuration.")
+    finals: str | None = Field(None, description=(
+        "The finals page beside the board (finals.html) when finals of this class were run; the finalists' order "
+        "and ranks on this board are then the finals'."))
     function_boards: list["FunctionBoard"] = Field(
         default_factory=list,
         description="One board per function: everyone whose function is correct and timed, ranked by its speed alone.",

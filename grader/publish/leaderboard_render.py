@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from grader.publish.finals import FINALS_PAGE, finals_anchor
 from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 from grader.grading.result_words import SPEED_MEANING, describe_figure, describe_interval, describe_machine, speed_words
 
@@ -55,6 +56,10 @@ def _format_score(entry: LeaderboardEntry) -> str:
 
 def _reason(entry: LeaderboardEntry) -> str:
     return entry.reason or UNRANKED_REASONS[entry.status]
+
+
+def _finals_mark(entry: LeaderboardEntry) -> str:
+    return f" \u2605 finals #{entry.finals_rank}" if entry.finals_rank is not None else ""
 
 
 def board_title(board: Leaderboard) -> str:
@@ -108,13 +113,16 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         "",
     ]
     ranked = _ranked(board)
+    if board.finals:
+        lines += [f"Finalists (marked \u2605) were re-timed head to head: their order and ranks come from the "
+                  f"[finals]({board.finals}).", ""]
     if ranked:
         lines += [
             "| Rank | Student | Score | " + " | ".join(f"{call.capitalize()} speed" for call in board.calls) + " |",
             "|---:|---|---:|" + "---|" * len(board.calls),
         ]
         lines += [
-            f"| {entry.rank} | {_markdown_text(entry.student)} | {_format_score(entry)} | "
+            f"| {entry.rank} | {_markdown_text(entry.student)}{_finals_mark(entry)} | {_format_score(entry)} | "
             + " | ".join(_format_speed(_speed(entry, call)) for call in board.calls) + " |"
             for entry in ranked
         ]
@@ -213,6 +221,8 @@ def leaderboard_html(board: Leaderboard) -> str:
         f"{counts.failed_correctness} failed correctness, {counts.not_gradable} not gradable.</p>",
         f'<p class="explanation">{esc(SPEED_EXPLANATION)} Add <code>#row-</code> and your id (or pseudonym) '
         "to this page's address to highlight your row.</p>",
+        *([f'<p class="explanation" id="finals-link">Finalists (marked \u2605) were re-timed head to head: their '
+           f'order and ranks come from the <a href="{esc(board.finals)}">finals</a>.</p>'] if board.finals else []),
         "<figure>",
         _speedup_plot_svg(_ranked(board), board.calls, _WIDE),
         _speedup_plot_svg(_ranked(board), board.calls, _PHONE),
@@ -250,10 +260,10 @@ def _speed(entry: LeaderboardEntry, call: str) -> SpeedFigure:
 def _ranking_table(entries: list[LeaderboardEntry], calls: list[str]) -> str:
     esc = html.escape
     rows = [
-        f'<tr class="entry" id="{esc(row_anchor(entry))}" data-student="{esc(entry.student)}" '
-        f'data-rank="{entry.rank}">'
+        f'<tr class="entry{" finalist" if entry.finals_rank is not None else ""}" id="{esc(row_anchor(entry))}" '
+        f'data-student="{esc(entry.student)}" data-rank="{entry.rank}">'
         f'<td class="number" data-label="Rank">{entry.rank}</td>'
-        f'<td class="name" data-label="Student">{esc(entry.student)}</td>'
+        f'<td class="name" data-label="Student">{esc(entry.student)}{_finals_link(entry)}</td>'
         f'<td class="number" data-label="Score">{esc(_format_score(entry))}</td>'
         + "".join(_speed_cell(_speed(entry, call), call.capitalize()) for call in calls) + "</tr>"
         for entry in entries
@@ -265,6 +275,14 @@ def _ranking_table(entries: list[LeaderboardEntry], calls: list[str]) -> str:
         '<th class="number">Score</th>' + "".join(f"<th>{html.escape(call.capitalize())} speed</th>" for call in calls)
         + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
+
+
+def _finals_link(entry: LeaderboardEntry) -> str:
+    if entry.finals_rank is None:
+        return ""
+    anchor = f"#{finals_anchor(entry.student_id)}" if entry.student_id else ""  # anonymized: no id to point at
+    return (f' <a class="finals-mark" href="{FINALS_PAGE}{html.escape(anchor)}">\u2605 finals '
+            f'#{entry.finals_rank}</a>')
 
 
 def _unranked_table(entries: list[LeaderboardEntry]) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from grader.publish.finals import Finals
 from grader.publish.leaderboard import Leaderboard
 from grader.grading.result import GradeResult
 
@@ -24,6 +25,7 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "schemas"
 PUBLISHED_MODELS: dict[str, type[BaseModel]] = {
     "result.schema.json": GradeResult,
     "leaderboard.schema.json": Leaderboard,
+    "finals.schema.json": Finals,
 }
 
 

@@ -14,11 +14,14 @@
 Every call but the leaderboard needs ``Authorization: Bearer <token>`` (the /me page also
 takes the token from its login form, kept in an HttpOnly, SameSite=Strict cookie).
 An upload's token and rate limit are checked on its headers, before its body is read, and
-the body is capped as it streams in (grader.service.upload_gate). It is then checked by the
-loader (which runs nothing, in grader.service.upload_check's processes, bounded in time,
-one at a time per student: grader.service.check_limits) before anything is stored; a
-refused one answers 4xx with the loader's message and leaves no trace. An accepted one is acknowledged once grader.service.intake has stored
-it durably and committed its job row.
+the body is capped as it streams in (grader.service.upload_gate). Before its 202 only cheap
+checks of its bytes run (grader.service.upload_kind: the file kind, a zip's directory); a
+refused one answers 4xx and leaves no trace. An upload is acknowledged once
+grader.service.intake has stored it durably and committed its job row. The loader's full
+check runs after the 202 (grader.service.verifier, in grader.service.upload_check's
+processes, bounded in time, one at a time per student: grader.service.check_limits): until
+it accepts the upload, no grading takes it; if it refuses, the submission becomes
+`rejected` with the loader's message and its bytes are deleted.
 
 create_app builds the service's parts once (grader.service.context.Service, on app.state)
 and mounts one router per concern (grader.service.routes: uploads, results, pages, events).
@@ -48,6 +51,7 @@ from grader.service.stream_caps import StreamCaps
 from grader.service.tokens import STAFF_ID, ensure_tokens, token_hash
 from grader.service.upload_check import UploadChecker
 from grader.service.upload_gate import UploadGate
+from grader.service.verifier import Verifier
 
 __all__ = ["ServiceSettings", "create_app", "open_executor_for"]
 
@@ -71,10 +75,14 @@ def create_app(settings: ServiceSettings, *, log=print) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         await asyncio.to_thread(service.checker.warm)
+        resumed = await service.verifier.resume(frozenset({STAFF_ID}))
+        if resumed:
+            log(f"checking {resumed} upload(s) an earlier server stored but did not check")
         await asyncio.to_thread(service.dispatcher.start)
         try:
             yield
         finally:
+            await service.verifier.close()
             await asyncio.to_thread(service.dispatcher.stop)
             await asyncio.to_thread(service.checker.close)
             service.engine.dispose()
@@ -120,14 +128,17 @@ def open_service(settings: ServiceSettings, log) -> Service:
     swept = store.sweep_temporary_files(older_than=started)
     if swept:
         log(f"removed {swept} temporary file(s) an earlier server left in the store")
+    intake = Intake(engine, store, rate_limit=settings.rate_limit, exempt=frozenset({STAFF_ID}), log=log)
+    checker = UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()),
+                            workers=settings.checkers, timeout_s=settings.check_timeout_s)
+    checks = StudentCheckLimits(*settings.refusal_limit)
+    dispatcher = Dispatcher(engine, store, settings.config, open_executor_for(settings),
+                            hide_paths=hideable((data_dir,)), log=log)
     return Service(
-        settings=settings, engine=engine, store=store,
-        intake=Intake(engine, store, rate_limit=settings.rate_limit, exempt=frozenset({STAFF_ID})),
-        checker=UploadChecker(data_dir / "checking", tuple(settings.config.pack().STUDENT_FUNCTIONS.values()),
-                              workers=settings.checkers, timeout_s=settings.check_timeout_s),
-        checks=StudentCheckLimits(*settings.refusal_limit),
-        dispatcher=Dispatcher(engine, store, settings.config, open_executor_for(settings),
-                              hide_paths=hideable((data_dir,)), log=log),
+        settings=settings, engine=engine, store=store, intake=intake, checker=checker, checks=checks,
+        verifier=Verifier(engine, store, intake, checker, checks,
+                          on_verdict=lambda accepted: accepted and dispatcher.wake.set(), log=log),
+        dispatcher=dispatcher,
         boards=Boards(engine, settings.roster, settings.counting, settings.config.course,
                       settings.config.assignment),
         streams=StreamCaps(settings.max_event_streams, settings.max_event_streams_per_address, log),

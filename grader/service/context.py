@@ -28,6 +28,7 @@ from grader.service.store import ContentStore
 from grader.service.stream_caps import StreamCaps
 from grader.service.tokens import token_hash
 from grader.service.upload_check import UploadChecker
+from grader.service.verifier import Verifier
 
 # The bearer scheme of the OpenAPI document; a missing token is answered by caller(), not by it.
 bearer = HTTPBearer(auto_error=False)
@@ -41,6 +42,7 @@ class Service:
     intake: Intake
     checker: UploadChecker
     checks: StudentCheckLimits
+    verifier: Verifier
     dispatcher: Dispatcher
     boards: Boards
     streams: StreamCaps
@@ -53,8 +55,8 @@ class Service:
         return row
 
     def uploader(self, credentials: HTTPAuthorizationCredentials | None):
-        # This early count only spares a student already over
-        # the limit the upload's check; the limit itself is kept by the intake, which counts
+        # This early count only spares a student already over the limit the upload's
+        # reading and storing; the limit itself is kept by the intake, which counts
         # and inserts in one transaction (uploads sent together all pass this one).
         person = self.person_with(credentials)
         if person.role != "staff":

@@ -1,7 +1,9 @@
 """The service's state: one schema (SQLAlchemy Core) for SQLite and PostgreSQL.
 
     students     id, name, role (student | staff), token_hash
-    submissions  the job table: status queued -> running -> graded | failed
+    submissions  the job table: status queued -> running -> graded | failed, or
+                 queued -> rejected (the loader refused it after the 202); ``checked``
+                 says the loader accepted it (only checked jobs are claimed)
     results      one row per graded submission (its primary key forbids a second result)
 
 SQLite runs in WAL mode with synchronous=FULL (a committed row survives a power cut) and
@@ -16,7 +18,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, exists, func, insert, select, tuple_, update)
+                        and_, create_engine, event, func, insert, or_, select, tuple_,
+                        update)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -35,7 +38,10 @@ submissions = Table(
     Column("student_id", String(200), ForeignKey("students.id"), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("filename", String(260), nullable=False),
+    Column("upload_name", String(260)),  # the student's own file name (filename is the staged one)
     Column("status", String(16), nullable=False),
+    Column("checked", Boolean, nullable=False, default=True),
+    Column("content_sha256", String(64)),  # the loaded submission's hash, from its check: its seed
     Column("attempts", Integer, nullable=False, default=0),
     Column("claim", String(32)),
     Column("message", Text),
@@ -44,6 +50,7 @@ submissions = Table(
     Column("finished_at", Float),
     Index("submissions_status", "status", "id"),
     Index("submissions_student", "student_id", "created_at"),
+    Index("submissions_finished", "status", "finished_at"),  # the fair queue's recent gradings
 )
 
 results = Table(
@@ -56,7 +63,9 @@ results = Table(
     Column("graded_at", Float, nullable=False),
 )
 
-STATUSES = ("queued", "running", "graded", "failed")
+STATUSES = ("queued", "running", "graded", "failed", "rejected")
+RECENT_S = 3600.0
+"""Fair queueing's memory: a student's gradings finished in the last hour still count as theirs."""
 
 
 def database_url(database: str | None, data_dir: Path) -> str:
@@ -94,7 +103,25 @@ def open_database(url: str) -> Database:
     else:
         writer = reader = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     metadata.create_all(writer)
+    _add_new_columns(writer)
     return Database(writer, reader)
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """A DATA folder from before the two-step intake: its job table gains ``upload_name`` and
+    ``checked`` (its rows were checked before their 202, so they are checked) and ``content_sha256``."""
+    from sqlalchemy import inspect
+
+    present = {column["name"] for column in inspect(engine).get_columns("submissions")}
+    for index in submissions.indexes:
+        index.create(engine, checkfirst=True)
+    with engine.begin() as conn:
+        if "upload_name" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN upload_name VARCHAR(260)")
+        if "checked" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN checked BOOLEAN NOT NULL DEFAULT TRUE")
+        if "content_sha256" not in present:
+            conn.exec_driver_sql("ALTER TABLE submissions ADD COLUMN content_sha256 VARCHAR(64)")
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -144,11 +171,16 @@ def who(engine: Database, digest: str):
         return conn.execute(select(students).where(students.c.token_hash == digest)).first()
 
 
+COUNTED = submissions.c.status != "rejected"
+"""What counts against the rate limit: every submission but those the loader refused."""
+
+
 def recent_count(engine: Database, student_id: str, since: float) -> tuple[int, float | None]:
-    """Submissions of ``student_id`` since ``since``, and the oldest of them."""
+    """Submissions of ``student_id`` since ``since`` (rejected ones aside), and the oldest of them."""
     with engine.connect() as conn:
         row = conn.execute(select(func.count(), func.min(submissions.c.created_at))
-                           .where(submissions.c.student_id == student_id, submissions.c.created_at >= since)).one()
+                           .where(submissions.c.student_id == student_id, submissions.c.created_at >= since,
+                                  COUNTED)).one()
     return int(row[0]), row[1]
 
 
@@ -160,13 +192,20 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
+def add_submissions(engine: Database, jobs: list[tuple[str, str, str, str | None]], *,
                     rate_limit: tuple[int, float] | None = None,
-                    exempt: frozenset[str] = frozenset()) -> list[tuple[int, int] | RateLimited]:
-    """Job rows (student id, sha256, filename) in one transaction: one commit (one fsync)
-    for many uploads. Their ids and queue positions, in order; with ``rate_limit`` (N per
-    SECONDS, for everyone but ``exempt``), a RateLimited instead of a row for each upload
-    past it.
+                    exempt: frozenset[str] = frozenset(),
+                    verdicts: list[tuple[int, str | None, str | None]] = ()
+                    ) -> tuple[list[tuple[int, int] | RateLimited], set[str]]:
+    """Job rows (student id, sha256, filename, upload name), not yet checked, in one
+    transaction: one commit (one fsync) for many uploads. Their ids and queue positions, in
+    order; with ``rate_limit`` (N per SECONDS, for everyone but ``exempt``), a RateLimited
+    instead of a row for each upload past it.
+
+    The same transaction records the loader's ``verdicts`` on earlier uploads, (job id,
+    None when accepted or the loader's message, the loaded content's sha256 or None):
+    accepted ones become claimable, refused ones `rejected`. Also returned: the digests no row needs any more (only rejected rows
+    name them), for the caller to delete from the store.
 
     The count and the inserts are one transaction under a lock per student: SQLite's write
     lock is taken at BEGIN (BEGIN IMMEDIATE), and PostgreSQL's student rows are locked
@@ -175,19 +214,21 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
     now = time.time()
     answers: list[tuple[int, int] | RateLimited | None] = [None] * len(jobs)
     with engine.begin() as conn:
+        orphans = _record_verdicts(conn, verdicts, now)
         used: dict[str, list[float]] = {}
         if rate_limit is not None:
             limit, window = rate_limit
-            limited = sorted({student_id for student_id, _, _ in jobs} - exempt)
+            limited = sorted({job[0] for job in jobs} - exempt)
             if limited:  # in id order: two groups lock the same students in the same order
                 conn.execute(select(students.c.id).where(students.c.id.in_(limited))
                              .order_by(students.c.id).with_for_update())
             for student_id in limited:
                 used[student_id] = sorted(conn.execute(
                     select(submissions.c.created_at).where(submissions.c.student_id == student_id,
-                                                           submissions.c.created_at >= now - window)).scalars())
+                                                           submissions.c.created_at >= now - window,
+                                                           COUNTED)).scalars())
         ids = []
-        for index, (student_id, sha256, filename) in enumerate(jobs):
+        for index, (student_id, sha256, filename, upload_name) in enumerate(jobs):
             times = used.get(student_id)
             if times is not None and len(times) >= limit:
                 retry_after = max(1, int(times[len(times) - limit] + window - now) + 1)
@@ -196,21 +237,88 @@ def add_submissions(engine: Database, jobs: list[tuple[str, str, str]], *,
             if times is not None:
                 times.append(now)
             job_id = conn.execute(insert(submissions).values(
-                student_id=student_id, sha256=sha256, filename=filename, status="queued", attempts=0,
-                created_at=now)).inserted_primary_key[0]
+                student_id=student_id, sha256=sha256, filename=filename, upload_name=upload_name,
+                status="queued", checked=False, attempts=0, created_at=now)).inserted_primary_key[0]
             ids.append((index, job_id))
-        if ids:
-            ahead = int(conn.execute(select(func.count()).select_from(submissions)
-                                     .where(submissions.c.status == "queued",
-                                            submissions.c.id < min(job_id for _, job_id in ids))).scalar())
-            for order, (index, job_id) in enumerate(ids):
-                answers[index] = (job_id, ahead + order + 1)
-    return answers
+        places = _positions(conn, [job_id for _, job_id in ids], now) if ids else {}
+        for index, job_id in ids:
+            answers[index] = (job_id, places[job_id])
+    return answers, orphans
 
 
-def _position(conn, job_id: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(submissions)
-                            .where(submissions.c.status == "queued", submissions.c.id <= job_id)).scalar())
+def _record_verdicts(conn, verdicts, now: float) -> set[str]:
+    """Accepted jobs become claimable; refused ones `rejected` with the loader's message. The
+    digests of the rejected that no other (not rejected) row names."""
+    for job_id, refusal, content in verdicts:
+        if refusal is None:
+            conn.execute(update(submissions).where(submissions.c.id == job_id)
+                         .values(checked=True, content_sha256=content))
+    digests = set()
+    for job_id, refusal, _ in verdicts:
+        if refusal is not None:
+            changed = conn.execute(update(submissions).where(submissions.c.id == job_id,
+                                                             submissions.c.status == "queued")
+                                   .values(status="rejected", message=refusal, finished_at=now)).rowcount
+            if changed:
+                digests.add(conn.execute(select(submissions.c.sha256).where(submissions.c.id == job_id)).scalar())
+    if not digests:
+        return set()
+    named = set(conn.execute(select(submissions.c.sha256).where(submissions.c.sha256.in_(digests), COUNTED))
+                .scalars())
+    return digests - named
+
+
+def unchecked(engine: Database):
+    """Queued jobs the loader has not checked yet (a server stopped before their check), oldest first."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(submissions).where(submissions.c.status == "queued",
+                                                           submissions.c.checked.is_(False))
+                                 .order_by(submissions.c.id)))
+
+
+# ------------------------------------------------------------------ fair queueing
+#
+# A queued job's turn is decided by its student's load, then by arrival: the load is how
+# many of that student's submissions are in flight (running), queued ahead of it, or
+# finished (graded or failed) in the last RECENT_S. So with a long queue, everyone's first
+# submission goes before anyone's second, and a student's fifth resubmission waits behind
+# every first one. Nobody starves: the load of a student's oldest queued job counts only
+# their running gradings (bounded in time) and their recent ones (gone after RECENT_S), so
+# it falls to 0 within RECENT_S plus a grading; from then on only the finitely many jobs
+# that arrived before it at load 0 can go ahead of it. Its next job follows the same way.
+
+
+def _queue_in_turns(conn, now: float) -> list:
+    """Every queued job (id, student_id, sha256, filename, checked), in the fair order. One
+    pass: the students' running and recent gradings counted once, the queue read once."""
+    busy = dict(conn.execute(
+        select(submissions.c.student_id, func.count())
+        .where(or_(submissions.c.status == "running",
+                   and_(submissions.c.status.in_(("graded", "failed")), submissions.c.finished_at >= now - RECENT_S)))
+        .group_by(submissions.c.student_id)).all())
+    queued = conn.execute(select(submissions.c.id, submissions.c.student_id, submissions.c.sha256,
+                                 submissions.c.filename, submissions.c.checked)
+                          .where(submissions.c.status == "queued").order_by(submissions.c.id)).all()
+    ahead: dict[str, int] = {}
+    turns = []
+    for row in queued:  # in arrival order: each job's load counts its student's jobs queued before it
+        load = busy.get(row.student_id, 0) + ahead.get(row.student_id, 0)
+        ahead[row.student_id] = ahead.get(row.student_id, 0) + 1
+        turns.append((load, row.id, row))
+    turns.sort(key=lambda turn: turn[:2])
+    return [row for _, _, row in turns]
+
+
+def _positions(conn, job_ids, now: float | None = None) -> dict[int, int]:
+    """Each queued job's place in the fair order, 1 first (checked or not: an upload still
+    being checked is almost always accepted, and takes its turn then)."""
+    wanted = set(job_ids)
+    return {row.id: place for place, row in enumerate(_queue_in_turns(conn, time.time() if now is None else now), 1)
+            if row.id in wanted}
+
+
+def _position(conn, job_id: int, now: float | None = None) -> int:
+    return _positions(conn, [job_id], now).get(job_id, 0)
 
 
 def submission(engine: Database, job_id: int):
@@ -257,25 +365,32 @@ def _twins(job) -> list:
 
 
 def claim(engine: Database, limit: int, token: str):
-    """Mark up to ``limit`` queued jobs running (oldest first) under ``token``; their rows.
-    Of twins, only the oldest is claimed, and none while another runs: the rest wait in the
-    queue for its result, which ``reuse_result`` then gives them."""
+    """Mark up to ``limit`` queued, checked jobs running under ``token``, in the fair order
+    (see above: the student's load, then arrival); their rows, in that order. Of twins, only
+    the oldest is claimed, and none while another runs: the rest wait in the queue for its
+    result, which ``reuse_result`` then gives them."""
     if limit <= 0:
         return []
-    running = submissions.alias("running")
-    twin_running = exists().where(running.c.status == "running", *_twins(running.c))
-    oldest_of_each = (select(func.min(submissions.c.id)).where(submissions.c.status == "queued", ~twin_running)
-                      .group_by(submissions.c.student_id, submissions.c.sha256, submissions.c.filename)
-                      .order_by(func.min(submissions.c.id)).limit(limit))
     with engine.begin() as conn:
-        ids = [row[0] for row in conn.execute(oldest_of_each)]
+        running = set(conn.execute(select(submissions.c.student_id, submissions.c.sha256, submissions.c.filename)
+                                   .where(submissions.c.status == "running")).all())
+        ids, twins = [], set()
+        for row in _queue_in_turns(conn, time.time()):
+            twin = (row.student_id, row.sha256, row.filename)
+            if not row.checked or twin in twins or twin in running:
+                continue
+            twins.add(twin)
+            ids.append(row.id)
+            if len(ids) == limit:
+                break
         if not ids:
             return []
         conn.execute(update(submissions).where(submissions.c.id.in_(ids), submissions.c.status == "queued")
                      .values(status="running", claim=token, attempts=submissions.c.attempts + 1,
                              started_at=time.time()))
-        return list(conn.execute(select(submissions).where(submissions.c.id.in_(ids),
-                                                           submissions.c.claim == token)))
+        claimed = {row.id: row for row in conn.execute(select(submissions).where(submissions.c.id.in_(ids),
+                                                                                 submissions.c.claim == token))}
+        return [claimed[job_id] for job_id in ids if job_id in claimed]  # in turn order
 
 
 def record_result(engine: Database, job_id: int, claim_token: str, student_id: str, score: float, gradable: bool,
@@ -347,4 +462,5 @@ def health(engine: Database) -> dict:
                               .where(submissions.c.status == "queued")).scalar()
     return {"queue_depth": int(counts.get("queued", 0)), "running": int(counts.get("running", 0)),
             "graded": int(counts.get("graded", 0)), "failed": int(counts.get("failed", 0)),
+            "rejected": int(counts.get("rejected", 0)),
             "oldest_queued_age_s": round(time.time() - oldest, 3) if oldest else None}

@@ -20,7 +20,9 @@ at the next start finds every job again.
 
 from __future__ import annotations
 
+import io
 import secrets
+import tarfile
 import tempfile
 import threading
 import time
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.grading.config import GradingConfig
-from grader.batch.executor import MAX_ATTEMPTS, Executor, SchedulerLost, TaskDone, TaskFailed, task_for
+from grader.batch.executor import MAX_ATTEMPTS, Executor, GradingTask, SchedulerLost, TaskDone, TaskFailed, task_for
 from grader.grading.grade import content_seed, content_sha256
 from grader.intake.load import submission_id_for
 from grader.grading.result import GradeResult
@@ -40,6 +42,8 @@ from grader.sandbox.placement import NO_QUIET_WAIT
 # Jobs handed to Dask beyond the free slots: enough that a slot never waits on the database,
 # few enough that the queue order (and positions) stay the table's, not Dask's.
 AHEAD_PER_SLOT = 1
+SLOTS_TTL_S = 1.0
+"""How long the cluster's slot count is reused: asking the scheduler costs a round trip each time."""
 
 
 class Dispatcher:
@@ -52,12 +56,14 @@ class Dispatcher:
         self.store = store
         self.config = config
         self.config_hash = config.config_hash()
+        self.config_json = config.model_dump_json()  # once: every task carries the same
         self.open_executor = open_executor
         self.hide_paths = tuple(hide_paths)
         self.log = log
         self.claim_token = secrets.token_hex(8)  # this process's; a restarted server has another
         self.executor: Executor | None = None
-        self.in_flight: dict = {}  # future -> (job id, attempt)
+        self.in_flight: dict = {}  # future -> (job id, attempt, student id)
+        self._slots = (0.0, 0)  # (when asked, slots)
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.submitted = threading.Event()
@@ -89,15 +95,20 @@ class Dispatcher:
         for thread in self.threads:
             thread.join(timeout=10)
         with self.lock:  # what had no answer goes back to the queue for the next start
-            for job_id, _ in self.in_flight.values():
+            for job_id, *_ in self.in_flight.values():
                 db.release(self.engine, job_id, self.claim_token)
             self.in_flight.clear()
 
     def slots(self) -> int:
+        asked, known = self._slots
+        if time.monotonic() - asked < SLOTS_TTL_S:
+            return known
         try:
-            return self.executor.slots() if self.executor is not None else 0
+            known = self.executor.slots() if self.executor is not None else 0
         except Exception:
-            return 0
+            known = 0
+        self._slots = (time.monotonic(), known)
+        return known
 
     # -------------------------------------------------------------- submitting
 
@@ -122,13 +133,7 @@ class Dispatcher:
 
     def _submit(self, row) -> None:
         try:
-            with tempfile.TemporaryDirectory(prefix="convgrade-job-") as folder:
-                path = Path(folder) / row.filename
-                path.write_bytes(self.store.get(row.sha256))
-                digest = content_sha256(path)  # parsing inside is serialised by grader.intake.quiet_compiler
-                seed, derivation = content_seed(digest, self.config)
-                task = task_for(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
-                                seed_derivation=derivation, placement=NO_QUIET_WAIT.hiding(*self.hide_paths))
+            task = self._task(row)
         except Exception as exc:  # the stored bytes cannot be handed over: a grader fault, retried
             reason = f"could not hand the submission to a worker: {type(exc).__name__}: {exc}"
             self.log(f"job {row.id}: {reason}")
@@ -137,8 +142,24 @@ class Dispatcher:
             self._changed()
             return
         with self.lock:
-            self.in_flight[self.executor.submit(task)] = (row.id, row.attempts)
+            self.in_flight[self.executor.submit(task)] = (row.id, row.attempts, row.student_id)
         self.submitted.set()
+
+    def _task(self, row) -> GradingTask:
+        data = self.store.get(row.sha256)
+        placement = NO_QUIET_WAIT.hiding(*self.hide_paths)
+        if row.content_sha256:  # hashed by its check (the loader's): nothing to load here
+            seed, derivation = content_seed(row.content_sha256, self.config)
+            return GradingTask(student_id=row.student_id, name=row.filename, payload=_one_file_tar(row.filename, data),
+                               config_json=self.config_json, seed=seed, seed_derivation=derivation,
+                               batch=self.executor.batch, attempt=row.attempts, placement=placement)
+        with tempfile.TemporaryDirectory(prefix="convgrade-job-") as folder:  # a job checked before the hash was kept
+            path = Path(folder) / row.filename
+            path.write_bytes(data)
+            digest = content_sha256(path)  # loads it, bounded, in a child
+            seed, derivation = content_seed(digest, self.config)
+            return task_for(row.student_id, path, self.config, seed, self.executor.batch, attempt=row.attempts,
+                            seed_derivation=derivation, placement=placement)
 
     # -------------------------------------------------------------- collecting
 
@@ -151,7 +172,7 @@ class Dispatcher:
                     with self.lock:
                         job = self.in_flight.pop(future, None)
                     if job is not None:
-                        self._record(job[0], job[1], outcome)
+                        self._record(*job, outcome)
                     if self.stopping.is_set():
                         return
             except SchedulerLost as exc:
@@ -166,17 +187,16 @@ class Dispatcher:
         with self.lock:
             lost = list(self.in_flight.values())
             self.in_flight.clear()
-        for job_id, _ in lost:  # nobody's fault: the same attempt again once it is back
+        for job_id, *_ in lost:  # nobody's fault: the same attempt again once it is back
             db.release(self.engine, job_id, self.claim_token)
         self.log(f"{error}: {len(lost)} job(s) re-queued; waiting for the scheduler")
         while not self.stopping.is_set() and not self.executor.reconnect(30):
             self.log("still waiting for the scheduler")
         self.wake.set()
 
-    def _record(self, job_id: int, attempt: int, outcome: TaskDone | TaskFailed) -> None:
+    def _record(self, job_id: int, attempt: int, student_id: str, outcome: TaskDone | TaskFailed) -> None:
         """Like the batch's collect: a usable result is committed; a grader fault is retried,
         then recorded as `failed` (never a zero)."""
-        student_id = db.submission(self.engine, job_id)[0].student_id
         result, reason = None, None
         if isinstance(outcome, TaskDone):
             try:
@@ -207,3 +227,13 @@ class Dispatcher:
         with self.changed:
             self.version += 1
             self.changed.notify_all()
+
+
+def _one_file_tar(name: str, data: bytes) -> bytes:
+    """The task's payload for one stored file: a tar of it alone, as ``task_for`` packs a path."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        member = tarfile.TarInfo(name)
+        member.size, member.mode, member.mtime = len(data), 0o644, int(time.time())
+        archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()

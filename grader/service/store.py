@@ -80,6 +80,11 @@ class ContentStore:
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def delete(self, sha256: str) -> None:
+        """Remove a blob no job needs (a rejected upload's); gone already is fine."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path(sha256).unlink()
+
     def all(self) -> set[str]:
         return {p.name for p in self.root.glob("??/*") if not p.name.startswith(".")}
 

@@ -11,8 +11,9 @@ uploads hold the pool.
 
 Each checking process is our own (not a ProcessPoolExecutor's, whose processes cannot be
 killed one at a time): it takes one upload at a time over a pipe and answers a few bytes
-(an accepted mark, or the loader's message, capped), which the server reads as text and
-nothing else. It stages each upload in its own folder under the checker's folder
+(an accepted mark with the loaded submission's content hash, or the loader's message,
+capped), which the server reads as text and nothing else. The content hash (the one a
+grading records and derives its seed from) spares the dispatcher loading the upload again. It stages each upload in its own folder under the checker's folder
 (DATA/checking: students' code stays in DATA), which the server removes when it kills it;
 what a crash of the server left is removed at the next start. Each checking process limits
 its own address space (RLIMIT_AS, ``memory_bytes``: 2 GiB, the bounded loader's budget)
@@ -43,6 +44,7 @@ DEFAULT_MEMORY_BYTES = 2 << 30
 REPLY_MAX = 3800
 """A reply fits one atomic pipe write (PIPE_BUF is 4096): readable means wholly readable."""
 ACCEPTED = b"\0"
+"""Followed by the loaded submission's content sha256 (64 hex digits), or nothing (the warm-up)."""
 SPENT = b"\1"
 """Before a refusal: the process ran out of memory and leaves after this answer (replace it)."""
 
@@ -64,7 +66,7 @@ class _CheckingProcess:
         child_end.close()
 
     def wait_ready(self, timeout_s: float) -> None:
-        if not self.connection.poll(timeout_s) or self.connection.recv_bytes(REPLY_MAX) != ACCEPTED:
+        if not self.connection.poll(timeout_s) or not self.connection.recv_bytes(REPLY_MAX).startswith(ACCEPTED):
             raise CheckerUnavailable("a checking process did not start")
 
     def kill(self) -> None:
@@ -117,6 +119,11 @@ class UploadChecker:
     async def refusal(self, filename: str, data: bytes) -> str | None:
         """The loader's message when it refuses the upload (or when checking it took longer
         than ``timeout_s``); None when it is a submission. Cancelling it kills its process."""
+        return (await self.verdict(filename, data))[0]
+
+    async def verdict(self, filename: str, data: bytes) -> tuple[str | None, str | None]:
+        """(the refusal, None) as ``refusal`` says, or (None, the loaded submission's content
+        sha256) when it is a submission."""
         if self._idle is None:
             self._idle = asyncio.Queue()
             for checking in self.processes:
@@ -130,7 +137,7 @@ class UploadChecker:
         except asyncio.TimeoutError:
             return (f"checking the upload took over {self.timeout_s:g} s, so it was stopped: the loader reads "
                     "a submission in milliseconds, so this file is not one it can accept (an enormous file, or "
-                    "thousands of merge-conflict blocks?)")
+                    "thousands of merge-conflict blocks?)"), None
         except (EOFError, OSError):
             raise CheckerUnavailable("a checking process stopped") from None
         finally:
@@ -140,7 +147,10 @@ class UploadChecker:
                 task = asyncio.get_running_loop().create_task(self._replace(checking))
                 self._replacing.add(task)
                 task.add_done_callback(self._replacing.discard)
-        return None if reply == ACCEPTED else reply.decode("utf-8", errors="replace")
+        if reply.startswith(ACCEPTED):
+            digest = reply[1:].decode("ascii", errors="replace")
+            return None, digest if _is_sha256(digest) else None
+        return reply.decode("utf-8", errors="replace"), None
 
     async def _ask(self, checking: _CheckingProcess, filename: str, data: bytes) -> bytes:
         loop = asyncio.get_running_loop()
@@ -172,6 +182,10 @@ class UploadChecker:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def _send(connection, filename: str, data: bytes) -> None:
     connection.send_bytes(filename.encode())
     connection.send_bytes(data)
@@ -190,7 +204,7 @@ def serve_checks(connection, folder: str, required: tuple[str, ...], memory_byte
     while True:
         check = Path(tempfile.mkdtemp(dir=folder))
         try:
-            verdict = _verdict(loader_refusal(check, filename, data, required))
+            verdict = _verdict(*loader_verdict(check, filename, data, required))
         except MemoryError:
             verdict = SPENT + _verdict(out_of_memory(memory_bytes))
         connection.send_bytes(verdict)
@@ -217,9 +231,9 @@ def limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _verdict(refusal: str | None) -> bytes:
+def _verdict(refusal: str | None, content_sha256: str = "") -> bytes:
     if refusal is None:
-        return ACCEPTED
+        return ACCEPTED + content_sha256.encode("ascii")
     encoded = refusal.encode("utf-8", errors="replace")
     if encoded[:1] in (ACCEPTED, SPENT):  # the first byte says what the reply is
         encoded = b" " + encoded
@@ -238,13 +252,13 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def loader_refusal(check: Path, filename: str, data: bytes, required: tuple[str, ...]) -> str | None:
+def loader_verdict(check: Path, filename: str, data: bytes, required: tuple[str, ...]) -> tuple[str | None, str]:
+    """(the loader's refusal, "") or (None, the loaded submission's content sha256)."""
     from grader.intake.load import load_submission
 
     path = check / filename
     path.write_bytes(data)
     try:
-        load_submission(path, check / "staging", required=required)
-        return None
+        return None, load_submission(path, check / "staging", required=required).sha256
     except (SubmissionError, UsageError) as exc:
-        return str(exc)
+        return str(exc), ""

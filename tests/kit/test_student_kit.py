@@ -198,10 +198,12 @@ def leaks(sources: dict[str, str]) -> list[str]:
     for path, text in sources.items():
         if not path.endswith(".py"):
             continue
+        # The submit client alone talks HTTP (httpx): checking needs no network.
+        allowed_here = allowed | ({"httpx"} if path == "kit/submit_client.py" else set())
         for node in ast.walk(ast.parse(text)):
             modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
                        [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            found += [f"{path} imports {module}" for module in modules if module.split(".")[0] not in allowed]
+            found += [f"{path} imports {module}" for module in modules if module.split(".")[0] not in allowed_here]
     return found
 
 

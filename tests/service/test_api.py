@@ -86,13 +86,15 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 @pytest.mark.parametrize("name, data, status, says", [
     ("notes.txt", b"hello", 415, "expected a .py file"),
-    ("empty.py", b"x = 1\n", 422, "no file defines conv_forward_naive"),
+    ("binary.py", b"\x7fELF\x02\x01\x01\0", 422, "the file is not Python source text: it holds a NUL byte"),
+    ("list.ipynb", b"[1, 2]", 422, "notebook is not valid JSON"),
     ("broken.zip", b"PK\x03\x04 not a zip", 422, "zip"),
+    ("notzip.zip", b"just text", 422, "not a valid zip archive: it does not start as a zip file does"),
     ("escape.zip", _zip({"../../evil.py": example("fast_strided")}), 422, ".."),
     ("bomb.zip", _zip({"layers.py": example("fast_strided"), "pad.bin": b"\0" * (30 * 2**20)}), 422,
      "compression ratio"),
 ])
-def test_a_bad_upload_is_refused_with_the_loaders_message_and_nothing_is_stored(server, name, data, status, says):
+def test_a_bad_upload_is_refused_by_its_bytes_before_the_202_and_nothing_is_stored(server, name, data, status, says):
     before = stored(server)
     answer = server.submit("s03", name, data)
     assert answer.status_code == status, answer.text

@@ -117,3 +117,42 @@ def test_uploads_are_checked_for_the_served_assignments_functions(tmp_path):
         assert refusal.startswith("no file defines") and "max_pool_forward_naive" in refusal
     finally:
         checker.close()
+
+
+def test_an_accepted_checks_content_hash_is_the_one_a_grading_records(tmp_path):
+    """The dispatcher seeds a grading from the hash its check answered instead of loading the
+    upload again: for a .py and for a zip it is grading's own content_sha256."""
+    import io
+    import zipfile
+
+    from grader.grading.grade import content_sha256
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cs231n/layers.py", example("fast_strided"))
+        archive.writestr("notes.md", b"my notes\n")
+    uploads = {"s00.py": example("bug_pad_slice"), "s00.zip": buffer.getvalue()}
+    checker = UploadChecker(tmp_path / "checking", functions("cs231n-conv"), workers=1)
+    try:
+        checker.warm()
+
+        async def checks():
+            return {name: await checker.verdict(name, data) for name, data in uploads.items()}
+
+        verdicts = asyncio.run(checks())
+    finally:
+        checker.close()
+    for name, data in uploads.items():
+        (tmp_path / name).write_bytes(data)
+        assert verdicts[name] == (None, content_sha256(tmp_path / name)), name
+    rejected = asyncio.run(_one_verdict(tmp_path, b"x = 1\n"))
+    assert rejected[0].startswith("no file defines") and rejected[1] is None
+
+
+async def _one_verdict(tmp_path, data: bytes):
+    checker = UploadChecker(tmp_path / "checking-2", functions("cs231n-conv"), workers=1)
+    await asyncio.to_thread(checker.warm)
+    try:
+        return await checker.verdict("s00.py", data)
+    finally:
+        checker.close()

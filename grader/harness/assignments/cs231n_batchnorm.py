@@ -327,9 +327,14 @@ def published_note(case_id: str, out: np.ndarray) -> str:
     if case_id not in ("notebook-train", "notebook-test") or out is None or out.shape != (200, 3):
         return ""
     expected = "about beta [11, 12, 13] and gamma [1, 2, 3]" if case_id == "notebook-train" else "about 0 and 1"
-    means = ", ".join(f"{v:.2f}" for v in out.mean(axis=0))
-    stds = ", ".join(f"{v:.2f}" for v in out.std(axis=0))
-    return f"; per-feature means [{means}], stds [{stds}] (the notebook expects {expected})"
+    return f"; per-feature means [{two_places(out.mean(axis=0))}], stds [{two_places(out.std(axis=0))}] " \
+           f"(the notebook expects {expected})"
+
+
+def two_places(values: np.ndarray) -> str:
+    """Values as the notebook prints them, to two places; round() then + 0.0 so that a mean of
+    -1e-17 (rounding noise, its sign run-dependent) reads 0.00, never -0.00."""
+    return ", ".join(f"{round(float(v), 2) + 0.0:.2f}" for v in values)
 
 
 BUG_NOTES = {

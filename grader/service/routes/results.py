@@ -21,9 +21,16 @@ router = APIRouter()
 class SubmissionState(BaseModel):
     id: int
     student: str
-    filename: str
-    status: str = Field(description="queued | running | graded | failed (the grader failed: never a zero)")
-    position: int | None = None
+    filename: str = Field(description="The file name the student uploaded.")
+    status: str = Field(description=(
+        "queued | running | graded | failed | rejected. queued: stored, waiting for the loader's check (which "
+        "runs right after the upload is acknowledged) and then for a grading slot. rejected: the loader refused "
+        "the file after it was acknowledged (it defines none of the functions, it does not parse, its check ran "
+        "out of time...): `message` says why, its bytes are deleted, and it does not count against the rate "
+        "limit; fix the file and submit again. failed: the grader failed (never a zero)."))
+    position: int | None = Field(None, description=(
+        "While queued: its place in the fair order, 1 next (a student's load, i.e. their gradings queued ahead, "
+        "running or finished in the last hour, then arrival)."))
     created_at: float
     finished_at: float | None = None
     message: str | None = None
@@ -91,7 +98,7 @@ def health(request: Request, _staff=Depends(staff)):
 
 
 def _state(row, position, result_json) -> dict:
-    return {"id": row.id, "student": row.student_id, "filename": row.filename, "status": row.status,
+    return {"id": row.id, "student": row.student_id, "filename": row.upload_name or row.filename, "status": row.status,
             "position": position, "created_at": row.created_at, "finished_at": row.finished_at,
             "message": row.message, "result": None}
 

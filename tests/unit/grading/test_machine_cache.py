@@ -98,3 +98,48 @@ def test_a_cache_beside_the_gradings_temporary_folders_hides_only_its_file(tmp_p
     own.mkdir(parents=True)
     assert machine_cache.hidden_paths(own / "machine.json") == (own.resolve(),)
     assert machine_cache.hidden_paths(tmp_path.parent / "machine.json") == ()  # an ancestor of the scratch
+
+
+def drift_entry(**changes) -> dict:
+    """A drift measurement (grader.grading.drift_check's shape) made on this very host."""
+    return {"identity": machine_cache.host_identity(), "cv": 0.012, "cv_upper": 0.031, "gradings": 6,
+            "figures": {"forward": [1.0, 0.99, 1.01, 1.0, 0.98, 1.02]}, "spacing_s": 30.0,
+            "measured_at": "2026-12-08T02:00:00Z", **changes}
+
+
+def test_this_hosts_drift_is_stored_beside_the_figures_and_sent_to_the_harness(tmp_path):
+    path = tmp_path / "machine.json"
+    assert machine_cache.store(path, ENTRY, ASSIGNMENT, SIZE)
+    assert machine_cache.store_drift(path, drift_entry(), SIZE)
+    assert machine_cache.load(path, ASSIGNMENT, SIZE) == ENTRY  # the figures are untouched
+    assert machine_cache.load_drift(path, SIZE) == drift_entry()
+    # The harness gets the upper bound, with when and from how many gradings.
+    assert machine_cache.drift_for_harness(path, SIZE) == {
+        "cv": 0.031, "measured_at": "2026-12-08T02:00:00Z", "gradings": 6}
+    assert machine_cache.drift_for_harness(path, "speed-cell") is None
+    key = f"drift/{machine_cache.host_name()}/{SIZE}"
+    assert set(json.loads(path.read_text())) == {f"{ASSIGNMENT}/{SIZE}", key}
+
+
+def test_another_hosts_or_cpus_drift_is_not_used(tmp_path):
+    path = tmp_path / "machine.json"
+    identity = machine_cache.host_identity()
+    # Another host sharing the file keeps its own key, and is never read for this one.
+    assert machine_cache.store_drift(path, drift_entry(identity={**identity, "host": "elsewhere"}), SIZE)
+    assert machine_cache.load_drift(path, SIZE) is None
+    # This host's name with another CPU (the machine was replaced): not this machine's drift.
+    assert machine_cache.store_drift(path, drift_entry(identity={**identity, "cpus": 64}), SIZE)
+    assert machine_cache.drift_for_harness(path, SIZE) is None
+    assert machine_cache.store_drift(path, drift_entry(), SIZE)
+    assert machine_cache.load_drift(path, SIZE)["identity"] == identity
+
+
+@pytest.mark.parametrize("changes", [{"cv_upper": 0.7}, {"cv": -0.01}, {"gradings": 1}, {"gradings": 6.0},
+                                     {"measured_at": None}, {"extra": 1}, {"cv": True}])
+def test_an_implausible_drift_entry_is_neither_stored_nor_read(tmp_path, changes):
+    path = tmp_path / "machine.json"
+    assert not machine_cache.store_drift(path, drift_entry(**changes), SIZE)
+    assert not path.exists()
+    key = f"drift/{machine_cache.host_name()}/{SIZE}"
+    path.write_text(json.dumps({key: drift_entry(**changes)}))
+    assert machine_cache.load_drift(path, SIZE) is None

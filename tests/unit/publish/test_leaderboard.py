@@ -331,10 +331,12 @@ def test_entry_carries_result_fields_and_submission_time():
                 "grader_version": "0.1.0",
                 "status": "not_timed",
                 "reason": None,
+                "finals_rank": None,
             }
         ],
         "counts": {"ranked": 0, "not_timed": 1, "failed_correctness": 0, "not_gradable": 0},
         "title": None,
+        "finals": None,
         "function_boards": [],
     }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.publish import schemas
+from grader.publish.finals import Finals
 from grader.publish.leaderboard import Leaderboard
 from grader.grading.result import GradeResult
 
@@ -19,6 +20,7 @@ COMMITTED = Path(__file__).resolve().parents[3] / "schemas"
     [
         pytest.param("result.schema.json", GradeResult, id="result"),
         pytest.param("leaderboard.schema.json", Leaderboard, id="leaderboard"),
+        pytest.param("finals.schema.json", Finals, id="finals"),
     ],
 )
 def test_committed_schema_is_up_to_date(filename, model):
@@ -39,10 +41,12 @@ def test_write_then_check_round_trip(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         f"stale: {tmp_path / 'result.schema.json'} (run: python -m grader.publish.schemas)",
         f"stale: {tmp_path / 'leaderboard.schema.json'} (run: python -m grader.publish.schemas)",
+        f"stale: {tmp_path / 'finals.schema.json'} (run: python -m grader.publish.schemas)",
     ]
 
     assert schemas.main(["--directory", str(tmp_path)]) == 0
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["leaderboard.schema.json", "result.schema.json"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["finals.schema.json", "leaderboard.schema.json",
+                                                                 "result.schema.json"]
     assert schemas.main(["--check", "--directory", str(tmp_path)]) == 0
 
     (tmp_path / "leaderboard.schema.json").write_text("{}\n", encoding="utf-8")

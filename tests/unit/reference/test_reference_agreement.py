@@ -72,11 +72,38 @@ def test_strided_gives_the_same_result_in_several_blocks(monkeypatch, images_per
     # strided works on blocks of images sized for the cache; test shapes are so
     # small that everything fits one block, so force several, the last one short.
     case = Case((5, 2, 6, 5), (3, 2, 3, 2), 1, 1)
-    bytes_per_image = 2 * 3 * 2 * case.out_shape[2] * case.out_shape[3] * 8  # C*HH*WW*H'*W' float64
+    # (C*HH*WW + 1) rows (the ones row carries the bias) of H'*W' float64s per image.
+    bytes_per_image = (2 * 3 * 2 + 1) * case.out_shape[2] * case.out_shape[3] * 8
     monkeypatch.setattr(strided, "_BLOCK_BYTES", images_per_block * bytes_per_image)
     arrays = case.arrays(seed=6)
     for a, b in zip(run("strided", case, arrays), run("naive", case, arrays)):
         assert rel_error(a, b) < 1e-10
+
+
+def test_strided_kernel_offsets_that_only_ever_see_padding():
+    # A 1x1 image, a 3x3 kernel, pad 1, stride 2: one output position, whose window is the
+    # image plus padding, so the offsets of the first and last kernel row and column never
+    # read the image: strided must fill their columns with zeros and add nothing back.
+    case = Case((2, 2, 1, 1), (3, 2, 3, 3), 2, 1)
+    assert case.out_shape == (2, 3, 1, 1)
+    arrays = case.arrays(seed=7)
+    for label, a, b in zip(("out", "dx", "dw", "db"), run("strided", case, arrays), run("naive", case, arrays)):
+        assert rel_error(a, b) < 1e-12, label
+    # Those weights multiply zeros, so their gradient is exactly zero.
+    dw = run("strided", case, arrays)[2]
+    assert np.all(dw[:, :, 0, :] == 0) and np.all(dw[:, :, :, 2] == 0) and np.all(dw[:, :, 1, 1] != 0)
+
+
+def test_strided_backward_leaves_the_forward_cache_unchanged():
+    # The cache keeps the forward's im2col matrix, which backward reads: calling backward
+    # twice on one cache (as a notebook's gradient check does) must give the same gradients.
+    case = Case((3, 2, 7, 7), (4, 2, 3, 3), 2, 1)
+    x, w, b, dout = case.arrays(seed=8)
+    _, cache = strided.conv_forward(x, w, b, case.conv_param)
+    first = strided.conv_backward(dout, cache)
+    second = strided.conv_backward(dout * 2, cache)
+    for a, twice in zip(first, second):
+        np.testing.assert_allclose(twice, 2 * a, rtol=1e-12, atol=1e-12)
 
 
 @st.composite
