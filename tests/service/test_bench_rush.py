@@ -15,7 +15,7 @@ import pytest
 
 from bench.rush_class import rush_class
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 
