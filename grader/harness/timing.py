@@ -319,6 +319,11 @@ EVERY_PAIR_UP_TO = TIGHT_UP_TO
 PAIR_SPREAD_FLOOR = 0.02
 
 
+def _slowness(speedup: float) -> float:
+    """Times slower than the reference."""
+    return 1.0 / speedup if speedup > 0 else math.inf
+
+
 def wanted_half_width(speedup: float, tight: float, loose: float) -> float:
     """The relative half-width of the regrade interval that ranking at this speed needs:
     ``tight`` for figures near the reference's or faster (where a class's best differ by a
@@ -390,7 +395,7 @@ class TimingPlan:
     min_trials: int  # in all
     max_trials: int  # in all
     budget_s: float  # CPU time of the timed trials' calls, in all
-    phase_s: float  # CPU time of the phase's calls beyond which no further pair starts
+    phase_s: float  # CPU time of the phase's timed trials beyond which no further pair starts
     call_budget: float = 3.5  # the phase's cost limit in the student's own call pairs
     precision: float = 0.03  # wanted regrade half-width near the reference's speed
     precision_slow: float = 0.30  # ... LOOSE_FROM times slower or more
@@ -405,7 +410,7 @@ class TimingPlan:
         return TrialBudget(self.budget_s / self.max_pairs, minimum, maximum)
 
     def cost_limit(self, call_pair_s: float) -> float:
-        """The phase's calls' CPU time past which no further pair starts, for a student whose
+        """The phase's timed trials' CPU time past which no further pair starts, for a student whose
         call pair (its timed calls, once each) costs ``call_pair_s``."""
         return min(self.phase_s, max(self.phase_s / 2, self.call_budget * call_pair_s))
 
@@ -447,8 +452,7 @@ class TimingPlan:
         """Whether a function's figure is precise enough to stop: never within EVERY_PAIR_UP_TO
         of the reference's speed (every pair), else its pair spread (``pair_spread_half_width``)
         within the ``room`` the between-gradings spread leaves."""
-        slowness = 1.0 / speedup if speedup > 0 else math.inf
-        if slowness <= EVERY_PAIR_UP_TO:
+        if _slowness(speedup) <= EVERY_PAIR_UP_TO:
             return False
         room = self.room(speedup, between_cv)
         return room > 0 and math.log1p(pair_half) <= room
@@ -458,7 +462,7 @@ class TimingPlan:
         function's wanted half-width (not for figures within EVERY_PAIR_UP_TO: they get every
         pair anyway): precision could not stop it. ``figures``: (name, speedup)."""
         names = [name for name, speedup in figures
-                 if (1.0 / speedup if speedup > 0 else math.inf) > EVERY_PAIR_UP_TO and not self.room(speedup, between_cv)]
+                 if _slowness(speedup) > EVERY_PAIR_UP_TO and not self.room(speedup, between_cv)]
         if not names:
             return ""
         return (f"no stop on precision for {', '.join(names)}: the spread between gradings ({between_cv:.1%}) alone "
@@ -469,9 +473,9 @@ class TimingPlan:
         """Why fewer pairs than configured ran, when the cost limit stopped them."""
         limit = self.cost_limit(call_pair_s)
         if limit >= self.phase_s:
-            return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
+            return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's timed "
                     f"calls past timing.phase_s ({self.phase_s:g} s of CPU time)")
-        return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
+        return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's timed "
                 f"calls past its budget ({limit:.3g} s of CPU time: timing.call_budget {self.call_budget:g} times "
                 f"the student's call pair of {call_pair_s:.3g} s, at least half of timing.phase_s)")
 

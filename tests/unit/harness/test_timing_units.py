@@ -189,7 +189,7 @@ def test_the_cost_limit_stops_pairs_only_past_two_pairs_and_min_trials():
     assert plan.cost_limit(0.01) == 7.5 and plan.cost_limit(3.0) == 10.5 and plan.cost_limit(11.8) == 15.0
     assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5, 11.8)
     assert plan.stopped_early(3.1, 3.0) == (
-        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's calls past its budget "
+        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's timed calls past its budget "
         "(10.5 s of CPU time: timing.call_budget 3.5 times the student's call pair of 3 s, at least half of "
         "timing.phase_s)")
 
