@@ -86,8 +86,21 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
     function_boards = [_function_board(call, results, names, options.anonymize) for call in timed_calls(results)]
     update = {"entries": entries, "title": options.title, "function_boards": function_boards}
     if options.finals is not None:
-        update |= {"entries": with_finals(entries, options.finals, by_result, key_of), "finals": FINALS_PAGE}
+        note = finals_mismatch(options.finals)
+        if note is None:
+            update |= {"entries": with_finals(entries, options.finals, by_result, key_of), "finals": FINALS_PAGE}
+        else:
+            update |= {"finals_note": note}
     return board.model_copy(update=update)
+
+
+def finals_mismatch(finals: Finals) -> str | None:
+    """Why the board must keep its own order despite ``finals``; None when it may take theirs."""
+    unranked = [entry for entry in finals.entries if entry.rank is None]
+    if unranked:
+        return (f"The board keeps its own order: the finals are incomplete ({len(unranked)} of "
+                f"{len(finals.entries)} finalists unranked, e.g. {unranked[0].student_id}: {unranked[0].reason}).")
+    return None
 
 
 def with_finals(entries: list[LeaderboardEntry], finals: Finals, results: dict[str, GradeResult],

@@ -44,9 +44,14 @@ METHOD = (
 
 
 class FinalsEntry(Strict):
-    rank: int = Field(ge=1, description="1 + the finalists significantly faster, non-decreasing down the list.")
-    rank_best: int = Field(ge=1, description="1 + the finalists significantly faster.")
-    rank_worst: int = Field(ge=1, description="The number of finalists minus those significantly slower (>= rank).")
+    rank: int | None = Field(ge=1, description=(
+        "1 + the finalists significantly faster, non-decreasing down the list; None: unranked (see reason), "
+        "listed after the ranked finalists."))
+    rank_best: int | None = Field(ge=1, description="1 + the finalists significantly faster.")
+    rank_worst: int | None = Field(ge=1, description=(
+        "The number of ranked finalists minus those significantly slower (>= rank)."))
+    reason: str | None = Field(None, description=(
+        "Why the finalist is unranked: no figure in every planned round, or its code failed in a round."))
     student_id: str
     figure: float | None = Field(description=(
         "Geometric mean over rounds of the finalist's speed against the reference (the board's calls' geometric "
@@ -72,6 +77,9 @@ class FinalsGrading(Strict):
     speedups: dict[str, float | None] = Field(description="Each call's speedup against the reference.")
     contended: bool = Field(False, description="Some kept worker pair was timed while other cores were busy.")
     reason: str | None = Field(None, description="Why there is no figure, when there is none.")
+    out: bool = Field(False, description=(
+        "The student's code failed a check or was not timed in this round: it is out of the finals (a student "
+        "must not drop the rounds its code ran slow in)."))
 
 
 class FinalsRound(Strict):
@@ -102,10 +110,16 @@ class Finals(Strict):
     rounds_planned: int = Field(ge=1)
     top: int = Field(ge=1, description="The K of 'the top K correct students' (plus those overlapping the K-th).")
     method: str = METHOD
-    entries: list[FinalsEntry] = Field(description="The finalists in rank order.")
+    entries: list[FinalsEntry] = Field(description="The finalists in rank order, the unranked ones last.")
     rounds: list[FinalsRound] = Field(description="The completed rounds, with each grading's per-round figure.")
     comparisons: list[PairComparison] = Field(description="Every pair of finalists (a before b by id).")
     board: str = "leaderboard.html"
+
+
+def complete(finals: Finals) -> bool:
+    """Every finalist ranked: each has a figure in every planned round (the board applies
+    the finals' order only then)."""
+    return all(entry.rank is not None for entry in finals.entries)
 
 
 def round_figures(finalists: list[str], rounds: list[FinalsRound]) -> dict[str, list[float | None]]:
@@ -123,8 +137,13 @@ def build_finals(*, assignment: str, calls: list[str], seed: int, rounds_planned
                  generated_at: str | None = None) -> Finals:
     """``finalists``: id -> {"sha256", "board_rank"} as chosen from the board."""
     figures = round_figures(sorted(finalists), rounds)
+    excluded = {}
+    for finals_round in sorted(rounds, key=lambda r: r.round):
+        for grading in finals_round.gradings:
+            if grading.out and grading.student_id not in excluded:
+                excluded[grading.student_id] = grading.reason or f"failed in finals round {finals_round.round}"
     entries = []
-    for placing in rank_finalists(figures):
+    for placing in rank_finalists(figures, rounds_planned, excluded):
         figure = placing.figure
         entries.append(FinalsEntry(
             rank=placing.rank, rank_best=placing.rank_best, rank_worst=placing.rank_worst,
@@ -132,7 +151,7 @@ def build_finals(*, assignment: str, calls: list[str], seed: int, rounds_planned
             ci_low=figure.low if figure else None, ci_high=figure.high if figure else None,
             rounds_timed=figure.count if figure else 0, faster_than=list(placing.faster_than),
             slower_than=list(placing.slower_than), board_rank=finalists[placing.student_id].get("board_rank"),
-            sha256=finalists[placing.student_id]["sha256"]))
+            sha256=finalists[placing.student_id]["sha256"], reason=placing.reason))
     comparisons = [PairComparison(a=c.a, b=c.b, ratio=c.ratio.value, ci_low=c.ratio.low, ci_high=c.ratio.high,
                                   rounds=c.ratio.count, verdict=c.verdict) for c in comparisons_of(figures)]
     return Finals(assignment=assignment, title=title, calls=calls, generated_at=generated_at or utc_now(),

@@ -93,10 +93,11 @@ def compare(a: str, b: str, figures: dict[str, list[float | None]]) -> Compariso
 @dataclass(frozen=True)
 class Placing:
     student_id: str
-    rank: int
-    rank_best: int
+    rank: int | None
+    """None: unranked (``reason`` says why)."""
+    rank_best: int | None
     """1 + the finalists significantly faster."""
-    rank_worst: int
+    rank_worst: int | None
     """N - the finalists significantly slower (at least ``rank``)."""
     figure: Interval | None
     """The geometric mean over rounds of the finalist's own figure, with its t-interval
@@ -105,11 +106,28 @@ class Placing:
     """Mean paired log ratio against the other finalists: the order's key."""
     faster_than: tuple[str, ...]
     slower_than: tuple[str, ...]
+    reason: str | None = None
+    """Why the finalist is unranked (None when ranked)."""
 
 
-def rank_finalists(figures: dict[str, list[float | None]]) -> list[Placing]:
-    """Every finalist, in rank order (see the module doc); ties in order by id."""
-    ids = sorted(figures)
+def missing_rounds(figures: list[float | None], rounds_planned: int) -> str | None:
+    """Why a finalist cannot be ranked: it lacks a figure in some planned round. A paired
+    mean over fewer rounds than the others' is not the same measure (and a finalist could
+    choose its rounds by failing the slow ones)."""
+    timed = sum(f is not None for f in figures)
+    return None if timed >= rounds_planned else f"timed in {timed} of {rounds_planned} planned rounds"
+
+
+def rank_finalists(figures: dict[str, list[float | None]], rounds_planned: int | None = None,
+                   excluded: dict[str, str] | None = None) -> list[Placing]:
+    """Every finalist, in rank order (see the module doc); ties in order by id. Only the
+    finalists with a figure in every one of ``rounds_planned`` rounds (default: the rounds
+    given) and not in ``excluded`` (id -> why) are ranked; the others follow, unranked,
+    with the reason."""
+    planned = rounds_planned if rounds_planned is not None else max((len(f) for f in figures.values()), default=0)
+    reasons = {a: (excluded or {}).get(a) or missing_rounds(figures[a], planned) for a in figures}
+    unranked = [a for a in sorted(figures) if reasons[a] is not None]
+    ids = sorted(a for a in figures if reasons[a] is None)
     comparisons = {(a, b): compare(a, b, figures) for a in ids for b in ids if a != b}
     scores = {}
     for a in ids:
@@ -124,6 +142,9 @@ def rank_finalists(figures: dict[str, list[float | None]]) -> list[Placing]:
         own = [math.log(f) for f in figures[a] if f is not None]
         placings.append(Placing(a, highest, 1 + len(ahead), max(highest, len(ids) - len(behind)),
                                 log_t_interval(own) if own else None, scores[a], behind, ahead))
+    for a in unranked:
+        own = [math.log(f) for f in figures[a] if f is not None]
+        placings.append(Placing(a, None, None, None, log_t_interval(own) if own else None, 0.0, (), (), reasons[a]))
     return placings
 
 

@@ -24,7 +24,13 @@ def _figure(entry: FinalsEntry) -> str:
     return describe_figure(entry.figure, entry.ci_low, entry.ci_high, entry.ci_level if entry.ci_low else None)
 
 
+def _rank(entry: FinalsEntry) -> str:
+    return "—" if entry.rank is None else str(entry.rank)
+
+
 def _rank_interval(entry: FinalsEntry) -> str:
+    if entry.rank is None:
+        return f"unranked: {entry.reason}"
     return str(entry.rank_best) if entry.rank_best == entry.rank_worst else f"{entry.rank_best}-{entry.rank_worst}"
 
 
@@ -59,7 +65,7 @@ def finals_markdown(finals: Finals) -> str:
              md(finals.method), "",
              "| Rank | Rank interval | Student | Speed over the rounds | Rounds | Board rank |",
              "|---:|---:|---|---|---:|---:|"]
-    lines += [f"| {e.rank} | {_rank_interval(e)} | {md(e.student_id)} | {md(_figure(e))} | {e.rounds_timed} | "
+    lines += [f"| {_rank(e)} | {md(_rank_interval(e))} | {md(e.student_id)} | {md(_figure(e))} | {e.rounds_timed} | "
               f"{e.board_rank or '—'} |" for e in finals.entries]
     lines += ["", "## Neighbours, paired per round", "", "| Ahead | Next | Ratio of their figures |", "|---|---|---|"]
     lines += [f"| {md(a)} | {md(b)} | {md(text)} |" for a, b, text in _adjacent(finals)]
@@ -78,9 +84,9 @@ def finals_html(finals: Finals) -> str:
     esc = html.escape
     title = finals_title(finals)
     rows = "\n".join(
-        f'<tr class="entry" id="{esc(finals_anchor(e.student_id))}" data-student="{esc(e.student_id)}" data-rank="{e.rank}">'
-        f'<td class="number" data-label="Rank">{e.rank}</td>'
-        f'<td class="number" data-label="Rank interval">{_rank_interval(e)}</td>'
+        f'<tr class="entry" id="{esc(finals_anchor(e.student_id))}" data-student="{esc(e.student_id)}" data-rank="{_rank(e)}">'
+        f'<td class="number" data-label="Rank">{_rank(e)}</td>'
+        f'<td class="number" data-label="Rank interval">{esc(_rank_interval(e))}</td>'
         f'<td class="name" data-label="Student">{esc(e.student_id)}</td>'
         f'<td data-label="Speed over the rounds">{esc(_figure(e))}</td>'
         f'<td class="number" data-label="Rounds">{e.rounds_timed}</td>'

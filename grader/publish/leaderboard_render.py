@@ -116,6 +116,8 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if board.finals:
         lines += [f"Finalists (marked \u2605) were re-timed head to head: their order and ranks come from the "
                   f"[finals]({board.finals}).", ""]
+    if board.finals_note:
+        lines += [_markdown_text(board.finals_note), ""]
     if ranked:
         lines += [
             "| Rank | Student | Score | " + " | ".join(f"{call.capitalize()} speed" for call in board.calls) + " |",
@@ -223,6 +225,7 @@ def leaderboard_html(board: Leaderboard) -> str:
         "to this page's address to highlight your row.</p>",
         *([f'<p class="explanation" id="finals-link">Finalists (marked \u2605) were re-timed head to head: their '
            f'order and ranks come from the <a href="{esc(board.finals)}">finals</a>.</p>'] if board.finals else []),
+        *([f'<p class="explanation" id="finals-note">{esc(board.finals_note)}</p>'] if board.finals_note else []),
         "<figure>",
         _speedup_plot_svg(_ranked(board), board.calls, _WIDE),
         _speedup_plot_svg(_ranked(board), board.calls, _PHONE),

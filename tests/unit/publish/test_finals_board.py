@@ -129,3 +129,17 @@ def test_a_finals_grading_keeps_the_timing_and_one_hidden_case():
     assert untimed[0] is None and untimed[3] == "backward was not timed in this round"
     wrong = grading_figure(make_result("A", correct=False), ["forward", "backward"])
     assert wrong[3] == "failed forward output on a small case in this round"
+
+
+def test_incomplete_finals_leave_the_board_its_own_order_and_say_why():
+    finals = finals_of({"A": [3.0, 3.3, 3.1], "B": [1.8, 1.98, 1.89], "C": [2.0, None, 2.1]}, {"A": 1, "B": 2, "C": 3})
+    assert [(e.student_id, e.rank, e.reason) for e in finals.entries] == [
+        ("A", 1, None), ("B", 2, None), ("C", None, "timed in 2 of 3 planned rounds")]
+    board = build_boards(class_of_four(), BoardOptions(finals=finals))
+    assert [(e.student_id, e.rank, e.finals_rank) for e in board.entries] == [
+        ("A", 1, None), ("B", 2, None), ("C", 3, None), ("D", 4, None)]
+    assert board.finals is None
+    assert board.finals_note == ("The board keeps its own order: the finals are incomplete (1 of 3 finalists "
+                                 "unranked, e.g. C: timed in 2 of 3 planned rounds).")
+    assert f'<p class="explanation" id="finals-note">{board.finals_note}</p>' in leaderboard_html(board)
+    assert "| — | unranked: timed in 2 of 3 planned rounds | C |" in finals_markdown(finals)

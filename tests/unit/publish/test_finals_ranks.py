@@ -74,3 +74,22 @@ def test_every_pair_once_and_the_cv_of_per_round_ratios():
     # ratios 1.0 and 1.2: mean 1.1, sample sd 0.1414.
     assert ratio_cv(figures["a"], figures["b"]) == pytest.approx(math.sqrt(0.02) / 1.1)
     assert ratio_cv([1.0, None], [1.0, 1.0]) is None
+
+
+def test_a_finalist_without_a_figure_in_every_planned_round_is_unranked_and_listed_last():
+    figures = {"a": [2.0, 2.2, 2.1], "b": [1.0, 1.1, 1.05], "c": [None, None, None], "d": [3.0, None, 3.1]}
+    placings = rank_finalists(figures, rounds_planned=3)
+    assert [(p.student_id, p.rank, p.reason) for p in placings] == [
+        ("a", 1, None), ("b", 2, None), ("c", None, "timed in 0 of 3 planned rounds"),
+        ("d", None, "timed in 2 of 3 planned rounds")]
+    assert (placings[1].rank_best, placings[1].rank_worst) == (2, 2)
+
+
+def test_when_every_round_fails_nobody_is_rank_one():
+    placings = rank_finalists({"a": [None, None], "b": [None, None]}, rounds_planned=2)
+    assert [p.rank for p in placings] == [None, None]
+
+
+def test_rounds_not_yet_run_leave_everyone_unranked():
+    placings = rank_finalists({"a": [2.0, 2.1], "b": [1.0, 1.1]}, rounds_planned=3)
+    assert [(p.rank, p.reason) for p in placings] == [(None, "timed in 2 of 3 planned rounds")] * 2
