@@ -11,8 +11,9 @@ folder grade-all read (its summary.json records it) or ``submissions``, and each
 be the file that was graded (the same sha256). Each round is one task on the Dask executor
 (``finals_round``: one host, the host's finals lock, the round's order), each grading the
 batch's own, with the stored grading's seed, its correctness checks cut to one hidden case
-(correctness was decided by the grading; a failed check still leaves the round without a
-figure for it) and no what-if. Nothing in RESULTS_DIR is written.
+(correctness was decided by the grading) and no what-if. A student whose code fails a
+check or is not timed in a round is out of the finals (unranked, with the reason); a
+grading the grader failed is run again once within the round. Nothing in RESULTS_DIR is written.
 
 Resuming: a rerun reads the plan and the completed rounds and runs only the missing ones;
 an interrupted round is run again whole (its halves would not be paired in one session).
@@ -46,6 +47,7 @@ from grader.harness.contention import QUIET_WAIT_S
 from grader.intake.class_folder import discover_submissions
 from grader.publish.finals import (FINALS_FILE, Finals, FinalsGrading, FinalsRound, build_finals,
                                    finals_document)
+from grader.publish.boards import _clip, unranked_reason
 from grader.publish.finals_render import finals_html, finals_markdown
 from grader.publish.leaderboard import SPEED_GROUP_PREFIX
 from grader.sandbox.placement import NO_QUIET_WAIT
@@ -70,20 +72,25 @@ def finals_config(config: GradingConfig) -> GradingConfig:
     return GradingConfig.model_validate(raw)
 
 
-def grading_figure(result: GradeResult, calls: list[str]) -> tuple[float | None, dict, bool, str | None]:
-    """(figure, each call's speedup, contended, why no figure) of one finals grading."""
+def grading_figure(result: GradeResult, calls: list[str], round_number: int = 0,
+                   ) -> tuple[float | None, dict, bool, str | None, bool]:
+    """(figure, each call's speedup, contended, why no figure, out) of one finals grading.
+    ``out``: the student's code failed a check or was not timed, which puts it out of the
+    finals: dropping only that round would let code that raises when it runs slow choose
+    its rounds. A grader failure (not gradable) only leaves the round without a figure."""
     speedups = {call: next((t.speedup_vs_reference for t in result.timing if t.call == call and t.measured), None)
                 for call in calls}
     contended = any(t.contended_pairs > 0 for t in result.timing if t.call in calls)
     if not result.gradable:
-        return None, speedups, contended, "not gradable: the grader failed"
+        return None, speedups, contended, "not gradable: the grader failed", False
     failed = [c for c in result.checks if not c.group.startswith(SPEED_GROUP_PREFIX) and c.status != CheckStatus.PASSED]
-    if failed:
-        return None, speedups, contended, f"failed {failed[0].name} in this round"
     missing = [call for call, speedup in speedups.items() if speedup is None or speedup <= 0]
-    if missing:
-        return None, speedups, contended, f"{missing[0]} was not timed in this round"
-    return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None
+    if result.failure is not None or failed or missing:
+        # The board's own words for it: bounded, and never the student's text.
+        why = unranked_reason(result, "failed_correctness") if result.failure or failed else (
+            f"{missing[0]} was not timed")
+        return None, speedups, contended, _clip(f"failed in finals round {round_number}: {why}"), True
+    return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None, False
 
 
 def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: GradingConfig, top: int = 10,
@@ -248,10 +255,10 @@ def _finals_round(round_number: int, gradings: list[dict], plan: dict) -> Finals
         student = done["student_id"]
         if result.submission.id != student or result.submission.sha256 != plan["finalists"][student]["sha256"]:
             raise UsageError(f"round {round_number}: the grading of {student} is not of its graded submission")
-        figure, speedups, contended, reason = grading_figure(result, plan["calls"])
+        figure, speedups, contended, reason, out = grading_figure(result, plan["calls"], round_number)
         rows.append(FinalsGrading(student_id=student, host=done["host"], started=done["started"],
                                   finished=done["finished"], figure=figure, speedups=speedups, contended=contended,
-                                  reason=reason))
+                                  reason=reason, out=out, retried=bool(done.get("retried"))))
     hosts = {row.host for row in rows}
     return FinalsRound(round=round_number, order=[row.student_id for row in rows], host=", ".join(sorted(hosts)),
                        gradings=rows)

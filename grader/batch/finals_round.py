@@ -9,7 +9,8 @@ holds the host's finals lock (an exclusive flock on a file of the worker's own u
 temporary folder) from its first grading to its last. With several slots on a host (the
 in-process cluster has one per core), a second round waits for the lock; rounds run in
 parallel only on different hosts, and every round's gradings share one host. Each grading
-is the batch's own (``executor.grade_task``: the same sandbox, harness and checks).
+is the batch's own (``executor.grade_task``: the same sandbox, harness and checks); a
+grading the grader failed (not gradable) is run once more in its place.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grader.batch.executor import HOST, GradingTask, _current_slot, grade_task
 from grader.errors import GraderError
@@ -73,8 +74,12 @@ def run_round(task: RoundTask) -> str:
                 raise RoundStopped("stopped between gradings")
             started = time.time()
             result = grade_task(grading)
+            retried = not json.loads(result).get("gradable", True)
+            if retried:  # the grader failed, not the student's code: once more, within the round
+                started = time.time()
+                result = grade_task(replace(grading, attempt=grading.attempt + 1))
             done.append({"student_id": grading.student_id, "host": HOST, "started": started,
-                         "finished": time.time(), "result": result})
+                         "finished": time.time(), "result": result, "retried": retried})
         return json.dumps(done)
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -80,6 +80,7 @@ class FinalsGrading(Strict):
     out: bool = Field(False, description=(
         "The student's code failed a check or was not timed in this round: it is out of the finals (a student "
         "must not drop the rounds its code ran slow in)."))
+    retried: bool = Field(False, description="The grader failed the first try (not the student's code): run again once.")
 
 
 class FinalsRound(Strict):

@@ -121,14 +121,54 @@ def test_a_finals_grading_keeps_the_timing_and_one_hidden_case():
     config = finals_config(GradingConfig())
     assert config.hidden_cases == 1 and not config.what_if.enabled
     assert config.timing == GradingConfig().timing
-    figure, speedups, contended, reason = grading_figure(make_result("A", forward=(4.0, 3.9, 4.1),
-                                                                     backward=(1.0, 0.9, 1.1)), ["forward", "backward"])
+    figure, speedups, contended, reason, out = grading_figure(make_result("A", forward=(4.0, 3.9, 4.1),
+                                                                          backward=(1.0, 0.9, 1.1)), ["forward", "backward"], 2)
     assert figure == pytest.approx(2.0) and speedups == {"forward": 4.0, "backward": 1.0}
-    assert (contended, reason) == (False, None)
-    untimed = grading_figure(make_result("A", backward=None), ["forward", "backward"])
-    assert untimed[0] is None and untimed[3] == "backward was not timed in this round"
-    wrong = grading_figure(make_result("A", correct=False), ["forward", "backward"])
-    assert wrong[3] == "failed forward output on a small case in this round"
+    assert (contended, reason, out) == (False, None, False)
+
+
+def test_student_code_failing_or_untimed_in_a_round_is_out_of_the_finals_a_grader_failure_is_not():
+    untimed = grading_figure(make_result("A", backward=None), ["forward", "backward"], 3)
+    assert untimed[0] is None and untimed[3:] == ("failed in finals round 3: backward was not timed", True)
+    wrong = grading_figure(make_result("A", correct=False), ["forward", "backward"], 2)
+    assert wrong[3:] == ("failed in finals round 2: failed forward output on a small case: 3 of 96 elements differ", True)
+    grader = grading_figure(make_result("A", gradable=False), ["forward", "backward"], 2)
+    assert grader[3:] == ("not gradable: the grader failed", False)
+
+
+def test_a_finalist_out_in_one_round_is_unranked_with_that_reason():
+    finals = finals_of({"A": [3.0, 3.3, 3.1], "B": [1.8, 1.98, 1.89], "C": [2.0, 2.2, 2.1]}, {"A": 1, "B": 2, "C": 3})
+    rounds = [r.model_copy(update={"gradings": [g.model_copy(update={
+        "figure": None, "out": True, "reason": "failed in finals round 2: backward was not timed"})
+        if (r.round, g.student_id) == (2, "C") else g for g in r.gradings]}) for r in finals.rounds]
+    rebuilt = build_finals(assignment="conv-layers", calls=["forward", "backward"], seed=7, rounds_planned=3, top=2,
+                           finalists={s: {"sha256": SHA, "board_rank": i + 1} for i, s in enumerate("ABC")},
+                           rounds=rounds, generated_at="2025-03-02T12:00:00+00:00")
+    assert [(e.student_id, e.rank, e.reason) for e in rebuilt.entries] == [
+        ("A", 1, None), ("B", 2, None), ("C", None, "failed in finals round 2: backward was not timed")]
+
+
+def test_a_grading_the_grader_failed_is_run_again_once_within_the_round(monkeypatch):
+    from grader.batch import finals_round
+    from grader.batch.finals_round import RoundTask, run_round
+
+    answers = iter([make_result("A", gradable=False), make_result("A"), make_result("B", gradable=False),
+                    make_result("B", gradable=False)])
+    attempts = []
+
+    def grade(task):
+        attempts.append((task.student_id, task.attempt))
+        return next(answers).model_dump_json()
+
+    monkeypatch.setattr(finals_round, "grade_task", grade)
+    monkeypatch.setattr(finals_round, "_current_slot", lambda: None)
+    tasks = tuple(type("T", (), {"student_id": s, "attempt": 1})() for s in "AB")
+    monkeypatch.setattr(finals_round, "replace", lambda task, attempt: type("T", (), {
+        "student_id": task.student_id, "attempt": attempt})())
+    done = json.loads(run_round(RoundTask(1, tasks, "batch-test")))
+    assert attempts == [("A", 1), ("A", 2), ("B", 1), ("B", 2)]
+    assert [(d["student_id"], d["retried"], json.loads(d["result"])["gradable"]) for d in done] == [
+        ("A", True, True), ("B", True, False)]
 
 
 def test_incomplete_finals_leave_the_board_its_own_order_and_say_why():
