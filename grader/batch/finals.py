@@ -110,9 +110,10 @@ def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: G
         raise UsageError(f"no stored results in {results_folder}")
     state = out_dir / ROUNDS_DIR
     plan = _plan(state, results, top, seed, config, log)
+    _same_grading(plan, results, config, state)
     ids = sorted(plan["finalists"])
     paths = _submission_paths(submissions or _class_folder(batch_dir), plan["finalists"], config)
-    done = _completed_rounds(state, ids)
+    done = _completed_rounds(state, plan, log)
     pending = [r for r in range(1, rounds + 1) if r not in done]
     log.message(f"finals: {len(ids)} finalists, {rounds} rounds (seed {plan['seed']}); "
                 f"{len(done)} round(s) already done, {len(pending)} to run")
@@ -163,12 +164,39 @@ def _plan(state: Path, results: list[GradeResult], top: int, seed: int | None, c
             log.message(f"continuing the finals started with --top {plan['top']} (their finalists are kept)")
         return plan
     finalists, calls = choose_finalists(results, top, config.course.rank_by)
+    chosen = {f.student_id for f in finalists}
+    _graded_with(config, [r for r in results if r.submission.id in chosen])  # before a plan is kept
     plan = {"seed": seed if seed is not None else secrets.randbits(31), "top": top, "calls": calls,
+            "config_hash": config.config_hash(),
             "finalists": {f.student_id: {"sha256": f.sha256, "board_rank": f.board_rank, "seed": f.seed}
                           for f in finalists}}
     state.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(plan, indent=2) + "\n")
     return plan
+
+
+def _graded_with(config: GradingConfig, results: list[GradeResult]) -> None:
+    want = config.config_hash()
+    graded = sorted({result.config_hash for result in results})
+    if any(h != want for h in graded):
+        raise UsageError(f"the stored results were graded with configuration {', '.join(graded)}, but these finals' "
+                         f"configuration is {want}: give the --config the class was graded with")
+
+
+def _same_grading(plan: dict, results: list[GradeResult], config: GradingConfig, state: Path) -> None:
+    """Refuse finals whose configuration is not the one the finalists were graded with (a
+    forgotten --config would time them under other settings), and a stored plan whose
+    configuration or submissions are not those of the stored results any more (a regrade)."""
+    want = config.config_hash()
+    by_id = {result.submission.id: result for result in results}
+    _graded_with(config, [by_id[i] for i in plan["finalists"] if i in by_id])
+    changed = sorted(i for i, f in plan["finalists"].items()
+                     if i not in by_id or by_id[i].submission.sha256 != f["sha256"])
+    if plan.get("config_hash") != want or changed:
+        what = (f"finalists regraded since: {', '.join(changed)}" if changed else
+                f"configuration {plan.get('config_hash') or 'unrecorded'}, now {want}")
+        raise UsageError(f"the finals in {state.parent} were planned for other gradings ({what}): remove "
+                         f"{state}/ or choose another --out")
 
 
 def _class_folder(batch_dir: Path) -> Path:
@@ -193,12 +221,22 @@ def _submission_paths(folder: Path, finalists: dict[str, dict], config: GradingC
     return {i: students[i] for i in finalists}
 
 
-def _completed_rounds(state: Path, ids: list[str]) -> dict[int, FinalsRound]:
+def _completed_rounds(state: Path, plan: dict, log: BatchLog) -> dict[int, FinalsRound]:
+    """The stored rounds of this plan (its finalists, seed, configuration and submissions); an
+    unreadable round file (a crash mid-write, a stray edit) or another plan's is run again."""
     done = {}
     for path in sorted(state.glob("round-*.json")):
-        finals_round = FinalsRound.model_validate_json(path.read_bytes())
-        if sorted(finals_round.order) == ids:
+        try:
+            finals_round = FinalsRound.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            log.message(f"{path.name} is unreadable ({type(exc).__name__}): its round is run again")
+            continue
+        if (sorted(finals_round.order) == sorted(plan["finalists"]) and finals_round.seed == plan["seed"]
+                and finals_round.config_hash == plan.get("config_hash")
+                and finals_round.sha256 == {i: f["sha256"] for i, f in plan["finalists"].items()}):
             done[finals_round.round] = finals_round
+        else:
+            log.message(f"{path.name} is not of this plan: its round is run again")
     return done
 
 
@@ -261,4 +299,5 @@ def _finals_round(round_number: int, gradings: list[dict], plan: dict) -> Finals
                                   reason=reason, out=out, retried=bool(done.get("retried"))))
     hosts = {row.host for row in rows}
     return FinalsRound(round=round_number, order=[row.student_id for row in rows], host=", ".join(sorted(hosts)),
-                       gradings=rows)
+                       gradings=rows, seed=plan["seed"], config_hash=plan["config_hash"],
+                       sha256={i: f["sha256"] for i, f in plan["finalists"].items()})

@@ -88,6 +88,9 @@ class FinalsRound(Strict):
     order: list[str] = Field(description="The finalists in the order they were timed (shuffled from the seed).")
     host: str
     gradings: list[FinalsGrading]
+    seed: int | None = Field(None, description="The plan's seed (a round of another plan is run again).")
+    config_hash: str = Field("", description="The configuration the finalists were graded with (GradingConfig.config_hash).")
+    sha256: dict[str, str] = Field(default_factory=dict, description="Each finalist's submission timed.")
 
 
 class PairComparison(Strict):
