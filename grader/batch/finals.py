@@ -90,6 +90,8 @@ def grading_figure(result: GradeResult, calls: list[str], round_number: int = 0,
         why = unranked_reason(result, "failed_correctness") if result.failure or failed else (
             f"{missing[0]} was not timed")
         return None, speedups, contended, _clip(f"failed in finals round {round_number}: {why}"), True
+    if contended:  # run twice and contended twice: its ratios to the others would carry the neighbour
+        return None, speedups, contended, "timed while other cores were busy (twice): left out of this round", False
     return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None, False
 
 

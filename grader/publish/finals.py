@@ -35,12 +35,14 @@ METHOD = (
     "Every round times each finalist once against the reference, in the same session on the same host, in an "
     "order shuffled from the recorded seed. Two finalists are compared by the ratio of their figures in each "
     "round, so whatever the machine did between rounds cancels: the geometric mean of those per-round ratios and "
-    "its 95% t-interval over rounds. A finalist is significantly faster than another when that interval lies "
-    "above 1. Rank is 1 + the finalists significantly faster (made non-decreasing down the order, so two "
-    "finalists share a rank when they cannot be told apart); the rank interval runs from 1 + those significantly "
-    "faster to the number of finalists minus those significantly slower. The order is by the mean paired ratio "
-    "against every other finalist; a finalist's own figure is the geometric mean of its round figures, whose "
-    "interval still carries the drift between rounds.")
+    "its 95% t-interval over rounds. A finalist is significantly faster than another when the paired t-test over "
+    "rounds says so after Holm's correction over every pair of finalists (with many pairs, a chance difference "
+    "is not called one). Rank is 1 + the finalists significantly faster (made non-decreasing down the order, so "
+    "two finalists share a rank when they cannot be told apart); the rank interval runs from 1 + those "
+    "significantly faster to the number of finalists minus those significantly slower. A finalist is ranked "
+    "only with a figure in every planned round; code that fails a check or is not timed in a round is out of "
+    "the finals. The order is by the mean paired ratio against every other finalist; a finalist's own figure is "
+    "the geometric mean of its round figures, whose interval still carries the drift between rounds.")
 
 
 class FinalsEntry(Strict):
@@ -100,7 +102,9 @@ class PairComparison(Strict):
     ci_low: float | None = None
     ci_high: float | None = None
     rounds: int = Field(ge=1)
-    verdict: Literal["faster", "slower", "not different"] = Field(description="a against b.")
+    verdict: Literal["faster", "slower", "not different"] = Field(description=(
+        "a against b: the paired t-test, Holm-corrected over every pair of ranked finalists."))
+    p_value: float | None = Field(None, description="The paired t-test's two-sided p-value (before Holm's correction).")
 
 
 class Finals(Strict):
@@ -116,7 +120,7 @@ class Finals(Strict):
     method: str = METHOD
     entries: list[FinalsEntry] = Field(description="The finalists in rank order, the unranked ones last.")
     rounds: list[FinalsRound] = Field(description="The completed rounds, with each grading's per-round figure.")
-    comparisons: list[PairComparison] = Field(description="Every pair of finalists (a before b by id).")
+    comparisons: list[PairComparison] = Field(description="Every pair of ranked finalists (a before b by id).")
     board: str = "leaderboard.html"
 
 
@@ -156,8 +160,9 @@ def build_finals(*, assignment: str, calls: list[str], seed: int, rounds_planned
             rounds_timed=figure.count if figure else 0, faster_than=list(placing.faster_than),
             slower_than=list(placing.slower_than), board_rank=finalists[placing.student_id].get("board_rank"),
             sha256=finalists[placing.student_id]["sha256"], reason=placing.reason))
+    ranked = {e.student_id: figures[e.student_id] for e in entries if e.rank is not None}  # the ranks' family
     comparisons = [PairComparison(a=c.a, b=c.b, ratio=c.ratio.value, ci_low=c.ratio.low, ci_high=c.ratio.high,
-                                  rounds=c.ratio.count, verdict=c.verdict) for c in comparisons_of(figures)]
+                                  rounds=c.ratio.count, verdict=c.verdict, p_value=c.p) for c in comparisons_of(ranked)]
     return Finals(assignment=assignment, title=title, calls=calls, generated_at=generated_at or utc_now(),
                   grader_version=__version__, seed=seed, rounds_planned=rounds_planned, top=top, entries=entries,
                   rounds=rounds, comparisons=comparisons)

@@ -183,3 +183,18 @@ def test_incomplete_finals_leave_the_board_its_own_order_and_say_why():
                                  "unranked, e.g. C: timed in 2 of 3 planned rounds).")
     assert f'<p class="explanation" id="finals-note">{board.finals_note}</p>' in leaderboard_html(board)
     assert "| — | unranked: timed in 2 of 3 planned rounds | C |" in finals_markdown(finals)
+
+
+def contended(result):
+    return result.model_copy(update={"timing": [t.model_copy(update={"contended_pairs": 2}) for t in result.timing]})
+
+
+def test_a_contended_grading_is_run_again_and_if_still_contended_left_out_of_the_round():
+    from grader.batch.finals_round import redo_reason
+
+    assert redo_reason(contended(make_result("A")).model_dump_json()) == "contended"
+    assert redo_reason(make_result("A", gradable=False).model_dump_json()) == "the grader failed"
+    assert redo_reason(make_result("A").model_dump_json()) is None
+    figure, _, was_contended, reason, out = grading_figure(contended(make_result("A")), ["forward", "backward"], 1)
+    assert (figure, was_contended, out) == (None, True, False)
+    assert reason == "timed while other cores were busy (twice): left out of this round"
