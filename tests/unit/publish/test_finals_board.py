@@ -198,3 +198,36 @@ def test_a_contended_grading_is_run_again_and_if_still_contended_left_out_of_the
     figure, _, was_contended, reason, out = grading_figure(contended(make_result("A")), ["forward", "backward"], 1)
     assert (figure, was_contended, out) == (None, True, False)
     assert reason == "timed while other cores were busy (twice): left out of this round"
+
+
+def test_finals_of_other_calls_another_assignment_or_not_the_top_leave_the_board_its_order():
+    own = [("A", 1, None), ("B", 2, None), ("C", 3, None), ("D", 4, None)]
+    other_calls = c_beats_b().model_copy(update={"calls": ["forward"]})
+    board = build_boards(class_of_four(), BoardOptions(finals=other_calls))
+    assert [(e.student_id, e.rank, e.finals_rank) for e in board.entries] == own and board.finals is None
+    assert board.finals_note == ("The board keeps its own order: the finals ranked by forward, the board by "
+                                 "forward, backward.")
+    other = c_beats_b().model_copy(update={"assignment": "pooling"})
+    board = build_boards(class_of_four(), BoardOptions(finals=other))
+    assert board.finals_note == "The board keeps its own order: the finals are of another assignment (pooling)."
+    # B, C, D as finalists: A (not a finalist) is first on the board, above them.
+    not_top = finals_of({"B": [1.8, 1.98, 1.89], "C": [2.0, 2.2, 2.1], "D": [1.0, 1.1, 1.05]},
+                        {"B": 2, "C": 3, "D": 4})
+    board = build_boards(class_of_four(), BoardOptions(finals=not_top))
+    assert [(e.student_id, e.rank, e.finals_rank) for e in board.entries] == own
+    assert board.finals_note == ("The board keeps its own order: the finalists are not the top of this board any "
+                                 "more (regraded since?).")
+
+
+def test_without_a_finals_page_beside_the_board_the_marks_are_not_links(tmp_path):
+    from grader.batch.grade_all import finals_page_beside
+
+    board = build_boards(class_of_four(), BoardOptions(finals=c_beats_b(), finals_page=None))
+    assert [(e.student_id, e.finals_rank) for e in board.entries][:3] == [("A", 1), ("C", 2), ("B", 3)]
+    page = leaderboard_html(board)
+    assert "finals.html" not in page and '<span class="finals-mark">\u2605 finals #2</span>' in page
+    assert "their order and ranks come from the finals.</p>" in page
+    assert "finals.html" not in leaderboard_markdown(board)
+    assert finals_page_beside(tmp_path) is None
+    (tmp_path / "finals.html").write_text("<!DOCTYPE html>")
+    assert finals_page_beside(tmp_path) == "finals.html"
