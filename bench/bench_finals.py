@@ -12,8 +12,8 @@ the whole of rounds 2, 4, ... of the second run.
 Targets: the two finals orders agree except for pairs whose figures are within 2% of each
 other; and the paired per-round ratios f_a,r / f_b,r have a CV under 1.5% for every pair of
 finalists: both the median and the largest over all pairs are gated (printed per run with the
-share of pairs under 1.5%, and the median over neighbouring finalists). A machine shared with other work makes both worse: read them with the load
-average printed beside them.
+share of pairs under 1.5%, and the median over neighbouring finalists). A machine shared
+with other work makes both worse: read them with the load average printed beside them.
 """
 
 from __future__ import annotations

@@ -94,3 +94,34 @@ def test_a_corrupt_round_file_or_another_plans_round_is_run_again(tmp_path):
     round_file(3, sha256={"A": "a" * 64, "B": "c" * 64})
     (tmp_path / "round-4.json").write_text('{"round": 4, "ord')
     assert sorted(_completed_rounds(tmp_path, plan, BatchLog(False))) == [1]
+
+
+def test_a_plan_of_another_configuration_refuses_to_resume(tmp_path):
+    batch = class_of_three(tmp_path / "batch")
+    with pytest.raises(UsageError, match="cannot find the class's submissions"):
+        finals(batch, tmp_path / "out", top=2, seed=3)
+    state = tmp_path / "out" / "finals-rounds"
+    plan = json.loads((state / "plan.json").read_text())
+    (state / "plan.json").write_text(json.dumps(plan | {"config_hash": "0ld"}))
+    with pytest.raises(UsageError) as refused:
+        finals(batch, tmp_path / "out", top=2)
+    assert str(refused.value) == (f"the finals in {tmp_path / 'out'} were planned for other gradings (configuration "
+                                  f"0ld, now {GradingConfig().config_hash()}): remove {state}/ or choose another --out")
+
+
+def test_the_command_names_each_unranked_finalist_and_why(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import grader.batch.finals as finals_module
+    from grader import cli as cli_module
+    from tests.unit.publish.test_finals_board import finals_of
+
+    batch = class_of_three(tmp_path / "batch")
+    done = finals_of({"A": [3.0, 3.3], "B": [1.8, None], "C": [2.0, 2.2]}, {"A": 1, "B": 2, "C": 3})
+    monkeypatch.setattr(finals_module, "run_finals", lambda *args, **kwargs: done)
+    answer = CliRunner().invoke(cli_module.cli, ["finals", str(batch), "--out", str(tmp_path / "out"),
+                                                 "--rounds", "2", "--assignment", "cs231n-conv"],
+                                catch_exceptions=False)
+    assert answer.exit_code == 0, answer.output
+    assert answer.output.splitlines()[-2:] == [f"finals: 3 finalists, 2 of 2 rounds: {tmp_path / 'out' / 'finals.md'}",
+                                               "unranked: B: timed in 1 of 2 planned rounds"]
