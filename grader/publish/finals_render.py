@@ -41,7 +41,8 @@ def _meta(finals: Finals) -> str:
 
 
 def _adjacent(finals: Finals) -> list[tuple[str, str, str]]:
-    """(faster-looking, next, 'ratio (interval), verdict') for each neighbour pair in rank order."""
+    """(faster-looking, next, 'ratio (interval), verdict') for each neighbour pair in rank order
+    (ranked finalists only: the unranked ones are in no comparison)."""
     by_pair = {(c.a, c.b): c for c in finals.comparisons}
     rows = []
     for upper, lower in zip(finals.entries, finals.entries[1:]):
@@ -54,7 +55,8 @@ def _adjacent(finals: Finals) -> list[tuple[str, str, str]]:
         if flip:
             ratio, low, high = 1 / ratio, (1 / high if high else None), (1 / low if low else None)
         interval = f" (95% interval {low:.4f}-{high:.4f})" if low and high else ""
-        verdict = "told apart" if (low and low > 1) or (high and high < 1) else "not told apart"
+        # The pair's own verdict (Holm-corrected), not its lone interval's: they can differ.
+        verdict = "not told apart" if pair.verdict == "not different" else "told apart"
         rows.append((upper.student_id, lower.student_id, f"{ratio:.4f}x{interval}: {verdict}"))
     return rows
 

@@ -231,3 +231,17 @@ def test_without_a_finals_page_beside_the_board_the_marks_are_not_links(tmp_path
     assert finals_page_beside(tmp_path) is None
     (tmp_path / "finals.html").write_text("<!DOCTYPE html>")
     assert finals_page_beside(tmp_path) == "finals.html"
+
+
+def test_the_page_says_told_apart_only_when_holm_does():
+    # a-b alone p = 0.035 (its interval excludes 1), but Holm over the three pairs keeps them together.
+    import math
+
+    logs = [0.04, 0.06, 0.08]
+    finals = finals_of({"a": [math.exp(x) for x in logs], "b": [1.0, 1.0, 1.0],
+                        "c": [math.exp(x + 0.01) for x in logs]}, {"a": 2, "b": 3, "c": 1})
+    assert [(e.student_id, e.rank) for e in finals.entries] == [("c", 1), ("a", 2), ("b", 2)]
+    pair = next(p for p in finals.comparisons if (p.a, p.b) == ("a", "b"))
+    assert pair.ci_low > 1 and pair.verdict == "not different" and pair.p_value == pytest.approx(0.0351, abs=1e-4)
+    assert "| a | b | 1.0618x (95% interval 1.0104-1.1159): not told apart |" in finals_markdown(finals)
+    assert "| c | a | 1.0101x (95% interval 1.0101-1.0101): told apart |" in finals_markdown(finals)
