@@ -13,7 +13,8 @@ be the file that was graded (the same sha256). Each round is one task on the Das
 batch's own, with the stored grading's seed, its correctness checks cut to one hidden case
 (correctness was decided by the grading) and no what-if. A student whose code fails a
 check or is not timed in a round is out of the finals (unranked, with the reason); a
-grading the grader failed is run again once within the round. Nothing in RESULTS_DIR is written.
+grading the grader failed, or timed while other cores were busy, is run again once within
+the round (contended again, it is left out of that round). Nothing in RESULTS_DIR is written.
 
 Resuming: a rerun reads the plan and the completed rounds and runs only the missing ones;
 an interrupted round is run again whole (its halves would not be paired in one session).
