@@ -14,7 +14,8 @@ batch's own, with the stored grading's seed, its correctness checks cut to one h
 (correctness was decided by the grading) and no what-if. A student whose code fails a
 check or is not timed in a round is out of the finals (unranked, with the reason); a
 grading the grader failed, or timed while other cores were busy, is run again once within
-the round (contended again, it is left out of that round). Nothing in RESULTS_DIR is written.
+the round (contended again, its figure is kept, marked contended: on a shared machine leaving
+it out would leave the finals unranked). Nothing in RESULTS_DIR is written.
 
 Resuming: a rerun reads the plan and the completed rounds and runs only the missing ones;
 an interrupted round is run again whole (its halves would not be paired in one session).
@@ -91,8 +92,6 @@ def grading_figure(result: GradeResult, calls: list[str], round_number: int = 0,
         why = unranked_reason(result, "failed_correctness") if result.failure or failed else (
             f"{missing[0]} was not timed")
         return None, speedups, contended, _clip(f"failed in finals round {round_number}: {why}"), True
-    if contended:  # run twice and contended twice: its ratios to the others would carry the neighbour
-        return None, speedups, contended, "timed while other cores were busy (twice): left out of this round", False
     return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None, False
 
 
