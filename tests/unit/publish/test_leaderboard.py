@@ -337,6 +337,7 @@ def test_entry_carries_result_fields_and_submission_time():
         "counts": {"ranked": 0, "not_timed": 1, "failed_correctness": 0, "not_gradable": 0},
         "title": None,
         "finals": None,
+        "finals_note": None,
         "function_boards": [],
     }
 
