@@ -10,7 +10,7 @@ OUT ?=
 CONFIG ?=
 
 .PHONY: student-kit bench-similarity bench-finals
-.PHONY: venv test test-fast grade grade-all bench-batch bench-service bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
+.PHONY: venv test test-fast grade grade-all bench-batch bench-service bench-rush bench bench-machine bench-grader bench-stability bench-tricks bench-sandbox image node-image clean-containers clean gradescope
 
 # Silent, and everything on stderr: `make grade > result.json` must leave pure JSON on stdout,
 # even on the first run that creates the environment.
@@ -69,6 +69,14 @@ bench-machine: venv
 # acknowledgement latency of a 200-upload burst, and the server's CPU per submission.
 bench-service: venv
 	$(PY) bench/bench_service.py
+
+# The deadline rush on `convgrade serve`: a seeded class of STUDENTS over 10 minutes replayed
+# COMPRESS times faster, 300 live-board streams open; in-process, then one and two worker
+# hosts (network namespaces: needs root); against an ideal fair queue of the same arrivals.
+STUDENTS ?= 40
+COMPRESS ?= 20
+bench-rush: venv
+	$(PY) bench/bench_rush.py --students $(STUDENTS) --compress $(COMPRESS)
 
 REPEATS ?= 5
 bench-grader: venv

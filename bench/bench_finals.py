@@ -10,10 +10,10 @@ slot (the last core); the neighbour (bench_grader's 64 MiB copy loop) runs on an
 the whole of rounds 2, 4, ... of the second run.
 
 Targets: the two finals orders agree except for pairs whose figures are within 2% of each
-other; and the paired per-round ratios f_a,r / f_b,r have a CV under 1.5% (printed per run:
-the median and the largest over all pairs of finalists, and the median over neighbouring
-finalists). A machine shared with other work makes both worse: read them with the load
-average printed beside them.
+other; and the paired per-round ratios f_a,r / f_b,r have a CV under 1.5% for every pair of
+finalists: both the median and the largest over all pairs are gated (printed per run with the
+share of pairs under 1.5%, and the median over neighbouring finalists). A machine shared
+with other work makes both worse: read them with the load average printed beside them.
 """
 
 from __future__ import annotations
@@ -90,6 +90,16 @@ def run(class_dir: Path, out: Path, sandbox: str, config: GradingConfig, rounds:
     return finals
 
 
+def cv_target(every: list[float]) -> tuple[bool, str]:
+    """(met, the line saying so): the paired per-round ratio CV under the target for the
+    median pair and for the largest, with the share of pairs under it."""
+    median, largest = statistics.median(every), max(every)
+    under = sum(cv < CV_TARGET for cv in every)
+    met = median < CV_TARGET and largest < CV_TARGET
+    return met, (f"paired CV target {CV_TARGET:.1%}: median {median:.2%}, largest {largest:.2%}, {under} of "
+                 f"{len(every)} pairs ({under / len(every):.0%}) under it: {'met' if met else 'NOT met'}")
+
+
 def report(name: str, finals: Finals) -> tuple[list[float], list[float]]:
     ids = [e.student_id for e in finals.entries]
     figures = round_figures(ids, finals.rounds)
@@ -102,11 +112,12 @@ def report(name: str, finals: Finals) -> tuple[list[float], list[float]]:
     for entry in finals.entries:
         rounds = ", ".join(f"{f:.4f}" if f else "-" for f in figures[entry.student_id])
         figure = f"{entry.figure:.4f}" if entry.figure else "-"
-        print(f"  {entry.rank:>2} ({entry.rank_best}-{entry.rank_worst})  {entry.student_id:<18} {figure}  "
-              f"rounds: {rounds}")
+        place = f"{entry.rank:>2} ({entry.rank_best}-{entry.rank_worst})" if entry.rank else f" - ({entry.reason})"
+        print(f"  {place}  {entry.student_id:<18} {figure}  rounds: {rounds}")
     print(f"  paired per-round ratio CV: median {statistics.median(every):.2%}, largest {max(every):.2%} "
           f"(all {len(every)} pairs); neighbours in the order: median {statistics.median(neighbours):.2%}",
           flush=True)
+    print(f"  {cv_target(every)[1]}", flush=True)
     return every, neighbours
 
 
@@ -149,17 +160,18 @@ def main() -> int:
         ok = True
         quiet = run(folder / "class", folder / "quiet" / "finals", args.sandbox, config, args.rounds, 1, students,
                     core, None)
-        ok &= statistics.median(report("run 1 (quiet)", quiet)[0]) < CV_TARGET
+        ok &= cv_target(report("run 1 (quiet)", quiet)[0])[0]
         print(f"load average: {os.getloadavg()[0]:.2f}", flush=True)
         busy = run(folder / "class", folder / "busy" / "finals", args.sandbox, config, args.rounds, 2, students,
                    core, other)
-        ok &= statistics.median(report("run 2 (neighbour in even rounds)", busy)[0]) < CV_TARGET
+        ok &= cv_target(report("run 2 (neighbour in even rounds)", busy)[0])[0]
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     wrong = disagreements(quiet, busy)
     print(f"\norders: {len(wrong)} pair(s) ordered differently by the two runs with figures 2% or more apart"
           + "".join(f"\n  {a} / {b}: {gap:.1%} apart" for a, b, gap in wrong))
     ok &= not wrong
-    print(f"\ntargets (orders agree beyond 2%; median paired CV < {CV_TARGET:.1%}): {'PASS' if ok else 'FAIL'}")
+    print(f"\ntargets (orders agree beyond 2%; median and largest paired CV < {CV_TARGET:.1%}): "
+          f"{'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
 

@@ -265,6 +265,9 @@ def finals_command(results_dir: Path, out: Path, top: int, rounds: int, seed: in
         sys.exit(130)
     click.echo(f"finals: {len(finals.entries)} finalists, {len(finals.rounds)} of {rounds} rounds: "
                f"{out / 'finals.md'}", err=True)
+    for entry in finals.entries:  # unranked finalists: the board keeps its own order until all are ranked
+        if entry.rank is None:
+            click.echo(f"unranked: {entry.student_id}: {entry.reason}", err=True)
     if len(finals.rounds) < rounds:
         raise GraderError(f"{rounds - len(finals.rounds)} round(s) failed; rerun to complete them")
 

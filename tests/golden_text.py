@@ -28,11 +28,19 @@ MASKED_TIMING = ("trials", "student_median_s", "reference_median_s", "speedup_vs
                  "flops")  # null where no machine figures could be measured (a busy machine: speed_feedback)
 # What the plan line says of a busy machine depends on what else ran (harness.contention).
 BUSY_MACHINE = re.compile(r"; (other cores were busy|\d+ of \d+ kept pairs ran while).*$")
+# Whether precision could stop the plan depends on the figure's speed and on this host's
+# measured drift (TimingPlan.out_of_reach).
+PRECISION_NOTE = re.compile(r"; no stop on precision for [^;]*")
+
+
+def plan_text(plan: str) -> str:
+    """A plan line without what depends on the machine (BUSY_MACHINE, PRECISION_NOTE)."""
+    return PRECISION_NOTE.sub("", BUSY_MACHINE.sub("", plan))
 
 
 def masked(result: dict) -> dict:
     # line_profiles: times from the student's process (their shape is tested in test_speed_feedback).
     result = dict(result, graded_at=MASK, wall_time_s=MASK, environment=MASK, line_profiles=MASK)
-    result["timing"] = [{k: (MASK if k in MASKED_TIMING else BUSY_MACHINE.sub("", v) if k == "plan" and v else v)
+    result["timing"] = [{k: (MASK if k in MASKED_TIMING else plan_text(v) if k == "plan" and v else v)
                          for k, v in t.items()} for t in result["timing"]]
     return result

@@ -62,6 +62,9 @@ def test_finals_rounds_resume_and_the_board(tmp_path, quick_config, examples_dir
     for finals_round in document["rounds"]:
         assert finals_round["order"] == round_order(ids, 5, finals_round["round"])
         assert [g["student_id"] for g in finals_round["gradings"]] == finals_round["order"]
+    # Unranked (rank None) only with a reason: a round without a figure (contended twice, a grader failure).
+    assert all(e["rank"] is not None for e in document["entries"]), [
+        (e["student_id"], e["reason"]) for e in document["entries"]]
     assert [e["rank"] for e in document["entries"]] == sorted(e["rank"] for e in document["entries"])
     assert all(e["rounds_timed"] == 2 for e in document["entries"]), document["entries"]
 

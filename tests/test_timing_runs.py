@@ -30,10 +30,10 @@ events = []
 call_pair, runs, warm_up, pair = (trials.TrialRunner.one_call_pair, trials.TrialRunner._runs,
                                   trials.TrialRunner._warm_up, trials.TrialRunner.run)
 
-def recording_call_pair(self, role, case, timeout):
+def recording_call_pair(self, role, case, timeout, timed=False):
     if not self.warming_up:
         events.append([role, case.id, case is self.rewarm_case])
-    return call_pair(self, role, case, timeout)
+    return call_pair(self, role, case, timeout, timed)
 
 def recording_warm_up(self, *args, **kwargs):
     self.warming_up = True

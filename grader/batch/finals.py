@@ -11,8 +11,11 @@ folder grade-all read (its summary.json records it) or ``submissions``, and each
 be the file that was graded (the same sha256). Each round is one task on the Dask executor
 (``finals_round``: one host, the host's finals lock, the round's order), each grading the
 batch's own, with the stored grading's seed, its correctness checks cut to one hidden case
-(correctness was decided by the grading; a failed check still leaves the round without a
-figure for it) and no what-if. Nothing in RESULTS_DIR is written.
+(correctness was decided by the grading) and no what-if. A student whose code fails a
+check or is not timed in a round is out of the finals (unranked, with the reason); a
+grading the grader failed, or timed while other cores were busy, is run again once within
+the round (contended again, its figure is kept, marked contended: on a shared machine leaving
+it out would leave the finals unranked). Nothing in RESULTS_DIR is written.
 
 Resuming: a rerun reads the plan and the completed rounds and runs only the missing ones;
 an interrupted round is run again whole (its halves would not be paired in one session).
@@ -46,6 +49,7 @@ from grader.harness.contention import QUIET_WAIT_S
 from grader.intake.class_folder import discover_submissions
 from grader.publish.finals import (FINALS_FILE, Finals, FinalsGrading, FinalsRound, build_finals,
                                    finals_document)
+from grader.publish.boards import _clip, unranked_reason
 from grader.publish.finals_render import finals_html, finals_markdown
 from grader.publish.leaderboard import SPEED_GROUP_PREFIX
 from grader.sandbox.placement import NO_QUIET_WAIT
@@ -70,20 +74,25 @@ def finals_config(config: GradingConfig) -> GradingConfig:
     return GradingConfig.model_validate(raw)
 
 
-def grading_figure(result: GradeResult, calls: list[str]) -> tuple[float | None, dict, bool, str | None]:
-    """(figure, each call's speedup, contended, why no figure) of one finals grading."""
+def grading_figure(result: GradeResult, calls: list[str], round_number: int = 0,
+                   ) -> tuple[float | None, dict, bool, str | None, bool]:
+    """(figure, each call's speedup, contended, why no figure, out) of one finals grading.
+    ``out``: the student's code failed a check or was not timed, which puts it out of the
+    finals: dropping only that round would let code that raises when it runs slow choose
+    its rounds. A grader failure (not gradable) only leaves the round without a figure."""
     speedups = {call: next((t.speedup_vs_reference for t in result.timing if t.call == call and t.measured), None)
                 for call in calls}
     contended = any(t.contended_pairs > 0 for t in result.timing if t.call in calls)
     if not result.gradable:
-        return None, speedups, contended, "not gradable: the grader failed"
+        return None, speedups, contended, "not gradable: the grader failed", False
     failed = [c for c in result.checks if not c.group.startswith(SPEED_GROUP_PREFIX) and c.status != CheckStatus.PASSED]
-    if failed:
-        return None, speedups, contended, f"failed {failed[0].name} in this round"
     missing = [call for call, speedup in speedups.items() if speedup is None or speedup <= 0]
-    if missing:
-        return None, speedups, contended, f"{missing[0]} was not timed in this round"
-    return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None
+    if result.failure is not None or failed or missing:
+        # The board's own words for it: bounded, and never the student's text.
+        why = unranked_reason(result, "failed_correctness") if result.failure or failed else (
+            f"{missing[0]} was not timed")
+        return None, speedups, contended, _clip(f"failed in finals round {round_number}: {why}"), True
+    return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None, False
 
 
 def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: GradingConfig, top: int = 10,
@@ -103,9 +112,10 @@ def run_finals(results_dir: Path, out_dir: Path, *, sandbox_name: str, config: G
         raise UsageError(f"no stored results in {results_folder}")
     state = out_dir / ROUNDS_DIR
     plan = _plan(state, results, top, seed, config, log)
+    _same_grading(plan, results, config, state)
     ids = sorted(plan["finalists"])
     paths = _submission_paths(submissions or _class_folder(batch_dir), plan["finalists"], config)
-    done = _completed_rounds(state, ids)
+    done = _completed_rounds(state, plan, log)
     pending = [r for r in range(1, rounds + 1) if r not in done]
     log.message(f"finals: {len(ids)} finalists, {rounds} rounds (seed {plan['seed']}); "
                 f"{len(done)} round(s) already done, {len(pending)} to run")
@@ -156,12 +166,39 @@ def _plan(state: Path, results: list[GradeResult], top: int, seed: int | None, c
             log.message(f"continuing the finals started with --top {plan['top']} (their finalists are kept)")
         return plan
     finalists, calls = choose_finalists(results, top, config.course.rank_by)
+    chosen = {f.student_id for f in finalists}
+    _graded_with(config, [r for r in results if r.submission.id in chosen])  # before a plan is kept
     plan = {"seed": seed if seed is not None else secrets.randbits(31), "top": top, "calls": calls,
+            "config_hash": config.config_hash(),
             "finalists": {f.student_id: {"sha256": f.sha256, "board_rank": f.board_rank, "seed": f.seed}
                           for f in finalists}}
     state.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(plan, indent=2) + "\n")
     return plan
+
+
+def _graded_with(config: GradingConfig, results: list[GradeResult]) -> None:
+    want = config.config_hash()
+    graded = sorted({result.config_hash for result in results})
+    if any(h != want for h in graded):
+        raise UsageError(f"the stored results were graded with configuration {', '.join(graded)}, but these finals' "
+                         f"configuration is {want}: give the --config the class was graded with")
+
+
+def _same_grading(plan: dict, results: list[GradeResult], config: GradingConfig, state: Path) -> None:
+    """Refuse finals whose configuration is not the one the finalists were graded with (a
+    forgotten --config would time them under other settings), and a stored plan whose
+    configuration or submissions are not those of the stored results any more (a regrade)."""
+    want = config.config_hash()
+    by_id = {result.submission.id: result for result in results}
+    _graded_with(config, [by_id[i] for i in plan["finalists"] if i in by_id])
+    changed = sorted(i for i, f in plan["finalists"].items()
+                     if i not in by_id or by_id[i].submission.sha256 != f["sha256"])
+    if plan.get("config_hash") != want or changed:
+        what = (f"finalists regraded since: {', '.join(changed)}" if changed else
+                f"configuration {plan.get('config_hash') or 'unrecorded'}, now {want}")
+        raise UsageError(f"the finals in {state.parent} were planned for other gradings ({what}): remove "
+                         f"{state}/ or choose another --out")
 
 
 def _class_folder(batch_dir: Path) -> Path:
@@ -186,12 +223,22 @@ def _submission_paths(folder: Path, finalists: dict[str, dict], config: GradingC
     return {i: students[i] for i in finalists}
 
 
-def _completed_rounds(state: Path, ids: list[str]) -> dict[int, FinalsRound]:
+def _completed_rounds(state: Path, plan: dict, log: BatchLog) -> dict[int, FinalsRound]:
+    """The stored rounds of this plan (its finalists, seed, configuration and submissions); an
+    unreadable round file (a crash mid-write, a stray edit) or another plan's is run again."""
     done = {}
     for path in sorted(state.glob("round-*.json")):
-        finals_round = FinalsRound.model_validate_json(path.read_bytes())
-        if sorted(finals_round.order) == ids:
+        try:
+            finals_round = FinalsRound.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            log.message(f"{path.name} is unreadable ({type(exc).__name__}): its round is run again")
+            continue
+        if (sorted(finals_round.order) == sorted(plan["finalists"]) and finals_round.seed == plan["seed"]
+                and finals_round.config_hash == plan.get("config_hash")
+                and finals_round.sha256 == {i: f["sha256"] for i, f in plan["finalists"].items()}):
             done[finals_round.round] = finals_round
+        else:
+            log.message(f"{path.name} is not of this plan: its round is run again")
     return done
 
 
@@ -248,10 +295,11 @@ def _finals_round(round_number: int, gradings: list[dict], plan: dict) -> Finals
         student = done["student_id"]
         if result.submission.id != student or result.submission.sha256 != plan["finalists"][student]["sha256"]:
             raise UsageError(f"round {round_number}: the grading of {student} is not of its graded submission")
-        figure, speedups, contended, reason = grading_figure(result, plan["calls"])
+        figure, speedups, contended, reason, out = grading_figure(result, plan["calls"], round_number)
         rows.append(FinalsGrading(student_id=student, host=done["host"], started=done["started"],
                                   finished=done["finished"], figure=figure, speedups=speedups, contended=contended,
-                                  reason=reason))
+                                  reason=reason, out=out, retried=bool(done.get("retried"))))
     hosts = {row.host for row in rows}
     return FinalsRound(round=round_number, order=[row.student_id for row in rows], host=", ".join(sorted(hosts)),
-                       gradings=rows)
+                       gradings=rows, seed=plan["seed"], config_hash=plan["config_hash"],
+                       sha256={i: f["sha256"] for i, f in plan["finalists"].items()})

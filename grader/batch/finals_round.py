@@ -9,7 +9,9 @@ holds the host's finals lock (an exclusive flock on a file of the worker's own u
 temporary folder) from its first grading to its last. With several slots on a host (the
 in-process cluster has one per core), a second round waits for the lock; rounds run in
 parallel only on different hosts, and every round's gradings share one host. Each grading
-is the batch's own (``executor.grade_task``: the same sandbox, harness and checks).
+is the batch's own (``executor.grade_task``: the same sandbox, harness and checks); a
+grading the grader failed (not gradable) or timed while other cores were busy (contended)
+is run once more in its place.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grader.batch.executor import HOST, GradingTask, _current_slot, grade_task
 from grader.errors import GraderError
@@ -73,12 +75,28 @@ def run_round(task: RoundTask) -> str:
                 raise RoundStopped("stopped between gradings")
             started = time.time()
             result = grade_task(grading)
+            retried = redo_reason(result)
+            if retried:  # not the student's doing: once more, within the round
+                started = time.time()
+                result = grade_task(replace(grading, attempt=grading.attempt + 1))
             done.append({"student_id": grading.student_id, "host": HOST, "started": started,
-                         "finished": time.time(), "result": result})
+                         "finished": time.time(), "result": result, "retried": bool(retried)})
         return json.dumps(done)
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def redo_reason(result_json: str) -> str | None:
+    """Why a finals grading is run once more in its place: the grader failed (not gradable),
+    or some timing pair was taken while other cores were busy (contended), which would
+    bias this round's paired ratios. None when it stands."""
+    result = json.loads(result_json)
+    if not result.get("gradable", True):
+        return "the grader failed"
+    if any(row.get("contended_pairs", 0) > 0 for row in result.get("timing", [])):
+        return "contended"
+    return None
 
 
 def stop_rounds(batch: str, dask_worker=None) -> int:

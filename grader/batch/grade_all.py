@@ -65,7 +65,7 @@ from grader.batch.executor import choose_cores, hideable
 from grader.batch.run import BatchRun
 from grader.batch.summary import RESULTS_DIR, BatchInterrupted, BatchSummary, StudentOutcome, scratch_left_note
 from grader.publish.class_outputs import OutputOptions
-from grader.publish.finals import FINALS_FILE, Finals, load_finals
+from grader.publish.finals import FINALS_FILE, FINALS_PAGE, Finals, load_finals
 from grader.intake.class_folder import checked_only_ids, discover_submissions
 from grader.grading.clock import utc_now
 from grader.grading.config import GradingConfig
@@ -165,7 +165,7 @@ def grade_all(
             submitted_at=submission_times({s.id: s.path for s in students}, class_roster),
             title=config.course.title, hide_unranked_scores=hide_unranked_scores,
             gradebook_column=config.course.gradebook_column, rank_by=config.course.rank_by,
-            finals=finals_beside(log, out_dir))
+            finals=finals_beside(log, out_dir), finals_page=finals_page_beside(out_dir))
         publish_outputs(summary, out_dir, results_dir, {s.id for s in students}, publishing, output_format, log)
         _finish_summary(summary, out_dir, started)
     return summary
@@ -238,13 +238,20 @@ def rebuild_leaderboard(results_dir: Path, out_dir: Path, *, roster: Path | dict
     options = OutputOptions(roster=class_roster, anonymize=anonymize, salt=anonymize_salt, submitted_at=times,
                             title=course.title, hide_unranked_scores=hide_unranked_scores,
                             gradebook_column=course.gradebook_column, rank_by=course.rank_by,
-                            finals=finals_beside(log, out_dir, results_dir.parent))
+                            finals=finals_beside(log, out_dir, results_dir.parent),
+                            finals_page=finals_page_beside(out_dir))
     summary = BatchSummary(out_dir=str(out_dir), submissions_dir="", sandbox="", jobs=0, cores=[],
                            config_hash="", started_at=utc_now())
     out_dir.mkdir(parents=True, exist_ok=True)
     publish_outputs(summary, out_dir, results_dir, {r.submission.id for r in results}, options, output_format, log,
              store_notes=False)
     return summary
+
+
+def finals_page_beside(out_dir: Path) -> str | None:
+    """The board's link to the finals page: only when finals.html sits beside the board (finals
+    found in the batch folder while the board goes to another --out would be a broken link)."""
+    return FINALS_PAGE if (Path(out_dir) / FINALS_PAGE).is_file() else None
 
 
 def finals_beside(log: BatchLog, *folders: Path) -> Finals | None:

@@ -41,7 +41,10 @@ def publish_outputs(summary: BatchSummary, out_dir: Path, results_dir: Path, cur
             (out_dir / rel).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomic(out_dir / rel, text, mode=file_mode(rel))
     summary.outputs = list(outputs)
-    summary.leaderboard_counts = json.loads(outputs["leaderboard.json"])["counts"]
+    board = json.loads(outputs["leaderboard.json"])
+    summary.leaderboard_counts = board["counts"]
+    if board.get("finals_note"):
+        log.warning(f"warning: {board['finals_note']}")
 
 
 def _keep_pseudonym_note(result: GradeResult, options: OutputOptions, results_dir: Path | None) -> GradeResult:

@@ -110,12 +110,13 @@ class TimingSettings(Strict):
     pairs: int = Field(4, ge=1, le=16, description=(
         "Fresh student and reference worker pairs the timing is spread over; the interval is a regrade interval "
         "over their figures (one pair: an interval over its trials only)."))
-    # A 2-second loop's trial takes about 8 s of calls: it gets the three pairs of one trial
-    # that min_trials asks for, fewer timed calls than one pair of three trials after a
-    # warm-up did; fast code (a trial of 20-300 ms) never reaches it.
+    # The cap of the cost limit (call_budget): a 2-second loop's trial takes about 8 s of
+    # calls, so past two pairs of one trial no third starts; fast code (a trial of 20-300 ms)
+    # never reaches it.
     phase_s: float = Field(15.0, gt=0, description=(
-        "CPU time of the timing phase's calls (warm-ups and trials, both sides) after which no further worker "
-        "pair is started (min_trials still holds): slow code gets fewer pairs, fast code all of them."))
+        "CPU time of the timing phase's timed trials (both sides; warm-ups and untimed call pairs are not "
+        "counted) after which no further worker pair is started, once two pairs and min_trials ran: slow code "
+        "gets fewer pairs, fast code all of them."))
     # What a first call costs once (page faults of its first big allocations, a lazy import)
     # is milliseconds: under a few per cent of a 1-second call pair, and it stays in the
     # student's own figure, never the reference's. Below it, warm-up calls are discarded.
@@ -128,11 +129,12 @@ class TimingSettings(Strict):
     # Timing stops when the interval is narrow enough for ranking at the figure's speed, or
     # when it has cost a few of the student's own call pairs (harness.timing.TimingPlan).
     call_budget: float = Field(3.5, gt=0, description=(
-        "Past two worker pairs, no further pair starts when the timing phase's calls would pass this many of "
-        "the student's own call pairs (CPU time; at least half of phase_s, at most phase_s)."))
+        "Past two worker pairs, no further pair starts when the timing phase's timed trials would pass this "
+        "many of the student's own call pairs (CPU time; at least half of phase_s, at most phase_s)."))
     precision: float = Field(0.03, gt=0, lt=1, description=(
-        "Regrade interval half-width (relative) that stops the timing for figures near the reference's speed "
-        "or faster, once two worker pairs ran."))
+        "Regrade interval half-width (relative) that stops the timing, once two worker pairs ran, for figures "
+        "2x slower than the reference's (closer ones get every pair); the pairs' spread must fit beside "
+        "between_gradings_cv, counted as at least 2%."))
     precision_slow: float = Field(0.30, gt=0, lt=1, description=(
         "The same for code 200x or more slower than the reference (loops, ranked among others that differ by "
         "factors); log-linear in the slowness between 2x and 200x."))

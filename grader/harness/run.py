@@ -112,6 +112,7 @@ class Run:
                 profiler = Profiler(layer.pack, self.workers, self.deadline, self.events)
                 layer_profiles = profiler.profile_functions(rows, seed, self.job.grading.timing.size,
                                                             timing_phase.kept_for_profile)
+                timing_phase.kept_for_profile = None  # forgotten by the profiler: let go of its case too
                 timing += self._as_reported(layer, rows)
                 profiles += self._as_reported(layer, layer_profiles, "function")
         finally:

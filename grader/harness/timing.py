@@ -178,7 +178,7 @@ def summarize_blocks(student_s: list[list[float]], reference_s: list[list[float]
     all_student = [t for s, _, _ in blocks for t in s]
     all_reference = [t for _, r, _ in blocks for t in r]
     pair_speedups = [pair_figure(s, r, size) for s, r, size in blocks]
-    between = math.sqrt(2) * 1.96 * math.log1p(between_gradings_cv)  # its share of a regrade's half-width
+    between = between_share(between_gradings_cv)  # its share of a regrade's half-width
     drift_words = (f", with {between_gradings_cv:.1%} between gradings" if between_gradings_cv else "") + (
         f" ({drift_source})" if drift_source and between_gradings_cv else "")
     if len(blocks) == 1:
@@ -307,6 +307,21 @@ MIN_PAIRS_TO_STOP = 2
 # Slowness (times slower than the reference) up to which the tight precision applies, and
 # from which the loose one does; in between the wanted half-width grows log-linearly.
 TIGHT_UP_TO, LOOSE_FROM = 2.0, 200.0
+# Figures up to this slowness get every pair (timing.pairs), whatever their pairs' spread:
+# they are ranked by a few per cent, where the spread between gradings is already as wide
+# as the wanted precision, and their pairs are cheap.
+EVERY_PAIR_UP_TO = TIGHT_UP_TO
+# The least spread between fresh pairs' figures (standard deviation of their logs) that the
+# stop test assumes: about the pair-to-pair spread measured on a quiet machine (TIMING_FACTS:
+# 1.5% under bursty load). With two pairs the t-interval is proportional to the one observed
+# difference, so two pairs that agree by luck would otherwise stop at once and undercover
+# (Monte Carlo: 52-78% coverage among two-pair stops instead of 95%).
+PAIR_SPREAD_FLOOR = 0.02
+
+
+def _slowness(speedup: float) -> float:
+    """Times slower than the reference."""
+    return 1.0 / speedup if speedup > 0 else math.inf
 
 
 def wanted_half_width(speedup: float, tight: float, loose: float) -> float:
@@ -323,6 +338,23 @@ def wanted_half_width(speedup: float, tight: float, loose: float) -> float:
     return tight * (loose / tight) ** share
 
 
+def pair_spread_half_width(pair_speedups: list[float]) -> float:
+    """The pair-spread share of a regrade interval's relative half-width, as the stop test
+    reads it: summarize_blocks' t-interval over the pairs' figures' logs, their spread
+    floored at PAIR_SPREAD_FLOOR (a lucky agreement of few pairs does not count)."""
+    logs = [math.log(value) for value in pair_speedups]
+    if len(logs) < 2:
+        return math.inf
+    spread = max(statistics.stdev(logs), PAIR_SPREAD_FLOOR)
+    return math.expm1(math.sqrt(2) * t_quantile_975(len(logs) - 1) * spread / math.sqrt(len(logs)))
+
+
+def between_share(between_gradings_cv: float) -> float:
+    """The between-gradings spread's share of a regrade half-width (log scale), as in
+    summarize_blocks: more pairs cannot shrink it."""
+    return math.sqrt(2) * 1.96 * math.log1p(between_gradings_cv)
+
+
 def half_width(summary: "BlockSummary") -> float:
     """A regrade interval's relative half-width: half its width on the log scale."""
     return math.expm1(math.log(summary.ci_high / summary.ci_low) / 2)
@@ -336,31 +368,34 @@ class TimingPlan:
     Each pair gets an equal share of the trial budget (``budget_s``) and of the trial
     maximum, and at least its share of the trials still missing to ``min_trials`` (at
     least one). After each pair, once ``min_trials`` ran in at least MIN_PAIRS_TO_STOP
-    pairs (``stop_reason``), no further pair starts when every timed function's regrade
-    interval is as narrow as ranking at its speed needs (``precision``: tight near the
-    reference's speed, ``precision_slow`` for loops), or when another pair would take the
-    phase's calls past its cost limit: ``call_budget`` times the student's own call pair,
-    at least half of ``phase_s`` (what vectorised code's pairs cost), at most ``phase_s``; or when ``max_pairs`` ran. Costs are the
-    CPU time of the pairs' calls (warm-ups and trials, both sides): a regrade on a busier
-    machine gets the same plan, only later.
+    pairs (``stop_reason``), no further pair starts when every timed function is precise
+    enough (``precise``: slower than EVERY_PAIR_UP_TO, and its pairs' spread, floored at
+    PAIR_SPREAD_FLOOR, within what the wanted half-width leaves beside the spread between
+    gradings: ``precision`` near the reference's speed, ``precision_slow`` for loops), or when
+    another pair would take the phase's timed trials past its cost limit: ``call_budget``
+    times the student's own call pair, at least half of ``phase_s``, at most ``phase_s``; or
+    when ``max_pairs`` ran. Costs are the CPU time of the timed trials' calls (both sides),
+    never of warm-ups or untimed call pairs, whose cost a student controls unseen: a regrade
+    on a busier machine gets the same plan, only later.
 
     Why this shape: a fresh pair costs a fixed start (two processes importing numpy, a
-    warm-up) and each trial its calls. Fast code (a trial of 10-50 ms) is cheap to time
-    and ranked by a few per cent: it gets every pair (the between-gradings spread alone is
-    wider than the tight precision). A loop solution (a call pair of seconds) gets one
-    trial per pair, in two pairs when they agree well enough for ranking among loops, which
-    differ by factors (its timing then costs about two of its own call pairs, not three or
-    four), and a third one only when they do not (a busy machine). The
-    precision rule reads the spread between fresh pairs, with Student's t at their few
-    degrees of freedom (12.7 at two): two pairs that agree by chance within a per cent
-    still give an interval of about +-13%, so a lucky stop claims no more than it holds.
+    warm-up) and each trial its calls. Fast code (within EVERY_PAIR_UP_TO of the
+    reference's speed) is ranked by a few per cent and cheap to time: it gets every pair,
+    by rule. A loop solution (a call pair of seconds) gets one trial per pair; two pairs
+    stop only when their floored spread already fits (with Student's t at one degree of
+    freedom, 12.7, a floor of 2% alone is about +-25%: only the loose precision for loops
+    allows that), otherwise a third or fourth pair, as the cost limit allows. Where the
+    spread between gradings alone is as wide as the wanted half-width, precision cannot
+    stop the timing (the plan line says so): only the cost limit or ``max_pairs`` do. The
+    floor makes a stop on a lucky agreement of few pairs rarer; it does not guarantee the
+    interval's coverage for the pairs that do stop.
     """
 
     max_pairs: int
     min_trials: int  # in all
     max_trials: int  # in all
     budget_s: float  # CPU time of the timed trials' calls, in all
-    phase_s: float  # CPU time of the phase's calls beyond which no further pair starts
+    phase_s: float  # CPU time of the phase's timed trials beyond which no further pair starts
     call_budget: float = 3.5  # the phase's cost limit in the student's own call pairs
     precision: float = 0.03  # wanted regrade half-width near the reference's speed
     precision_slow: float = 0.30  # ... LOOSE_FROM times slower or more
@@ -375,7 +410,7 @@ class TimingPlan:
         return TrialBudget(self.budget_s / self.max_pairs, minimum, maximum)
 
     def cost_limit(self, call_pair_s: float) -> float:
-        """The phase's calls' CPU time past which no further pair starts, for a student whose
+        """The phase's timed trials' CPU time past which no further pair starts, for a student whose
         call pair (its timed calls, once each) costs ``call_pair_s``."""
         return min(self.phase_s, max(self.phase_s / 2, self.call_budget * call_pair_s))
 
@@ -389,14 +424,15 @@ class TimingPlan:
         return spent_s + last_pair_s <= self.cost_limit(call_pair_s)
 
     def stop_reason(self, pairs_done: int, trials_done: int, spent_s: float, last_pair_s: float,
-                    call_pair_s: float, figures: list[tuple[float, float]]) -> str:
+                    call_pair_s: float, figures: list[tuple[float, float]], between_cv: float = 0.0) -> str:
         """'' to start another pair, else why not (STOP_*). ``figures``: each timed function's
-        (speedup, regrade half-width) over the pairs so far."""
+        (speedup, pair-spread half-width: ``pair_spread_half_width``) over the pairs so far;
+        ``between_cv``: the spread between gradings the interval allows for (``precise``)."""
         if pairs_done >= self.max_pairs:
             return STOP_MAX_PAIRS
         if pairs_done == 0 or trials_done < self.min_trials or pairs_done < MIN_PAIRS_TO_STOP:
             return ""
-        if figures and all(half <= self.wanted(speedup) for speedup, half in figures):
+        if figures and all(self.precise(speedup, half, between_cv) for speedup, half in figures):
             return STOP_PRECISION
         if not self.wants_another_pair(pairs_done, trials_done, spent_s, last_pair_s, call_pair_s):
             return STOP_BUDGET
@@ -405,18 +441,47 @@ class TimingPlan:
     def wanted(self, speedup: float) -> float:
         return wanted_half_width(speedup, self.precision, self.precision_slow)
 
+    def room(self, speedup: float, between_cv: float) -> float:
+        """What the wanted half-width leaves the pairs' spread (log scale), beside the spread
+        between gradings, which more pairs cannot shrink: sqrt(wanted^2 - between^2); 0 when
+        the between-gradings spread alone is as wide (no number of pairs then reaches it)."""
+        wanted, between = math.log1p(self.wanted(speedup)), between_share(between_cv)
+        return math.sqrt(wanted ** 2 - between ** 2) if wanted > between else 0.0
+
+    def precise(self, speedup: float, pair_half: float, between_cv: float = 0.0) -> bool:
+        """Whether a function's figure is precise enough to stop: never within EVERY_PAIR_UP_TO
+        of the reference's speed (every pair), else its pair spread (``pair_spread_half_width``)
+        within the ``room`` the between-gradings spread leaves."""
+        if _slowness(speedup) <= EVERY_PAIR_UP_TO:
+            return False
+        room = self.room(speedup, between_cv)
+        return room > 0 and math.log1p(pair_half) <= room
+
+    def out_of_reach(self, figures: list[tuple[str, float]], between_cv: float) -> str:
+        """The plan line's note where the spread between gradings alone is as wide as a
+        function's wanted half-width (not for figures within EVERY_PAIR_UP_TO: they get every
+        pair anyway): precision could not stop it. ``figures``: (name, speedup)."""
+        names = [name for name, speedup in figures
+                 if _slowness(speedup) > EVERY_PAIR_UP_TO and not self.room(speedup, between_cv)]
+        if not names:
+            return ""
+        return (f"no stop on precision for {', '.join(names)}: the spread between gradings ({between_cv:.1%}) alone "
+                "makes its regrade interval as wide as ranking at its speed wants, so only the budget or the pair "
+                "count could stop the timing")
+
     def stopped_early(self, trial_s: float, call_pair_s: float = 0.0) -> str:
         """Why fewer pairs than configured ran, when the cost limit stopped them."""
         limit = self.cost_limit(call_pair_s)
         if limit >= self.phase_s:
-            return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
+            return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's timed "
                     f"calls past timing.phase_s ({self.phase_s:g} s of CPU time)")
-        return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's "
+        return (f"a trial's calls took {trial_s:.2f} s, and another pair would have taken the timing phase's timed "
                 f"calls past its budget ({limit:.3g} s of CPU time: timing.call_budget {self.call_budget:g} times "
                 f"the student's call pair of {call_pair_s:.3g} s, at least half of timing.phase_s)")
 
     def precise_enough(self, pairs: int, figures: list[tuple[str, float, float]]) -> str:
-        """Why the precision rule stopped the plan: each function's (name, speedup, half-width)."""
+        """Why the precision rule stopped the plan: each function's (name, speedup, half-width
+        of its regrade interval)."""
         each = ", ".join(f"{name} +-{100 * half:.1f}% (wanted +-{100 * self.wanted(speedup):.1f}%)"
                          for name, speedup, half in figures)
         return (f"after {pairs} worker pairs every regrade interval was as narrow as ranking at its speed needs: "

@@ -16,8 +16,8 @@ from .deadline import Deadline
 from .drift import between_gradings
 from .environment import environment
 from .job import HarnessJob
-from .timing import (STOP_DEADLINE, STOP_PRECISION, TimingPlan, clock_ns, describe_plan, half_width, steady_allocator,
-                     summarize_blocks)
+from .timing import (STOP_DEADLINE, STOP_PRECISION, TimingPlan, clock_ns, describe_plan, half_width,
+                     pair_spread_half_width, steady_allocator, summarize_blocks)
 from .trials import TrialContext, TrialRunner
 from .worker_pair import WorkerPair
 from .workers import CallRequest
@@ -45,6 +45,9 @@ class TimingPhase:
         # last pair's student worker for the line profile of a later call (Profiler): a loop
         # solution's forward is seconds the profile need not spend again.
         self.kept_for_profile: tuple | None = None
+        # Why precision could not stop the plan, where the spread between gradings alone is as
+        # wide as the wanted half-width (TimingPlan.out_of_reach): said in the plan line.
+        self.precision_note = ""
 
     def untimed(self, reason: str | None) -> list[dict]:
         """A timing row per function with no figure (the reason may be filled in later)."""
@@ -120,17 +123,24 @@ class TimingPhase:
         pairs_run = 0
         while True:
             trials = sum(runner.trials for runner in blocks)
-            spent = sum(runner.cpu_s for runner in blocks)
+            # Only the timed trials count (both sides): warm-ups and untimed call pairs cost what the
+            # student makes them cost, unseen (it can tell them by their repeated inputs).
+            spent = sum(runner.timed_cpu_s for runner in blocks)
             call_pair_s = _student_call_pair_s(blocks, timed)
-            figures = [(fn, *self._precision(fn, blocks)) for fn in timed] if len(blocks) > 1 else []
-            because = plan.stop_reason(len(blocks), trials, spent, blocks[-1].cpu_s if blocks else 0.0, call_pair_s,
-                                       [figure[1:] for figure in figures])
+            between_cv, _ = self._between_gradings()
+            summaries = {fn: self._summary(fn, blocks) for fn in timed} if len(blocks) > 1 else {}
+            because = plan.stop_reason(len(blocks), trials, spent, blocks[-1].timed_cpu_s if blocks else 0.0,
+                                       call_pair_s, [(summary.speedup, pair_spread_half_width(summary.pair_speedups))
+                                                     for summary in summaries.values()], between_cv)
             if because:
                 if because == STOP_PRECISION:
-                    stopped = plan.precise_enough(len(blocks), figures)
+                    stopped = plan.precise_enough(len(blocks), [(fn, summary.speedup, half_width(summary))
+                                                                for fn, summary in summaries.items()])
                 elif len(blocks) < plan.max_pairs:
                     stopped = plan.stopped_early(statistics.median(t for r in blocks for t in r.trial_cpu_s),
                                                  call_pair_s)
+                self.precision_note = plan.out_of_reach([(fn, summary.speedup) for fn, summary in summaries.items()],
+                                                        between_cv)
                 break
             if pairs_run and self.deadline.time_left() < 2 * (clock_ns() - phase_started) / 1e9 / pairs_run:
                 stopped, because = "the grading's own time was running out", STOP_DEADLINE
@@ -170,11 +180,6 @@ class TimingPhase:
                                 [runner.times["reference"][fn] for runner in blocks],
                                 between_cv, [2 * runner.run_length for runner in blocks], drift_source=drift_source)
 
-    def _precision(self, fn: str, blocks: list[TrialRunner]) -> tuple[float, float]:
-        """(speedup, regrade half-width) of a function over the kept pairs, for the plan."""
-        summary = self._summary(fn, blocks)
-        return summary.speedup, half_width(summary)
-
     def _context(self) -> TrialContext:
         limits = self.job.grading.limits
         return TrialContext(pack=self.pack, student=self.workers.student, reference=self.workers.reference,
@@ -199,7 +204,7 @@ class TimingPhase:
             plan="; ".join(filter(None, (
                 describe_plan(len(blocks), summary.trials, any(runner.own_warm_up for runner in blocks),
                               stopped, float(self.timing.own_warm_up_s), [runner.run_length for runner in blocks]),
-                busy_machine_text))),
+                self.precision_note, busy_machine_text))),
             call_overhead_s=statistics.median(runner.overhead_s[fn] for runner in blocks),
             clock=self.workers.clock_description(),
             student_times_s=[t for times in student for t in times],

@@ -65,14 +65,36 @@ class TrialRunner:
         # The student's last call pair's kept results ({label: slot}) and its case, left in
         # its worker until its next call pair starts (so its memory at a call is as before).
         self._student_kept: tuple | None = None
+        # Each side's CPU time in forgets since its last timed call pair, charged to its next,
+        # less the fixed cost of a forget (an empty one on the reference worker: ``calibrate``).
+        self.forget_overhead_s = 0.0
+        self._forgotten_s = {"student": 0.0, "reference": 0.0}
 
-    def one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
+    @property
+    def timed_cpu_s(self) -> float:
+        """The CPU time of this pair's timed trials' calls (both sides): what the plan's budget
+        counts. Warm-ups and untimed call pairs are left out: a student's cost there is its own
+        to inflate, and the limit is counted in its timed call pairs."""
+        return sum(self.trial_cpu_s)
+
+    def one_call_pair(self, role: str, case, timeout: float, timed: bool = False) -> tuple[dict, dict, str]:
         """The case's calls in order on one worker; returns (times, outputs, failure message).
         Every worker is held stopped between its calls (``WorkerProcess``), so the student's
-        runs nothing while the reference is timed."""
+        runs nothing while the reference is timed. ``timed``: a trial's call pair, which
+        carries the side's forgets since its last one (``_forgotten_s``)."""
         times, outputs, failure = self._one_call_pair(role, case, timeout)
+        if timed and times and not failure:
+            first = next(iter(times))
+            times[first] += self._forgotten_s[role]
+            self._forgotten_s[role] = 0.0
         self.cpu_s += sum(times.values())
         return times, outputs, failure
+
+    def _forget(self, role: str, worker: WorkerProcess, slots: list[str]) -> None:
+        """Drop a call pair's kept results, its CPU time charged to the side's next timed call:
+        the student's forget runs its own cleanup code, untimed, and comes right before a
+        timed call at the start of a run (or its untimed call pair); both sides alike."""
+        self._forgotten_s[role] += max(0.0, worker.forget(slots) - self.forget_overhead_s)
 
     def reference_pair(self, case, repeats: dict[str, int]) -> dict:
         """The reference's calls on ``case``, each repeated back to back ``repeats[call]``
@@ -98,10 +120,12 @@ class TrialRunner:
 
     def kept_for_profile(self) -> tuple | None:
         """(worker, case, {label: slot}) of the student's last call pair, if it kept anything;
-        whoever takes it forgets the slots."""
+        whoever takes it forgets the slots. Taken once: this runner lets go of the case (its
+        inputs are 7 MB at the speed cell, and every kept pair's runner stays in the phase)."""
         if self._student_kept is None:
             return None
         case, made = self._student_kept
+        self._student_kept = None
         return self.context.student, case, made
 
     def _one_call_pair(self, role: str, case, timeout: float) -> tuple[dict, dict, str]:
@@ -109,7 +133,7 @@ class TrialRunner:
         names = self.context.names if role == "student" else self.context.pack.REFERENCE_FUNCTIONS
         times, outputs, made = {}, {}, {}
         if role == "student" and self._student_kept is not None:
-            worker.forget(list(self._student_kept[1].values()))
+            self._forget(role, worker, list(self._student_kept[1].values()))
             self._student_kept = None
         for call in (self.context.calls[name] for name in case.calls):
             # The student's untimed calls (they failed a check) are skipped: a later call then
@@ -132,7 +156,7 @@ class TrialRunner:
         if made and role == "student":
             self._student_kept = (case, made)
         elif made:
-            worker.forget(list(made.values()))
+            self._forget(role, worker, list(made.values()))
         return times, outputs, ""
 
     def run(self, rng: np.random.Generator, budget: TrialBudget) -> str:
@@ -212,7 +236,7 @@ class TrialRunner:
             for index, case in enumerate(cases):
                 if results[role][index] is not None:
                     continue
-                times, outputs, failure = self.one_call_pair(role, case, timeout)
+                times, outputs, failure = self.one_call_pair(role, case, timeout, timed=True)
                 if failure:
                     if role == "reference":
                         raise RuntimeError(f"the reference failed in a timed trial: {failure}")
@@ -253,6 +277,8 @@ class TrialRunner:
                     raise RuntimeError(f"the reference worker failed a null call: {outcome.message or outcome.error}")
                 costs.append(outcome.cpu_s)
             self.overhead_s[function] = sorted(costs)[len(costs) // 2]
+        forgets = sorted(reference.forget([]) for _ in range(calls))
+        self.forget_overhead_s = forgets[len(forgets) // 2]
 
     def _warm_up(self, role: str, rng, timeout: float, own_warm_up: bool = False) -> float | str | tuple:
         """Calls until ``warmup_s`` of wall time has passed (at least one); returns the last

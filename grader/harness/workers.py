@@ -389,17 +389,24 @@ class WorkerProcess:
         return [name for name, (descriptor, original) in placed.items()
                 if not np.array_equal(self.arena.view(descriptor), original)]
 
-    def forget(self, slots: list[str], timeout_s: float = 5.0) -> None:
+    def forget(self, slots: list[str], timeout_s: float = 5.0) -> float:
+        """Drop kept results; returns the worker's CPU time over it (seconds, 0 when it could not
+        be read): the code that runs there (its objects' cleanup) is the worker's own, and the
+        timing phase charges it to that side's next timed call."""
         self.kept = [entry for entry in self.kept if entry[0] not in slots]
-        if self.alive:
-            self._cpu_started = None
-            self._resume()
-            try:
-                write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
-            except BrokenPipeError:  # it died after its reply; the next call reports it
-                self.stop()
-                return
-            self._await(time.monotonic() + timeout_s, clock_ns())
+        if not self.alive:
+            return 0.0
+        self._cpu_started = None
+        before = self._cpu_now()
+        self._resume()
+        try:
+            write_all(self.request_fd, encode_message({"op": "forget", "slots": slots}))
+        except BrokenPipeError:  # it died after its reply; the next call reports it
+            self.stop()
+            return 0.0
+        self._await(time.monotonic() + timeout_s, clock_ns())
+        after = self._cpu_now()
+        return (after - before) / 1e9 if before is not None and after is not None else 0.0
 
     def _resolve(self, spec: dict, descriptors: dict[str, dict]) -> dict:
         if "array" in spec:

@@ -51,6 +51,9 @@ class BoardOptions:
     # call keeps its own board (function_boards) whichever the class board ranks by.
     calls: list[str] | None = None
     finals: Finals | None = None  # the class's finals (finals.json): the finalists' order comes from them
+    # The finals page the board links; None when no finals.html sits beside the board (the
+    # finals.json was found in another folder): the marks are then not links.
+    finals_page: str | None = FINALS_PAGE
 
 
 def build_boards(results: list[GradeResult], options: BoardOptions = BoardOptions()) -> Leaderboard:
@@ -86,8 +89,36 @@ def build_boards(results: list[GradeResult], options: BoardOptions = BoardOption
     function_boards = [_function_board(call, results, names, options.anonymize) for call in timed_calls(results)]
     update = {"entries": entries, "title": options.title, "function_boards": function_boards}
     if options.finals is not None:
-        update |= {"entries": with_finals(entries, options.finals, by_result, key_of), "finals": FINALS_PAGE}
+        note = finals_mismatch(options.finals, board.assignment, board.calls, entries, by_result, key_of)
+        if note is None:
+            update |= {"entries": with_finals(entries, options.finals, by_result, key_of),
+                       "finals": options.finals_page}
+        else:
+            update |= {"finals_note": note}
     return board.model_copy(update=update)
+
+
+def finals_mismatch(finals: Finals, assignment: str, calls: list[str], entries: list[LeaderboardEntry],
+                    results: dict[str, GradeResult], key_of: dict[str, str]) -> str | None:
+    """Why the board must keep its own order despite ``finals``; None when it may take theirs:
+    the same assignment and calls, every finalist ranked, and the finalists still on the board
+    (same submission) forming its top block, so moving them reorders nobody else."""
+    if finals.assignment != assignment:
+        return f"The board keeps its own order: the finals are of another assignment ({finals.assignment})."
+    if finals.calls != calls:
+        return (f"The board keeps its own order: the finals ranked by {', '.join(finals.calls)}, "
+                f"the board by {', '.join(calls)}.")
+    unranked = [entry for entry in finals.entries if entry.rank is None]
+    if unranked:
+        return (f"The board keeps its own order: the finals are incomplete ({len(unranked)} of "
+                f"{len(finals.entries)} finalists unranked, e.g. {unranked[0].student_id}: {unranked[0].reason}).")
+    finalists = {key_of.get(placed.student_id) for placed in finals.entries
+                 if (result := results.get(placed.student_id)) is not None and result.submission.sha256 == placed.sha256}
+    ranked = [_key(entry) for entry in entries if entry.rank is not None]
+    on_board = [key for key in ranked if key in finalists]
+    if on_board and set(ranked[:len(on_board)]) != set(on_board):
+        return "The board keeps its own order: the finalists are not the top of this board any more (regraded since?)."
+    return None
 
 
 def with_finals(entries: list[LeaderboardEntry], finals: Finals, results: dict[str, GradeResult],

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from grader.publish.boards import BoardOptions, build_boards
-from grader.publish.finals import Finals
+from grader.publish.finals import FINALS_PAGE, Finals
 from grader.intake.roster import Roster
 from grader.publish.gradebook import canvas_gradebook_csv, scores_csv
 from grader.publish.leaderboard import pseudonym
@@ -48,6 +48,7 @@ class OutputOptions:
     rank_by: list[str] | None = None  # the calls the class board ranks by (config course.rank_by; boards.class_board_calls)
     generated_at: str | None = None
     finals: Finals | None = None  # the class's finals (finals.json beside the board), if run
+    finals_page: str | None = FINALS_PAGE  # None: no finals.html beside the board to link
 
 
 def class_outputs(results: list[GradeResult], options: OutputOptions = OutputOptions()) -> dict[str, str]:
@@ -56,6 +57,7 @@ def class_outputs(results: list[GradeResult], options: OutputOptions = OutputOpt
         roster=options.roster.names(ids), anonymize=options.anonymize, salt=options.salt,
         submitted_at=options.submitted_at, title=options.title, hide_unranked_scores=options.hide_unranked_scores,
         generated_at=options.generated_at, calls=options.rank_by, finals=options.finals,
+        finals_page=options.finals_page,
     ))
     document = board.model_dump(mode="json")
     jsonschema.validate(document, leaderboard_schema())

@@ -11,8 +11,10 @@ per-round log ratio log(f_a,r / f_b,r) cancels it, and the spread of those ratio
 rounds is what is left to compare a and b by.
 
 - A pair: the mean of its per-round log ratios and a 95% t-interval over rounds
-  (n - 1 degrees of freedom). a is significantly faster than b when the interval lies
-  above 0; with fewer than two common rounds nobody is told apart.
+  (n - 1 degrees of freedom), and the paired t-test's p-value. With N finalists there are
+  N(N-1)/2 such tests: a is significantly faster than b when its test rejects "the same
+  speed" under Holm's correction over all of them (5% family-wise); with fewer than two
+  common rounds nobody is told apart.
 - The order: by each finalist's mean paired log ratio against every other finalist
   (with every round complete, exactly the order of the geometric-mean figures).
 - The rank: 1 + the finalists significantly faster, made non-decreasing down the
@@ -25,21 +27,57 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-# Two-sided 95% quantiles of Student's t (the 0.975 quantile) for 1..30 degrees of
-# freedom; beyond, the normal's 1.96 is within 2%.
-T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
 CI_LEVEL = 0.95
+ALPHA = 1 - CI_LEVEL
 
 Verdict = Literal["faster", "slower", "not different"]
 
 
+def _incomplete_beta(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction, as in
+    Numerical Recipes' betacf): what Student's t distribution is computed from."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast on this side only
+        return 1.0 - _incomplete_beta(1.0 - x, b, a)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 300):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-14:
+            break
+    return front * result
+
+
+def t_two_sided_p(t: float, degrees_of_freedom: int) -> float:
+    """P(|T| >= |t|) for Student's t with the given degrees of freedom."""
+    if math.isinf(t):
+        return 0.0
+    return _incomplete_beta(degrees_of_freedom / (degrees_of_freedom + t * t), degrees_of_freedom / 2, 0.5)
+
+
 def t_975(degrees_of_freedom: int) -> float:
-    return T_975[degrees_of_freedom - 1] if degrees_of_freedom <= len(T_975) else 1.96
+    """The 0.975 quantile of Student's t (a 95% two-sided interval's multiplier), by bisection
+    on the distribution itself: right at every degree of freedom (1.96 only in the limit)."""
+    low, high = 0.0, 1000.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if t_two_sided_p(middle, degrees_of_freedom) > ALPHA else (low, middle)
+    return (low + high) / 2
 
 
 @dataclass(frozen=True)
@@ -68,7 +106,10 @@ class Comparison:
     ratio: Interval
     """f_a / f_b: the geometric mean of the per-round ratios, with its interval."""
     verdict: Verdict
-    """a against b: faster or slower when the interval excludes 1."""
+    """a against b: faster or slower when the paired t-test rejects "the same speed", Holm's
+    correction over every pair of the finalists ranked together applied (``holm``)."""
+    p: float | None = None
+    """The two-sided p-value of the paired t-test (None under two common rounds)."""
 
 
 def paired_log_ratios(a: list[float | None], b: list[float | None]) -> list[float]:
@@ -82,21 +123,40 @@ def compare(a: str, b: str, figures: dict[str, list[float | None]]) -> Compariso
     if not logs:
         return None
     ratio = log_t_interval(logs)
+    p = None
+    if len(logs) >= 2:
+        mean, spread = statistics.fmean(logs), statistics.stdev(logs)
+        p = (1.0 if mean == 0 else 0.0) if spread == 0 else t_two_sided_p(
+            mean / (spread / math.sqrt(len(logs))), len(logs) - 1)
     verdict: Verdict = "not different"
-    if ratio.low is not None and ratio.low > 1.0:
-        verdict = "faster"
-    elif ratio.high is not None and ratio.high < 1.0:
-        verdict = "slower"
-    return Comparison(a, b, ratio, verdict)
+    if p is not None and p <= ALPHA:
+        verdict = "faster" if ratio.value > 1.0 else "slower"
+    return Comparison(a, b, ratio, verdict, p)
+
+
+def holm(comparisons: list[Comparison]) -> list[Comparison]:
+    """The comparisons with Holm's step-down correction over all of them (the family-wise
+    error rate at 5%): the i-th smallest p-value (from 0) is significant when it and every
+    smaller one is at most 0.05 / (m - i). Verdicts are of each unordered pair once."""
+    m = len(comparisons)
+    significant, order = set(), sorted(range(m), key=lambda i: (comparisons[i].p is None, comparisons[i].p or 0.0))
+    for step, i in enumerate(order):
+        p = comparisons[i].p
+        if p is None or p > ALPHA / (m - step):
+            break
+        significant.add(i)
+    return [c if i in significant or c.verdict == "not different" else replace(c, verdict="not different")
+            for i, c in enumerate(comparisons)]
 
 
 @dataclass(frozen=True)
 class Placing:
     student_id: str
-    rank: int
-    rank_best: int
+    rank: int | None
+    """None: unranked (``reason`` says why)."""
+    rank_best: int | None
     """1 + the finalists significantly faster."""
-    rank_worst: int
+    rank_worst: int | None
     """N - the finalists significantly slower (at least ``rank``)."""
     figure: Interval | None
     """The geometric mean over rounds of the finalist's own figure, with its t-interval
@@ -105,15 +165,35 @@ class Placing:
     """Mean paired log ratio against the other finalists: the order's key."""
     faster_than: tuple[str, ...]
     slower_than: tuple[str, ...]
+    reason: str | None = None
+    """Why the finalist is unranked (None when ranked)."""
 
 
-def rank_finalists(figures: dict[str, list[float | None]]) -> list[Placing]:
-    """Every finalist, in rank order (see the module doc); ties in order by id."""
-    ids = sorted(figures)
-    comparisons = {(a, b): compare(a, b, figures) for a in ids for b in ids if a != b}
+def missing_rounds(figures: list[float | None], rounds_planned: int) -> str | None:
+    """Why a finalist cannot be ranked: it lacks a figure in some planned round. A paired
+    mean over fewer rounds than the others' is not the same measure (and a finalist could
+    choose its rounds by failing the slow ones)."""
+    timed = sum(f is not None for f in figures)
+    return None if timed >= rounds_planned else f"timed in {timed} of {rounds_planned} planned rounds"
+
+
+def rank_finalists(figures: dict[str, list[float | None]], rounds_planned: int | None = None,
+                   excluded: dict[str, str] | None = None) -> list[Placing]:
+    """Every finalist, in rank order (see the module doc); ties in order by id. Only the
+    finalists with a figure in every one of ``rounds_planned`` rounds (default: the rounds
+    given) and not in ``excluded`` (id -> why) are ranked; the others follow, unranked,
+    with the reason."""
+    planned = rounds_planned if rounds_planned is not None else max((len(f) for f in figures.values()), default=0)
+    reasons = {a: (excluded or {}).get(a) or missing_rounds(figures[a], planned) for a in figures}
+    unranked = [a for a in sorted(figures) if reasons[a] is not None]
+    ids = sorted(a for a in figures if reasons[a] is None)
+    comparisons = {}
+    for pair in comparisons_of({a: figures[a] for a in ids}):
+        comparisons[(pair.a, pair.b)] = pair
+        comparisons[(pair.b, pair.a)] = flipped(pair)
     scores = {}
     for a in ids:
-        logs = [math.log(c.ratio.value) for b in ids if b != a and (c := comparisons[(a, b)]) is not None]
+        logs = [math.log(c.ratio.value) for b in ids if b != a and (c := comparisons.get((a, b))) is not None]
         scores[a] = statistics.fmean(logs) if logs else 0.0
     order = sorted(ids, key=lambda a: (-scores[a], a))
     placings, highest = [], 0
@@ -124,14 +204,26 @@ def rank_finalists(figures: dict[str, list[float | None]]) -> list[Placing]:
         own = [math.log(f) for f in figures[a] if f is not None]
         placings.append(Placing(a, highest, 1 + len(ahead), max(highest, len(ids) - len(behind)),
                                 log_t_interval(own) if own else None, scores[a], behind, ahead))
+    for a in unranked:
+        own = [math.log(f) for f in figures[a] if f is not None]
+        placings.append(Placing(a, None, None, None, log_t_interval(own) if own else None, 0.0, (), (), reasons[a]))
     return placings
 
 
 def comparisons_of(figures: dict[str, list[float | None]]) -> list[Comparison]:
-    """Every pair once (a before b by id)."""
+    """Every pair once (a before b by id), Holm-corrected as one family."""
     ids = sorted(figures)
     pairs = (compare(a, b, figures) for i, a in enumerate(ids) for b in ids[i + 1:])
-    return [pair for pair in pairs if pair is not None]
+    return holm([pair for pair in pairs if pair is not None])
+
+
+def flipped(pair: Comparison) -> Comparison:
+    """b against a."""
+    ratio = pair.ratio
+    inverse = Interval(1 / ratio.value, 1 / ratio.high if ratio.high else None, 1 / ratio.low if ratio.low else None,
+                       ratio.count)
+    verdict: Verdict = {"faster": "slower", "slower": "faster"}.get(pair.verdict, "not different")
+    return Comparison(pair.b, pair.a, inverse, verdict, pair.p)
 
 
 def ratio_cv(a: list[float | None], b: list[float | None]) -> float | None:

@@ -24,7 +24,13 @@ def _figure(entry: FinalsEntry) -> str:
     return describe_figure(entry.figure, entry.ci_low, entry.ci_high, entry.ci_level if entry.ci_low else None)
 
 
+def _rank(entry: FinalsEntry) -> str:
+    return "—" if entry.rank is None else str(entry.rank)
+
+
 def _rank_interval(entry: FinalsEntry) -> str:
+    if entry.rank is None:
+        return f"unranked: {entry.reason}"
     return str(entry.rank_best) if entry.rank_best == entry.rank_worst else f"{entry.rank_best}-{entry.rank_worst}"
 
 
@@ -35,7 +41,8 @@ def _meta(finals: Finals) -> str:
 
 
 def _adjacent(finals: Finals) -> list[tuple[str, str, str]]:
-    """(faster-looking, next, 'ratio (interval), verdict') for each neighbour pair in rank order."""
+    """(faster-looking, next, 'ratio (interval), verdict') for each neighbour pair in rank order
+    (ranked finalists only: the unranked ones are in no comparison)."""
     by_pair = {(c.a, c.b): c for c in finals.comparisons}
     rows = []
     for upper, lower in zip(finals.entries, finals.entries[1:]):
@@ -48,7 +55,8 @@ def _adjacent(finals: Finals) -> list[tuple[str, str, str]]:
         if flip:
             ratio, low, high = 1 / ratio, (1 / high if high else None), (1 / low if low else None)
         interval = f" (95% interval {low:.4f}-{high:.4f})" if low and high else ""
-        verdict = "told apart" if (low and low > 1) or (high and high < 1) else "not told apart"
+        # The pair's own verdict (Holm-corrected), not its lone interval's: they can differ.
+        verdict = "not told apart" if pair.verdict == "not different" else "told apart"
         rows.append((upper.student_id, lower.student_id, f"{ratio:.4f}x{interval}: {verdict}"))
     return rows
 
@@ -59,7 +67,7 @@ def finals_markdown(finals: Finals) -> str:
              md(finals.method), "",
              "| Rank | Rank interval | Student | Speed over the rounds | Rounds | Board rank |",
              "|---:|---:|---|---|---:|---:|"]
-    lines += [f"| {e.rank} | {_rank_interval(e)} | {md(e.student_id)} | {md(_figure(e))} | {e.rounds_timed} | "
+    lines += [f"| {_rank(e)} | {md(_rank_interval(e))} | {md(e.student_id)} | {md(_figure(e))} | {e.rounds_timed} | "
               f"{e.board_rank or '—'} |" for e in finals.entries]
     lines += ["", "## Neighbours, paired per round", "", "| Ahead | Next | Ratio of their figures |", "|---|---|---|"]
     lines += [f"| {md(a)} | {md(b)} | {md(text)} |" for a, b, text in _adjacent(finals)]
@@ -78,9 +86,9 @@ def finals_html(finals: Finals) -> str:
     esc = html.escape
     title = finals_title(finals)
     rows = "\n".join(
-        f'<tr class="entry" id="{esc(finals_anchor(e.student_id))}" data-student="{esc(e.student_id)}" data-rank="{e.rank}">'
-        f'<td class="number" data-label="Rank">{e.rank}</td>'
-        f'<td class="number" data-label="Rank interval">{_rank_interval(e)}</td>'
+        f'<tr class="entry" id="{esc(finals_anchor(e.student_id))}" data-student="{esc(e.student_id)}" data-rank="{_rank(e)}">'
+        f'<td class="number" data-label="Rank">{_rank(e)}</td>'
+        f'<td class="number" data-label="Rank interval">{esc(_rank_interval(e))}</td>'
         f'<td class="name" data-label="Student">{esc(e.student_id)}</td>'
         f'<td data-label="Speed over the rounds">{esc(_figure(e))}</td>'
         f'<td class="number" data-label="Rounds">{e.rounds_timed}</td>'

@@ -108,6 +108,9 @@ class Leaderboard(Strict):
     finals: str | None = Field(None, description=(
         "The finals page beside the board (finals.html) when finals of this class were run; the finalists' order "
         "and ranks on this board are then the finals'."))
+    finals_note: str | None = Field(None, description=(
+        "Why the board kept its own order although finals were found (incomplete finals, other calls, another "
+        "assignment, finalists that are not the board's top); None when the finals' order was applied or none."))
     function_boards: list["FunctionBoard"] = Field(
         default_factory=list,
         description="One board per function: everyone whose function is correct and timed, ranked by its speed alone.",

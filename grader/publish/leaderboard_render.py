@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.publish.finals import FINALS_PAGE, finals_anchor
+from grader.publish.finals import finals_anchor
 from grader.publish.leaderboard import FunctionBoard, Leaderboard, LeaderboardEntry, SpeedFigure
 from grader.grading.result_words import SPEED_MEANING, describe_figure, describe_interval, describe_machine, speed_words
 
@@ -116,6 +116,10 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if board.finals:
         lines += [f"Finalists (marked \u2605) were re-timed head to head: their order and ranks come from the "
                   f"[finals]({board.finals}).", ""]
+    elif any(entry.finals_rank is not None for entry in ranked):  # no finals page beside this board to link
+        lines += ["Finalists (marked \u2605) were re-timed head to head: their order and ranks come from the finals.", ""]
+    if board.finals_note:
+        lines += [_markdown_text(board.finals_note), ""]
     if ranked:
         lines += [
             "| Rank | Student | Score | " + " | ".join(f"{call.capitalize()} speed" for call in board.calls) + " |",
@@ -223,13 +227,17 @@ def leaderboard_html(board: Leaderboard) -> str:
         "to this page's address to highlight your row.</p>",
         *([f'<p class="explanation" id="finals-link">Finalists (marked \u2605) were re-timed head to head: their '
            f'order and ranks come from the <a href="{esc(board.finals)}">finals</a>.</p>'] if board.finals else []),
+        *(['<p class="explanation" id="finals-link">Finalists (marked \u2605) were re-timed head to head: their '
+           'order and ranks come from the finals.</p>']
+          if not board.finals and any(e.finals_rank is not None for e in board.entries) else []),
+        *([f'<p class="explanation" id="finals-note">{esc(board.finals_note)}</p>'] if board.finals_note else []),
         "<figure>",
         _speedup_plot_svg(_ranked(board), board.calls, _WIDE),
         _speedup_plot_svg(_ranked(board), board.calls, _PHONE),
         "<figcaption>Each dot is one ranked student's median speed against the reference, the faint bar its "
         "interval; the dashed line is the reference (1×).</figcaption>",
         "</figure>",
-        _ranking_table(_ranked(board), board.calls),
+        _ranking_table(_ranked(board), board.calls, board.finals),
     ]
     unranked = _unranked(board)
     if unranked:
@@ -257,13 +265,13 @@ def _speed(entry: LeaderboardEntry, call: str) -> SpeedFigure:
     return entry.speeds.get(call) or SpeedFigure()
 
 
-def _ranking_table(entries: list[LeaderboardEntry], calls: list[str]) -> str:
+def _ranking_table(entries: list[LeaderboardEntry], calls: list[str], finals_page: str | None = None) -> str:
     esc = html.escape
     rows = [
         f'<tr class="entry{" finalist" if entry.finals_rank is not None else ""}" id="{esc(row_anchor(entry))}" '
         f'data-student="{esc(entry.student)}" data-rank="{entry.rank}">'
         f'<td class="number" data-label="Rank">{entry.rank}</td>'
-        f'<td class="name" data-label="Student">{esc(entry.student)}{_finals_link(entry)}</td>'
+        f'<td class="name" data-label="Student">{esc(entry.student)}{_finals_link(entry, finals_page)}</td>'
         f'<td class="number" data-label="Score">{esc(_format_score(entry))}</td>'
         + "".join(_speed_cell(_speed(entry, call), call.capitalize()) for call in calls) + "</tr>"
         for entry in entries
@@ -277,11 +285,14 @@ def _ranking_table(entries: list[LeaderboardEntry], calls: list[str]) -> str:
     )
 
 
-def _finals_link(entry: LeaderboardEntry) -> str:
+def _finals_link(entry: LeaderboardEntry, finals_page: str | None) -> str:
+    """The finalist's mark, a link to its finals row when the finals page sits beside the board."""
     if entry.finals_rank is None:
         return ""
+    if finals_page is None:
+        return f' <span class="finals-mark">\u2605 finals #{entry.finals_rank}</span>'
     anchor = f"#{finals_anchor(entry.student_id)}" if entry.student_id else ""  # anonymized: no id to point at
-    return (f' <a class="finals-mark" href="{FINALS_PAGE}{html.escape(anchor)}">\u2605 finals '
+    return (f' <a class="finals-mark" href="{html.escape(finals_page)}{html.escape(anchor)}">\u2605 finals '
             f'#{entry.finals_rank}</a>')
 
 

@@ -41,6 +41,7 @@ from grader.service import db
 from grader.service.board import Boards
 from grader.service.check_limits import StudentCheckLimits
 from grader.service.context import Service
+from grader.service.board_changes import BoardChanges
 from grader.service.dispatcher import Dispatcher
 from grader.service.intake import Intake
 from grader.service.leftovers import sweep_and_mark
@@ -142,4 +143,5 @@ def open_service(settings: ServiceSettings, log) -> Service:
         boards=Boards(engine, settings.roster, settings.counting, settings.config.course,
                       settings.config.assignment),
         streams=StreamCaps(settings.max_event_streams, settings.max_event_streams_per_address, log),
+        board_changes=BoardChanges(lambda: dispatcher.version),
     )

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from grader.service import db
 from grader.service.board import Boards
 from grader.service.check_limits import StudentCheckLimits
+from grader.service.board_changes import BoardChanges
 from grader.service.dispatcher import Dispatcher
 from grader.service.intake import Intake
 from grader.service.settings import ServiceSettings
@@ -46,6 +47,7 @@ class Service:
     dispatcher: Dispatcher
     boards: Boards
     streams: StreamCaps
+    board_changes: BoardChanges
 
     def person_with(self, credentials: HTTPAuthorizationCredentials | None):
         row = db.who(self.engine, token_hash(credentials.credentials)) if credentials else None

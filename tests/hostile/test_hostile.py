@@ -288,6 +288,7 @@ CASES = [
     ("evict_caches_after_reply", Expect()),  # its speed: test_timing_tricks_do_not_pay
     ("slow_first_speed_call", Expect()),  # its speed: test_timing_tricks_do_not_pay
     ("fast_then_slow", Expect()),  # its speed: tests/test_timing_plan.py
+    ("burn_untimed_repeats", Expect()),  # its plan: tests/test_timing_plan.py
     ("float32_at_timing_size", Expect(timing=("the output of timed trial 1 was wrong",) * 2)),
     # -- tampering
     ("patch_numpy_compare", Expect(fails="forward+backward+inputs",

@@ -5,12 +5,17 @@ from a real child: tests/test_timing_units.py)."""
 from __future__ import annotations
 
 import math
+import statistics
+from types import SimpleNamespace
 
 import pytest
 
-from grader.harness.timing import (STOP_BUDGET, STOP_MAX_PAIRS, STOP_PRECISION, TimingPlan, TrialBudget, block_ratios,
-                                   describe_plan, half_width, next_run, pair_figure, run_length, steady_allocator,
-                                   summarize_blocks, t_quantile_975, wanted_half_width)
+from grader.harness.call_outcome import CallOutcome
+from grader.harness.trials import TrialRunner
+from grader.harness.timing import (PAIR_SPREAD_FLOOR, STOP_BUDGET, STOP_MAX_PAIRS, STOP_PRECISION, TimingPlan,
+                                   TrialBudget, block_ratios, describe_plan, half_width, next_run, pair_figure,
+                                   pair_spread_half_width, run_length, steady_allocator, summarize_blocks,
+                                   t_quantile_975, wanted_half_width)
 
 
 def test_a_block_of_two_trials_cancels_which_side_ran_first():
@@ -139,17 +144,19 @@ def _simulate(plan: TimingPlan, trial_s: float, warm_up_s: float, own_warm_up_s:
     time (the student's nearly all of it: the cost limit counts in its call pairs) and a pair's
     warm-up ``warm_up_s`` (TimingPhase.time_functions and TrialRunner.run, without workers), by
     cost alone: a warm-up call pair as long as ``own_warm_up_s`` is the pair's first trial."""
+    del warm_up_s  # not counted: a student controls what its untimed calls cost
     pairs: list[int] = []
     spent = last = 0.0
     while plan.wants_another_pair(len(pairs), sum(pairs), spent, last, trial_s):
         budget = plan.pair_budget(len(pairs), sum(pairs))
         own = trial_s >= own_warm_up_s
-        trials, cost = (1, trial_s) if own else (0, warm_up_s)
+        trials = 1 if own else 0
         length = 1 if own else run_length(budget, trial_s)
         while count := next_run(budget, trials, trials * trial_s, length):
-            trials, cost = trials + count, cost + count * trial_s
+            trials += count
         pairs.append(trials)
-        spent, last = spent + cost, cost
+        # The plan counts the timed trials only, never the warm-up (TrialRunner.timed_cpu_s).
+        spent, last = spent + trials * trial_s, trials * trial_s
     return pairs
 
 
@@ -182,7 +189,7 @@ def test_the_cost_limit_stops_pairs_only_past_two_pairs_and_min_trials():
     assert plan.cost_limit(0.01) == 7.5 and plan.cost_limit(3.0) == 10.5 and plan.cost_limit(11.8) == 15.0
     assert "timing.phase_s (15 s of CPU time)" in plan.stopped_early(6.5, 11.8)
     assert plan.stopped_early(3.1, 3.0) == (
-        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's calls past its budget "
+        "a trial's calls took 3.10 s, and another pair would have taken the timing phase's timed calls past its budget "
         "(10.5 s of CPU time: timing.call_budget 3.5 times the student's call pair of 3 s, at least half of "
         "timing.phase_s)")
 
@@ -206,7 +213,11 @@ def test_timing_stops_on_precision_only_over_two_pairs_or_more():
     near = [(0.9, 0.10), (0.8, 0.12)]
     assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, near) == ""
     assert plan.stop_reason(3, 24, 7.3, 0.3, 0.01, near) == STOP_BUDGET
-    assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, [(0.9, 0.029), (0.8, 0.03)]) == STOP_PRECISION
+    # Within 2x of the reference's speed every pair runs, however narrow: by rule (EVERY_PAIR_UP_TO).
+    assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, [(0.9, 0.001), (0.8, 0.001)]) == ""
+    assert plan.stop_reason(3, 24, 0.9, 0.3, 0.01, [(0.9, 0.001), (0.8, 0.001)]) == ""
+    # Just past 2x (wanted +-3.0% there) the pair spread alone decides, with no between-gradings term.
+    assert plan.stop_reason(2, 16, 0.6, 0.3, 0.01, [(0.49, 0.029), (0.45, 0.03)]) == STOP_PRECISION
     # Every function must be precise enough; a loose loop forward does not stop a tight backward.
     assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.10), (0.5, 0.10)]) == ""
     assert plan.stop_reason(4, 32, 1.0, 0.3, 0.01, near) == STOP_MAX_PAIRS
@@ -215,6 +226,49 @@ def test_timing_stops_on_precision_only_over_two_pairs_or_more():
     assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == ""  # 12.3 s of 14
     assert plan.stop_reason(3, 3, 12.3, 4.1, 4.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET
     assert plan.stop_reason(2, 2, 16.0, 8.0, 8.0, [(1 / 500, 0.40), (1 / 400, 0.12)]) == STOP_BUDGET  # phase_s
+
+
+def test_the_stop_test_floors_the_pair_spread_so_a_lucky_agreement_does_not_stop():
+    # Two pairs that agree to 0.1%: their spread counts as PAIR_SPREAD_FLOOR (2%), so the
+    # pair term is expm1(sqrt(2) * 12.706 * 0.02 / sqrt(2)) = 28.9% at two pairs.
+    assert PAIR_SPREAD_FLOOR == 0.02
+    assert pair_spread_half_width([0.010, 0.01001]) == pytest.approx(math.expm1(12.706 * 0.02))
+    assert pair_spread_half_width([0.010, 0.01001, 0.01002]) == pytest.approx(
+        math.expm1(math.sqrt(2) * 4.303 * 0.02 / math.sqrt(3)))
+    # A spread above the floor is the spread itself.
+    logs = [math.log(0.010), math.log(0.012)]
+    assert pair_spread_half_width([0.010, 0.012]) == pytest.approx(
+        math.expm1(math.sqrt(2) * 12.706 * statistics.stdev(logs) / math.sqrt(2)))
+    assert pair_spread_half_width([0.010]) == math.inf
+    plan = TimingPlan(max_pairs=4, min_trials=2, max_trials=32, budget_s=6.0, phase_s=15.0)
+    lucky = [(1 / 500, pair_spread_half_width([1 / 500, 1 / 500.5]))]
+    # Loops (wanted +-30%, 0.262 on the log scale): the floored pair term (0.254) fits beside 2%
+    # between gradings (room 0.257), not beside 5% (room 0.225).
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, lucky) == STOP_PRECISION
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, lucky, between_cv=0.02) == STOP_PRECISION
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, lucky, between_cv=0.05) == ""
+    slower = [(1 / 50, pair_spread_half_width([1 / 50, 1 / 50.05]))]  # wanted +-16.3% at 50x
+    assert plan.stop_reason(2, 2, 8.2, 4.1, 4.0, slower) == ""
+
+
+def test_the_stop_test_leaves_the_between_gradings_spread_out_of_the_pairs_room():
+    plan = TimingPlan(max_pairs=4, min_trials=2, max_trials=32, budget_s=6.0, phase_s=15.0)
+    wanted = math.log1p(0.30)
+    between = math.sqrt(2) * 1.96 * math.log1p(0.05)
+    assert plan.room(1 / 500, 0.05) == pytest.approx(math.sqrt(wanted ** 2 - between ** 2))
+    inside, outside = math.expm1(plan.room(1 / 500, 0.05)) * 0.999, math.expm1(plan.room(1 / 500, 0.05)) * 1.001
+    assert plan.stop_reason(3, 3, 8.2, 4.1, 4.0, [(1 / 500, inside)], between_cv=0.05) == STOP_PRECISION
+    assert plan.stop_reason(3, 3, 8.2, 4.1, 4.0, [(1 / 500, outside)], between_cv=0.05) == ""
+    # Where the between-gradings spread alone is as wide as the wanted half-width, no pair
+    # spread stops it: only the cost limit or the pair count. 5% between gradings is +-14%.
+    assert plan.room(1 / 20, 0.05) == 0.0  # wanted +-9.5% at 20x
+    assert plan.stop_reason(3, 3, 0.3, 0.1, 0.1, [(1 / 20, 0.0)], between_cv=0.05) == ""
+    assert plan.stop_reason(4, 4, 0.4, 0.1, 0.1, [(1 / 20, 0.0)], between_cv=0.05) == STOP_MAX_PAIRS
+    assert plan.out_of_reach([("forward", 1 / 20), ("backward", 1 / 500)], 0.05) == (
+        "no stop on precision for forward: the spread between gradings (5.0%) alone makes its regrade interval as "
+        "wide as ranking at its speed wants, so only the budget or the pair count could stop the timing")
+    # Figures within 2x get every pair anyway: no note for them.
+    assert plan.out_of_reach([("forward", 0.9)], 0.05) == ""
 
 
 def test_half_width_reads_a_regrade_interval():
@@ -264,3 +318,60 @@ def test_one_pair_interval_allows_for_the_spread_between_gradings_too():
     assert math.log(wider.ci_high) == pytest.approx(centre + math.hypot(math.log(alone.ci_high) - centre, between))
     assert wider.ci_method == ("median of trial ratios, order-statistics interval, with 5.0% between gradings "
                                "(the constant floor)")
+
+
+class _Worker:
+    """A worker that answers every call in ``call_s`` of CPU time and every forget in ``forget_s``."""
+
+    def __init__(self, call_s: float, forget_s: float):
+        self.call_s, self.forget_s, self.forgotten = call_s, forget_s, []
+
+    def call(self, request, timeout):
+        return CallOutcome("ok", self.call_s, cpu_s=self.call_s)
+
+    def forget(self, slots):
+        self.forgotten.append(slots)
+        return self.forget_s
+
+
+def _runner(student: _Worker, reference: _Worker) -> TrialRunner:
+    call = SimpleNamespace(name="forward", kept=("cache",), results=(), mutable=())
+    pack = SimpleNamespace(REFERENCE_FUNCTIONS={"forward": "reference_forward"})
+    context = SimpleNamespace(pack=pack, student=student, reference=reference, calls={"forward": call},
+                              names={"forward": "conv_forward_naive"}, memory_bytes=1 << 30)
+    return TrialRunner(context, ["forward"])
+
+
+def _case(number: int):
+    return SimpleNamespace(calls=("forward",), id=number, where="", arguments=lambda name, made: ([], {}))
+
+
+def test_a_forget_is_charged_to_the_sides_next_timed_call_less_its_fixed_cost():
+    # The student's cleanup code runs in its forget (0.5 s here): untimed, it would come right
+    # before a timed call; it is charged to the student's next timed call pair instead.
+    student, reference = _Worker(0.01, 0.5), _Worker(0.02, 0.001)
+    runner = _runner(student, reference)
+    runner.forget_overhead_s = 0.001
+    times, _, _ = runner.one_call_pair("student", _case(1), 1.0)  # keeps its cache
+    assert times == {"forward": 0.01} and student.forgotten == []
+    times, _, _ = runner.one_call_pair("student", _case(2), 1.0)  # an untimed pair: carried on
+    assert times == {"forward": 0.01} and student.forgotten == [["timing-cache-1"]]
+    times, _, _ = runner.one_call_pair("student", _case(3), 1.0, timed=True)
+    assert times == {"forward": pytest.approx(0.01 + 2 * 0.499)}
+    times, _, _ = runner.one_call_pair("student", _case(4), 1.0, timed=True)
+    assert times == {"forward": pytest.approx(0.01 + 0.499)}
+    # The reference forgets after each call pair; its forget costs no more than the fixed cost.
+    times, _, _ = runner.one_call_pair("reference", _case(4), 1.0, timed=True)
+    assert times == {"forward": 0.02} and reference.forgotten == [["timing-cache-4"]]
+    times, _, _ = runner.one_call_pair("reference", _case(5), 1.0, timed=True)
+    assert times == {"forward": 0.02}
+
+
+def test_the_profilers_kept_results_are_taken_once():
+    student = _Worker(0.01, 0.0)
+    runner = _runner(student, _Worker(0.02, 0.0))
+    case = _case(7)
+    runner.one_call_pair("student", case, 1.0, timed=True)
+    assert runner.kept_for_profile() == (student, case, {"cache": "timing-cache-7"})
+    assert runner.kept_for_profile() is None  # the runner holds no case (7 MB at the speed cell) once it is taken
+    assert student.forgotten == []  # whoever took it forgets the slots

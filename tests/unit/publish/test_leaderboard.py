@@ -68,7 +68,7 @@ def make_result(
     ]
     timing = [_timing("forward", forward), _timing("backward", backward)]
     return GradeResult(
-        grader_version="0.1.0",
+        grader_version="0.2.0",
         assignment=assignment,
         config_hash="c0ffee",
         submission=SubmissionInfo(id=student_id, source_name=f"{student_id}.py", kind="py", sha256="ab" * 32),
@@ -312,7 +312,7 @@ def test_entry_carries_result_fields_and_submission_time():
         "assignment": "conv-layers",
         "calls": ["forward", "backward"],
         "generated_at": GENERATED_AT,
-        "grader_version": "0.1.0",
+        "grader_version": "0.2.0",
         "entries": [
             {
                 "rank": None,
@@ -328,7 +328,7 @@ def test_entry_carries_result_fields_and_submission_time():
                 },
                 "submitted_at": "2025-02-28T23:59:00+00:00",
                 "graded_at": "2025-03-01T10:00:00+00:00",
-                "grader_version": "0.1.0",
+                "grader_version": "0.2.0",
                 "status": "not_timed",
                 "reason": None,
                 "finals_rank": None,
@@ -337,6 +337,7 @@ def test_entry_carries_result_fields_and_submission_time():
         "counts": {"ranked": 0, "not_timed": 1, "failed_correctness": 0, "not_gradable": 0},
         "title": None,
         "finals": None,
+        "finals_note": None,
         "function_boards": [],
     }
 
@@ -465,7 +466,7 @@ def test_markdown_table_exact():
     assert markdown == (
         "# Leaderboard: conv-layers\n"
         "\n"
-        "Generated 1 March 2025, 12:00 UTC by convgrade 0.1.0. Speed is reference time / student time "
+        "Generated 1 March 2025, 12:00 UTC by convgrade 0.2.0. Speed is reference time / student time "
         "(CPU time of each call, over several worker pairs): \"0.80x the reference's speed\" means the reference "
         "runs 1.25 times as fast, and far below it the figure reads \"470x slower than the reference\"; above 1x "
         "is faster than the reference. The interval is its confidence interval, labelled with its level (\"95% "
