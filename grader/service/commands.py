@@ -94,7 +94,8 @@ def register(cli, sandbox_option, config_option) -> None:
                                    counting=counting, **_stream_caps(event_streams))
         app = create_app(settings, log=lambda text: click.echo(text, err=True))
         click.echo(f"serving on http://{host}:{port} (tokens in {data_dir / 'tokens.csv'})", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        # No access log: a line per request is CPU per request, and the service logs what matters itself.
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
 
     @cli.command("tokens")
     @click.option("--data", "data_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))

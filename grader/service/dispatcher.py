@@ -44,6 +44,11 @@ from grader.sandbox.placement import NO_QUIET_WAIT
 AHEAD_PER_SLOT = 1
 SLOTS_TTL_S = 1.0
 """How long the cluster's slot count is reused: asking the scheduler costs a round trip each time."""
+IDLE_CLAIM_S = 5.0
+"""How often the submitter claims without being woken. Everything in this process that makes a
+job claimable wakes it (a verdict, a result, a release, a regrade, a reconnect); this only
+catches what does not (workers joining, a job table changed by another process), and each
+claim is a write transaction that reads the whole queue, so it is not done twice a second."""
 
 
 class Dispatcher:
@@ -114,7 +119,7 @@ class Dispatcher:
 
     def _submit_loop(self) -> None:
         while not self.stopping.is_set():
-            self.wake.wait(timeout=0.5)
+            self.wake.wait(timeout=IDLE_CLAIM_S)
             self.wake.clear()
             if self.stopping.is_set():
                 return
