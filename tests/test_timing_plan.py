@@ -133,7 +133,8 @@ def test_a_fast_start_in_every_process_does_not_stop_the_timing_on_it():
     tricked = _speed_cell(HOSTILE / "fast_then_slow.py", precision=0.99, precision_slow=0.99)
     honest = _speed_cell(HOSTILE / "honest_control.py")
     forward = tricked["forward"]
-    assert (forward.pairs, forward.stopped_because) == (2, "precision reached")
+    # Two pairs whose figures differ by more than ~7% (a busy machine) take a third.
+    assert forward.stopped_because == "precision reached" and 2 <= forward.pairs < 4, (forward.pairs, forward.plan)
     per_pair = forward.trials // forward.pairs
     for pair in range(forward.pairs):
         times = forward.student_times_s[pair * per_pair:(pair + 1) * per_pair]

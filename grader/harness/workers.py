@@ -292,8 +292,11 @@ class WorkerProcess:
             pass
 
     def _cpu_now(self) -> int | None:
+        process = self.process  # None once the worker was stopped (killed on a hang, or it died)
+        if process is None:
+            return None
         try:
-            return worker_cpu_ns(self.process.pid)
+            return worker_cpu_ns(process.pid)
         except OSError:
             return None
 
