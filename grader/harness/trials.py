@@ -49,11 +49,10 @@ class TrialRunner:
         self.timed = timed
         self.times = {role: {fn: [] for fn in timed} for role in ("student", "reference")}
         self.trials = 0
-        # What the plan and the budget count: the calls' CPU time (both sides), which a
-        # regrade repeats whatever else the machine runs; wall time only guards the deadline.
-        self.cpu_s = 0.0  # every timed call of this pair: warm-ups and trials
         self.other_cores_busy: float | None = None  # the rest of the machine during this pair (contention.py)
-        self.trial_cpu_s: list[float] = []  # each trial's calls
+        # What the plan and the budget count: each timed trial's calls' CPU time (both sides),
+        # which a regrade repeats whatever else the machine runs; wall time only guards the deadline.
+        self.trial_cpu_s: list[float] = []
         self.own_warm_up = False  # the student's first call pair was long enough to be a trial
         self.run_length = 1  # trials per run, set after the warm-ups (timing.run_length)
         self.runs = 0
@@ -87,7 +86,6 @@ class TrialRunner:
             first = next(iter(times))
             times[first] += self._forgotten_s[role]
             self._forgotten_s[role] = 0.0
-        self.cpu_s += sum(times.values())
         return times, outputs, failure
 
     def _forget(self, role: str, worker: WorkerProcess, slots: list[str]) -> None:
