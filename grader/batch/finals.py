@@ -49,7 +49,7 @@ from grader.harness.contention import QUIET_WAIT_S
 from grader.intake.class_folder import discover_submissions
 from grader.publish.finals import (FINALS_FILE, Finals, FinalsGrading, FinalsRound, build_finals,
                                    finals_document)
-from grader.publish.boards import _clip, unranked_reason
+from grader.publish.boards import clip_reason, unranked_reason
 from grader.publish.finals_render import finals_html, finals_markdown
 from grader.publish.leaderboard import SPEED_GROUP_PREFIX
 from grader.sandbox.placement import NO_QUIET_WAIT
@@ -91,7 +91,7 @@ def grading_figure(result: GradeResult, calls: list[str], round_number: int = 0,
         # The board's own words for it: bounded, and never the student's text.
         why = unranked_reason(result, "failed_correctness") if result.failure or failed else (
             f"{missing[0]} was not timed")
-        return None, speedups, contended, _clip(f"failed in finals round {round_number}: {why}"), True
+        return None, speedups, contended, clip_reason(f"failed in finals round {round_number}: {why}"), True
     return math.exp(sum(math.log(s) for s in speedups.values()) / len(speedups)), speedups, contended, None, False
 
 

@@ -242,15 +242,15 @@ def unranked_reason(result: GradeResult, status: str) -> str:
     if status == "not_gradable" or not result.gradable:
         return "not gradable: the grader failed, not the submission (not a grade)"
     if result.failure is not None:
-        return _clip(_failure_reason(result.failure.message))
+        return clip_reason(_failure_reason(result.failure.message))
     failed = next((c for c in result.checks if not _is_speed(c) and c.status != CheckStatus.PASSED), None)
     if failed is not None:
-        return _clip(_check_reason(failed))
+        return clip_reason(_check_reason(failed))
     untimed = [t for t in result.timing if not t.measured]
     if untimed:
         timing = untimed[0]
         why = (timing.reason or "not measured").removeprefix("not timed: ")
-        return _clip(f"correct, but {timing.call} was not timed: {why}")
+        return clip_reason(f"correct, but {timing.call} was not timed: {why}")
     return "correct, but a speed figure is incomplete"
 
 
@@ -313,5 +313,6 @@ def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0]
 
 
-def _clip(text: str) -> str:
+def clip_reason(text: str) -> str:
+    """A reason cut to a board cell's REASON_CHARS (the board's unranked reasons and the finals')."""
     return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1].rstrip() + "…"
