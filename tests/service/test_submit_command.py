@@ -10,14 +10,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from grader.grading.result import GradeResult
+from tests.loopback_http import LoopbackServer
 from tests.service.conftest import ROOT, EXAMPLES, Server, free_port
 
 pytestmark = pytest.mark.service
@@ -139,7 +138,7 @@ def test_a_bad_token_an_unknown_file_and_an_unreachable_server_are_usage_errors(
 # ------------------------------------------------ the contract's other states, on a minimal server
 
 
-class ContractServer:
+class ContractServer(LoopbackServer):
     """A real HTTP server on loopback answering the API's contract: the 202, then each GET
     the next of ``states`` (the last one repeated)."""
 
@@ -172,16 +171,7 @@ class ContractServer:
                 self.answer(200, {"id": 7, "student": "s00", "filename": "layers.py", "position": None,
                                   "created_at": 0.0, "finished_at": None, "message": None, "result": None, **state})
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.http.shutdown()
-        self.http.server_close()
+        super().__init__(Handler)
 
 
 REFUSAL = "layers.py defines none of the functions to grade (conv_forward_naive, conv_backward_naive)"

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from grader.grading.summary_text import summary_lines
 from grader.kit import submit_client
 from grader.kit.submit_client import Stop, run, submit
+from tests.loopback_http import LoopbackServer
 
 ESCAPES = "\x1b[2J\x1b]0;owned\x07evil\rline\nnext\x00"
 
 
-class Hostile:
+class Hostile(LoopbackServer):
     """A real HTTP server on loopback; ``answers`` maps "POST" or "GET" to a list of
     (code, body bytes, headers, trickle seconds per byte) answered in turn, the last repeated."""
 
@@ -62,17 +62,7 @@ class Hostile:
             def do_GET(self):
                 self.reply("GET")
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-
-    def __enter__(self):
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.http.shutdown()
-        self.http.server_close()
+        super().__init__(Handler, daemon_threads=True)
 
 
 def answer(code: int, document, headers: dict | None = None, trickle: float = 0.0) -> tuple:
