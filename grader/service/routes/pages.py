@@ -44,8 +44,9 @@ def me_login(request: Request, token: str = Form(...)):
 
 
 def _me_page(engine, person) -> HTMLResponse:
-    jobs = [(row, result) for row, _, result in
-            (db.submission(engine, row.id) for row in reversed(db.list_submissions(engine, person.id)))]
-    positions = {row.id: db.submission(engine, row.id)[1] for row, _ in jobs if row.status == "queued"}
+    # Each queued job's position is read with it: a second read would scan the fair queue again.
+    fetched = [db.submission(engine, row.id) for row in reversed(db.list_submissions(engine, person.id))]
+    jobs = [(row, result) for row, _, result in fetched]
+    positions = {row.id: position for row, position, _ in fetched if row.status == "queued"}
     return HTMLResponse(pages.feedback_page(person.id, person.name, jobs, positions),
                         headers={"Content-Security-Policy": pages.FEEDBACK_PAGE_POLICY + "; frame-ancestors 'none'"})
